@@ -1,0 +1,20 @@
+# Thin wrapper over Meson: the two commands of the README.
+#   make demo   boot a Debian guest under genvm and show the vmgenid device at work
+#   make check  install dependencies, build, run every test (plain and ASan+UBSan)
+
+.PHONY: all demo check deps clean
+
+all:
+	bash scripts/build.sh build
+
+demo:
+	bash scripts/demo.sh
+
+check:
+	bash scripts/check.sh
+
+deps:
+	bash scripts/deps.sh
+
+clean:
+	rm -rf build build-asan

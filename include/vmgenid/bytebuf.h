@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A growable byte array: the output of the AML serializer, the ACPI table
+ * blobs, the table-loader script and snapshot sections.
+ *
+ * Allocation failure is sticky (like an error flag in a stream): appends
+ * after a failure do nothing and bytebuf_failed() reports it once at the end,
+ * so builders do not need a check after every byte.
+ */
+#ifndef VMGENID_BYTEBUF_H
+#define VMGENID_BYTEBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bytebuf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	bool failed;
+};
+
+void bytebuf_init(struct bytebuf *b);
+void bytebuf_free(struct bytebuf *b);
+
+/*
+ * Append n bytes from src (or n zero bytes when src is NULL).  Returns a
+ * pointer to the appended bytes inside the buffer, valid until the next
+ * append, or NULL when the buffer has failed.
+ */
+uint8_t *bytebuf_append(struct bytebuf *b, const void *src, size_t n);
+void bytebuf_put_u8(struct bytebuf *b, uint8_t v);
+void bytebuf_put_le16(struct bytebuf *b, uint16_t v);
+void bytebuf_put_le32(struct bytebuf *b, uint32_t v);
+void bytebuf_put_le64(struct bytebuf *b, uint64_t v);
+
+/* Append zero bytes until len is a multiple of align (a power of two). */
+void bytebuf_align(struct bytebuf *b, size_t align);
+
+static inline bool bytebuf_failed(const struct bytebuf *b)
+{
+	return b->failed;
+}
+
+#endif

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install the Debian packages that building, testing and the guest image need.
+# Idempotent: installs only what is missing, so a second run does nothing.
+set -eu
+
+packages=(
+	gcc libc6-dev make pkg-config meson ninja-build  # build
+	libcmocka-dev                                    # unit tests
+	libjansson-dev                                   # QMP JSON
+	acpica-tools                                     # iasl, acpiexec peers
+	busybox-static cpio                              # guest initramfs
+	qemu-system-x86                                  # nested KVM harness, benchmarks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages: ${missing[*]}" >&2
+	echo "deps: run as root (or: sudo apt-get install -y ${missing[*]})" >&2
+	exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
