@@ -35,6 +35,8 @@
 #define FW_CFG_FILE_DIR 0x0019
 #define FW_CFG_FILE_FIRST 0x0020
 #define FW_CFG_MAX_FILES 64
+/* What the selector holds when the guest selected a key with no item. */
+#define FW_CFG_INVALID 0xffff
 
 /* FW_CFG_ID feature bits */
 #define FW_CFG_VERSION_TRADITIONAL (1u << 0)
@@ -65,7 +67,11 @@ struct fw_cfg;
  */
 typedef void (*fw_cfg_write_cb)(void *opaque, uint32_t offset, uint32_t len);
 
-/* mem is used for DMA; it must outlive the device. NULL on allocation failure. */
+/*
+ * mem is used for DMA; it must outlive the device.  A NULL mem gives a
+ * device without DMA (FW_CFG_ID lacks the DMA bit, the DMA ports are
+ * absent), as an older QEMU would be.  NULL on allocation failure.
+ */
 struct fw_cfg *fw_cfg_new(const struct guest_mem *mem);
 void fw_cfg_free(struct fw_cfg *fw);
 
@@ -95,10 +101,17 @@ int fw_cfg_add_file(struct fw_cfg *fw, const char *name, void *data, uint32_t le
  */
 void fw_cfg_io(void *opaque, uint64_t port, uint8_t *data, uint32_t len, bool is_write);
 
-/* Forget the selector, offset and DMA address, as on a machine reset. */
+/*
+ * Forget the selector, offset and DMA address, as on a machine reset.  Like
+ * QEMU, this leaves FW_CFG_SIGNATURE selected at offset 0.
+ */
 void fw_cfg_reset(struct fw_cfg *fw);
 
-/* Selector and offset, for snapshots: fw_cfg_get_position/fw_cfg_set_position. */
+/*
+ * Selector and offset, for snapshots.  The key is FW_CFG_INVALID when the
+ * guest selected a key that has no item.  set: -EINVAL unless key names an
+ * item and offset <= its length, or key is FW_CFG_INVALID and offset is 0.
+ */
 void fw_cfg_get_position(const struct fw_cfg *fw, uint16_t *key, uint32_t *offset);
 int fw_cfg_set_position(struct fw_cfg *fw, uint16_t key, uint32_t offset);
 
