@@ -15,7 +15,11 @@
  *
  * ADD_POINTER adds the guest address of src_file to the size-byte
  * little-endian value already at dest_file+offset, so the builder's caller
- * stores the offset it wants inside src_file there beforehand.
+ * stores the offset it wants inside src_file there beforehand.  ADD_CHECKSUM
+ * changes file[offset], which lies inside [start, start + length), so that
+ * the range sums to 0 mod 256.  WRITE_POINTER sends the guest address of
+ * src_file + src_offset, size bytes little-endian, to offset dst_offset of
+ * the fw_cfg file dest_file, which is written back, never allocated.
  *
  * The builder half (bios_loader_init .. _free) is host code.  The executor
  * half (bios_loader_run) is freestanding C with no libc, compiled into the
@@ -38,6 +42,21 @@
 #define BIOS_LOADER_ZONE_HIGH 1 /* anywhere in RAM below 4 GiB */
 #define BIOS_LOADER_ZONE_FSEG 2 /* the 0xE0000-0xFFFFF BIOS area */
 
+/* Field offsets inside one command, shared by the builder and the executor. */
+#define BIOS_LOADER_OFF_COMMAND 0
+#define BIOS_LOADER_OFF_FILE 4      /* file / dest_file */
+#define BIOS_LOADER_OFF_SRC_FILE 60 /* ADD_POINTER, WRITE_POINTER */
+#define BIOS_LOADER_OFF_ALLOC_ALIGN 60
+#define BIOS_LOADER_OFF_ALLOC_ZONE 64
+#define BIOS_LOADER_OFF_PTR_OFFSET 116
+#define BIOS_LOADER_OFF_PTR_SIZE 120
+#define BIOS_LOADER_OFF_CKSUM_OFFSET 60
+#define BIOS_LOADER_OFF_CKSUM_START 64
+#define BIOS_LOADER_OFF_CKSUM_LENGTH 68
+#define BIOS_LOADER_OFF_WRPTR_DST_OFFSET 116
+#define BIOS_LOADER_OFF_WRPTR_SRC_OFFSET 120
+#define BIOS_LOADER_OFF_WRPTR_SIZE 124
+
 /* ---- builder (host) ---- */
 #ifndef VMGENID_FREESTANDING
 #include "vmgenid/bytebuf.h"
@@ -50,9 +69,11 @@ void bios_loader_init(struct bios_loader *l);
 void bios_loader_free(struct bios_loader *l);
 
 /*
- * Each appends one command and returns 0, or -EINVAL (name empty or longer
- * than 55 chars, alignment not a power of two, zone unknown, pointer size
- * not 1/2/4/8) with the script unchanged, or -ENOMEM.
+ * Each appends one command and returns 0, or -EINVAL (name NULL, empty or
+ * longer than 55 chars, alignment zero or not a power of two, zone unknown,
+ * pointer size not 1/2/4/8, checksum offset outside [start, start + length)
+ * or start + length overflowing 32 bits) with the script unchanged, or
+ * -ENOMEM.
  */
 int bios_loader_allocate(struct bios_loader *l, const char *file, uint32_t align, uint8_t zone);
 int bios_loader_add_pointer(struct bios_loader *l, const char *dest_file, uint32_t dest_offset,
@@ -94,7 +115,11 @@ struct bios_loader_file {
 struct bios_loader_exec {
 	struct bios_loader_file files[BIOS_LOADER_MAX_FILES];
 	unsigned int nr_files;
-	unsigned int failed_cmd; /* index of the command that stopped the run */
+	/*
+	 * Index of the command that stopped the run (for a torn script, of the
+	 * incomplete one); after a complete run, the number of commands.
+	 */
+	unsigned int failed_cmd;
 };
 
 /* Distinct reasons a run stops; bios_loader_run() returns 0 or one of these, negated. */
@@ -102,7 +127,7 @@ enum bios_loader_error {
 	BIOS_LOADER_OK = 0,
 	BIOS_LOADER_E_LENGTH,      /* script length not a multiple of 128 */
 	BIOS_LOADER_E_NAME,        /* file name not NUL-terminated, or empty */
-	BIOS_LOADER_E_NO_FILE,     /* fw_cfg has no such file / not allocated */
+	BIOS_LOADER_E_NO_FILE,     /* fw_cfg has no such file (or it is empty) / not allocated */
 	BIOS_LOADER_E_DUPLICATE,   /* file allocated twice */
 	BIOS_LOADER_E_TOO_MANY,    /* more than BIOS_LOADER_MAX_FILES allocations */
 	BIOS_LOADER_E_ALIGN,       /* alignment zero or not a power of two */
