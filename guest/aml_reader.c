@@ -169,6 +169,8 @@ static void device_addr(struct aml_ns *r, struct aml_reader_device *d)
 			 "two integers", o->path, v.count);
 		return;
 	}
+	d->addr_elem[0] = v.el[0].i;
+	d->addr_elem[1] = v.el[1].i;
 	d->addr = v.el[0].i | (v.el[1].i << 32);
 	err->msg[0] = '\0';
 }

@@ -67,6 +67,7 @@ struct aml_reader_device {
 	struct aml_reader_error addr_error;
 	unsigned int addr_count; /* elements of the package */
 	bool addr_integers;      /* exactly two, both integers: addr is valid */
+	uint64_t addr_elem[2];   /* the two integers as ADDR gave them */
 	uint64_t addr;           /* element 0 | element 1 << 32, as Linux combines them */
 
 	enum aml_reader_notify_via notify_via;
