@@ -17,10 +17,10 @@
 #define ACPI_TABLE_CHECKSUM_OFFSET 9
 
 struct acpi_table_id {
-	const char *oem_id;       /* up to 6 chars, space padded */
-	const char *oem_table_id; /* up to 8 chars, space padded */
+	const char *oem_id;       /* up to 6 chars, NUL padded (as QEMU does) */
+	const char *oem_table_id; /* up to 8 chars, NUL padded */
 	uint32_t oem_revision;
-	const char *creator_id;   /* up to 4 chars, space padded */
+	const char *creator_id;   /* up to 4 chars, NUL padded */
 	uint32_t creator_revision;
 };
 

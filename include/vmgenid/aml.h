@@ -39,8 +39,12 @@ void aml_append(struct aml *parent, struct aml *child);
 /*
  * Serialize node (its own encoding: a container's opcode, length and body;
  * a plain block's body only) at the end of out.  Returns 0, or -EINVAL if
- * the context has an error (out unchanged), -ENOMEM on allocation failure.
- * Records each node's offset in out (see aml_offset()).
+ * the context has an error (out unchanged), -ENOMEM on allocation failure
+ * (including one while the tree was built).  Records each node's offset in
+ * out (see aml_offset()).
+ *
+ * A node has one place in the tree: as a child or as an operand.  Using it
+ * twice is an error; build a new node (aml_local(ctx, 0) ...) for each use.
  */
 int aml_serialize(struct aml_ctx *ctx, struct aml *node, struct bytebuf *out);
 
@@ -68,7 +72,11 @@ struct aml *aml_one(struct aml_ctx *ctx);
 struct aml *aml_ones(struct aml_ctx *ctx);
 /* StringPrefix, ASCII without NUL bytes (refused otherwise), NUL. */
 struct aml *aml_string(struct aml_ctx *ctx, const char *s);
-/* EISA id "PNP0501" compressed into a DWordConst, as EISAID() does. */
+/*
+ * EISA id "PNP0501" compressed into an Integer as EISAID() does: minimal
+ * encoding like aml_int() (as iasl), so a DWordConst for any product
+ * number but 0000.
+ */
 struct aml *aml_eisaid(struct aml_ctx *ctx, const char *id);
 /* BufferOp with the given bytes (data may be NULL for zeros). */
 struct aml *aml_buffer(struct aml_ctx *ctx, size_t len, const uint8_t *data);
