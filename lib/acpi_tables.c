@@ -21,15 +21,17 @@
 
 #define MOD "acpi"
 
-/* Our tables identify themselves consistently; the vmgenid SSDT keeps QEMU's ids. */
+/*
+ * Our tables identify themselves consistently, space padded in full so that
+ * the RSDP's copy matches; the vmgenid SSDT keeps QEMU's ids.
+ */
 static const struct acpi_table_id genvm_id = {
-	.oem_id = "GENVM",
-	.oem_table_id = "GENVM",
+	.oem_id = "GENVM ",
+	.oem_table_id = "GENVM   ",
 	.oem_revision = 1,
 	.creator_id = "GENV",
 	.creator_revision = 1,
 };
-#define GENVM_OEM_ID "GENVM " /* the RSDP's copy, padded as the header's */
 
 #define RSDP_SIZE 36
 #define RSDP_CHECKSUM_OFFSET 8
@@ -398,7 +400,7 @@ static int build_rsdp(struct bytebuf *rsdp, size_t xsdt, struct bios_loader *loa
 	if (!p)
 		return -ENOMEM;
 	memcpy(p, "RSD PTR ", 8);
-	memcpy(p + 9, GENVM_OEM_ID, 6);
+	memcpy(p + 9, genvm_id.oem_id, 6);
 	p[15] = 2;                          /* revision: ACPI 2.0+ */
 	put_le32(p + 16, 0);                /* RsdtAddress: XSDT only */
 	put_le32(p + 20, RSDP_SIZE);        /* Length */
