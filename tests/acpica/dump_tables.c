@@ -17,7 +17,7 @@
 #include "vmgenid/guid.h"
 #include "vmgenid/vmgenid.h"
 
-#include "../helpers/loader_env.h"
+#include "../support/loader_env.h"
 
 #define RAM_SIZE (16u << 20)
 #define GUID_TEXT "324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87"

@@ -5,8 +5,8 @@
  * table-loader executor needs.  FSEG allocations go up from 0xE0000, HIGH
  * ones down from a chosen top, as SeaBIOS and our firmware do.
  */
-#ifndef TESTS_LOADER_ENV_H
-#define TESTS_LOADER_ENV_H
+#ifndef VMGENID_TEST_LOADER_ENV_H
+#define VMGENID_TEST_LOADER_ENV_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -17,7 +17,7 @@
 #include "vmgenid/endian.h"
 #include "vmgenid/vmgenid.h"
 
-#include "../helpers/loader_env.h"
+#include "../support/loader_env.h"
 
 #define RAM_SIZE (4u << 20)
 
@@ -54,15 +54,25 @@ struct found {
 
 static void build(struct built *b, const struct acpi_machine *m, struct vmgenid *vmgenid)
 {
+	memset(b, 0, sizeof(*b));
 	bytebuf_init(&b->rsdp);
 	bytebuf_init(&b->tables);
 	bios_loader_init(&b->loader);
 	assert_int_equal(acpi_build_tables(m, vmgenid, &b->rsdp, &b->tables, &b->loader), 0);
 }
 
+/* What fw_cfg serves besides the ACPI blobs, when there is a vmgenid device. */
+static uint8_t guid_blob[VMGENID_BLOB_SIZE];
+static uint8_t addr_file[VMGENID_ADDR_SIZE];
+
 static void run(struct built *b, uint64_t high_top)
 {
 	assert_int_equal(loader_env_init(&b->env, RAM_SIZE, high_top), 0);
+	memset(addr_file, 0, sizeof(addr_file));
+	assert_int_equal(loader_env_add_file(&b->env, VMGENID_GUID_FILE, guid_blob,
+					     sizeof(guid_blob), false), 0);
+	assert_int_equal(loader_env_add_file(&b->env, VMGENID_ADDR_FILE, addr_file,
+					     sizeof(addr_file), true), 0);
 	assert_int_equal(loader_env_add_file(&b->env, ACPI_RSDP_FILE, b->rsdp.data,
 					     (uint32_t)b->rsdp.len, false), 0);
 	assert_int_equal(loader_env_add_file(&b->env, ACPI_TABLES_FILE, b->tables.data,
@@ -467,6 +477,64 @@ static void test_loader_script_shape(void **state)
 	built_free(&b);
 }
 
+/* Where the SSDT's Name (VGIA, DWordConst) value lies, found by its encoding. */
+static const uint8_t *find_vgia(const uint8_t *ssdt)
+{
+	static const uint8_t name_vgia[] = { 0x08, 'V', 'G', 'I', 'A', 0x0c };
+	uint32_t len = get_le32(ssdt + 4);
+	const uint8_t *p = memfind(ssdt, len, name_vgia, sizeof(name_vgia));
+
+	assert_non_null(p);
+	/* Exactly one: a second match would make this test ambiguous. */
+	assert_null(memfind(p + 1, len - (size_t)(p + 1 - ssdt), name_vgia, sizeof(name_vgia)));
+	return p + sizeof(name_vgia);
+}
+
+static void test_with_vmgenid(void **state)
+{
+	struct guest_mem no_mem;
+	struct vmgenid *d;
+	struct guid guid = { { 0x32, 0x4e, 0x6e, 0xaf, 0xd1, 0xd1, 0x4b, 0xf6,
+			       0xbf, 0x41, 0xb9, 0xbb, 0x6c, 0x91, 0xfb, 0x87 } };
+	struct built b;
+	struct found f;
+	const uint8_t *ssdt;
+	uint64_t blob;
+
+	(void)state;
+	guest_mem_init(&no_mem);
+	d = vmgenid_new(&guid, &no_mem, NULL, NULL);
+	assert_non_null(d);
+	build(&b, &machine, d);
+
+	/* The two ACPI allocations still come first, whatever vmgenid adds. */
+	assert_int_equal(get_le32(b.loader.script.data), BIOS_LOADER_CMD_ALLOCATE);
+	assert_string_equal((const char *)b.loader.script.data + 4, ACPI_RSDP_FILE);
+	assert_string_equal((const char *)b.loader.script.data + BIOS_LOADER_CMD_SIZE + 4,
+			    ACPI_TABLES_FILE);
+
+	run(&b, RAM_SIZE);
+	find_tables(&b, &f);
+	assert_int_equal(f.nr_xsdt_entries, 3);
+	assert_int_not_equal(f.ssdt, 0);
+	ssdt = table_at(&b, f.ssdt, "SSDT");
+	assert_memory_equal(ssdt + 10, "BOCHS ", 6);
+	assert_memory_equal(ssdt + 16, "VMGENID", 7);
+	assert_memory_equal(ssdt + 28, "BXPC", 4);
+
+	/* VGIA holds the blob's base; firmware reported the GUID's address. */
+	blob = loader_env_addr(&b.env, VMGENID_GUID_FILE);
+	assert_int_not_equal(blob, 0);
+	assert_int_equal(blob % 4096, 0);
+	assert_int_equal(get_le32(find_vgia(ssdt)), blob);
+	assert_int_equal(get_le64(addr_file), blob + VMGENID_GUID_OFFSET);
+
+	/* The SSDT sits in the tables blob between the MADT and the XSDT. */
+	assert_true(f.ssdt > f.madt && f.ssdt < f.xsdt);
+	built_free(&b);
+	vmgenid_free(d);
+}
+
 static void expect_rejected(const struct acpi_machine *m)
 {
 	struct bytebuf rsdp, tables;
@@ -541,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_madt),
 		cmocka_unit_test(test_dsdt_objects),
 		cmocka_unit_test(test_loader_script_shape),
+		cmocka_unit_test(test_with_vmgenid),
 		cmocka_unit_test(test_bad_machine),
 		cmocka_unit_test(test_many_cpus),
 	};
