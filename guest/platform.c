@@ -411,8 +411,9 @@ int platform_memmap_lookup(uint64_t addr, uint64_t len, struct platform_range *r
 int platform_cache_type(uint64_t addr, uint64_t len, bool *cacheable, char *evidence,
 			size_t cap)
 {
-	char path[512], line[256];
+	char path[512], line[256], pat[160], mtrr[96];
 	uint64_t last = addr + len - 1;
+	bool have_mtrr = false;
 	FILE *f;
 
 	/* PAT: "PAT: [mem 0x...-0x...] write-back", end exclusive. */
@@ -433,6 +434,16 @@ int platform_cache_type(uint64_t addr, uint64_t len, bool *cacheable, char *evid
 			return 1;
 		}
 		fclose(f);
+		/* Linux does not track PAT types in the legacy ISA hole. */
+		if (addr >= 0xA0000 && last < 0x100000)
+			snprintf(pat, sizeof(pat), "0x%" PRIx64 " is in the legacy ISA range "
+				 "(0xa0000-0xfffff), whose caching PAT does not track", addr);
+		else
+			snprintf(pat, sizeof(pat), "no PAT entry covers it (nothing mapped it with "
+				 "a tracked type yet)");
+	} else {
+		snprintf(pat, sizeof(pat), "no PAT list (mount -t debugfs none /sys/kernel/debug "
+			 "to see x86/pat_memtype_list)");
 	}
 	/* MTRRs can only make it uncached; no entry is not proof of write-back. */
 	f = fopen(platform_path(path, sizeof(path), "/proc/mtrr"), "re");
@@ -444,6 +455,7 @@ int platform_cache_type(uint64_t addr, uint64_t len, bool *cacheable, char *evid
 			if (sscanf(line, "reg%*d: base=0x%" SCNx64 " (%*[^)]), size=%" SCNu64 "MB",
 				   &base, &mb) != 2 || !type)
 				continue;
+			have_mtrr = true;
 			if (addr < base || last >= base + (mb << 20))
 				continue;
 			type++;
@@ -459,8 +471,9 @@ int platform_cache_type(uint64_t addr, uint64_t len, bool *cacheable, char *evid
 		}
 		fclose(f);
 	}
-	why_set(evidence, cap, "no PAT entry covers it (mount debugfs on /sys/kernel/debug to "
-		"see x86/pat_memtype_list) and no MTRR makes it uncachable");
+	snprintf(mtrr, sizeof(mtrr), "%s", have_mtrr ? "no variable MTRR makes it uncachable" :
+		 "no variable MTRRs in /proc/mtrr");
+	why_set(evidence, cap, "%s; %s", pat, mtrr);
 	return 0;
 }
 
