@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "vmgenid/acpi_table.h"
+#include "vmgenid/acpi_tables.h"
 #include "vmgenid/aml.h"
 #include "vmgenid/bios_loader.h"
 #include "vmgenid/endian.h"
@@ -23,6 +24,7 @@
 
 #include "aml_reader.h"
 #include "guest_sim.h"
+#include "loader_env.h"
 
 #define VGIA 0x07FFF000u
 
@@ -243,6 +245,107 @@ static void test_qemu_flow_patched_ssdt(void **state)
 	bios_loader_free(&loader);
 	bytebuf_free(&tables);
 	guest_sim_destroy(&sim);
+}
+
+/*
+ * genvm's whole table set (acpi_build_tables: DSDT with COM1, fw_cfg and
+ * \_S5, FADT, MADT, the vmgenid SSDT), placed and patched by the
+ * table-loader, and found the way the OS finds it: the RSDP in the BIOS
+ * area, the XSDT, the FADT's X_DSDT, the XSDT's SSDT.  The reader must walk
+ * all of it without a skip, and ADDR must be what firmware wrote back.
+ */
+static void test_genvm_machine_tables(void **state)
+{
+	static const struct acpi_machine machine = {
+		.nr_cpus = 2, .lapic_addr = 0xfee00000, .ioapic_addr = 0xfec00000,
+		.ioapic_id = 2, .pm1a_evt_port = 0x600, .pm1a_cnt_port = 0x604,
+		.pm_tmr_port = 0x608, .gpe0_port = 0x620, .gpe0_len = 4, .sci_irq = 9,
+		.reset_port = 0xcf9, .reset_value = 0x06, .slp_typ_s5 = 5,
+		.uart_port = 0x3f8, .uart_irq = 4, .fw_cfg_port = 0x510,
+	};
+	static uint8_t guid_blob[VMGENID_BLOB_SIZE], addr_file[VMGENID_ADDR_SIZE];
+	struct guid g = { { 0x32, 0x4e, 0x6e, 0xaf } };
+	struct aml_reader_table t[4];
+	struct aml_reader_device d;
+	struct aml_reader_report r;
+	struct bytebuf rsdp, tables;
+	struct bios_loader loader;
+	struct guest_mem no_mem;
+	struct loader_env env;
+	const uint8_t *p, *xsdt, *fadt;
+	struct vmgenid *dev;
+	unsigned int nt = 0, i;
+	uint64_t a;
+
+	(void)state;
+	guest_mem_init(&no_mem);
+	dev = vmgenid_new(&g, &no_mem, NULL, NULL);
+	assert_non_null(dev);
+	bytebuf_init(&rsdp);
+	bytebuf_init(&tables);
+	bios_loader_init(&loader);
+	assert_int_equal(acpi_build_tables(&machine, dev, &rsdp, &tables, &loader), 0);
+	assert_int_equal(loader_env_init(&env, 4u << 20, 4u << 20), 0);
+	assert_int_equal(loader_env_add_file(&env, VMGENID_GUID_FILE, guid_blob,
+					     sizeof(guid_blob), false), 0);
+	assert_int_equal(loader_env_add_file(&env, VMGENID_ADDR_FILE, addr_file,
+					     sizeof(addr_file), true), 0);
+	assert_int_equal(loader_env_add_file(&env, ACPI_RSDP_FILE, rsdp.data,
+					     (uint32_t)rsdp.len, false), 0);
+	assert_int_equal(loader_env_add_file(&env, ACPI_TABLES_FILE, tables.data,
+					     (uint32_t)tables.len, false), 0);
+	assert_int_equal(loader_env_run(&env, &loader.script), 0);
+
+	for (a = LOADER_ENV_FSEG_START; a < LOADER_ENV_FSEG_END; a += 16) {
+		p = loader_env_ptr(&env, a, 36);
+		if (p && !memcmp(p, "RSD PTR ", 8))
+			break;
+	}
+	assert_true(a < LOADER_ENV_FSEG_END);
+	xsdt = loader_env_ptr(&env, get_le64(p + 24), 36);
+	assert_non_null(xsdt);
+	for (i = 36; i + 8 <= get_le32(xsdt + 4); i += 8) {
+		uint64_t at = get_le64(xsdt + i);
+		const uint8_t *h = loader_env_ptr(&env, at, 36);
+
+		assert_non_null(h);
+		if (!memcmp(h, "FACP", 4)) {
+			fadt = loader_env_ptr(&env, at, get_le32(h + 4));
+			assert_non_null(fadt);
+			assert_true(get_le32(fadt + 4) >= 148);
+			h = loader_env_ptr(&env, get_le64(fadt + 140), 36);
+			assert_non_null(h);
+			assert_memory_equal(h, "DSDT", 4);
+			/* The DSDT first, as the OS loads it. */
+			memmove(t + 1, t, nt * sizeof(t[0]));
+			t[0] = (struct aml_reader_table){ "DSDT", h, get_le32(h + 4) };
+			nt++;
+		} else if (!memcmp(h, "SSDT", 4)) {
+			t[nt++] = (struct aml_reader_table){ "SSDT", h, get_le32(h + 4) };
+		}
+	}
+	assert_int_equal(nt, 2);
+	assert_memory_equal(t[0].data, "DSDT", 4);
+
+	assert_int_equal(aml_reader_find_vmgenid(t, nt, "\\_SB_.VGEN", &d, &r), 0);
+	assert_int_equal(r.ntables, 2);
+	assert_int_equal(r.nmalformed, 0);
+	assert_int_equal(r.nskipped, 0);
+	assert_int_equal(r.nbad_checksum, 0);
+	assert_string_equal(d.table, "SSDT");
+	assert_string_equal(d.hid, "QEMUVGID");
+	assert_true(d.addr_integers);
+	assert_true(d.addr != 0x28);
+	assert_true(d.addr == get_le64(addr_file));
+	assert_true(d.addr == loader_env_addr(&env, VMGENID_GUID_FILE) + 40);
+	assert_int_equal(d.notify_via, AML_READER_NOTIFY_GPE);
+	assert_string_equal(d.notify_method, "\\_GPE._E05");
+
+	loader_env_free(&env);
+	bios_loader_free(&loader);
+	bytebuf_free(&tables);
+	bytebuf_free(&rsdp);
+	vmgenid_free(dev);
 }
 
 /*
@@ -1064,6 +1167,7 @@ int main(void)
 		cmocka_unit_test(test_our_ssdt),
 		cmocka_unit_test(test_integer_width_follows_dsdt),
 		cmocka_unit_test(test_qemu_flow_patched_ssdt),
+		cmocka_unit_test(test_genvm_machine_tables),
 		cmocka_unit_test(test_iasl_add_into_index),
 		cmocka_unit_test(test_iasl_high_address),
 		cmocka_unit_test(test_method_variants),
