@@ -34,6 +34,7 @@ vm_boot() {
 		echo "0 VMM-EXIT: 127 (no executable VMM at '$GENVM': build genvm or set GENVM)" >"$_log"
 		return 0
 	fi
+	read -r _t0 _ </proc/uptime
 	{
 		timeout "$E2E_TIMEOUT" "$GENVM" -m "$E2E_MEM" -smp "$E2E_SMP" \
 			-kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" \
@@ -43,6 +44,12 @@ vm_boot() {
 		echo
 		echo "VMM-EXIT: $_rc"
 	} | stamp_lines >"$_log"
+	# Timings as diagnostics: under nesting they are the only record of them.
+	awk -v t0="$_t0" -v what="$_append" '
+		/VMGENID-E2E: init$/ && !init { init = $1 - t0 }
+		/VMM-EXIT: / { exit_t = $1 - t0; st = $3 }
+		END { printf "# %s: /init after %.2f s, VMM exit %s after %.2f s\n",
+			what, init, st, exit_t }' "$_log"
 }
 
 # marker LOG KEY: the value of the guest's first "VMGENID-E2E: KEY=VALUE".
