@@ -8,7 +8,7 @@ packages=(
 	libcmocka-dev                                    # unit tests
 	libjansson-dev                                   # QMP JSON
 	acpica-tools                                     # iasl, acpiexec peers
-	busybox-static cpio                              # guest initramfs
+	busybox-static cpio kmod                         # guest initramfs, kvm modules
 	qemu-system-x86                                  # nested KVM harness, benchmarks
 )
 
