@@ -166,7 +166,7 @@ static int opt_device(struct parser *p, const char *arg)
 		char value[64];
 		const char *why;
 
-		if (len > 5 && !strncmp(prop, "guid=", 5)) {
+		if (len >= 5 && !strncmp(prop, "guid=", 5)) {
 			if (len - 5 >= sizeof(value)) {
 				fprintf(p->err, "genvm: %s vmgenid: guid '%.*s': %s\n", p->opt,
 					(int)(len - 5), prop + 5, "too long to be a GUID");
@@ -180,7 +180,7 @@ static int opt_device(struct parser *p, const char *arg)
 				return -1;
 			}
 			have_guid = true;
-		} else if (len > 3 && !strncmp(prop, "id=", 3)) {
+		} else if (len >= 3 && !strncmp(prop, "id=", 3)) {
 			/* Accepted for QEMU compatibility; nothing refers to it yet. */
 		} else {
 			fprintf(p->err, "genvm: %s vmgenid: unknown property '%.*s'\n", p->opt,

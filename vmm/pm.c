@@ -137,10 +137,11 @@ void pm_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len, bool is_wri
 	pthread_mutex_lock(&pm->lock);
 	if (is_write) {
 		unsigned int reg = (unsigned int)addr & ~1u;
-		uint16_t cur, mask = len == 2 ? 0xffff : (uint16_t)(0xffu << (8 * (addr & 1)));
+		unsigned int shift = 8 * ((unsigned int)addr & 1);
+		uint16_t cur, mask = (uint16_t)(len == 2 ? 0xffffu : 0xffu << shift);
 
-		v = len == 2 ? (uint16_t)(data[0] | data[1] << 8)
-			     : (uint16_t)(data[0] << (8 * (addr & 1)));
+		v = (uint16_t)(len == 2 ? (unsigned int)(data[0] | data[1] << 8)
+					: (unsigned int)data[0] << shift);
 		switch (reg) {
 		case PM1_STS:
 			pm->pm1_sts &= (uint16_t)~(v & mask);
