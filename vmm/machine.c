@@ -79,6 +79,8 @@ static int create_devices(struct machine *m)
 		}
 	}
 	m->i8042 = (struct legacy_i8042){ .reset = on_reset, .opaque = m };
+	m->vm.on_triple_fault = on_reset;
+	m->vm.on_triple_fault_opaque = m;
 	m->fw_status.vm = &m->vm;
 	atomic_init(&m->fw_status.done, false);
 

@@ -5,12 +5,16 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "vmgenid/log.h"
 
 #include "cli.h"
 #include "machine.h"
@@ -52,6 +56,43 @@ static void raw_tty(void)
 	t.c_cc[VMIN] = 1;
 	t.c_cc[VTIME] = 0;
 	tcsetattr(STDIN_FILENO, TCSANOW, &t);
+}
+
+/*
+ * Library messages go to stderr as "genvm: module: level: text".  A guest
+ * can provoke warnings at will (bad fw_cfg DMA, bad vmgenid addresses), so
+ * at most LOG_BURST of them per second get through; the rest are counted.
+ */
+#define LOG_BURST 10
+
+struct log_limit {
+	pthread_mutex_t lock;
+	time_t window;
+	unsigned int in_window;
+	unsigned long suppressed;
+};
+
+static void log_sink(void *opaque, enum log_level level, const char *module, const char *msg)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	struct log_limit *l = opaque;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&l->lock);
+	if (now.tv_sec != l->window) {
+		if (l->suppressed)
+			fprintf(stderr, "genvm: %lu more messages suppressed\n", l->suppressed);
+		l->window = now.tv_sec;
+		l->in_window = 0;
+		l->suppressed = 0;
+	}
+	if (l->in_window++ < LOG_BURST)
+		fprintf(stderr, "genvm: %s: %s: %s\n", module,
+			(unsigned int)level < 4 ? names[level] : "message", msg);
+	else
+		l->suppressed++;
+	pthread_mutex_unlock(&l->lock);
 }
 
 static void on_signal(int sig)
@@ -149,6 +190,7 @@ static int run_loop(struct machine *m)
 
 int main(int argc, char **argv)
 {
+	static struct log_limit limit = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct genvm_config cfg;
 	struct machine m;
 	int ret;
@@ -162,6 +204,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	log_set_sink(log_sink, &limit);
 	if (machine_create(&m, &cfg) < 0) {
 		machine_destroy(&m);
 		return 1;

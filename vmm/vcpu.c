@@ -389,7 +389,10 @@ static void *vcpu_thread(void *arg)
 		case KVM_EXIT_SHUTDOWN:
 			/* A triple fault: what a PC does next is reset. */
 			fprintf(stderr, "genvm: vcpu %u: triple fault\n", v->id);
-			vm_request_exit(v->vm, 1);
+			if (v->vm->on_triple_fault)
+				v->vm->on_triple_fault(v->vm->on_triple_fault_opaque);
+			else
+				vm_request_exit(v->vm, 1);
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			snprintf(why, sizeof(why), "KVM_EXIT_FAIL_ENTRY, reason %#llx",

@@ -45,6 +45,10 @@ struct vm {
 	unsigned int nr_cpus;
 	struct vcpu **vcpus;
 
+	/* What a triple fault does: the machine's reset (vCPU thread context). */
+	void (*on_triple_fault)(void *opaque);
+	void *on_triple_fault_opaque;
+
 	/* Exit request: the first code wins, exit_fd wakes the main loop. */
 	int exit_fd;
 	atomic_bool exiting;
