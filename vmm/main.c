@@ -95,6 +95,15 @@ static void log_sink(void *opaque, enum log_level level, const char *module, con
 	pthread_mutex_unlock(&l->lock);
 }
 
+static void log_flush(struct log_limit *l)
+{
+	pthread_mutex_lock(&l->lock);
+	if (l->suppressed)
+		fprintf(stderr, "genvm: %lu more messages suppressed\n", l->suppressed);
+	l->suppressed = 0;
+	pthread_mutex_unlock(&l->lock);
+}
+
 static void on_signal(int sig)
 {
 	caught_signal = sig;
@@ -219,6 +228,7 @@ int main(int argc, char **argv)
 		ret = run_loop(&m);
 	}
 	machine_destroy(&m);
+	log_flush(&limit);
 	restore_tty();
 	return ret;
 }
