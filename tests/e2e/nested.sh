@@ -156,7 +156,10 @@ while IFS= read -r line; do
 		*) printf '%s\n' "$t" ;;
 		esac ;;
 	esac
-done < <(timeout "$l1_timeout" "$qemu" -accel tcg -cpu max -m 1536 -smp 2 \
+# xsave=off: with XSAVE, L2 kernels under TCG's nested SVM now and then find
+# CPUID's XSAVE size disagreeing with XCR0 ("XSAVE consistency problem") and
+# reboot; L1 then offers L2 no XSAVE and the kernel uses FXSAVE.
+done < <(timeout "$l1_timeout" "$qemu" -accel tcg -cpu max,xsave=off -m 1536 -smp 2 \
 	-nographic -no-reboot -kernel "$cache/vmlinuz" -initrd "$work/l1.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1" </dev/null 2>&1
 	echo "L1-EXIT: $?")
