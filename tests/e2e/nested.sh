@@ -8,7 +8,8 @@
 #
 # Environment: as run.sh, plus VMGENID_E2E_L1_TIMEOUT (seconds for the whole
 # L1 run), VMGENID_E2E_L1_BINS (more host programs to pack, with their
-# libraries), VMGENID_E2E_L1_CPU (L1's -cpu, default max,xsave=off).  Times measured in L1 are not performance figures.
+# libraries), VMGENID_E2E_L1_CPU (L1's -cpu, default max,xsave=off).
+# Times measured in L1 are not performance figures.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
