@@ -9,7 +9,7 @@ packages=(
 	libjansson-dev                                   # QMP JSON
 	zlib1g-dev                                       # guest tool reads /proc/config.gz
 	acpica-tools                                     # iasl, acpiexec peers
-	busybox-static cpio                              # guest initramfs
+	busybox-static cpio kmod                         # guest initramfs, kvm modules
 	qemu-system-x86                                  # nested KVM harness, benchmarks
 )
 

@@ -1,0 +1,141 @@
+#!/bin/sh
+# /init of the e2e test guest (busybox sh, PID 1).
+#
+# Everything the host harness reads is a console line "VMGENID-E2E: key=value".
+# The first line is printed before anything else, so the host can time the
+# launch-to-/init interval; the last is "VMGENID-E2E: poweroff" right before
+# poweroff -f, so the host can time the VMM's exit.  The scenario comes from
+# the kernel command line: e2e=boot|idle|demo|shell.
+echo "VMGENID-E2E: init"
+
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+VGEN=/sys/bus/acpi/devices/QEMUVGID:00
+FWCFG_GUID=/sys/firmware/qemu_fw_cfg/by_name/etc/vmgenid_guid/raw
+
+mark() {
+	echo "VMGENID-E2E: $*"
+}
+
+cmdline_value() {
+	for w in $(cat /proc/cmdline); do
+		case $w in
+		"$1"=*) echo "${w#*=}"; return 0 ;;
+		esac
+	done
+	return 1
+}
+
+finish() {
+	mark poweroff
+	poweroff -f
+	# poweroff -f returns only if the power-off request failed.
+	mark "error=poweroff -f returned"
+	sleep 2
+	exit 1
+}
+
+dump_dmesg() {
+	dmesg | tail -n "${1:-40}" | sed 's/^/VMGENID-E2E: dmesg: /'
+}
+
+# Prints the facts a test asserts on; judging them is the host's job.
+scenario_boot() {
+	anomaly=0
+	if [ -d "$VGEN" ]; then
+		mark acpi_dev=present
+	else
+		mark acpi_dev=missing
+		anomaly=1
+	fi
+	drv=none
+	if [ -e "$VGEN/driver" ]; then
+		drv=$(basename "$(readlink "$VGEN/driver")")
+	fi
+	mark "driver=$drv"
+	mark "cpus=$(grep -c '^processor' /proc/cpuinfo)"
+	[ "$drv" = vmgenid ] || anomaly=1
+
+	addr=
+	if out=$(memread vgia); then
+		for kv in $out; do
+			mark "$kv"
+		done
+		addr=$(echo "$out" | sed -n 's/^addr=//p')
+	else
+		mark "vgia=none"
+		anomaly=1
+	fi
+	if [ -n "$addr" ]; then
+		if guid=$(memread read "$addr" 16); then
+			mark "guid_le=$guid"
+		else
+			mark "guid_le=unreadable"
+		fi
+		if e820=$(memread e820 "$addr"); then
+			mark "$e820"
+		else
+			mark "e820=none"
+		fi
+	fi
+
+	# qemu_fw_cfg is a module in Debian's kernel; its sysfs view is how a
+	# guest without /dev/mem reads the GUID.
+	insmod /lib/modules/qemu_fw_cfg.ko 2>/dev/null
+	if [ -r "$FWCFG_GUID" ]; then
+		mark "fwcfg_guid_le=$(dd if="$FWCFG_GUID" bs=1 skip=40 count=16 2>/dev/null |
+			od -An -tx1 -v | tr -d ' \n')"
+	else
+		mark fwcfg_guid_le=none
+	fi
+
+	errs=$(dmesg | grep -e 'ACPI Error' -e 'AE_')
+	mark "dmesg_acpi_errors=$(printf '%s' "$errs" | grep -c .)"
+	printf '%s\n' "$errs" | grep . | sed 's/^/VMGENID-E2E: dmesg_error: /'
+	[ "$anomaly" = 0 ] || dump_dmesg 60
+	mark done
+}
+
+# Stays up a moment after boot so the host can look at the VMM (bench/boot).
+scenario_idle() {
+	mark ready
+	sleep "$(cmdline_value e2e_idle || echo 2)"
+}
+
+scenario_demo() {
+	echo
+	echo "== vmgenid demo guest: $(uname -r)"
+	if [ -e "$VGEN/driver" ]; then
+		echo "== $VGEN bound to driver $(basename "$(readlink "$VGEN/driver")")"
+	else
+		echo "== $VGEN: no driver bound"
+	fi
+	out=$(memread vgia) && addr=$(echo "$out" | sed -n 's/^addr=//p')
+	if [ -n "$addr" ]; then
+		le=$(memread read "$addr" 16)
+		echo "== GUID at $addr (little-endian bytes): $le"
+		echo "$le" | awk '{ printf "== GUID as text: %s%s%s%s-%s%s-%s%s-%s-%s\n",
+			substr($0,7,2), substr($0,5,2), substr($0,3,2), substr($0,1,2),
+			substr($0,11,2), substr($0,9,2), substr($0,15,2), substr($0,13,2),
+			substr($0,17,4), substr($0,21,12) }'
+		echo "== $(memread e820 "$addr")"
+	fi
+	[ -x /bin/vmgenid ] && /bin/vmgenid read
+	dmesg | grep -i -e vmgenid -e 'virtual machine' | sed 's/^/== dmesg: /'
+	echo
+}
+
+scenario_shell() {
+	setsid cttyhack sh
+}
+
+scenario=$(cmdline_value e2e || echo none)
+mark "scenario=$scenario"
+case $scenario in
+boot | idle | demo | shell) "scenario_$scenario" ;;
+*) mark "error=unknown scenario '$scenario' (e2e=boot|idle|demo|shell)" ;;
+esac
+finish

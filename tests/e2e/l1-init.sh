@@ -1,0 +1,42 @@
+#!/bin/sh
+# /init of the L1 guest that nested.sh boots under TCG: give it /dev/kvm with
+# Debian's kvm modules, run the e2e suite (run.sh) and hand its TAP back to the
+# host on the serial console, every line prefixed "L1-TAP: ".
+echo "VMGENID-L1: init"
+
+export PATH=/bin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+
+l1() {
+	echo "VMGENID-L1: $*"
+}
+
+# kvm-amd needs SVM, kvm-intel VMX; TCG's -cpu max emulates the former.
+for m in $(cat /lib/modules/load-order); do
+	case $m in
+	kvm-amd.ko) grep -qw svm /proc/cpuinfo || continue ;;
+	kvm-intel.ko) grep -qw vmx /proc/cpuinfo || continue ;;
+	qemu_fw_cfg.ko) continue ;;
+	esac
+	err=$(insmod "/lib/modules/$m" 2>&1) || l1 "insmod $m: $err"
+done
+# The diagnostics go first: the host reports kvm=missing as soon as it sees it.
+if [ -c /dev/kvm ]; then
+	l1 kvm=ok
+else
+	l1 "cpu flags: $(grep -m1 -o -w -e svm -e vmx /proc/cpuinfo || echo 'neither svm nor vmx')"
+	dmesg | grep -i -e kvm -e svm | tail -n 10 | sed 's/^/VMGENID-L1: dmesg: /'
+	l1 kvm=missing
+fi
+
+set -a
+. /e2e/env
+set +a
+VMGENID_E2E_L1=1 sh /e2e/run.sh 2>&1 | while IFS= read -r line; do
+	echo "L1-TAP: $line"
+done
+l1 done
+poweroff -f

@@ -1,0 +1,141 @@
+# Helpers for the e2e scenario scripts (tests/e2e/t_*.sh), sourced by them.
+# POSIX sh: the same scripts run on the host and under busybox ash in an L1
+# guest (see run.sh).  A scenario prints "ok - NAME" / "not ok - NAME" lines
+# and "# ..." diagnostics; run.sh numbers them and prints the plan.
+#
+# From run.sh: GENVM (the VMM; GENVM_HOST names it on the host when the
+# suite runs nested), E2E_KERNEL, E2E_INITRD, E2E_WORK (scratch dir),
+# E2E_TIMEOUT (seconds one guest may take from launch to VMM exit).
+
+E2E_MEM=${E2E_MEM:-256M}
+E2E_SMP=${E2E_SMP:-1}
+# iomem=relaxed lets memread map the vmgenid page through /dev/mem; quiet keeps
+# the console to the guest's markers (dmesg is still read from inside).
+E2E_APPEND_BASE=${E2E_APPEND_BASE:-console=ttyS0 quiet iomem=relaxed panic=-1}
+
+e2e_cr=$(printf '\r')
+
+# Prefixes every console line with the host's uptime, so the scripts can time
+# events on the guest console without forking per line.
+stamp_lines() {
+	while IFS= read -r line || [ -n "$line" ]; do
+		read -r up _ </proc/uptime
+		printf '%s %s\n' "$up" "${line%"$e2e_cr"}"
+	done
+}
+
+# vm_boot LOG APPEND [VMM ARGS...]
+# Boots the test guest with "e2e=..." words in APPEND and writes its console
+# to LOG as "UPTIME LINE"; the last line is "UPTIME VMM-EXIT: STATUS", stamped
+# when the VMM exited.  STATUS 124 or 143 means the boot timed out.
+vm_boot() {
+	_log=$1 _append=$2
+	shift 2
+	if [ ! -x "$GENVM" ]; then
+		echo "0 VMM-EXIT: 127 (no executable VMM at '${GENVM_HOST:-$GENVM}': build genvm or set GENVM)" >"$_log"
+		return 0
+	fi
+	read -r _t0 _ </proc/uptime
+	{
+		timeout "$E2E_TIMEOUT" "$GENVM" -m "$E2E_MEM" -smp "$E2E_SMP" \
+			-kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" \
+			-append "$E2E_APPEND_BASE $_append" \
+			-nographic -no-reboot "$@" </dev/null 2>&1
+		_rc=$?
+		echo
+		echo "VMM-EXIT: $_rc"
+	} | stamp_lines >"$_log"
+	# Timings as diagnostics: under nesting they are the only record of them.
+	awk -v t0="$_t0" -v what="$_append" '
+		/VMGENID-E2E: init$/ && !init { init = $1 - t0 }
+		/VMM-EXIT: / { exit_t = $1 - t0; st = $3 }
+		END { printf "# %s: /init after %.2f s, VMM exit %s after %.2f s\n",
+			what, init, st, exit_t }' "$_log"
+}
+
+# marker LOG KEY: the value of the guest's first "VMGENID-E2E: KEY=VALUE".
+marker() {
+	sed -n "s/.*VMGENID-E2E: $2=//p" "$1" | head -n 1
+}
+
+# marker_lines LOG KEY: every "VMGENID-E2E: KEY: TEXT", as TEXT.
+marker_lines() {
+	sed -n "s/.*VMGENID-E2E: $2: //p" "$1"
+}
+
+# marker_time LOG WORD: host uptime when "VMGENID-E2E: WORD" appeared.
+marker_time() {
+	sed -n "s/^\([0-9.]*\) .*VMGENID-E2E: $2\$/\1/p" "$1" | head -n 1
+}
+
+vmm_status() {
+	sed -n 's/^[0-9.]* VMM-EXIT: \([0-9]*\).*/\1/p' "$1" | tail -n 1
+}
+
+vmm_exit_time() {
+	sed -n 's/^\([0-9.]*\) VMM-EXIT: .*/\1/p' "$1" | tail -n 1
+}
+
+# Why a boot produced nothing useful, in one line.
+vmm_exit_reason() {
+	_st=$(vmm_status "$1")
+	case $_st in
+	124 | 143) echo "the VMM was killed after ${E2E_TIMEOUT}s (timeout)" ;;
+	127) sed -n 's/^[0-9.]* VMM-EXIT: 127 *//p' "$1" | tr -d '()' ;;
+	'') echo "the VMM's exit status is unknown" ;;
+	*) echo "the VMM exited with status $_st" ;;
+	esac
+}
+
+console_tail() {
+	echo "console tail ($1):"
+	grep -v '^[0-9.]* $' "$1" | tail -n "${2:-20}" | sed 's/^[0-9.]* /| /'
+}
+
+# tap NAME LOG CHECK [ARGS...]: runs CHECK, which prints why it failed.
+tap() {
+	_name=$1 _tlog=$2
+	shift 2
+	if _why=$("$@" 2>&1); then
+		echo "ok - $_name"
+	else
+		echo "not ok - $_name"
+		[ -z "$_why" ] || printf '%s\n' "$_why" | sed 's/^/# /'
+		console_tail "$_tlog" | sed 's/^/# /'
+	fi
+}
+
+# expect_marker LOG KEY VALUE
+expect_marker() {
+	_got=$(marker "$1" "$2")
+	[ "$_got" = "$3" ] && return 0
+	if [ -z "$_got" ]; then
+		echo "the guest printed no $2= marker; $(vmm_exit_reason "$1")"
+	else
+		echo "$2: expected '$3', got '$_got'"
+	fi
+	return 1
+}
+
+expect_booted() {
+	grep -q 'VMGENID-E2E: done$' "$1" && return 0
+	if grep -q 'VMGENID-E2E: init$' "$1"; then
+		echo "/init started but did not finish its scenario; $(vmm_exit_reason "$1")"
+	else
+		echo "the guest never reached /init; $(vmm_exit_reason "$1")"
+	fi
+	return 1
+}
+
+# float_le A B MAX: true when B - A <= MAX.
+float_le() {
+	awk -v a="$1" -v b="$2" -v m="$3" 'BEGIN { exit !(b - a <= m) }'
+}
+
+# The text form (RFC 4122 order) of a GUID read from guest memory (LE layout).
+le_to_uuid() {
+	echo "$1" | awk '{ printf "%s%s%s%s-%s%s-%s%s-%s-%s\n",
+		substr($0,7,2), substr($0,5,2), substr($0,3,2), substr($0,1,2),
+		substr($0,11,2), substr($0,9,2), substr($0,15,2), substr($0,13,2),
+		substr($0,17,4), substr($0,21,12) }'
+}

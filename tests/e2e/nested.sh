@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# The e2e suite one level down, for hosts without hardware KVM (run.sh calls
+# this).  Packs the VMM under test, the guest kernel and initramfs, the
+# scenario scripts, busybox and Debian's kvm modules into an initramfs; boots
+# it under QEMU TCG with -cpu max, whose emulated SVM lets kvm-amd give the
+# guest ("L1") a /dev/kvm; L1 runs run.sh and prints its TAP on the serial
+# console, which this script reads back, numbers and completes.
+#
+# Environment: as run.sh, plus VMGENID_E2E_L1_TIMEOUT (seconds for the whole
+# L1 run), VMGENID_E2E_L1_BINS (more host programs to pack, with their
+# libraries), VMGENID_E2E_L1_CPU (L1's -cpu, default max,xsave=off).
+# Times measured in L1 are not performance figures.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+BUILD=${BUILD:-$repo/build}
+GENVM=${GENVM:-$BUILD/vmm/genvm}
+cache=${VMGENID_CACHE:-$repo/.cache/guest}
+l1_timeout=${VMGENID_E2E_L1_TIMEOUT:-1200}
+qemu=qemu-system-x86_64
+
+n=0
+fails=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok() {
+	n=$((n + 1))
+	fails=$((fails + 1))
+	echo "not ok $n - $1"
+	shift
+	local d
+	for d in "$@"; do
+		printf '%s\n' "$d" | sed 's/^/# /'
+	done
+}
+finish() {
+	echo "1..$n"
+	[ "$fails" -eq 0 ]
+	exit
+}
+
+if img_err=$(bash "$repo/scripts/guest-image.sh" "$BUILD" 2>&1); then
+	ok "guest image: Debian $(cat "$cache/kernel-version") kernel + busybox initramfs"
+else
+	not_ok "guest image (scripts/guest-image.sh)" "$img_err"
+	finish
+fi
+if ! command -v "$qemu" >/dev/null; then
+	not_ok "nested e2e needs $qemu (Debian package qemu-system-x86, see scripts/deps.sh)"
+	finish
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/vmgenid-l1.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,e2e,guest,vmm,lib/modules}
+
+# A dynamically linked program runs in L1 with its libraries at the same paths.
+pack_elf() {
+	local src=$1 dst=$2 lib
+	install -D -m 0755 "$src" "$root$dst"
+	for lib in $(ldd "$src" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^\t\(\/[^ ]*\) .*/\1/p'); do
+		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	done
+}
+
+# QEMU also needs its firmware when it is the VMM inside L1.
+pack_qemu() {
+	local f
+	pack_elf "$(command -v "$qemu")" "/usr/bin/$qemu"
+	for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/linuxboot_dma.bin \
+		/usr/share/qemu/kvmvapic.bin; do
+		install -D -m 0644 "$(readlink -f "$f")" "$root$f"
+	done
+}
+
+busybox=$(command -v busybox)
+install -m 0755 "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+done
+install -m 0755 "$here/l1-init.sh" "$root/init"
+cp "$cache/modules/"*.ko "$cache/modules/load-order" "$root/lib/modules/"
+cp -L "$cache/vmlinuz" "$cache/initrd.cpio.gz" "$root/guest/"
+for f in "$here"/run.sh "$here"/lib.sh "$here"/t_*.sh; do
+	install -m 0755 "$f" "$root/e2e/"
+done
+
+l1_genvm=/vmm/$(basename "$GENVM")
+if [ ! -e "$GENVM" ]; then
+	# Packed as nothing: every scenario then fails saying so, inside L1.
+	l1_genvm=/vmm/missing-$(basename "$GENVM")
+	echo "# no VMM at $GENVM: the scenarios will fail"
+elif head -c 4 "$GENVM" | grep -q ELF; then
+	pack_elf "$GENVM" "$l1_genvm"
+else
+	install -m 0755 "$GENVM" "$root$l1_genvm"
+	grep -q "$qemu" "$GENVM" && pack_qemu
+fi
+for b in ${VMGENID_E2E_L1_BINS:-}; do
+	pack_elf "$(command -v "$b")" "/usr/bin/$(basename "$b")"
+done
+# L2 under nested SVM emulated by TCG runs at TCG speed, so a boot takes
+# seconds where it takes a fraction of one on hardware.
+cat >"$root/e2e/env" <<ENV
+GENVM=$l1_genvm
+GENVM_HOST=$GENVM
+E2E_KERNEL=/guest/vmlinuz
+E2E_INITRD=/guest/initrd.cpio.gz
+E2E_TIMEOUT=${E2E_TIMEOUT:-240}
+${E2E_SMP:+E2E_SMP=$E2E_SMP}
+${E2E_MEM:+E2E_MEM=$E2E_MEM}
+ENV
+
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$work/l1.cpio.gz"
+
+echo "# L1 initramfs: $(du -k "$work/l1.cpio.gz" | cut -f1) KiB gzipped"
+console=$work/l1-console.log
+: >"$console"
+# xsave=off: with XSAVE, L2 kernels under TCG's nested SVM now and then find
+# CPUID's XSAVE size disagreeing with XCR0 ("XSAVE consistency problem") and
+# reboot; L1 then offers L2 no XSAVE and the kernel uses FXSAVE.
+l1_cpu=${VMGENID_E2E_L1_CPU:-max,xsave=off}
+start=$(date +%s)
+since() {
+	echo $(($(date +%s) - start))
+}
+l1_up=0 done=0 inner=0 inner_plan=
+kvm_diag=()
+while IFS= read -r line; do
+	line=${line%$'\r'}
+	printf '%s\n' "$line" >>"$console"
+	case $line in
+	*"VMGENID-L1: init")
+		l1_up=1
+		ok "L1: TCG guest (-cpu $l1_cpu) reached /init in $(since) s" ;;
+	*"VMGENID-L1: kvm=ok")
+		ok "L1: /dev/kvm from Debian's kvm-amd on emulated SVM" ;;
+	*"VMGENID-L1: kvm=missing")
+		not_ok "L1: /dev/kvm from Debian's kvm-amd on emulated SVM" "${kvm_diag[@]}" ;;
+	*"VMGENID-L1: done")
+		done=1 ;;
+	*"VMGENID-L1: "*)
+		kvm_diag+=("${line#*VMGENID-L1: }") ;;
+	*"L1-TAP: "*)
+		t=${line#*L1-TAP: }
+		case $t in
+		"ok "*)
+			inner=$((inner + 1))
+			t=${t#ok }
+			ok "${t#* - }" ;;
+		"not ok "*)
+			inner=$((inner + 1))
+			t=${t#not ok }
+			not_ok "${t#* - }" ;;
+		1..*) inner_plan=${t#1..} ;;
+		"#"*) printf '%s\n' "$t" ;;
+		*) printf '# %s\n' "$t" ;;
+		esac ;;
+	esac
+done < <(timeout "$l1_timeout" "$qemu" -accel tcg -cpu "$l1_cpu" -m 1536 -smp 2 \
+	-nographic -no-reboot -kernel "$cache/vmlinuz" -initrd "$work/l1.cpio.gz" \
+	-append "console=ttyS0 quiet panic=-1" </dev/null 2>&1
+	echo "L1-EXIT: $?")
+
+status=$(sed -n 's/^L1-EXIT: //p' "$console")
+if [ "$l1_up" = 0 ]; then
+	not_ok "L1: TCG guest reached /init" "$qemu exit status $status" \
+		"$(grep -v '^L1-EXIT' "$console" | tail -n 20)"
+elif [ "$done" = 0 ]; then
+	case $status in
+	124) why="timed out after ${l1_timeout}s (VMGENID_E2E_L1_TIMEOUT)" ;;
+	*) why="$qemu exited with status $status before the suite finished" ;;
+	esac
+	not_ok "L1: ran the whole e2e suite" "$why" "console tail:" \
+		"$(grep -v '^L1-EXIT' "$console" | tail -n 20)"
+elif [ "$inner_plan" != "$inner" ] || [ "$inner" = 0 ]; then
+	# A shell that dies in L1 must not read as an empty, passing suite.
+	not_ok "L1: ran the whole e2e suite" \
+		"run.sh in L1 reported $inner results against a plan of '${inner_plan:-none}'"
+else
+	ok "L1: ran the whole e2e suite and powered off in $(since) s"
+fi
+finish

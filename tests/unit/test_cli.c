@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: MIT
+/*
+ * genvm's command line, driven as a user would: argv in, a config or a
+ * "genvm: ..." message and a refusal out.  Kernel files are synthesized
+ * setup headers, so every rule of the boot-protocol check can be broken
+ * one at a time.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "vmgenid/endian.h"
+
+#include "../../vmm/bzimage.h"
+#include "../../vmm/cli.h"
+
+#define HOST_RAM (8ull << 30)
+#define GUID_TEXT "324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87"
+
+static char dir[64];
+static char kernel[96], initrd[96], notkernel[96];
+
+struct run {
+	enum cli_result result;
+	struct genvm_config cfg;
+	char *out;
+	char *err;
+	size_t out_len, err_len;
+};
+
+static void make_kernel(const char *path, void (*tweak)(uint8_t *hdr, size_t *len))
+{
+	uint8_t buf[8192] = { 0 };
+	size_t len = sizeof(buf);
+	FILE *f;
+
+	buf[BZ_SETUP_SECTS] = 4;
+	put_le16(buf + BZ_BOOT_FLAG, 0xaa55);
+	put_le32(buf + BZ_HEADER, BZ_HDRS_MAGIC);
+	put_le16(buf + BZ_VERSION, 0x020f);
+	buf[BZ_LOADFLAGS] = BZ_LOADED_HIGH;
+	put_le32(buf + BZ_INITRD_ADDR_MAX, 0x7fffffff);
+	put_le32(buf + BZ_KERNEL_ALIGNMENT, 0x200000);
+	put_le16(buf + BZ_XLOADFLAGS, BZ_XLF_KERNEL_64);
+	put_le32(buf + BZ_CMDLINE_SIZE, 64);
+	put_le64(buf + BZ_PREF_ADDRESS, 0x1000000);
+	put_le32(buf + BZ_INIT_SIZE, 0x1000000); /* 16M at 16M: fits 48M with room */
+	if (tweak)
+		tweak(buf, &len);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_cli.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(kernel, sizeof(kernel), "%s/bzImage", dir);
+	snprintf(initrd, sizeof(initrd), "%s/initrd", dir);
+	snprintf(notkernel, sizeof(notkernel), "%s/notkernel", dir);
+	make_kernel(kernel, NULL);
+	f = fopen(initrd, "wb");
+	if (!f)
+		return -1;
+	fputs("070701 not really a cpio, the CLI does not care", f);
+	fclose(f);
+	f = fopen(notkernel, "wb");
+	if (!f)
+		return -1;
+	for (int i = 0; i < 4096; i++)
+		fputc('x', f);
+	fclose(f);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char path[128];
+
+	(void)state;
+	for (const char *const *n = (const char *const[]){ "bzImage", "initrd", "notkernel",
+							      "k2", NULL };
+	     *n; n++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *n);
+		unlink(path);
+	}
+	rmdir(dir);
+	return 0;
+}
+
+/* Parse a NULL-terminated list of arguments (argv[0] added here). */
+static void parse_with(struct run *r, uint64_t host_ram, const char *first, ...)
+{
+	char *argv[64];
+	int argc = 0;
+	va_list ap;
+	FILE *out, *err;
+
+	argv[argc++] = (char *)"genvm";
+	va_start(ap, first);
+	for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	argv[argc] = NULL;
+
+	out = open_memstream(&r->out, &r->out_len);
+	err = open_memstream(&r->err, &r->err_len);
+	assert_non_null(out);
+	assert_non_null(err);
+	r->result = cli_parse(argc, argv, &r->cfg, host_ram, out, err);
+	fclose(out);
+	fclose(err);
+}
+
+#define parse(r, ...) parse_with(r, HOST_RAM, __VA_ARGS__, NULL)
+
+static void done(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* The run was refused with exactly one "genvm: " line containing what. */
+static void assert_refused(struct run *r, const char *what)
+{
+	assert_int_equal(r->result, CLI_ERROR);
+	if (!strstr(r->err, what))
+		fail_msg("expected '%s' in: %s", what, r->err);
+	assert_memory_equal(r->err, "genvm: ", 7);
+	assert_ptr_equal(strchr(r->err, '\n'), r->err + strlen(r->err) - 1);
+	done(r);
+}
+
+static void test_defaults(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-kernel", kernel);
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.ram_size, 256ull << 20);
+	assert_int_equal(r.cfg.nr_cpus, 1);
+	assert_string_equal(r.cfg.cmdline, "");
+	assert_null(r.cfg.initrd_path);
+	assert_false(r.cfg.vmgenid);
+	assert_false(r.cfg.nographic);
+	assert_false(r.cfg.no_reboot);
+	assert_int_equal(r.cfg.kernel.version, 0x020f);
+	assert_int_equal(r.cfg.kernel.setup_size, 5 * 512);
+	assert_int_equal(r.cfg.kernel.kernel_size, 8192 - 5 * 512);
+	assert_int_equal(r.err_len, 0);
+	done(&r);
+}
+
+static void test_full_command_line(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-m", "1G", "-smp", "4", "-kernel", kernel, "-initrd", initrd, "-append",
+	      "console=ttyS0 quiet", "-device", "vmgenid,guid=" GUID_TEXT, "-nographic",
+	      "-no-reboot");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.ram_size, 1ull << 30);
+	assert_int_equal(r.cfg.nr_cpus, 4);
+	assert_string_equal(r.cfg.kernel_path, kernel);
+	assert_string_equal(r.cfg.initrd_path, initrd);
+	assert_string_equal(r.cfg.cmdline, "console=ttyS0 quiet");
+	assert_int_equal(r.cfg.initrd_size, strlen("070701 not really a cpio, the CLI does not care"));
+	assert_true(r.cfg.vmgenid);
+	assert_int_equal(r.cfg.guid.bytes[0], 0x32);
+	assert_int_equal(r.cfg.guid.bytes[15], 0x87);
+	assert_true(r.cfg.nographic);
+	assert_true(r.cfg.no_reboot);
+	done(&r);
+}
+
+static void test_double_dash_and_smp_cpus(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "--m", "size=512M", "--smp", "cpus=2", "--kernel", kernel);
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.ram_size, 512ull << 20);
+	assert_int_equal(r.cfg.nr_cpus, 2);
+	done(&r);
+}
+
+static void test_sizes(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t bytes;
+	} good[] = {
+		{ "256", 256ull << 20 },  { "256M", 256ull << 20 }, { "256m", 256ull << 20 },
+		{ "1G", 1ull << 30 },     { "2g", 2ull << 30 },     { "1T", 1ull << 40 },
+		{ "65536K", 64ull << 20 }, { "512MB", 512ull << 20 },
+	};
+	static const char *const bad[] = { "", "M", "-1", "1.5G", "12Q", "1GG", "99999999999999999999",
+					   "17179869184G" };
+	const char *why;
+	uint64_t bytes;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(cli_parse_size(good[i].text, &bytes, &why), 0);
+		assert_int_equal(bytes, good[i].bytes);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		if (cli_parse_size(bad[i], &bytes, &why) != -EINVAL)
+			fail_msg("'%s' accepted", bad[i]);
+		assert_non_null(why);
+	}
+}
+
+static void test_memory_refusals(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-m", "abc", "-kernel", kernel);
+	assert_refused(&r, "-m abc: not a size");
+	parse(&r, "-m", "16M", "-kernel", kernel);
+	assert_refused(&r, "-m 16M: too small");
+	parse(&r, "-m", "1000K", "-kernel", kernel);
+	assert_refused(&r, "whole number of MiB");
+	parse(&r, "-m", "16G", "-kernel", kernel);
+	assert_refused(&r, "-m 16384M: larger than the host's memory (8192M)");
+	/* The synthesized kernel needs 16M + 16M + the 1M high zone. */
+	parse(&r, "-m", "32M", "-kernel", kernel);
+	assert_refused(&r, "too small for this kernel (needs at least 33M)");
+	parse(&r, "-m", "33M", "-kernel", kernel);
+	assert_int_equal(r.result, CLI_RUN);
+	done(&r);
+}
+
+static void test_smp_refusals(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-smp", "0", "-kernel", kernel);
+	assert_refused(&r, "-smp 0: number of CPUs must be between 1 and 254");
+	parse(&r, "-smp", "255", "-kernel", kernel);
+	assert_refused(&r, "between 1 and 254");
+	parse(&r, "-smp", "two", "-kernel", kernel);
+	assert_refused(&r, "-smp two: not a number of CPUs");
+	parse(&r, "-smp", "2x", "-kernel", kernel);
+	assert_refused(&r, "not a number of CPUs");
+}
+
+static void test_kernel_refusals(void **state)
+{
+	char missing[128];
+	struct run r;
+
+	(void)state;
+	parse(&r, "-m", "256M");
+	assert_refused(&r, "genvm: -kernel: a kernel is required");
+	snprintf(missing, sizeof(missing), "%s/nope", dir);
+	parse(&r, "-kernel", missing);
+	assert_refused(&r, "No such file or directory");
+	parse(&r, "-kernel", dir);
+	assert_refused(&r, "not a regular file");
+	parse(&r, "-kernel", notkernel);
+	assert_refused(&r, "not a bzImage (no \"HdrS\" boot header)");
+}
+
+static void old_protocol(uint8_t *h, size_t *len)
+{
+	(void)len;
+	put_le16(h + BZ_VERSION, 0x020b);
+}
+
+static void not_64bit(uint8_t *h, size_t *len)
+{
+	(void)len;
+	put_le16(h + BZ_XLOADFLAGS, 0);
+}
+
+static void zimage(uint8_t *h, size_t *len)
+{
+	(void)len;
+	h[BZ_LOADFLAGS] = 0;
+}
+
+static void truncated(uint8_t *h, size_t *len)
+{
+	(void)h;
+	*len = 5 * 512;
+}
+
+static void too_short(uint8_t *h, size_t *len)
+{
+	(void)h;
+	*len = 0x200;
+}
+
+static void no_boot_flag(uint8_t *h, size_t *len)
+{
+	(void)len;
+	put_le16(h + BZ_BOOT_FLAG, 0);
+}
+
+static void huge_init_size(uint8_t *h, size_t *len)
+{
+	(void)len;
+	put_le32(h + BZ_INIT_SIZE, 0x10000000);
+}
+
+static void test_bad_boot_headers(void **state)
+{
+	static const struct {
+		void (*tweak)(uint8_t *, size_t *);
+		const char *why;
+	} cases[] = {
+		{ old_protocol, "boot protocol older than 2.12" },
+		{ not_64bit, "not a 64-bit kernel (XLF_KERNEL_64 not set)" },
+		{ zimage, "a zImage, not a bzImage" },
+		{ truncated, "truncated" },
+		{ too_short, "too short to be a bzImage" },
+		{ no_boot_flag, "not a bzImage" },
+	};
+	char k2[128];
+	struct run r;
+
+	(void)state;
+	snprintf(k2, sizeof(k2), "%s/k2", dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		make_kernel(k2, cases[i].tweak);
+		parse(&r, "-kernel", k2);
+		assert_refused(&r, cases[i].why);
+	}
+	/* A kernel that needs 256M + 16M does not fit the default 256M. */
+	make_kernel(k2, huge_init_size);
+	parse(&r, "-kernel", k2);
+	assert_refused(&r, "-m 256M: too small for this kernel (needs at least 273M)");
+	parse(&r, "-m", "512M", "-kernel", k2);
+	assert_int_equal(r.result, CLI_RUN);
+	done(&r);
+}
+
+static void test_initrd_and_append_refusals(void **state)
+{
+	char missing[128], longline[80];
+	struct run r;
+
+	(void)state;
+	snprintf(missing, sizeof(missing), "%s/nope", dir);
+	parse(&r, "-kernel", kernel, "-initrd", missing);
+	assert_refused(&r, "-initrd");
+	parse(&r, "-kernel", kernel, "-initrd", missing);
+	assert_refused(&r, "No such file or directory");
+	parse(&r, "-kernel", kernel, "-initrd", dir);
+	assert_refused(&r, "not a regular file");
+	/* The synthesized kernel takes 64 bytes of command line. */
+	memset(longline, 'a', 65);
+	longline[65] = '\0';
+	parse(&r, "-kernel", kernel, "-append", longline);
+	assert_refused(&r, "-append: longer than this kernel accepts (64 bytes)");
+	longline[64] = '\0';
+	parse(&r, "-kernel", kernel, "-append", longline);
+	assert_int_equal(r.result, CLI_RUN);
+	done(&r);
+}
+
+static void test_vmgenid_device(void **state)
+{
+	struct run r;
+	struct genvm_config first;
+
+	(void)state;
+	parse(&r, "-kernel", kernel, "-device", "vmgenid");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.vmgenid);
+	/* No guid means auto: a random version-4 GUID, fresh each time. */
+	assert_int_equal(r.cfg.guid.bytes[6] >> 4, 4);
+	assert_int_equal(r.cfg.guid.bytes[8] >> 6, 2);
+	first = r.cfg;
+	done(&r);
+	parse(&r, "-kernel", kernel, "-device", "vmgenid,guid=auto,id=vmgenid0");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.guid.bytes[6] >> 4, 4);
+	assert_memory_not_equal(r.cfg.guid.bytes, first.guid.bytes, 16);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-device", "vmgenid,guid=" GUID_TEXT);
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.guid.bytes[0], 0x32);
+	done(&r);
+}
+
+static void test_vmgenid_refusals(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-kernel", kernel, "-device", "vmgenid", "-device", "vmgenid,guid=auto");
+	assert_refused(&r, "only one vmgenid device is allowed");
+	/* The bad value is echoed, with guid_parse's reason. */
+	parse(&r, "-kernel", kernel, "-device", "vmgenid,guid=324e6eaf-d1d1-4bf6-bf41");
+	assert_refused(&r, "guid '324e6eaf-d1d1-4bf6-bf41': ");
+	parse(&r, "-kernel", kernel, "-device", "vmgenid,guid=324e6eaf-d1d1-4bf6-bf41-b9bb6c91fbzz");
+	assert_refused(&r, "guid '324e6eaf-d1d1-4bf6-bf41-b9bb6c91fbzz': ");
+	parse(&r, "-kernel", kernel, "-device", "vmgenid,guid=");
+	assert_refused(&r, "guid '': ");
+	parse(&r, "-kernel", kernel, "-device", "vmgenid,color=blue");
+	assert_refused(&r, "unknown property 'color=blue'");
+	parse(&r, "-kernel", kernel, "-device", "virtio-net");
+	assert_refused(&r, "-device virtio-net: unknown device");
+	parse(&r, "-kernel", kernel, "-device", "vmgenidx");
+	assert_refused(&r, "unknown device");
+}
+
+static void test_option_refusals(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-kernel", kernel, "-x");
+	assert_refused(&r, "genvm: unknown option '-x'");
+	parse(&r, "-kernel", kernel, "-enable-kvm");
+	assert_refused(&r, "unknown option '-enable-kvm'");
+	parse(&r, "-kernel", kernel, "stray");
+	assert_refused(&r, "unexpected argument 'stray'");
+	parse(&r, "-kernel");
+	assert_refused(&r, "genvm: -kernel: missing argument");
+	parse(&r, "-kernel", kernel, "-m");
+	assert_refused(&r, "genvm: -m: missing argument");
+}
+
+static void test_help_and_version(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "--help");
+	assert_int_equal(r.result, CLI_EXIT);
+	assert_non_null(strstr(r.out, "usage: genvm"));
+	for (const char *const *o = (const char *const[]){ "-m SIZE", "-smp N", "-kernel",
+							      "-initrd", "-append", "-device vmgenid",
+							      "-nographic", "-no-reboot", "-version",
+							      NULL };
+	     *o; o++) {
+		if (!strstr(r.out, *o))
+			fail_msg("help lacks %s", *o);
+	}
+	assert_int_equal(r.err_len, 0);
+	done(&r);
+	/* Help wins over what follows, even a bad option. */
+	parse(&r, "-h", "-bogus");
+	assert_int_equal(r.result, CLI_EXIT);
+	done(&r);
+	parse(&r, "--version");
+	assert_int_equal(r.result, CLI_EXIT);
+	assert_memory_equal(r.out, "genvm ", 6);
+	done(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_command_line),
+		cmocka_unit_test(test_double_dash_and_smp_cpus),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_memory_refusals),
+		cmocka_unit_test(test_smp_refusals),
+		cmocka_unit_test(test_kernel_refusals),
+		cmocka_unit_test(test_bad_boot_headers),
+		cmocka_unit_test(test_initrd_and_append_refusals),
+		cmocka_unit_test(test_vmgenid_device),
+		cmocka_unit_test(test_vmgenid_refusals),
+		cmocka_unit_test(test_option_refusals),
+		cmocka_unit_test(test_help_and_version),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The machine as ACPI describes it, built by the library and handed to the
+ * firmware the way QEMU does: etc/acpi/rsdp, etc/acpi/tables and the
+ * etc/table-loader script that places and links them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vmgenid/acpi_tables.h"
+
+#include "machine.h"
+#include "pm.h"
+#include "uart.h"
+
+static int add_file(struct machine *m, const char *name, struct bytebuf *b)
+{
+	int ret = fw_cfg_add_file(m->fw_cfg, name, b->data, (uint32_t)b->len, false, NULL, NULL);
+
+	if (ret < 0) {
+		fprintf(stderr, "genvm: fw_cfg: cannot add %s: %s\n", name, strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+int acpi_setup(struct machine *m)
+{
+	const struct acpi_machine desc = {
+		.nr_cpus = m->vm.nr_cpus,
+		.lapic_addr = VM_LAPIC_ADDR,
+		.ioapic_addr = VM_IOAPIC_ADDR,
+		.ioapic_id = 0, /* the in-kernel IOAPIC's id after reset */
+		.pm1a_evt_port = PM1A_EVT_PORT,
+		.pm1a_cnt_port = PM1A_CNT_PORT,
+		.pm_tmr_port = PM_TMR_PORT,
+		.gpe0_port = GPE0_PORT,
+		.gpe0_len = GPE0_LEN,
+		.sci_irq = PM_SCI_IRQ,
+		.reset_port = PM_RESET_PORT,
+		.reset_value = PM_RESET_VALUE,
+		.slp_typ_s5 = PM_SLP_TYP_S5,
+		.uart_port = UART_COM1_BASE,
+		.uart_irq = UART_COM1_IRQ,
+		.fw_cfg_port = FW_CFG_IO_BASE,
+	};
+	int ret;
+
+	bytebuf_init(&m->acpi_rsdp);
+	bytebuf_init(&m->acpi_tables);
+	bios_loader_init(&m->loader);
+	ret = acpi_build_tables(&desc, m->vmgenid, &m->acpi_rsdp, &m->acpi_tables, &m->loader);
+	if (ret < 0) {
+		fprintf(stderr, "genvm: building ACPI tables: %s\n", strerror(-ret));
+		return -1;
+	}
+	if (add_file(m, ACPI_RSDP_FILE, &m->acpi_rsdp) < 0 ||
+	    add_file(m, ACPI_TABLES_FILE, &m->acpi_tables) < 0 ||
+	    add_file(m, BIOS_LOADER_FILE, &m->loader.script) < 0)
+		return -1;
+	if (m->vmgenid) {
+		ret = vmgenid_add_fw_cfg(m->vmgenid, m->fw_cfg);
+		if (ret < 0) {
+			fprintf(stderr, "genvm: fw_cfg: cannot add the vmgenid files: %s\n",
+				strerror(-ret));
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "layout.h"
+
+#ifndef GENVM_VERSION
+#define GENVM_VERSION "unknown"
+#endif
+
+struct parser {
+	struct genvm_config *cfg;
+	FILE *out;
+	FILE *err;
+	const char *opt; /* the option as the user spelled it */
+};
+
+struct option_desc {
+	const char *name; /* without leading dashes */
+	const char *arg;  /* NULL for a flag */
+	int (*fn)(struct parser *p, const char *arg);
+	const char *help;
+};
+
+static int bad(struct parser *p, const char *value, const char *why)
+{
+	if (value)
+		fprintf(p->err, "genvm: %s %s: %s\n", p->opt, value, why);
+	else
+		fprintf(p->err, "genvm: %s: %s\n", p->opt, why);
+	return -1;
+}
+
+int cli_parse_size(const char *text, uint64_t *bytes, const char **why)
+{
+	unsigned long long n;
+	unsigned int shift = 20;
+	char *end;
+
+	if (!text[0] || text[0] < '0' || text[0] > '9') {
+		*why = "not a size (expected a number with an optional K, M, G or T suffix)";
+		return -EINVAL;
+	}
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	if (errno) {
+		*why = "number too large";
+		return -EINVAL;
+	}
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	default:
+		*why = "unknown suffix (expected K, M, G or T)";
+		return -EINVAL;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end) {
+		*why = "trailing characters after the size";
+		return -EINVAL;
+	}
+	if (n > (UINT64_MAX >> shift)) {
+		*why = "number too large";
+		return -EINVAL;
+	}
+	*bytes = (uint64_t)n << shift;
+	return 0;
+}
+
+static int opt_m(struct parser *p, const char *arg)
+{
+	const char *why;
+	uint64_t size;
+
+	/* QEMU also takes "-m size=256M". */
+	if (!strncmp(arg, "size=", 5))
+		arg += 5;
+	if (cli_parse_size(arg, &size, &why) < 0)
+		return bad(p, arg, why);
+	if (size % MiB)
+		return bad(p, arg, "memory size must be a whole number of MiB");
+	if (size < LAYOUT_MIN_RAM)
+		return bad(p, arg, "too small (at least 32M)");
+	p->cfg->ram_size = size;
+	return 0;
+}
+
+static int opt_smp(struct parser *p, const char *arg)
+{
+	unsigned long n;
+	char *end;
+
+	if (!strncmp(arg, "cpus=", 5))
+		arg += 5;
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno)
+		return bad(p, arg, "not a number of CPUs");
+	if (n < 1 || n > CLI_MAX_CPUS)
+		return bad(p, arg, "number of CPUs must be between 1 and 254");
+	p->cfg->nr_cpus = (unsigned int)n;
+	return 0;
+}
+
+static int opt_kernel(struct parser *p, const char *arg)
+{
+	p->cfg->kernel_path = arg;
+	return 0;
+}
+
+static int opt_initrd(struct parser *p, const char *arg)
+{
+	p->cfg->initrd_path = arg;
+	return 0;
+}
+
+static int opt_append(struct parser *p, const char *arg)
+{
+	p->cfg->cmdline = arg;
+	return 0;
+}
+
+/* "vmgenid[,guid=UUID|auto][,id=NAME]" */
+static int opt_device(struct parser *p, const char *arg)
+{
+	const char *driver_end = strchr(arg, ',');
+	size_t driver_len = driver_end ? (size_t)(driver_end - arg) : strlen(arg);
+	const char *prop = driver_end ? driver_end + 1 : NULL;
+	struct guid guid;
+	bool have_guid = false;
+
+	if (driver_len != strlen("vmgenid") || strncmp(arg, "vmgenid", driver_len))
+		return bad(p, arg, "unknown device (genvm has only 'vmgenid')");
+	if (p->cfg->vmgenid)
+		return bad(p, arg, "only one vmgenid device is allowed");
+
+	while (prop && *prop) {
+		const char *next = strchr(prop, ',');
+		size_t len = next ? (size_t)(next - prop) : strlen(prop);
+		char value[64];
+		const char *why;
+
+		if (len >= 5 && !strncmp(prop, "guid=", 5)) {
+			if (len - 5 >= sizeof(value)) {
+				fprintf(p->err, "genvm: %s vmgenid: guid '%.*s': %s\n", p->opt,
+					(int)(len - 5), prop + 5, "too long to be a GUID");
+				return -1;
+			}
+			memcpy(value, prop + 5, len - 5);
+			value[len - 5] = '\0';
+			if (guid_parse_property(value, &guid, &why) < 0) {
+				fprintf(p->err, "genvm: %s vmgenid: guid '%s': %s\n", p->opt, value,
+					why);
+				return -1;
+			}
+			have_guid = true;
+		} else if (len >= 3 && !strncmp(prop, "id=", 3)) {
+			/* Accepted for QEMU compatibility; nothing refers to it yet. */
+		} else {
+			fprintf(p->err, "genvm: %s vmgenid: unknown property '%.*s'\n", p->opt,
+				(int)len, prop);
+			return -1;
+		}
+		prop = next ? next + 1 : NULL;
+	}
+
+	if (!have_guid) {
+		const char *why;
+
+		/* QEMU's default for the property is "auto". */
+		if (guid_parse_property("auto", &guid, &why) < 0)
+			return bad(p, arg, why);
+	}
+	p->cfg->vmgenid = true;
+	p->cfg->guid = guid;
+	return 0;
+}
+
+static int opt_nographic(struct parser *p, const char *arg)
+{
+	(void)arg;
+	p->cfg->nographic = true;
+	return 0;
+}
+
+static int opt_no_reboot(struct parser *p, const char *arg)
+{
+	(void)arg;
+	p->cfg->no_reboot = true;
+	return 0;
+}
+
+static int opt_help(struct parser *p, const char *arg);
+
+static int opt_version(struct parser *p, const char *arg)
+{
+	(void)arg;
+	fprintf(p->out, "genvm %s\n", GENVM_VERSION);
+	return 1;
+}
+
+static const struct option_desc options[] = {
+	{ "m", "SIZE", opt_m, "guest RAM (suffix K, M, G or T; plain number: MiB; default 256M)" },
+	{ "smp", "N", opt_smp, "number of vCPUs (default 1)" },
+	{ "kernel", "BZIMAGE", opt_kernel, "Linux kernel to boot (64-bit bzImage)" },
+	{ "initrd", "FILE", opt_initrd, "initial ramdisk" },
+	{ "append", "CMDLINE", opt_append, "kernel command line" },
+	{ "device", "vmgenid[,guid=UUID|auto]", opt_device,
+	  "add the VM generation ID device (guid defaults to auto)" },
+	{ "nographic", NULL, opt_nographic, "serial console on stdin/stdout (Ctrl-A x quits)" },
+	{ "no-reboot", NULL, opt_no_reboot, "exit instead of rebooting" },
+	{ "help", NULL, opt_help, "print this help and exit" },
+	{ "h", NULL, opt_help, NULL },
+	{ "version", NULL, opt_version, "print the version and exit" },
+};
+
+static int opt_help(struct parser *p, const char *arg)
+{
+	(void)arg;
+	fprintf(p->out, "usage: genvm -kernel BZIMAGE [options]\n\n");
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		const struct option_desc *o = &options[i];
+		char left[64];
+
+		if (!o->help)
+			continue;
+		snprintf(left, sizeof(left), "-%s%s%s", o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		fprintf(p->out, "  %-32s %s\n", left, o->help);
+	}
+	return 1;
+}
+
+static const struct option_desc *find_option(const char *arg)
+{
+	const char *name = arg + 1;
+
+	/* Like QEMU, "-opt" and "--opt" are the same option. */
+	if (name[0] == '-')
+		name++;
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		if (!strcmp(options[i].name, name))
+			return &options[i];
+	}
+	return NULL;
+}
+
+static uint64_t system_ram(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long page_size = sysconf(_SC_PAGESIZE);
+
+	if (pages <= 0 || page_size <= 0)
+		return UINT64_MAX;
+	return (uint64_t)pages * (uint64_t)page_size;
+}
+
+static int check_kernel(struct parser *p)
+{
+	struct genvm_config *cfg = p->cfg;
+	uint8_t hdr[BZ_SETUP_HEADER_END];
+	const char *why;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	p->opt = "-kernel";
+	if (!cfg->kernel_path)
+		return bad(p, NULL, "a kernel is required");
+	fd = open(cfg->kernel_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bad(p, cfg->kernel_path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return bad(p, cfg->kernel_path, "not a regular file");
+	}
+	n = pread(fd, hdr, sizeof(hdr), 0);
+	close(fd);
+	if (n < 0)
+		return bad(p, cfg->kernel_path, strerror(errno));
+	if (bzimage_parse(hdr, (size_t)n, (uint64_t)st.st_size, &cfg->kernel, &why) < 0)
+		return bad(p, cfg->kernel_path, why);
+	cfg->kernel_file_size = (uint64_t)st.st_size;
+	if (strlen(cfg->cmdline) > cfg->kernel.cmdline_size) {
+		char msg[80];
+
+		snprintf(msg, sizeof(msg), "longer than this kernel accepts (%u bytes)",
+			 cfg->kernel.cmdline_size);
+		p->opt = "-append";
+		return bad(p, NULL, msg);
+	}
+	return 0;
+}
+
+static int check_initrd(struct parser *p)
+{
+	struct genvm_config *cfg = p->cfg;
+	struct stat st;
+	int fd;
+
+	if (!cfg->initrd_path)
+		return 0;
+	p->opt = "-initrd";
+	fd = open(cfg->initrd_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bad(p, cfg->initrd_path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return bad(p, cfg->initrd_path, "not a regular file");
+	}
+	close(fd);
+	cfg->initrd_size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Memory against the host, and against what the kernel and initrd need. */
+static int check_memory(struct parser *p, uint64_t host_ram)
+{
+	struct genvm_config *cfg = p->cfg;
+	uint64_t low = cfg->ram_size < 3 * GiB ? cfg->ram_size : 3 * GiB;
+	uint64_t need, initrd = (cfg->initrd_size + 0xfff) & ~0xfffull;
+	char value[32];
+
+	snprintf(value, sizeof(value), "%" PRIu64 "M", (uint64_t)(cfg->ram_size / MiB));
+	p->opt = "-m";
+	if (cfg->ram_size > host_ram) {
+		char why[80];
+
+		snprintf(why, sizeof(why), "larger than the host's memory (%" PRIu64 "M)",
+			 (uint64_t)(host_ram / MiB));
+		return bad(p, value, why);
+	}
+	need = bzimage_ram_needed(&cfg->kernel) + initrd + LAYOUT_HIGH_ZONE_SIZE;
+	if (need > low) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "too small for this kernel%s (needs at least %" PRIu64
+			 "M)", cfg->initrd_path ? " and initrd" : "", (uint64_t)((need + MiB - 1) / MiB));
+		return bad(p, value, why);
+	}
+	return 0;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint64_t host_ram,
+			  FILE *out, FILE *err)
+{
+	struct parser p = { .cfg = cfg, .out = out, .err = err };
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ram_size = CLI_DEFAULT_RAM;
+	cfg->nr_cpus = 1;
+	cfg->cmdline = "";
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const struct option_desc *o = arg[0] == '-' ? find_option(arg) : NULL;
+		int ret;
+
+		if (!o) {
+			if (arg[0] == '-')
+				fprintf(err, "genvm: unknown option '%s' (try --help)\n", arg);
+			else
+				fprintf(err, "genvm: unexpected argument '%s' (try --help)\n", arg);
+			return CLI_ERROR;
+		}
+		p.opt = arg;
+		if (o->arg && i + 1 >= argc) {
+			bad(&p, NULL, "missing argument");
+			return CLI_ERROR;
+		}
+		ret = o->fn(&p, o->arg ? argv[++i] : NULL);
+		if (ret < 0)
+			return CLI_ERROR;
+		if (ret > 0)
+			return CLI_EXIT;
+	}
+
+	if (check_kernel(&p) < 0 || check_initrd(&p) < 0 ||
+	    check_memory(&p, host_ram ? host_ram : system_ram()) < 0)
+		return CLI_ERROR;
+	return CLI_RUN;
+}

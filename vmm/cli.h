@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * genvm's command line: the QEMU spelling of the options that matter here.
+ * Parsing checks everything it can before a VM exists (the kernel's boot
+ * header, the initrd, memory against the host and the kernel), so a bad
+ * command line never starts a guest.
+ */
+#ifndef GENVM_CLI_H
+#define GENVM_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vmgenid/guid.h"
+
+#include "bzimage.h"
+
+#define CLI_DEFAULT_RAM (256ull << 20)
+#define CLI_MAX_CPUS 254 /* xAPIC ids 0..254 */
+
+struct genvm_config {
+	uint64_t ram_size;
+	unsigned int nr_cpus;
+	const char *kernel_path;
+	const char *initrd_path;
+	const char *cmdline;
+	bool vmgenid;
+	struct guid guid;
+	bool nographic;
+	bool no_reboot;
+
+	/* Filled in from the files. */
+	struct bzimage kernel;
+	uint64_t kernel_file_size;
+	uint64_t initrd_size;
+};
+
+enum cli_result {
+	CLI_RUN = 0,   /* config is complete: start the machine */
+	CLI_EXIT = 1,  /* --help or --version was printed: exit 0 */
+	CLI_ERROR = -1 /* a message went to err: exit 1 */
+};
+
+/*
+ * Parse argv.  host_ram is the host's memory in bytes (0: ask the system).
+ * Messages go to err as "genvm: <what>: <why>", help and version to out.
+ */
+enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint64_t host_ram,
+			  FILE *out, FILE *err);
+
+/* "256M", "1G", "512" (MiB): 0 or -EINVAL with *why. */
+int cli_parse_size(const char *text, uint64_t *bytes, const char **why);
+
+#endif

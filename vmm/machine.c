@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../firmware/handoff.h"
+#include "legacy.h"
+#include "machine.h"
+#include "pm.h"
+#include "uart.h"
+#include "vcpu.h"
+
+static void locked_fw_cfg_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len,
+			     bool is_write)
+{
+	struct machine *m = opaque;
+
+	pthread_mutex_lock(&m->fw_cfg_lock);
+	fw_cfg_io(m->fw_cfg, addr, data, len, is_write);
+	pthread_mutex_unlock(&m->fw_cfg_lock);
+}
+
+static void on_poweroff(void *opaque)
+{
+	struct machine *m = opaque;
+
+	vm_request_exit(&m->vm, 0);
+}
+
+/*
+ * A full reset (vCPUs, devices, RAM reloaded) is not implemented: with
+ * -no-reboot that is exactly QEMU's behaviour, without it we say so.
+ */
+static void on_reset(void *opaque)
+{
+	struct machine *m = opaque;
+
+	if (!m->cfg->no_reboot)
+		fprintf(stderr, "genvm: guest requested a reset; rebooting is not supported, "
+				"exiting\n");
+	vm_request_exit(&m->vm, 0);
+}
+
+static void on_vmgenid_notify(void *opaque)
+{
+	struct machine *m = opaque;
+
+	pm_raise_gpe(m->pm, VMGENID_GPE_BIT);
+}
+
+static int add_io(struct machine *m, uint16_t base, uint16_t len, io_fn fn, void *opaque)
+{
+	int ret = io_register(m->vm.io, base, len, fn, opaque);
+
+	if (ret < 0) {
+		fprintf(stderr, "genvm: I/O ports %#x+%u: %s\n", base, len, strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+static int create_devices(struct machine *m)
+{
+	const struct pm_ops pm_ops = { .opaque = m, .poweroff = on_poweroff, .reset = on_reset };
+
+	m->uart = uart_new(&m->vm, UART_COM1_IRQ, STDOUT_FILENO);
+	m->pm = pm_new(&m->vm, &pm_ops);
+	m->fw_cfg = fw_cfg_new(&m->vm.mem);
+	if (!m->uart || !m->pm || !m->fw_cfg) {
+		fprintf(stderr, "genvm: creating devices: out of memory\n");
+		return -1;
+	}
+	pthread_mutex_init(&m->fw_cfg_lock, NULL);
+	if (m->cfg->vmgenid) {
+		m->vmgenid = vmgenid_new(&m->cfg->guid, &m->vm.mem, on_vmgenid_notify, m);
+		if (!m->vmgenid) {
+			fprintf(stderr, "genvm: vmgenid: out of memory\n");
+			return -1;
+		}
+	}
+	m->i8042 = (struct legacy_i8042){ .reset = on_reset, .opaque = m };
+	m->vm.on_triple_fault = on_reset;
+	m->vm.on_triple_fault_opaque = m;
+	m->fw_status.vm = &m->vm;
+	atomic_init(&m->fw_status.done, false);
+
+	if (add_io(m, UART_COM1_BASE, UART_NR_PORTS, uart_io, m->uart) < 0 ||
+	    add_io(m, PM_BASE, PM_BLOCK_LEN, pm_io, m->pm) < 0 ||
+	    add_io(m, GPE0_PORT, GPE0_LEN, pm_gpe_io, m->pm) < 0 ||
+	    add_io(m, PM_RESET_PORT, 1, pm_reset_io, m->pm) < 0 ||
+	    add_io(m, FW_CFG_IO_BASE, FW_CFG_IO_SIZE, locked_fw_cfg_io, m) < 0 ||
+	    add_io(m, HANDOFF_EXIT_PORT, 4, firmware_status_io, &m->fw_status) < 0 ||
+	    add_io(m, LEGACY_I8042_CMD_PORT, 1, legacy_i8042_io, &m->i8042) < 0 ||
+	    add_io(m, LEGACY_CMOS_PORT, 2, legacy_cmos_io, NULL) < 0 ||
+	    add_io(m, LEGACY_POST_PORT, 1, legacy_ignore_io, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+int machine_create(struct machine *m, const struct genvm_config *cfg)
+{
+	memset(m, 0, sizeof(*m));
+	m->cfg = cfg;
+	if (vm_create(&m->vm, cfg->ram_size, cfg->nr_cpus) < 0)
+		return -1;
+	if (create_devices(m) < 0 || acpi_setup(m) < 0 || boot_setup(&m->vm, cfg, &m->boot) < 0)
+		return -1;
+	for (unsigned int i = 0; i < cfg->nr_cpus; i++) {
+		m->vm.vcpus[i] = vcpu_create(&m->vm, i);
+		if (!m->vm.vcpus[i])
+			return -1;
+	}
+	return vcpu_set_boot_state(m->vm.vcpus[0], &m->boot.cpu);
+}
+
+int machine_start(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->vm.nr_cpus; i++) {
+		if (vcpu_start(m->vm.vcpus[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void machine_destroy(struct machine *m)
+{
+	if (m->vm.vcpus) {
+		vcpu_stop_all(&m->vm);
+		for (unsigned int i = 0; i < m->vm.nr_cpus; i++)
+			vcpu_destroy(m->vm.vcpus[i]);
+	}
+	if (m->vmgenid)
+		vmgenid_free(m->vmgenid);
+	if (m->fw_cfg) {
+		fw_cfg_free(m->fw_cfg);
+		pthread_mutex_destroy(&m->fw_cfg_lock);
+	}
+	bios_loader_free(&m->loader);
+	bytebuf_free(&m->acpi_tables);
+	bytebuf_free(&m->acpi_rsdp);
+	pm_free(m->pm);
+	uart_free(m->uart);
+	vm_destroy(&m->vm);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The whole machine: VM, devices, firmware configuration, boot layout.
+ * Built once from the configuration, run until the guest powers off.
+ */
+#ifndef GENVM_MACHINE_H
+#define GENVM_MACHINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "vmgenid/bios_loader.h"
+#include "vmgenid/bytebuf.h"
+#include "vmgenid/fw_cfg.h"
+#include "vmgenid/vmgenid.h"
+
+#include "boot.h"
+#include "cli.h"
+#include "firmware.h"
+#include "legacy.h"
+#include "vm.h"
+
+struct uart;
+struct pm;
+
+struct machine {
+	const struct genvm_config *cfg;
+	struct vm vm;
+	struct uart *uart;
+	struct pm *pm;
+	struct legacy_i8042 i8042;
+	struct firmware_status fw_status;
+
+	/* fw_cfg is not thread-safe; vCPUs take this around every access. */
+	pthread_mutex_t fw_cfg_lock;
+	struct fw_cfg *fw_cfg;
+	struct vmgenid *vmgenid;
+
+	/* What fw_cfg serves; referenced, so it lives as long as the machine. */
+	struct bytebuf acpi_rsdp;
+	struct bytebuf acpi_tables;
+	struct bios_loader loader;
+
+	struct boot_info boot;
+};
+
+/* Build everything up to, not including, starting the vCPUs (-1, printed). */
+int machine_create(struct machine *m, const struct genvm_config *cfg);
+/* Start the vCPUs. */
+int machine_start(struct machine *m);
+/* Stop the vCPUs and free everything. */
+void machine_destroy(struct machine *m);
+
+/* acpi.c: build the tables and loader script and put them in fw_cfg. */
+int acpi_setup(struct machine *m);
+
+#endif

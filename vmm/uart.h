@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A 16550A UART: what Linux's 8250 driver needs for a serial console.
+ * Transmitted bytes go to an output fd at once (so THR is always empty);
+ * received bytes are pushed in by the main loop.
+ */
+#ifndef GENVM_UART_H
+#define GENVM_UART_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UART_COM1_BASE 0x3f8
+#define UART_COM1_IRQ 4
+#define UART_NR_PORTS 8
+
+struct vm;
+struct uart;
+
+/* out_fd receives what the guest transmits. NULL on allocation failure. */
+struct uart *uart_new(struct vm *vm, unsigned int irq, int out_fd);
+void uart_free(struct uart *u);
+
+/* The port I/O callback (io_fn), for io_register(). */
+void uart_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
+
+/* How many bytes uart_receive() would take now. */
+size_t uart_rx_room(struct uart *u);
+/* Queue bytes from the host side as received data; returns how many fit. */
+size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
+
+#endif

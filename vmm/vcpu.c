@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vcpu.h"
+#include "vm.h"
+
+#define VCPU_KICK_SIGNAL SIGUSR1
+#define MAX_CPUID_ENTRIES 256
+
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_1_EDX_HTT (1u << 28)
+#define KVM_CPUID_SIGNATURE 0x40000000u
+#define KVM_CPUID_FEATURES 0x40000001u
+
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SYSCALL_MASK 0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+#define MISC_ENABLE_FAST_STRING 1ull
+#define MTRR_ENABLE (1ull << 11)
+#define MTRR_TYPE_WB 6ull
+
+#define APIC_LVT0 0x350
+#define APIC_LVT1 0x360
+#define APIC_MODE_MASK 0x700u
+#define APIC_MODE_NMI 0x400u
+#define APIC_MODE_EXTINT 0x700u
+
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+
+static int fail(const struct vcpu *v, const char *what)
+{
+	fprintf(stderr, "genvm: vcpu %u: %s: %s\n", v->id, what, strerror(errno));
+	return -1;
+}
+
+static unsigned int bits_for(unsigned int n)
+{
+	unsigned int b = 0;
+
+	while ((1u << b) < n)
+		b++;
+	return b;
+}
+
+/*
+ * Topology: one package with nr_cpus cores of one thread each, APIC id =
+ * vCPU index.  Leaves 0xB and 0x1F say so; leaf 4 agrees on the core count.
+ */
+static void set_topology(struct kvm_cpuid_entry2 *e, unsigned int id, unsigned int nr_cpus)
+{
+	if (e->index == 0) {
+		e->eax = 0;
+		e->ebx = 1;
+		e->ecx = (1u << 8) | 0; /* SMT level */
+	} else if (e->index == 1) {
+		e->eax = bits_for(nr_cpus);
+		e->ebx = nr_cpus;
+		e->ecx = (2u << 8) | 1; /* core level */
+	} else {
+		e->eax = 0;
+		e->ebx = 0;
+		e->ecx = e->index;
+	}
+	e->edx = id;
+}
+
+static void filter_cpuid(struct kvm_cpuid2 *c, unsigned int id, unsigned int nr_cpus)
+{
+	bool has_kvm_leaf = false;
+
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		switch (e->function) {
+		case 1:
+			e->ebx = (e->ebx & 0xffffu) | (id << 24) | ((nr_cpus & 0xffu) << 16);
+			e->ecx |= CPUID_1_ECX_HYPERVISOR;
+			if (nr_cpus > 1)
+				e->edx |= CPUID_1_EDX_HTT;
+			break;
+		case 4:
+			if (e->eax & 0x1f) {
+				e->eax &= ~(0x3fu << 26);
+				e->eax |= (nr_cpus - 1) << 26;
+			}
+			break;
+		case 0xa:
+			/* No PMU: we do not virtualize the host's counters. */
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+			break;
+		case 0xb:
+		case 0x1f:
+			set_topology(e, id, nr_cpus);
+			break;
+		case KVM_CPUID_SIGNATURE:
+			has_kvm_leaf = true;
+			break;
+		default:
+			break;
+		}
+	}
+
+	/*
+	 * kvmclock needs the KVM signature leaf; KVM reports it, but a guest
+	 * without it silently falls back to slower clocks, so make sure.
+	 */
+	if (!has_kvm_leaf && c->nent + 1 < MAX_CPUID_ENTRIES) {
+		struct kvm_cpuid_entry2 *e = &c->entries[c->nent++];
+
+		memset(e, 0, sizeof(*e));
+		e->function = KVM_CPUID_SIGNATURE;
+		e->eax = KVM_CPUID_FEATURES;
+		memcpy(&e->ebx, "KVMK", 4);
+		memcpy(&e->ecx, "VMKV", 4);
+		memcpy(&e->edx, "M\0\0\0", 4);
+	}
+}
+
+static int setup_cpuid(struct vcpu *v)
+{
+	struct kvm_cpuid2 *c;
+	int ret;
+
+	c = calloc(1, sizeof(*c) + MAX_CPUID_ENTRIES * sizeof(c->entries[0]));
+	if (!c)
+		return fail(v, "cpuid");
+	c->nent = MAX_CPUID_ENTRIES - 1;
+	if (ioctl(v->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
+		free(c);
+		return fail(v, "KVM_GET_SUPPORTED_CPUID");
+	}
+	filter_cpuid(c, v->id, v->vm->nr_cpus);
+	ret = ioctl(v->fd, KVM_SET_CPUID2, c);
+	free(c);
+	return ret < 0 ? fail(v, "KVM_SET_CPUID2") : 0;
+}
+
+static int setup_msrs(struct vcpu *v)
+{
+	static const struct {
+		uint32_t index;
+		uint64_t value;
+	} boot_msrs[] = {
+		{ MSR_IA32_SYSENTER_CS, 0 },
+		{ MSR_IA32_SYSENTER_ESP, 0 },
+		{ MSR_IA32_SYSENTER_EIP, 0 },
+		{ MSR_STAR, 0 },
+		{ MSR_CSTAR, 0 },
+		{ MSR_KERNEL_GS_BASE, 0 },
+		{ MSR_SYSCALL_MASK, 0 },
+		{ MSR_LSTAR, 0 },
+		{ MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
+		/* Firmware would enable MTRRs with write-back as the default. */
+		{ MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WB },
+	};
+	const size_t n = sizeof(boot_msrs) / sizeof(boot_msrs[0]);
+	struct kvm_msrs *m;
+	int ret;
+
+	m = calloc(1, sizeof(*m) + n * sizeof(m->entries[0]));
+	if (!m)
+		return fail(v, "msrs");
+	for (size_t i = 0; i < n; i++) {
+		m->entries[i].index = boot_msrs[i].index;
+		m->entries[i].data = boot_msrs[i].value;
+	}
+	m->nmsrs = (uint32_t)n;
+	ret = ioctl(v->fd, KVM_SET_MSRS, m);
+	if (ret >= 0 && (size_t)ret < n) {
+		fprintf(stderr, "genvm: vcpu %u: KVM_SET_MSRS: MSR %#x refused\n", v->id,
+			m->entries[ret].index);
+		ret = -1;
+	} else if (ret < 0) {
+		fail(v, "KVM_SET_MSRS");
+	}
+	free(m);
+	return ret < 0 ? -1 : 0;
+}
+
+static uint32_t lapic_get(const struct kvm_lapic_state *s, unsigned int reg)
+{
+	uint32_t v;
+
+	memcpy(&v, &s->regs[reg], sizeof(v));
+	return v;
+}
+
+static void lapic_set(struct kvm_lapic_state *s, unsigned int reg, uint32_t v)
+{
+	memcpy(&s->regs[reg], &v, sizeof(v));
+}
+
+/* As on a PC: the 8259 arrives on LINT0 (ExtINT), NMIs on LINT1. */
+static int setup_lapic(struct vcpu *v)
+{
+	struct kvm_lapic_state s;
+
+	if (ioctl(v->fd, KVM_GET_LAPIC, &s) < 0)
+		return fail(v, "KVM_GET_LAPIC");
+	lapic_set(&s, APIC_LVT0, (lapic_get(&s, APIC_LVT0) & ~APIC_MODE_MASK) | APIC_MODE_EXTINT);
+	lapic_set(&s, APIC_LVT1, (lapic_get(&s, APIC_LVT1) & ~APIC_MODE_MASK) | APIC_MODE_NMI);
+	if (ioctl(v->fd, KVM_SET_LAPIC, &s) < 0)
+		return fail(v, "KVM_SET_LAPIC");
+	return 0;
+}
+
+struct vcpu *vcpu_create(struct vm *vm, unsigned int id)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+	void *run;
+
+	if (!v) {
+		fprintf(stderr, "genvm: vcpu %u: out of memory\n", id);
+		return NULL;
+	}
+	v->vm = vm;
+	v->id = id;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0) {
+		fail(v, "KVM_CREATE_VCPU");
+		free(v);
+		return NULL;
+	}
+	run = mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (run == MAP_FAILED) {
+		fail(v, "mmap kvm_run");
+		close(v->fd);
+		free(v);
+		return NULL;
+	}
+	v->run = run;
+	if (setup_cpuid(v) < 0 || setup_msrs(v) < 0 || setup_lapic(v) < 0) {
+		vcpu_destroy(v);
+		return NULL;
+	}
+	return v;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (!v)
+		return;
+	munmap(v->run, (size_t)v->vm->vcpu_mmap_size);
+	close(v->fd);
+	free(v);
+}
+
+static void set_segment(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->selector = sel;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->g = 1;
+	s->l = code;
+	s->db = !code;
+}
+
+int vcpu_set_boot_state(struct vcpu *v, const struct vcpu_boot_state *st)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_fpu fpu;
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return fail(v, "KVM_GET_SREGS");
+	set_segment(&sregs.cs, st->code_sel, 0xb, true);
+	set_segment(&sregs.ds, st->data_sel, 0x3, false);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	memset(&sregs.tr, 0, sizeof(sregs.tr));
+	sregs.tr.selector = st->tss_sel;
+	sregs.tr.limit = 0x67;
+	sregs.tr.type = 0xb; /* busy 64-bit TSS */
+	sregs.tr.present = 1;
+	sregs.gdt.base = st->gdt_base;
+	sregs.gdt.limit = st->gdt_limit;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0;
+	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	sregs.cr3 = st->cr3;
+	sregs.cr4 = CR4_PAE;
+	sregs.efer = EFER_LME | EFER_LMA;
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+		return fail(v, "KVM_SET_SREGS");
+
+	memset(&fpu, 0, sizeof(fpu));
+	fpu.fcw = 0x37f;
+	fpu.mxcsr = 0x1f80;
+	if (ioctl(v->fd, KVM_SET_FPU, &fpu) < 0)
+		return fail(v, "KVM_SET_FPU");
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rflags = 0x2;
+	regs.rip = st->rip;
+	regs.rsp = st->rsp;
+	regs.rdi = st->rdi;
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+		return fail(v, "KVM_SET_REGS");
+	return 0;
+}
+
+static void handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint32_t size = run->io.size;
+	uint64_t total = (uint64_t)size * run->io.count;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+
+	/* KVM never does otherwise; the check keeps a broken kernel from hurting us. */
+	if (size == 0 || size > 4 || run->io.data_offset + total > (uint64_t)v->vm->vcpu_mmap_size)
+		return;
+	for (uint32_t i = 0; i < run->io.count; i++, data += size)
+		io_dispatch(v->vm->io, run->io.port, data, size,
+			    run->io.direction == KVM_EXIT_IO_OUT);
+}
+
+/* Nothing is memory-mapped in userspace: reads float high, writes vanish. */
+static void handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	if (!run->mmio.is_write && run->mmio.len <= sizeof(run->mmio.data))
+		memset(run->mmio.data, 0xff, run->mmio.len);
+}
+
+static void fatal_exit(struct vcpu *v, const char *why)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
+		fprintf(stderr, "genvm: vcpu %u: %s (rip %#llx)\n", v->id, why,
+			(unsigned long long)regs.rip);
+	else
+		fprintf(stderr, "genvm: vcpu %u: %s\n", v->id, why);
+	vm_request_exit(v->vm, 1);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct kvm_run *run = v->run;
+	char why[128];
+
+	while (!atomic_load(&v->vm->exiting)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			snprintf(why, sizeof(why), "KVM_RUN: %s", strerror(errno));
+			fatal_exit(v, why);
+			break;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			handle_io(v);
+			break;
+		case KVM_EXIT_MMIO:
+			handle_mmio(v);
+			break;
+		case KVM_EXIT_INTR:
+			break;
+		case KVM_EXIT_SHUTDOWN:
+			/* A triple fault: what a PC does next is reset. */
+			fprintf(stderr, "genvm: vcpu %u: triple fault\n", v->id);
+			if (v->vm->on_triple_fault)
+				v->vm->on_triple_fault(v->vm->on_triple_fault_opaque);
+			else
+				vm_request_exit(v->vm, 1);
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			snprintf(why, sizeof(why), "KVM_EXIT_FAIL_ENTRY, reason %#llx",
+				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			fatal_exit(v, why);
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			snprintf(why, sizeof(why), "KVM internal error, suberror %u",
+				 run->internal.suberror);
+			fatal_exit(v, why);
+			break;
+		default:
+			snprintf(why, sizeof(why), "unexpected KVM exit %u", run->exit_reason);
+			fatal_exit(v, why);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	static atomic_flag handler_set = ATOMIC_FLAG_INIT;
+	int ret;
+
+	if (!atomic_flag_test_and_set(&handler_set)) {
+		/* No SA_RESTART: the signal must make KVM_RUN return. */
+		struct sigaction sa = { .sa_handler = kick_handler };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	}
+	ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	if (ret) {
+		fprintf(stderr, "genvm: vcpu %u: thread: %s\n", v->id, strerror(ret));
+		return -1;
+	}
+	v->started = 1;
+	return 0;
+}
+
+void vcpu_stop_all(struct vm *vm)
+{
+	atomic_store(&vm->exiting, true);
+	for (unsigned int i = 0; i < vm->nr_cpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (!v || !v->started)
+			continue;
+		/*
+		 * immediate_exit covers the window between the thread's
+		 * check of the flag and its next KVM_RUN; the signal covers
+		 * a thread already inside KVM_RUN.
+		 */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+	}
+	for (unsigned int i = 0; i < vm->nr_cpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (v && v->started) {
+			pthread_join(v->thread, NULL);
+			v->started = 0;
+		}
+	}
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+static int fail(const char *what)
+{
+	fprintf(stderr, "genvm: %s: %s\n", what, strerror(errno));
+	return -1;
+}
+
+static int check_caps(struct vm *vm)
+{
+	static const struct {
+		int cap;
+		const char *name;
+	} caps[] = {
+		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+		{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	};
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0) {
+			fprintf(stderr, "genvm: /dev/kvm: missing %s\n", caps[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The PC wiring: ISA IRQs 0-15 go to the two 8259s and to the IOAPIC pin of
+ * the same number, except that the PIT (IRQ 0) is on IOAPIC pin 2, which is
+ * what the MADT's interrupt source override tells the guest.
+ */
+static int setup_irq_routing(struct vm *vm)
+{
+	struct kvm_irq_routing *r;
+	unsigned int n = 0;
+	int ret;
+
+	r = calloc(1, sizeof(*r) + 48 * sizeof(r->entries[0]));
+	if (!r)
+		return fail("irq routing");
+	for (unsigned int i = 0; i < 16; i++) {
+		if (i == 2)
+			continue;
+		r->entries[n].gsi = i;
+		r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		r->entries[n].u.irqchip.irqchip = i < 8 ? KVM_IRQCHIP_PIC_MASTER
+							: KVM_IRQCHIP_PIC_SLAVE;
+		r->entries[n].u.irqchip.pin = i & 7;
+		n++;
+	}
+	for (unsigned int i = 0; i < 24; i++) {
+		if (i == 2)
+			continue;
+		r->entries[n].gsi = i;
+		r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		r->entries[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		r->entries[n].u.irqchip.pin = i == 0 ? 2 : i;
+		n++;
+	}
+	r->nr = n;
+	ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r);
+	free(r);
+	return ret < 0 ? fail("KVM_SET_GSI_ROUTING") : 0;
+}
+
+static int add_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, uint8_t *hva)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return fail("KVM_SET_USER_MEMORY_REGION");
+	if (guest_mem_add(&vm->mem, gpa, size, hva) < 0) {
+		fprintf(stderr, "genvm: guest memory: cannot add range %#llx+%#llx\n",
+			(unsigned long long)gpa, (unsigned long long)size);
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_memory(struct vm *vm, uint64_t ram_size)
+{
+	void *p;
+
+	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return fail("guest RAM");
+	/* Fewer, larger host pages mean fewer faults while the guest boots. */
+	madvise(p, ram_size, MADV_HUGEPAGE);
+	vm->ram = p;
+	vm->ram_size = ram_size;
+	vm->low_size = ram_size < VM_PCI_HOLE_START ? ram_size : VM_PCI_HOLE_START;
+	vm->high_size = ram_size - vm->low_size;
+
+	guest_mem_init(&vm->mem);
+	if (add_slot(vm, 0, 0, vm->low_size, vm->ram) < 0)
+		return -1;
+	if (vm->high_size &&
+	    add_slot(vm, 1, VM_HIGH_RAM_START, vm->high_size, vm->ram + vm->low_size) < 0)
+		return -1;
+	return 0;
+}
+
+int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t identity = VM_KVM_IDENTITY_MAP;
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->exit_fd = -1;
+	vm->nr_cpus = nr_cpus;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		return fail("/dev/kvm");
+	ret = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ret != KVM_API_VERSION) {
+		fprintf(stderr, "genvm: /dev/kvm: API version %d, expected %d\n", ret,
+			KVM_API_VERSION);
+		return -1;
+	}
+	if (check_caps(vm) < 0)
+		return -1;
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run))
+		return fail("KVM_GET_VCPU_MMAP_SIZE");
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return fail("KVM_CREATE_VM");
+	/* Both must be in place before the first vCPU exists. */
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
+		return fail("KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)VM_KVM_TSS) < 0)
+		return fail("KVM_SET_TSS_ADDR");
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return fail("KVM_CREATE_IRQCHIP");
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return fail("KVM_CREATE_PIT2");
+	if (setup_irq_routing(vm) < 0)
+		return -1;
+	if (setup_memory(vm, ram_size) < 0)
+		return -1;
+
+	vm->io = io_bus_new();
+	vm->vcpus = calloc(nr_cpus, sizeof(*vm->vcpus));
+	if (!vm->io || !vm->vcpus)
+		return fail("allocating the machine");
+	vm->exit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->exit_fd < 0)
+		return fail("eventfd");
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	free(vm->vcpus);
+	io_bus_free(vm->io);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	if (vm->exit_fd >= 0)
+		close(vm->exit_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	memset(vm, 0, sizeof(*vm));
+}
+
+void vm_irq_line(struct vm *vm, unsigned int irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		fprintf(stderr, "genvm: KVM_IRQ_LINE %u: %s\n", irq, strerror(errno));
+}
+
+void vm_request_exit(struct vm *vm, int code)
+{
+	uint64_t one = 1;
+	bool expected = false;
+
+	if (!atomic_compare_exchange_strong(&vm->exiting, &expected, true))
+		return;
+	vm->exit_code = code;
+	if (write(vm->exit_fd, &one, sizeof(one)) < 0)
+		fprintf(stderr, "genvm: exit request: %s\n", strerror(errno));
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The KVM virtual machine: /dev/kvm, in-kernel irqchip and PIT, guest RAM,
+ * the port I/O bus, and the one way out (vm_request_exit).
+ *
+ * Guest-physical RAM is a single host mapping.  Below 3 GiB it is one
+ * range; a larger guest continues at 4 GiB, leaving 3..4 GiB to the IOAPIC,
+ * the local APIC and KVM's private pages.
+ */
+#ifndef GENVM_VM_H
+#define GENVM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmgenid/guest_mem.h"
+
+#include "io.h"
+
+#define VM_PCI_HOLE_START 0xc0000000ull /* 3 GiB */
+#define VM_HIGH_RAM_START 0x100000000ull /* 4 GiB */
+#define VM_KVM_IDENTITY_MAP 0xfeffc000ull /* one page, then three for the TSS */
+#define VM_KVM_TSS (VM_KVM_IDENTITY_MAP + 0x1000)
+#define VM_KVM_PRIVATE_SIZE 0x4000ull
+#define VM_IOAPIC_ADDR 0xfec00000u
+#define VM_LAPIC_ADDR 0xfee00000u
+
+struct vcpu;
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+
+	uint8_t *ram;        /* one mapping of ram_size bytes */
+	uint64_t ram_size;
+	uint64_t low_size;   /* bytes at guest-physical 0 */
+	uint64_t high_size;  /* bytes at VM_HIGH_RAM_START */
+	struct guest_mem mem;
+
+	struct io_bus *io;
+
+	unsigned int nr_cpus;
+	struct vcpu **vcpus;
+
+	/* What a triple fault does: the machine's reset (vCPU thread context). */
+	void (*on_triple_fault)(void *opaque);
+	void *on_triple_fault_opaque;
+
+	/* Exit request: the first code wins, exit_fd wakes the main loop. */
+	int exit_fd;
+	atomic_bool exiting;
+	int exit_code;
+};
+
+/* Open KVM and build the VM with its memory; prints why on failure (-1). */
+int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus);
+void vm_destroy(struct vm *vm);
+
+/* Level of an ISA/IOAPIC interrupt line (KVM_IRQ_LINE); any thread. */
+void vm_irq_line(struct vm *vm, unsigned int irq, int level);
+
+/*
+ * Ask the machine to stop with the given process exit status.  Any thread,
+ * any number of times; the first request decides the status.
+ */
+void vm_request_exit(struct vm *vm, int code);
+
+/* Host pointer for [gpa, gpa+len) of guest RAM, or NULL. */
+static inline void *vm_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	return guest_mem_ptr(&vm->mem, gpa, len);
+}
+
+#endif
