@@ -29,6 +29,11 @@ cache=$(cd "$cache" && pwd)
 # uses to read etc/vmgenid_guid.
 wanted_modules=(irqbypass ccp kvm kvm-amd kvm-intel qemu_fw_cfg)
 
+# Scratch dirs live in the cache (same filesystem, so results move in
+# atomically) and go away however the script ends.
+scratch=()
+trap 'rm -rf "${scratch[@]}"' EXIT
+
 die() {
 	echo "guest-image: $*" >&2
 	exit 1
@@ -44,6 +49,22 @@ need dpkg dpkg
 need modinfo kmod
 need cpio cpio
 need gzip gzip
+
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] || die "busybox not found; install busybox-static"
+! readelf -l "$busybox" 2>/dev/null | grep -q INTERP ||
+	die "$busybox is not static; install busybox-static"
+
+memread=$build/tests/e2e/guest/memread
+[ -x "$memread" ] ||
+	die "$memread missing: build first (meson setup build && ninja -C build)"
+# The guest tool is optional here: its own issue may not have landed yet.
+guest_tool=$build/guest/vmgenid
+[ -x "$guest_tool" ] || guest_tool=
+if [ -n "$guest_tool" ] && readelf -l "$guest_tool" 2>/dev/null | grep -q INTERP; then
+	echo "guest-image: $guest_tool is dynamically linked; the guest has no libc, leaving it out" >&2
+	guest_tool=
+fi
 
 # The linux-image-amd64 metapackage depends on exactly one ABI-versioned
 # image package; that is the kernel we use.
@@ -92,7 +113,7 @@ add_module() {
 fetch_kernel() {
 	local tmp deb path base
 	tmp=$(mktemp -d "$cache/fetch.XXXXXX")
-	trap 'rm -rf "$tmp"' RETURN
+	scratch+=("$tmp")
 	echo "guest-image: downloading $kpkg" >&2
 	# apt's _apt sandbox user may not write to the cache; root downloads
 	# unsandboxed, which is fine for a file we only unpack.
@@ -129,18 +150,6 @@ fetch_kernel() {
 
 [ -f "$kdir/.complete" ] || fetch_kernel
 
-busybox=$(command -v busybox || true)
-[ -n "$busybox" ] || die "busybox not found; install busybox-static"
-! readelf -l "$busybox" 2>/dev/null | grep -q INTERP ||
-	die "$busybox is not static; install busybox-static"
-
-memread=$build/tests/e2e/guest/memread
-[ -x "$memread" ] ||
-	die "$memread missing: build first (meson setup build && ninja -C build)"
-# The guest tool is optional here: its own issue may not have landed yet.
-guest_tool=$build/guest/vmgenid
-[ -x "$guest_tool" ] || guest_tool=
-
 init=$repo/tests/e2e/guest/init.sh
 stamp=$( {
 	echo "$kver"
@@ -156,7 +165,7 @@ fi
 
 echo "guest-image: building initramfs for $kver" >&2
 tmp=$(mktemp -d "$cache/initrd.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+scratch+=("$tmp")
 root=$tmp/root
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
 install -m 0755 "$init" "$root/init"

@@ -3,7 +3,8 @@
 # guest (see run.sh).  A scenario prints "ok - NAME" / "not ok - NAME" lines
 # and "# ..." diagnostics; run.sh numbers them and prints the plan.
 #
-# From run.sh: GENVM (the VMM), E2E_KERNEL, E2E_INITRD, E2E_WORK (scratch dir),
+# From run.sh: GENVM (the VMM; GENVM_HOST names it on the host when the
+# suite runs nested), E2E_KERNEL, E2E_INITRD, E2E_WORK (scratch dir),
 # E2E_TIMEOUT (seconds one guest may take from launch to VMM exit).
 
 E2E_MEM=${E2E_MEM:-256M}
@@ -31,7 +32,7 @@ vm_boot() {
 	_log=$1 _append=$2
 	shift 2
 	if [ ! -x "$GENVM" ]; then
-		echo "0 VMM-EXIT: 127 (no executable VMM at '$GENVM': build genvm or set GENVM)" >"$_log"
+		echo "0 VMM-EXIT: 127 (no executable VMM at '${GENVM_HOST:-$GENVM}': build genvm or set GENVM)" >"$_log"
 		return 0
 	fi
 	read -r _t0 _ </proc/uptime

@@ -8,7 +8,8 @@
 #
 # Environment: as run.sh, plus VMGENID_E2E_L1_TIMEOUT (seconds for the whole
 # L1 run), VMGENID_E2E_L1_BINS (more host programs to pack, with their
-# libraries).  Times measured in L1 are not performance figures.
+# libraries), VMGENID_E2E_L1_CPU (L1's -cpu, default max,xsave=off).
+# Times measured in L1 are not performance figures.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -105,6 +106,7 @@ done
 # seconds where it takes a fraction of one on hardware.
 cat >"$root/e2e/env" <<ENV
 GENVM=$l1_genvm
+GENVM_HOST=$GENVM
 E2E_KERNEL=/guest/vmlinuz
 E2E_INITRD=/guest/initrd.cpio.gz
 E2E_TIMEOUT=${E2E_TIMEOUT:-240}
@@ -117,11 +119,16 @@ ENV
 
 echo "# L1 initramfs: $(du -k "$work/l1.cpio.gz" | cut -f1) KiB gzipped"
 console=$work/l1-console.log
+: >"$console"
+# xsave=off: with XSAVE, L2 kernels under TCG's nested SVM now and then find
+# CPUID's XSAVE size disagreeing with XCR0 ("XSAVE consistency problem") and
+# reboot; L1 then offers L2 no XSAVE and the kernel uses FXSAVE.
+l1_cpu=${VMGENID_E2E_L1_CPU:-max,xsave=off}
 start=$(date +%s)
 since() {
 	echo $(($(date +%s) - start))
 }
-l1_up=0 kvm=unknown done=0
+l1_up=0 done=0 inner=0 inner_plan=
 kvm_diag=()
 while IFS= read -r line; do
 	line=${line%$'\r'}
@@ -129,34 +136,32 @@ while IFS= read -r line; do
 	case $line in
 	*"VMGENID-L1: init")
 		l1_up=1
-		ok "L1: TCG guest (-cpu max) reached /init in $(since) s" ;;
+		ok "L1: TCG guest (-cpu $l1_cpu) reached /init in $(since) s" ;;
 	*"VMGENID-L1: kvm=ok")
-		kvm=ok
 		ok "L1: /dev/kvm from Debian's kvm-amd on emulated SVM" ;;
 	*"VMGENID-L1: kvm=missing")
-		kvm=missing ;;
+		not_ok "L1: /dev/kvm from Debian's kvm-amd on emulated SVM" "${kvm_diag[@]}" ;;
 	*"VMGENID-L1: done")
 		done=1 ;;
 	*"VMGENID-L1: "*)
 		kvm_diag+=("${line#*VMGENID-L1: }") ;;
 	*"L1-TAP: "*)
 		t=${line#*L1-TAP: }
-		if [ "$kvm" = missing ]; then
-			not_ok "L1: /dev/kvm from Debian's kvm-amd on emulated SVM" "${kvm_diag[@]}"
-			kvm=reported
-		fi
 		case $t in
 		"ok "*)
+			inner=$((inner + 1))
 			t=${t#ok }
 			ok "${t#* - }" ;;
 		"not ok "*)
+			inner=$((inner + 1))
 			t=${t#not ok }
 			not_ok "${t#* - }" ;;
-		1..*) ;;
-		*) printf '%s\n' "$t" ;;
+		1..*) inner_plan=${t#1..} ;;
+		"#"*) printf '%s\n' "$t" ;;
+		*) printf '# %s\n' "$t" ;;
 		esac ;;
 	esac
-done < <(timeout "$l1_timeout" "$qemu" -accel tcg -cpu max -m 1536 -smp 2 \
+done < <(timeout "$l1_timeout" "$qemu" -accel tcg -cpu "$l1_cpu" -m 1536 -smp 2 \
 	-nographic -no-reboot -kernel "$cache/vmlinuz" -initrd "$work/l1.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1" </dev/null 2>&1
 	echo "L1-EXIT: $?")
@@ -172,6 +177,10 @@ elif [ "$done" = 0 ]; then
 	esac
 	not_ok "L1: ran the whole e2e suite" "$why" "console tail:" \
 		"$(grep -v '^L1-EXIT' "$console" | tail -n 20)"
+elif [ "$inner_plan" != "$inner" ] || [ "$inner" = 0 ]; then
+	# A shell that dies in L1 must not read as an empty, passing suite.
+	not_ok "L1: ran the whole e2e suite" \
+		"run.sh in L1 reported $inner results against a plan of '${inner_plan:-none}'"
 else
 	ok "L1: ran the whole e2e suite and powered off in $(since) s"
 fi

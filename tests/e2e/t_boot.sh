@@ -7,6 +7,8 @@ GUID=324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87
 # Little-endian layout: the first three fields byte-swapped.
 GUID_LE=af6e4e32d1d1f64bbf41b9bb6c91fb87
 
+# Two vCPUs here (one elsewhere): the MADT and SMP bring-up get exercised once.
+E2E_SMP=2
 log=$E2E_WORK/boot.log
 vm_boot "$log" e2e=boot -device "vmgenid,guid=$GUID"
 
@@ -57,6 +59,7 @@ check_poweroff() {
 }
 
 tap "boot: guest runs /init and its boot scenario" "$log" expect_booted "$log"
+tap "boot: guest sees both vCPUs of -smp 2" "$log" expect_marker "$log" cpus 2
 tap "boot: /sys/bus/acpi/devices/QEMUVGID:00 exists" "$log" expect_marker "$log" acpi_dev present
 tap "boot: QEMUVGID:00 is bound to the vmgenid driver" "$log" expect_marker "$log" driver vmgenid
 tap "boot: 16 bytes at VGIA+0x28 are $GUID in LE layout" "$log" expect_marker "$log" guid_le "$GUID_LE"

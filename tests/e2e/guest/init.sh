@@ -56,6 +56,7 @@ scenario_boot() {
 		drv=$(basename "$(readlink "$VGEN/driver")")
 	fi
 	mark "driver=$drv"
+	mark "cpus=$(grep -c '^processor' /proc/cpuinfo)"
 	[ "$drv" = vmgenid ] || anomaly=1
 
 	addr=
