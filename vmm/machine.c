@@ -35,7 +35,8 @@ static void on_reset(void *opaque)
 {
 	struct machine *m = opaque;
 
-	if (!m->cfg->no_reboot)
+	/* Several reset paths may fire in a row (Linux tries them in turn). */
+	if (!m->cfg->no_reboot && !atomic_load(&m->vm.exiting))
 		fprintf(stderr, "genvm: guest requested a reset; rebooting is not supported, "
 				"exiting\n");
 	vm_request_exit(&m->vm, 0);
