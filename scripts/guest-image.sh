@@ -59,6 +59,9 @@ memread=$build/tests/e2e/guest/memread
 [ -x "$memread" ] ||
 	die "$memread missing: build first (meson setup build && ninja -C build)"
 # The guest tool is optional here: its own issue may not have landed yet.
+abuse=$build/tests/e2e/guest/fwcfg_abuse
+[ -x "$abuse" ] ||
+	die "$abuse missing: build first (meson setup build && ninja -C build)"
 guest_tool=$build/guest/vmgenid
 [ -x "$guest_tool" ] || guest_tool=
 if [ -n "$guest_tool" ] && readelf -l "$guest_tool" 2>/dev/null | grep -q INTERP; then
@@ -153,7 +156,7 @@ fetch_kernel() {
 init=$repo/tests/e2e/guest/init.sh
 stamp=$( {
 	echo "$kver"
-	sha256sum "$0" "$init" "$busybox" "$memread" ${guest_tool:+"$guest_tool"} |
+	sha256sum "$0" "$init" "$busybox" "$memread" "$abuse" ${guest_tool:+"$guest_tool"} |
 		cut -d' ' -f1
 } | sha256sum | cut -d' ' -f1)
 
@@ -174,6 +177,7 @@ for applet in $("$busybox" --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 done
 install -m 0755 "$memread" "$root/bin/memread"
+install -m 0755 "$abuse" "$root/bin/fwcfg_abuse"
 [ -z "$guest_tool" ] || install -m 0755 "$guest_tool" "$root/bin/vmgenid"
 cp "$kdir/modules/qemu_fw_cfg.ko" "$root/lib/modules/"
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |

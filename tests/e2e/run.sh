@@ -18,6 +18,8 @@
 #   VMGENID_E2E_NESTED   1: always go one level down; 0: never
 #   E2E_TIMEOUT          seconds one guest boot may take
 #   VMGENID_E2E_KEEP=1   keep the console logs (their directory is printed)
+#   VMGENID_E2E_ONLY     run only t_NAME.sh (a glob without t_ and .sh), for
+#                        working on one scenario
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -73,7 +75,7 @@ else
 fi
 
 # A script that dies without reporting a failure still fails.
-for t in "$here"/t_*.sh; do
+for t in "$here"/t_${VMGENID_E2E_ONLY:-*}.sh; do
 	sh "$t"
 	echo "E2E-SCRIPT-EXIT $(basename "$t") $?"
 done | awk -v n="$first" '

@@ -5,7 +5,7 @@
 # The first line is printed before anything else, so the host can time the
 # launch-to-/init interval; the last is "VMGENID-E2E: poweroff" right before
 # poweroff -f, so the host can time the VMM's exit.  The scenario comes from
-# the kernel command line: e2e=boot|idle|demo|shell|tool.
+# the kernel command line: e2e=boot|idle|demo|shell|tool|abuse.
 echo "VMGENID-E2E: init"
 
 export PATH=/bin
@@ -99,6 +99,22 @@ scenario_boot() {
 	mark done
 }
 
+# A hostile guest: fwcfg_abuse drives the fw_cfg ports with garbage and
+# reports what the device answered; then the guest shows it still works.
+scenario_abuse() {
+	before=
+	addr=$(memread vgia 2>/dev/null | sed -n 's/^addr=//p')
+	[ -n "$addr" ] && before=$(memread read "$addr" 16)
+	fwcfg_abuse
+	mark "abuse_exit=$?"
+	after=
+	[ -n "$addr" ] && after=$(memread read "$addr" 16)
+	mark "guid_before=${before:-none}"
+	mark "guid_after=${after:-none}"
+	mark "driver=$(basename "$(readlink "$VGEN/driver" 2>/dev/null)" 2>/dev/null)"
+	mark "alive=yes"
+}
+
 # Stays up a moment after boot so the host can look at the VMM (bench/boot).
 scenario_idle() {
 	mark ready
@@ -155,7 +171,7 @@ scenario_tool() {
 scenario=$(cmdline_value e2e || echo none)
 mark "scenario=$scenario"
 case $scenario in
-boot | idle | demo | shell | tool) "scenario_$scenario" ;;
+boot | idle | demo | shell | tool | abuse) "scenario_$scenario" ;;
 *) mark "error=unknown scenario '$scenario' (e2e=boot|idle|demo|shell|tool)" ;;
 esac
 finish
