@@ -4,7 +4,6 @@
  * the highest-priority pending source, reading IIR acknowledges a THR-empty
  * interrupt, writing THR does too, reading RBR drains the FIFO.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -164,11 +163,18 @@ static void transmit(struct uart *u, uint8_t c)
 	if (u->mcr & MCR_LOOP) {
 		rx_push(u, c);
 	} else {
-		ssize_t n;
+		/*
+		 * No retry on EINTR: a write blocked on a stalled reader is
+		 * interrupted by the stop signal, and the vCPU must then get
+		 * out so genvm can exit (vcpu_stop_all kicks until it does).
+		 * A console that fails or went away loses the byte; the guest
+		 * never waits for it.
+		 */
+		if (!u->vm || !atomic_load(&u->vm->exiting)) {
+			ssize_t n = write(u->out_fd, &c, 1);
 
-		do
-			n = write(u->out_fd, &c, 1);
-		while (n < 0 && errno == EINTR);
+			(void)n;
+		}
 	}
 	/* Sent at once: the holding register is empty again. */
 	u->lsr |= LSR_THRE | LSR_TEMT;

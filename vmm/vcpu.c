@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vcpu.h"
@@ -458,9 +459,26 @@ void vcpu_stop_all(struct vm *vm)
 	for (unsigned int i = 0; i < vm->nr_cpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 
-		if (v && v->started) {
-			pthread_join(v->thread, NULL);
-			v->started = 0;
+		if (!v || !v->started)
+			continue;
+		/*
+		 * A kick can land just before a thread blocks in a device
+		 * (a console write to a stalled reader): kick again until
+		 * it is out.
+		 */
+		for (;;) {
+			struct timespec deadline;
+
+			clock_gettime(CLOCK_REALTIME, &deadline);
+			deadline.tv_nsec += 100 * 1000 * 1000;
+			if (deadline.tv_nsec >= 1000000000) {
+				deadline.tv_sec++;
+				deadline.tv_nsec -= 1000000000;
+			}
+			if (pthread_timedjoin_np(v->thread, NULL, &deadline) != ETIMEDOUT)
+				break;
+			pthread_kill(v->thread, VCPU_KICK_SIGNAL);
 		}
+		v->started = 0;
 	}
 }
