@@ -42,6 +42,14 @@ struct machine {
 	struct bios_loader loader;
 
 	struct boot_info boot;
+
+	/*
+	 * kvmclock as it read when the vCPUs were paused: restored on resume,
+	 * so the guest's clock does not advance while it is stopped (what
+	 * QEMU does too).  Valid while clock_saved.
+	 */
+	uint64_t paused_clock;
+	bool clock_saved;
 };
 
 /* Build everything up to, not including, starting the vCPUs (-1, printed). */
@@ -50,6 +58,17 @@ int machine_create(struct machine *m, const struct genvm_config *cfg);
 int machine_start(struct machine *m);
 /* Stop the vCPUs and free everything. */
 void machine_destroy(struct machine *m);
+
+/*
+ * Stop every vCPU outside KVM_RUN and wait until all are parked (or gone,
+ * when the guest is exiting), then freeze kvmclock.  Idempotent: pausing a
+ * paused machine returns 0 at once.  Guest memory and device state are
+ * then stable until machine_resume(), which is idempotent too.  Called from
+ * the main loop's thread, never from a vCPU thread (-EDEADLK).
+ */
+int machine_pause(struct machine *m);
+void machine_resume(struct machine *m);
+bool machine_is_paused(struct machine *m);
 
 /* acpi.c: build the tables and loader script and put them in fw_cfg. */
 int acpi_setup(struct machine *m);

@@ -132,6 +132,9 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus)
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->exit_fd = -1;
 	vm->nr_cpus = nr_cpus;
+	pthread_mutex_init(&vm->run_lock, NULL);
+	pthread_cond_init(&vm->run_cond, NULL);
+	atomic_init(&vm->pause_req, false);
 
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
@@ -187,6 +190,8 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
+	pthread_cond_destroy(&vm->run_cond);
+	pthread_mutex_destroy(&vm->run_lock);
 	memset(vm, 0, sizeof(*vm));
 }
 

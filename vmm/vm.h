@@ -49,6 +49,19 @@ struct vm {
 	void (*on_triple_fault)(void *opaque);
 	void *on_triple_fault_opaque;
 
+	/*
+	 * Pause: while pause_req is set, every vCPU thread parks outside
+	 * KVM_RUN.  run_lock guards the counters, pause_req's writes and the
+	 * vCPUs' immediate_exit flags; run_cond announces both parking and
+	 * release.  See vcpu_pause_all().
+	 */
+	pthread_mutex_t run_lock;
+	pthread_cond_t run_cond;
+	atomic_bool pause_req;
+	bool paused;             /* every live vCPU thread is parked */
+	unsigned int nr_active;  /* vCPU threads started and not yet returned */
+	unsigned int nr_parked;
+
 	/* Exit request: the first code wins, exit_fd wakes the main loop. */
 	int exit_fd;
 	atomic_bool exiting;
