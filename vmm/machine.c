@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -27,21 +29,18 @@ static void on_poweroff(void *opaque)
 {
 	struct machine *m = opaque;
 
-	vm_request_exit(&m->vm, 0);
+	vm_request_exit_why(&m->vm, 0, VM_EXIT_GUEST_SHUTDOWN);
 }
 
-/*
- * A full reset (vCPUs, devices, RAM reloaded) is not implemented: with
- * -no-reboot that is exactly QEMU's behaviour, without it we say so.
- */
+/* vCPU context: with -no-reboot the machine ends, else the main loop resets it. */
 static void on_reset(void *opaque)
 {
 	struct machine *m = opaque;
 
-	if (!m->cfg->no_reboot)
-		fprintf(stderr, "genvm: guest requested a reset; rebooting is not supported, "
-				"exiting\n");
-	vm_request_exit(&m->vm, 0);
+	if (m->cfg->no_reboot)
+		vm_request_exit_why(&m->vm, 0, VM_EXIT_GUEST_RESET);
+	else
+		machine_request(m, MACHINE_REQ_RESET);
 }
 
 static void on_vmgenid_notify(void *opaque)
@@ -66,7 +65,18 @@ static int create_devices(struct machine *m)
 {
 	const struct pm_ops pm_ops = { .opaque = m, .poweroff = on_poweroff, .reset = on_reset };
 
-	m->uart = uart_new(&m->vm, UART_COM1_IRQ, STDOUT_FILENO);
+	int out = STDOUT_FILENO;
+
+	/* stdout carries QMP or the monitor: the console has nowhere to go. */
+	if (!m->cfg->serial_stdout) {
+		m->serial_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (m->serial_fd < 0) {
+			fprintf(stderr, "genvm: /dev/null: %s\n", strerror(errno));
+			return -1;
+		}
+		out = m->serial_fd;
+	}
+	m->uart = uart_new(&m->vm, UART_COM1_IRQ, out);
 	m->pm = pm_new(&m->vm, &pm_ops);
 	m->fw_cfg = fw_cfg_new(&m->vm.mem);
 	if (!m->uart || !m->pm || !m->fw_cfg) {
@@ -100,20 +110,89 @@ static int create_devices(struct machine *m)
 	return 0;
 }
 
-int machine_create(struct machine *m, const struct genvm_config *cfg)
+static int create_vcpus(struct machine *m)
 {
-	memset(m, 0, sizeof(*m));
-	m->cfg = cfg;
-	if (vm_create(&m->vm, cfg->ram_size, cfg->nr_cpus) < 0)
-		return -1;
-	if (create_devices(m) < 0 || acpi_setup(m) < 0 || boot_setup(&m->vm, cfg, &m->boot) < 0)
-		return -1;
-	for (unsigned int i = 0; i < cfg->nr_cpus; i++) {
+	for (unsigned int i = 0; i < m->vm.nr_cpus; i++) {
 		m->vm.vcpus[i] = vcpu_create(&m->vm, i);
 		if (!m->vm.vcpus[i])
 			return -1;
 	}
 	return vcpu_set_boot_state(m->vm.vcpus[0], &m->boot.cpu);
+}
+
+int machine_create(struct machine *m, const struct genvm_config *cfg)
+{
+	memset(m, 0, sizeof(*m));
+	m->cfg = cfg;
+	m->serial_fd = -1;
+	atomic_init(&m->requests, 0);
+	/* First: machine_destroy() relies on what it initializes. */
+	m->request_fd = -1;
+	if (vm_create(&m->vm, cfg->ram_size, cfg->nr_cpus) < 0)
+		return -1;
+	m->request_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->request_fd < 0) {
+		fprintf(stderr, "genvm: eventfd: %s\n", strerror(errno));
+		return -1;
+	}
+	if (create_devices(m) < 0 || acpi_setup(m) < 0 || boot_setup(&m->vm, cfg, &m->boot) < 0)
+		return -1;
+	if (cfg->start_paused)
+		vcpu_request_pause(&m->vm);
+	return create_vcpus(m);
+}
+
+void machine_request(struct machine *m, unsigned int req)
+{
+	uint64_t one = 1;
+
+	atomic_fetch_or(&m->requests, req);
+	if (write(m->request_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "genvm: machine request: %s\n", strerror(errno));
+}
+
+unsigned int machine_take_requests(struct machine *m)
+{
+	uint64_t n;
+
+	if (read(m->request_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "genvm: machine request: %s\n", strerror(errno));
+	return atomic_exchange(&m->requests, 0u);
+}
+
+int machine_reset(struct machine *m)
+{
+	bool was_paused = machine_is_paused(m);
+	int ret = machine_pause(m);
+
+	if (ret < 0)
+		return -1;
+	/* Requests from the old machine's vCPUs are history now. */
+	atomic_store(&m->requests, 0u);
+	vcpu_join_all(&m->vm);
+	for (unsigned int i = 0; i < m->vm.nr_cpus; i++) {
+		vcpu_destroy(m->vm.vcpus[i]);
+		m->vm.vcpus[i] = NULL;
+	}
+	m->clock_saved = false;
+	if (vm_rebuild(&m->vm) < 0)
+		return -1;
+
+	pm_reset(m->pm);
+	uart_reset(m->uart);
+	pthread_mutex_lock(&m->fw_cfg_lock);
+	fw_cfg_reset(m->fw_cfg);
+	if (m->vmgenid)
+		vmgenid_reset(m->vmgenid);
+	pthread_mutex_unlock(&m->fw_cfg_lock);
+	atomic_store(&m->fw_status.done, false);
+
+	if (boot_setup(&m->vm, m->cfg, &m->boot) < 0 || create_vcpus(m) < 0 ||
+	    machine_start(m) < 0)
+		return -1;
+	if (!was_paused)
+		machine_resume(m);
+	return 0;
 }
 
 int machine_start(struct machine *m)
@@ -178,6 +257,10 @@ bool machine_is_paused(struct machine *m)
 
 void machine_destroy(struct machine *m)
 {
+	if (m->request_fd >= 0)
+		close(m->request_fd);
+	if (m->serial_fd >= 0)
+		close(m->serial_fd);
 	if (m->vm.vcpus) {
 		vcpu_stop_all(&m->vm);
 		for (unsigned int i = 0; i < m->vm.nr_cpus; i++)

@@ -7,6 +7,7 @@
 #define GENVM_MACHINE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "vmgenid/bios_loader.h"
@@ -50,7 +51,17 @@ struct machine {
 	 */
 	uint64_t paused_clock;
 	bool clock_saved;
+
+	/*
+	 * Requests from vCPU threads (MACHINE_REQ_*), carried out by the main
+	 * loop, which request_fd (an eventfd) wakes.
+	 */
+	atomic_uint requests;
+	int request_fd;
+	int serial_fd; /* /dev/null when stdout is not the console's */
 };
+
+#define MACHINE_REQ_RESET 1u /* the guest asked for a reset */
 
 /* Build everything up to, not including, starting the vCPUs (-1, printed). */
 int machine_create(struct machine *m, const struct genvm_config *cfg);
@@ -69,6 +80,20 @@ void machine_destroy(struct machine *m);
 int machine_pause(struct machine *m);
 void machine_resume(struct machine *m);
 bool machine_is_paused(struct machine *m);
+
+/*
+ * A full system reset, from the main loop: a fresh KVM VM and vCPUs over
+ * the same RAM, devices at power-on state, firmware, kernel and initrd
+ * loaded again, so the firmware runs its table-loader again and writes the
+ * vmgenid address back.  The GUID is the device's and stays; the guest
+ * sees no notification since memory already holds it.  A paused machine
+ * stays paused.  0, or -1 (printed): the machine is then unusable.
+ */
+int machine_reset(struct machine *m);
+
+/* Ask the main loop to act (any thread); take the pending requests. */
+void machine_request(struct machine *m, unsigned int req);
+unsigned int machine_take_requests(struct machine *m);
 
 /* acpi.c: build the tables and loader script and put them in fw_cfg. */
 int acpi_setup(struct machine *m);

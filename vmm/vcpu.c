@@ -377,15 +377,16 @@ static bool vcpu_park(struct vcpu *v)
 	bool go_on;
 
 	pthread_mutex_lock(&vm->run_lock);
-	if (atomic_load(&vm->pause_req) && !atomic_load(&vm->exiting)) {
+	if (atomic_load(&vm->pause_req) && !atomic_load(&vm->exiting) && !vm->threads_quit) {
 		vm->nr_parked++;
 		pthread_cond_broadcast(&vm->run_cond);
-		while (atomic_load(&vm->pause_req) && !atomic_load(&vm->exiting))
+		while (atomic_load(&vm->pause_req) && !atomic_load(&vm->exiting) &&
+		       !vm->threads_quit)
 			pthread_cond_wait(&vm->run_cond, &vm->run_lock);
 		vm->nr_parked--;
 	}
 	v->run->immediate_exit = 0;
-	go_on = !atomic_load(&vm->exiting);
+	go_on = !atomic_load(&vm->exiting) && !vm->threads_quit;
 	pthread_mutex_unlock(&vm->run_lock);
 	return go_on;
 }
@@ -544,14 +545,8 @@ bool vcpu_in_vcpu_thread(void)
 	return current_vcpu != NULL;
 }
 
-void vcpu_stop_all(struct vm *vm)
+static void join_all(struct vm *vm)
 {
-	pthread_mutex_lock(&vm->run_lock);
-	atomic_store(&vm->exiting, true);
-	kick_all_locked(vm);
-	/* Parked threads wake up, see exiting, and return. */
-	pthread_cond_broadcast(&vm->run_cond);
-	pthread_mutex_unlock(&vm->run_lock);
 	for (unsigned int i = 0; i < vm->nr_cpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 
@@ -560,4 +555,31 @@ void vcpu_stop_all(struct vm *vm)
 			v->started = 0;
 		}
 	}
+}
+
+void vcpu_stop_all(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->run_lock);
+	atomic_store(&vm->exiting, true);
+	kick_all_locked(vm);
+	/* Parked threads wake up, see exiting, and return. */
+	pthread_cond_broadcast(&vm->run_cond);
+	pthread_mutex_unlock(&vm->run_lock);
+	join_all(vm);
+}
+
+int vcpu_join_all(struct vm *vm)
+{
+	if (current_vcpu)
+		return -EDEADLK;
+	pthread_mutex_lock(&vm->run_lock);
+	vm->threads_quit = true;
+	kick_all_locked(vm);
+	pthread_cond_broadcast(&vm->run_cond);
+	pthread_mutex_unlock(&vm->run_lock);
+	join_all(vm);
+	pthread_mutex_lock(&vm->run_lock);
+	vm->threads_quit = false;
+	pthread_mutex_unlock(&vm->run_lock);
+	return 0;
 }

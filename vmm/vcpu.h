@@ -55,6 +55,12 @@ void vcpu_stop_all(struct vm *vm);
  */
 int vcpu_pause_all(struct vm *vm);
 int vcpu_resume_all(struct vm *vm);
+/*
+ * End every vCPU thread without ending the VM (a reset rebuilds the
+ * vCPUs).  Call with the vCPUs paused; they stay paused for the next
+ * vcpu_start().  -EDEADLK from a vCPU thread.
+ */
+int vcpu_join_all(struct vm *vm);
 /* Before vcpu_start(): threads start parked (QEMU's -S). */
 void vcpu_request_pause(struct vm *vm);
 bool vcpu_in_vcpu_thread(void);
