@@ -39,6 +39,7 @@ struct control {
 	unsigned int nr_chan;
 	struct console *console;
 	int exit_code;
+	bool shutdown_sent;
 };
 
 static const char *const runstate_names[] = {
@@ -181,9 +182,27 @@ int control_powerdown(struct control *c, const char **why)
 	return 0;
 }
 
+/* SHUTDOWN, once, with the reason of the exit request that won. */
+static void send_shutdown(struct control *c)
+{
+	enum vm_exit_reason why = c->m->vm.exit_reason;
+	bool guest = why == VM_EXIT_GUEST_SHUTDOWN || why == VM_EXIT_GUEST_RESET;
+
+	if (c->shutdown_sent)
+		return;
+	c->shutdown_sent = true;
+	control_event(c, "SHUTDOWN", why_data(guest, exit_reasons[why]));
+}
+
 void control_quit(struct control *c, enum vm_exit_reason why)
 {
 	vm_request_exit_why(&c->m->vm, 0, why);
+	/*
+	 * Now rather than when the loop sees the exit: the event then comes
+	 * before quit's reply, as in QEMU, and reaches a stdio client even
+	 * when its stdin ends right after "quit".
+	 */
+	send_shutdown(c);
 }
 
 int control_guid(struct control *c, char text[37], const char **why)
@@ -227,15 +246,12 @@ void control_hmp_command(struct control *c, const char *line, char **out)
 static void on_exit_fd(struct loop *l, int fd, unsigned int events, void *opaque)
 {
 	struct control *c = opaque;
-	struct vm *vm = &c->m->vm;
-	enum vm_exit_reason why = vm->exit_reason;
-	bool guest = why == VM_EXIT_GUEST_SHUTDOWN || why == VM_EXIT_GUEST_RESET;
 
 	(void)fd;
 	(void)events;
-	c->exit_code = vm->exit_code;
+	c->exit_code = c->m->vm.exit_code;
 	c->state = RUNSTATE_SHUTDOWN;
-	control_event(c, "SHUTDOWN", why_data(guest, exit_reasons[why]));
+	send_shutdown(c);
 	for (unsigned int i = 0; i < c->nr_chan; i++)
 		chardev_flush(c->chan[i].dev, FLUSH_AT_EXIT_MS);
 	loop_stop(l);

@@ -2,15 +2,17 @@
 /*
  * genvm-qmp: a small QMP client for the shell, tests and benchmarks.
  *
- *   genvm-qmp [-e] [-t SECONDS] SOCKET COMMAND [JSON-ARGS]
+ *   genvm-qmp [-e] [-w EVENT] [-t SECONDS] SOCKET COMMAND [JSON-ARGS]
  *       connect, negotiate, run COMMAND and print its return value as JSON;
  *       an error prints "genvm-qmp: CLASS: desc" and exits 1.  With -e,
  *       events (before and after the reply) are printed as they come, and
  *       after the reply it keeps printing them until genvm hangs up or the
- *       timeout expires.
- *   genvm-qmp --raw [-t SECONDS] SOCKET
+ *       timeout expires; -w EVENT stops once EVENT has been seen (exit 2 if
+ *       it never comes).
+ *   genvm-qmp --raw [--lines N] [-t SECONDS] SOCKET
  *       send stdin as is, no negotiation, and print everything received,
- *       until genvm hangs up or, after stdin ends, SECONDS pass.
+ *       until genvm hangs up, N lines have come, or, after stdin ends,
+ *       SECONDS pass.
  *   genvm-qmp --bench N SOCKET COMMAND [JSON-ARGS]
  *       N round trips one after the other; prints the rate and latency
  *       percentiles.
@@ -22,6 +24,7 @@
 #include <jansson.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,6 +44,9 @@ struct conn {
 	size_t len, cap;
 	int timeout_ms;
 	bool print_events;
+	const char *wait_event; /* -w */
+	bool seen_event;
+	long max_lines;         /* --raw --lines */
 };
 
 static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -211,6 +217,18 @@ static void print_json(const json_t *v)
 	fflush(stdout);
 }
 
+static void note_event(struct conn *c, json_t *msg)
+{
+	const char *name = json_string_value(json_object_get(msg, "event"));
+
+	if (!name)
+		return;
+	if (c->print_events)
+		print_json(msg);
+	if (c->wait_event && !strcmp(name, c->wait_event))
+		c->seen_event = true;
+}
+
 /* The reply to the request in flight: events before it are shown or dropped. */
 static json_t *read_reply(struct conn *c)
 {
@@ -219,8 +237,7 @@ static json_t *read_reply(struct conn *c)
 
 		if (json_object_get(msg, "return") || json_object_get(msg, "error"))
 			return msg;
-		if (c->print_events && json_object_get(msg, "event"))
-			print_json(msg);
+		note_event(c, msg);
 		json_decref(msg);
 	}
 }
@@ -330,11 +347,27 @@ static int bench(struct conn *c, long n, const char *cmd, const char *args)
 	return 0;
 }
 
+static bool send_some(struct conn *c, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
 /* stdin to the socket as is; everything back to stdout. */
 static int raw(struct conn *c)
 {
 	bool stdin_open = true;
 	uint64_t linger_until = 0;
+	long lines_left = c->max_lines;
 	char buf[65536];
 
 	for (;;) {
@@ -362,12 +395,18 @@ static int raw(struct conn *c)
 			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
 				return 2;
 			fflush(stdout);
+			for (ssize_t k = 0; k < n && c->max_lines; k++) {
+				if (buf[k] == '\n' && --lines_left == 0)
+					return 0;
+			}
 		}
 		if (stdin_open && p[1].revents) {
 			n = read(STDIN_FILENO, buf, sizeof(buf));
-			if (n > 0) {
-				send_all(c, buf, (size_t)n);
-			} else {
+			/*
+			 * genvm may hang up while we send (a request over its
+			 * limit): stop sending, keep reading what it said.
+			 */
+			if (n <= 0 || !send_some(c, buf, (size_t)n)) {
 				stdin_open = false;
 				linger_until = now_ns() + (uint64_t)c->timeout_ms * 1000000u;
 			}
@@ -377,11 +416,13 @@ static int raw(struct conn *c)
 
 static void usage(void)
 {
-	fputs("usage: genvm-qmp [-e] [-t SECONDS] SOCKET COMMAND [JSON-ARGS]\n"
-	      "       genvm-qmp --raw [-t SECONDS] SOCKET\n"
+	fputs("usage: genvm-qmp [-e] [-w EVENT] [-t SECONDS] SOCKET COMMAND [JSON-ARGS]\n"
+	      "       genvm-qmp --raw [--lines N] [-t SECONDS] SOCKET\n"
 	      "       genvm-qmp --bench N SOCKET COMMAND [JSON-ARGS]\n"
 	      "SOCKET: a unix socket path or tcp:HOST:PORT\n"
 	      "  -e, --events     print events; after the reply, until genvm hangs up\n"
+	      "  -w, --wait-event EVENT  print events until EVENT has come\n"
+	      "  --lines N        --raw: stop after N lines from genvm\n"
 	      "  -t, --timeout S  give up waiting after S seconds (default 10; --raw: how\n"
 	      "                   long to keep reading after stdin ends, default 1)\n",
 	      stderr);
@@ -409,6 +450,15 @@ int main(int argc, char **argv)
 			c.timeout_ms = (int)(s * 1000);
 		} else if (!strcmp(a, "--raw")) {
 			raw_mode = true;
+		} else if (!strcmp(a, "--lines") && i + 1 < argc) {
+			char *end;
+
+			c.max_lines = strtol(argv[++i], &end, 10);
+			if (*end || c.max_lines < 1)
+				usage();
+		} else if ((!strcmp(a, "-w") || !strcmp(a, "--wait-event")) && i + 1 < argc) {
+			c.wait_event = argv[++i];
+			c.print_events = true;
 		} else if (!strcmp(a, "--bench") && i + 1 < argc) {
 			char *end;
 
@@ -425,6 +475,8 @@ int main(int argc, char **argv)
 		usage();
 	if (c.timeout_ms < 0)
 		c.timeout_ms = raw_mode ? 1000 : 10000;
+	/* A closed connection is an error to report, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
 	c.fd = connect_to(argv[i]);
 	if (raw_mode)
 		return raw(&c);
@@ -441,15 +493,28 @@ int main(int argc, char **argv)
 	ret = check_reply(reply);
 	if (!ret)
 		print_json(json_object_get(reply, "return"));
-	if (!ret && c.print_events) {
+	if (!ret && c.print_events && !c.seen_event) {
 		bool timed_out;
 		char *line;
 
 		while ((line = read_line(&c, &timed_out))) {
-			if (line[0]) {
-				puts(line);
-				fflush(stdout);
-			}
+			json_t *msg;
+
+			if (!line[0])
+				continue;
+			puts(line);
+			fflush(stdout);
+			msg = json_loads(line, 0, NULL);
+			if (msg)
+				note_event(&c, msg);
+			json_decref(msg);
+			if (c.seen_event)
+				break;
+		}
+		if (c.wait_event && !c.seen_event) {
+			fprintf(stderr, "genvm-qmp: no %s event (%s)\n", c.wait_event,
+				timed_out ? "timed out" : "connection closed");
+			ret = 2;
 		}
 	}
 	json_decref(reply);

@@ -391,6 +391,16 @@ static bool vcpu_park(struct vcpu *v)
 	return go_on;
 }
 
+static void wait_for_pause(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->run_lock);
+	while (!atomic_load(&vm->pause_req) && !atomic_load(&vm->exiting) && !vm->threads_quit)
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	pthread_mutex_unlock(&vm->run_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -424,6 +434,8 @@ static void *vcpu_thread(void *arg)
 				v->vm->on_triple_fault(v->vm->on_triple_fault_opaque);
 			else
 				vm_request_exit(v->vm, 1);
+			/* A shut-down vCPU cannot run on: wait for the reset or the exit. */
+			wait_for_pause(v);
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			snprintf(why, sizeof(why), "KVM_EXIT_FAIL_ENTRY, reason %#llx",
@@ -509,6 +521,8 @@ int vcpu_pause_all(struct vm *vm)
 	}
 	atomic_store(&vm->pause_req, true);
 	kick_all_locked(vm);
+	/* A thread waiting in wait_for_pause() hears no signal. */
+	pthread_cond_broadcast(&vm->run_cond);
 	while (vm->nr_parked < vm->nr_active)
 		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
 	vm->paused = true;
