@@ -77,6 +77,11 @@ struct machine *control_machine(struct control *c)
 	return c->m;
 }
 
+bool control_exiting(const struct control *c)
+{
+	return atomic_load(&c->m->vm.exiting);
+}
+
 enum runstate control_runstate(const struct control *c)
 {
 	return c->state;

@@ -51,6 +51,8 @@ int control_start(struct control *c);
 int control_exit_code(const struct control *c);
 
 struct machine *control_machine(struct control *c);
+/* An exit has been requested (quit, power-off, error): genvm is ending. */
+bool control_exiting(const struct control *c);
 enum runstate control_runstate(const struct control *c);
 void control_set_runstate(struct control *c, enum runstate s);
 

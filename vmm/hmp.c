@@ -284,7 +284,9 @@ static void enter(struct hmp *h)
 	h->len = 0;
 	h->io.write(h->io.opaque, "\r\n", 2);
 	hmp_execute(h->ctl, h->line, h->io.write, h->io.opaque);
-	hmp_prompt(h);
+	/* After quit there is no one left to prompt for. */
+	if (!control_exiting(h->ctl))
+		hmp_prompt(h);
 }
 
 void hmp_input(struct hmp *h, const void *buf, size_t len)

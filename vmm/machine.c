@@ -8,6 +8,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "vmgenid/log.h"
+
 #include "../firmware/handoff.h"
 #include "legacy.h"
 #include "machine.h"
@@ -43,10 +45,19 @@ static void on_reset(void *opaque)
 		machine_request(m, MACHINE_REQ_RESET);
 }
 
+/*
+ * The device wrote a GUID the guest did not have.  Said on stderr: an
+ * operator wants to know when a guest was told, and the tests check that a
+ * reboot never tells it.
+ */
 static void on_vmgenid_notify(void *opaque)
 {
 	struct machine *m = opaque;
+	char text[GUID_STR_LEN + 1];
 
+	guid_format(vmgenid_get_guid(m->vmgenid), text);
+	pr_info("vmgenid", "guest memory at %#llx now holds %s: raising GPE %u",
+		(unsigned long long)vmgenid_get_addr(m->vmgenid), text, VMGENID_GPE_BIT);
 	pm_raise_gpe(m->pm, VMGENID_GPE_BIT);
 }
 
