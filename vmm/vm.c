@@ -183,6 +183,11 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus)
 	}
 	if (check_caps(vm) < 0)
 		return -1;
+	ret = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (ret > 0 && nr_cpus > (unsigned int)ret) {
+		fprintf(stderr, "genvm: -smp %u: KVM supports at most %d vCPUs\n", nr_cpus, ret);
+		return -1;
+	}
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run))
 		return fail("KVM_GET_VCPU_MMAP_SIZE");

@@ -35,7 +35,7 @@ fi
 set -a
 . /e2e/env
 set +a
-VMGENID_E2E_L1=1 sh /e2e/run.sh 2>&1 | while IFS= read -r line; do
+VMGENID_E2E_L1=1 sh "/e2e/${L1_MAIN:-run.sh}" 2>&1 | while IFS= read -r line; do
 	echo "L1-TAP: $line"
 done
 l1 done

@@ -5,7 +5,7 @@
 # The first line is printed before anything else, so the host can time the
 # launch-to-/init interval; the last is "VMGENID-E2E: poweroff" right before
 # poweroff -f, so the host can time the VMM's exit.  The scenario comes from
-# the kernel command line: e2e=boot|idle|demo|shell.
+# the kernel command line: e2e=boot|idle|demo|shell|tool|qmp.
 echo "VMGENID-E2E: init"
 
 export PATH=/bin
@@ -179,10 +179,30 @@ scenario_shell() {
 	setsid cttyhack sh
 }
 
+# The guest tool (guest/vmgenid) as a user runs it; debugfs shows it the PAT
+# types (R1e), qemu_fw_cfg the fw_cfg copy of the GUID.
+scenario_tool() {
+	if [ ! -x /bin/vmgenid ]; then
+		mark tool=missing
+		mark done
+		return
+	fi
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	insmod /lib/modules/qemu_fw_cfg.ko 2>/dev/null
+	out=$(vmgenid read 2>&1)
+	mark "tool_read_exit=$?"
+	printf '%s\n' "$out" | sed 's/^/VMGENID-E2E: tool_read: /'
+	vmgenid read --json 2>&1 | sed 's/^/VMGENID-E2E: tool_read_json: /'
+	vmgenid check >/tmp/check 2>&1
+	mark "tool_check_exit=$?"
+	sed 's/^/VMGENID-E2E: tool_check: /' /tmp/check
+	mark done
+}
+
 scenario=$(cmdline_value e2e || echo none)
 mark "scenario=$scenario"
 case $scenario in
-boot | idle | demo | shell | qmp) "scenario_$scenario" ;;
-*) mark "error=unknown scenario '$scenario' (e2e=boot|idle|demo|shell|qmp)" ;;
+boot | idle | demo | shell | tool | qmp) "scenario_$scenario" ;;
+*) mark "error=unknown scenario '$scenario' (e2e=boot|idle|demo|shell|tool|qmp)" ;;
 esac
 finish
