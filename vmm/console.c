@@ -72,8 +72,8 @@ static void help(const struct console *con)
 	say("C-a C-a  sends C-a\r\n");
 }
 
-/* One key; false when it could not be delivered (UART full): retry it. */
-static bool key(struct console *con, unsigned char ch)
+/* One key.  The caller read no more bytes than the UART has room for. */
+static void key(struct console *con, unsigned char ch)
 {
 	if (con->escape) {
 		con->escape = false;
@@ -81,31 +81,30 @@ static bool key(struct console *con, unsigned char ch)
 		case 'x':
 			fprintf(stderr, "\r\ngenvm: terminated by C-a x\r\n");
 			control_quit(con->ctl, VM_EXIT_HOST_UI);
-			return true;
+			return;
 		case 'h':
 		case '?':
 			help(con);
-			return true;
+			return;
 		case 'c':
 			if (con->hmp)
 				switch_focus(con);
-			return true;
+			return;
 		case CONSOLE_ESCAPE:
 		case 'a':
 			ch = CONSOLE_ESCAPE;
 			break;
 		default:
-			return true;
+			return;
 		}
 	} else if (ch == CONSOLE_ESCAPE) {
 		con->escape = true;
-		return true;
+		return;
 	}
-	if (con->to_monitor) {
+	if (con->to_monitor)
 		hmp_input(con->hmp, &ch, 1);
-		return true;
-	}
-	return uart_receive(con->uart, &ch, 1) == 1;
+	else
+		uart_receive(con->uart, &ch, 1);
 }
 
 static void on_retry(struct loop *l, void *opaque);
