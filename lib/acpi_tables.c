@@ -232,8 +232,13 @@ static int build_fadt(struct bytebuf *tables, const struct acpi_machine *m, size
 		      size_t dsdt, struct bios_loader *loader)
 {
 	size_t start = acpi_table_begin(tables, "FACP", FADT_REVISION, &genvm_id);
-	uint32_t flags = FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON |
-			 FADT_F_SLP_BUTTON | FADT_F_FIX_RTC | FADT_F_RESET_REG_SUP;
+	/*
+	 * PWR_BUTTON clear: the power button is fixed hardware (PM1 PWRBTN_STS
+	 * and _EN), which system_powerdown presses; set would tell the OS there
+	 * is none and it would never listen.  SLP_BUTTON set: no sleep button.
+	 */
+	uint32_t flags = FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON | FADT_F_FIX_RTC |
+			 FADT_F_RESET_REG_SUP;
 	uint16_t boot_arch = FADT_BOOT_LEGACY_DEVICES | FADT_BOOT_NO_VGA | FADT_BOOT_NO_MSI |
 			     FADT_BOOT_NO_CMOS_RTC;
 	int err;

@@ -25,9 +25,12 @@ mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
 # Modules that make /dev/kvm work in a TCG guest with emulated SVM (kvm-amd)
-# or on Intel hosts (kvm-intel), and the fw_cfg sysfs driver the test guest
-# uses to read etc/vmgenid_guid.
-wanted_modules=(irqbypass ccp kvm kvm-amd kvm-intel qemu_fw_cfg)
+# or on Intel hosts (kvm-intel), the fw_cfg sysfs driver the test guest
+# uses to read etc/vmgenid_guid, and the ACPI power button driver with the
+# event device through which the test guest sees system_powerdown.
+wanted_modules=(irqbypass ccp kvm kvm-amd kvm-intel qemu_fw_cfg button evdev)
+# The ones that go into the test guest's initramfs.
+guest_modules=(qemu_fw_cfg button evdev)
 
 # Scratch dirs live in the cache (same filesystem, so results move in
 # atomically) and go away however the script ends.
@@ -151,7 +154,16 @@ fetch_kernel() {
 	echo "$kver" >"$kdir/.complete"
 }
 
-[ -f "$kdir/.complete" ] || fetch_kernel
+# A cache from before a module joined the list is fetched again.
+kernel_cached() {
+	local m
+	[ -f "$kdir/.complete" ] || return 1
+	for m in "${wanted_modules[@]}"; do
+		[ -f "$kdir/modules/$m.ko" ] || [ -f "$kdir/modules/${m//-/_}.ko" ] ||
+			[ -f "$kdir/modules/${m//_/-}.ko" ] || return 1
+	done
+}
+kernel_cached || fetch_kernel
 
 init=$repo/tests/e2e/guest/init.sh
 stamp=$( {
@@ -179,7 +191,9 @@ done
 install -m 0755 "$memread" "$root/bin/memread"
 install -m 0755 "$abuse" "$root/bin/fwcfg_abuse"
 [ -z "$guest_tool" ] || install -m 0755 "$guest_tool" "$root/bin/vmgenid"
-cp "$kdir/modules/qemu_fw_cfg.ko" "$root/lib/modules/"
+for m in "${guest_modules[@]}"; do
+	cp "$kdir/modules/$m.ko" "$root/lib/modules/"
+done
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc -R 0:0 --reproducible --quiet) |
 	gzip -6 -n >"$tmp/initrd.cpio.gz"

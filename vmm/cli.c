@@ -216,6 +216,41 @@ static int opt_no_reboot(struct parser *p, const char *arg)
 	return 0;
 }
 
+static int opt_S(struct parser *p, const char *arg)
+{
+	(void)arg;
+	p->cfg->start_paused = true;
+	return 0;
+}
+
+static int add_chardev(struct parser *p, const char *arg, struct cli_chardev *list,
+		       unsigned int *nr)
+{
+	const char *why;
+
+	if (*nr == CLI_MAX_CHARDEVS)
+		return bad(p, arg, "too many (at most 4)");
+	if (chardev_parse(arg, &list[*nr].spec, &why) < 0)
+		return bad(p, arg, why);
+	list[*nr].text = arg;
+	(*nr)++;
+	return 0;
+}
+
+static int opt_qmp(struct parser *p, const char *arg)
+{
+	return add_chardev(p, arg, p->cfg->qmp, &p->cfg->nr_qmp);
+}
+
+static int opt_monitor(struct parser *p, const char *arg)
+{
+	if (!strcmp(arg, "none")) {
+		p->cfg->monitor_none = true;
+		return 0;
+	}
+	return add_chardev(p, arg, p->cfg->monitor, &p->cfg->nr_monitor);
+}
+
 static int opt_help(struct parser *p, const char *arg);
 
 static int opt_version(struct parser *p, const char *arg)
@@ -235,6 +270,11 @@ static const struct option_desc options[] = {
 	  "add the VM generation ID device (guid defaults to auto)" },
 	{ "nographic", NULL, opt_nographic, "serial console on stdin/stdout (Ctrl-A x quits)" },
 	{ "no-reboot", NULL, opt_no_reboot, "exit instead of rebooting" },
+	{ "S", NULL, opt_S, "do not start the vCPUs (QMP/monitor 'cont' does)" },
+	{ "qmp", "DEV", opt_qmp,
+	  "QMP on DEV: unix:PATH,server=on[,wait=off], tcp:HOST:PORT,server=on, stdio, "
+	  "pipe:PATH, /dev/..." },
+	{ "monitor", "DEV", opt_monitor, "human monitor on DEV (as -qmp), or none" },
 	{ "help", NULL, opt_help, "print this help and exit" },
 	{ "h", NULL, opt_help, NULL },
 	{ "version", NULL, opt_version, "print the version and exit" },
@@ -254,6 +294,8 @@ static int opt_help(struct parser *p, const char *arg)
 			 o->arg ? o->arg : "");
 		fprintf(p->out, "  %-32s %s\n", left, o->help);
 	}
+	fprintf(p->out, "\nWith -nographic, C-a c switches stdio between the console and the "
+			"monitor,\nC-a x quits, C-a h lists the keys.\n");
 	return 1;
 }
 
@@ -367,6 +409,44 @@ static int check_memory(struct parser *p, uint64_t host_ram)
 	return 0;
 }
 
+/*
+ * stdio goes to one user, as in QEMU: -nographic (console, and a monitor
+ * behind C-a c unless -monitor says otherwise), or one -qmp, or one
+ * -monitor.  The guest console writes to stdout only when it owns stdio or
+ * nothing does.
+ */
+static int check_stdio(struct parser *p)
+{
+	struct genvm_config *cfg = p->cfg;
+	const char *owner = cfg->nographic ? "-nographic" : NULL;
+	struct {
+		const char *opt;
+		const struct cli_chardev *list;
+		unsigned int nr;
+	} uses[] = {
+		{ "-qmp", cfg->qmp, cfg->nr_qmp },
+		{ "-monitor", cfg->monitor, cfg->nr_monitor },
+	};
+
+	for (size_t u = 0; u < 2; u++) {
+		for (unsigned int i = 0; i < uses[u].nr; i++) {
+			if (uses[u].list[i].spec.kind != CHARDEV_STDIO)
+				continue;
+			if (owner) {
+				char why[64];
+
+				snprintf(why, sizeof(why), "stdio is already used by %s", owner);
+				p->opt = uses[u].opt;
+				return bad(p, uses[u].list[i].text, why);
+			}
+			owner = uses[u].opt;
+		}
+	}
+	cfg->mux_monitor = cfg->nographic && !cfg->nr_monitor && !cfg->monitor_none;
+	cfg->serial_stdout = !owner || cfg->nographic;
+	return 0;
+}
+
 enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint64_t host_ram,
 			  FILE *out, FILE *err)
 {
@@ -401,7 +481,7 @@ enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint6
 			return CLI_EXIT;
 	}
 
-	if (check_kernel(&p) < 0 || check_initrd(&p) < 0 ||
+	if (check_stdio(&p) < 0 || check_kernel(&p) < 0 || check_initrd(&p) < 0 ||
 	    check_memory(&p, host_ram ? host_ram : system_ram()) < 0)
 		return CLI_ERROR;
 	return CLI_RUN;

@@ -15,9 +15,16 @@
 #include "vmgenid/guid.h"
 
 #include "bzimage.h"
+#include "chardev.h"
 
 #define CLI_DEFAULT_RAM (256ull << 20)
 #define CLI_MAX_CPUS 254 /* xAPIC ids 0..254 */
+#define CLI_MAX_CHARDEVS 4 /* -qmp and -monitor channels, each */
+
+struct cli_chardev {
+	const char *text; /* as given, for messages */
+	struct chardev_spec spec;
+};
 
 struct genvm_config {
 	uint64_t ram_size;
@@ -29,6 +36,16 @@ struct genvm_config {
 	struct guid guid;
 	bool nographic;
 	bool no_reboot;
+	bool start_paused;  /* -S */
+	struct cli_chardev qmp[CLI_MAX_CHARDEVS];
+	unsigned int nr_qmp;
+	struct cli_chardev monitor[CLI_MAX_CHARDEVS];
+	unsigned int nr_monitor;
+	bool monitor_none;  /* -monitor none */
+
+	/* Derived: who owns stdio. */
+	bool mux_monitor;   /* -nographic: C-a c reaches a monitor on stdio */
+	bool serial_stdout; /* the guest console writes to stdout */
 
 	/* Filled in from the files. */
 	struct bzimage kernel;

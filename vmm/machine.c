@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include "vmgenid/log.h"
 
 #include "../firmware/handoff.h"
 #include "legacy.h"
@@ -24,28 +31,33 @@ static void on_poweroff(void *opaque)
 {
 	struct machine *m = opaque;
 
-	vm_request_exit(&m->vm, 0);
+	vm_request_exit_why(&m->vm, 0, VM_EXIT_GUEST_SHUTDOWN);
 }
 
-/*
- * A full reset (vCPUs, devices, RAM reloaded) is not implemented: with
- * -no-reboot that is exactly QEMU's behaviour, without it we say so.
- */
+/* vCPU context: with -no-reboot the machine ends, else the main loop resets it. */
 static void on_reset(void *opaque)
 {
 	struct machine *m = opaque;
 
-	/* Several reset paths may fire in a row (Linux tries them in turn). */
-	if (!m->cfg->no_reboot && !atomic_load(&m->vm.exiting))
-		fprintf(stderr, "genvm: guest requested a reset; rebooting is not supported, "
-				"exiting\n");
-	vm_request_exit(&m->vm, 0);
+	if (m->cfg->no_reboot)
+		vm_request_exit_why(&m->vm, 0, VM_EXIT_GUEST_RESET);
+	else
+		machine_request(m, MACHINE_REQ_RESET);
 }
 
+/*
+ * The device wrote a GUID the guest did not have.  Said on stderr: an
+ * operator wants to know when a guest was told, and the tests check that a
+ * reboot never tells it.
+ */
 static void on_vmgenid_notify(void *opaque)
 {
 	struct machine *m = opaque;
+	char text[GUID_STR_LEN + 1];
 
+	guid_format(vmgenid_get_guid(m->vmgenid), text);
+	pr_info("vmgenid", "guest memory at %#llx now holds %s: raising GPE %u",
+		(unsigned long long)vmgenid_get_addr(m->vmgenid), text, VMGENID_GPE_BIT);
 	pm_raise_gpe(m->pm, VMGENID_GPE_BIT);
 }
 
@@ -64,7 +76,18 @@ static int create_devices(struct machine *m)
 {
 	const struct pm_ops pm_ops = { .opaque = m, .poweroff = on_poweroff, .reset = on_reset };
 
-	m->uart = uart_new(&m->vm, UART_COM1_IRQ, STDOUT_FILENO);
+	int out = STDOUT_FILENO;
+
+	/* stdout carries QMP or the monitor: the console has nowhere to go. */
+	if (!m->cfg->serial_stdout) {
+		m->serial_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (m->serial_fd < 0) {
+			fprintf(stderr, "genvm: /dev/null: %s\n", strerror(errno));
+			return -1;
+		}
+		out = m->serial_fd;
+	}
+	m->uart = uart_new(&m->vm, UART_COM1_IRQ, out);
 	m->pm = pm_new(&m->vm, &pm_ops);
 	m->fw_cfg = fw_cfg_new(&m->vm.mem);
 	if (!m->uart || !m->pm || !m->fw_cfg) {
@@ -98,20 +121,89 @@ static int create_devices(struct machine *m)
 	return 0;
 }
 
-int machine_create(struct machine *m, const struct genvm_config *cfg)
+static int create_vcpus(struct machine *m)
 {
-	memset(m, 0, sizeof(*m));
-	m->cfg = cfg;
-	if (vm_create(&m->vm, cfg->ram_size, cfg->nr_cpus) < 0)
-		return -1;
-	if (create_devices(m) < 0 || acpi_setup(m) < 0 || boot_setup(&m->vm, cfg, &m->boot) < 0)
-		return -1;
-	for (unsigned int i = 0; i < cfg->nr_cpus; i++) {
+	for (unsigned int i = 0; i < m->vm.nr_cpus; i++) {
 		m->vm.vcpus[i] = vcpu_create(&m->vm, i);
 		if (!m->vm.vcpus[i])
 			return -1;
 	}
 	return vcpu_set_boot_state(m->vm.vcpus[0], &m->boot.cpu);
+}
+
+int machine_create(struct machine *m, const struct genvm_config *cfg)
+{
+	memset(m, 0, sizeof(*m));
+	m->cfg = cfg;
+	m->serial_fd = -1;
+	atomic_init(&m->requests, 0);
+	/* First: machine_destroy() relies on what it initializes. */
+	m->request_fd = -1;
+	if (vm_create(&m->vm, cfg->ram_size, cfg->nr_cpus) < 0)
+		return -1;
+	m->request_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->request_fd < 0) {
+		fprintf(stderr, "genvm: eventfd: %s\n", strerror(errno));
+		return -1;
+	}
+	if (create_devices(m) < 0 || acpi_setup(m) < 0 || boot_setup(&m->vm, cfg, &m->boot) < 0)
+		return -1;
+	if (cfg->start_paused)
+		vcpu_request_pause(&m->vm);
+	return create_vcpus(m);
+}
+
+void machine_request(struct machine *m, unsigned int req)
+{
+	uint64_t one = 1;
+
+	atomic_fetch_or(&m->requests, req);
+	if (write(m->request_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "genvm: machine request: %s\n", strerror(errno));
+}
+
+unsigned int machine_take_requests(struct machine *m)
+{
+	uint64_t n;
+
+	if (read(m->request_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "genvm: machine request: %s\n", strerror(errno));
+	return atomic_exchange(&m->requests, 0u);
+}
+
+int machine_reset(struct machine *m)
+{
+	bool was_paused = machine_is_paused(m);
+	int ret = machine_pause(m);
+
+	if (ret < 0)
+		return -1;
+	/* Requests from the old machine's vCPUs are history now. */
+	atomic_store(&m->requests, 0u);
+	vcpu_join_all(&m->vm);
+	for (unsigned int i = 0; i < m->vm.nr_cpus; i++) {
+		vcpu_destroy(m->vm.vcpus[i]);
+		m->vm.vcpus[i] = NULL;
+	}
+	m->clock_saved = false;
+	if (vm_rebuild(&m->vm) < 0)
+		return -1;
+
+	pm_reset(m->pm);
+	uart_reset(m->uart);
+	pthread_mutex_lock(&m->fw_cfg_lock);
+	fw_cfg_reset(m->fw_cfg);
+	if (m->vmgenid)
+		vmgenid_reset(m->vmgenid);
+	pthread_mutex_unlock(&m->fw_cfg_lock);
+	atomic_store(&m->fw_status.done, false);
+
+	if (boot_setup(&m->vm, m->cfg, &m->boot) < 0 || create_vcpus(m) < 0 ||
+	    machine_start(m) < 0)
+		return -1;
+	if (!was_paused)
+		machine_resume(m);
+	return 0;
 }
 
 int machine_start(struct machine *m)
@@ -123,8 +215,63 @@ int machine_start(struct machine *m)
 	return 0;
 }
 
+int machine_pause(struct machine *m)
+{
+	struct kvm_clock_data clock = { 0 };
+	int ret = vcpu_pause_all(&m->vm);
+
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
+	if (ioctl(m->vm.vm_fd, KVM_GET_CLOCK, &clock) == 0) {
+		m->paused_clock = clock.clock;
+		m->clock_saved = true;
+	} else {
+		fprintf(stderr, "genvm: KVM_GET_CLOCK: %s\n", strerror(errno));
+	}
+	/*
+	 * Tell a kvmclock guest it was stopped on purpose, so its soft-lockup
+	 * watchdog does not fire on resume.  EINVAL when the guest has not
+	 * enabled kvmclock (yet): nothing to tell then.
+	 */
+	for (unsigned int i = 0; i < m->vm.nr_cpus; i++) {
+		struct vcpu *v = m->vm.vcpus[i];
+
+		if (v && v->started)
+			ioctl(v->fd, KVM_KVMCLOCK_CTRL, 0);
+	}
+	return 0;
+}
+
+void machine_resume(struct machine *m)
+{
+	if (!machine_is_paused(m))
+		return;
+	if (m->clock_saved) {
+		struct kvm_clock_data clock = { .clock = m->paused_clock };
+
+		if (ioctl(m->vm.vm_fd, KVM_SET_CLOCK, &clock) < 0)
+			fprintf(stderr, "genvm: KVM_SET_CLOCK: %s\n", strerror(errno));
+		m->clock_saved = false;
+	}
+	vcpu_resume_all(&m->vm);
+}
+
+bool machine_is_paused(struct machine *m)
+{
+	bool paused;
+
+	pthread_mutex_lock(&m->vm.run_lock);
+	paused = atomic_load(&m->vm.pause_req);
+	pthread_mutex_unlock(&m->vm.run_lock);
+	return paused;
+}
+
 void machine_destroy(struct machine *m)
 {
+	if (m->request_fd >= 0)
+		close(m->request_fd);
+	if (m->serial_fd >= 0)
+		close(m->serial_fd);
 	if (m->vm.vcpus) {
 		vcpu_stop_all(&m->vm);
 		for (unsigned int i = 0; i < m->vm.nr_cpus; i++)

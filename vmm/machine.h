@@ -7,6 +7,7 @@
 #define GENVM_MACHINE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "vmgenid/bios_loader.h"
@@ -42,7 +43,25 @@ struct machine {
 	struct bios_loader loader;
 
 	struct boot_info boot;
+
+	/*
+	 * kvmclock as it read when the vCPUs were paused: restored on resume,
+	 * so the guest's clock does not advance while it is stopped (what
+	 * QEMU does too).  Valid while clock_saved.
+	 */
+	uint64_t paused_clock;
+	bool clock_saved;
+
+	/*
+	 * Requests from vCPU threads (MACHINE_REQ_*), carried out by the main
+	 * loop, which request_fd (an eventfd) wakes.
+	 */
+	atomic_uint requests;
+	int request_fd;
+	int serial_fd; /* /dev/null when stdout is not the console's */
 };
+
+#define MACHINE_REQ_RESET 1u /* the guest asked for a reset */
 
 /* Build everything up to, not including, starting the vCPUs (-1, printed). */
 int machine_create(struct machine *m, const struct genvm_config *cfg);
@@ -50,6 +69,31 @@ int machine_create(struct machine *m, const struct genvm_config *cfg);
 int machine_start(struct machine *m);
 /* Stop the vCPUs and free everything. */
 void machine_destroy(struct machine *m);
+
+/*
+ * Stop every vCPU outside KVM_RUN and wait until all are parked (or gone,
+ * when the guest is exiting), then freeze kvmclock.  Idempotent: pausing a
+ * paused machine returns 0 at once.  Guest memory and device state are
+ * then stable until machine_resume(), which is idempotent too.  Called from
+ * the main loop's thread, never from a vCPU thread (-EDEADLK).
+ */
+int machine_pause(struct machine *m);
+void machine_resume(struct machine *m);
+bool machine_is_paused(struct machine *m);
+
+/*
+ * A full system reset, from the main loop: a fresh KVM VM and vCPUs over
+ * the same RAM, devices at power-on state, firmware, kernel and initrd
+ * loaded again, so the firmware runs its table-loader again and writes the
+ * vmgenid address back.  The GUID is the device's and stays; the guest
+ * sees no notification since memory already holds it.  A paused machine
+ * stays paused.  0, or -1 (printed): the machine is then unusable.
+ */
+int machine_reset(struct machine *m);
+
+/* Ask the main loop to act (any thread); take the pending requests. */
+void machine_request(struct machine *m, unsigned int req);
+unsigned int machine_take_requests(struct machine *m);
 
 /* acpi.c: build the tables and loader script and put them in fw_cfg. */
 int acpi_setup(struct machine *m);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * genvm: parse the command line, build the machine, run it, and keep the
- * console (stdin into the UART, Ctrl-A x to quit) until the guest is done.
+ * genvm: parse the command line, build the machine and its control plane
+ * (QMP, monitor, console), then run the main loop until the machine exits.
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,10 +17,10 @@
 #include "vmgenid/log.h"
 
 #include "cli.h"
+#include "control.h"
+#include "loop.h"
 #include "machine.h"
-#include "uart.h"
-
-#define ESCAPE_CHAR 0x01 /* Ctrl-A, as in QEMU */
+#include "vcpu.h"
 
 static struct termios saved_tty;
 static int tty_saved;
@@ -108,7 +108,7 @@ static void on_signal(int sig)
 {
 	caught_signal = sig;
 	if (signal_vm)
-		vm_request_exit(signal_vm, 1);
+		vm_request_exit_why(signal_vm, 1, VM_EXIT_HOST_SIGNAL);
 }
 
 static void setup_signals(struct vm *vm)
@@ -124,83 +124,12 @@ static void setup_signals(struct vm *vm)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-struct console {
-	struct machine *m;
-	bool escape;
-	bool eof;
-};
-
-/* Pass keys to the UART, except the Ctrl-A commands. */
-static void console_input(struct console *c, const uint8_t *buf, size_t len)
-{
-	static const char help[] = "\r\nC-a x    exit genvm\r\nC-a C-a  send C-a\r\n";
-
-	for (size_t i = 0; i < len; i++) {
-		uint8_t ch = buf[i];
-
-		if (c->escape) {
-			c->escape = false;
-			if (ch == 'x') {
-				fprintf(stderr, "\r\ngenvm: terminated by C-a x\r\n");
-				vm_request_exit(&c->m->vm, 0);
-				return;
-			}
-			if (ch == 'h' || ch == '?') {
-				if (write(STDOUT_FILENO, help, sizeof(help) - 1) < 0)
-					break;
-				continue;
-			}
-			if (ch != ESCAPE_CHAR && ch != 'a')
-				continue;
-			ch = ESCAPE_CHAR;
-		} else if (ch == ESCAPE_CHAR) {
-			c->escape = true;
-			continue;
-		}
-		/* uart_rx_room() was checked, and only we fill the buffer. */
-		uart_receive(c->m->uart, &ch, 1);
-	}
-}
-
-static int run_loop(struct machine *m)
-{
-	struct console con = { .m = m, .eof = !m->cfg->nographic };
-	uint8_t buf[256];
-
-	for (;;) {
-		struct pollfd fds[2] = {
-			{ .fd = m->vm.exit_fd, .events = POLLIN },
-			{ .fd = STDIN_FILENO, .events = POLLIN },
-		};
-		size_t room = con.eof ? 0 : uart_rx_room(m->uart);
-		/* Full UART: look again soon instead of reading what we cannot queue. */
-		int nfds = room ? 2 : 1, timeout = (!con.eof && !room) ? 10 : -1;
-
-		if (poll(fds, (nfds_t)nfds, timeout) < 0 && errno != EINTR) {
-			perror("genvm: poll");
-			return 1;
-		}
-		/* The eventfd, not the flag: it is written after the exit code. */
-		if (fds[0].revents & POLLIN)
-			break;
-		if (nfds == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t n = read(STDIN_FILENO, buf, room < sizeof(buf) ? room : sizeof(buf));
-
-			if (n > 0)
-				console_input(&con, buf, (size_t)n);
-			else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-				con.eof = true;
-		}
-	}
-	if (caught_signal)
-		fprintf(stderr, "genvm: terminating on signal %d\n", (int)caught_signal);
-	return m->vm.exit_code;
-}
-
 int main(int argc, char **argv)
 {
 	static struct log_limit limit = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct genvm_config cfg;
+	struct control *ctl;
+	struct loop *loop;
 	struct machine m;
 	int ret;
 
@@ -218,15 +147,36 @@ int main(int argc, char **argv)
 		machine_destroy(&m);
 		return 1;
 	}
+	loop = loop_new();
+	if (!loop) {
+		fprintf(stderr, "genvm: main loop: %s\n", strerror(errno));
+		machine_destroy(&m);
+		return 1;
+	}
+	ctl = control_new(&m, loop);
+	if (!ctl) {
+		loop_free(loop);
+		machine_destroy(&m);
+		return 1;
+	}
 	setup_signals(&m.vm);
 	if (cfg.nographic)
 		raw_tty();
-	if (machine_start(&m) < 0) {
+	if (control_start(ctl) < 0) {
 		vm_request_exit(&m.vm, 1);
 		ret = 1;
 	} else {
-		ret = run_loop(&m);
+		ret = loop_run(loop);
+		if (ret < 0)
+			fprintf(stderr, "genvm: main loop: %s\n", strerror(-ret));
+		ret = ret < 0 ? 1 : control_exit_code(ctl);
+		if (caught_signal)
+			fprintf(stderr, "genvm: terminating on signal %d\n", (int)caught_signal);
 	}
+	/* The vCPUs stop first: nothing may use the channels after this. */
+	vcpu_stop_all(&m.vm);
+	control_free(ctl);
+	loop_free(loop);
 	machine_destroy(&m);
 	log_flush(&limit);
 	restore_tty();

@@ -61,6 +61,20 @@ struct pm *pm_new(struct vm *vm, const struct pm_ops *ops)
 	return pm;
 }
 
+void pm_reset(struct pm *pm)
+{
+	pthread_mutex_lock(&pm->lock);
+	pm->pm1_sts = pm->pm1_en = 0;
+	pm->pm1_cnt = PM1_CNT_SCI_EN;
+	memset(pm->gpe_sts, 0, sizeof(pm->gpe_sts));
+	memset(pm->gpe_en, 0, sizeof(pm->gpe_en));
+	pm->reset_reg = 0;
+	/* The irqchip is new as well, with every line low. */
+	pm->sci = false;
+	clock_gettime(CLOCK_MONOTONIC, &pm->start);
+	pthread_mutex_unlock(&pm->lock);
+}
+
 void pm_free(struct pm *pm)
 {
 	if (!pm)

@@ -37,6 +37,8 @@ struct pm_ops {
 
 struct pm *pm_new(struct vm *vm, const struct pm_ops *ops);
 void pm_free(struct pm *pm);
+/* Power-on register state, SCI low (the machine's irqchip is reset too). */
+void pm_reset(struct pm *pm);
 
 /* io_fn callbacks: the PM1/timer block, GPE0, and the reset register. */
 void pm_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
@@ -45,7 +47,7 @@ void pm_reset_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len, bool 
 
 /* Set GPE0 status bit and update the SCI.  Any thread. */
 void pm_raise_gpe(struct pm *pm, unsigned int bit);
-/* Press the power button (PWRBTN_STS), e.g. for a later system_powerdown. */
+/* Press the power button (PWRBTN_STS): system_powerdown.  Any thread. */
 void pm_press_power_button(struct pm *pm);
 
 /* Register state, for tests and snapshots. */

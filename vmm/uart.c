@@ -77,6 +77,19 @@ struct uart {
 	size_t rx_head, rx_count;
 };
 
+static void power_on(struct uart *u)
+{
+	u->ier = u->fcr = u->lcr = u->mcr = u->scr = u->dlm = 0;
+	u->thr_ipending = false;
+	u->rx_head = u->rx_count = 0;
+	u->line = false;
+	u->iir = IIR_NO_INT;
+	u->lsr = LSR_THRE | LSR_TEMT;
+	/* A terminal is connected: carrier, data set ready, clear to send. */
+	u->msr = MSR_DCD | MSR_DSR | MSR_CTS;
+	u->dll = 0x0c; /* 9600 baud, the power-on divisor */
+}
+
 struct uart *uart_new(struct vm *vm, unsigned int irq, int out_fd)
 {
 	struct uart *u = calloc(1, sizeof(*u));
@@ -87,12 +100,15 @@ struct uart *uart_new(struct vm *vm, unsigned int irq, int out_fd)
 	u->vm = vm;
 	u->irq = irq;
 	u->out_fd = out_fd;
-	u->iir = IIR_NO_INT;
-	u->lsr = LSR_THRE | LSR_TEMT;
-	/* A terminal is connected: carrier, data set ready, clear to send. */
-	u->msr = MSR_DCD | MSR_DSR | MSR_CTS;
-	u->dll = 0x0c; /* 9600 baud, the power-on divisor */
+	power_on(u);
 	return u;
+}
+
+void uart_reset(struct uart *u)
+{
+	pthread_mutex_lock(&u->lock);
+	power_on(u);
+	pthread_mutex_unlock(&u->lock);
 }
 
 void uart_free(struct uart *u)

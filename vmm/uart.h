@@ -21,6 +21,8 @@ struct uart;
 /* out_fd receives what the guest transmits. NULL on allocation failure. */
 struct uart *uart_new(struct vm *vm, unsigned int irq, int out_fd);
 void uart_free(struct uart *u);
+/* Power-on register state, IRQ line low (the irqchip is reset too). */
+void uart_reset(struct uart *u);
 
 /* The port I/O callback (io_fn), for io_register(). */
 void uart_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);

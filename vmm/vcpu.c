@@ -364,13 +364,54 @@ static void fatal_exit(struct vcpu *v, const char *why)
 	vm_request_exit(v->vm, 1);
 }
 
+static _Thread_local struct vcpu *current_vcpu;
+
+/*
+ * Park while a pause is requested, then clear immediate_exit for the next
+ * KVM_RUN.  Clearing under run_lock orders it against every writer of the
+ * flag (pause and stop take the lock too), so a request that comes later
+ * sets it again and is never lost.  False when the VM is exiting.
+ */
+static bool vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	bool go_on;
+
+	pthread_mutex_lock(&vm->run_lock);
+	if (atomic_load(&vm->pause_req) && !atomic_load(&vm->exiting) && !vm->threads_quit) {
+		vm->nr_parked++;
+		pthread_cond_broadcast(&vm->run_cond);
+		while (atomic_load(&vm->pause_req) && !atomic_load(&vm->exiting) &&
+		       !vm->threads_quit)
+			pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+		vm->nr_parked--;
+	}
+	v->run->immediate_exit = 0;
+	go_on = !atomic_load(&vm->exiting) && !vm->threads_quit;
+	pthread_mutex_unlock(&vm->run_lock);
+	return go_on;
+}
+
+static void wait_for_pause(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->run_lock);
+	while (!atomic_load(&vm->pause_req) && !atomic_load(&vm->exiting) && !vm->threads_quit)
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	pthread_mutex_unlock(&vm->run_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct kvm_run *run = v->run;
 	char why[128];
 
+	current_vcpu = v;
 	while (!atomic_load(&v->vm->exiting)) {
+		if ((atomic_load(&v->vm->pause_req) || run->immediate_exit) && !vcpu_park(v))
+			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -394,6 +435,8 @@ static void *vcpu_thread(void *arg)
 				v->vm->on_triple_fault(v->vm->on_triple_fault_opaque);
 			else
 				vm_request_exit(v->vm, 1);
+			/* A shut-down vCPU cannot run on: wait for the reset or the exit. */
+			wait_for_pause(v);
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			snprintf(why, sizeof(why), "KVM_EXIT_FAIL_ENTRY, reason %#llx",
@@ -411,6 +454,10 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 	}
+	pthread_mutex_lock(&v->vm->run_lock);
+	v->vm->nr_active--;
+	pthread_cond_broadcast(&v->vm->run_cond);
+	pthread_mutex_unlock(&v->vm->run_lock);
 	return NULL;
 }
 
@@ -431,8 +478,15 @@ int vcpu_start(struct vcpu *v)
 		sigemptyset(&sa.sa_mask);
 		sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 	}
+	pthread_mutex_lock(&v->vm->run_lock);
+	v->vm->nr_active++;
+	pthread_mutex_unlock(&v->vm->run_lock);
 	ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
 	if (ret) {
+		pthread_mutex_lock(&v->vm->run_lock);
+		v->vm->nr_active--;
+		pthread_cond_broadcast(&v->vm->run_cond);
+		pthread_mutex_unlock(&v->vm->run_lock);
 		fprintf(stderr, "genvm: vcpu %u: thread: %s\n", v->id, strerror(ret));
 		return -1;
 	}
@@ -440,22 +494,74 @@ int vcpu_start(struct vcpu *v)
 	return 0;
 }
 
-void vcpu_stop_all(struct vm *vm)
+/*
+ * immediate_exit covers the window between a thread's last check and its
+ * next KVM_RUN; the signal covers a thread already inside KVM_RUN.  The
+ * caller holds run_lock.
+ */
+static void kick_all_locked(struct vm *vm)
 {
-	atomic_store(&vm->exiting, true);
 	for (unsigned int i = 0; i < vm->nr_cpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 
 		if (!v || !v->started)
 			continue;
-		/*
-		 * immediate_exit covers the window between the thread's
-		 * check of the flag and its next KVM_RUN; the signal covers
-		 * a thread already inside KVM_RUN.
-		 */
 		v->run->immediate_exit = 1;
 		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
 	}
+}
+
+int vcpu_pause_all(struct vm *vm)
+{
+	if (current_vcpu)
+		return -EDEADLK;
+	pthread_mutex_lock(&vm->run_lock);
+	if (vm->paused) {
+		pthread_mutex_unlock(&vm->run_lock);
+		return 1;
+	}
+	atomic_store(&vm->pause_req, true);
+	kick_all_locked(vm);
+	/* A thread waiting in wait_for_pause() hears no signal. */
+	pthread_cond_broadcast(&vm->run_cond);
+	while (vm->nr_parked < vm->nr_active)
+		pthread_cond_wait(&vm->run_cond, &vm->run_lock);
+	vm->paused = true;
+	pthread_mutex_unlock(&vm->run_lock);
+	return 0;
+}
+
+int vcpu_resume_all(struct vm *vm)
+{
+	if (current_vcpu)
+		return -EDEADLK;
+	pthread_mutex_lock(&vm->run_lock);
+	if (!atomic_load(&vm->pause_req)) {
+		pthread_mutex_unlock(&vm->run_lock);
+		return 1;
+	}
+	atomic_store(&vm->pause_req, false);
+	vm->paused = false;
+	pthread_cond_broadcast(&vm->run_cond);
+	pthread_mutex_unlock(&vm->run_lock);
+	return 0;
+}
+
+void vcpu_request_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->run_lock);
+	atomic_store(&vm->pause_req, true);
+	vm->paused = true;
+	pthread_mutex_unlock(&vm->run_lock);
+}
+
+bool vcpu_in_vcpu_thread(void)
+{
+	return current_vcpu != NULL;
+}
+
+static void join_all(struct vm *vm)
+{
 	for (unsigned int i = 0; i < vm->nr_cpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 
@@ -481,4 +587,31 @@ void vcpu_stop_all(struct vm *vm)
 		}
 		v->started = 0;
 	}
+}
+
+void vcpu_stop_all(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->run_lock);
+	atomic_store(&vm->exiting, true);
+	kick_all_locked(vm);
+	/* Parked threads wake up, see exiting, and return. */
+	pthread_cond_broadcast(&vm->run_cond);
+	pthread_mutex_unlock(&vm->run_lock);
+	join_all(vm);
+}
+
+int vcpu_join_all(struct vm *vm)
+{
+	if (current_vcpu)
+		return -EDEADLK;
+	pthread_mutex_lock(&vm->run_lock);
+	vm->threads_quit = true;
+	kick_all_locked(vm);
+	pthread_cond_broadcast(&vm->run_cond);
+	pthread_mutex_unlock(&vm->run_lock);
+	join_all(vm);
+	pthread_mutex_lock(&vm->run_lock);
+	vm->threads_quit = false;
+	pthread_mutex_unlock(&vm->run_lock);
+	return 0;
 }

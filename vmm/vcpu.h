@@ -7,6 +7,7 @@
 #define GENVM_VCPU_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -44,5 +45,24 @@ int vcpu_set_boot_state(struct vcpu *v, const struct vcpu_boot_state *s);
 /* Start the thread (-1 on failure); stop all threads and join them. */
 int vcpu_start(struct vcpu *v);
 void vcpu_stop_all(struct vm *vm);
+
+/*
+ * Pause: kick every vCPU out of KVM_RUN and wait until each has parked (or
+ * returned).  0 when this call paused them, 1 when they already were.
+ * Resume: release them; 0, or 1 when nothing was paused.  Both -EDEADLK
+ * from a vCPU thread, which cannot wait for itself.  One controlling
+ * thread (the main loop) calls them.
+ */
+int vcpu_pause_all(struct vm *vm);
+int vcpu_resume_all(struct vm *vm);
+/*
+ * End every vCPU thread without ending the VM (a reset rebuilds the
+ * vCPUs).  Call with the vCPUs paused; they stay paused for the next
+ * vcpu_start().  -EDEADLK from a vCPU thread.
+ */
+int vcpu_join_all(struct vm *vm);
+/* Before vcpu_start(): threads start parked (QEMU's -S). */
+void vcpu_request_pause(struct vm *vm);
+bool vcpu_in_vcpu_thread(void);
 
 #endif

@@ -91,11 +91,6 @@ static int add_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, u
 
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return fail("KVM_SET_USER_MEMORY_REGION");
-	if (guest_mem_add(&vm->mem, gpa, size, hva) < 0) {
-		fprintf(stderr, "genvm: guest memory: cannot add range %#llx+%#llx\n",
-			(unsigned long long)gpa, (unsigned long long)size);
-		return -1;
-	}
 	return 0;
 }
 
@@ -115,6 +110,41 @@ static int setup_memory(struct vm *vm, uint64_t ram_size)
 	vm->high_size = ram_size - vm->low_size;
 
 	guest_mem_init(&vm->mem);
+	if (guest_mem_add(&vm->mem, 0, vm->low_size, vm->ram) < 0 ||
+	    (vm->high_size &&
+	     guest_mem_add(&vm->mem, VM_HIGH_RAM_START, vm->high_size, vm->ram + vm->low_size) < 0)) {
+		fprintf(stderr, "genvm: guest memory: cannot describe %lluM of RAM\n",
+			(unsigned long long)(ram_size >> 20));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The KVM side of the machine: the VM with its in-kernel interrupt
+ * controllers and PIT, the identity-map and TSS pages, and guest RAM as
+ * memory slots.  Everything here is KVM's state alone, so a reset gets a
+ * power-on machine by doing it again (vm_rebuild).
+ */
+static int create_kvm_vm(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t identity = VM_KVM_IDENTITY_MAP;
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return fail("KVM_CREATE_VM");
+	/* Both must be in place before the first vCPU exists. */
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
+		return fail("KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)VM_KVM_TSS) < 0)
+		return fail("KVM_SET_TSS_ADDR");
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return fail("KVM_CREATE_IRQCHIP");
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return fail("KVM_CREATE_PIT2");
+	if (setup_irq_routing(vm) < 0)
+		return -1;
 	if (add_slot(vm, 0, 0, vm->low_size, vm->ram) < 0)
 		return -1;
 	if (vm->high_size &&
@@ -123,15 +153,24 @@ static int setup_memory(struct vm *vm, uint64_t ram_size)
 	return 0;
 }
 
+int vm_rebuild(struct vm *vm)
+{
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	vm->vm_fd = -1;
+	return create_kvm_vm(vm);
+}
+
 int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	uint64_t identity = VM_KVM_IDENTITY_MAP;
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->exit_fd = -1;
 	vm->nr_cpus = nr_cpus;
+	pthread_mutex_init(&vm->run_lock, NULL);
+	pthread_cond_init(&vm->run_cond, NULL);
+	atomic_init(&vm->pause_req, false);
 
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
@@ -152,22 +191,7 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus)
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run))
 		return fail("KVM_GET_VCPU_MMAP_SIZE");
-
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0)
-		return fail("KVM_CREATE_VM");
-	/* Both must be in place before the first vCPU exists. */
-	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
-		return fail("KVM_SET_IDENTITY_MAP_ADDR");
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)VM_KVM_TSS) < 0)
-		return fail("KVM_SET_TSS_ADDR");
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return fail("KVM_CREATE_IRQCHIP");
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		return fail("KVM_CREATE_PIT2");
-	if (setup_irq_routing(vm) < 0)
-		return -1;
-	if (setup_memory(vm, ram_size) < 0)
+	if (setup_memory(vm, ram_size) < 0 || create_kvm_vm(vm) < 0)
 		return -1;
 
 	vm->io = io_bus_new();
@@ -192,6 +216,8 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
+	pthread_cond_destroy(&vm->run_cond);
+	pthread_mutex_destroy(&vm->run_lock);
 	memset(vm, 0, sizeof(*vm));
 }
 
@@ -203,7 +229,7 @@ void vm_irq_line(struct vm *vm, unsigned int irq, int level)
 		fprintf(stderr, "genvm: KVM_IRQ_LINE %u: %s\n", irq, strerror(errno));
 }
 
-void vm_request_exit(struct vm *vm, int code)
+void vm_request_exit_why(struct vm *vm, int code, enum vm_exit_reason why)
 {
 	uint64_t one = 1;
 	bool expected = false;
@@ -211,6 +237,12 @@ void vm_request_exit(struct vm *vm, int code)
 	if (!atomic_compare_exchange_strong(&vm->exiting, &expected, true))
 		return;
 	vm->exit_code = code;
+	vm->exit_reason = why;
 	if (write(vm->exit_fd, &one, sizeof(one)) < 0)
 		fprintf(stderr, "genvm: exit request: %s\n", strerror(errno));
+}
+
+void vm_request_exit(struct vm *vm, int code)
+{
+	vm_request_exit_why(vm, code, VM_EXIT_HOST_ERROR);
 }

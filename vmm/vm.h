@@ -29,6 +29,17 @@
 
 struct vcpu;
 
+/* Why the machine stops: the "reason" of QEMU's SHUTDOWN event. */
+enum vm_exit_reason {
+	VM_EXIT_HOST_ERROR,
+	VM_EXIT_HOST_QMP_QUIT,
+	VM_EXIT_HOST_QMP_SYSTEM_RESET, /* system_reset under -no-reboot */
+	VM_EXIT_HOST_SIGNAL,
+	VM_EXIT_HOST_UI,               /* C-a x, the monitor's quit */
+	VM_EXIT_GUEST_SHUTDOWN,        /* ACPI S5 */
+	VM_EXIT_GUEST_RESET,           /* a guest reset under -no-reboot */
+};
+
 struct vm {
 	int kvm_fd;
 	int vm_fd;
@@ -49,15 +60,37 @@ struct vm {
 	void (*on_triple_fault)(void *opaque);
 	void *on_triple_fault_opaque;
 
+	/*
+	 * Pause: while pause_req is set, every vCPU thread parks outside
+	 * KVM_RUN.  run_lock guards the counters, pause_req's writes and the
+	 * vCPUs' immediate_exit flags; run_cond announces both parking and
+	 * release.  See vcpu_pause_all().
+	 */
+	pthread_mutex_t run_lock;
+	pthread_cond_t run_cond;
+	atomic_bool pause_req;
+	bool paused;             /* every live vCPU thread is parked */
+	bool threads_quit;       /* parked threads return (vcpu_join_all) */
+	unsigned int nr_active;  /* vCPU threads started and not yet returned */
+	unsigned int nr_parked;
+
 	/* Exit request: the first code wins, exit_fd wakes the main loop. */
 	int exit_fd;
 	atomic_bool exiting;
 	int exit_code;
+	enum vm_exit_reason exit_reason;
 };
 
 /* Open KVM and build the VM with its memory; prints why on failure (-1). */
 int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus);
 void vm_destroy(struct vm *vm);
+
+/*
+ * Replace the KVM VM by a fresh one over the same guest RAM (whose
+ * contents stay): in-kernel irqchip, PIT and kvmclock as at power-on.  The
+ * vCPUs must have been destroyed first.  -1 (printed) on failure.
+ */
+int vm_rebuild(struct vm *vm);
 
 /* Level of an ISA/IOAPIC interrupt line (KVM_IRQ_LINE); any thread. */
 void vm_irq_line(struct vm *vm, unsigned int irq, int level);
@@ -67,6 +100,8 @@ void vm_irq_line(struct vm *vm, unsigned int irq, int level);
  * any number of times; the first request decides the status.
  */
 void vm_request_exit(struct vm *vm, int code);
+/* The same, saying why (vm_request_exit says VM_EXIT_HOST_ERROR). */
+void vm_request_exit_why(struct vm *vm, int code, enum vm_exit_reason why);
 
 /* Host pointer for [gpa, gpa+len) of guest RAM, or NULL. */
 static inline void *vm_ptr(struct vm *vm, uint64_t gpa, uint64_t len)

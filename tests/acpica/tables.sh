@@ -151,11 +151,12 @@ check "FADT: SCI, no SMI, PM1a/PM timer/GPE0 blocks of dump_tables' machine" fac
 	"$(field 'PM1 Event Block Length' '04')" "$(field 'PM1 Control Block Length' '02')" \
 	"$(field 'PM Timer Block Length' '04')" "$(field 'GPE0 Block Length' '04')" \
 	"$(field 'Value to cause reset' '06')" "$(field 'Address' '0000000000000CF9')"
-check "FADT flags: not hardware-reduced, 24-bit timer, reset register, no 8042/VGA/MSI/RTC" \
+check "FADT flags: not hardware-reduced, 24-bit timer, reset register, fixed power button, no 8042/VGA/MSI/RTC" \
 	facp3.chk has facp.dsl \
 	"Hardware Reduced \(V5\) : 0" "32-bit PM Timer \(V1\) : 0" \
 	"Reset Register Supported \(V2\) : 1" "WBINVD instruction is operational \(V1\) : 1" \
 	"All CPUs support C1 \(V1\) : 1" "Control Method Sleep Button \(V1\) : 1" \
+	"Control Method Power Button \(V1\) : 0" \
 	"Legacy Devices Supported \(V2\) : 1" "8042 Present on ports 60/64 \(V2\) : 0" \
 	"VGA Not Present \(V4\) : 1" "MSI Not Supported \(V4\) : 1" \
 	"CMOS RTC Not Present \(V5\) : 1"

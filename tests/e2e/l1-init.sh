@@ -19,7 +19,7 @@ for m in $(cat /lib/modules/load-order); do
 	case $m in
 	kvm-amd.ko) grep -qw svm /proc/cpuinfo || continue ;;
 	kvm-intel.ko) grep -qw vmx /proc/cpuinfo || continue ;;
-	qemu_fw_cfg.ko) continue ;;
+	qemu_fw_cfg.ko | button.ko | evdev.ko) continue ;; # for L2 guests
 	esac
 	err=$(insmod "/lib/modules/$m" 2>&1) || l1 "insmod $m: $err"
 done

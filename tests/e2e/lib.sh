@@ -4,8 +4,9 @@
 # and "# ..." diagnostics; run.sh numbers them and prints the plan.
 #
 # From run.sh: GENVM (the VMM; GENVM_HOST names it on the host when the
-# suite runs nested), E2E_KERNEL, E2E_INITRD, E2E_WORK (scratch dir),
-# E2E_TIMEOUT (seconds one guest may take from launch to VMM exit).
+# suite runs nested), GENVM_QMP (the QMP client), E2E_KERNEL, E2E_INITRD,
+# E2E_WORK (scratch dir), E2E_TIMEOUT (seconds one guest may take from
+# launch to VMM exit).
 
 E2E_MEM=${E2E_MEM:-256M}
 E2E_SMP=${E2E_SMP:-1}
@@ -51,6 +52,55 @@ vm_boot() {
 		/VMM-EXIT: / { exit_t = $1 - t0; st = $3 }
 		END { printf "# %s: /init after %.2f s, VMM exit %s after %.2f s\n",
 			what, init, st, exit_t }' "$_log"
+}
+
+# vm_start LOG APPEND [VMM ARGS...]
+# Like vm_boot, but in the background and without -no-reboot (add it to the
+# arguments if wanted): the test talks to the VMM while the guest runs.
+# VM_PID is the VMM's pid; vm_wait_exit collects it.
+vm_start() {
+	_log=$1 _append=$2
+	shift 2
+	_pidf=$E2E_WORK/vmm.pid.$$
+	rm -f "$_pidf"
+	{
+		sh -c 'echo $$ >"$0"; exec "$@"' "$_pidf" timeout "$E2E_TIMEOUT" "$GENVM" \
+			-m "$E2E_MEM" -smp "$E2E_SMP" \
+			-kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" \
+			-append "$E2E_APPEND_BASE $_append" -nographic "$@" </dev/null 2>&1
+		_rc=$?
+		echo
+		echo "VMM-EXIT: $_rc"
+	} | stamp_lines >"$_log" &
+	VM_JOB=$!
+	while [ ! -s "$_pidf" ]; do
+		sleep 0.05
+	done
+	VM_PID=$(cat "$_pidf")
+}
+
+# vm_wait_for LOG PATTERN [SECONDS] [COUNT]: until COUNT (default 1) console
+# lines match the grep pattern, or the VMM exits, or SECONDS pass.
+vm_wait_for() {
+	_n=0
+	while [ "$_n" -lt $((${3:-$E2E_TIMEOUT} * 10)) ]; do
+		[ "$(grep -c -e "$2" "$1")" -ge "${4:-1}" ] && return 0
+		grep -q 'VMM-EXIT: ' "$1" && return 1
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
+# vm_wait_exit [SECONDS]: wait for the background VMM; kill it after SECONDS.
+vm_wait_exit() {
+	_n=0
+	while kill -0 "$VM_PID" 2>/dev/null && [ "$_n" -lt $((${1:-30} * 10)) ]; do
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	kill "$VM_PID" 2>/dev/null
+	wait "$VM_JOB" 2>/dev/null
 }
 
 # marker LOG KEY: the value of the guest's first "VMGENID-E2E: KEY=VALUE".

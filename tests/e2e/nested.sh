@@ -17,6 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-$repo/build}
 GENVM=${GENVM:-$BUILD/vmm/genvm}
+GENVM_QMP=${GENVM_QMP:-$BUILD/vmm/genvm-qmp}
 cache=${VMGENID_CACHE:-$repo/.cache/guest}
 l1_timeout=${VMGENID_E2E_L1_TIMEOUT:-1200}
 qemu=qemu-system-x86_64
@@ -101,6 +102,14 @@ else
 	install -m 0755 "$GENVM" "$root$l1_genvm"
 	grep -q "$qemu" "$GENVM" && pack_qemu
 fi
+# The QMP client, with its libjansson (as genvm's, through pack_elf).
+l1_qmp=/vmm/$(basename "$GENVM_QMP")
+if [ -x "$GENVM_QMP" ]; then
+	pack_elf "$GENVM_QMP" "$l1_qmp"
+else
+	l1_qmp=/vmm/missing-$(basename "$GENVM_QMP")
+	echo "# no QMP client at $GENVM_QMP: the QMP scenarios will fail"
+fi
 for b in ${VMGENID_E2E_L1_BINS:-}; do
 	pack_elf "$(command -v "$b")" "/usr/bin/$(basename "$b")"
 done
@@ -109,13 +118,14 @@ done
 cat >"$root/e2e/env" <<ENV
 GENVM=$l1_genvm
 GENVM_HOST=$GENVM
+GENVM_QMP=$l1_qmp
 E2E_KERNEL=/guest/vmlinuz
 E2E_INITRD=/guest/initrd.cpio.gz
 E2E_TIMEOUT=${E2E_TIMEOUT:-240}
 L1_MAIN=${VMGENID_L1_MAIN:-run.sh}
 ${E2E_SMP:+E2E_SMP=$E2E_SMP}
+${VMGENID_E2E_ONLY:+VMGENID_E2E_ONLY=\"$VMGENID_E2E_ONLY\"}
 ${E2E_MEM:+E2E_MEM=$E2E_MEM}
-${VMGENID_E2E_ONLY:+VMGENID_E2E_ONLY=$VMGENID_E2E_ONLY}
 ENV
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |

@@ -14,12 +14,13 @@
 #   BUILD                meson build dir (default: build)
 #   GENVM                the VMM under test (default: $BUILD/vmm/genvm);
 #                        tests/e2e/qemu-vmm.sh runs the same tests on QEMU
+#   GENVM_QMP            the QMP client (default: $BUILD/vmm/genvm-qmp)
 #   VMGENID_CACHE        guest image cache (see scripts/guest-image.sh)
 #   VMGENID_E2E_NESTED   1: always go one level down; 0: never
 #   E2E_TIMEOUT          seconds one guest boot may take
 #   VMGENID_E2E_KEEP=1   keep the console logs (their directory is printed)
-#   VMGENID_E2E_ONLY     run only t_NAME.sh (a glob without t_ and .sh), for
-#                        working on one scenario
+#   VMGENID_E2E_ONLY     run only these scenarios, e.g. "t_qmp t_boot" (for
+#                        development; make check runs them all)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -35,7 +36,8 @@ if [ -z "${VMGENID_E2E_L1:-}" ]; then
 	BUILD=${BUILD:-build}
 	case $BUILD in /*) ;; *) BUILD=$repo/$BUILD ;; esac
 	GENVM=${GENVM:-$BUILD/vmm/genvm}
-	export BUILD GENVM
+	GENVM_QMP=${GENVM_QMP:-$BUILD/vmm/genvm-qmp}
+	export BUILD GENVM GENVM_QMP
 
 	nested=${VMGENID_E2E_NESTED:-}
 	if [ -z "$nested" ]; then
@@ -64,7 +66,7 @@ if [ -z "${VMGENID_E2E_L1:-}" ]; then
 	E2E_INITRD=$cache/initrd.cpio.gz
 	E2E_TIMEOUT=${E2E_TIMEOUT:-60}
 fi
-export E2E_KERNEL E2E_INITRD E2E_TIMEOUT GENVM
+export E2E_KERNEL E2E_INITRD E2E_TIMEOUT GENVM GENVM_QMP
 
 E2E_WORK=$(mktemp -d "${TMPDIR:-/tmp}/vmgenid-e2e.XXXXXX")
 export E2E_WORK
@@ -75,7 +77,11 @@ else
 fi
 
 # A script that dies without reporting a failure still fails.
-for t in "$here"/t_${VMGENID_E2E_ONLY:-*}.sh; do
+for t in "$here"/t_*.sh; do
+	case " ${VMGENID_E2E_ONLY:-$(basename "$t" .sh)} " in
+	*" $(basename "$t" .sh) "*) ;;
+	*) continue ;;
+	esac
 	sh "$t"
 	echo "E2E-SCRIPT-EXIT $(basename "$t") $?"
 done | awk -v n="$first" '

@@ -255,9 +255,11 @@ static void test_fadt(void **state)
 
 	/* IAPC_BOOT_ARCH: legacy devices (COM1), no 8042, no VGA, no MSI, no RTC. */
 	assert_int_equal(get_le16(p + 109), 0x0001 | 0x0004 | 0x0008 | 0x0020);
-	/* Flags: WBINVD, PROC_C1, PWR_BUTTON, SLP_BUTTON, FIX_RTC, RESET_REG_SUP;
-	 * in particular neither TMR_VAL_EXT (24-bit timer) nor HW_REDUCED. */
-	assert_int_equal(get_le32(p + 112), 0x0001 | 0x0004 | 0x0010 | 0x0020 | 0x0040 | 0x0400);
+	/* Flags: WBINVD, PROC_C1, SLP_BUTTON, FIX_RTC, RESET_REG_SUP; not
+	 * PWR_BUTTON (bit 4), which would say there is no fixed power button,
+	 * nor TMR_VAL_EXT (24-bit timer) nor HW_REDUCED. */
+	assert_int_equal(get_le32(p + 112), 0x0001 | 0x0004 | 0x0020 | 0x0040 | 0x0400);
+	assert_int_equal(get_le32(p + 112) & 0x0010, 0);
 
 	assert_gas_io(p + 116, machine.reset_port, 8, 1);
 	assert_int_equal(p[128], machine.reset_value);

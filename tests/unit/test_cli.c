@@ -443,6 +443,77 @@ static void test_option_refusals(void **state)
 	assert_refused(&r, "genvm: -m: missing argument");
 }
 
+static void test_management_channels(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-kernel", kernel, "-S", "-qmp", "unix:/tmp/q.sock,server=on,wait=off", "-qmp",
+	      "tcp:127.0.0.1:4444,server=on,wait=off", "-monitor", "unix:/tmp/m.sock,server=on");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.start_paused);
+	assert_int_equal(r.cfg.nr_qmp, 2);
+	assert_string_equal(r.cfg.qmp[0].text, "unix:/tmp/q.sock,server=on,wait=off");
+	assert_int_equal(r.cfg.qmp[0].spec.kind, CHARDEV_UNIX);
+	assert_false(r.cfg.qmp[0].spec.wait);
+	assert_int_equal(r.cfg.qmp[1].spec.kind, CHARDEV_TCP);
+	assert_int_equal(r.cfg.nr_monitor, 1);
+	assert_true(r.cfg.monitor[0].spec.wait);
+	/* Nothing on stdio: the guest console keeps stdout, no monitor behind C-a c. */
+	assert_true(r.cfg.serial_stdout);
+	assert_false(r.cfg.mux_monitor);
+	done(&r);
+
+	/* -nographic: console on stdio, the monitor behind C-a c. */
+	parse(&r, "-kernel", kernel, "-nographic", "-qmp", "unix:/q,server=on");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.serial_stdout);
+	assert_true(r.cfg.mux_monitor);
+	assert_false(r.cfg.start_paused);
+	done(&r);
+	/* ... unless the monitor is elsewhere or none. */
+	parse(&r, "-kernel", kernel, "-nographic", "-monitor", "unix:/m,server=on");
+	assert_false(r.cfg.mux_monitor);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-nographic", "-monitor", "none");
+	assert_false(r.cfg.mux_monitor);
+	assert_int_equal(r.cfg.nr_monitor, 0);
+	done(&r);
+
+	/* QMP on stdio: the console must not write into the protocol. */
+	parse(&r, "-kernel", kernel, "-qmp", "stdio");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_false(r.cfg.serial_stdout);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-monitor", "stdio");
+	assert_false(r.cfg.serial_stdout);
+	done(&r);
+}
+
+static void test_management_refusals(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-kernel", kernel, "-nographic", "-qmp", "stdio");
+	assert_refused(&r, "-qmp stdio: stdio is already used by -nographic");
+	parse(&r, "-kernel", kernel, "-nographic", "-monitor", "stdio");
+	assert_refused(&r, "-monitor stdio: stdio is already used by -nographic");
+	parse(&r, "-kernel", kernel, "-qmp", "stdio", "-monitor", "stdio");
+	assert_refused(&r, "-monitor stdio: stdio is already used by -qmp");
+	parse(&r, "-kernel", kernel, "-qmp", "unix:/q");
+	assert_refused(&r, "-qmp unix:/q: client mode is not supported");
+	parse(&r, "-kernel", kernel, "-qmp", "vc");
+	assert_refused(&r, "-qmp vc: unknown character device");
+	parse(&r, "-kernel", kernel, "-monitor", "tcp:1.2.3.4:0,server=on");
+	assert_refused(&r, "port must be");
+	parse(&r, "-kernel", kernel, "-qmp", "pipe:/a", "-qmp", "pipe:/b", "-qmp", "pipe:/c",
+	      "-qmp", "pipe:/d", "-qmp", "pipe:/e");
+	assert_refused(&r, "-qmp pipe:/e: too many (at most 4)");
+	parse(&r, "-kernel", kernel, "-qmp");
+	assert_refused(&r, "genvm: -qmp: missing argument");
+}
+
 static void test_help_and_version(void **state)
 {
 	struct run r;
@@ -454,7 +525,8 @@ static void test_help_and_version(void **state)
 	for (const char *const *o = (const char *const[]){ "-m SIZE", "-smp N", "-kernel",
 							      "-initrd", "-append", "-device vmgenid",
 							      "-nographic", "-no-reboot", "-version",
-							      NULL };
+							      "-qmp DEV", "-monitor DEV", "-S ",
+							      "C-a c", NULL };
 	     *o; o++) {
 		if (!strstr(r.out, *o))
 			fail_msg("help lacks %s", *o);
@@ -486,6 +558,8 @@ int main(void)
 		cmocka_unit_test(test_vmgenid_device),
 		cmocka_unit_test(test_vmgenid_refusals),
 		cmocka_unit_test(test_option_refusals),
+		cmocka_unit_test(test_management_channels),
+		cmocka_unit_test(test_management_refusals),
 		cmocka_unit_test(test_help_and_version),
 	};
 

@@ -5,7 +5,7 @@
 # The first line is printed before anything else, so the host can time the
 # launch-to-/init interval; the last is "VMGENID-E2E: poweroff" right before
 # poweroff -f, so the host can time the VMM's exit.  The scenario comes from
-# the kernel command line: e2e=boot|idle|demo|shell|tool|abuse.
+# the kernel command line: e2e=boot|idle|demo|shell|tool|abuse|qmp.
 echo "VMGENID-E2E: init"
 
 export PATH=/bin
@@ -42,6 +42,26 @@ dump_dmesg() {
 	dmesg | tail -n "${1:-40}" | sed 's/^/VMGENID-E2E: dmesg: /'
 }
 
+# The GUID as the guest finds it: VGIA, its address, the 16 bytes there.
+mark_guid() {
+	addr=
+	if out=$(memread vgia); then
+		for kv in $out; do
+			mark "$kv"
+		done
+		addr=$(echo "$out" | sed -n 's/^addr=//p')
+	else
+		mark "vgia=none"
+		return 1
+	fi
+	[ -n "$addr" ] || return 1
+	if guid=$(memread read "$addr" 16); then
+		mark "guid_le=$guid"
+	else
+		mark "guid_le=unreadable"
+	fi
+}
+
 # Prints the facts a test asserts on; judging them is the host's job.
 scenario_boot() {
 	anomaly=0
@@ -59,22 +79,8 @@ scenario_boot() {
 	mark "cpus=$(grep -c '^processor' /proc/cpuinfo)"
 	[ "$drv" = vmgenid ] || anomaly=1
 
-	addr=
-	if out=$(memread vgia); then
-		for kv in $out; do
-			mark "$kv"
-		done
-		addr=$(echo "$out" | sed -n 's/^addr=//p')
-	else
-		mark "vgia=none"
-		anomaly=1
-	fi
+	mark_guid || anomaly=1
 	if [ -n "$addr" ]; then
-		if guid=$(memread read "$addr" 16); then
-			mark "guid_le=$guid"
-		else
-			mark "guid_le=unreadable"
-		fi
 		if e820=$(memread e820 "$addr"); then
 			mark "$e820"
 		else
@@ -113,6 +119,47 @@ scenario_abuse() {
 	mark "guid_after=${after:-none}"
 	mark "driver=$(basename "$(readlink "$VGEN/driver" 2>/dev/null)" 2>/dev/null)"
 	mark "alive=yes"
+}
+
+# Nothing in this initramfs listens for the power button, so the guest
+# does it itself: the ACPI button driver reports the press as KEY_POWER on
+# its input device, and the first event read from it powers the guest off.
+power_button_handler() {
+	insmod /lib/modules/evdev.ko 2>/dev/null
+	insmod /lib/modules/button.ko 2>/dev/null
+	for dev in /sys/class/input/event*; do
+		[ "$(cat "$dev/device/name" 2>/dev/null)" = "Power Button" ] || continue
+		mark "power_button=/dev/input/${dev##*/}"
+		(
+			dd if="/dev/input/${dev##*/}" bs=24 count=1 >/dev/null 2>&1 &&
+				mark powerbutton && finish
+		) &
+		return 0
+	done
+	mark power_button=none
+}
+
+# For the QMP tests: the GUID and what the kernel says about vmgenid, then a
+# counter ten times a second until the power button ends it.
+scenario_qmp() {
+	drv=none
+	[ -e "$VGEN/driver" ] && drv=$(basename "$(readlink "$VGEN/driver")")
+	mark "driver=$drv"
+	mark_guid
+	mark "boot_id=$(cat /proc/sys/kernel/random/boot_id)"
+	# A notification with an unchanged GUID makes the driver say nothing,
+	# but ACPI counts every GPE it handles.
+	read -r n _ </sys/firmware/acpi/interrupts/gpe05 || n=unreadable
+	mark "gpe05=$n"
+	mark "reseeds=$(dmesg | grep -c 'virtual machine fork')"
+	power_button_handler
+	mark ready
+	i=0
+	while :; do
+		i=$((i + 1))
+		mark "tick $i"
+		usleep 100000
+	done
 }
 
 # Stays up a moment after boot so the host can look at the VMM (bench/boot).
@@ -171,7 +218,7 @@ scenario_tool() {
 scenario=$(cmdline_value e2e || echo none)
 mark "scenario=$scenario"
 case $scenario in
-boot | idle | demo | shell | tool | abuse) "scenario_$scenario" ;;
-*) mark "error=unknown scenario '$scenario' (e2e=boot|idle|demo|shell|tool)" ;;
+boot | idle | demo | shell | tool | abuse | qmp) "scenario_$scenario" ;;
+*) mark "error=unknown scenario '$scenario' (e2e=boot|idle|demo|shell|tool|abuse|qmp)" ;;
 esac
 finish

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmgenid/guid.h"
+#include "vmgenid/vmgenid.h"
+
+#include "console.h"
+#include "control.h"
+#include "hmp.h"
+#include "loop.h"
+#include "machine.h"
+#include "pm.h"
+#include "qmp.h"
+#include "qmp_cmds.h"
+
+#ifndef GENVM_VERSION
+#define GENVM_VERSION "unknown"
+#endif
+
+/* How long a client gets to read its last replies when genvm exits. */
+#define FLUSH_AT_EXIT_MS 500
+
+struct channel {
+	struct control *ctl;
+	struct chardev *dev;
+	struct qmp *qmp; /* exactly one of qmp and hmp */
+	struct hmp *hmp;
+};
+
+struct control {
+	struct machine *m;
+	struct loop *loop;
+	enum runstate state;
+	struct channel chan[CONTROL_MAX_CHANNELS];
+	unsigned int nr_chan;
+	struct console *console;
+	int exit_code;
+	bool shutdown_sent;
+};
+
+static const char *const runstate_names[] = {
+	[RUNSTATE_PRELAUNCH] = "prelaunch",
+	[RUNSTATE_RUNNING] = "running",
+	[RUNSTATE_PAUSED] = "paused",
+	[RUNSTATE_SHUTDOWN] = "shutdown",
+	[RUNSTATE_INTERNAL_ERROR] = "internal-error",
+	[RUNSTATE_INMIGRATE] = "inmigrate",
+	[RUNSTATE_POSTMIGRATE] = "postmigrate",
+	[RUNSTATE_FINISH_MIGRATE] = "finish-migrate",
+	[RUNSTATE_RESTORE_VM] = "restore-vm",
+	[RUNSTATE_SAVE_VM] = "save-vm",
+};
+
+static const char *const exit_reasons[] = {
+	[VM_EXIT_HOST_ERROR] = "host-error",
+	[VM_EXIT_HOST_QMP_QUIT] = "host-qmp-quit",
+	[VM_EXIT_HOST_QMP_SYSTEM_RESET] = "host-qmp-system-reset",
+	[VM_EXIT_HOST_SIGNAL] = "host-signal",
+	[VM_EXIT_HOST_UI] = "host-ui",
+	[VM_EXIT_GUEST_SHUTDOWN] = "guest-shutdown",
+	[VM_EXIT_GUEST_RESET] = "guest-reset",
+};
+
+const char *runstate_name(enum runstate s)
+{
+	if ((unsigned int)s >= sizeof(runstate_names) / sizeof(runstate_names[0]))
+		return "debug";
+	return runstate_names[s];
+}
+
+struct machine *control_machine(struct control *c)
+{
+	return c->m;
+}
+
+bool control_exiting(const struct control *c)
+{
+	return atomic_load(&c->m->vm.exiting);
+}
+
+enum runstate control_runstate(const struct control *c)
+{
+	return c->state;
+}
+
+void control_set_runstate(struct control *c, enum runstate s)
+{
+	c->state = s;
+}
+
+int control_exit_code(const struct control *c)
+{
+	return c->exit_code;
+}
+
+void control_event(struct control *c, const char *name, json_t *data)
+{
+	for (unsigned int i = 0; i < c->nr_chan; i++) {
+		if (c->chan[i].qmp)
+			qmp_event(c->chan[i].qmp, name, data ? json_incref(data) : NULL);
+	}
+	json_decref(data);
+}
+
+static json_t *why_data(bool guest, const char *reason)
+{
+	return json_pack("{s:b,s:s}", "guest", guest, "reason", reason);
+}
+
+/* ---- operations ---- */
+
+int control_stop(struct control *c, const char **why)
+{
+	switch (c->state) {
+	case RUNSTATE_RUNNING:
+		if (machine_pause(c->m) < 0) {
+			*why = "cannot stop the vCPUs";
+			return -1;
+		}
+		c->state = RUNSTATE_PAUSED;
+		control_event(c, "STOP", NULL);
+		return 0;
+	default:
+		/* Stopped already (prelaunch, paused, migration states): nothing to do. */
+		return 0;
+	}
+}
+
+int control_cont(struct control *c, const char **why)
+{
+	switch (c->state) {
+	case RUNSTATE_RUNNING:
+		return 0;
+	case RUNSTATE_SHUTDOWN:
+	case RUNSTATE_INTERNAL_ERROR:
+		*why = "Resetting the Virtual Machine is required";
+		return -1;
+	case RUNSTATE_INMIGRATE:
+		*why = "Guest state has not been loaded yet (-incoming)";
+		return -1;
+	default:
+		machine_resume(c->m);
+		c->state = RUNSTATE_RUNNING;
+		control_event(c, "RESUME", NULL);
+		return 0;
+	}
+}
+
+static int do_reset(struct control *c, bool guest)
+{
+	if (machine_reset(c->m) < 0) {
+		c->state = RUNSTATE_INTERNAL_ERROR;
+		vm_request_exit(&c->m->vm, 1);
+		return -1;
+	}
+	control_event(c, "RESET", why_data(guest, guest ? "guest-reset" : "host-qmp-system-reset"));
+	return 0;
+}
+
+int control_system_reset(struct control *c, const char **why)
+{
+	/* As QEMU: under -no-reboot a reset request ends the machine. */
+	if (c->m->cfg->no_reboot) {
+		vm_request_exit_why(&c->m->vm, 0, VM_EXIT_HOST_QMP_SYSTEM_RESET);
+		return 0;
+	}
+	if (c->state == RUNSTATE_INMIGRATE) {
+		*why = "Guest state has not been loaded yet (-incoming)";
+		return -1;
+	}
+	if (do_reset(c, false) < 0) {
+		*why = "the reset failed; genvm is exiting";
+		return -1;
+	}
+	return 0;
+}
+
+int control_powerdown(struct control *c, const char **why)
+{
+	(void)why;
+	control_event(c, "POWERDOWN", NULL);
+	pm_press_power_button(c->m->pm);
+	return 0;
+}
+
+/* SHUTDOWN, once, with the reason of the exit request that won. */
+static void send_shutdown(struct control *c)
+{
+	enum vm_exit_reason why = c->m->vm.exit_reason;
+	bool guest = why == VM_EXIT_GUEST_SHUTDOWN || why == VM_EXIT_GUEST_RESET;
+
+	if (c->shutdown_sent)
+		return;
+	c->shutdown_sent = true;
+	control_event(c, "SHUTDOWN", why_data(guest, exit_reasons[why]));
+}
+
+void control_quit(struct control *c, enum vm_exit_reason why)
+{
+	vm_request_exit_why(&c->m->vm, 0, why);
+	/*
+	 * Now rather than when the loop sees the exit: the event then comes
+	 * before quit's reply, as in QEMU, and reaches a stdio client even
+	 * when its stdin ends right after "quit".
+	 */
+	send_shutdown(c);
+}
+
+int control_guid(struct control *c, char text[37], const char **why)
+{
+	if (!c->m->vmgenid) {
+		*why = "VM Generation ID device not found";
+		return -1;
+	}
+	guid_format(vmgenid_get_guid(c->m->vmgenid), text);
+	return 0;
+}
+
+struct strbuf {
+	char *p;
+	size_t len;
+};
+
+static void strbuf_write(void *opaque, const char *buf, size_t len)
+{
+	struct strbuf *s = opaque;
+	char *p = realloc(s->p, s->len + len + 1);
+
+	if (!p)
+		return;
+	memcpy(p + s->len, buf, len);
+	s->len += len;
+	p[s->len] = '\0';
+	s->p = p;
+}
+
+void control_hmp_command(struct control *c, const char *line, char **out)
+{
+	struct strbuf s = { NULL, 0 };
+
+	hmp_execute(c, line, strbuf_write, &s);
+	*out = s.p ? s.p : strdup("");
+}
+
+/* ---- the machine's wake-ups ---- */
+
+static void on_exit_fd(struct loop *l, int fd, unsigned int events, void *opaque)
+{
+	struct control *c = opaque;
+
+	(void)fd;
+	(void)events;
+	c->exit_code = c->m->vm.exit_code;
+	c->state = RUNSTATE_SHUTDOWN;
+	send_shutdown(c);
+	for (unsigned int i = 0; i < c->nr_chan; i++)
+		chardev_flush(c->chan[i].dev, FLUSH_AT_EXIT_MS);
+	loop_stop(l);
+}
+
+static void on_request_fd(struct loop *l, int fd, unsigned int events, void *opaque)
+{
+	struct control *c = opaque;
+	unsigned int req = machine_take_requests(c->m);
+
+	(void)l;
+	(void)fd;
+	(void)events;
+	if ((req & MACHINE_REQ_RESET) && !atomic_load(&c->m->vm.exiting))
+		do_reset(c, true);
+}
+
+/* ---- channels ---- */
+
+static void chan_write(void *opaque, const char *buf, size_t len)
+{
+	struct channel *ch = opaque;
+
+	chardev_write(ch->dev, buf, len);
+}
+
+static void chan_hangup(void *opaque)
+{
+	struct channel *ch = opaque;
+
+	chardev_hangup(ch->dev);
+}
+
+static void chan_opened(void *opaque)
+{
+	struct channel *ch = opaque;
+
+	if (ch->qmp)
+		qmp_open(ch->qmp);
+	else
+		hmp_open(ch->hmp);
+}
+
+static void chan_received(void *opaque, const void *buf, size_t len)
+{
+	struct channel *ch = opaque;
+
+	if (ch->qmp)
+		qmp_input(ch->qmp, buf, len);
+	else
+		hmp_input(ch->hmp, buf, len);
+}
+
+static void chan_closed(void *opaque)
+{
+	struct channel *ch = opaque;
+
+	if (ch->qmp)
+		qmp_close(ch->qmp);
+	else
+		hmp_close(ch->hmp);
+}
+
+static const struct chardev_ops chan_ops = {
+	.opened = chan_opened,
+	.received = chan_received,
+	.closed = chan_closed,
+};
+
+static int add_channel(struct control *c, const struct cli_chardev *cd, const char *opt,
+		       bool qmp)
+{
+	struct channel *ch = &c->chan[c->nr_chan];
+
+	ch->ctl = c;
+	if (qmp) {
+		const struct qmp_io io = { chan_write, chan_hangup, ch };
+
+		ch->qmp = qmp_new(genvm_qmp_cmds, genvm_qmp_nr_cmds, c, "genvm " GENVM_VERSION,
+				  &io);
+	} else {
+		const struct hmp_io io = { chan_write, ch };
+
+		ch->hmp = hmp_new(c, &io);
+	}
+	if (!ch->qmp && !ch->hmp) {
+		fprintf(stderr, "genvm: %s %s: out of memory\n", opt, cd->text);
+		return -1;
+	}
+	ch->dev = chardev_open(c->loop, &cd->spec, opt, cd->text, &chan_ops, ch);
+	c->nr_chan++;
+	return ch->dev ? 0 : -1;
+}
+
+struct control *control_new(struct machine *m, struct loop *l)
+{
+	const struct genvm_config *cfg = m->cfg;
+	struct control *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		fprintf(stderr, "genvm: control: out of memory\n");
+		return NULL;
+	}
+	c->m = m;
+	c->loop = l;
+	c->state = cfg->start_paused ? RUNSTATE_PRELAUNCH : RUNSTATE_RUNNING;
+	if (loop_add_fd(l, m->vm.exit_fd, LOOP_READ, on_exit_fd, c) < 0 ||
+	    loop_add_fd(l, m->request_fd, LOOP_READ, on_request_fd, c) < 0) {
+		fprintf(stderr, "genvm: main loop: cannot watch the machine\n");
+		goto fail;
+	}
+	for (unsigned int i = 0; i < cfg->nr_qmp; i++) {
+		if (add_channel(c, &cfg->qmp[i], "-qmp", true) < 0)
+			goto fail;
+	}
+	for (unsigned int i = 0; i < cfg->nr_monitor; i++) {
+		if (add_channel(c, &cfg->monitor[i], "-monitor", false) < 0)
+			goto fail;
+	}
+	if (cfg->nographic) {
+		c->console = console_new(c, l, m->uart, cfg->mux_monitor);
+		if (!c->console) {
+			fprintf(stderr, "genvm: console: out of memory\n");
+			goto fail;
+		}
+	}
+	return c;
+fail:
+	control_free(c);
+	return NULL;
+}
+
+int control_start(struct control *c)
+{
+	for (unsigned int i = 0; i < c->nr_chan; i++) {
+		if (chardev_start(c->chan[i].dev) < 0)
+			return -1;
+	}
+	if (c->console && console_start(c->console) < 0)
+		return -1;
+	return machine_start(c->m);
+}
+
+void control_free(struct control *c)
+{
+	if (!c)
+		return;
+	console_free(c->console);
+	for (unsigned int i = 0; i < c->nr_chan; i++) {
+		chardev_free(c->chan[i].dev);
+		qmp_free(c->chan[i].qmp);
+		hmp_free(c->chan[i].hmp);
+	}
+	loop_del_fd(c->loop, c->m->vm.exit_fd);
+	loop_del_fd(c->loop, c->m->request_fd);
+	free(c);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine's control plane, on the main loop: run state, the operations
+ * QMP and the human monitor share (stop, cont, reset, power button, quit,
+ * the GUID), QMP events, the management channels (-qmp, -monitor) and the
+ * console, and the requests that arrive from vCPU threads.
+ */
+#ifndef GENVM_CONTROL_H
+#define GENVM_CONTROL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "chardev.h"
+#include "vm.h"
+
+#define CONTROL_MAX_CHANNELS 8
+
+/* QEMU's RunState names, those genvm can be in. */
+enum runstate {
+	RUNSTATE_PRELAUNCH,      /* -S: built, never ran */
+	RUNSTATE_RUNNING,
+	RUNSTATE_PAUSED,         /* stop */
+	RUNSTATE_SHUTDOWN,       /* the guest is going away */
+	RUNSTATE_INTERNAL_ERROR,
+	RUNSTATE_INMIGRATE,      /* -incoming: waiting for the state */
+	RUNSTATE_POSTMIGRATE,    /* state sent, vCPUs stopped */
+	RUNSTATE_FINISH_MIGRATE, /* saving state */
+	RUNSTATE_RESTORE_VM,
+	RUNSTATE_SAVE_VM,
+};
+
+struct machine;
+struct loop;
+struct console;
+struct control;
+
+const char *runstate_name(enum runstate s);
+
+/*
+ * Build the control plane for machine m on loop l: watch the machine's exit
+ * and request eventfds, open every -qmp and -monitor channel of the config
+ * and the console.  -1 (printed) on failure.
+ */
+struct control *control_new(struct machine *m, struct loop *l);
+void control_free(struct control *c);
+
+/* Start serving the channels (wait=on blocks here) then the vCPUs. */
+int control_start(struct control *c);
+/* The process exit status once the loop has returned. */
+int control_exit_code(const struct control *c);
+
+struct machine *control_machine(struct control *c);
+/* An exit has been requested (quit, power-off, error): genvm is ending. */
+bool control_exiting(const struct control *c);
+enum runstate control_runstate(const struct control *c);
+void control_set_runstate(struct control *c, enum runstate s);
+
+/*
+ * The operations.  Each returns 0, or -1 with *why set to a message for
+ * the user (QMP's desc, HMP's "Error: ...").
+ */
+int control_stop(struct control *c, const char **why);
+int control_cont(struct control *c, const char **why);
+int control_system_reset(struct control *c, const char **why);
+int control_powerdown(struct control *c, const char **why);
+void control_quit(struct control *c, enum vm_exit_reason why);
+/* The GUID as lowercase text (37 bytes with the NUL); -1 without the device. */
+int control_guid(struct control *c, char text[37], const char **why);
+
+/* Send a QMP event to every negotiated client (data stolen, may be NULL). */
+void control_event(struct control *c, const char *name, json_t *data);
+
+/* The human monitor's commands, for human-monitor-command: output into *out. */
+void control_hmp_command(struct control *c, const char *line, char **out);
+
+#endif

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "hmp.h"
+
+#ifndef GENVM_VERSION
+#define GENVM_VERSION "unknown"
+#endif
+
+#define PROMPT "(qemu) "
+
+struct hmp {
+	struct control *ctl;
+	struct hmp_io io;
+	char line[HMP_LINE_MAX];
+	size_t len;
+	bool after_cr;  /* swallow the \n of a \r\n */
+	unsigned int esc; /* 0: none, 1: after ESC, 2: inside ESC [ ... */
+};
+
+struct out {
+	void (*write)(void *opaque, const char *buf, size_t len);
+	void *opaque;
+};
+
+/* printf with QEMU's monitor newlines: every \n goes out as \r\n. */
+static void say(const struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct out *o, const char *fmt, ...)
+{
+	char buf[512];
+	const char *p, *nl;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	for (p = buf; (nl = strchr(p, '\n')); p = nl + 1) {
+		o->write(o->opaque, p, (size_t)(nl - p));
+		o->write(o->opaque, "\r\n", 2);
+	}
+	if (*p)
+		o->write(o->opaque, p, strlen(p));
+}
+
+struct hmp_cmd {
+	const char *names; /* "stop|s": the name, then aliases */
+	const char *params;
+	const char *help;
+	void (*fn)(struct control *c, const struct out *o, const char *arg);
+	bool takes_arg;
+};
+
+struct info_cmd {
+	const char *name;
+	const char *help;
+	void (*fn)(struct control *c, const struct out *o);
+};
+
+static void info_status(struct control *c, const struct out *o)
+{
+	enum runstate s = control_runstate(c);
+
+	/* QEMU words it this way: the state in parentheses unless plainly paused. */
+	if (s == RUNSTATE_RUNNING)
+		say(o, "VM status: running\n");
+	else if (s == RUNSTATE_PAUSED)
+		say(o, "VM status: paused\n");
+	else
+		say(o, "VM status: paused (%s)\n", runstate_name(s));
+}
+
+static void info_vm_generation_id(struct control *c, const struct out *o)
+{
+	const char *why;
+	char text[37];
+
+	if (control_guid(c, text, &why) < 0)
+		say(o, "Error: %s\n", why);
+	else
+		say(o, "%s\n", text);
+}
+
+static void info_version(struct control *c, const struct out *o)
+{
+	(void)c;
+	say(o, "%d.%d.%d (genvm %s)\n", 7, 2, 0, GENVM_VERSION);
+}
+
+static const struct info_cmd info_cmds[] = {
+	{ "status", "show the current VM status (running|paused)", info_status },
+	{ "version", "show the version of QEMU", info_version },
+	{ "vm-generation-id", "Show Virtual Machine Generation ID", info_vm_generation_id },
+};
+#define NR_INFO (sizeof(info_cmds) / sizeof(info_cmds[0]))
+
+static void report(const struct out *o, int ret, const char *why)
+{
+	if (ret < 0)
+		say(o, "Error: %s\n", why ? why : "failed");
+}
+
+static void do_stop(struct control *c, const struct out *o, const char *arg)
+{
+	const char *why = NULL;
+
+	(void)arg;
+	report(o, control_stop(c, &why), why);
+}
+
+static void do_cont(struct control *c, const struct out *o, const char *arg)
+{
+	const char *why = NULL;
+
+	(void)arg;
+	report(o, control_cont(c, &why), why);
+}
+
+static void do_system_reset(struct control *c, const struct out *o, const char *arg)
+{
+	const char *why = NULL;
+
+	(void)arg;
+	report(o, control_system_reset(c, &why), why);
+}
+
+static void do_system_powerdown(struct control *c, const struct out *o, const char *arg)
+{
+	const char *why = NULL;
+
+	(void)arg;
+	report(o, control_powerdown(c, &why), why);
+}
+
+static void do_quit(struct control *c, const struct out *o, const char *arg)
+{
+	(void)o;
+	(void)arg;
+	control_quit(c, VM_EXIT_HOST_QMP_QUIT);
+}
+
+static void do_info(struct control *c, const struct out *o, const char *arg);
+static void do_help(struct control *c, const struct out *o, const char *arg);
+
+static const struct hmp_cmd hmp_cmds[] = {
+	{ "cont|c", "", "resume emulation", do_cont, false },
+	{ "help|?", "[cmd]", "show the help", do_help, true },
+	{ "info", "[subcommand]", "show various information about the system state", do_info,
+	  true },
+	{ "quit|q", "", "quit the emulator", do_quit, false },
+	{ "stop|s", "", "stop emulation", do_stop, false },
+	{ "system_powerdown", "", "send system power down event", do_system_powerdown, false },
+	{ "system_reset", "", "reset the system", do_system_reset, false },
+};
+#define NR_HMP (sizeof(hmp_cmds) / sizeof(hmp_cmds[0]))
+
+static bool name_matches(const char *names, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = names; *p;) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (len == n && !strncmp(p, word, n))
+			return true;
+		p += len + (bar ? 1 : 0);
+	}
+	return false;
+}
+
+static void help_line(const struct out *o, const struct hmp_cmd *cmd)
+{
+	say(o, "%s %s -- %s\n", cmd->names, cmd->params, cmd->help);
+}
+
+static void list_info(const struct out *o)
+{
+	for (size_t i = 0; i < NR_INFO; i++)
+		say(o, "info %s  -- %s\n", info_cmds[i].name, info_cmds[i].help);
+}
+
+static void do_info(struct control *c, const struct out *o, const char *arg)
+{
+	if (!arg) {
+		list_info(o);
+		return;
+	}
+	for (size_t i = 0; i < NR_INFO; i++) {
+		if (!strcmp(info_cmds[i].name, arg)) {
+			info_cmds[i].fn(c, o);
+			return;
+		}
+	}
+	list_info(o);
+}
+
+static void do_help(struct control *c, const struct out *o, const char *arg)
+{
+	(void)c;
+	if (arg && !strcmp(arg, "info")) {
+		list_info(o);
+		return;
+	}
+	for (size_t i = 0; i < NR_HMP; i++) {
+		if (!arg || name_matches(hmp_cmds[i].names, arg))
+			help_line(o, &hmp_cmds[i]);
+	}
+}
+
+void hmp_execute(struct control *c, const char *line,
+		 void (*write)(void *opaque, const char *buf, size_t len), void *opaque)
+{
+	const struct out o = { write, opaque };
+	char buf[HMP_LINE_MAX], *word, *arg, *extra, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	word = strtok_r(buf, " \t", &save);
+	if (!word)
+		return;
+	arg = strtok_r(NULL, " \t", &save);
+	extra = strtok_r(NULL, " \t", &save);
+	for (size_t i = 0; i < NR_HMP; i++) {
+		const struct hmp_cmd *cmd = &hmp_cmds[i];
+
+		if (!name_matches(cmd->names, word))
+			continue;
+		if ((arg && !cmd->takes_arg) || extra) {
+			say(&o, "%s: extraneous characters at the end of line\n", word);
+			return;
+		}
+		cmd->fn(c, &o, arg);
+		return;
+	}
+	say(&o, "unknown command: '%s'\n", word);
+}
+
+struct hmp *hmp_new(struct control *c, const struct hmp_io *io)
+{
+	struct hmp *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->ctl = c;
+	h->io = *io;
+	return h;
+}
+
+void hmp_free(struct hmp *h)
+{
+	free(h);
+}
+
+void hmp_prompt(struct hmp *h)
+{
+	h->io.write(h->io.opaque, PROMPT, sizeof(PROMPT) - 1);
+}
+
+void hmp_open(struct hmp *h)
+{
+	const struct out o = { h->io.write, h->io.opaque };
+
+	hmp_close(h);
+	say(&o, "genvm %s monitor - type 'help' for more information\n", GENVM_VERSION);
+	hmp_prompt(h);
+}
+
+void hmp_close(struct hmp *h)
+{
+	h->len = 0;
+	h->after_cr = false;
+	h->esc = 0;
+}
+
+static void enter(struct hmp *h)
+{
+	h->line[h->len] = '\0';
+	h->len = 0;
+	h->io.write(h->io.opaque, "\r\n", 2);
+	hmp_execute(h->ctl, h->line, h->io.write, h->io.opaque);
+	/* After quit there is no one left to prompt for. */
+	if (!control_exiting(h->ctl))
+		hmp_prompt(h);
+}
+
+void hmp_input(struct hmp *h, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = p[i];
+		bool after_cr = h->after_cr;
+
+		h->after_cr = false;
+		if (h->esc == 1) {
+			h->esc = ch == '[' || ch == 'O' ? 2 : 0;
+			continue;
+		}
+		if (h->esc == 2) {
+			/* Parameters and intermediates run until a final byte. */
+			if (ch >= 0x40 && ch <= 0x7e)
+				h->esc = 0;
+			continue;
+		}
+		switch (ch) {
+		case '\r':
+			h->after_cr = true;
+			enter(h);
+			break;
+		case '\n':
+			if (!after_cr)
+				enter(h);
+			break;
+		case 0x7f:
+		case '\b':
+			if (h->len) {
+				h->len--;
+				h->io.write(h->io.opaque, "\b \b", 3);
+			}
+			break;
+		case 0x1b:
+			h->esc = 1;
+			break;
+		default:
+			if (ch >= 0x20 && ch < 0x7f && h->len + 1 < sizeof(h->line)) {
+				h->line[h->len++] = (char)ch;
+				h->io.write(h->io.opaque, (const char *)&p[i], 1);
+			}
+			break;
+		}
+	}
+}

@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Messages and error texts follow what QEMU 7.2 answers (qapi/qmp-dispatch.c,
+ * monitor/qmp.c, the QAPI input visitor), so clients written against QEMU
+ * can match on them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "qmp.h"
+
+struct qmp {
+	const struct qmp_cmd *cmds;
+	size_t nr_cmds;
+	void *ctx;
+	char package[64];
+	struct qmp_io io;
+
+	bool negotiated;
+	bool closing; /* hung up on the client: ignore what it still sends */
+
+	/* The request being framed: bytes since its first non-blank one. */
+	char *buf;
+	size_t len, cap;
+	unsigned int depth;
+	bool in_string, escape, in_scalar;
+};
+
+static const struct qmp_arg capabilities_args[] = {
+	{ "enable", QMP_ARRAY, true },
+	{ NULL, QMP_ANY, false },
+};
+
+static int cmd_capabilities(struct qmp_call *call);
+static int cmd_query_commands(struct qmp_call *call);
+static int cmd_query_version(struct qmp_call *call);
+
+/* The protocol's own commands, in every session. */
+static const struct qmp_cmd protocol_cmds[] = {
+	{ "qmp_capabilities", cmd_capabilities, capabilities_args,
+	  "leave capability negotiation (enable: capabilities to turn on; none are offered)" },
+	{ "query-commands", cmd_query_commands, NULL, "list the commands" },
+	{ "query-version", cmd_query_version, NULL, "the QEMU version genvm follows, and its own" },
+};
+#define NR_PROTOCOL_CMDS (sizeof(protocol_cmds) / sizeof(protocol_cmds[0]))
+
+void qmp_error(struct qmp_call *call, const char *cls, const char *fmt, ...)
+{
+	va_list ap;
+
+	call->err_class = cls;
+	va_start(ap, fmt);
+	vsnprintf(call->err_desc, sizeof(call->err_desc), fmt, ap);
+	va_end(ap);
+}
+
+struct qmp *qmp_new(const struct qmp_cmd *cmds, size_t nr, void *ctx, const char *package,
+		    const struct qmp_io *io)
+{
+	struct qmp *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	q->cmds = cmds;
+	q->nr_cmds = nr;
+	q->ctx = ctx;
+	snprintf(q->package, sizeof(q->package), "%s", package);
+	q->io = *io;
+	return q;
+}
+
+void qmp_free(struct qmp *q)
+{
+	if (!q)
+		return;
+	free(q->buf);
+	free(q);
+}
+
+static void send_json(struct qmp *q, json_t *obj)
+{
+	/* One line per message, ending in CRLF as QEMU's monitor writes it. */
+	char *text = json_dumps(obj, JSON_PRESERVE_ORDER);
+
+	if (text) {
+		q->io.write(q->io.opaque, text, strlen(text));
+		q->io.write(q->io.opaque, "\r\n", 2);
+		free(text);
+	}
+	json_decref(obj);
+}
+
+static json_t *version_info(const struct qmp *q)
+{
+	return json_pack("{s:{s:i,s:i,s:i},s:s}", "qemu", "micro", QMP_QEMU_MICRO, "minor",
+			 QMP_QEMU_MINOR, "major", QMP_QEMU_MAJOR, "package", q->package);
+}
+
+static void reset_framing(struct qmp *q)
+{
+	q->len = 0;
+	q->depth = 0;
+	q->in_string = q->escape = q->in_scalar = false;
+}
+
+void qmp_open(struct qmp *q)
+{
+	q->negotiated = false;
+	q->closing = false;
+	reset_framing(q);
+	/* No capability is offered: genvm has no out-of-band execution. */
+	send_json(q, json_pack("{s:{s:o,s:[]}}", "QMP", "version", version_info(q),
+			       "capabilities"));
+}
+
+void qmp_close(struct qmp *q)
+{
+	q->negotiated = false;
+	q->closing = false;
+	reset_framing(q);
+}
+
+bool qmp_negotiated(const struct qmp *q)
+{
+	return q->negotiated;
+}
+
+static void send_error(struct qmp *q, const char *cls, const char *desc, json_t *id)
+{
+	json_t *reply = json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", desc);
+
+	if (id)
+		json_object_set(reply, "id", id);
+	send_json(q, reply);
+}
+
+static const char *type_name(enum qmp_type t)
+{
+	switch (t) {
+	case QMP_STRING:
+		return "string";
+	case QMP_INT:
+		return "integer";
+	case QMP_BOOL:
+		return "boolean";
+	case QMP_NUMBER:
+		return "number";
+	case QMP_OBJECT:
+		return "object";
+	case QMP_ARRAY:
+		return "array";
+	default:
+		return "value";
+	}
+}
+
+static bool type_ok(enum qmp_type t, const json_t *v)
+{
+	switch (t) {
+	case QMP_STRING:
+		return json_is_string(v);
+	case QMP_INT:
+		return json_is_integer(v);
+	case QMP_BOOL:
+		return json_is_boolean(v);
+	case QMP_NUMBER:
+		return json_is_number(v);
+	case QMP_OBJECT:
+		return json_is_object(v);
+	case QMP_ARRAY:
+		return json_is_array(v);
+	default:
+		return true;
+	}
+}
+
+/* What QEMU's input visitor says, in the order it says it. */
+static int check_args(struct qmp_call *call)
+{
+	const struct qmp_arg *a = call->cmd->args;
+	const char *key;
+	json_t *v;
+
+	for (; a && a->name; a++) {
+		v = json_object_get(call->args, a->name);
+		if (!v) {
+			if (a->optional)
+				continue;
+			qmp_error(call, "GenericError", "Parameter '%s' is missing", a->name);
+			return -1;
+		}
+		if (!type_ok(a->type, v)) {
+			qmp_error(call, "GenericError", "Invalid parameter type for '%s', expected: %s",
+				  a->name, type_name(a->type));
+			return -1;
+		}
+	}
+	json_object_foreach(call->args, key, v) {
+		bool known = false;
+
+		for (a = call->cmd->args; a && a->name && !known; a++)
+			known = !strcmp(a->name, key);
+		if (!known) {
+			qmp_error(call, "GenericError", "Parameter '%s' is unexpected", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const struct qmp_cmd *qmp_find(const struct qmp *q, const char *name)
+{
+	for (size_t i = 0; i < NR_PROTOCOL_CMDS; i++) {
+		if (!strcmp(protocol_cmds[i].name, name))
+			return &protocol_cmds[i];
+	}
+	for (size_t i = 0; i < q->nr_cmds; i++) {
+		if (!strcmp(q->cmds[i].name, name))
+			return &q->cmds[i];
+	}
+	return NULL;
+}
+
+/* The envelope checks of qmp_dispatch_check_obj(); NULL and *desc on error. */
+static const char *check_envelope(json_t *req, const char **desc, char *buf, size_t size)
+{
+	const char *key, *execute = NULL;
+	json_t *v;
+
+	if (!json_is_object(req)) {
+		*desc = "QMP input must be a JSON object";
+		return NULL;
+	}
+	json_object_foreach(req, key, v) {
+		if (!strcmp(key, "execute")) {
+			if (!json_is_string(v)) {
+				*desc = "QMP input member 'execute' must be a string";
+				return NULL;
+			}
+			execute = json_string_value(v);
+		} else if (!strcmp(key, "arguments")) {
+			if (!json_is_object(v)) {
+				*desc = "QMP input member 'arguments' must be an object";
+				return NULL;
+			}
+		} else if (strcmp(key, "id")) {
+			snprintf(buf, size, "QMP input member '%.64s' is unexpected", key);
+			*desc = buf;
+			return NULL;
+		}
+	}
+	if (!execute)
+		*desc = "QMP input lacks member 'execute'";
+	return execute;
+}
+
+static void dispatch(struct qmp *q, json_t *req)
+{
+	struct qmp_call call = { .ctx = q->ctx, .qmp = q };
+	const char *name, *desc = NULL;
+	json_t *id = json_object_get(req, "id"), *reply;
+	char buf[128];
+
+	if (!json_is_object(req))
+		id = NULL;
+	name = check_envelope(req, &desc, buf, sizeof(buf));
+	if (!name) {
+		send_error(q, "GenericError", desc, id);
+		return;
+	}
+	call.cmd = qmp_find(q, name);
+	/* Until negotiation only qmp_capabilities exists. */
+	if (!q->negotiated && (!call.cmd || call.cmd->fn != cmd_capabilities)) {
+		send_error(q, "CommandNotFound",
+			   "Expecting capabilities negotiation with 'qmp_capabilities'", id);
+		return;
+	}
+	if (!call.cmd) {
+		snprintf(buf, sizeof(buf), "The command %.64s has not been found", name);
+		send_error(q, "CommandNotFound", buf, id);
+		return;
+	}
+	call.args = json_object_get(req, "arguments");
+	call.args = call.args ? json_incref(call.args) : json_object();
+	if (check_args(&call) == 0 && call.cmd->fn(&call) == 0) {
+		reply = json_pack("{s:o}", "return", call.ret ? call.ret : json_object());
+		if (id)
+			json_object_set(reply, "id", id);
+		send_json(q, reply);
+	} else {
+		json_decref(call.ret);
+		send_error(q, call.err_class ? call.err_class : "GenericError",
+			   call.err_desc[0] ? call.err_desc : "command failed", id);
+	}
+	json_decref(call.args);
+}
+
+static void handle_request(struct qmp *q, const char *text, size_t len)
+{
+	json_error_t err;
+	json_t *req;
+	char desc[JSON_ERROR_TEXT_LENGTH + 32];
+
+	req = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
+	if (!req) {
+		snprintf(desc, sizeof(desc), "JSON parse error, %s", err.text);
+		send_error(q, "GenericError", desc, NULL);
+		return;
+	}
+	dispatch(q, req);
+	json_decref(req);
+}
+
+static bool append(struct qmp *q, char ch)
+{
+	if (q->len == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 256;
+		char *p;
+
+		if (cap > QMP_MAX_REQUEST)
+			cap = QMP_MAX_REQUEST;
+		p = realloc(q->buf, cap);
+		if (!p)
+			return false;
+		q->buf = p;
+		q->cap = cap;
+	}
+	q->buf[q->len++] = ch;
+	return true;
+}
+
+static void complete(struct qmp *q)
+{
+	handle_request(q, q->buf, q->len);
+	reset_framing(q);
+}
+
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/*
+ * Framing only: find where each top-level value ends (brackets balanced
+ * outside strings, a string closed, or a bare word ended) and hand those
+ * bytes to jansson, which does all the parsing.
+ */
+static void frame(struct qmp *q, char ch)
+{
+	if (q->in_scalar) {
+		if (is_blank(ch) || ch == '{' || ch == '[' || ch == '"') {
+			complete(q);
+			if (is_blank(ch))
+				return;
+		} else {
+			append(q, ch);
+			return;
+		}
+	}
+	if (q->in_string) {
+		append(q, ch);
+		if (q->escape)
+			q->escape = false;
+		else if (ch == '\\')
+			q->escape = true;
+		else if (ch == '"') {
+			q->in_string = false;
+			if (q->depth == 0)
+				complete(q);
+		}
+		return;
+	}
+	if (q->len == 0 && is_blank(ch))
+		return;
+	append(q, ch);
+	switch (ch) {
+	case '{':
+	case '[':
+		q->depth++;
+		break;
+	case '}':
+	case ']':
+		if (q->depth <= 1) {
+			complete(q);
+			return;
+		}
+		q->depth--;
+		break;
+	case '"':
+		q->in_string = true;
+		break;
+	default:
+		if (q->depth == 0 && !is_blank(ch))
+			q->in_scalar = true;
+		break;
+	}
+}
+
+void qmp_input(struct qmp *q, const void *data, size_t len)
+{
+	const char *p = data;
+
+	for (size_t i = 0; i < len && !q->closing; i++) {
+		frame(q, p[i]);
+		if (q->len >= QMP_MAX_REQUEST) {
+			char desc[96];
+
+			snprintf(desc, sizeof(desc), "QMP request too large (limit %u bytes), closing",
+				 QMP_MAX_REQUEST);
+			send_error(q, "GenericError", desc, NULL);
+			reset_framing(q);
+			q->closing = true;
+			q->io.hangup(q->io.opaque);
+		}
+	}
+}
+
+void qmp_event(struct qmp *q, const char *name, json_t *data)
+{
+	struct timeval tv;
+	json_t *ev;
+
+	if (!q->negotiated || q->closing) {
+		json_decref(data);
+		return;
+	}
+	gettimeofday(&tv, NULL);
+	ev = json_pack("{s:{s:I,s:I},s:s}", "timestamp", "seconds", (json_int_t)tv.tv_sec,
+		       "microseconds", (json_int_t)tv.tv_usec, "event", name);
+	if (data)
+		json_object_set_new(ev, "data", data);
+	send_json(q, ev);
+}
+
+/* ---- the protocol's commands ---- */
+
+static int cmd_capabilities(struct qmp_call *call)
+{
+	json_t *enable = json_object_get(call->args, "enable"), *v;
+	size_t i;
+
+	if (call->qmp->negotiated) {
+		qmp_error(call, "CommandNotFound",
+			  "Capabilities negotiation is already complete, command ignored");
+		return -1;
+	}
+	json_array_foreach(enable, i, v) {
+		if (!json_is_string(v)) {
+			qmp_error(call, "GenericError",
+				  "Invalid parameter type for 'enable[%zu]', expected: string", i);
+			return -1;
+		}
+		if (strcmp(json_string_value(v), "oob")) {
+			qmp_error(call, "GenericError",
+				  "Parameter 'enable[%zu]' does not accept value '%.64s'", i,
+				  json_string_value(v));
+			return -1;
+		}
+		qmp_error(call, "GenericError", "Capability oob not available");
+		return -1;
+	}
+	call->qmp->negotiated = true;
+	return 0;
+}
+
+static int cmd_query_commands(struct qmp_call *call)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < NR_PROTOCOL_CMDS; i++)
+		json_array_append_new(list, json_pack("{s:s}", "name", protocol_cmds[i].name));
+	for (size_t i = 0; i < call->qmp->nr_cmds; i++)
+		json_array_append_new(list, json_pack("{s:s}", "name", call->qmp->cmds[i].name));
+	call->ret = list;
+	return 0;
+}
+
+static int cmd_query_version(struct qmp_call *call)
+{
+	call->ret = version_info(call->qmp);
+	return 0;
+}
