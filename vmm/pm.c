@@ -3,12 +3,16 @@
  * Register layouts and bit positions from the ACPI specification, section
  * 4.8 (fixed hardware programming model).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "vmgenid/bytebuf.h"
+#include "vmgenid/endian.h"
 #include "vmgenid/log.h"
+#include "vmgenid/state.h"
 
 #include "pm.h"
 #include "vm.h"
@@ -267,4 +271,68 @@ uint16_t pm_gpe_status(struct pm *pm)
 	v = (uint16_t)(pm->gpe_sts[0] | pm->gpe_sts[1] << 8);
 	pthread_mutex_unlock(&pm->lock);
 	return v;
+}
+
+/* ---- snapshot ---- */
+
+#define PM_STATE_LEN 16
+
+int pm_save(struct pm *pm, struct bytebuf *out)
+{
+	size_t start = state_section_begin(out, PM_STATE_ID, PM_STATE_VERSION);
+
+	pthread_mutex_lock(&pm->lock);
+	bytebuf_put_le16(out, pm->pm1_sts);
+	bytebuf_put_le16(out, pm->pm1_en);
+	bytebuf_put_le16(out, pm->pm1_cnt);
+	bytebuf_append(out, pm->gpe_sts, sizeof(pm->gpe_sts));
+	bytebuf_append(out, pm->gpe_en, sizeof(pm->gpe_en));
+	bytebuf_put_u8(out, pm->reset_reg);
+	bytebuf_put_u8(out, 0);
+	bytebuf_put_le32(out, timer_now(pm));
+	pthread_mutex_unlock(&pm->lock);
+	state_section_end(out, start);
+	return bytebuf_failed(out) ? -ENOMEM : 0;
+}
+
+int pm_load(struct pm *pm, const uint8_t *payload, uint32_t length, uint32_t version,
+	    const char **why)
+{
+	uint64_t ticks, ns;
+
+	if (version != PM_STATE_VERSION) {
+		*why = "unsupported pm state version";
+		return -EINVAL;
+	}
+	if (length != PM_STATE_LEN) {
+		*why = "pm state has the wrong length";
+		return -EINVAL;
+	}
+	if (payload[11] != 0) {
+		*why = "pm state has a reserved byte set";
+		return -EINVAL;
+	}
+
+	pthread_mutex_lock(&pm->lock);
+	pm->pm1_sts = get_le16(payload);
+	pm->pm1_en = get_le16(payload + 2);
+	pm->pm1_cnt = (uint16_t)(get_le16(payload + 4) | PM1_CNT_SCI_EN);
+	memcpy(pm->gpe_sts, payload + 6, sizeof(pm->gpe_sts));
+	memcpy(pm->gpe_en, payload + 8, sizeof(pm->gpe_en));
+	pm->reset_reg = payload[10];
+	/* Move the timer's origin back so that it reads on from the saved count. */
+	ticks = get_le32(payload + 12);
+	ns = ticks * 1000000000ull / PM_TIMER_HZ;
+	clock_gettime(CLOCK_MONOTONIC, &pm->start);
+	pm->start.tv_sec -= (time_t)(ns / 1000000000ull);
+	pm->start.tv_nsec -= (long)(ns % 1000000000ull);
+	if (pm->start.tv_nsec < 0) {
+		pm->start.tv_nsec += 1000000000l;
+		pm->start.tv_sec--;
+	}
+	/* KVM's level for the SCI source is low in a restored irqchip. */
+	pm->sci = false;
+	update_sci(pm);
+	pthread_mutex_unlock(&pm->lock);
+	return 0;
 }

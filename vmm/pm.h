@@ -50,7 +50,20 @@ void pm_raise_gpe(struct pm *pm, unsigned int bit);
 /* Press the power button (PWRBTN_STS): system_powerdown.  Any thread. */
 void pm_press_power_button(struct pm *pm);
 
-/* Register state, for tests and snapshots. */
+/* Register state, for tests. */
 uint16_t pm_gpe_status(struct pm *pm);
+
+/*
+ * Snapshot: the "pm" section holds the PM1, GPE0 and reset registers and
+ * the PM timer's count, which goes on from there after a load.  Load
+ * checks everything first and then drives the SCI from the restored
+ * registers (the irqchip must be restored first): 0, or -EINVAL with *why.
+ */
+#define PM_STATE_ID "pm"
+#define PM_STATE_VERSION 1
+struct bytebuf;
+int pm_save(struct pm *pm, struct bytebuf *out);
+int pm_load(struct pm *pm, const uint8_t *payload, uint32_t length, uint32_t version,
+	    const char **why);
 
 #endif

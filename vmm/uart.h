@@ -27,6 +27,19 @@ void uart_reset(struct uart *u);
 /* The port I/O callback (io_fn), for io_register(). */
 void uart_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
 
+/*
+ * Snapshot: append the "uart" section (registers and unread received
+ * bytes); load checks the whole payload before it changes anything, then
+ * drives the IRQ line from the restored registers (the irqchip must be
+ * restored first).  Load: 0, or -EINVAL with *why.
+ */
+#define UART_STATE_ID "uart"
+#define UART_STATE_VERSION 1
+struct bytebuf;
+int uart_save(struct uart *u, struct bytebuf *out);
+int uart_load(struct uart *u, const uint8_t *payload, uint32_t length, uint32_t version,
+	      const char **why);
+
 /* How many bytes uart_receive() would take now. */
 size_t uart_rx_room(struct uart *u);
 /* Queue bytes from the host side as received data; returns how many fit. */

@@ -4,6 +4,7 @@
  * status and enable, the SCI level on IRQ 9, S5 through PM1a_CNT, the
  * reset register, the PM timer.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,9 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+
+#include "vmgenid/bytebuf.h"
+#include "vmgenid/state.h"
 
 #include "../../vmm/pm.h"
 #include "../../vmm/vm.h"
@@ -246,6 +250,74 @@ static void test_raise_from_threads(void **state)
 	assert_int_equal(sci_level, 0);
 }
 
+static void test_snapshot_round_trip(void **state)
+{
+	const struct pm_ops ops = { .poweroff = on_poweroff, .reset = on_reset };
+	struct pm *pm = *state;
+	struct state_section sec;
+	struct state_reader r;
+	struct bytebuf b;
+	const char *why = NULL;
+	struct pm *copy;
+	uint32_t before, after;
+
+	gpe_wr(pm, 2, 1u << 5);            /* enable GPE 5 */
+	pm_wr16(pm, PM1A_EVT_PORT + 2, 0x100); /* enable the power button */
+	pm_raise_gpe(pm, 5);
+	assert_int_equal(sci_level, 1);
+	before = tmr_rd(pm);
+	bytebuf_init(&b);
+	assert_int_equal(pm_save(pm, &b), 0);
+	state_reader_init(&r, b.data, b.len);
+	assert_int_equal(state_reader_next(&r, &sec, &why), 1);
+	assert_string_equal(sec.id, PM_STATE_ID);
+
+	copy = pm_new(NULL, &ops);
+	assert_non_null(copy);
+	sci_level = 0;
+	assert_int_equal(pm_load(copy, sec.payload, sec.length, sec.version, &why), 0);
+	/* The pending GPE asserts the SCI of the new machine. */
+	assert_int_equal(sci_level, 1);
+	assert_int_equal(pm_gpe_status(copy), 1u << 5);
+	assert_int_equal(gpe_rd(copy, 2), 1u << 5);
+	assert_int_equal(pm_rd16(copy, PM1A_EVT_PORT + 2), 0x100);
+	/* The timer goes on from the saved count (within a second), not from 0. */
+	after = tmr_rd(copy);
+	assert_true((uint32_t)(after - before) < PM_TIMER_HZ);
+	/* Acknowledging the GPE drops the SCI as before. */
+	gpe_wr(copy, 0, 1u << 5);
+	assert_int_equal(sci_level, 0);
+	pm_free(copy);
+	bytebuf_free(&b);
+}
+
+static void test_snapshot_bad_payloads_change_nothing(void **state)
+{
+	struct pm *pm = *state;
+	struct bytebuf b;
+	struct state_reader r;
+	struct state_section sec;
+	uint8_t bad[16];
+	const char *why = NULL;
+
+	bytebuf_init(&b);
+	gpe_wr(pm, 2, 0x20);
+	assert_int_equal(pm_save(pm, &b), 0);
+	state_reader_init(&r, b.data, b.len);
+	assert_int_equal(state_reader_next(&r, &sec, &why), 1);
+	assert_int_equal(sec.length, sizeof(bad));
+	memcpy(bad, sec.payload, sizeof(bad));
+	gpe_wr(pm, 2, 0x01);
+	for (uint32_t len = 0; len < sizeof(bad); len++)
+		assert_int_equal(pm_load(pm, bad, len, 1, &why), -EINVAL);
+	assert_int_equal(pm_load(pm, bad, sizeof(bad), 9, &why), -EINVAL);
+	assert_non_null(strstr(why, "version"));
+	bad[11] = 1;
+	assert_int_equal(pm_load(pm, bad, sizeof(bad), 1, &why), -EINVAL);
+	assert_int_equal(gpe_rd(pm, 2), 0x01);
+	bytebuf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +328,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pm_timer_runs_at_3_58_mhz, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_raise_from_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_bad_payloads_change_nothing, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("pm", tests, NULL, NULL);

@@ -4,6 +4,7 @@
  * 8250 driver would, with the interrupt line observed through a stand-in
  * for KVM_IRQ_LINE.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "vmgenid/bytebuf.h"
+#include "vmgenid/state.h"
 
 #include "../../vmm/uart.h"
 #include "../../vmm/vm.h"
@@ -252,6 +256,101 @@ static void test_scratch_and_odd_accesses(void **state)
 	assert_int_equal(wide[0], 0xaa);
 }
 
+/* Save into a bytebuf and hand back the one section's payload. */
+static void save_section(struct uart *u, struct bytebuf *b, struct state_section *sec)
+{
+	struct state_reader r;
+	const char *why = NULL;
+
+	bytebuf_init(b);
+	assert_int_equal(uart_save(u, b), 0);
+	state_reader_init(&r, b->data, b->len);
+	assert_int_equal(state_reader_next(&r, sec, &why), 1);
+	assert_string_equal(sec->id, UART_STATE_ID);
+	assert_int_equal(sec->version, UART_STATE_VERSION);
+}
+
+static void test_snapshot_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct state_section sec;
+	struct bytebuf b;
+	const char *why = NULL;
+	struct uart *copy;
+
+	/* Divisor 3, 8N1, FIFOs on, receive interrupt on, two unread bytes. */
+	wr(f->u, LCR, 0x83);
+	wr(f->u, DLL, 3);
+	wr(f->u, LCR, 0x03);
+	wr(f->u, FCR, 0x01);
+	wr(f->u, MCR, 0x0b);
+	wr(f->u, SCR, 0x5a);
+	wr(f->u, IER, 0x01);
+	assert_int_equal(uart_receive(f->u, (const uint8_t *)"hi", 2), 2);
+	assert_int_equal(line_level, 1);
+	save_section(f->u, &b, &sec);
+
+	copy = uart_new(NULL, UART_COM1_IRQ, f->pipe[1]);
+	assert_non_null(copy);
+	line_level = 0;
+	line_rises = 0;
+	assert_int_equal(uart_load(copy, sec.payload, sec.length, sec.version, &why), 0);
+	/* The pending receive interrupt is on the line again. */
+	assert_int_equal(line_level, 1);
+	assert_int_equal(rd(copy, SCR), 0x5a);
+	assert_int_equal(rd(copy, LCR), 0x03);
+	assert_int_equal(rd(copy, MCR), 0x0b);
+	assert_int_equal(rd(copy, IIR) & 0x0f, 0x04);
+	assert_int_equal(rd(copy, RBR), 'h');
+	assert_int_equal(rd(copy, RBR), 'i');
+	assert_int_equal(rd(copy, LSR) & 0x01, 0);
+	assert_int_equal(line_level, 0);
+	wr(copy, LCR, 0x83);
+	assert_int_equal(rd(copy, DLL), 3);
+	uart_free(copy);
+	bytebuf_free(&b);
+}
+
+static void test_snapshot_bad_payloads_change_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct state_section sec;
+	struct bytebuf b;
+	uint8_t bad[14 + 256];
+	const char *why;
+
+	wr(f->u, SCR, 0x77);
+	assert_int_equal(uart_receive(f->u, (const uint8_t *)"abc", 3), 3);
+	save_section(f->u, &b, &sec);
+	memcpy(bad, sec.payload, sec.length);
+	wr(f->u, SCR, 0x11);
+
+	/* Every truncation. */
+	for (uint32_t len = 0; len < sec.length; len++) {
+		why = NULL;
+		assert_int_equal(uart_load(f->u, bad, len, 1, &why), -EINVAL);
+		assert_non_null(why);
+	}
+	why = NULL;
+	assert_int_equal(uart_load(f->u, bad, sec.length, 2, &why), -EINVAL);
+	assert_non_null(strstr(why, "version"));
+	/* A count beyond the buffer, or one that disagrees with the length. */
+	bad[12] = 0x01;
+	bad[13] = 0x01;
+	assert_int_equal(uart_load(f->u, bad, sec.length, 1, &why), -EINVAL);
+	bad[12] = 4;
+	bad[13] = 0;
+	assert_int_equal(uart_load(f->u, bad, sec.length, 1, &why), -EINVAL);
+	bad[12] = 3;
+	bad[10] = 2;
+	assert_int_equal(uart_load(f->u, bad, sec.length, 1, &why), -EINVAL);
+	assert_non_null(strstr(why, "flag"));
+	/* Nothing was applied. */
+	assert_int_equal(rd(f->u, SCR), 0x11);
+	assert_int_equal(rd(f->u, RBR), 'a');
+	bytebuf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +363,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_divisor_latch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scratch_and_odd_accesses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_bad_payloads_change_nothing, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("uart", tests, NULL, NULL);
