@@ -19,6 +19,7 @@
 #include "vmgenid/endian.h"
 #include "vmgenid/fw_cfg.h"
 #include "vmgenid/log.h"
+#include "vmgenid/state.h"
 
 #define FW_CFG_NR_KEYS (FW_CFG_FILE_FIRST + FW_CFG_MAX_FILES)
 #define FW_CFG_DIR_MAX_SIZE (4 + FW_CFG_MAX_FILES * FW_CFG_DIR_ENTRY_SIZE)
@@ -341,5 +342,120 @@ int fw_cfg_set_position(struct fw_cfg *fw, uint16_t key, uint32_t offset)
 		return -EINVAL;
 	fw->cur_key = key;
 	fw->cur_offset = offset;
+	return 0;
+}
+
+/* ---- snapshot ----
+ * Payload: le16 key, le16 0, le32 offset, le64 DMA address, le32 count,
+ * then count times { name[56] NUL-padded, le32 length, data[length] }.
+ */
+#define STATE_FIXED 20
+#define STATE_FILE_HEAD (FW_CFG_FILE_NAME_MAX + 4)
+
+int fw_cfg_save(const struct fw_cfg *fw, struct bytebuf *out)
+{
+	size_t start = state_section_begin(out, FW_CFG_STATE_ID, FW_CFG_STATE_VERSION);
+	uint32_t nr_writable = 0;
+
+	for (uint32_t i = 0; i < fw->nr_files; i++)
+		nr_writable += fw->items[FW_CFG_FILE_FIRST + i].wdata != NULL;
+	bytebuf_put_le16(out, fw->cur_key);
+	bytebuf_put_le16(out, 0);
+	bytebuf_put_le32(out, fw->cur_offset);
+	bytebuf_put_le64(out, fw->dma_addr);
+	bytebuf_put_le32(out, nr_writable);
+	for (uint32_t i = 0; i < fw->nr_files; i++) {
+		const uint8_t *entry = &fw->dir[4 + i * FW_CFG_DIR_ENTRY_SIZE];
+		const struct fw_cfg_item *it = item_get(fw, get_be16(entry + 4));
+
+		if (!it || !it->wdata)
+			continue;
+		bytebuf_append(out, entry + 8, FW_CFG_FILE_NAME_MAX);
+		bytebuf_put_le32(out, it->len);
+		bytebuf_append(out, it->data, it->len);
+	}
+	state_section_end(out, start);
+	return bytebuf_failed(out) ? -ENOMEM : 0;
+}
+
+static struct fw_cfg_item *file_by_name(struct fw_cfg *fw, const uint8_t *name)
+{
+	for (uint32_t i = 0; i < fw->nr_files; i++) {
+		const uint8_t *entry = &fw->dir[4 + i * FW_CFG_DIR_ENTRY_SIZE];
+
+		if (!memcmp(entry + 8, name, FW_CFG_FILE_NAME_MAX))
+			return &fw->items[get_be16(entry + 4)];
+	}
+	return NULL;
+}
+
+/* Walk the files: check only (apply false), or copy them in (apply true). */
+static int load_files(struct fw_cfg *fw, const uint8_t *p, uint32_t left, uint32_t count,
+		      bool apply, const char **why)
+{
+	for (uint32_t n = 0; n < count; n++) {
+		struct fw_cfg_item *it;
+		uint32_t len;
+
+		if (left < STATE_FILE_HEAD) {
+			*why = "fw_cfg state is truncated";
+			return -EINVAL;
+		}
+		if (p[FW_CFG_FILE_NAME_MAX - 1] != 0) {
+			*why = "fw_cfg state has a file name that is not NUL-terminated";
+			return -EINVAL;
+		}
+		it = file_by_name(fw, p);
+		len = get_le32(p + FW_CFG_FILE_NAME_MAX);
+		if (!it || !it->wdata) {
+			*why = "fw_cfg state has a writable file this machine does not have";
+			return -EINVAL;
+		}
+		if (len != it->len || left - STATE_FILE_HEAD < len) {
+			*why = "fw_cfg state has a writable file of the wrong size";
+			return -EINVAL;
+		}
+		if (apply)
+			memcpy(it->wdata, p + STATE_FILE_HEAD, len);
+		p += STATE_FILE_HEAD + len;
+		left -= STATE_FILE_HEAD + len;
+	}
+	if (left) {
+		*why = "fw_cfg state has bytes after its last file";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int fw_cfg_load(struct fw_cfg *fw, const uint8_t *payload, uint32_t length, uint32_t version,
+		const char **why)
+{
+	const struct fw_cfg_item *it;
+	uint16_t key;
+	uint32_t offset, count;
+
+	if (version != FW_CFG_STATE_VERSION) {
+		*why = "unsupported fw_cfg state version";
+		return -EINVAL;
+	}
+	if (length < STATE_FIXED) {
+		*why = "fw_cfg state is truncated";
+		return -EINVAL;
+	}
+	key = get_le16(payload);
+	offset = get_le32(payload + 4);
+	count = get_le32(payload + 16);
+	it = item_get(fw, key);
+	if (get_le16(payload + 2) != 0 ||
+	    (key == FW_CFG_INVALID ? offset != 0 : !it || offset > it->len)) {
+		*why = "fw_cfg state selects an item this machine does not have";
+		return -EINVAL;
+	}
+	if (load_files(fw, payload + STATE_FIXED, length - STATE_FIXED, count, false, why) < 0)
+		return -EINVAL;
+	load_files(fw, payload + STATE_FIXED, length - STATE_FIXED, count, true, why);
+	fw->cur_key = key;
+	fw->cur_offset = offset;
+	fw->dma_addr = get_le64(payload + 8);
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmgenid/bytebuf.h"
 #include "vmgenid/guest_mem.h"
 
 #define FW_CFG_IO_BASE 0x510
@@ -114,5 +115,19 @@ void fw_cfg_reset(struct fw_cfg *fw);
  */
 void fw_cfg_get_position(const struct fw_cfg *fw, uint16_t *key, uint32_t *offset);
 int fw_cfg_set_position(struct fw_cfg *fw, uint16_t key, uint32_t offset);
+
+/*
+ * Snapshot: the "fw_cfg" section holds the selector, offset and DMA address
+ * register, and the contents of every guest-writable file by name.  Load
+ * onto a device built with the same files: everything is checked first (the
+ * position names an item, each file exists, is writable and has the same
+ * size), and only then applied, without calling the write callbacks.
+ * Returns 0, or -EINVAL with *why; fw unchanged then.
+ */
+#define FW_CFG_STATE_ID "fw_cfg"
+#define FW_CFG_STATE_VERSION 1
+int fw_cfg_save(const struct fw_cfg *fw, struct bytebuf *out);
+int fw_cfg_load(struct fw_cfg *fw, const uint8_t *payload, uint32_t length, uint32_t version,
+		const char **why);
 
 #endif

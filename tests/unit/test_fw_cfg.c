@@ -16,6 +16,7 @@
 #include "vmgenid/endian.h"
 #include "vmgenid/fw_cfg.h"
 #include "vmgenid/log.h"
+#include "vmgenid/state.h"
 
 #define RAM_GPA 0x100000ull
 #define RAM_SIZE 0x10000ull
@@ -760,6 +761,104 @@ static void test_position(void **state)
 	fw_cfg_free(copy);
 }
 
+/* Save c->fw, return the section (payload points into b). */
+static void save_section(struct fw_cfg *fw, struct bytebuf *b, struct state_section *sec)
+{
+	struct state_reader r;
+	const char *why = NULL;
+
+	bytebuf_init(b);
+	assert_int_equal(fw_cfg_save(fw, b), 0);
+	state_reader_init(&r, b->data, b->len);
+	assert_int_equal(state_reader_next(&r, sec, &why), 1);
+	assert_string_equal(sec->id, FW_CFG_STATE_ID);
+	assert_int_equal(state_reader_next(&r, sec + 1, &why), 0);
+}
+
+static void test_snapshot_round_trip(void **state)
+{
+	struct ctx *c = *state;
+	struct state_section sec[2];
+	struct bytebuf b;
+	struct fw_cfg *copy;
+	uint8_t ro2[10] = "0123456789", rw2[8] = "ZZZZZZZZ";
+	const char *why = NULL;
+
+	/* The guest wrote into the writable file and is half-way through "ro". */
+	memcpy(ram + BUF_OFF, "WXYZ", 4);
+	assert_int_equal(dma(c->fw, sel_ctl((uint16_t)c->rw_key, FW_CFG_DMA_CTL_WRITE), 4,
+			     RAM_GPA + BUF_OFF), 0);
+	select_key(c->fw, (uint16_t)c->ro_key);
+	(void)inb(c->fw);
+	(void)inb(c->fw);
+	save_section(c->fw, &b, sec);
+
+	copy = fw_cfg_new(&c->mem);
+	assert_non_null(copy);
+	assert_int_equal(fw_cfg_add_file(copy, "ro", ro2, sizeof(ro2), false, NULL, NULL),
+			 c->ro_key);
+	assert_int_equal(fw_cfg_add_file(copy, "rw", rw2, sizeof(rw2), true, rw_written, c),
+			 c->rw_key);
+	c->cb_calls = 0;
+	assert_int_equal(fw_cfg_load(copy, sec[0].payload, sec[0].length, sec[0].version, &why),
+			 0);
+	assert_memory_equal(rw2, "WXYZefgh", 8);
+	/* A load is not a guest write: no callback. */
+	assert_int_equal(c->cb_calls, 0);
+	assert_int_equal(inb(copy), '2');
+	fw_cfg_free(copy);
+	bytebuf_free(&b);
+}
+
+static void test_snapshot_refused_changes_nothing(void **state)
+{
+	struct ctx *c = *state;
+	struct state_section sec[2];
+	struct bytebuf b;
+	uint8_t bad[128];
+	struct fw_cfg *other;
+	uint8_t rw_small[4] = "1234";
+	const char *why;
+
+	select_key(c->fw, (uint16_t)c->ro_key);
+	(void)inb(c->fw);
+	save_section(c->fw, &b, sec);
+	assert_true(sec[0].length <= sizeof(bad));
+	memcpy(bad, sec[0].payload, sec[0].length);
+	memcpy(c->rw, "abcdefgh", 8);
+	select_key(c->fw, FW_CFG_SIGNATURE);
+
+	for (uint32_t len = 0; len < sec[0].length; len++) {
+		why = NULL;
+		assert_int_equal(fw_cfg_load(c->fw, bad, len, 1, &why), -EINVAL);
+		assert_non_null(why);
+	}
+	assert_int_equal(fw_cfg_load(c->fw, bad, sec[0].length, 2, &why), -EINVAL);
+	/* A selector with no item. */
+	bad[0] = 0x34;
+	assert_int_equal(fw_cfg_load(c->fw, bad, sec[0].length, 1, &why), -EINVAL);
+	assert_non_null(strstr(why, "selects"));
+	bad[0] = sec[0].payload[0];
+	/* A file name this device lacks. */
+	bad[20] = 'x';
+	assert_int_equal(fw_cfg_load(c->fw, bad, sec[0].length, 1, &why), -EINVAL);
+	assert_non_null(strstr(why, "does not have"));
+	bad[20] = sec[0].payload[20];
+	/* Trailing bytes. */
+	assert_int_equal(fw_cfg_load(c->fw, bad, sec[0].length + 1, 1, &why), -EINVAL);
+	assert_int_equal(inb(c->fw), 'Q');
+
+	/* The same name with another size, on a device built differently. */
+	other = fw_cfg_new(&c->mem);
+	assert_non_null(other);
+	assert_int_equal(fw_cfg_add_file(other, "rw", rw_small, 4, true, NULL, NULL),
+			 FW_CFG_FILE_FIRST);
+	assert_int_equal(fw_cfg_load(other, bad, sec[0].length, 1, &why), -EINVAL);
+	assert_memory_equal(rw_small, "1234", 4);
+	fw_cfg_free(other);
+	bytebuf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -784,6 +883,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_file_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_position, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_refused_changes_nothing, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("fw_cfg", tests, NULL, NULL);
