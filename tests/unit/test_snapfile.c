@@ -104,7 +104,14 @@ static void test_round_trip(void **state)
 	snapfile_encode(&h, buf);
 	memset(buf + SNAPFILE_HEADER_SIZE, 0xee, 100); /* what follows is not ours */
 	assert_int_equal(snapfile_decode(buf, sizeof(buf), &d, why, sizeof(why)), 0);
-	assert_memory_equal(&h, &d, sizeof(h));
+	/* Field by field: the struct has padding. */
+	assert_int_equal(d.ram_size, h.ram_size);
+	assert_int_equal(d.nr_cpus, h.nr_cpus);
+	assert_int_equal(d.state_offset, h.state_offset);
+	assert_int_equal(d.state_length, h.state_length);
+	assert_int_equal(d.state_crc, h.state_crc);
+	assert_int_equal(d.ram_offset, h.ram_offset);
+	assert_int_equal(d.ram_length, h.ram_length);
 	assert_string_equal(why, "untouched");
 	assert_int_equal(snapfile_check_state(&d, some_state, why, sizeof(why)), 0);
 	assert_int_equal(snapfile_check_size(&d, (1ull << 40) + RAM, why, sizeof(why)), 0);
