@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmgenid/endian.h"
+#include "vmgenid/state.h"
+
+#include "snapfile.h"
+
+/* Field offsets: see the table in snapfile.h. */
+#define OFF_MAGIC 0
+#define OFF_VERSION 8
+#define OFF_HEADER_SIZE 12
+#define OFF_RAM_SIZE 16
+#define OFF_NR_CPUS 24
+#define OFF_FLAGS 28
+#define OFF_STATE_OFFSET 32
+#define OFF_STATE_LENGTH 40
+#define OFF_STATE_CRC 48
+#define OFF_RESERVED 52
+#define OFF_RAM_OFFSET 56
+#define OFF_RAM_LENGTH 64
+#define OFF_ZEROS 72
+#define OFF_HEADER_CRC (SNAPFILE_HEADER_SIZE - 4)
+
+#define MAGIC_LEN 8
+
+typedef unsigned long long ull;
+
+static int fail(char *why, size_t why_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && why_len) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
+}
+
+static uint64_t page_up(uint64_t v)
+{
+	return (v + SNAPFILE_PAGE - 1) & ~(uint64_t)(SNAPFILE_PAGE - 1);
+}
+
+void snapfile_layout(struct snapfile_header *h, uint64_t ram_size, uint32_t nr_cpus,
+		     const void *state, uint64_t state_length)
+{
+	memset(h, 0, sizeof(*h));
+	h->ram_size = ram_size;
+	h->nr_cpus = nr_cpus;
+	h->state_offset = SNAPFILE_HEADER_SIZE;
+	h->state_length = state_length;
+	h->state_crc = state_length ? state_crc32(0, state, (size_t)state_length) : 0;
+	h->ram_offset = page_up(h->state_offset + state_length);
+	h->ram_length = ram_size;
+}
+
+void snapfile_encode(const struct snapfile_header *h, uint8_t out[SNAPFILE_HEADER_SIZE])
+{
+	memset(out, 0, SNAPFILE_HEADER_SIZE);
+	memcpy(out + OFF_MAGIC, SNAPFILE_MAGIC, MAGIC_LEN);
+	put_le32(out + OFF_VERSION, SNAPFILE_VERSION);
+	put_le32(out + OFF_HEADER_SIZE, SNAPFILE_HEADER_SIZE);
+	put_le64(out + OFF_RAM_SIZE, h->ram_size);
+	put_le32(out + OFF_NR_CPUS, h->nr_cpus);
+	put_le64(out + OFF_STATE_OFFSET, h->state_offset);
+	put_le64(out + OFF_STATE_LENGTH, h->state_length);
+	put_le32(out + OFF_STATE_CRC, h->state_crc);
+	put_le64(out + OFF_RAM_OFFSET, h->ram_offset);
+	put_le64(out + OFF_RAM_LENGTH, h->ram_length);
+	put_le32(out + OFF_HEADER_CRC, state_crc32(0, out, OFF_HEADER_CRC));
+}
+
+/* Reserved words and the zero tail: the first non-zero byte, or 0 if none. */
+static size_t first_reserved_byte(const uint8_t *buf)
+{
+	size_t i;
+
+	for (i = OFF_RESERVED; i < OFF_RESERVED + 4; i++)
+		if (buf[i])
+			return i;
+	for (i = OFF_ZEROS; i < OFF_HEADER_CRC; i++)
+		if (buf[i])
+			return i;
+	return 0;
+}
+
+/* The layout's arithmetic: every offset aligned, nothing overlaps or wraps. */
+static int check_layout(const struct snapfile_header *h, char *why, size_t why_len)
+{
+	uint64_t state_end;
+
+	if (h->ram_size == 0)
+		return fail(why, why_len, "RAM size is 0");
+	if (h->ram_size % SNAPFILE_PAGE)
+		return fail(why, why_len, "RAM size %llu is not a multiple of %d",
+			    (ull)h->ram_size, SNAPFILE_PAGE);
+	if (h->ram_length != h->ram_size)
+		return fail(why, why_len, "RAM length %llu differs from RAM size %llu",
+			    (ull)h->ram_length, (ull)h->ram_size);
+	if (h->nr_cpus == 0 || h->nr_cpus > SNAPFILE_MAX_CPUS)
+		return fail(why, why_len, "%u vCPUs is out of range (1 to %d)",
+			    h->nr_cpus, SNAPFILE_MAX_CPUS);
+	if (h->state_offset % SNAPFILE_PAGE)
+		return fail(why, why_len, "state offset %llu is not a multiple of %d",
+			    (ull)h->state_offset, SNAPFILE_PAGE);
+	if (h->state_offset < SNAPFILE_HEADER_SIZE)
+		return fail(why, why_len, "state offset %llu overlaps the header",
+			    (ull)h->state_offset);
+	if (h->state_length > SNAPFILE_STATE_MAX)
+		return fail(why, why_len, "state length %llu is over the limit of %u bytes",
+			    (ull)h->state_length, SNAPFILE_STATE_MAX);
+	if (h->state_offset > UINT64_MAX - h->state_length)
+		return fail(why, why_len, "state offset %llu plus length %llu overflows",
+			    (ull)h->state_offset, (ull)h->state_length);
+	state_end = h->state_offset + h->state_length;
+	if (h->ram_offset % SNAPFILE_PAGE)
+		return fail(why, why_len, "RAM offset %llu is not a multiple of %d",
+			    (ull)h->ram_offset, SNAPFILE_PAGE);
+	if (h->ram_offset < state_end)
+		return fail(why, why_len, "RAM offset %llu overlaps the state (which ends at %llu)",
+			    (ull)h->ram_offset, (ull)state_end);
+	if (h->ram_offset > UINT64_MAX - h->ram_length)
+		return fail(why, why_len, "RAM offset %llu plus length %llu overflows",
+			    (ull)h->ram_offset, (ull)h->ram_length);
+	return 0;
+}
+
+int snapfile_decode(const uint8_t *buf, size_t len, struct snapfile_header *h,
+		    char *why, size_t why_len)
+{
+	struct snapfile_header d;
+	uint32_t version, header_size, flags, crc;
+	size_t bad;
+
+	if (len < SNAPFILE_HEADER_SIZE)
+		return fail(why, why_len, "truncated: %zu bytes, the header alone needs %d",
+			    len, SNAPFILE_HEADER_SIZE);
+	if (memcmp(buf + OFF_MAGIC, SNAPFILE_MAGIC, MAGIC_LEN))
+		return fail(why, why_len, "not a genvm snapshot (bad magic)");
+	version = get_le32(buf + OFF_VERSION);
+	if (version != SNAPFILE_VERSION)
+		return fail(why, why_len,
+			    "snapshot format version %u is not supported (this genvm reads %d)",
+			    version, SNAPFILE_VERSION);
+	header_size = get_le32(buf + OFF_HEADER_SIZE);
+	if (header_size != SNAPFILE_HEADER_SIZE)
+		return fail(why, why_len,
+			    "header size %u is not supported (this genvm reads %d)",
+			    header_size, SNAPFILE_HEADER_SIZE);
+	crc = state_crc32(0, buf, OFF_HEADER_CRC);
+	if (crc != get_le32(buf + OFF_HEADER_CRC))
+		return fail(why, why_len, "header checksum mismatch: the file is corrupt");
+	flags = get_le32(buf + OFF_FLAGS);
+	if (flags)
+		return fail(why, why_len, "unknown header flags %#x", flags);
+	bad = first_reserved_byte(buf);
+	if (bad)
+		return fail(why, why_len, "reserved header byte at offset %zu is not zero", bad);
+
+	d.ram_size = get_le64(buf + OFF_RAM_SIZE);
+	d.nr_cpus = get_le32(buf + OFF_NR_CPUS);
+	d.state_offset = get_le64(buf + OFF_STATE_OFFSET);
+	d.state_length = get_le64(buf + OFF_STATE_LENGTH);
+	d.state_crc = get_le32(buf + OFF_STATE_CRC);
+	d.ram_offset = get_le64(buf + OFF_RAM_OFFSET);
+	d.ram_length = get_le64(buf + OFF_RAM_LENGTH);
+	if (check_layout(&d, why, why_len))
+		return -EBADMSG;
+	*h = d;
+	return 0;
+}
+
+int snapfile_check_size(const struct snapfile_header *h, uint64_t file_size,
+			char *why, size_t why_len)
+{
+	uint64_t need = h->ram_offset + h->ram_length; /* decode ruled out a wrap */
+
+	if (file_size < need)
+		return fail(why, why_len, "truncated: %llu bytes, the header needs %llu",
+			    (ull)file_size, (ull)need);
+	return 0;
+}
+
+int snapfile_check_state(const struct snapfile_header *h, const void *state,
+			 char *why, size_t why_len)
+{
+	uint32_t crc = state_crc32(0, state, (size_t)h->state_length);
+
+	if (crc != h->state_crc)
+		return fail(why, why_len, "state checksum mismatch: the file is corrupt");
+	return 0;
+}

@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "snapfile.h"
+#include "snapstream.h"
+
+#define SKIP_CHUNK 16384
+
+typedef unsigned long long ull;
+
+extern char **environ;
+
+static int say(char *why, size_t why_len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int say(char *why, size_t why_len, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && why_len) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+/* ---- URIs ---- */
+
+int snapuri_parse(const char *uri, struct snapuri *out, char *why, size_t why_len)
+{
+	const char *arg;
+
+	if (!strncmp(uri, "file:", 5)) {
+		out->kind = SNAPURI_FILE;
+		arg = uri + 5;
+		if (!*arg)
+			return say(why, why_len, -EINVAL, "file: needs a path (file:PATH)");
+	} else if (!strncmp(uri, "exec:", 5)) {
+		out->kind = SNAPURI_EXEC;
+		arg = uri + 5;
+		if (!*arg)
+			return say(why, why_len, -EINVAL,
+				   "exec: needs a shell command (exec:COMMAND)");
+	} else {
+		return say(why, why_len, -EINVAL,
+			   "unsupported URI \"%.200s\": use file:PATH or exec:COMMAND", uri);
+	}
+	if (strlen(arg) >= sizeof(out->arg))
+		return say(why, why_len, -ENAMETOOLONG, "the %s is longer than %d bytes",
+			   out->kind == SNAPURI_FILE ? "path" : "command", SNAPURI_MAX - 1);
+	strcpy(out->arg, arg);
+	return 0;
+}
+
+/* ---- commands ---- */
+
+/*
+ * Start "/bin/sh -c cmd" with child_fd (0 or 1) on pipe_end, in a process
+ * group of its own.  The pipe ends are close-on-exec, so neither this
+ * child nor one another thread spawns at the same time keeps a copy that
+ * would hide the end of the stream.
+ */
+static int spawn(const char *cmd, int child_fd, int pipe_end, pid_t *pid)
+{
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
+	int err;
+
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE); /* genvm ignores it; the command must not */
+	err = posix_spawn_file_actions_init(&fa);
+	if (err)
+		return -err;
+	err = posix_spawnattr_init(&attr);
+	if (err) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -err;
+	}
+	err = posix_spawn_file_actions_adddup2(&fa, pipe_end, child_fd);
+	if (!err && child_fd == STDOUT_FILENO)
+		err = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+						       O_RDONLY, 0);
+	if (!err)
+		err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+					       POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	if (!err)
+		err = posix_spawnattr_setpgroup(&attr, 0);
+	if (!err)
+		err = posix_spawnattr_setsigdefault(&attr, &dfl);
+	if (!err)
+		err = posix_spawnattr_setsigmask(&attr, &none);
+	if (!err)
+		err = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return -err;
+}
+
+static int reap(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+/* SIGKILL the whole pipeline: the shell's group outlives the shell's exit. */
+static void kill_and_reap(pid_t pid)
+{
+	int status;
+
+	kill(-pid, SIGKILL);
+	reap(pid, &status);
+}
+
+/* 0 for a clean exit, else -ECHILD and what happened. */
+static int check_status(int status, char *why, size_t why_len)
+{
+	if (WIFEXITED(status)) {
+		if (!WEXITSTATUS(status))
+			return 0;
+		return say(why, why_len, -ECHILD, "command exited with status %d",
+			   WEXITSTATUS(status));
+	}
+	if (WIFSIGNALED(status))
+		return say(why, why_len, -ECHILD, "command killed by signal %d (%s)",
+			   WTERMSIG(status), strsignal(WTERMSIG(status)));
+	return say(why, why_len, -ECHILD, "command ended with wait status %#x", status);
+}
+
+/* ---- writing ---- */
+
+/* Remember the first error; later calls return it. */
+static int wfail(struct snapwriter *w, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int wfail(struct snapwriter *w, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->err)
+		return w->err;
+	va_start(ap, fmt);
+	vsnprintf(w->why, sizeof(w->why), fmt, ap);
+	va_end(ap);
+	w->err = err;
+	return err;
+}
+
+static void split_dir(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, size, ".");
+	else if (slash == path)
+		snprintf(dir, size, "/");
+	else
+		snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
+static int open_file_writer(const struct snapuri *u, struct snapwriter *w,
+			    char *why, size_t why_len)
+{
+	struct stat st;
+	int n;
+
+	if (!stat(u->arg, &st) && !S_ISREG(st.st_mode))
+		return say(why, why_len, -EINVAL,
+			   "not a regular file (for a device or a pipe use exec:\"cat > PATH\")");
+	n = snprintf(w->tmp, sizeof(w->tmp), "%s.XXXXXX", u->arg);
+	if (n < 0 || (size_t)n >= sizeof(w->tmp))
+		return say(why, why_len, -ENAMETOOLONG, "path is too long");
+	snprintf(w->path, sizeof(w->path), "%s", u->arg);
+	split_dir(u->arg, w->dir, sizeof(w->dir));
+	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (w->fd < 0)
+		return say(why, why_len, -errno, "cannot create a temporary file in %s: %s",
+			   w->dir, strerror(errno));
+	return 0;
+}
+
+static int open_exec_writer(const struct snapuri *u, struct snapwriter *w,
+			    char *why, size_t why_len)
+{
+	int fds[2], err;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return say(why, why_len, -errno, "pipe: %s", strerror(errno));
+	err = spawn(u->arg, STDIN_FILENO, fds[0], &w->pid);
+	close(fds[0]);
+	if (err) {
+		close(fds[1]);
+		return say(why, why_len, err, "cannot start /bin/sh: %s", strerror(-err));
+	}
+	w->fd = fds[1];
+	return 0;
+}
+
+int snapwriter_open(const struct snapuri *u, struct snapwriter *w, char *why, size_t why_len)
+{
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	w->kind = u->kind;
+	w->fd = -1;
+	if (u->kind == SNAPURI_FILE)
+		err = open_file_writer(u, w, why, why_len);
+	else
+		err = open_exec_writer(u, w, why, why_len);
+	if (err)
+		return err;
+	w->open = true;
+	return 0;
+}
+
+/* All of buf at w->pos: pwrite for a file (holes may precede), write for a pipe. */
+static int write_all(struct snapwriter *w, const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		if (w->kind == SNAPURI_FILE)
+			n = pwrite(w->fd, buf, len, (off_t)w->pos);
+		else
+			n = write(w->fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EPIPE) {
+			w->epipe = true;
+			return wfail(w, -EPIPE, "the command stopped reading its input "
+				     "after at most %llu bytes: %s", (ull)w->pos, strerror(EPIPE));
+		}
+		if (n < 0)
+			return wfail(w, -errno, "writing %s: %s",
+				     w->kind == SNAPURI_FILE ? w->tmp : "to the command",
+				     strerror(errno));
+		if (n == 0) /* never for len > 0; do not spin if it does */
+			return wfail(w, -EIO, "writing %s: no progress",
+				     w->kind == SNAPURI_FILE ? w->tmp : "to the command");
+		buf += n;
+		len -= (size_t)n;
+		w->pos += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int writer_usable(struct snapwriter *w)
+{
+	if (w->err)
+		return w->err;
+	if (!w->open)
+		return -EBADF;
+	return 0;
+}
+
+int snapwriter_write(struct snapwriter *w, const void *buf, size_t len)
+{
+	int err = writer_usable(w);
+
+	return err ? err : write_all(w, buf, len);
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	/* Each byte equals the next, and the first is 0. */
+	return !len || (!p[0] && !memcmp(p, p + 1, len - 1));
+}
+
+int snapwriter_write_ram(struct snapwriter *w, const uint8_t *ram, uint64_t len)
+{
+	uint64_t off = 0, run = 0; /* run: start of the data not yet written */
+	int err = writer_usable(w);
+
+	if (err)
+		return err;
+	if (w->kind != SNAPURI_FILE)
+		return write_all(w, ram, (size_t)len);
+	while (off < len) {
+		size_t chunk = len - off < SNAPFILE_PAGE ? (size_t)(len - off) : SNAPFILE_PAGE;
+
+		if (all_zero(ram + off, chunk)) {
+			err = write_all(w, ram + run, (size_t)(off - run));
+			if (err)
+				return err;
+			w->pos += chunk; /* a hole: the file is sized at commit */
+			run = off + chunk;
+		}
+		off += chunk;
+	}
+	return write_all(w, ram + run, (size_t)(off - run));
+}
+
+/* The directory entry must be on disk too; some filesystems cannot say. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) && errno != EINVAL && errno != ENOTSUP)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int commit_file(struct snapwriter *w)
+{
+	int fd = w->fd, err;
+
+	if (ftruncate(fd, (off_t)w->pos))
+		return wfail(w, -errno, "sizing %s: %s", w->tmp, strerror(errno));
+	if (fsync(fd))
+		return wfail(w, -errno, "fsync of %s: %s", w->tmp, strerror(errno));
+	w->fd = -1;
+	if (close(fd))
+		return wfail(w, -errno, "closing %s: %s", w->tmp, strerror(errno));
+	if (rename(w->tmp, w->path))
+		return wfail(w, -errno, "renaming %s into place: %s", w->tmp, strerror(errno));
+	w->open = false; /* from here on the snapshot is PATH's */
+	err = sync_dir(w->dir);
+	if (err)
+		return wfail(w, err, "fsync of directory %s: %s (the snapshot is in place "
+			     "but may not survive a crash)", w->dir, strerror(-err));
+	return 0;
+}
+
+static int commit_exec(struct snapwriter *w)
+{
+	char what[sizeof(w->why)];
+	int status, err;
+
+	close(w->fd);
+	w->fd = -1;
+	err = reap(w->pid, &status);
+	w->open = false;
+	if (err)
+		return wfail(w, err, "waiting for the command: %s", strerror(-err));
+	err = check_status(status, what, sizeof(what));
+	if (err) {
+		/* Its own failure explains a broken pipe better than EPIPE does. */
+		w->err = 0;
+		return wfail(w, err, "%s", what);
+	}
+	return w->err;
+}
+
+int snapwriter_commit(struct snapwriter *w, char *why, size_t why_len)
+{
+	int err;
+
+	if (!w->open)
+		return say(why, why_len, -EBADF, "the snapshot writer is not open");
+	if (w->kind == SNAPURI_EXEC)
+		err = commit_exec(w);
+	else
+		err = w->err ? w->err : commit_file(w);
+	if (err) {
+		snapwriter_abort(w);
+		say(why, why_len, err, "%s", w->why);
+	}
+	return err;
+}
+
+void snapwriter_abort(struct snapwriter *w)
+{
+	if (!w->open)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	if (w->kind == SNAPURI_FILE)
+		unlink(w->tmp);
+	else
+		kill_and_reap(w->pid);
+	w->open = false;
+}
+
+/* ---- reading ---- */
+
+static int open_file_reader(const struct snapuri *u, struct snapreader *r,
+			    char *why, size_t why_len)
+{
+	struct stat st;
+
+	r->fd = open(u->arg, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0)
+		return say(why, why_len, -errno, "%s", strerror(errno));
+	if (fstat(r->fd, &st)) {
+		int err = -errno;
+
+		close(r->fd);
+		return say(why, why_len, err, "fstat: %s", strerror(-err));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(r->fd);
+		return say(why, why_len, -EINVAL,
+			   "not a regular file (for a device or a pipe use exec:\"cat PATH\")");
+	}
+	r->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int open_exec_reader(const struct snapuri *u, struct snapreader *r,
+			    char *why, size_t why_len)
+{
+	int fds[2], err;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return say(why, why_len, -errno, "pipe: %s", strerror(errno));
+	err = spawn(u->arg, STDOUT_FILENO, fds[1], &r->pid);
+	close(fds[1]);
+	if (err) {
+		close(fds[0]);
+		return say(why, why_len, err, "cannot start /bin/sh: %s", strerror(-err));
+	}
+	r->fd = fds[0];
+	return 0;
+}
+
+int snapreader_open(const struct snapuri *u, struct snapreader *r, char *why, size_t why_len)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = u->kind;
+	r->fd = -1;
+	if (u->kind == SNAPURI_FILE)
+		err = open_file_reader(u, r, why, why_len);
+	else
+		err = open_exec_reader(u, r, why, why_len);
+	if (err)
+		return err;
+	r->open = true;
+	return 0;
+}
+
+/*
+ * The stream ended early.  A command that closed its output has usually
+ * exited, and if it failed, that is the better explanation.
+ */
+static int ended(struct snapreader *r, char *why, size_t why_len)
+{
+	int err;
+
+	if (r->kind == SNAPURI_EXEC && r->pid) {
+		err = reap(r->pid, &r->status);
+		if (err)
+			return say(why, why_len, err, "waiting for the command: %s",
+				   strerror(-err));
+		r->pid = 0;
+		err = check_status(r->status, why, why_len);
+		if (err)
+			return err;
+	}
+	return say(why, why_len, -EBADMSG, "truncated: the stream ended after %llu bytes",
+		   (ull)r->pos);
+}
+
+int snapreader_read(struct snapreader *r, void *buf, size_t len, char *why, size_t why_len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	if (!r->open)
+		return say(why, why_len, -EBADF, "the snapshot reader is not open");
+	while (len) {
+		if (r->kind == SNAPURI_FILE)
+			n = pread(r->fd, p, len, (off_t)r->pos);
+		else
+			n = read(r->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return say(why, why_len, -errno, "read: %s", strerror(errno));
+		if (n == 0)
+			return ended(r, why, why_len);
+		p += n;
+		len -= (size_t)n;
+		r->pos += (uint64_t)n;
+	}
+	return 0;
+}
+
+int snapreader_skip(struct snapreader *r, uint64_t n, char *why, size_t why_len)
+{
+	uint8_t junk[SKIP_CHUNK];
+	int err;
+
+	if (!r->open)
+		return say(why, why_len, -EBADF, "the snapshot reader is not open");
+	if (r->kind == SNAPURI_FILE) {
+		/* The size is known: no need to touch the bytes. */
+		if (r->pos > r->size || n > r->size - r->pos) {
+			r->pos = r->size > r->pos ? r->size : r->pos;
+			return ended(r, why, why_len);
+		}
+		r->pos += n;
+		return 0;
+	}
+	while (n) {
+		size_t chunk = n < sizeof(junk) ? (size_t)n : sizeof(junk);
+
+		err = snapreader_read(r, junk, chunk, why, why_len);
+		if (err)
+			return err;
+		n -= chunk;
+	}
+	return 0;
+}
+
+int snapreader_close(struct snapreader *r, char *why, size_t why_len)
+{
+	int err;
+
+	if (!r->open)
+		return 0;
+	close(r->fd);
+	r->fd = -1;
+	r->open = false;
+	if (r->kind != SNAPURI_EXEC)
+		return 0;
+	if (r->pid) { /* else a read at the end of the stream reaped it */
+		err = reap(r->pid, &r->status);
+		r->pid = 0;
+		if (err)
+			return say(why, why_len, err, "waiting for the command: %s",
+				   strerror(-err));
+	}
+	return check_status(r->status, why, why_len);
+}
+
+void snapreader_abort(struct snapreader *r)
+{
+	if (!r->open)
+		return;
+	close(r->fd);
+	r->fd = -1;
+	r->open = false;
+	if (r->kind == SNAPURI_EXEC && r->pid) {
+		kill_and_reap(r->pid);
+		r->pid = 0;
+	}
+}
