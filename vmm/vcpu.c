@@ -406,12 +406,31 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct kvm_run *run = v->run;
+	bool io_pending = false; /* the last KVM_RUN returned an I/O or MMIO exit */
 	char why[128];
 
 	current_vcpu = v;
 	while (!atomic_load(&v->vm->exiting)) {
-		if ((atomic_load(&v->vm->pause_req) || run->immediate_exit) && !vcpu_park(v))
+		if (io_pending && atomic_load(&v->vm->pause_req)) {
+			/*
+			 * KVM finishes an I/O or MMIO exit (an "in" value into
+			 * RAX, RIP past the instruction) only on the next
+			 * KVM_RUN.  Before parking, run once with
+			 * immediate_exit set: KVM completes the instruction
+			 * and returns EINTR without entering the guest (KVM's
+			 * API doc, kvm_run.immediate_exit), so the state a
+			 * snapshot reads while we are parked is consistent.
+			 * A string I/O may exit again for more data: served
+			 * below, and we come back here.
+			 */
+			pthread_mutex_lock(&v->vm->run_lock);
+			run->immediate_exit = 1;
+			pthread_mutex_unlock(&v->vm->run_lock);
+		} else if ((atomic_load(&v->vm->pause_req) || run->immediate_exit) &&
+			   !vcpu_park(v)) {
 			break;
+		}
+		io_pending = false;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -422,9 +441,11 @@ static void *vcpu_thread(void *arg)
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			handle_io(v);
+			io_pending = true;
 			break;
 		case KVM_EXIT_MMIO:
 			handle_mmio(v);
+			io_pending = true;
 			break;
 		case KVM_EXIT_INTR:
 			break;
