@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The restore's first pass: a snapshot's sections are all checked against
+ * the machine before any is applied.  The machine here has real devices
+ * (UART, PM, fw_cfg, vmgenid) and no KVM behind it, so a state that passes
+ * the checks fails at the first ioctl, which shows where applying starts.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vmgenid/bytebuf.h"
+#include "vmgenid/state.h"
+#include "vmgenid/vmgenid.h"
+
+#include "kvm_state.h"
+#include "machine.h"
+#include "pm.h"
+#include "snapshot.h"
+#include "uart.h"
+#include "vcpu.h"
+
+#define NR_CPUS 2
+
+static uint8_t ram[1 << 16];
+
+/* The devices drive interrupt lines; there is no irqchip to tell here. */
+void vm_irq_line(struct vm *vm, unsigned int irq, int level)
+{
+	(void)vm;
+	(void)irq;
+	(void)level;
+}
+
+static void no_notify(void *opaque)
+{
+	(void)opaque;
+}
+
+static const struct pm_ops pm_ops;
+
+struct fixture {
+	struct machine m;
+	struct vcpu vcpu[NR_CPUS];
+	struct vcpu *vcpus[NR_CPUS];
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	struct guid g = { { 1, 2, 3 } };
+
+	memset(&f, 0, sizeof(f));
+	f.m.vm.vm_fd = -1; /* no KVM: the first ioctl of the apply pass fails */
+	f.m.vm.nr_cpus = NR_CPUS;
+	f.m.vm.vcpus = f.vcpus;
+	for (unsigned int i = 0; i < NR_CPUS; i++) {
+		f.vcpu[i].id = i;
+		f.vcpu[i].fd = -1;
+		f.vcpu[i].vm = &f.m.vm;
+		f.vcpus[i] = &f.vcpu[i];
+	}
+	guest_mem_init(&f.m.vm.mem);
+	assert_int_equal(guest_mem_add(&f.m.vm.mem, 0, sizeof(ram), ram), 0);
+	pthread_mutex_init(&f.m.fw_cfg_lock, NULL);
+	f.m.fw_cfg = fw_cfg_new(&f.m.vm.mem);
+	f.m.uart = uart_new(&f.m.vm, UART_COM1_IRQ, -1);
+	f.m.pm = pm_new(&f.m.vm, &pm_ops);
+	f.m.vmgenid = vmgenid_new(&g, &f.m.vm.mem, no_notify, NULL);
+	assert_non_null(f.m.fw_cfg);
+	assert_non_null(f.m.uart);
+	assert_non_null(f.m.pm);
+	assert_non_null(f.m.vmgenid);
+	assert_int_equal(vmgenid_add_fw_cfg(f.m.vmgenid, f.m.fw_cfg), 0);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	vmgenid_free(f->m.vmgenid);
+	fw_cfg_free(f->m.fw_cfg);
+	uart_free(f->m.uart);
+	pm_free(f->m.pm);
+	pthread_mutex_destroy(&f->m.fw_cfg_lock);
+	return 0;
+}
+
+enum {
+	WITH_IRQCHIP = 1 << 0,
+	WITH_PIT = 1 << 1,
+	WITH_CLOCK = 1 << 2,
+	WITH_VCPU0 = 1 << 3,
+	WITH_VCPU1 = 1 << 4,
+	WITH_FW_CFG = 1 << 5,
+	WITH_VMGENID = 1 << 6,
+	WITH_UART = 1 << 7,
+	WITH_PM = 1 << 8,
+	WITH_ALL = (1 << 9) - 1,
+};
+
+static void add_vcpu(struct bytebuf *b, uint32_t id)
+{
+	static struct kvm_state_vcpu st;
+
+	memset(&st, 0, sizeof(st));
+	st.id = id;
+	kvm_state_encode_vcpu(b, &st);
+}
+
+/* A well-formed state with the sections of mask, in a shuffled order. */
+static void build(struct fixture *f, struct bytebuf *b, unsigned int mask)
+{
+	static struct kvm_state_irqchip chip = { .ioapic = { .base_address = VM_IOAPIC_ADDR } };
+	static const struct kvm_pit_state2 pit;
+
+	bytebuf_init(b);
+	if (mask & WITH_PM)
+		assert_int_equal(pm_save(f->m.pm, b), 0);
+	if (mask & WITH_VCPU1)
+		add_vcpu(b, 1);
+	if (mask & WITH_IRQCHIP)
+		kvm_state_encode_irqchip(b, &chip);
+	if (mask & WITH_FW_CFG)
+		assert_int_equal(fw_cfg_save(f->m.fw_cfg, b), 0);
+	if (mask & WITH_PIT)
+		kvm_state_encode_pit(b, &pit);
+	if (mask & WITH_VMGENID)
+		assert_int_equal(vmgenid_save(f->m.vmgenid, b), 0);
+	if (mask & WITH_CLOCK)
+		kvm_state_encode_clock(b, 123456789);
+	if (mask & WITH_VCPU0)
+		add_vcpu(b, 0);
+	if (mask & WITH_UART)
+		assert_int_equal(uart_save(f->m.uart, b), 0);
+	assert_false(bytebuf_failed(b));
+}
+
+static void expect_refused(struct fixture *f, const struct bytebuf *b, const char *what)
+{
+	char why[256] = "";
+
+	assert_int_equal(snapshot_load_state(&f->m, b->data, b->len, why, sizeof(why)), -1);
+	if (!strstr(why, what))
+		fail_msg("expected '%s' in: %s", what, why);
+}
+
+/* Scratch register 0x3ff: a device whose state would show a premature apply. */
+static uint8_t uart_scratch(struct uart *u)
+{
+	uint8_t v = 0;
+
+	uart_io(u, 7, &v, 1, false);
+	return v;
+}
+
+static void test_complete_state_reaches_kvm_first(void **state)
+{
+	struct fixture *f = *state;
+	struct bytebuf b;
+	uint8_t v = 0x5a;
+
+	uart_io(f->m.uart, 7, &v, 1, true);
+	build(f, &b, WITH_ALL);
+	v = 0;
+	uart_io(f->m.uart, 7, &v, 1, true);
+	/* Everything checks out; the VM's irqchip is applied first and fails. */
+	expect_refused(f, &b, "section 'kvm-irqchip': KVM refused the irqchip state");
+	assert_int_equal(uart_scratch(f->m.uart), 0);
+	bytebuf_free(&b);
+}
+
+static void test_missing_sections(void **state)
+{
+	static const struct {
+		unsigned int drop;
+		const char *what;
+	} cases[] = {
+		{ WITH_IRQCHIP, "section 'kvm-irqchip' is missing" },
+		{ WITH_PIT, "section 'kvm-pit' is missing" },
+		{ WITH_CLOCK, "section 'kvm-clock' is missing" },
+		{ WITH_FW_CFG, "section 'fw_cfg' is missing" },
+		{ WITH_UART, "section 'uart' is missing" },
+		{ WITH_PM, "section 'pm' is missing" },
+		{ WITH_VCPU0, "the state of vCPU 0 is missing" },
+		{ WITH_VCPU1, "the state of vCPU 1 is missing" },
+		{ WITH_VMGENID, "the snapshot has no vmgenid device" },
+	};
+	struct fixture *f = *state;
+	struct bytebuf b;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		build(f, &b, WITH_ALL & ~cases[i].drop);
+		expect_refused(f, &b, cases[i].what);
+		bytebuf_free(&b);
+	}
+}
+
+static void test_vmgenid_on_one_side_only(void **state)
+{
+	struct fixture *f = *state;
+	struct vmgenid *dev = f->m.vmgenid;
+	struct bytebuf b;
+
+	build(f, &b, WITH_ALL);
+	f->m.vmgenid = NULL;
+	expect_refused(f, &b, "add -device vmgenid");
+	f->m.vmgenid = dev;
+	bytebuf_free(&b);
+}
+
+static void test_duplicates_unknown_and_foreign_vcpus(void **state)
+{
+	struct fixture *f = *state;
+	struct bytebuf b;
+	size_t start;
+
+	build(f, &b, WITH_ALL);
+	assert_int_equal(uart_save(f->m.uart, &b), 0);
+	expect_refused(f, &b, "section 'uart' appears twice");
+	bytebuf_free(&b);
+
+	build(f, &b, WITH_ALL);
+	add_vcpu(&b, 1);
+	expect_refused(f, &b, "vCPU 1 appears twice");
+	bytebuf_free(&b);
+
+	/* A vCPU this machine does not have: the snapshot is of another one. */
+	build(f, &b, WITH_ALL);
+	add_vcpu(&b, NR_CPUS);
+	expect_refused(f, &b, "section 'vcpu'");
+	bytebuf_free(&b);
+
+	build(f, &b, WITH_ALL);
+	start = state_section_begin(&b, "usb-ehci", 1);
+	bytebuf_put_le32(&b, 0);
+	state_section_end(&b, start);
+	expect_refused(f, &b, "unknown section 'usb-ehci'");
+	bytebuf_free(&b);
+}
+
+static void test_damaged_framing(void **state)
+{
+	struct fixture *f = *state;
+	struct bytebuf b;
+
+	build(f, &b, WITH_ALL);
+	/* A payload byte of the first section: its CRC no longer matches. */
+	b.data[STATE_SECTION_HEADER_SIZE] ^= 0x40;
+	expect_refused(f, &b, "state sections:");
+	b.data[STATE_SECTION_HEADER_SIZE] ^= 0x40;
+	/* Cut in the middle of the last section. */
+	expect_refused(f, &(struct bytebuf){ .data = b.data, .len = b.len - 3 }, "state sections:");
+	bytebuf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_complete_state_reaches_kvm_first, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_missing_sections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmgenid_on_one_side_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates_unknown_and_foreign_vcpus, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_framing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);
+}
