@@ -108,6 +108,7 @@ static int opt_m(struct parser *p, const char *arg)
 	if (size < LAYOUT_MIN_RAM)
 		return bad(p, arg, "too small (at least 32M)");
 	p->cfg->ram_size = size;
+	p->cfg->ram_size_given = true;
 	return 0;
 }
 
@@ -125,6 +126,7 @@ static int opt_smp(struct parser *p, const char *arg)
 	if (n < 1 || n > CLI_MAX_CPUS)
 		return bad(p, arg, "number of CPUs must be between 1 and 254");
 	p->cfg->nr_cpus = (unsigned int)n;
+	p->cfg->nr_cpus_given = true;
 	return 0;
 }
 
@@ -253,6 +255,16 @@ static int opt_monitor(struct parser *p, const char *arg)
 
 static int opt_help(struct parser *p, const char *arg);
 
+/* The URI's syntax only: whether the snapshot is there is for the restore. */
+static int opt_incoming(struct parser *p, const char *arg)
+{
+	if ((!strncmp(arg, "file:", 5) && arg[5]) || (!strncmp(arg, "exec:", 5) && arg[5])) {
+		p->cfg->incoming = arg;
+		return 0;
+	}
+	return bad(p, arg, "expected file:PATH or exec:COMMAND");
+}
+
 static int opt_version(struct parser *p, const char *arg)
 {
 	(void)arg;
@@ -275,6 +287,8 @@ static const struct option_desc options[] = {
 	  "QMP on DEV: unix:PATH,server=on[,wait=off], tcp:HOST:PORT,server=on, stdio, "
 	  "pipe:PATH, /dev/..." },
 	{ "monitor", "DEV", opt_monitor, "human monitor on DEV (as -qmp), or none" },
+	{ "incoming", "URI", opt_incoming,
+	  "start from a snapshot: file:PATH, or exec:COMMAND that writes it to stdout" },
 	{ "help", NULL, opt_help, "print this help and exit" },
 	{ "h", NULL, opt_help, NULL },
 	{ "version", NULL, opt_version, "print the version and exit" },

@@ -42,6 +42,9 @@ struct genvm_config {
 	struct cli_chardev monitor[CLI_MAX_CHARDEVS];
 	unsigned int nr_monitor;
 	bool monitor_none;  /* -monitor none */
+	const char *incoming; /* -incoming file:PATH | exec:COMMAND */
+	bool ram_size_given;  /* -m was on the command line */
+	bool nr_cpus_given;   /* -smp was */
 
 	/* Derived: who owns stdio. */
 	bool mux_monitor;   /* -nographic: C-a c reaches a monitor on stdio */

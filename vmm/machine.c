@@ -121,36 +121,41 @@ static int create_devices(struct machine *m)
 	return 0;
 }
 
-static int create_vcpus(struct machine *m)
+static int create_vcpus(struct machine *m, bool boot)
 {
 	for (unsigned int i = 0; i < m->vm.nr_cpus; i++) {
 		m->vm.vcpus[i] = vcpu_create(&m->vm, i);
 		if (!m->vm.vcpus[i])
 			return -1;
 	}
-	return vcpu_set_boot_state(m->vm.vcpus[0], &m->boot.cpu);
+	return boot ? vcpu_set_boot_state(m->vm.vcpus[0], &m->boot.cpu) : 0;
 }
 
-int machine_create(struct machine *m, const struct genvm_config *cfg)
+int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd,
+		   uint64_t ram_offset)
 {
+	/* An incoming machine's RAM and vCPUs come from the snapshot instead. */
+	bool boot = !cfg->incoming;
+
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
 	m->serial_fd = -1;
 	atomic_init(&m->requests, 0);
 	/* First: machine_destroy() relies on what it initializes. */
 	m->request_fd = -1;
-	if (vm_create(&m->vm, cfg->ram_size, cfg->nr_cpus) < 0)
+	if (vm_create(&m->vm, cfg->ram_size, cfg->nr_cpus, ram_fd, ram_offset) < 0)
 		return -1;
 	m->request_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->request_fd < 0) {
 		fprintf(stderr, "genvm: eventfd: %s\n", strerror(errno));
 		return -1;
 	}
-	if (create_devices(m) < 0 || acpi_setup(m) < 0 || boot_setup(&m->vm, cfg, &m->boot) < 0)
+	if (create_devices(m) < 0 || acpi_setup(m) < 0 ||
+	    (boot && boot_setup(&m->vm, cfg, &m->boot) < 0))
 		return -1;
 	if (cfg->start_paused)
 		vcpu_request_pause(&m->vm);
-	return create_vcpus(m);
+	return create_vcpus(m, boot);
 }
 
 void machine_request(struct machine *m, unsigned int req)
@@ -198,7 +203,7 @@ int machine_reset(struct machine *m)
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 	atomic_store(&m->fw_status.done, false);
 
-	if (boot_setup(&m->vm, m->cfg, &m->boot) < 0 || create_vcpus(m) < 0 ||
+	if (boot_setup(&m->vm, m->cfg, &m->boot) < 0 || create_vcpus(m, true) < 0 ||
 	    machine_start(m) < 0)
 		return -1;
 	if (!was_paused)

@@ -63,8 +63,13 @@ struct machine {
 
 #define MACHINE_REQ_RESET 1u /* the guest asked for a reset */
 
-/* Build everything up to, not including, starting the vCPUs (-1, printed). */
-int machine_create(struct machine *m, const struct genvm_config *cfg);
+/*
+ * Build everything up to, not including, starting the vCPUs (-1, printed).
+ * RAM as vm_create() takes it.  With cfg->incoming nothing is loaded into
+ * RAM and the vCPUs keep KVM's reset state: a snapshot provides both.
+ */
+int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd,
+		   uint64_t ram_offset);
 /* Start the vCPUs. */
 int machine_start(struct machine *m);
 /* Stop the vCPUs and free everything. */

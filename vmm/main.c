@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "incoming.h"
 #include "loop.h"
 #include "machine.h"
 #include "vcpu.h"
@@ -128,6 +129,9 @@ int main(int argc, char **argv)
 {
 	static struct log_limit limit = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct genvm_config cfg;
+	struct incoming in = { 0 };
+	uint64_t ram_offset = 0;
+	int ram_fd = -1;
 	struct control *ctl;
 	struct loop *loop;
 	struct machine m;
@@ -143,10 +147,20 @@ int main(int argc, char **argv)
 	}
 
 	log_set_sink(log_sink, &limit);
-	if (machine_create(&m, &cfg) < 0) {
+	if (cfg.incoming) {
+		if (incoming_open(&in, &cfg) < 0) {
+			incoming_close(&in);
+			return 1;
+		}
+		ram_fd = incoming_ram_fd(&in, &ram_offset);
+	}
+	if (machine_create(&m, &cfg, ram_fd, ram_offset) < 0 ||
+	    (cfg.incoming && incoming_finish(&in, &m) < 0)) {
+		incoming_close(&in);
 		machine_destroy(&m);
 		return 1;
 	}
+	incoming_close(&in);
 	loop = loop_new();
 	if (!loop) {
 		fprintf(stderr, "genvm: main loop: %s\n", strerror(errno));

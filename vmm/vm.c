@@ -94,16 +94,28 @@ static int add_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, u
 	return 0;
 }
 
-static int setup_memory(struct vm *vm, uint64_t ram_size)
+static int setup_memory(struct vm *vm, uint64_t ram_size, int ram_fd, uint64_t ram_offset)
 {
 	void *p;
 
-	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return fail("guest RAM");
-	/* Fewer, larger host pages mean fewer faults while the guest boots. */
-	madvise(p, ram_size, MADV_HUGEPAGE);
+	if (ram_fd >= 0) {
+		/*
+		 * A snapshot's image, copy-on-write: pages come in as the guest
+		 * touches them, and what it writes stays private, so any
+		 * number of clones share one file in the page cache.
+		 */
+		p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
+			 ram_fd, (off_t)ram_offset);
+		if (p == MAP_FAILED)
+			return fail("mapping the snapshot's guest RAM");
+	} else {
+		p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return fail("guest RAM");
+		/* Fewer, larger host pages mean fewer faults while the guest boots. */
+		madvise(p, ram_size, MADV_HUGEPAGE);
+	}
 	vm->ram = p;
 	vm->ram_size = ram_size;
 	vm->low_size = ram_size < VM_PCI_HOLE_START ? ram_size : VM_PCI_HOLE_START;
@@ -161,7 +173,8 @@ int vm_rebuild(struct vm *vm)
 	return create_kvm_vm(vm);
 }
 
-int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus)
+int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus, int ram_fd,
+	      uint64_t ram_offset)
 {
 	int ret;
 
@@ -191,7 +204,7 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus)
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run))
 		return fail("KVM_GET_VCPU_MMAP_SIZE");
-	if (setup_memory(vm, ram_size) < 0 || create_kvm_vm(vm) < 0)
+	if (setup_memory(vm, ram_size, ram_fd, ram_offset) < 0 || create_kvm_vm(vm) < 0)
 		return -1;
 
 	vm->io = io_bus_new();

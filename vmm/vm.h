@@ -81,8 +81,13 @@ struct vm {
 	enum vm_exit_reason exit_reason;
 };
 
-/* Open KVM and build the VM with its memory; prints why on failure (-1). */
-int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus);
+/*
+ * Open KVM and build the VM with its memory; prints why on failure (-1).
+ * RAM is anonymous, or with ram_fd >= 0 a private (copy-on-write) mapping
+ * of ram_size bytes of that file from ram_offset (page-aligned).
+ */
+int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus, int ram_fd,
+	      uint64_t ram_offset);
 void vm_destroy(struct vm *vm);
 
 /*

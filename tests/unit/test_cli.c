@@ -443,6 +443,37 @@ static void test_option_refusals(void **state)
 	assert_refused(&r, "genvm: -m: missing argument");
 }
 
+static void test_incoming(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-kernel", kernel, "-incoming", "file:/tmp/vm.snap");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_string_equal(r.cfg.incoming, "file:/tmp/vm.snap");
+	/* Neither given: the snapshot's machine will be adopted. */
+	assert_false(r.cfg.ram_size_given);
+	assert_false(r.cfg.nr_cpus_given);
+	done(&r);
+
+	parse(&r, "-m", "512M", "-smp", "2", "-kernel", kernel, "-incoming",
+	      "exec:gzip -dc /tmp/vm.snap.gz");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_string_equal(r.cfg.incoming, "exec:gzip -dc /tmp/vm.snap.gz");
+	assert_true(r.cfg.ram_size_given);
+	assert_true(r.cfg.nr_cpus_given);
+	done(&r);
+
+	parse(&r, "-kernel", kernel, "-incoming", "tcp:0:4444");
+	assert_refused(&r, "genvm: -incoming tcp:0:4444: expected file:PATH or exec:COMMAND");
+	parse(&r, "-kernel", kernel, "-incoming", "file:");
+	assert_refused(&r, "expected file:PATH or exec:COMMAND");
+	parse(&r, "-kernel", kernel, "-incoming", "exec:");
+	assert_refused(&r, "expected file:PATH or exec:COMMAND");
+	parse(&r, "-kernel", kernel, "-incoming");
+	assert_refused(&r, "genvm: -incoming: missing argument");
+}
+
 static void test_management_channels(void **state)
 {
 	struct run r;
@@ -558,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_vmgenid_device),
 		cmocka_unit_test(test_vmgenid_refusals),
 		cmocka_unit_test(test_option_refusals),
+		cmocka_unit_test(test_incoming),
 		cmocka_unit_test(test_management_channels),
 		cmocka_unit_test(test_management_refusals),
 		cmocka_unit_test(test_help_and_version),

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmgenid/log.h"
+#include "vmgenid/vmgenid.h"
+
+#include "cli.h"
+#include "incoming.h"
+#include "machine.h"
+#include "snapshot.h"
+
+#define MiB ((uint64_t)1 << 20)
+
+static int fail(const struct incoming *in, const char *why)
+{
+	fprintf(stderr, "genvm: incoming: %s: %s\n", in->uri_text, why);
+	return -1;
+}
+
+/* -m and -smp may repeat the snapshot's machine, or be left out. */
+static int settle_machine(struct incoming *in, struct genvm_config *cfg)
+{
+	const struct snapfile_header *h = &in->header;
+	char why[160];
+
+	if (cfg->ram_size_given && cfg->ram_size != h->ram_size) {
+		snprintf(why, sizeof(why),
+			 "the snapshot is of a machine with %" PRIu64 "M of memory, -m asks for %"
+			 PRIu64 "M", h->ram_size / MiB, cfg->ram_size / MiB);
+		return fail(in, why);
+	}
+	if (cfg->nr_cpus_given && cfg->nr_cpus != h->nr_cpus) {
+		snprintf(why, sizeof(why),
+			 "the snapshot is of a machine with %u vCPUs, -smp asks for %u",
+			 h->nr_cpus, cfg->nr_cpus);
+		return fail(in, why);
+	}
+	cfg->ram_size = h->ram_size;
+	cfg->nr_cpus = h->nr_cpus;
+	return 0;
+}
+
+int incoming_open(struct incoming *in, struct genvm_config *cfg)
+{
+	uint8_t raw[SNAPFILE_HEADER_SIZE];
+	char why[256];
+
+	memset(in, 0, sizeof(*in));
+	in->uri_text = cfg->incoming;
+	if (snapuri_parse(cfg->incoming, &in->uri, why, sizeof(why)) < 0)
+		return fail(in, why);
+	/* Messages name the file or command, as the user wrote it. */
+	in->uri_text = in->uri.arg;
+	if (snapreader_open(&in->uri, &in->reader, why, sizeof(why)) < 0)
+		return fail(in, why);
+	in->reader_open = true;
+	if (snapreader_read(&in->reader, raw, sizeof(raw), why, sizeof(why)) < 0 ||
+	    snapfile_decode(raw, sizeof(raw), &in->header, why, sizeof(why)) < 0)
+		return fail(in, why);
+	if (in->uri.kind == SNAPURI_FILE &&
+	    snapfile_check_size(&in->header, in->reader.size, why, sizeof(why)) < 0)
+		return fail(in, why);
+	if (settle_machine(in, cfg) < 0)
+		return -1;
+
+	in->state = malloc(in->header.state_length ? in->header.state_length : 1);
+	if (!in->state)
+		return fail(in, "out of memory for the state sections");
+	if (snapreader_skip(&in->reader, in->header.state_offset - SNAPFILE_HEADER_SIZE, why,
+			    sizeof(why)) < 0 ||
+	    snapreader_read(&in->reader, in->state, in->header.state_length, why, sizeof(why)) < 0 ||
+	    snapfile_check_state(&in->header, in->state, why, sizeof(why)) < 0)
+		return fail(in, why);
+	return 0;
+}
+
+int incoming_ram_fd(const struct incoming *in, uint64_t *offset)
+{
+	if (in->uri.kind != SNAPURI_FILE)
+		return -1;
+	*offset = in->header.ram_offset;
+	return in->reader.fd;
+}
+
+int incoming_finish(struct incoming *in, struct machine *m)
+{
+	const struct snapfile_header *h = &in->header;
+	char why[256];
+	int ret;
+
+	if (in->uri.kind == SNAPURI_EXEC) {
+		uint64_t pos = h->state_offset + h->state_length;
+
+		if (snapreader_skip(&in->reader, h->ram_offset - pos, why, sizeof(why)) < 0 ||
+		    snapreader_read(&in->reader, m->vm.ram, h->ram_length, why, sizeof(why)) < 0)
+			return fail(in, why);
+	}
+	/* The command must also have succeeded: a failing gunzip is a bad image. */
+	ret = snapreader_close(&in->reader, why, sizeof(why));
+	in->reader_open = false;
+	if (ret < 0)
+		return fail(in, why);
+	if (snapshot_load_state(m, in->state, h->state_length, why, sizeof(why)) < 0)
+		return fail(in, why);
+	/*
+	 * The destination's GUID wins (the spec): guid=auto or another
+	 * explicit GUID is written and the guest notified; the same GUID as
+	 * the source had means no write and no notification.
+	 */
+	if (m->vmgenid)
+		vmgenid_post_load(m->vmgenid);
+	return 0;
+}
+
+void incoming_close(struct incoming *in)
+{
+	/* Only a failed restore gets here with the reader open. */
+	if (in->reader_open)
+		snapreader_abort(&in->reader);
+	in->reader_open = false;
+	free(in->state);
+	in->state = NULL;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * -incoming: start a machine from a snapshot instead of booting it.
+ *
+ * incoming_open() runs before the machine exists: it reads and checks the
+ * header and the state sections, and settles the machine's memory size and
+ * vCPU count (the snapshot's, which -m and -smp may repeat but not
+ * contradict).  A file: snapshot's RAM image is then mapped copy-on-write
+ * by vm_create(); an exec: stream's is read into anonymous RAM by
+ * incoming_finish(), which also applies the state and updates the vmgenid
+ * device.  Any failure is printed as "genvm: incoming: ..." and no vCPU
+ * has run.
+ */
+#ifndef GENVM_INCOMING_H
+#define GENVM_INCOMING_H
+
+#include <stdint.h>
+
+#include "snapfile.h"
+#include "snapstream.h"
+
+struct genvm_config;
+struct machine;
+
+struct incoming {
+	const char *uri_text;
+	struct snapuri uri;
+	struct snapreader reader;
+	bool reader_open;
+	struct snapfile_header header;
+	uint8_t *state;
+};
+
+/* 0, or -1 (printed).  cfg's ram_size and nr_cpus are the snapshot's after. */
+int incoming_open(struct incoming *in, struct genvm_config *cfg);
+
+/* The RAM image for vm_create(): a file descriptor and offset, or -1. */
+int incoming_ram_fd(const struct incoming *in, uint64_t *offset);
+
+/* Fill RAM (exec:), load the state, update the GUID: 0, or -1 (printed). */
+int incoming_finish(struct incoming *in, struct machine *m);
+
+void incoming_close(struct incoming *in);
+
+#endif
