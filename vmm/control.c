@@ -13,6 +13,7 @@
 #include "hmp.h"
 #include "loop.h"
 #include "machine.h"
+#include "migrate.h"
 #include "pm.h"
 #include "qmp.h"
 #include "qmp_cmds.h"
@@ -38,6 +39,7 @@ struct control {
 	struct channel chan[CONTROL_MAX_CHANNELS];
 	unsigned int nr_chan;
 	struct console *console;
+	struct migration *migration;
 	int exit_code;
 	bool shutdown_sent;
 };
@@ -75,6 +77,11 @@ const char *runstate_name(enum runstate s)
 struct machine *control_machine(struct control *c)
 {
 	return c->m;
+}
+
+struct loop *control_loop(struct control *c)
+{
+	return c->loop;
 }
 
 bool control_exiting(const struct control *c)
@@ -142,6 +149,9 @@ int control_cont(struct control *c, const char **why)
 	case RUNSTATE_INMIGRATE:
 		*why = "Guest state has not been loaded yet (-incoming)";
 		return -1;
+	case RUNSTATE_FINISH_MIGRATE:
+		*why = "The guest is being saved (migrate); try again when it is done";
+		return -1;
 	default:
 		machine_resume(c->m);
 		c->state = RUNSTATE_RUNNING;
@@ -170,6 +180,10 @@ int control_system_reset(struct control *c, const char **why)
 	}
 	if (c->state == RUNSTATE_INMIGRATE) {
 		*why = "Guest state has not been loaded yet (-incoming)";
+		return -1;
+	}
+	if (migration_active(c->migration)) {
+		*why = "The guest is being saved (migrate); try again when it is done";
 		return -1;
 	}
 	if (do_reset(c, false) < 0) {
@@ -218,6 +232,16 @@ int control_guid(struct control *c, char text[37], const char **why)
 	}
 	guid_format(vmgenid_get_guid(c->m->vmgenid), text);
 	return 0;
+}
+
+int control_migrate(struct control *c, const char *uri, char *why, size_t why_len)
+{
+	return migration_start(c->migration, uri, why, why_len);
+}
+
+void control_migrate_info(struct control *c, struct migrate_info *out)
+{
+	migration_info(c->migration, out);
 }
 
 struct strbuf {
@@ -376,6 +400,11 @@ struct control *control_new(struct machine *m, struct loop *l)
 		if (add_channel(c, &cfg->monitor[i], "-monitor", false) < 0)
 			goto fail;
 	}
+	c->migration = migration_new(c);
+	if (!c->migration) {
+		fprintf(stderr, "genvm: migration: %s\n", strerror(errno));
+		goto fail;
+	}
 	if (cfg->nographic) {
 		c->console = console_new(c, l, m->uart, cfg->mux_monitor);
 		if (!c->console) {
@@ -404,6 +433,8 @@ void control_free(struct control *c)
 {
 	if (!c)
 		return;
+	/* First: a save in progress reads guest RAM until it has ended. */
+	migration_free(c->migration);
 	console_free(c->console);
 	for (unsigned int i = 0; i < c->nr_chan; i++) {
 		chardev_free(c->chan[i].dev);

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "chardev.h"
 #include "vm.h"
@@ -51,6 +52,7 @@ int control_start(struct control *c);
 int control_exit_code(const struct control *c);
 
 struct machine *control_machine(struct control *c);
+struct loop *control_loop(struct control *c);
 /* An exit has been requested (quit, power-off, error): genvm is ending. */
 bool control_exiting(const struct control *c);
 enum runstate control_runstate(const struct control *c);
@@ -67,6 +69,14 @@ int control_powerdown(struct control *c, const char **why);
 void control_quit(struct control *c, enum vm_exit_reason why);
 /* The GUID as lowercase text (37 bytes with the NUL); -1 without the device. */
 int control_guid(struct control *c, char text[37], const char **why);
+
+/*
+ * Save the machine to a "file:PATH" or "exec:COMMAND" URI in the
+ * background (see migrate.h): 0 once started, or -1 with why.
+ */
+struct migrate_info;
+int control_migrate(struct control *c, const char *uri, char *why, size_t why_len);
+void control_migrate_info(struct control *c, struct migrate_info *out);
 
 /* Send a QMP event to every negotiated client (data stolen, may be NULL). */
 void control_event(struct control *c, const char *name, json_t *data);

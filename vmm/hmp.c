@@ -6,6 +6,7 @@
 
 #include "control.h"
 #include "hmp.h"
+#include "migrate.h"
 
 #ifndef GENVM_VERSION
 #define GENVM_VERSION "unknown"
@@ -49,12 +50,18 @@ static void say(const struct out *o, const char *fmt, ...)
 		o->write(o->opaque, p, strlen(p));
 }
 
+enum hmp_arg_kind {
+	HMP_NO_ARG,
+	HMP_WORD,      /* at most one word */
+	HMP_REST,      /* the rest of the line (a URI with spaces) */
+};
+
 struct hmp_cmd {
 	const char *names; /* "stop|s": the name, then aliases */
 	const char *params;
 	const char *help;
 	void (*fn)(struct control *c, const struct out *o, const char *arg);
-	bool takes_arg;
+	enum hmp_arg_kind args;
 };
 
 struct info_cmd {
@@ -93,7 +100,24 @@ static void info_version(struct control *c, const struct out *o)
 	say(o, "%d.%d.%d (genvm %s)\n", 7, 2, 0, GENVM_VERSION);
 }
 
+/* QEMU's wording, for the fields genvm has. */
+static void info_migrate(struct control *c, const struct out *o)
+{
+	struct migrate_info info;
+
+	control_migrate_info(c, &info);
+	if (info.status == MIGRATE_NONE)
+		return;
+	say(o, "Migration status: %s\n", migrate_status_name(info.status));
+	say(o, "total time: %llu ms\n", (unsigned long long)info.total_ms);
+	if (info.status == MIGRATE_COMPLETED)
+		say(o, "transferred ram: %llu kbytes\n", (unsigned long long)(info.bytes >> 10));
+	if (info.error)
+		say(o, "Error: %s\n", info.error);
+}
+
 static const struct info_cmd info_cmds[] = {
+	{ "migrate", "show migration status", info_migrate },
 	{ "status", "show the current VM status (running|paused)", info_status },
 	{ "version", "show the version of QEMU", info_version },
 	{ "vm-generation-id", "Show Virtual Machine Generation ID", info_vm_generation_id },
@@ -138,6 +162,29 @@ static void do_system_powerdown(struct control *c, const struct out *o, const ch
 	report(o, control_powerdown(c, &why), why);
 }
 
+/* migrate [-d] URI: always in the background here, so -d changes nothing. */
+static void do_migrate(struct control *c, const struct out *o, const char *arg)
+{
+	char uri[HMP_LINE_MAX], why[512];
+	size_t len;
+
+	if (arg && !strncmp(arg, "-d", 2) && (arg[2] == ' ' || arg[2] == '\t'))
+		arg += strspn(arg + 2, " \t") + 2;
+	if (!arg || !*arg) {
+		say(o, "migrate: URI missing (file:PATH or exec:COMMAND)\n");
+		return;
+	}
+	/* QEMU's monitor takes the URI in double quotes when it has spaces. */
+	len = strlen(arg);
+	if (len >= 2 && arg[0] == '"' && arg[len - 1] == '"') {
+		arg++;
+		len -= 2;
+	}
+	snprintf(uri, sizeof(uri), "%.*s", (int)len, arg);
+	if (control_migrate(c, uri, why, sizeof(why)) < 0)
+		say(o, "Error: %s\n", why);
+}
+
 static void do_quit(struct control *c, const struct out *o, const char *arg)
 {
 	(void)o;
@@ -149,14 +196,16 @@ static void do_info(struct control *c, const struct out *o, const char *arg);
 static void do_help(struct control *c, const struct out *o, const char *arg);
 
 static const struct hmp_cmd hmp_cmds[] = {
-	{ "cont|c", "", "resume emulation", do_cont, false },
-	{ "help|?", "[cmd]", "show the help", do_help, true },
+	{ "cont|c", "", "resume emulation", do_cont, HMP_NO_ARG },
+	{ "help|?", "[cmd]", "show the help", do_help, HMP_WORD },
 	{ "info", "[subcommand]", "show various information about the system state", do_info,
-	  true },
-	{ "quit|q", "", "quit the emulator", do_quit, false },
-	{ "stop|s", "", "stop emulation", do_stop, false },
-	{ "system_powerdown", "", "send system power down event", do_system_powerdown, false },
-	{ "system_reset", "", "reset the system", do_system_reset, false },
+	  HMP_WORD },
+	{ "migrate", "[-d] uri", "migrate to URI (file:PATH or exec:COMMAND)", do_migrate,
+	  HMP_REST },
+	{ "quit|q", "", "quit the emulator", do_quit, HMP_NO_ARG },
+	{ "stop|s", "", "stop emulation", do_stop, HMP_NO_ARG },
+	{ "system_powerdown", "", "send system power down event", do_system_powerdown, HMP_NO_ARG },
+	{ "system_reset", "", "reset the system", do_system_reset, HMP_NO_ARG },
 };
 #define NR_HMP (sizeof(hmp_cmds) / sizeof(hmp_cmds[0]))
 
@@ -231,7 +280,22 @@ void hmp_execute(struct control *c, const char *line,
 
 		if (!name_matches(cmd->names, word))
 			continue;
-		if ((arg && !cmd->takes_arg) || extra) {
+		if (cmd->args == HMP_REST) {
+			/* Everything after the command word, trailing blanks dropped. */
+			const char *rest = line + strspn(line, " \t");
+			size_t n;
+
+			rest += strcspn(rest, " \t");
+			rest += strspn(rest, " \t");
+			n = strlen(rest);
+			while (n && (rest[n - 1] == ' ' || rest[n - 1] == '\t' ||
+				     rest[n - 1] == '\r' || rest[n - 1] == '\n'))
+				n--;
+			snprintf(buf, sizeof(buf), "%.*s", (int)n, rest);
+			cmd->fn(c, &o, n ? buf : NULL);
+			return;
+		}
+		if ((arg && cmd->args == HMP_NO_ARG) || extra) {
 			say(&o, "%s: extraneous characters at the end of line\n", word);
 			return;
 		}

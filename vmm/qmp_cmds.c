@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "control.h"
+#include "migrate.h"
 #include "qmp_cmds.h"
 
 static int fail(struct qmp_call *call, const char *why)
@@ -68,6 +69,50 @@ static int cmd_quit(struct qmp_call *call)
 	return 0;
 }
 
+/* QEMU 7.2's arguments; only a plain save to a URI is supported. */
+static const struct qmp_arg migrate_args[] = {
+	{ "uri", QMP_STRING, false },
+	{ "blk", QMP_BOOL, true },
+	{ "inc", QMP_BOOL, true },
+	{ "detach", QMP_BOOL, true },
+	{ "resume", QMP_BOOL, true },
+	{ NULL, QMP_ANY, false },
+};
+
+static int cmd_migrate(struct qmp_call *call)
+{
+	const char *uri = json_string_value(json_object_get(call->args, "uri"));
+	char why[512];
+
+	if (json_is_true(json_object_get(call->args, "blk")) ||
+	    json_is_true(json_object_get(call->args, "inc")))
+		return fail(call, "genvm has no block devices to migrate (blk, inc)");
+	if (json_is_true(json_object_get(call->args, "resume")))
+		return fail(call, "genvm cannot resume a postcopy migration (resume)");
+	if (control_migrate(call->ctx, uri, why, sizeof(why)) < 0)
+		return fail(call, why);
+	return 0;
+}
+
+static int cmd_query_migrate(struct qmp_call *call)
+{
+	struct migrate_info info;
+
+	control_migrate_info(call->ctx, &info);
+	if (info.status == MIGRATE_NONE) {
+		call->ret = json_object();
+		return 0;
+	}
+	call->ret = json_pack("{s:s,s:I}", "status", migrate_status_name(info.status),
+			      "total-time", (json_int_t)info.total_ms);
+	if (call->ret && info.status == MIGRATE_COMPLETED)
+		json_object_set_new(call->ret, "ram",
+				    json_pack("{s:I}", "total", (json_int_t)info.bytes));
+	if (call->ret && info.error)
+		json_object_set_new(call->ret, "error-desc", json_string(info.error));
+	return 0;
+}
+
 static const struct qmp_arg hmc_args[] = {
 	{ "command-line", QMP_STRING, false },
 	{ "cpu-index", QMP_INT, true },
@@ -91,6 +136,9 @@ const struct qmp_cmd genvm_qmp_cmds[] = {
 	{ "cont", cmd_cont, NULL, "resume the guest" },
 	{ "human-monitor-command", cmd_human_monitor_command, hmc_args,
 	  "run a human monitor command, return its output" },
+	{ "migrate", cmd_migrate, migrate_args,
+	  "save the machine to file:PATH or exec:COMMAND (in the background)" },
+	{ "query-migrate", cmd_query_migrate, NULL, "progress of the last migrate" },
 	{ "query-status", cmd_query_status, NULL, "run state: running, paused, prelaunch, ..." },
 	{ "query-vm-generation-id", cmd_query_vm_generation_id, NULL,
 	  "the VM Generation ID device's GUID" },
