@@ -386,7 +386,11 @@ struct control *control_new(struct machine *m, struct loop *l)
 	}
 	c->m = m;
 	c->loop = l;
-	c->state = cfg->start_paused ? RUNSTATE_PRELAUNCH : RUNSTATE_RUNNING;
+	/* A restored machine has run before: -S leaves it paused, as QEMU says. */
+	if (cfg->start_paused)
+		c->state = cfg->incoming ? RUNSTATE_PAUSED : RUNSTATE_PRELAUNCH;
+	else
+		c->state = RUNSTATE_RUNNING;
 	if (loop_add_fd(l, m->vm.exit_fd, LOOP_READ, on_exit_fd, c) < 0 ||
 	    loop_add_fd(l, m->request_fd, LOOP_READ, on_request_fd, c) < 0) {
 		fprintf(stderr, "genvm: main loop: cannot watch the machine\n");
