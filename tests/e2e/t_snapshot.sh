@@ -450,7 +450,12 @@ bad memory "-m $E2E_MEM for a $snap_mem snapshot" "$in_file" 'memory|ram'
 E2E_MEM=$snap_mem
 
 # The rest corrupt genvm's format in place and put it back.
-if [ "$is_genvm" = 1 ]; then
+corrupt="a corrupted header byte|a corrupted byte in the state|version 2"
+if [ "$is_genvm" = 1 ] && [ "$(head -c 8 "$snap" 2>/dev/null)" != "$SNAP_MAGIC" ]; then
+	echo "$corrupt" | tr '|' '\n' | while read -r what; do
+		echo "not ok - bad input, $what: there is no genvm snapshot to corrupt"
+	done
+elif [ "$is_genvm" = 1 ]; then
 	ram_offset=$(le64 "$snap" 56)
 	state_offset=$(le64 "$snap" 32)
 	state_length=$(le64 "$snap" 40)
@@ -475,7 +480,7 @@ if [ "$is_genvm" = 1 ]; then
 	repair
 	rm -f "$dir/head"
 else
-	for what in "a corrupted header byte" "a corrupted byte in the state" "version 2"; do
+	echo "$corrupt" | tr '|' '\n' | while read -r what; do
 		echo "ok - bad input, $what # SKIP genvm's format; the VMM is not genvm"
 	done
 fi

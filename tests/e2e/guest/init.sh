@@ -166,9 +166,10 @@ scenario_qmp() {
 # RNG first (Linux logs "crng reseeded due to virtual machine fork" only once
 # its crng is initialised), writes a random marker to a tmpfs, then reads the
 # vmgenid page ten times a second.  Whenever the GUID changes (a restored
-# clone with a new one) it reports the GUID, the kernel's reseed count and the
-# marker; once a second a tick with the reseed count and the marker shows
-# that it runs (a clone whose GUID stayed the same reports nothing else).
+# clone with a new one) it reports the GUID, the kernel's reseed count and
+# lines, and the marker; once a second a tick with the reseed count and the
+# marker shows that it runs (a clone whose GUID stayed the same reports
+# nothing else).  e2e_poll_ms=N reads the page every N ms instead (bench).
 reseeds() {
 	dmesg | grep -c 'crng reseeded due to virtual machine fork'
 }
@@ -209,31 +210,36 @@ scenario_snapshot() {
 	mark "guid=$(le_to_text "$last")"
 	mark "reseeds=$seen"
 	mark "marker=$(cat /mnt/e2e/marker)"
+	poll_ms=$(cmdline_value e2e_poll_ms || echo 100)
+	per_tick=$((1000 / poll_ms))
+	[ "$per_tick" -ge 1 ] || per_tick=1
 	mark ready
 	i=0
 	while :; do
-		usleep 100000
+		usleep $((poll_ms * 1000))
 		i=$((i + 1))
 		cur=$(memread read "$addr" 16 2>&1) || cur="unreadable ($cur)"
 		if [ "$cur" != "$last" ]; then
 			last=$cur
-			# The VMM writes the GUID before it raises the GPE, so the
-			# change can be seen here before the driver has logged it.
-			w=0
-			while [ "$(reseeds)" -le "$seen" ] && [ $w -lt 30 ]; do
-				usleep 100000
-				w=$((w + 1))
-			done
-			seen=$(reseeds)
 			case $cur in
 			unreadable*) mark "guid=$cur" ;;
 			*) mark "guid=$(le_to_text "$cur")" ;;
 			esac
+			# The VMM writes the GUID before it raises the GPE, so the
+			# change can be seen here before the driver has logged it.
+			w=0
+			while [ "$(reseeds)" -le "$seen" ] && [ $w -lt $((3 * per_tick)) ]; do
+				usleep $((poll_ms * 1000))
+				w=$((w + 1))
+			done
+			seen=$(reseeds)
 			mark "reseeds=$seen"
+			dmesg | grep 'crng reseeded due to virtual machine fork' |
+				sed 's/^/VMGENID-E2E: dmesg: /'
 			mark "marker=$(cat /mnt/e2e/marker 2>&1)"
 		fi
-		[ $((i % 10)) -ne 0 ] ||
-			mark "tick $((i / 10)) reseeds=$(reseeds) marker=$(cat /mnt/e2e/marker 2>&1)"
+		[ $((i % per_tick)) -ne 0 ] ||
+			mark "tick $((i / per_tick)) reseeds=$(reseeds) marker=$(cat /mnt/e2e/marker 2>&1)"
 	done
 }
 
