@@ -6,7 +6,7 @@
 # time from the same file: both keep the marker, each gets a new GUID of its
 # own (QMP and the guest's read of memory agree) and each kernel logs the
 # VM-fork reseed exactly once.  A restore with the source's own GUID changes
-# nothing.  Then bad files: each must be refused with exit 1 and a message
+# nothing; one from the gzip stream under -S waits for cont.  Then bad files: each must be refused with exit 1 and a message
 # naming the problem, before any guest code runs.
 #
 # Runs against any VMM with QEMU's CLI and QMP.  genvm's file format is
@@ -126,12 +126,14 @@ tick_field() {
 
 # ---- clones ----
 
-# clone_start NAME URI GUID-ARG: a restore in the background with its own QMP
-# socket; its log is $E2E_WORK/clone-NAME.log.
+# clone_start NAME URI GUID-ARG [VMM ARGS...]: a restore in the background
+# with its own QMP socket; its log is $E2E_WORK/clone-NAME.log.
 clone_start() {
-	vm_start "$E2E_WORK/clone-$1.log" e2e=snapshot -device "vmgenid,guid=$3" \
-		-qmp "unix:$E2E_WORK/clone-$1.sock,server=on,wait=off" -incoming "$2"
-	eval "clone_pid_$1=\$VM_PID clone_job_$1=\$VM_JOB"
+	_cn=$1 _cu=$2 _cg=$3
+	shift 3
+	vm_start "$E2E_WORK/clone-$_cn.log" e2e=snapshot -device "vmgenid,guid=$_cg" \
+		-qmp "unix:$E2E_WORK/clone-$_cn.sock,server=on,wait=off" -incoming "$_cu" "$@"
+	eval "clone_pid_$_cn=\$VM_PID clone_job_$_cn=\$VM_JOB"
 }
 
 clone_stop() {
@@ -362,12 +364,30 @@ check_same() {
 tap "restore with the source's GUID: GUID unchanged, no reseed" "$ls_" check_same
 clone_stop same
 
-# ---- from the gzip stream ----
+# ---- from the gzip stream, under -S ----
 
-clone_start gz "exec:gzip -dc $gz" auto
+clone_start gz "exec:gzip -dc $gz" auto -S
 lg=$E2E_WORK/clone-gz.log
+gzs=$E2E_WORK/clone-gz.sock
+# Until the stream is read the VMM may say inmigrate; then paused, not running.
+n=0
+while gz_st=$(qmp "$gzs" query-status 2>&1); [ "$n" -lt $((wait_limit * 10)) ]; do
+	case $gz_st in *'"inmigrate"'* | genvm-qmp:*) ;; *) break ;; esac
+	sleep 0.1
+	n=$((n + 1))
+done
+sleep 1
+gz_quiet=$(grep -c 'VMGENID-E2E' "$lg")
+gz_cont=$(qmp "$gzs" cont 2>&1)
 wait_ticks "$lg" 1 'VMGENID-E2E: marker='
 qg=$(clone_guid gz)
+check_paused() {
+	[ "$gz_st" = '{"status": "paused", "singlestep": false, "running": false}' ] ||
+		{ echo "query-status under -S after the restore: '$gz_st'"; return 1; }
+	[ "$gz_quiet" = 0 ] || { echo "the guest ran before cont:"; grep 'VMGENID-E2E' "$lg"; return 1; }
+	[ "$gz_cont" = '{}' ] || { echo "cont answered '$gz_cont'"; return 1; }
+}
+tap "restore with -S: paused, the guest silent until cont" "$lg" check_paused
 check_gz() {
 	_m=$(marker "$lg" marker)
 	[ "$_m" = "$src_marker" ] ||
