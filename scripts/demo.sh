@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: build genvm, fetch the guest (Debian's kernel + busybox), boot it
 # with a fresh generation ID and show, from inside the guest, the vmgenid
-# driver bound to our device and the GUID it reads.
+# driver bound to our device and the GUID it reads; then save a guest to a
+# snapshot file and start two clones of it at once, each logging the kernel's
+# VM-fork reseed with a GUID of its own.
 #
 # With hardware KVM the guest runs right here.  Where /dev/kvm is missing or
 # is PVM-only (it cannot run Debian's kernel), it runs one level down inside a
@@ -23,6 +25,7 @@ hardware_kvm() {
 }
 
 export GENVM=$repo/build/vmm/genvm
+export GENVM_QMP=$repo/build/vmm/genvm-qmp
 cache=${VMGENID_CACHE:-$repo/.cache/guest}
 if hardware_kvm; then
 	E2E_KERNEL=$cache/vmlinuz E2E_INITRD=$cache/initrd.cpio.gz E2E_TIMEOUT=60 \
@@ -34,4 +37,5 @@ else
 	VMGENID_L1_MAIN=demo.sh BUILD=$repo/build bash tests/e2e/nested.sh | tee "$out" |
 		grep -v -e '^ok ' -e '^1\.\.' -e '^# L1 initramfs'
 	grep -q '^== the guest read exactly the GUID' "$out"
+	grep -q '^== two clones of one snapshot' "$out"
 fi

@@ -5,7 +5,7 @@
 # The first line is printed before anything else, so the host can time the
 # launch-to-/init interval; the last is "VMGENID-E2E: poweroff" right before
 # poweroff -f, so the host can time the VMM's exit.  The scenario comes from
-# the kernel command line: e2e=boot|idle|demo|shell|tool|abuse|qmp.
+# the kernel command line: e2e=boot|idle|demo|shell|tool|abuse|qmp|snapshot.
 echo "VMGENID-E2E: init"
 
 export PATH=/bin
@@ -162,6 +162,87 @@ scenario_qmp() {
 	done
 }
 
+# For the snapshot tests: a guest whose state is worth keeping.  Readies the
+# RNG first (Linux logs "crng reseeded due to virtual machine fork" only once
+# its crng is initialised), writes a random marker to a tmpfs, then reads the
+# vmgenid page ten times a second.  Whenever the GUID changes (a restored
+# clone with a new one) it reports the GUID, the kernel's reseed count and
+# lines, and the marker; once a second a tick with the reseed count and the
+# marker shows that it runs (a clone whose GUID stayed the same reports
+# nothing else).  e2e_poll_ms=N reads the page every N ms instead (bench).
+reseeds() {
+	dmesg | grep -c 'crng reseeded due to virtual machine fork'
+}
+
+le_to_text() {
+	echo "$1" | awk '{ printf "%s%s%s%s-%s%s-%s%s-%s-%s\n",
+		substr($0,7,2), substr($0,5,2), substr($0,3,2), substr($0,1,2),
+		substr($0,11,2), substr($0,9,2), substr($0,15,2), substr($0,13,2),
+		substr($0,17,4), substr($0,21,12) }'
+}
+
+scenario_snapshot() {
+	# Blocks until the crng is ready; the kernel's jitter entropy gets it
+	# there within a second or so even without a hardware RNG.
+	dd if=/dev/random of=/dev/null bs=16 count=1 2>/dev/null
+	n=0
+	until dmesg | grep -q 'crng init done'; do
+		[ $n -lt 300 ] || break
+		usleep 100000
+		n=$((n + 1))
+	done
+	if dmesg | grep -q 'crng init done'; then
+		mark crng=ready
+	else
+		mark crng=not-ready
+	fi
+	mkdir -p /mnt/e2e
+	mount -t tmpfs tmpfs /mnt/e2e
+	head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n' >/mnt/e2e/marker
+	addr=$(memread vgia 2>/dev/null | sed -n 's/^addr=//p')
+	if [ -z "$addr" ]; then
+		mark "guid=none"
+		dump_dmesg 40
+		return 1
+	fi
+	last=$(memread read "$addr" 16)
+	seen=$(reseeds)
+	mark "guid=$(le_to_text "$last")"
+	mark "reseeds=$seen"
+	mark "marker=$(cat /mnt/e2e/marker)"
+	poll_ms=$(cmdline_value e2e_poll_ms || echo 100)
+	per_tick=$((1000 / poll_ms))
+	[ "$per_tick" -ge 1 ] || per_tick=1
+	mark ready
+	i=0
+	while :; do
+		usleep $((poll_ms * 1000))
+		i=$((i + 1))
+		cur=$(memread read "$addr" 16 2>&1) || cur="unreadable ($cur)"
+		if [ "$cur" != "$last" ]; then
+			last=$cur
+			case $cur in
+			unreadable*) mark "guid=$cur" ;;
+			*) mark "guid=$(le_to_text "$cur")" ;;
+			esac
+			# The VMM writes the GUID before it raises the GPE, so the
+			# change can be seen here before the driver has logged it.
+			w=0
+			while [ "$(reseeds)" -le "$seen" ] && [ $w -lt $((3 * per_tick)) ]; do
+				usleep $((poll_ms * 1000))
+				w=$((w + 1))
+			done
+			seen=$(reseeds)
+			mark "reseeds=$seen"
+			dmesg | grep 'crng reseeded due to virtual machine fork' |
+				sed 's/^/VMGENID-E2E: dmesg: /'
+			mark "marker=$(cat /mnt/e2e/marker 2>&1)"
+		fi
+		[ $((i % per_tick)) -ne 0 ] ||
+			mark "tick $((i / per_tick)) reseeds=$(reseeds) marker=$(cat /mnt/e2e/marker 2>&1)"
+	done
+}
+
 # Stays up a moment after boot so the host can look at the VMM (bench/boot).
 scenario_idle() {
 	mark ready
@@ -218,7 +299,7 @@ scenario_tool() {
 scenario=$(cmdline_value e2e || echo none)
 mark "scenario=$scenario"
 case $scenario in
-boot | idle | demo | shell | tool | abuse | qmp) "scenario_$scenario" ;;
-*) mark "error=unknown scenario '$scenario' (e2e=boot|idle|demo|shell|tool|abuse|qmp)" ;;
+boot | idle | demo | shell | tool | abuse | qmp | snapshot) "scenario_$scenario" ;;
+*) mark "error=unknown scenario '$scenario' (e2e=boot|idle|demo|shell|tool|abuse|qmp|snapshot)" ;;
 esac
 finish
