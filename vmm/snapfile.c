@@ -184,7 +184,7 @@ int snapfile_check_size(const struct snapfile_header *h, uint64_t file_size,
 	uint64_t need = h->ram_offset + h->ram_length; /* decode ruled out a wrap */
 
 	if (file_size < need)
-		return fail(why, why_len, "truncated: %llu bytes, the header needs %llu",
+		return fail(why, why_len, "truncated: the file has %llu bytes, its header says %llu",
 			    (ull)file_size, (ull)need);
 	return 0;
 }

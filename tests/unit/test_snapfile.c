@@ -305,9 +305,9 @@ static void test_check_size(void **state)
 	assert_int_equal(snapfile_check_size(&h, 8192 + RAM, why, sizeof(why)), 0);
 	assert_int_equal(snapfile_check_size(&h, 8192 + RAM + 1, why, sizeof(why)), 0);
 	assert_int_equal(snapfile_check_size(&h, 8192 + RAM - 1, why, sizeof(why)), -EBADMSG);
-	assert_string_equal(why, "truncated: 67117055 bytes, the header needs 67117056");
+	assert_string_equal(why, "truncated: the file has 67117055 bytes, its header says 67117056");
 	assert_int_equal(snapfile_check_size(&h, 0, why, sizeof(why)), -EBADMSG);
-	assert_string_equal(why, "truncated: 0 bytes, the header needs 67117056");
+	assert_string_equal(why, "truncated: the file has 0 bytes, its header says 67117056");
 }
 
 static void test_check_state(void **state)
