@@ -192,6 +192,62 @@ if [ "$is_genvm" = 0 ]; then
 	fi
 fi
 
+# ---- saves that fail cost the guest nothing ----
+
+# A command that fails: migrate starts, query-migrate reports the failure,
+# and the guest, stopped for the save, runs on.
+before=$(ticks_after "$src_log")
+fail_reply=$(qmp "$q" migrate '{"uri": "exec:exit 3"}' 2>&1)
+fail_status=$(wait_migrated "$q")
+fail_rc=$?
+wait_ticks "$src_log" $((before + 2))
+fail_after=$(ticks_after "$src_log")
+fail_runstate=$(qmp "$q" query-status 2>&1)
+check_failed_exec_save() {
+	[ "$fail_reply" = '{}' ] || { echo "migrate answered '$fail_reply'"; return 1; }
+	[ "$fail_rc" = 1 ] || { echo "query-migrate: $fail_status"; return 1; }
+	case $fail_status in
+	*'"status": "failed"'*) ;;
+	*) echo "query-migrate: $fail_status"; return 1 ;;
+	esac
+	if [ "$is_genvm" = 1 ]; then
+		case $fail_status in
+		*'"error-desc": "'*'exited with status 3"'*) ;;
+		*) echo "no error-desc naming the exit status: $fail_status"; return 1 ;;
+		esac
+	fi
+	[ "$fail_after" -ge $((before + 2)) ] ||
+		{ echo "the guest stopped: ticks $before -> $fail_after"; return 1; }
+	[ "$fail_runstate" = '{"status": "running", "singlestep": false, "running": true}' ] ||
+		{ echo "query-status: $fail_runstate"; return 1; }
+}
+tap "snapshot: a save whose command fails is reported, and the guest runs on" "$src_log" \
+	check_failed_exec_save
+
+# An impossible destination is refused at once, and nothing is left behind.
+if [ "$is_genvm" = 1 ]; then
+	bad_reply=$(qmp "$q" migrate "{\"uri\": \"file:$dir/missing-dir/x\"}" 2>&1)
+	bad_info=$(qmp "$q" human-monitor-command '{"command-line": "info migrate"}' 2>&1)
+	before=$(ticks_after "$src_log")
+	wait_ticks "$src_log" $((before + 1))
+	check_refused_file_save() {
+		case $bad_reply in
+		*GenericError*"$dir/missing-dir/x"*"No such file or directory"*) ;;
+		*) echo "migrate to a missing directory answered '$bad_reply'"; return 1 ;;
+		esac
+		case $bad_info in
+		*"Migration status: failed"*"exited with status 3"*) ;;
+		*) echo "info migrate: $bad_info"; return 1 ;;
+		esac
+		[ "$(ticks_after "$src_log")" -gt "$before" ] ||
+			{ echo "the guest stopped after the refused save"; return 1; }
+		_left=$(ls -A "$dir")
+		[ -z "$_left" ] || { echo "left behind: $_left"; return 1; }
+	}
+	tap "snapshot: a save to a missing directory is refused at once; the monitor keeps the last failure" \
+		"$src_log" check_refused_file_save
+fi
+
 save_reply=$(qmp "$q" migrate "{\"uri\": \"$save_file\"}" 2>&1)
 save_status=$(wait_migrated "$q")
 save_rc=$?
