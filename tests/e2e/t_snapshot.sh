@@ -394,6 +394,51 @@ check_clones_reseed() {
 tap "clone: each clone's kernel logs 'crng reseeded due to virtual machine fork' once" \
 	"$la" check_clones_reseed
 
+# vmm_pid PID: the VMM under vm_start's timeout wrapper (its child).
+vmm_pid() {
+	for _st in /proc/[0-9]*/stat; do
+		read -r _p _c _s _pp _ <"$_st" 2>/dev/null || continue
+		[ "$_pp" = "$1" ] && { echo "$_p"; return 0; }
+	done
+	echo "$1"
+}
+
+# snap_mapping PID: "Size Rss Shared_Clean Private_Dirty" in kB of the
+# process's mapping of the snapshot file, or nothing.
+snap_mapping() {
+	awk -v f="$snap" '
+		/^[0-9a-f]+-[0-9a-f]+ / { inmap = ($NF == f) }
+		inmap && /^(Size|Rss|Shared_Clean|Private_Dirty):/ { v[$1] = $2 }
+		END { if ("Size:" in v) print v["Size:"], v["Rss:"], v["Shared_Clean:"], v["Private_Dirty:"] }
+	' "/proc/$1/smaps"
+}
+
+# A file: restore maps the image copy-on-write: the clones' guest RAM is the
+# file's pages, shared between them, and only what each guest writes is its own.
+check_clones_share_file() {
+	[ "$is_genvm" = 1 ] || return 0
+	_mem_kb=$(($(mem_bytes "$E2E_MEM") / 1024))
+	for _c in a b; do
+		eval "_w=\$clone_pid_$_c"
+		_p=$(vmm_pid "$_w")
+		_m=$(snap_mapping "$_p")
+		[ -n "$_m" ] || { echo "clone $_c (pid $_p) has no mapping of $snap"; return 1; }
+		set -- $_m
+		echo "clone $_c: snapshot mapping Size $1 kB, Rss $2, Shared_Clean $3, Private_Dirty $4" \
+			>>"$E2E_WORK/clone-sharing"
+		[ "$1" = "$_mem_kb" ] || { echo "clone $_c maps $1 kB of the file, not $_mem_kb"; return 1; }
+		[ "$3" -gt 0 ] || { echo "clone $_c shares no page of the file with the other"; return 1; }
+		[ "$4" -lt $((_mem_kb / 4)) ] ||
+			{ echo "clone $_c has $4 kB of private copies: RAM was copied"; return 1; }
+	done
+}
+if [ "$is_genvm" = 1 ]; then
+	: >"$E2E_WORK/clone-sharing"
+	tap "clone: both map the snapshot's RAM copy-on-write and share its pages" "$la" \
+		check_clones_share_file
+	sed 's/^/# /' "$E2E_WORK/clone-sharing"
+fi
+
 clone_stop a
 clone_stop b
 
