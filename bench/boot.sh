@@ -27,18 +27,10 @@ cache=${VMGENID_CACHE:-$repo/.cache/guest}
 append_base="console=ttyS0 quiet iomem=relaxed panic=-1"
 run_timeout=${BENCH_TIMEOUT:-60}
 
-die() {
-	echo "bench/boot: $*" >&2
-	exit 1
-}
+bench_name=boot
+. "$repo/bench/lib.sh"
 
-# Under TCG, nested emulation or PVM, boot times say nothing about genvm.
-if [ ! -c /dev/kvm ]; then
-	die "benchmarks need real KVM and this machine has no /dev/kvm (times in a nested or emulated guest are not performance figures)"
-fi
-if [ -d /sys/module/kvm_pvm ] && [ ! -d /sys/module/kvm_intel ] && [ ! -d /sys/module/kvm_amd ]; then
-	die "benchmarks need hardware KVM; this /dev/kvm is PVM (kvm_pvm), which cannot run Debian's kernel at native speed"
-fi
+require_hardware_kvm
 [ -x "$GENVM" ] || die "no genvm at '$GENVM': build it (ninja -C build) or set GENVM"
 command -v "$QEMU" >/dev/null || die "$QEMU not found (Debian package qemu-system-x86)"
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$runs'"

@@ -25,10 +25,8 @@ QEMU=${QEMU:-qemu-system-x86_64}
 cache=${VMGENID_CACHE:-$repo/.cache/guest}
 guid=6f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
 
-die() {
-	echo "bench/qmp: $*" >&2
-	exit 1
-}
+bench_name=qmp
+. "$repo/bench/lib.sh"
 
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "ROUND_TRIPS must be a positive number, not '$n'"
 [ -c /dev/kvm ] || die "genvm needs /dev/kvm to create its VM (even with -S)"
@@ -38,17 +36,7 @@ command -v "$QEMU" >/dev/null || die "$QEMU not found (Debian package qemu-syste
 # genvm checks and loads a kernel even when it never runs it.
 bash "$repo/scripts/guest-image.sh" "$BUILD" >/dev/null || die "building the guest image failed"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/bench-qmp.XXXXXX")
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+make_workdir
 
 # QEMU with KVM where it can; its QMP path is the same under TCG.
 qemu_accel=kvm
@@ -71,11 +59,11 @@ wait_socket() {
 
 "$GENVM" -S -m 256M -kernel "$cache/vmlinuz" -device "vmgenid,guid=$guid" \
 	-qmp "unix:$work/genvm.sock,server=on,wait=off" </dev/null >/dev/null 2>"$work/genvm.err" &
-pids+=($!)
+bg_pids+=($!)
 "$QEMU" -accel "$qemu_accel" -M pc -m 256M -S -display none -nodefaults \
 	-device "vmgenid,guid=$guid" -qmp "unix:$work/qemu.sock,server=on,wait=off" \
 	</dev/null >/dev/null 2>"$work/qemu.err" &
-pids+=($!)
+bg_pids+=($!)
 wait_socket "$work/genvm.sock" || die "genvm did not answer QMP: $(cat "$work/genvm.err")"
 wait_socket "$work/qemu.sock" || die "QEMU did not answer QMP: $(cat "$work/qemu.err")"
 

@@ -36,18 +36,10 @@ append="console=ttyS0 quiet iomem=relaxed panic=-1 e2e=snapshot e2e_poll_ms=5"
 run_timeout=${BENCH_TIMEOUT:-60}
 src_guid=0c5a7e1d-2b3f-4c6d-9e8f-7a6b5c4d3e2f
 
-die() {
-	echo "bench/restore: $*" >&2
-	exit 1
-}
+bench_name=restore
+. "$repo/bench/lib.sh"
 
-# Under TCG, nested emulation or PVM, restore times say nothing about genvm.
-if [ ! -c /dev/kvm ]; then
-	die "benchmarks need real KVM and this machine has no /dev/kvm (times in a nested or emulated guest are not performance figures)"
-fi
-if [ -d /sys/module/kvm_pvm ] && [ ! -d /sys/module/kvm_intel ] && [ ! -d /sys/module/kvm_amd ]; then
-	die "benchmarks need hardware KVM; this /dev/kvm is PVM (kvm_pvm), which cannot run Debian's kernel at native speed"
-fi
+require_hardware_kvm
 [ -x "$GENVM" ] || die "no genvm at '$GENVM': build it (ninja -C build) or set GENVM"
 [ -x "$GENVM_QMP" ] || die "no genvm-qmp at '$GENVM_QMP'"
 command -v "$QEMU" >/dev/null || die "$QEMU not found (Debian package qemu-system-x86)"
@@ -58,17 +50,7 @@ bash "$repo/scripts/guest-image.sh" "$BUILD" || die "building the guest image fa
 kernel=$cache/vmlinuz
 initrd=$cache/initrd.cpio.gz
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/bench-restore.XXXXXX")
-bg_pids=()
-cleanup() {
-	local p
-	for p in "${bg_pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+make_workdir
 
 # Same devices that matter on both sides, as in bench/boot.sh.
 vmm_cmd() {
