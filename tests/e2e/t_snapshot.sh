@@ -448,9 +448,27 @@ clone_start same "$in_file" "$GUID"
 ls_=$E2E_WORK/clone-same.log
 wait_ticks "$ls_" 3
 qs=$(clone_guid same)
+# why_silent NAME LOG: what a restored guest that never ticked was doing,
+# for the failure message: the VMM's run state and CPU time, then whether an
+# SCI (the power button) gets it going, which would point at a lost wakeup.
+why_silent() {
+	_sock=$E2E_WORK/clone-$1.sock
+	eval "_w=\$clone_pid_$1"
+	_p=$(vmm_pid "$_w")
+	echo "the restored guest did not run; $(vmm_exit_reason "$2")"
+	echo "query-status: $(qmp "$_sock" query-status 2>&1)"
+	_t1=$(awk '{ print $14 + $15 }' "/proc/$_p/stat" 2>/dev/null)
+	sleep 1
+	_t2=$(awk '{ print $14 + $15 }' "/proc/$_p/stat" 2>/dev/null)
+	echo "VMM pid $_p used $((${_t2:-0} - ${_t1:-0})) ticks of CPU in the last second"
+	_before=$(ticks_after "$2")
+	qmp "$_sock" system_powerdown >/dev/null 2>&1
+	sleep 5
+	echo "after an SCI (system_powerdown): $_before -> $(ticks_after "$2") ticks"
+}
+
 check_same() {
-	[ "$(ticks_after "$ls_")" -ge 3 ] ||
-		{ echo "the restored guest did not run; $(vmm_exit_reason "$ls_")"; return 1; }
+	[ "$(ticks_after "$ls_")" -ge 3 ] || { why_silent same "$ls_"; return 1; }
 	if grep -q 'VMGENID-E2E: guid=' "$ls_"; then
 		echo "the guest saw its GUID change:"
 		grep 'VMGENID-E2E: guid=' "$ls_"
