@@ -15,6 +15,7 @@
 #include "vmgenid/state.h"
 
 #include "kvm_state.h"
+#include "msr.h"
 #include "vcpu.h"
 #include "vm.h"
 

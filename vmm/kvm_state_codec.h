@@ -98,7 +98,5 @@ int kvm_state_read_msrs(struct kvm_state_vcpu *st, const uint32_t *want, unsigne
 	 KVM_VCPUEVENT_VALID_TRIPLE_FAULT)
 /* The x86 run states KVM_SET_MP_STATE knows (the others are s390's). */
 bool kvm_state_mp_state_valid(uint32_t mp);
-/* Restored apart from the other MSRs, after the LAPIC (kvm_state.c). */
-#define MSR_IA32_TSC_DEADLINE 0x6e0
 
 #endif

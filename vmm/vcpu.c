@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "msr.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -21,17 +22,6 @@
 #define CPUID_1_EDX_HTT (1u << 28)
 #define KVM_CPUID_SIGNATURE 0x40000000u
 #define KVM_CPUID_FEATURES 0x40000001u
-
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_MISC_ENABLE 0x1a0
-#define MSR_MTRR_DEF_TYPE 0x2ff
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SYSCALL_MASK 0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
 
 #define MISC_ENABLE_FAST_STRING 1ull
 #define MTRR_ENABLE (1ull << 11)
