@@ -4,15 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmgenid/log.h"
 #include "vmgenid/vmgenid.h"
 
 #include "cli.h"
 #include "incoming.h"
+#include "layout.h"
 #include "machine.h"
 #include "snapshot.h"
-
-#define MiB ((uint64_t)1 << 20)
 
 static int fail(const struct incoming *in, const char *why)
 {
@@ -29,7 +27,7 @@ static int settle_machine(struct incoming *in, struct genvm_config *cfg)
 	if (cfg->ram_size_given && cfg->ram_size != h->ram_size) {
 		snprintf(why, sizeof(why),
 			 "the snapshot is of a machine with %" PRIu64 "M of memory, -m asks for %"
-			 PRIu64 "M", h->ram_size / MiB, cfg->ram_size / MiB);
+			 PRIu64 "M", (uint64_t)(h->ram_size / MiB), (uint64_t)(cfg->ram_size / MiB));
 		return fail(in, why);
 	}
 	if (cfg->nr_cpus_given && cfg->nr_cpus != h->nr_cpus) {
