@@ -342,15 +342,32 @@ static void handle_mmio(struct vcpu *v)
 		memset(run->mmio.data, 0xff, run->mmio.len);
 }
 
-static void fatal_exit(struct vcpu *v, const char *why)
+/*
+ * Say what went wrong and where the guest was: the registers that tell
+ * firmware from kernel and paging from not (a triple fault with CR2 and
+ * CR3 is usually enough to find the faulting access).
+ */
+static void report_stop(struct vcpu *v, const char *why)
 {
 	struct kvm_regs regs;
+	struct kvm_sregs sregs;
 
-	if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
-		fprintf(stderr, "genvm: vcpu %u: %s (rip %#llx)\n", v->id, why,
-			(unsigned long long)regs.rip);
-	else
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0) {
 		fprintf(stderr, "genvm: vcpu %u: %s\n", v->id, why);
+		return;
+	}
+	fprintf(stderr,
+		"genvm: vcpu %u: %s (rip %#llx rsp %#llx cs %#x cr0 %#llx cr2 %#llx "
+		"cr3 %#llx cr4 %#llx efer %#llx)\n",
+		v->id, why, (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
+		sregs.cs.selector, (unsigned long long)sregs.cr0, (unsigned long long)sregs.cr2,
+		(unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4,
+		(unsigned long long)sregs.efer);
+}
+
+static void fatal_exit(struct vcpu *v, const char *why)
+{
+	report_stop(v, why);
 	vm_request_exit(v->vm, 1);
 }
 
@@ -441,7 +458,7 @@ static void *vcpu_thread(void *arg)
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			/* A triple fault: what a PC does next is reset. */
-			fprintf(stderr, "genvm: vcpu %u: triple fault\n", v->id);
+			report_stop(v, "triple fault");
 			if (v->vm->on_triple_fault)
 				v->vm->on_triple_fault(v->vm->on_triple_fault_opaque);
 			else
