@@ -73,10 +73,14 @@ vm_start() {
 		echo "VMM-EXIT: $_rc"
 	} | stamp_lines >"$_log" &
 	VM_JOB=$!
-	while [ ! -s "$_pidf" ]; do
+	_n=0
+	while [ ! -s "$_pidf" ] && [ "$_n" -lt 200 ]; do
 		sleep 0.05
+		_n=$((_n + 1))
 	done
-	VM_PID=$(cat "$_pidf")
+	# Never empty: kill -0 and kill on it must not mean "this process group".
+	VM_PID=$(cat "$_pidf" 2>/dev/null)
+	VM_PID=${VM_PID:-$VM_JOB}
 }
 
 # vm_wait_for LOG PATTERN [SECONDS] [COUNT]: until COUNT (default 1) console
