@@ -18,6 +18,7 @@
 #   VMGENID_CACHE        guest image cache (see scripts/guest-image.sh)
 #   VMGENID_E2E_NESTED   1: always go one level down; 0: never
 #   E2E_TIMEOUT          seconds one guest boot may take
+#   E2E_SCENARIO_TIMEOUT seconds one t_*.sh may take (default 900)
 #   VMGENID_E2E_KEEP=1   keep the console logs (their directory is printed)
 #   VMGENID_E2E_ONLY     run only these scenarios, e.g. "t_qmp t_boot" (for
 #                        development; make check runs them all)
@@ -66,6 +67,7 @@ if [ -z "${VMGENID_E2E_L1:-}" ]; then
 	E2E_INITRD=$cache/initrd.cpio.gz
 	E2E_TIMEOUT=${E2E_TIMEOUT:-60}
 fi
+E2E_SCENARIO_TIMEOUT=${E2E_SCENARIO_TIMEOUT:-900}
 export E2E_KERNEL E2E_INITRD E2E_TIMEOUT GENVM GENVM_QMP
 
 E2E_WORK=$(mktemp -d "${TMPDIR:-/tmp}/vmgenid-e2e.XXXXXX")
@@ -76,21 +78,55 @@ else
 	trap 'rm -rf "$E2E_WORK"' EXIT
 fi
 
-# A script that dies without reporting a failure still fails.
+# run_scenario SCRIPT: runs it in a session of its own (a background job of a
+# shell without job control leads no group, so setsid need not fork and $! is
+# the session) and kills that session if the script is still running after
+# E2E_SCENARIO_TIMEOUT seconds, listing what was left.  Every wait in a
+# scenario is bounded, so that is a bug; it must be reported as one rather
+# than eat the whole suite's time.
+run_scenario() {
+	setsid sh "$1" &
+	_pid=$!
+	_t=0
+	while kill -0 "$_pid" 2>/dev/null; do
+		if [ "$_t" -ge "$E2E_SCENARIO_TIMEOUT" ]; then
+			echo "not ok - $(basename "$1" .sh) still running after ${E2E_SCENARIO_TIMEOUT}s (E2E_SCENARIO_TIMEOUT): killed"
+			ps -e -o pid,ppid,sid,stat,args 2>&1 |
+				awk -v s="$_pid" 'NR == 1 || $3 == s { print "# " $0 }'
+			# By session, as timeout(1) gives what it runs a group of
+			# its own; by listing, as busybox pkill -s is not reliable.
+			kill -KILL $(ps -e -o pid,sid | awk -v s="$_pid" '$2 == s { print $1 }') 2>/dev/null
+			break
+		fi
+		sleep 1
+		_t=$((_t + 1))
+	done
+	wait "$_pid"
+}
+
+# A script that dies without reporting a failure still fails.  The begin and
+# end lines also let nested.sh tell which scenario a stalled L1 was running.
 for t in "$here"/t_*.sh; do
-	case " ${VMGENID_E2E_ONLY:-$(basename "$t" .sh)} " in
-	*" $(basename "$t" .sh) "*) ;;
+	name=$(basename "$t" .sh)
+	case " ${VMGENID_E2E_ONLY:-$name} " in
+	*" $name "*) ;;
 	*) continue ;;
 	esac
-	sh "$t"
-	echo "E2E-SCRIPT-EXIT $(basename "$t") $?"
+	read -r t0 _ </proc/uptime
+	echo "E2E-SCRIPT-BEGIN $name"
+	run_scenario "$t"
+	rc=$?
+	read -r t1 _ </proc/uptime
+	echo "E2E-SCRIPT-EXIT $name $rc $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')"
 done | awk -v n="$first" '
 	function emit(s) { print s; fflush() }
+	/^E2E-SCRIPT-BEGIN / { emit("# " $2 ": begin"); failed = 0; next }
 	/^E2E-SCRIPT-EXIT / {
 		if ($3 != 0 && !failed) {
 			n++; fails++
 			emit("not ok " n " - " $2 " exited with status " $3)
 		}
+		emit("# " $2 ": end after " $4 " s")
 		failed = 0
 		next
 	}
