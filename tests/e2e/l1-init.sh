@@ -32,6 +32,12 @@ else
 	l1 kvm=missing
 fi
 
+# A heartbeat: nested.sh takes a long silence on the console for a stopped L1.
+while sleep 15; do
+	read -r up _ </proc/uptime
+	l1 "alive $up"
+done &
+
 set -a
 . /e2e/env
 set +a

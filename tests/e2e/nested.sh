@@ -6,8 +6,10 @@
 # guest ("L1") a /dev/kvm; L1 runs run.sh and prints its TAP on the serial
 # console, which this script reads back, numbers and completes.
 #
-# Environment: as run.sh, plus VMGENID_E2E_L1_TIMEOUT (seconds for the whole
-# L1 run), VMGENID_E2E_L1_BINS (more host programs to pack, with their
+# Environment: as run.sh, plus VMGENID_E2E_L1_TIMEOUT (seconds one L1 run may
+# take in all), VMGENID_E2E_L1_STALL (seconds of console silence after which
+# L1 counts as stopped; it is then restarted once for the scenarios it had not
+# finished), VMGENID_E2E_L1_BINS (more host programs to pack, with their
 # libraries), VMGENID_E2E_L1_CPU (L1's -cpu, default max,xsave=off),
 # VMGENID_L1_MAIN (the script L1 runs instead of run.sh: make demo's demo.sh;
 # its output is passed through, not counted as TAP).
@@ -19,7 +21,7 @@ BUILD=${BUILD:-$repo/build}
 GENVM=${GENVM:-$BUILD/vmm/genvm}
 GENVM_QMP=${GENVM_QMP:-$BUILD/vmm/genvm-qmp}
 cache=${VMGENID_CACHE:-$repo/.cache/guest}
-l1_timeout=${VMGENID_E2E_L1_TIMEOUT:-1200}
+l1_timeout=${VMGENID_E2E_L1_TIMEOUT:-2400}
 qemu=qemu-system-x86_64
 
 n=0
@@ -113,89 +115,194 @@ fi
 for b in ${VMGENID_E2E_L1_BINS:-}; do
 	pack_elf "$(command -v "$b")" "/usr/bin/$(basename "$b")"
 done
+# The scenarios this run covers, in run.sh's order.
+scenarios=()
+for t in "$here"/t_*.sh; do
+	t=$(basename "$t" .sh)
+	case " ${VMGENID_E2E_ONLY:-$t} " in
+	*" $t "*) scenarios+=("$t") ;;
+	esac
+done
+
+# pack_l1 "SCENARIO...": the environment for run.sh in L1, then the initramfs.
 # L2 under nested SVM emulated by TCG runs at TCG speed, so a boot takes
 # seconds where it takes a fraction of one on hardware.
-cat >"$root/e2e/env" <<ENV
+pack_l1() {
+	cat >"$root/e2e/env" <<ENV
 GENVM=$l1_genvm
 GENVM_HOST=$GENVM
 GENVM_QMP=$l1_qmp
 E2E_KERNEL=/guest/vmlinuz
 E2E_INITRD=/guest/initrd.cpio.gz
 E2E_TIMEOUT=${E2E_TIMEOUT:-240}
+E2E_SCENARIO_TIMEOUT=${E2E_SCENARIO_TIMEOUT:-600}
 L1_MAIN=${VMGENID_L1_MAIN:-run.sh}
 ${E2E_SMP:+E2E_SMP=$E2E_SMP}
-${VMGENID_E2E_ONLY:+VMGENID_E2E_ONLY=\"$VMGENID_E2E_ONLY\"}
+VMGENID_E2E_ONLY="$1"
 ${E2E_MEM:+E2E_MEM=$E2E_MEM}
 ENV
+	(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$work/l1.cpio.gz"
+}
 
-(cd "$root" && find . -print0 | LC_ALL=C sort -z |
-	cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$work/l1.cpio.gz"
-
-echo "# L1 initramfs: $(du -k "$work/l1.cpio.gz" | cut -f1) KiB gzipped"
 console=$work/l1-console.log
 : >"$console"
 # xsave=off: with XSAVE, L2 kernels under TCG's nested SVM now and then find
 # CPUID's XSAVE size disagreeing with XCR0 ("XSAVE consistency problem") and
 # reboot; L1 then offers L2 no XSAVE and the kernel uses FXSAVE.
 l1_cpu=${VMGENID_E2E_L1_CPU:-max,xsave=off}
+# L1 prints a heartbeat every 15 s (l1-init.sh); this long without a line from
+# it, L1 itself has stopped (the emulator, not a scenario: those are bounded
+# by E2E_SCENARIO_TIMEOUT inside L1).
+l1_stall=${VMGENID_E2E_L1_STALL:-240}
 start=$(date +%s)
 since() {
 	echo $(($(date +%s) - start))
 }
-l1_up=0 done=0 inner=0 inner_plan=
-kvm_diag=()
-while IFS= read -r line; do
-	line=${line%$'\r'}
-	printf '%s\n' "$line" >>"$console"
-	case $line in
-	*"VMGENID-L1: init")
-		l1_up=1
-		ok "L1: TCG guest (-cpu $l1_cpu) reached /init in $(since) s" ;;
-	*"VMGENID-L1: kvm=ok")
-		ok "L1: /dev/kvm from Debian's kvm-amd on emulated SVM" ;;
-	*"VMGENID-L1: kvm=missing")
-		not_ok "L1: /dev/kvm from Debian's kvm-amd on emulated SVM" "${kvm_diag[@]}" ;;
-	*"VMGENID-L1: done")
-		done=1 ;;
-	*"VMGENID-L1: "*)
-		kvm_diag+=("${line#*VMGENID-L1: }") ;;
-	*"L1-TAP: "*)
-		t=${line#*L1-TAP: }
-		if [ -n "${VMGENID_L1_MAIN:-}" ]; then
-			# Not the test suite (make demo): pass its output through.
-			printf '%s\n' "$t"
-			continue
-		fi
-		case $t in
-		"ok "*)
-			inner=$((inner + 1))
-			t=${t#ok }
-			ok "${t#* - }" ;;
-		"not ok "*)
-			inner=$((inner + 1))
-			t=${t#not ok }
-			not_ok "${t#* - }" ;;
-		1..*) inner_plan=${t#1..} ;;
-		"#"*) printf '%s\n' "$t" ;;
-		*) printf '# %s\n' "$t" ;;
-		esac ;;
-	esac
-done < <(timeout "$l1_timeout" "$qemu" -accel tcg -cpu "$l1_cpu" -m 1536 -smp 2 \
-	-nographic -no-reboot -kernel "$cache/vmlinuz" -initrd "$work/l1.cpio.gz" \
-	-append "console=ttyS0 quiet panic=-1" </dev/null 2>&1
-	echo "L1-EXIT: $?")
 
-status=$(sed -n 's/^L1-EXIT: //p' "$console")
-if [ "$l1_up" = 0 ]; then
-	not_ok "L1: TCG guest reached /init" "$qemu exit status $status" \
-		"$(grep -v '^L1-EXIT' "$console" | tail -n 20)"
-elif [ "$done" = 0 ]; then
-	case $status in
-	124) why="timed out after ${l1_timeout}s (VMGENID_E2E_L1_TIMEOUT)" ;;
-	*) why="$qemu exited with status $status before the suite finished" ;;
+# l1_ok TEXT: a result about L1 itself, counted in the first L1 run only.
+l1_ok() {
+	if [ "$restarts" = 0 ]; then
+		ok "$1"
+	else
+		echo "# again: $1"
+	fi
+}
+
+# relay LINE: one line of run.sh's output, numbered into this TAP stream.
+relay() {
+	local t=$1
+	case $t in
+	"ok "*)
+		t=${t#ok }
+		ok "${t#* - }" ;;
+	"not ok "*)
+		t=${t#not ok }
+		not_ok "${t#* - }" ;;
+	"#"*) printf '%s\n' "$t" ;;
+	*) printf '# %s\n' "$t" ;;
 	esac
-	not_ok "L1: ran the whole e2e suite" "$why" "console tail:" \
-		"$(grep -v '^L1-EXIT' "$console" | tail -n 20)"
+}
+
+# boot_l1: one L1 run, its TAP relayed scenario by scenario: a scenario's lines
+# are held until its end line, so a scenario cut short by a stalled L1 can be
+# run again without reporting its first half twice.  Sets l1_up, done,
+# stalled, status, inner (results seen), inner_plan, current (the scenario
+# under way when the console ended), held (its lines) and completed.
+boot_l1() {
+	local line t qpid fifo=$work/console.fifo
+	l1_up=0 done=0 stalled=0 inner=0 inner_plan= current= held=()
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	timeout "$l1_timeout" "$qemu" -accel tcg -cpu "$l1_cpu" -m 1536 -smp 2 \
+		-nographic -no-reboot -kernel "$cache/vmlinuz" -initrd "$work/l1.cpio.gz" \
+		-append "console=ttyS0 quiet panic=-1" </dev/null >"$fifo" 2>&1 &
+	qpid=$!
+	while :; do
+		IFS= read -r -t "$l1_stall" line || {
+			# Over 128: read timed out; otherwise the console closed.
+			[ $? -gt 128 ] && stalled=1
+			break
+		}
+		line=${line%$'\r'}
+		printf '%s\n' "$line" >>"$console"
+		case $line in
+		*"VMGENID-L1: init")
+			l1_up=1
+			l1_ok "L1: TCG guest (-cpu $l1_cpu) reached /init in $(since) s" ;;
+		*"VMGENID-L1: kvm=ok")
+			l1_ok "L1: /dev/kvm from Debian's kvm-amd on emulated SVM" ;;
+		*"VMGENID-L1: kvm=missing")
+			not_ok "L1: /dev/kvm from Debian's kvm-amd on emulated SVM" "${kvm_diag[@]}" ;;
+		*"VMGENID-L1: done")
+			done=1 ;;
+		*"VMGENID-L1: alive "*) ;;
+		*"VMGENID-L1: "*)
+			kvm_diag+=("${line#*VMGENID-L1: }") ;;
+		*"L1-TAP: "*)
+			t=${line#*L1-TAP: }
+			if [ -n "${VMGENID_L1_MAIN:-}" ]; then
+				# Not the test suite (make demo): pass its output through.
+				printf '%s\n' "$t"
+				continue
+			fi
+			case $t in
+			"ok "* | "not ok "*) inner=$((inner + 1)) ;;
+			esac
+			case $t in
+			"# "*": begin")
+				current=${t#\# }
+				current=${current%: begin}
+				held=()
+				printf '%s\n' "$t" ;;
+			"# $current: end after "*)
+				for line in "${held[@]}"; do
+					relay "$line"
+				done
+				printf '%s\n' "$t"
+				completed+=("$current")
+				current= held=() ;;
+			1..*) inner_plan=${t#1..} ;;
+			*)
+				if [ -n "$current" ]; then
+					held+=("$t")
+				else
+					relay "$t"
+				fi ;;
+			esac ;;
+		esac
+	done <"$fifo"
+	# timeout(1) passes the TERM on to QEMU.
+	[ "$stalled" = 0 ] || kill "$qpid" 2>/dev/null
+	wait "$qpid"
+	status=$?
+	echo "L1-EXIT: $status" >>"$console"
+}
+
+console_tail() {
+	grep -v '^L1-EXIT' "$console" | tail -n 25
+}
+
+kvm_diag=()
+completed=()
+restarts=0
+left=("${scenarios[@]}")
+while :; do
+	pack_l1 "${left[*]}"
+	echo "# L1 initramfs: $(du -k "$work/l1.cpio.gz" | cut -f1) KiB gzipped"
+	boot_l1
+	[ "$stalled" = 1 ] && [ "$l1_up" = 1 ] && [ -z "${VMGENID_L1_MAIN:-}" ] &&
+		[ "$restarts" = 0 ] || break
+	# An emulator that stops is not a test result: say so, show what was
+	# cut short, and run the scenarios not yet finished in a fresh L1, once.
+	left=()
+	for t in "${scenarios[@]}"; do
+		case " ${completed[*]} " in
+		*" $t "*) ;;
+		*) left+=("$t") ;;
+		esac
+	done
+	echo "# L1 printed nothing for ${l1_stall}s (no heartbeat) during ${current:-no scenario}, $(since) s in; console tail:"
+	console_tail | sed 's/^/#   /'
+	for t in "${held[@]}"; do
+		echo "#   cut short, not counted: $t"
+	done
+	echo "# restarting L1 (once) for: ${left[*]}"
+	restarts=1
+done
+
+if [ "$l1_up" = 0 ]; then
+	not_ok "L1: TCG guest reached /init" "$qemu exit status $status" "$(console_tail)"
+elif [ "$done" = 0 ]; then
+	if [ "$stalled" = 1 ]; then
+		why="L1 printed nothing for ${l1_stall}s (no heartbeat) during ${current:-no scenario}"
+	elif [ "$status" = 124 ]; then
+		why="timed out after ${l1_timeout}s (VMGENID_E2E_L1_TIMEOUT) during ${current:-no scenario}"
+	else
+		why="$qemu exited with status $status before the suite finished"
+	fi
+	not_ok "L1: ran the whole e2e suite" "$why" "${held[@]/#/cut short: }" \
+		"console tail:" "$(console_tail)"
 elif [ -n "${VMGENID_L1_MAIN:-}" ]; then
 	ok "L1: ran $VMGENID_L1_MAIN and powered off in $(since) s"
 elif [ "$inner_plan" != "$inner" ] || [ "$inner" = 0 ]; then
