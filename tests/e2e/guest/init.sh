@@ -220,6 +220,15 @@ scenario_snapshot() {
 		i=$((i + 1))
 		cur=$(memread read "$addr" 16 2>&1) || cur="unreadable ($cur)"
 		if [ "$cur" != "$last" ]; then
+			# A snapshot taken while memread was part-way through the
+			# 16 bytes resumes, in a clone, with the rest of them new:
+			# one torn value.  Read until two reads agree.
+			r=0
+			while again=$(memread read "$addr" 16 2>&1) &&
+				[ "$again" != "$cur" ] && [ $r -lt 10 ]; do
+				cur=$again
+				r=$((r + 1))
+			done
 			last=$cur
 			case $cur in
 			unreadable*) mark "guid=$cur" ;;
