@@ -13,13 +13,16 @@ out=$(timeout "${E2E_TIMEOUT:-240}" "$GENVM" -m 256M -kernel "$E2E_KERNEL" \
 	-append "console=ttyS0 quiet iomem=relaxed pci=off panic=-1 e2e=demo" \
 	-nographic -no-reboot -device "vmgenid,guid=$guid" </dev/null 2>&1)
 status=$?
-printf '%s\n' "$out" | tr -d '\r' | grep -v -e '^VMGENID-E2E' -e '^$'
-seen=$(printf '%s\n' "$out" | tr -d '\r' | sed -n 's/^== GUID as text: //p')
+out=$(printf '%s\n' "$out" | tr -d '\r')
+# The guest's own report; the kernel's console only when something went wrong.
+printf '%s\n' "$out" | grep -e '^== ' -e '^genvm: '
+seen=$(printf '%s\n' "$out" | sed -n 's/^== GUID as text: //p')
 echo "== host: genvm exited with status $status"
 if [ "$seen" = "$guid" ]; then
 	echo "== the guest read exactly the GUID genvm was given: $guid"
 else
-	echo "== MISMATCH: genvm was given $guid, the guest read '${seen:-nothing}'"
+	echo "== MISMATCH: genvm was given $guid, the guest read '${seen:-nothing}'; its console:"
+	printf '%s\n' "$out" | tail -n 30 | sed 's/^/   | /'
 	exit 1
 fi
 
@@ -39,9 +42,11 @@ append="console=ttyS0 quiet iomem=relaxed panic=-1 e2e=snapshot"
 run() {
 	_n=$1
 	shift
+	# Created here, not by the background job: await may read it first.
+	: >"$work/$_n.log"
 	timeout "${E2E_TIMEOUT:-240}" "$GENVM" -m 256M -kernel "$E2E_KERNEL" \
 		-initrd "$E2E_INITRD" -append "$append" -nographic \
-		-qmp "unix:$work/$_n.sock,server=on,wait=off" "$@" </dev/null >"$work/$_n.log" 2>&1 &
+		-qmp "unix:$work/$_n.sock,server=on,wait=off" "$@" </dev/null >>"$work/$_n.log" 2>&1 &
 	pids="$pids $!"
 }
 

@@ -276,7 +276,7 @@ scenario_demo() {
 			substr($0,17,4), substr($0,21,12) }'
 		echo "== $(memread e820 "$addr")"
 	fi
-	[ -x /bin/vmgenid ] && /bin/vmgenid read
+	[ -x /bin/vmgenid ] && echo "== vmgenid read (the guest tool): $(/bin/vmgenid read 2>&1)"
 	dmesg | grep -i -e vmgenid -e 'virtual machine' | sed 's/^/== dmesg: /'
 	echo
 }
