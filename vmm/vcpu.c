@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu_dump.h"
 #include "msr.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -343,26 +344,31 @@ static void handle_mmio(struct vcpu *v)
 }
 
 /*
- * Say what went wrong and where the guest was: the registers that tell
- * firmware from kernel and paging from not (a triple fault with CR2 and
- * CR3 is usually enough to find the faulting access).
+ * Say what went wrong and where the guest was: RIP, CR2 and CR3 tell
+ * firmware from kernel and usually name the faulting access.
  */
 static void report_stop(struct vcpu *v, const char *why)
 {
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
+	struct cpu_dump d;
+	const char *err;
+	char where[256];
 
-	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0) {
+	if (cpu_dump_read(v, &d, &err) < 0) {
 		fprintf(stderr, "genvm: vcpu %u: %s\n", v->id, why);
 		return;
 	}
-	fprintf(stderr,
-		"genvm: vcpu %u: %s (rip %#llx rsp %#llx cs %#x cr0 %#llx cr2 %#llx "
-		"cr3 %#llx cr4 %#llx efer %#llx)\n",
-		v->id, why, (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
-		sregs.cs.selector, (unsigned long long)sregs.cr0, (unsigned long long)sregs.cr2,
-		(unsigned long long)sregs.cr3, (unsigned long long)sregs.cr4,
-		(unsigned long long)sregs.efer);
+	/*
+	 * On AMD, KVM answers a shutdown by resetting the vCPU (the VMCB is
+	 * undefined after one), so the registers are the reset vector's:
+	 * say so rather than point at 0xfff0.
+	 */
+	if (d.regs.rip == 0xfff0 && d.sregs.cs.selector == 0xf000 && !(d.sregs.cr0 & CR0_PE)) {
+		fprintf(stderr, "genvm: vcpu %u: %s (KVM reset the vCPU: where it was is lost)\n",
+			v->id, why);
+		return;
+	}
+	cpu_dump_summary(&d, where, sizeof(where));
+	fprintf(stderr, "genvm: vcpu %u: %s (%s)\n", v->id, why, where);
 }
 
 static void fatal_exit(struct vcpu *v, const char *why)
