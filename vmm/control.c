@@ -10,6 +10,7 @@
 
 #include "console.h"
 #include "control.h"
+#include "cpu_dump.h"
 #include "hmp.h"
 #include "loop.h"
 #include "machine.h"
@@ -17,6 +18,7 @@
 #include "pm.h"
 #include "qmp.h"
 #include "qmp_cmds.h"
+#include "vcpu.h"
 
 #ifndef GENVM_VERSION
 #define GENVM_VERSION "unknown"
@@ -232,6 +234,43 @@ int control_guid(struct control *c, char text[37], const char **why)
 	}
 	guid_format(vmgenid_get_guid(c->m->vmgenid), text);
 	return 0;
+}
+
+int control_registers(struct control *c, int cpu, FILE *f, const char **why)
+{
+	struct vm *vm = &c->m->vm;
+	unsigned int first = cpu < 0 ? 0 : (unsigned int)cpu;
+	unsigned int last = cpu < 0 ? vm->nr_cpus : first + 1;
+	int paused_here, ret = 0;
+
+	if (cpu >= 0 && (unsigned int)cpu >= vm->nr_cpus) {
+		*why = "no such vCPU";
+		return -1;
+	}
+	/*
+	 * KVM hands out a vCPU's registers only between two KVM_RUNs: stop
+	 * them for the moment it takes (0 from the pause: this call stopped
+	 * them and must restart them; a stopped VM stays stopped).
+	 */
+	paused_here = vcpu_pause_all(vm);
+	if (paused_here < 0) {
+		*why = "cannot stop the vCPUs";
+		return -1;
+	}
+	for (unsigned int i = first; i < last; i++) {
+		struct cpu_dump d;
+
+		if (cpu_dump_read(vm->vcpus[i], &d, why) < 0) {
+			ret = -1;
+			break;
+		}
+		if (cpu < 0)
+			fprintf(f, "\nCPU#%u\n", i);
+		cpu_dump_print(&d, f);
+	}
+	if (paused_here == 0)
+		vcpu_resume_all(vm);
+	return ret;
 }
 
 int control_migrate(struct control *c, const char *uri, char *why, size_t why_len)

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "chardev.h"
 #include "vm.h"
@@ -69,6 +70,13 @@ int control_powerdown(struct control *c, const char **why);
 void control_quit(struct control *c, enum vm_exit_reason why);
 /* The GUID as lowercase text (37 bytes with the NUL); -1 without the device. */
 int control_guid(struct control *c, char text[37], const char **why);
+
+/*
+ * "info registers": vCPU cpu's registers (every vCPU's, each after a
+ * "CPU#n" line, when cpu < 0) printed to f.  A running VM is stopped only
+ * while they are read.  -1 with why: no such vCPU, or KVM refused.
+ */
+int control_registers(struct control *c, int cpu, FILE *f, const char **why);
 
 /*
  * Save the machine to a "file:PATH" or "exec:COMMAND" URI in the

@@ -66,14 +66,17 @@ struct hmp_cmd {
 
 struct info_cmd {
 	const char *name;
+	const char *params;
 	const char *help;
-	void (*fn)(struct control *c, const struct out *o);
+	/* arg: what follows the name, NULL if nothing (only with params). */
+	void (*fn)(struct control *c, const struct out *o, const char *arg);
 };
 
-static void info_status(struct control *c, const struct out *o)
+static void info_status(struct control *c, const struct out *o, const char *arg)
 {
 	enum runstate s = control_runstate(c);
 
+	(void)arg;
 	/* QEMU words it this way: the state in parentheses unless plainly paused. */
 	if (s == RUNSTATE_RUNNING)
 		say(o, "VM status: running\n");
@@ -83,28 +86,31 @@ static void info_status(struct control *c, const struct out *o)
 		say(o, "VM status: paused (%s)\n", runstate_name(s));
 }
 
-static void info_vm_generation_id(struct control *c, const struct out *o)
+static void info_vm_generation_id(struct control *c, const struct out *o, const char *arg)
 {
 	const char *why;
 	char text[37];
 
+	(void)arg;
 	if (control_guid(c, text, &why) < 0)
 		say(o, "Error: %s\n", why);
 	else
 		say(o, "%s\n", text);
 }
 
-static void info_version(struct control *c, const struct out *o)
+static void info_version(struct control *c, const struct out *o, const char *arg)
 {
 	(void)c;
+	(void)arg;
 	say(o, "%d.%d.%d (genvm %s)\n", 7, 2, 0, GENVM_VERSION);
 }
 
 /* QEMU's wording, for the fields genvm has. */
-static void info_migrate(struct control *c, const struct out *o)
+static void info_migrate(struct control *c, const struct out *o, const char *arg)
 {
 	struct migrate_info info;
 
+	(void)arg;
 	control_migrate_info(c, &info);
 	if (info.status == MIGRATE_NONE)
 		return;
@@ -116,11 +122,56 @@ static void info_migrate(struct control *c, const struct out *o)
 		say(o, "Error: %s\n", info.error);
 }
 
+/* "info registers [-a|vcpu]": vCPU 0's registers by default, as QEMU. */
+static void info_registers(struct control *c, const struct out *o, const char *arg)
+{
+	const char *why = NULL;
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	int cpu = 0;
+	FILE *f;
+
+	if (arg && !strcmp(arg, "-a")) {
+		cpu = -1;
+	} else if (arg) {
+		char *end;
+		long n = strtol(arg, &end, 10);
+
+		if (*end || end == arg || n < 0 || n > 4096) {
+			say(o, "Error: '%s' is not -a or a vCPU index\n", arg);
+			return;
+		}
+		cpu = (int)n;
+	}
+	f = open_memstream(&text, &len);
+	if (!f) {
+		say(o, "Error: out of memory\n");
+		return;
+	}
+	if (control_registers(c, cpu, f, &why) < 0) {
+		fclose(f);
+		free(text);
+		if (cpu >= 0 && why && !strcmp(why, "no such vCPU"))
+			say(o, "CPU#%d not available\n", cpu);
+		else
+			say(o, "Error: %s\n", why ? why : "cannot read the registers");
+		return;
+	}
+	fclose(f);
+	/* Line by line: say() formats into a fixed buffer. */
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		say(o, "%s\n", line);
+	free(text);
+}
+
 static const struct info_cmd info_cmds[] = {
-	{ "migrate", "show migration status", info_migrate },
-	{ "status", "show the current VM status (running|paused)", info_status },
-	{ "version", "show the version of QEMU", info_version },
-	{ "vm-generation-id", "Show Virtual Machine Generation ID", info_vm_generation_id },
+	{ "migrate", "", "show migration status", info_migrate },
+	{ "registers", "[-a|vcpu]",
+	  "show the cpu registers (-a: all vCPUs; vcpu: that one; vCPU 0 by default)",
+	  info_registers },
+	{ "status", "", "show the current VM status (running|paused)", info_status },
+	{ "version", "", "show the version of QEMU", info_version },
+	{ "vm-generation-id", "", "Show Virtual Machine Generation ID", info_vm_generation_id },
 };
 #define NR_INFO (sizeof(info_cmds) / sizeof(info_cmds[0]))
 
@@ -199,7 +250,7 @@ static const struct hmp_cmd hmp_cmds[] = {
 	{ "cont|c", "", "resume emulation", do_cont, HMP_NO_ARG },
 	{ "help|?", "[cmd]", "show the help", do_help, HMP_WORD },
 	{ "info", "[subcommand]", "show various information about the system state", do_info,
-	  HMP_WORD },
+	  HMP_REST },
 	{ "migrate", "[-d] uri", "migrate to URI (file:PATH or exec:COMMAND)", do_migrate,
 	  HMP_REST },
 	{ "quit|q", "", "quit the emulator", do_quit, HMP_NO_ARG },
@@ -232,20 +283,34 @@ static void help_line(const struct out *o, const struct hmp_cmd *cmd)
 static void list_info(const struct out *o)
 {
 	for (size_t i = 0; i < NR_INFO; i++)
-		say(o, "info %s  -- %s\n", info_cmds[i].name, info_cmds[i].help);
+		say(o, "info %s%s%s -- %s\n", info_cmds[i].name, *info_cmds[i].params ? " " : "",
+		    info_cmds[i].params, info_cmds[i].help);
 }
 
+/* arg: "NAME [ARG]" as typed, or NULL. */
 static void do_info(struct control *c, const struct out *o, const char *arg)
 {
+	const char *rest;
+	size_t n;
+
 	if (!arg) {
 		list_info(o);
 		return;
 	}
+	n = strcspn(arg, " \t");
+	rest = arg + n + strspn(arg + n, " \t");
 	for (size_t i = 0; i < NR_INFO; i++) {
-		if (!strcmp(info_cmds[i].name, arg)) {
-			info_cmds[i].fn(c, o);
+		const struct info_cmd *cmd = &info_cmds[i];
+
+		if (strlen(cmd->name) != n || strncmp(cmd->name, arg, n))
+			continue;
+		/* One word at most, and only where the command takes one. */
+		if (*rest && (!*cmd->params || rest[strcspn(rest, " \t")])) {
+			say(o, "info: extraneous characters at the end of line\n");
 			return;
 		}
+		cmd->fn(c, o, *rest ? rest : NULL);
+		return;
 	}
 	list_info(o);
 }

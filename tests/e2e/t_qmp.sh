@@ -182,6 +182,45 @@ check_hmp() {
 }
 tap "monitor: info vm-generation-id prints the GUID; stop/cont/info status" "$log" check_hmp
 
+# hmc LINE: an HMP command through QMP, its output as lines.
+hmc() {
+	qmp human-monitor-command "{\"command-line\": \"$1\"}" |
+		sed -e 's/^"//' -e 's/"$//' -e 's/\\r\\n/\n/g'
+}
+
+# The guest runs its tick loop in 64-bit mode, kernel or user: CS is a
+# 64-bit code segment, EFER has LMA, CR0 has PE and PG.
+check_registers() {
+	alive || return 1
+	regs=$(hmc "info registers")
+	for re in '^RAX=[0-9a-f]\{16\} RBX=[0-9a-f]\{16\} RCX=' \
+		'^RIP=[0-9a-f]\{16\} RFL=[0-9a-f]\{8\} \[[-DOSZAPC]\{7\}\] CPL=[03] ' \
+		'^CS =[0-9a-f]\{4\} [0-9a-f]\{16\} [0-9a-f]\{8\} [0-9a-f]\{8\} DPL=[03] CS64 \[' \
+		'^GDT=     [0-9a-f]\{16\} ' '^CR0=[0-9a-f]\{8\} CR2=' '^EFER=[0-9a-f]\{16\}$'; do
+		printf '%s\n' "$regs" | grep -q "$re" && continue
+		echo "info registers: no line matching $re in:"
+		printf '%s\n' "$regs" | sed 's/^/  /'
+		return 1
+	done
+	efer=$(printf '%s\n' "$regs" | sed -n 's/^EFER=//p')
+	cr0=$(printf '%s\n' "$regs" | sed -n 's/^CR0=\([0-9a-f]*\) .*/\1/p')
+	[ $((0x$efer & 0x400)) -ne 0 ] || { echo "EFER=$efer lacks LMA"; return 1; }
+	[ $((0x$cr0 & 0x80000001)) -eq $((0x80000001)) ] || { echo "CR0=$cr0 lacks PE|PG"; return 1; }
+	all=$(hmc "info registers -a")
+	printf '%s\n' "$all" | grep -qx 'CPU#0' || { echo "info registers -a has no CPU#0 line"; return 1; }
+	[ "$(printf '%s\n' "$all" | grep -c '^RIP=')" = 1 ] ||
+		{ echo "info registers -a on one vCPU:"; printf '%s\n' "$all"; return 1; }
+	has "$(hmc "info registers 1")" "CPU#1 not available" || return 1
+	has "$(hmc "info registers x")" "Error: 'x' is not -a or a vCPU index" || return 1
+	has "$(hmc "info status extra")" "info: extraneous characters at the end of line" || return 1
+	# Read without stopping the guest for good.
+	st=$(qmp query-status)
+	[ "$st" = '{"status": "running", "singlestep": false, "running": true}' ] ||
+		{ echo "query-status after info registers: '$st'"; return 1; }
+}
+tap "monitor: info registers shows vCPU 0 in 64-bit mode; -a, bad vCPU, still running" \
+	"$log" check_registers
+
 # ---- garbage: the guest must not notice ----
 
 g0=$(ticks)
