@@ -104,6 +104,28 @@ run_scenario() {
 	wait "$_pid"
 }
 
+# run_nested_scenario SCRIPT: run_scenario inside the L1 guest, where KVM is
+# nested SVM emulated by TCG.  There, now and then, a guest kernel dies of a
+# triple fault at a random point of its boot, and not only under genvm: QEMU
+# as the VMM, booting the same guest 37 times in the same L1, lost one boot
+# that way.  A scenario that failed with a guest triple fault runs once
+# more; the first attempt is shown, commented out, so nothing is hidden, and
+# the second one counts.  On hardware KVM a triple fault is always a failure.
+run_nested_scenario() {
+	_out=$E2E_WORK/$(basename "$1" .sh).first
+	run_scenario "$1" >"$_out"
+	_rc=$?
+	if grep -q '^not ok' "$_out" && grep -q 'genvm: vcpu [0-9]*: triple fault' "$_out"; then
+		echo "# $(basename "$1" .sh): a guest triple-faulted (nested emulation); the first attempt, not counted:"
+		sed 's/^/#   first attempt: /' "$_out"
+		echo "# $(basename "$1" .sh): running it again"
+		run_scenario "$1"
+		return
+	fi
+	cat "$_out"
+	return "$_rc"
+}
+
 # A script that dies without reporting a failure still fails.  The begin and
 # end lines also let nested.sh tell which scenario a stalled L1 was running.
 for t in "$here"/t_*.sh; do
@@ -114,7 +136,11 @@ for t in "$here"/t_*.sh; do
 	esac
 	read -r t0 _ </proc/uptime
 	echo "E2E-SCRIPT-BEGIN $name"
-	run_scenario "$t"
+	if [ "${VMGENID_E2E_L1:-0}" = 1 ]; then
+		run_nested_scenario "$t"
+	else
+		run_scenario "$t"
+	fi
 	rc=$?
 	read -r t1 _ </proc/uptime
 	echo "E2E-SCRIPT-EXIT $name $rc $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }')"
