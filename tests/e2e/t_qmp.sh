@@ -26,6 +26,21 @@ ticks() {
 	grep -c 'VMGENID-E2E: tick ' "$log"
 }
 
+# hmc LINE: a human monitor command's output, through QMP.
+hmc() {
+	qmp human-monitor-command "{\"command-line\": \"$1\"}" |
+		sed -e 's/^"//' -e 's/"$//' -e 's/\\r\\n/\n/g'
+}
+
+# A counter that stops: where the guest's vCPU is, twice, to tell a guest
+# that waits (HLT=1, the same RIP) from one that spins.
+guest_where() {
+	for _i in 1 2; do
+		hmc "info registers" | grep -e '^RIP=' -e '^CS =' | sed 's/^/  /'
+		sleep 0.5
+	done
+}
+
 # The value of the guest's last "VMGENID-E2E: KEY=VALUE" (the latest boot).
 last_marker() {
 	sed -n "s/.*VMGENID-E2E: $2=//p" "$1" | tail -n 1
@@ -163,7 +178,8 @@ check_stop_cont() {
 	sleep 1.5
 	c=$(ticks)
 	[ "$b" -eq "$a" ] || { echo "the counter went on while stopped: $a -> $b"; return 1; }
-	[ "$c" -ge $((b + 3)) ] || { echo "the counter did not resume: $b -> $c in 1.5 s"; return 1; }
+	[ "$c" -ge $((b + 3)) ] ||
+		{ echo "the counter did not resume: $b -> $c in 1.5 s"; guest_where; return 1; }
 }
 tap "qmp: stop freezes the guest's counter (STOP, paused), cont resumes it (RESUME)" \
 	"$log" check_stop_cont
@@ -181,12 +197,6 @@ check_hmp() {
 	alive
 }
 tap "monitor: info vm-generation-id prints the GUID; stop/cont/info status" "$log" check_hmp
-
-# hmc LINE: an HMP command through QMP, its output as lines.
-hmc() {
-	qmp human-monitor-command "{\"command-line\": \"$1\"}" |
-		sed -e 's/^"//' -e 's/"$//' -e 's/\\r\\n/\n/g'
-}
 
 # The guest runs its tick loop in 64-bit mode, kernel or user: CS is a
 # 64-bit code segment, EFER has LMA, CR0 has PE and PG.
@@ -298,7 +308,7 @@ check_undisturbed() {
 	sleep 1
 	g2=$(ticks)
 	[ "$g2" -gt "$g1" ] && [ "$g1" -gt "$g0" ] ||
-		{ echo "the guest's counter stalled: $g0 -> $g1 -> $g2"; return 1; }
+		{ echo "the guest's counter stalled: $g0 -> $g1 -> $g2"; guest_where; return 1; }
 	[ "$(qmp query-status)" = '{"status": "running", "singlestep": false, "running": true}' ]
 }
 tap "qmp: after all that garbage the guest still runs and counts" "$log" check_undisturbed
