@@ -264,6 +264,26 @@ console_tail() {
 	grep -v '^L1-EXIT' "$console" | tail -n 25
 }
 
+# l1_cut_short: why the last L1 run ended without "done", in $why; true when
+# the emulator is to blame rather than a scenario.  That is a stalled
+# emulator, or an emulated machine that reset itself (QEMU exits 0 under
+# -no-reboot) with no panic from its kernel: an L2 guest cannot reset L1.
+# Both seen here, the reset twice in long loops of L2 boots.
+l1_cut_short() {
+	local during="during ${current:-no scenario}"
+	if [ "$stalled" = 1 ]; then
+		why="L1 printed nothing for ${l1_stall}s (no heartbeat) $during"
+	elif [ "$status" = 124 ]; then
+		why="timed out after ${l1_timeout}s (VMGENID_E2E_L1_TIMEOUT) $during"
+		return 1
+	elif [ "$status" = 0 ] && ! grep -q 'Kernel panic' "$console"; then
+		why="L1 reset itself without a word (no panic, no 'done') $during"
+	else
+		why="$qemu exited with status $status before the suite finished"
+		return 1
+	fi
+}
+
 kvm_diag=()
 completed=()
 restarts=0
@@ -272,20 +292,10 @@ while :; do
 	pack_l1 "${left[*]}"
 	echo "# L1 initramfs: $(du -k "$work/l1.cpio.gz" | cut -f1) KiB gzipped"
 	boot_l1
-	[ "$l1_up" = 1 ] && [ -z "${VMGENID_L1_MAIN:-}" ] && [ "$restarts" = 0 ] || break
-	# An emulator that stops, or an emulated machine that resets itself
-	# (QEMU exits 0 under -no-reboot) with no "done" and no panic from its
-	# kernel, is not a test result: an L2 guest cannot reset L1.  Seen
-	# here twice in long loops of L2 boots, after 12 and 36 boots.
-	if [ "$stalled" = 1 ]; then
-		cut="L1 printed nothing for ${l1_stall}s (no heartbeat)"
-	elif [ "$done" = 0 ] && [ "$status" = 0 ] && ! grep -q 'Kernel panic' "$console"; then
-		cut="L1 reset itself without a word (no panic, no 'done')"
-	else
-		break
-	fi
-	# Say so, show what was cut short, and run the scenarios not yet
-	# finished in a fresh L1, once.
+	[ "$l1_up" = 1 ] && [ "$done" = 0 ] && [ -z "${VMGENID_L1_MAIN:-}" ] &&
+		[ "$restarts" = 0 ] && l1_cut_short || break
+	# The emulator's failure, not a result: say so, show what was cut
+	# short, and run the scenarios not yet finished in a fresh L1, once.
 	left=()
 	for t in "${scenarios[@]}"; do
 		case " ${completed[*]} " in
@@ -293,7 +303,7 @@ while :; do
 		*) left+=("$t") ;;
 		esac
 	done
-	echo "# $cut during ${current:-no scenario}, $(since) s in; console tail:"
+	echo "# $why, $(since) s in; console tail:"
 	console_tail | sed 's/^/#   /'
 	for t in "${held[@]}"; do
 		echo "#   cut short, not counted: $t"
@@ -305,13 +315,7 @@ done
 if [ "$l1_up" = 0 ]; then
 	not_ok "L1: TCG guest reached /init" "$qemu exit status $status" "$(console_tail)"
 elif [ "$done" = 0 ]; then
-	if [ "$stalled" = 1 ]; then
-		why="L1 printed nothing for ${l1_stall}s (no heartbeat) during ${current:-no scenario}"
-	elif [ "$status" = 124 ]; then
-		why="timed out after ${l1_timeout}s (VMGENID_E2E_L1_TIMEOUT) during ${current:-no scenario}"
-	else
-		why="$qemu exited with status $status before the suite finished"
-	fi
+	l1_cut_short
 	not_ok "L1: ran the whole e2e suite" "$why" "${held[@]/#/cut short: }" \
 		"console tail:" "$(console_tail)"
 elif [ -n "${VMGENID_L1_MAIN:-}" ]; then
