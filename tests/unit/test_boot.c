@@ -19,11 +19,11 @@
 #include "vmgenid/endian.h"
 
 #include "../../firmware/handoff.h"
-#include "../../vmm/boot.h"
-#include "../../vmm/bzimage.h"
-#include "../../vmm/firmware.h"
-#include "../../vmm/layout.h"
-#include "../../vmm/vm.h"
+#include "boot.h"
+#include "bzimage.h"
+#include "firmware.h"
+#include "layout.h"
+#include "vm.h"
 
 #define RAM (64ull << 20)
 #define KERNEL_FILE_SIZE (5 * 512 + 100000)

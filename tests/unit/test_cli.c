@@ -18,8 +18,8 @@
 
 #include "vmgenid/endian.h"
 
-#include "../../vmm/bzimage.h"
-#include "../../vmm/cli.h"
+#include "bzimage.h"
+#include "cli.h"
 
 #define HOST_RAM (8ull << 30)
 #define GUID_TEXT "324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87"

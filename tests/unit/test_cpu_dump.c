@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../vmm/cpu_dump.h"
-#include "../../vmm/vcpu.h"
+#include "cpu_dump.h"
+#include "vcpu.h"
 
 static struct kvm_segment seg(uint16_t sel, uint64_t base, uint32_t limit, uint8_t type,
 			      uint8_t s, uint8_t l, uint8_t db, uint8_t g)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../vmm/io.h"
+#include "io.h"
 
 struct probe {
 	int calls;

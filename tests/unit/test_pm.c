@@ -17,8 +17,8 @@
 #include "vmgenid/bytebuf.h"
 #include "vmgenid/state.h"
 
-#include "../../vmm/pm.h"
-#include "../../vmm/vm.h"
+#include "pm.h"
+#include "vm.h"
 
 static int sci_level;
 static int sci_changes;

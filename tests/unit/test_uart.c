@@ -17,8 +17,8 @@
 #include "vmgenid/bytebuf.h"
 #include "vmgenid/state.h"
 
-#include "../../vmm/uart.h"
-#include "../../vmm/vm.h"
+#include "uart.h"
+#include "vm.h"
 
 /* Registers */
 #define THR 0
