@@ -625,7 +625,7 @@ static int parse_name_term(struct aml_parser *p, const char *scope, size_t end, 
 {
 	struct aml_name n;
 	struct aml_obj *o;
-	unsigned int i;
+	unsigned int i, nargs;
 	int ret = aml_parse_name(p, end, &n);
 
 	if (ret)
@@ -635,7 +635,14 @@ static int parse_name_term(struct aml_parser *p, const char *scope, size_t end, 
 		return 0;
 	if (p->scan && o->type == OBJ_METHOD && p->scan->ncalls < AML_MAX_CALLS)
 		p->scan->calls[p->scan->ncalls++] = o;
-	for (i = 0; i < o->nargs; i++) {
+	/*
+	 * o points into the namespace array, which an argument that declares
+	 * an object (Name (X, 0) passed as an argument) may reallocate: take
+	 * what is needed from it now and do not touch it again.
+	 */
+	nargs = o->nargs;
+	o = NULL;
+	for (i = 0; i < nargs; i++) {
 		ret = parse_term(p, scope, end, depth + 1);
 		if (ret)
 			return ret;

@@ -1161,6 +1161,52 @@ static void test_names_referring_to_each_other(void **state)
 	bytebuf_free(&b);
 }
 
+/*
+ * A method call whose argument declares an object, just as the namespace
+ * array is full (the 257th object): the declaration grows the array while
+ * the call's argument loop still uses the method it looked up.  Issue 14,
+ * item 1: a heap use-after-free under ASan before the fix.
+ */
+static void test_call_argument_declares_257th_object(void **state)
+{
+	/* Method (MTHD, 2) {} */
+	static const uint8_t method[] = { 0x14, 0x06, 'M', 'T', 'H', 'D', 0x02 };
+	/* MTHD (Name (ZZZZ, Zero), Zero) */
+	static const uint8_t call[] = { 'M', 'T', 'H', 'D', 0x08, 'Z', 'Z', 'Z', 'Z', 0x00, 0x00 };
+	/* Device (VGEN) { Name (_HID, "VMGENCTR") Name (ADDR, Package {0x10, 0}) } */
+	static const uint8_t dev[] = {
+		0x5B, 0x82, 0x20, 'V', 'G', 'E', 'N',
+		0x08, '_', 'H', 'I', 'D', 0x0D, 'V', 'M', 'G', 'E', 'N', 'C', 'T', 'R', 0x00,
+		0x08, 'A', 'D', 'D', 'R', 0x12, 0x06, 0x02, 0x0A, 0x10, 0x0A, 0x00,
+	};
+	struct aml_reader_device d;
+	struct aml_reader_report r;
+	struct bytebuf body, b;
+	unsigned int i;
+
+	(void)state;
+	bytebuf_init(&body);
+	bytebuf_append(&body, method, sizeof(method));
+	/* 255 more: the array (256 slots at first) is full. */
+	for (i = 0; i < 255; i++) {
+		uint8_t name[] = { 0x08, 'N', (uint8_t)('0' + i / 100), (uint8_t)('0' + i / 10 % 10),
+				   (uint8_t)('0' + i % 10), 0x00 };
+
+		bytebuf_append(&body, name, sizeof(name));
+	}
+	bytebuf_append(&body, call, sizeof(call));
+	bytebuf_append(&body, dev, sizeof(dev));
+	assert_false(bytebuf_failed(&body));
+	raw_table(&b, body.data, body.len);
+	assert_int_equal(find(b.data, b.len, "DSDT", &d, &r), 0);
+	assert_int_equal(r.nmalformed, 0);
+	assert_int_equal(r.ntables, 1);
+	assert_string_equal(d.path, "\\VGEN");
+	assert_true(d.addr == 0x10);
+	bytebuf_free(&b);
+	bytebuf_free(&body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1187,6 +1233,7 @@ int main(void)
 		cmocka_unit_test(test_deep_scopes),
 		cmocka_unit_test(test_deep_expression_in_addr),
 		cmocka_unit_test(test_names_referring_to_each_other),
+		cmocka_unit_test(test_call_argument_declares_257th_object),
 	};
 
 	return cmocka_run_group_tests_name("aml_reader", tests, NULL, NULL);
