@@ -20,6 +20,9 @@ struct wire {
 	size_t read_pos;
 	int hangups;
 	int calls; /* handler runs, the context the table's commands get */
+	/* Hang up as the real channel does once the reply has drained: at
+	 * once, closing the session from inside the hangup call. */
+	struct qmp *close_on_hangup;
 };
 
 static void wire_write(void *opaque, const char *buf, size_t len)
@@ -36,6 +39,8 @@ static void wire_hangup(void *opaque)
 	struct wire *w = opaque;
 
 	w->hangups++;
+	if (w->close_on_hangup)
+		qmp_close(w->close_on_hangup);
 }
 
 /* ---- the command table under test ---- */
@@ -487,6 +492,32 @@ static void test_size_limit(void **state)
 	free(req);
 }
 
+/*
+ * The channel closes the session from inside the hangup when the error
+ * drains at once; what followed the oversized request in the same read
+ * must not run (issue 14, item 4: a quit there used to be executed).
+ */
+static void test_size_limit_stops_at_once(void **state)
+{
+	static const char after[] = "{\"execute\": \"qmp_capabilities\"}{\"execute\": \"nothing\"}";
+	struct fixture *f = *state;
+	size_t n = QMP_MAX_REQUEST; /* the limit is reached on its last byte */
+	char *req = malloc(n + sizeof(after));
+
+	negotiate(f);
+	f->w.close_on_hangup = f->q;
+	req[0] = '[';
+	memset(req + 1, '1', n - 1);
+	memcpy(req + n, after, sizeof(after));
+	qmp_input(f->q, req, n + sizeof(after) - 1);
+	expect_error(f, "GenericError", "QMP request too large (limit 65536 bytes), closing");
+	assert_int_equal(f->w.hangups, 1);
+	expect_none(f);
+	assert_int_equal(f->w.calls, 0);
+	assert_false(qmp_negotiated(f->q));
+	free(req);
+}
+
 static void test_disconnect_mid_request(void **state)
 {
 	struct fixture *f = *state;
@@ -550,6 +581,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_protocol_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_size_limit_stops_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_mid_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 	};

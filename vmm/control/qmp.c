@@ -414,6 +414,12 @@ void qmp_input(struct qmp *q, const void *data, size_t len)
 			reset_framing(q);
 			q->closing = true;
 			q->io.hangup(q->io.opaque);
+			/*
+			 * Nothing after it runs, whatever hangup did: the channel
+			 * may already have closed the session (qmp_close clears
+			 * closing), and the rest of this read is the same client's.
+			 */
+			return;
 		}
 	}
 }
