@@ -47,14 +47,97 @@ static const struct qmp_cmd protocol_cmds[] = {
 };
 #define NR_PROTOCOL_CMDS (sizeof(protocol_cmds) / sizeof(protocol_cmds[0]))
 
+/* ---- text that goes into replies: always whole UTF-8 characters ---- */
+
+/* How many bytes a UTF-8 sequence led by c has; 0 if c cannot lead one. */
+static size_t utf8_seq_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return 2;
+	if (c >= 0xE0 && c <= 0xEF)
+		return 3;
+	if (c >= 0xF0 && c <= 0xF4)
+		return 4;
+	return 0;
+}
+
+/* The length of s's longest prefix of at most max bytes that does not end
+ * inside a character (s is valid UTF-8, as every string jansson gives). */
+static int utf8_fit(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return (int)n;
+}
+
+/* Cut s where a character that snprintf truncated begins. */
+static void utf8_trim_tail(char *s)
+{
+	size_t len = strlen(s), lead = len, back;
+
+	for (back = 0; back < 3 && lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80; back++)
+		lead--;
+	if (lead > 0 && lead - 1 + utf8_seq_len((unsigned char)s[lead - 1]) > len)
+		s[lead - 1] = '\0';
+}
+
+/*
+ * src[0..len) as valid UTF-8 in dst (cap > 0 bytes, NUL-terminated): a byte
+ * that does not begin a well-formed character becomes U+FFFD, as QEMU's
+ * JSON writer shows it, and the copy stops before a character that does
+ * not fit whole.
+ */
+static void utf8_clean(char *dst, size_t cap, const char *src, size_t len)
+{
+	static const char replacement[] = "\xEF\xBF\xBD";
+	size_t i = 0, o = 0, n, k;
+
+	while (i < len) {
+		const unsigned char *c = (const unsigned char *)src + i;
+		const char *from = src + i;
+
+		n = utf8_seq_len(c[0]);
+		for (k = 1; n && k < n; k++) {
+			/* Continuations, and no overlong, surrogate or > U+10FFFF forms. */
+			if (i + k >= len || (c[k] & 0xC0) != 0x80 ||
+			    (k == 1 && ((c[0] == 0xE0 && c[1] < 0xA0) || (c[0] == 0xED && c[1] > 0x9F) ||
+					(c[0] == 0xF0 && c[1] < 0x90) || (c[0] == 0xF4 && c[1] > 0x8F))))
+				n = 0;
+		}
+		if (n == 0 || c[0] == 0) {
+			/* NUL too: jansson's strings end there. */
+			from = replacement;
+			n = 3;
+			i++;
+		} else {
+			i += n;
+		}
+		if (o + n >= cap)
+			break;
+		memcpy(dst + o, from, n);
+		o += n;
+	}
+	dst[o] = '\0';
+}
+
 void qmp_error(struct qmp_call *call, const char *cls, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	call->err_class = cls;
 	va_start(ap, fmt);
-	vsnprintf(call->err_desc, sizeof(call->err_desc), fmt, ap);
+	n = vsnprintf(call->err_desc, sizeof(call->err_desc), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(call->err_desc))
+		utf8_trim_tail(call->err_desc);
 }
 
 struct qmp *qmp_new(const struct qmp_cmd *cmds, size_t nr, void *ctx, const char *package,
@@ -128,13 +211,41 @@ bool qmp_negotiated(const struct qmp *q)
 	return q->negotiated;
 }
 
+/* What a client gets when its reply could not be built or encoded. */
+#define FALLBACK_DESC "genvm could not encode the reply"
+
+/*
+ * Every request gets exactly one reply: reply (a reference stolen; NULL if
+ * building it failed) with id, or else a fixed GenericError with the id,
+ * or without it if even that does not encode.
+ */
+static void send_reply(struct qmp *q, json_t *reply, json_t *id)
+{
+	static const char fixed[] =
+		"{\"error\": {\"class\": \"GenericError\", \"desc\": \"" FALLBACK_DESC "\"}}";
+	char *text = NULL;
+
+	if (reply && (!id || json_object_set(reply, "id", id) == 0))
+		text = json_dumps(reply, JSON_PRESERVE_ORDER);
+	json_decref(reply);
+	if (!text && id) {
+		reply = json_pack("{s:{s:s,s:s},s:O}", "error", "class", "GenericError", "desc",
+				  FALLBACK_DESC, "id", id);
+		text = reply ? json_dumps(reply, JSON_PRESERVE_ORDER) : NULL;
+		json_decref(reply);
+	}
+	q->io.write(q->io.opaque, text ? text : fixed, strlen(text ? text : fixed));
+	q->io.write(q->io.opaque, "\r\n", 2);
+	free(text);
+}
+
 static void send_error(struct qmp *q, const char *cls, const char *desc, json_t *id)
 {
-	json_t *reply = json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", desc);
+	/* A description may quote what the client sent: whole characters only. */
+	char clean[2 * sizeof(((struct qmp_call *)0)->err_desc)];
 
-	if (id)
-		json_object_set(reply, "id", id);
-	send_json(q, reply);
+	utf8_clean(clean, sizeof(clean), desc, strlen(desc));
+	send_reply(q, json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", clean), id);
 }
 
 static const char *type_name(enum qmp_type t)
@@ -247,7 +358,8 @@ static const char *check_envelope(json_t *req, const char **desc, char *buf, siz
 				return NULL;
 			}
 		} else if (strcmp(key, "id")) {
-			snprintf(buf, size, "QMP input member '%.64s' is unexpected", key);
+			snprintf(buf, size, "QMP input member '%.*s' is unexpected", utf8_fit(key, 64),
+				 key);
 			*desc = buf;
 			return NULL;
 		}
@@ -279,7 +391,8 @@ static void dispatch(struct qmp *q, json_t *req)
 		return;
 	}
 	if (!call.cmd) {
-		snprintf(buf, sizeof(buf), "The command %.64s has not been found", name);
+		snprintf(buf, sizeof(buf), "The command %.*s has not been found", utf8_fit(name, 64),
+			 name);
 		send_error(q, "CommandNotFound", buf, id);
 		return;
 	}
@@ -287,9 +400,7 @@ static void dispatch(struct qmp *q, json_t *req)
 	call.args = call.args ? json_incref(call.args) : json_object();
 	if (check_args(&call) == 0 && call.cmd->fn(&call) == 0) {
 		reply = json_pack("{s:o}", "return", call.ret ? call.ret : json_object());
-		if (id)
-			json_object_set(reply, "id", id);
-		send_json(q, reply);
+		send_reply(q, reply, id);
 	} else {
 		json_decref(call.ret);
 		send_error(q, call.err_class ? call.err_class : "GenericError",
@@ -461,8 +572,8 @@ static int cmd_capabilities(struct qmp_call *call)
 		}
 		if (strcmp(json_string_value(v), "oob")) {
 			qmp_error(call, "GenericError",
-				  "Parameter 'enable[%zu]' does not accept value '%.64s'", i,
-				  json_string_value(v));
+				  "Parameter 'enable[%zu]' does not accept value '%.*s'", i,
+				  utf8_fit(json_string_value(v), 64), json_string_value(v));
 			return -1;
 		}
 		qmp_error(call, "GenericError", "Capability oob not available");
