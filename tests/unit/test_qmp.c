@@ -608,6 +608,86 @@ static void test_reply_that_cannot_be_encoded(void **state)
 	assert_int_equal(f->w.calls, 3);
 }
 
+/* The reply must be "JSON parse error, ..." (jansson's words after it). */
+static void expect_parse_error(struct fixture *f)
+{
+	char *desc = error_desc(f, NULL);
+
+	if (strncmp(desc, "JSON parse error, ", 18))
+		fail_msg("not a parse error: %s", desc);
+	free(desc);
+}
+
+/*
+ * A byte that JSON cannot have there is a lexical error, as in QEMU's
+ * lexer: the partial request is dropped, one GenericError says "JSON parse
+ * error, stray '...'", and input resumes at the next newline, structural
+ * character, control byte or 0xFF (issue 14, item 5: genvm used to keep
+ * the partial request, and every later one, until the client hung up).
+ */
+static void test_lexical_error_resync(void **state)
+{
+	struct fixture *f = *state;
+
+	negotiate(f);
+	/* The issue's sequence: a cut request swallows the next, as in QEMU. */
+	send_str(f, "{\"execute\": \n");
+	send_str(f, "{\"execute\": \"nothing\"}\n");
+	expect_none(f);
+	send_str(f, "\x1b\n");
+	expect_error(f, "GenericError", "JSON parse error, stray '\x1b'");
+	expect_none(f);
+	send_str(f, "{\"execute\": \"nothing\"}\n");
+	expect_return(f, "{}");
+	assert_int_equal(f->w.calls, 1);
+
+	/* 0xFF shows as U+FFFD, as QEMU's JSON writer shows it; each one is
+	 * a resync point, and an error again. */
+	send_str(f, "\xff\xff{\"execute\": \"nothing\"}");
+	expect_error(f, "GenericError", "JSON parse error, stray '\xEF\xBF\xBD'");
+	expect_error(f, "GenericError", "JSON parse error, stray '\xEF\xBF\xBD'");
+	expect_return(f, "{}");
+
+	/* Skipped up to the structural character: 'junk' is not seen. */
+	send_str(f, "[1, \x01junk{\"execute\": \"nothing\"}");
+	expect_error(f, "GenericError", "JSON parse error, stray '\x01'");
+	expect_return(f, "{}");
+
+	/* In a string, the token is the string so far; its '}' then stands
+	 * alone, which is a syntax error of its own. */
+	send_str(f, "{\"execute\": \"noth\x02ing\"}\n");
+	expect_error(f, "GenericError", "JSON parse error, stray '\"noth\x02'");
+	expect_parse_error(f);
+	send_str(f, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\xc3\xa9\xfe\"}}\n");
+	expect_error(f, "GenericError", "JSON parse error, stray '\"\xC3\xA9\xEF\xBF\xBD'");
+	expect_parse_error(f);
+	expect_parse_error(f);
+
+	/* Outside strings: an uppercase word, and a word cut by ESC (ended
+	 * first, then the stray byte). */
+	send_str(f, "{\"execute\": Nothing}\n");
+	expect_error(f, "GenericError", "JSON parse error, stray 'N'");
+	expect_parse_error(f);
+	send_str(f, "nul\x1b\n");
+	expect_parse_error(f);
+	expect_error(f, "GenericError", "JSON parse error, stray '\x1b'");
+	qmp_input(f->q, "\0\n", 2);
+	expect_error(f, "GenericError", "JSON parse error, stray ''");
+
+	/* Tab is no resync point: the request after it is skipped too. */
+	send_str(f, "\x1b\t{\"execute\": \"nothing\"}");
+	expect_error(f, "GenericError", "JSON parse error, stray '\x1b'");
+	expect_return(f, "{}");
+	expect_none(f);
+
+	/* And what has no stray byte is untouched by all this. */
+	send_str(f, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\\u001b\\t\xc3\xa9" "E\", "
+		    "\"x\": -1.5E+3}}");
+	expect_return(f, "{\"s\": \"\\u001b\\t\xc3\xa9" "E\", \"x\": -1500.0}");
+	assert_int_equal(f->w.hangups, 0);
+	assert_int_equal(f->w.calls, 5);
+}
+
 static void test_size_limit(void **state)
 {
 	struct fixture *f = *state;
@@ -738,6 +818,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_cut_inside_character, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_that_cannot_be_encoded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lexical_error_resync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_limit_stops_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_mid_request, setup, teardown),

@@ -27,6 +27,8 @@ struct qmp {
 	size_t len, cap;
 	unsigned int depth;
 	bool in_string, escape, in_scalar;
+	size_t str_start;  /* where the open string began, in buf */
+	bool recovering;   /* after a lexical error: skipping to a resync point */
 };
 
 static const struct qmp_arg capabilities_args[] = {
@@ -187,6 +189,7 @@ static void reset_framing(struct qmp *q)
 	q->len = 0;
 	q->depth = 0;
 	q->in_string = q->escape = q->in_scalar = false;
+	q->recovering = false;
 }
 
 void qmp_open(struct qmp *q)
@@ -455,12 +458,80 @@ static bool is_blank(char ch)
 }
 
 /*
+ * Bytes that QEMU's JSON lexer (qobject/json-lexer.c) takes for a lexical
+ * error.  Outside strings: anything but blanks, structural characters,
+ * quotes, and what numbers and the lowercase keywords are made of (QEMU
+ * also refuses '+', '.' and 'E' where a token starts; here jansson refuses
+ * them when the value is parsed).  Inside strings: control characters and
+ * 0xFE, 0xFF, which UTF-8 never uses.
+ */
+static bool lexical_error(const struct qmp *q, char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	if (q->in_string)
+		return c < 0x20 || c >= 0xFE;
+	if (is_blank(ch) || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		return false;
+	return !strchr("{}[],:\"'-+.E", ch) || ch == '\0';
+}
+
+/*
+ * Where QEMU's lexer ends its error recovery: a structural character, a
+ * control character other than tab, or 0xFE/0xFF.  A client can thus send
+ * a newline, or ESC or 0xFF and a newline, to get back to a clean state.
+ */
+static bool resync_point(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	return (c < 0x20 && c != '\t') || c >= 0xFE || (ch && strchr("{}[]:,", ch));
+}
+
+/*
+ * A lexical error, as QEMU answers it: the request so far is dropped,
+ * one GenericError "JSON parse error, stray 'TOKEN'" goes out (TOKEN the
+ * offending byte, or the unfinished string up to it), and input is skipped
+ * up to the next resync point.
+ */
+static void lexical_error_reply(struct qmp *q, char ch)
+{
+	char str[256] = "", last[4] = "", desc[sizeof(str) + 48];
+	size_t n;
+
+	if (q->in_string) {
+		/* The string so far (quote included), as much of it as fits. */
+		n = q->len - q->str_start;
+		utf8_clean(str, sizeof(str), q->buf + q->str_start, n < 200 ? n : 200);
+	}
+	/* A NUL ends QEMU's token text, as it would a C string. */
+	if (ch)
+		utf8_clean(last, sizeof(last), &ch, 1);
+	snprintf(desc, sizeof(desc), "JSON parse error, stray '%s%s'", str, last);
+	send_error(q, "GenericError", desc, NULL);
+	reset_framing(q);
+	q->recovering = true;
+}
+
+/*
  * Framing only: find where each top-level value ends (brackets balanced
  * outside strings, a string closed, or a bare word ended) and hand those
  * bytes to jansson, which does all the parsing.
  */
 static void frame(struct qmp *q, char ch)
 {
+	if (q->recovering) {
+		if (!resync_point(ch))
+			return;
+		q->recovering = false;
+	}
+	if (lexical_error(q, ch)) {
+		/* QEMU's lexer ends a number or keyword first, then stumbles. */
+		if (q->in_scalar)
+			complete(q);
+		lexical_error_reply(q, ch);
+		return;
+	}
 	if (q->in_scalar) {
 		if (is_blank(ch) || ch == '{' || ch == '[' || ch == '"') {
 			complete(q);
@@ -502,6 +573,7 @@ static void frame(struct qmp *q, char ch)
 		break;
 	case '"':
 		q->in_string = true;
+		q->str_start = q->len - 1;
 		break;
 	default:
 		if (q->depth == 0 && !is_blank(ch))
