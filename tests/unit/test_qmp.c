@@ -644,6 +644,9 @@ static void test_lexical_error_resync(void **state)
 	/* 0xFF shows as U+FFFD, as QEMU's JSON writer shows it; each one is
 	 * a resync point, and an error again. */
 	send_str(f, "\xff\xff{\"execute\": \"nothing\"}");
+	/* On the wire as QEMU writes it: ASCII only. */
+	assert_non_null(memmem(f->w.out + f->w.read_pos, f->w.len - f->w.read_pos,
+			       "stray '\\uFFFD'\"}}\r\n", sizeof("stray '\\uFFFD'\"}}\r\n") - 1));
 	expect_error(f, "GenericError", "JSON parse error, stray '\xEF\xBF\xBD'");
 	expect_error(f, "GenericError", "JSON parse error, stray '\xEF\xBF\xBD'");
 	expect_return(f, "{}");

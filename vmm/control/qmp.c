@@ -165,10 +165,14 @@ void qmp_free(struct qmp *q)
 	free(q);
 }
 
+/* Keys in the order they were set; everything past ASCII as \uXXXX, as
+ * QEMU's JSON writer puts it (a stray 0xFF reads "stray '\uFFFD'"). */
+#define DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+
 static void send_json(struct qmp *q, json_t *obj)
 {
 	/* One line per message, ending in CRLF as QEMU's monitor writes it. */
-	char *text = json_dumps(obj, JSON_PRESERVE_ORDER);
+	char *text = json_dumps(obj, DUMP_FLAGS);
 
 	if (text) {
 		q->io.write(q->io.opaque, text, strlen(text));
@@ -229,12 +233,12 @@ static void send_reply(struct qmp *q, json_t *reply, json_t *id)
 	char *text = NULL;
 
 	if (reply && (!id || json_object_set(reply, "id", id) == 0))
-		text = json_dumps(reply, JSON_PRESERVE_ORDER);
+		text = json_dumps(reply, DUMP_FLAGS);
 	json_decref(reply);
 	if (!text && id) {
 		reply = json_pack("{s:{s:s,s:s},s:O}", "error", "class", "GenericError", "desc",
 				  FALLBACK_DESC, "id", id);
-		text = reply ? json_dumps(reply, JSON_PRESERVE_ORDER) : NULL;
+		text = reply ? json_dumps(reply, DUMP_FLAGS) : NULL;
 		json_decref(reply);
 	}
 	q->io.write(q->io.opaque, text ? text : fixed, strlen(text ? text : fixed));
