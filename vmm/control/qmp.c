@@ -518,9 +518,10 @@ static void lexical_error_reply(struct qmp *q, char ch)
 }
 
 /*
- * Framing only: find where each top-level value ends (brackets balanced
- * outside strings, a string closed, or a bare word ended) and hand those
- * bytes to jansson, which does all the parsing.
+ * Framing: find where each top-level value ends (brackets balanced outside
+ * strings, a string closed, or a bare word ended) and hand those bytes to
+ * jansson, which does the parsing.  Only lexical errors are caught here,
+ * since they decide where the next request starts.
  */
 static void frame(struct qmp *q, char ch)
 {
