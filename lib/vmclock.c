@@ -30,10 +30,18 @@ struct vmclock {
 	uint64_t generation;
 };
 
+/*
+ * A page ACPI's Memory32Fixed can describe, wholly in guest memory, and
+ * mapped at a host address where seq_count's 32-bit stores are aligned.
+ */
 static bool vmclock_gpa_ok(const struct guest_mem *mem, uint64_t gpa)
 {
-	return gpa % VMCLOCK_PAGE_SIZE == 0 && gpa < FOUR_GIB &&
-	       FOUR_GIB - gpa >= VMCLOCK_PAGE_SIZE && guest_mem_ptr(mem, gpa, VMCLOCK_PAGE_SIZE);
+	uint8_t *p;
+
+	if (gpa % VMCLOCK_PAGE_SIZE || gpa >= FOUR_GIB || FOUR_GIB - gpa < VMCLOCK_PAGE_SIZE)
+		return false;
+	p = guest_mem_ptr(mem, gpa, VMCLOCK_PAGE_SIZE);
+	return p && (uintptr_t)p % 8 == 0;
 }
 
 struct vmclock *vmclock_new(const struct guest_mem *mem, uint64_t gpa,

@@ -72,7 +72,8 @@
 struct vmclock;
 
 /*
- * A device whose page is at gpa (page-aligned, below 4 GiB, inside mem).
+ * A device whose page is at gpa (page-aligned, below 4 GiB, inside mem,
+ * mapped 8-byte aligned).
  * notify raises GPE0 bit VMCLOCK_GPE_BIT and an SCI; it runs after every
  * update of the page.  mem must outlive the device.  NULL with errno
  * EINVAL for a bad gpa, ENOMEM.  Guest memory is not touched until

@@ -419,6 +419,19 @@ static void test_new_refuses_bad_pages(void **state)
 	assert_null(vmclock_new(&mem, 0xfffffffffffff000ull, NULL, NULL));
 }
 
+/* A mapping where seq_count could not be stored in one aligned access. */
+static void test_new_refuses_misaligned_mapping(void **state)
+{
+	struct guest_mem odd;
+
+	(void)state;
+	guest_mem_init(&odd);
+	assert_int_equal(guest_mem_add(&odd, RAM_BASE, RAM_SIZE - 8, ram + 4), 0);
+	errno = 0;
+	assert_null(vmclock_new(&odd, PAGE_GPA, NULL, NULL));
+	assert_int_equal(errno, EINVAL);
+}
+
 static void test_save_layout_and_round_trip(void **state)
 {
 	struct notes n = { 0 };
@@ -571,6 +584,7 @@ int main(void)
 		cmocka_unit_test_setup(test_seq_count_protects_concurrent_readers, setup),
 		cmocka_unit_test_setup(test_update_from_odd_guest_seq, setup),
 		cmocka_unit_test_setup(test_new_refuses_bad_pages, setup),
+		cmocka_unit_test_setup(test_new_refuses_misaligned_mapping, setup),
 		cmocka_unit_test_setup(test_save_layout_and_round_trip, setup),
 		cmocka_unit_test_setup(test_load_refusals_change_nothing, setup),
 		cmocka_unit_test_setup(test_ssdt_matches_iasl, setup),
