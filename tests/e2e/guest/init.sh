@@ -284,6 +284,9 @@ scenario_vmclock() {
 		mark vmclock_dev=missing
 	fi
 	dmesg | grep -i vmclock | sed 's/^/VMGENID-E2E: dmesg: /'
+	errs=$(dmesg | grep -e 'ACPI Error' -e 'AE_')
+	mark "dmesg_acpi_errors=$(printf '%s' "$errs" | grep -c .)"
+	printf '%s\n' "$errs" | grep . | sed 's/^/VMGENID-E2E: dmesg_error: /'
 	dd if=/dev/random of=/dev/null bs=16 count=1 2>/dev/null
 	last=$(vmclockread 2>&1)
 	mark "vmclock=$last"
