@@ -17,6 +17,7 @@
 #include "vmgenid/endian.h"
 #include "vmgenid/fw_cfg.h"
 #include "vmgenid/log.h"
+#include "vmgenid/vmclock.h"
 #include "vmgenid/vmgenid.h"
 
 #define MOD "acpi"
@@ -457,7 +458,7 @@ int acpi_build_tables(const struct acpi_machine *m, struct vmgenid *vmgenid,
 		      struct bytebuf *rsdp, struct bytebuf *tables, struct bios_loader *loader)
 {
 	size_t rsdp_len = rsdp->len, tables_len = tables->len, script_len = loader->script.len;
-	size_t facs, dsdt, fadt, madt, xsdt, xsdt_entries[3];
+	size_t facs, dsdt, fadt, madt, xsdt, xsdt_entries[4];
 	unsigned int nr_entries = 0;
 	long ssdt;
 	int err;
@@ -491,6 +492,14 @@ int acpi_build_tables(const struct acpi_machine *m, struct vmgenid *vmgenid,
 
 	if (vmgenid) {
 		ssdt = vmgenid_build_acpi(vmgenid, tables, ACPI_TABLES_FILE, loader);
+		if (ssdt < 0) {
+			err = (int)ssdt;
+			goto fail;
+		}
+		xsdt_entries[nr_entries++] = (size_t)ssdt;
+	}
+	if (m->vmclock) {
+		ssdt = vmclock_build_acpi(m->vmclock, tables, ACPI_TABLES_FILE, loader);
 		if (ssdt < 0) {
 			err = (int)ssdt;
 			goto fail;

@@ -10,6 +10,7 @@ packages=(
 	zlib1g-dev                                       # guest tool reads /proc/config.gz
 	acpica-tools                                     # iasl, acpiexec peers
 	busybox-static cpio kmod                         # guest initramfs, kvm modules
+	debian-archive-keyring xz-utils                  # kernel-fetch.sh: trixie's lists, modules
 	qemu-system-x86                                  # nested KVM harness, benchmarks
 )
 

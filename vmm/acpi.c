@@ -43,6 +43,7 @@ int acpi_setup(struct machine *m)
 		.uart_port = UART_COM1_BASE,
 		.uart_irq = UART_COM1_IRQ,
 		.fw_cfg_port = FW_CFG_IO_BASE,
+		.vmclock = m->vmclock,
 	};
 	int ret;
 

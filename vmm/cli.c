@@ -148,7 +148,32 @@ static int opt_append(struct parser *p, const char *arg)
 	return 0;
 }
 
-/* "vmgenid[,guid=UUID|auto][,id=NAME]" */
+/* "vmclock[,id=NAME]": QEMU's device has no other property either. */
+static int device_vmclock(struct parser *p, const char *arg, const char *prop)
+{
+	if (p->cfg->vmclock)
+		return bad(p, arg, "only one vmclock device is allowed");
+	while (prop && *prop) {
+		const char *next = strchr(prop, ',');
+		size_t len = next ? (size_t)(next - prop) : strlen(prop);
+
+		if (!(len >= 3 && !strncmp(prop, "id=", 3))) {
+			fprintf(p->err, "genvm: %s vmclock: unknown property '%.*s'\n", p->opt,
+				(int)len, prop);
+			return -1;
+		}
+		prop = next ? next + 1 : NULL;
+	}
+	p->cfg->vmclock = true;
+	return 0;
+}
+
+static bool driver_is(const char *arg, size_t driver_len, const char *name)
+{
+	return driver_len == strlen(name) && !strncmp(arg, name, driver_len);
+}
+
+/* "vmgenid[,guid=UUID|auto][,id=NAME]" or "vmclock[,id=NAME]" */
 static int opt_device(struct parser *p, const char *arg)
 {
 	const char *driver_end = strchr(arg, ',');
@@ -157,8 +182,10 @@ static int opt_device(struct parser *p, const char *arg)
 	struct guid guid;
 	bool have_guid = false;
 
-	if (driver_len != strlen("vmgenid") || strncmp(arg, "vmgenid", driver_len))
-		return bad(p, arg, "unknown device (genvm has only 'vmgenid')");
+	if (driver_is(arg, driver_len, "vmclock"))
+		return device_vmclock(p, arg, prop);
+	if (!driver_is(arg, driver_len, "vmgenid"))
+		return bad(p, arg, "unknown device (genvm has 'vmgenid' and 'vmclock')");
 	if (p->cfg->vmgenid)
 		return bad(p, arg, "only one vmgenid device is allowed");
 
@@ -279,7 +306,7 @@ static const struct option_desc options[] = {
 	{ "initrd", "FILE", opt_initrd, "initial ramdisk" },
 	{ "append", "CMDLINE", opt_append, "kernel command line" },
 	{ "device", "vmgenid[,guid=UUID|auto]", opt_device,
-	  "add the VM generation ID device (guid defaults to auto)" },
+	  "add the VM generation ID device (guid defaults to auto), or vmclock (VMClock)" },
 	{ "nographic", NULL, opt_nographic, "serial console on stdin/stdout (Ctrl-A x quits)" },
 	{ "no-reboot", NULL, opt_no_reboot, "exit instead of rebooting" },
 	{ "S", NULL, opt_S, "do not start the vCPUs (QMP/monitor 'cont' does)" },

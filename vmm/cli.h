@@ -34,6 +34,7 @@ struct genvm_config {
 	const char *cmdline;
 	bool vmgenid;
 	struct guid guid;
+	bool vmclock;       /* -device vmclock */
 	bool nographic;
 	bool no_reboot;
 	bool start_paused;  /* -S */

@@ -25,8 +25,16 @@
 #define LAYOUT_FSEG_END 0x100000ull
 #define LAYOUT_KERNEL 0x100000ull    /* protected-mode kernel */
 
-/* ALLOCATE HIGH: ACPI tables and the vmgenid page, E820-reserved. */
+/*
+ * The last MiB of low RAM is E820-reserved.  ALLOCATE HIGH (ACPI tables,
+ * the vmgenid page) takes it from the bottom up, all but its last page,
+ * which is the VMClock page: at a fixed address, so that a snapshot's
+ * tables and the page always agree, and kept whether or not a vmclock
+ * device is given, so that the layout does not depend on the devices.
+ */
 #define LAYOUT_HIGH_ZONE_SIZE (1ull * MiB)
+#define LAYOUT_VMCLOCK_SIZE 0x1000ull
+#define LAYOUT_VMCLOCK_PAGE(low_size) ((low_size) - LAYOUT_VMCLOCK_SIZE)
 
 #define LAYOUT_MIN_RAM (32ull * MiB)
 

@@ -11,6 +11,7 @@
 #include "vmgenid/log.h"
 
 #include "../firmware/handoff.h"
+#include "layout.h"
 #include "legacy.h"
 #include "machine.h"
 #include "pm.h"
@@ -61,6 +62,16 @@ static void on_vmgenid_notify(void *opaque)
 	pm_raise_gpe(m->pm, VMGENID_GPE_BIT);
 }
 
+/* The VMClock page changed (a restore): the same GPE path as vmgenid's, its own bit. */
+static void on_vmclock_notify(void *opaque)
+{
+	struct machine *m = opaque;
+
+	pr_info("vmclock", "generation counter now %llu: raising GPE %u",
+		(unsigned long long)vmclock_get_generation(m->vmclock), VMCLOCK_GPE_BIT);
+	pm_raise_gpe(m->pm, VMCLOCK_GPE_BIT);
+}
+
 static int add_io(struct machine *m, uint16_t base, uint16_t len, io_fn fn, void *opaque)
 {
 	int ret = io_register(m->vm.io, base, len, fn, opaque);
@@ -99,6 +110,14 @@ static int create_devices(struct machine *m)
 		m->vmgenid = vmgenid_new(&m->cfg->guid, &m->vm.mem, on_vmgenid_notify, m);
 		if (!m->vmgenid) {
 			fprintf(stderr, "genvm: vmgenid: out of memory\n");
+			return -1;
+		}
+	}
+	if (m->cfg->vmclock) {
+		m->vmclock = vmclock_new(&m->vm.mem, LAYOUT_VMCLOCK_PAGE(m->vm.low_size),
+					 on_vmclock_notify, m);
+		if (!m->vmclock) {
+			fprintf(stderr, "genvm: vmclock: %s\n", strerror(errno));
 			return -1;
 		}
 	}
@@ -153,6 +172,9 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 	if (create_devices(m) < 0 || acpi_setup(m) < 0 ||
 	    (boot && boot_setup(&m->vm, cfg, &m->boot) < 0))
 		return -1;
+	/* An incoming machine's page is in the snapshot's RAM, and post-load updates it. */
+	if (boot && m->vmclock)
+		vmclock_reset(m->vmclock);
 	if (cfg->start_paused)
 		vcpu_request_pause(&m->vm);
 	return create_vcpus(m, boot);
@@ -203,6 +225,9 @@ int machine_reset(struct machine *m)
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 	atomic_store(&m->fw_status.done, false);
 
+	/* The page again as at power-on, with the generation it had: a reboot is no clone. */
+	if (m->vmclock)
+		vmclock_reset(m->vmclock);
 	if (boot_setup(&m->vm, m->cfg, &m->boot) < 0 || create_vcpus(m, true) < 0 ||
 	    machine_start(m) < 0)
 		return -1;
@@ -284,6 +309,8 @@ void machine_destroy(struct machine *m)
 	}
 	if (m->vmgenid)
 		vmgenid_free(m->vmgenid);
+	if (m->vmclock)
+		vmclock_free(m->vmclock);
 	if (m->fw_cfg) {
 		fw_cfg_free(m->fw_cfg);
 		pthread_mutex_destroy(&m->fw_cfg_lock);

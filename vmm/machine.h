@@ -13,6 +13,7 @@
 #include "vmgenid/bios_loader.h"
 #include "vmgenid/bytebuf.h"
 #include "vmgenid/fw_cfg.h"
+#include "vmgenid/vmclock.h"
 #include "vmgenid/vmgenid.h"
 
 #include "boot.h"
@@ -36,6 +37,7 @@ struct machine {
 	pthread_mutex_t fw_cfg_lock;
 	struct fw_cfg *fw_cfg;
 	struct vmgenid *vmgenid;
+	struct vmclock *vmclock; /* its page: LAYOUT_VMCLOCK_PAGE(vm.low_size) */
 
 	/* What fw_cfg serves; referenced, so it lives as long as the machine. */
 	struct bytebuf acpi_rsdp;

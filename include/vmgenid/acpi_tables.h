@@ -5,8 +5,8 @@
  * "etc/acpi/tables", plus BIOS linker/loader commands that place them in
  * guest memory and patch the pointers between them.
  *
- * etc/acpi/tables holds FACS, DSDT, FADT, MADT, the vmgenid SSDT (when a
- * device is given) and XSDT; etc/acpi/rsdp the ACPI 2.0 RSDP pointing at the
+ * etc/acpi/tables holds FACS, DSDT, FADT, MADT, the vmgenid and vmclock
+ * SSDTs (when those devices are given) and XSDT; etc/acpi/rsdp the ACPI 2.0 RSDP pointing at the
  * XSDT.  Pointers and checksums are left to the loader commands.
  */
 #ifndef VMGENID_ACPI_TABLES_H
@@ -17,6 +17,7 @@
 #include "vmgenid/bios_loader.h"
 #include "vmgenid/bytebuf.h"
 
+struct vmclock;
 struct vmgenid;
 
 #define ACPI_RSDP_FILE "etc/acpi/rsdp"
@@ -43,6 +44,9 @@ struct acpi_machine {
 	uint16_t uart_port;        /* COM1 */
 	uint8_t uart_irq;
 	uint16_t fw_cfg_port;      /* QEMU0002, 12 ports with DMA */
+
+	/* Devices with an SSDT of their own; NULL when absent. */
+	struct vmclock *vmclock;   /* see vmclock_build_acpi() */
 };
 
 /*

@@ -22,6 +22,9 @@
 #   VMGENID_E2E_KEEP=1   keep the console logs (their directory is printed)
 #   VMGENID_E2E_ONLY     run only these scenarios, e.g. "t_qmp t_boot" (for
 #                        development; make check runs them all)
+#   E2E_KERNEL_NEW, E2E_INITRD_NEW
+#                        the kernel with ptp_vmclock t_vmclock boots (set here
+#                        from scripts/kernel-fetch.sh: Debian 13 backports')
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -66,6 +69,18 @@ if [ -z "${VMGENID_E2E_L1:-}" ]; then
 	E2E_KERNEL=$cache/vmlinuz
 	E2E_INITRD=$cache/initrd.cpio.gz
 	E2E_TIMEOUT=${E2E_TIMEOUT:-60}
+	# t_vmclock needs a kernel with ptp_vmclock: Debian 13 backports'.
+	case " ${VMGENID_E2E_ONLY:-t_vmclock} " in
+	*" t_vmclock "*)
+		if out=$(bash "$repo/scripts/kernel-fetch.sh" --initrd "$BUILD" trixie-backports 2>&1)
+		then
+			E2E_KERNEL_NEW=$cache/kernel-trixie-backports/vmlinuz
+			E2E_INITRD_NEW=$cache/initrd-trixie-backports.cpio.gz
+			export E2E_KERNEL_NEW E2E_INITRD_NEW
+		else
+			printf '%s\n' "$out" | sed 's/^/# kernel-fetch: /'
+		fi ;;
+	esac
 fi
 E2E_SCENARIO_TIMEOUT=${E2E_SCENARIO_TIMEOUT:-900}
 export E2E_KERNEL E2E_INITRD E2E_TIMEOUT GENVM GENVM_QMP

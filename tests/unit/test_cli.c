@@ -426,6 +426,36 @@ static void test_vmgenid_refusals(void **state)
 	assert_refused(&r, "unknown device");
 }
 
+static void test_vmclock_device(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-kernel", kernel);
+	assert_false(r.cfg.vmclock);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-device", "vmclock");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.vmclock);
+	assert_false(r.cfg.vmgenid);
+	done(&r);
+	/* Either order, with QEMU's id= accepted, beside a vmgenid. */
+	parse(&r, "-kernel", kernel, "-device", "vmclock,id=clk0", "-device", "vmgenid");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.vmclock);
+	assert_true(r.cfg.vmgenid);
+	done(&r);
+
+	parse(&r, "-kernel", kernel, "-device", "vmclock", "-device", "vmclock");
+	assert_refused(&r, "genvm: -device vmclock: only one vmclock device is allowed");
+	parse(&r, "-kernel", kernel, "-device", "vmclock,guid=auto");
+	assert_refused(&r, "genvm: -device vmclock: unknown property 'guid=auto'");
+	parse(&r, "-kernel", kernel, "-device", "vmclock,id=a,tsc=on");
+	assert_refused(&r, "unknown property 'tsc=on'");
+	parse(&r, "-kernel", kernel, "-device", "vmclockx");
+	assert_refused(&r, "unknown device (genvm has 'vmgenid' and 'vmclock')");
+}
+
 static void test_option_refusals(void **state)
 {
 	struct run r;
@@ -597,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_initrd_and_append_refusals),
 		cmocka_unit_test(test_vmgenid_device),
 		cmocka_unit_test(test_vmgenid_refusals),
+		cmocka_unit_test(test_vmclock_device),
 		cmocka_unit_test(test_option_refusals),
 		cmocka_unit_test(test_incoming),
 		cmocka_unit_test(test_management_channels),

@@ -2,7 +2,7 @@
 /*
  * The restore's first pass: a snapshot's sections are all checked against
  * the machine before any is applied.  The machine here has real devices
- * (UART, PM, fw_cfg, vmgenid) and no KVM behind it, so a state that passes
+ * (UART, PM, fw_cfg, vmgenid, vmclock) and no KVM behind it, so a state that passes
  * the checks fails at the first ioctl, which shows where applying starts.
  */
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include "vmgenid/bytebuf.h"
 #include "vmgenid/endian.h"
 #include "vmgenid/state.h"
+#include "vmgenid/vmclock.h"
 #include "vmgenid/vmgenid.h"
 
 #include "kvm_state.h"
@@ -27,6 +28,7 @@
 #include "vcpu.h"
 
 #define NR_CPUS 2
+#define VMCLOCK_GPA 0xf000
 
 static uint8_t ram[1 << 16];
 
@@ -73,6 +75,8 @@ static int setup(void **state)
 	f.m.uart = uart_new(&f.m.vm, UART_COM1_IRQ, -1);
 	f.m.pm = pm_new(&f.m.vm, &pm_ops);
 	f.m.vmgenid = vmgenid_new(&g, &f.m.vm.mem, no_notify, NULL);
+	f.m.vmclock = vmclock_new(&f.m.vm.mem, VMCLOCK_GPA, no_notify, NULL);
+	assert_non_null(f.m.vmclock);
 	assert_non_null(f.m.fw_cfg);
 	assert_non_null(f.m.uart);
 	assert_non_null(f.m.pm);
@@ -87,6 +91,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	vmgenid_free(f->m.vmgenid);
+	vmclock_free(f->m.vmclock);
 	fw_cfg_free(f->m.fw_cfg);
 	uart_free(f->m.uart);
 	pm_free(f->m.pm);
@@ -104,7 +109,8 @@ enum {
 	WITH_VMGENID = 1 << 6,
 	WITH_UART = 1 << 7,
 	WITH_PM = 1 << 8,
-	WITH_ALL = (1 << 9) - 1,
+	WITH_VMCLOCK = 1 << 9,
+	WITH_ALL = (1 << 10) - 1,
 };
 
 static void add_vcpu(struct bytebuf *b, uint32_t id)
@@ -137,6 +143,8 @@ static void build(struct fixture *f, struct bytebuf *b, unsigned int mask)
 		assert_int_equal(vmgenid_save(f->m.vmgenid, b), 0);
 	if (mask & WITH_CLOCK)
 		kvm_state_encode_clock(b, 123456789);
+	if (mask & WITH_VMCLOCK)
+		assert_int_equal(vmclock_save(f->m.vmclock, b), 0);
 	if (mask & WITH_VCPU0)
 		add_vcpu(b, 0);
 	if (mask & WITH_UART)
@@ -193,6 +201,7 @@ static void test_missing_sections(void **state)
 		{ WITH_VCPU0, "the state of vCPU 0 is missing" },
 		{ WITH_VCPU1, "the state of vCPU 1 is missing" },
 		{ WITH_VMGENID, "the snapshot has no vmgenid device" },
+		{ WITH_VMCLOCK, "the snapshot has no vmclock device: remove -device vmclock" },
 	};
 	struct fixture *f = *state;
 	struct bytebuf b;
@@ -215,6 +224,37 @@ static void test_vmgenid_on_one_side_only(void **state)
 	expect_refused(f, &b, "add -device vmgenid");
 	f->m.vmgenid = dev;
 	bytebuf_free(&b);
+}
+
+static void test_vmclock_on_one_side_only(void **state)
+{
+	struct fixture *f = *state;
+	struct vmclock *dev = f->m.vmclock;
+	struct bytebuf b;
+
+	build(f, &b, WITH_ALL);
+	f->m.vmclock = NULL;
+	expect_refused(f, &b, "the snapshot has a vmclock device: add -device vmclock");
+	f->m.vmclock = dev;
+	bytebuf_free(&b);
+}
+
+/*
+ * A vmclock section this machine cannot take is refused by the first pass,
+ * before KVM hears of anything (the apply pass would fail at the irqchip).
+ */
+static void test_vmclock_state_checked_before_apply(void **state)
+{
+	struct fixture *f = *state;
+	struct vmclock *other = vmclock_new(&f->m.vm.mem, VMCLOCK_GPA - 0x1000, no_notify, NULL);
+	struct bytebuf b;
+
+	assert_non_null(other);
+	build(f, &b, WITH_ALL & ~WITH_VMCLOCK);
+	assert_int_equal(vmclock_save(other, &b), 0);
+	expect_refused(f, &b, "section 'vmclock': vmclock state names a page at another address");
+	bytebuf_free(&b);
+	vmclock_free(other);
 }
 
 static void test_duplicates_unknown_and_foreign_vcpus(void **state)
@@ -323,6 +363,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmgenid_on_one_side_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmclock_on_one_side_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmclock_state_checked_before_apply, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_unknown_and_foreign_vcpus, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_framing, setup, teardown),

@@ -130,7 +130,8 @@ static void e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
 /*
  * The map Linux gets.  The high zone is reserved, not ACPI: it holds the
  * vmgenid page, which the spec wants in reserved memory (R1d), beside the
- * ACPI tables.
+ * ACPI tables, and the VMClock page, which UAPI.13 wants outside both RAM
+ * and ACPI ranges.
  */
 static void setup_e820(struct vm *vm, uint8_t *bp, uint64_t high_start)
 {
@@ -255,7 +256,7 @@ int boot_setup(struct vm *vm, const struct genvm_config *cfg, struct boot_info *
 		.boot_params = LAYOUT_BOOT_PARAMS,
 		.kernel_entry = LAYOUT_KERNEL + BZ_ENTRY64_OFFSET,
 		.high_start = high_start,
-		.high_end = vm->low_size,
+		.high_end = LAYOUT_VMCLOCK_PAGE(vm->low_size),
 		.fseg_start = LAYOUT_FSEG_START,
 		.fseg_end = LAYOUT_FSEG_END,
 	};

@@ -110,6 +110,9 @@ int incoming_finish(struct incoming *in, struct machine *m)
 	 */
 	if (m->vmgenid)
 		vmgenid_post_load(m->vmgenid);
+	/* Every load is a new generation for VMClock, whatever the GUID did. */
+	if (m->vmclock)
+		vmclock_post_load(m->vmclock);
 	return 0;
 }
 

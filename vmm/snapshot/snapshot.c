@@ -27,6 +27,8 @@ int snapshot_save_state(struct machine *m, struct bytebuf *out)
 	if (m->vmgenid)
 		vmgenid_save(m->vmgenid, out);
 	pthread_mutex_unlock(&m->fw_cfg_lock);
+	if (m->vmclock)
+		vmclock_save(m->vmclock, out);
 	uart_save(m->uart, out);
 	pm_save(m->pm, out);
 	if (bytebuf_failed(out)) {
@@ -45,6 +47,7 @@ enum {
 	SEC_VMGENID,
 	SEC_UART,
 	SEC_PM,
+	SEC_VMCLOCK,
 	NR_SINGLE_SECTIONS
 };
 
@@ -56,6 +59,7 @@ static const char *const single_ids[NR_SINGLE_SECTIONS] = {
 	[SEC_VMGENID] = VMGENID_STATE_ID,
 	[SEC_UART] = UART_STATE_ID,
 	[SEC_PM] = PM_STATE_ID,
+	[SEC_VMCLOCK] = VMCLOCK_STATE_ID,
 };
 
 struct found {
@@ -118,7 +122,7 @@ static int check_sections(struct machine *m, const void *state, size_t len, stru
 	}
 
 	for (int i = 0; i < NR_SINGLE_SECTIONS; i++) {
-		if (i == SEC_VMGENID || f->have[i])
+		if (i == SEC_VMGENID || i == SEC_VMCLOCK || f->have[i])
 			continue;
 		snprintf(why, why_len, "section '%s' is missing", single_ids[i]);
 		return -1;
@@ -139,6 +143,16 @@ static int check_sections(struct machine *m, const void *state, size_t len, stru
 		snprintf(why, why_len,
 			 "the snapshot has no vmgenid device: remove -device vmgenid");
 		return -1;
+	}
+	if (f->have[SEC_VMCLOCK] != (m->vmclock != NULL)) {
+		snprintf(why, why_len, "the snapshot has %s vmclock device: %s -device vmclock",
+			 m->vmclock ? "no" : "a", m->vmclock ? "remove" : "add");
+		return -1;
+	}
+	if (m->vmclock) {
+		s = f->single[SEC_VMCLOCK];
+		if (vmclock_check_state(m->vmclock, s.payload, s.length, s.version, &what) < 0)
+			goto bad;
 	}
 	return 0;
 bad:
@@ -177,6 +191,9 @@ static int apply_sections(struct machine *m, struct found *f, char *why, size_t 
 		goto bad;
 	s = &f->single[SEC_PM];
 	if (pm_load(m->pm, s->payload, s->length, s->version, &what) < 0)
+		goto bad;
+	s = &f->single[SEC_VMCLOCK];
+	if (m->vmclock && vmclock_load(m->vmclock, s->payload, s->length, s->version, &what) < 0)
 		goto bad;
 	return 0;
 bad:

@@ -5,7 +5,8 @@
 # The first line is printed before anything else, so the host can time the
 # launch-to-/init interval; the last is "VMGENID-E2E: poweroff" right before
 # poweroff -f, so the host can time the VMM's exit.  The scenario comes from
-# the kernel command line: e2e=boot|idle|demo|shell|tool|abuse|qmp|snapshot.
+# the kernel command line: e2e=boot|idle|demo|shell|tool|abuse|qmp|snapshot|
+# vmclock.
 echo "VMGENID-E2E: init"
 
 export PATH=/bin
@@ -252,6 +253,70 @@ scenario_snapshot() {
 	done
 }
 
+# A driver bound to an ACPI device: itself (before 6.10 for vmgenid) or, for
+# platform drivers, through the device's physical_node.
+acpi_driver() {
+	for d in "$1/driver" "$1/physical_node/driver"; do
+		[ -e "$d" ] && { basename "$(readlink "$d")"; return 0; }
+	done
+	echo none
+}
+
+vmclock_counter() {
+	echo "$1" | sed -n 's/.* counter=\([0-9]*\) .*/\1/p'
+}
+
+# For the VMClock tests (a kernel with ptp_vmclock, 6.13 and later): the
+# drivers bound, then the page as /dev/vmclock0 shows it (no /dev/mem), read
+# five times a second.  When the generation counter changes (a restore), it
+# reports the page and the kernel's reseed count.  A poll() on
+# /dev/vmclock0, started before, says whether the restore woke it.
+scenario_vmclock() {
+	mark "kernel=$(uname -r)"
+	for m in $(cat /lib/modules/load-order 2>/dev/null); do
+		insmod "/lib/modules/$m" 2>/dev/null
+	done
+	mark "vmgenid_driver=$(acpi_driver "$VGEN")"
+	mark "vmclock_driver=$(acpi_driver /sys/bus/acpi/devices/AMZNC10C:00)"
+	if [ -c /dev/vmclock0 ]; then
+		mark vmclock_dev=present
+	else
+		mark vmclock_dev=missing
+	fi
+	dmesg | grep -i vmclock | sed 's/^/VMGENID-E2E: dmesg: /'
+	errs=$(dmesg | grep -e 'ACPI Error' -e 'AE_')
+	mark "dmesg_acpi_errors=$(printf '%s' "$errs" | grep -c .)"
+	printf '%s\n' "$errs" | grep . | sed 's/^/VMGENID-E2E: dmesg_error: /'
+	dd if=/dev/random of=/dev/null bs=16 count=1 2>/dev/null
+	last=$(vmclockread 2>&1)
+	mark "vmclock=$last"
+	seen=$(reseeds)
+	mark "reseeds=$seen"
+	(
+		r=$(vmclockread poll 600000 2>&1)
+		mark "poll=${r#poll=}"
+	) &
+	mark ready
+	i=0
+	while :; do
+		usleep 200000
+		i=$((i + 1))
+		cur=$(vmclockread 2>&1)
+		if [ "$(vmclock_counter "$cur")" != "$(vmclock_counter "$last")" ]; then
+			last=$cur
+			mark "vmclock=$cur"
+			w=0
+			while [ "$(reseeds)" -le "$seen" ] && [ $w -lt 15 ]; do
+				usleep 200000
+				w=$((w + 1))
+			done
+			seen=$(reseeds)
+			mark "reseeds=$seen"
+		fi
+		[ $((i % 5)) -ne 0 ] || mark "tick $((i / 5)) reseeds=$(reseeds)"
+	done
+}
+
 # Stays up a moment after boot so the host can look at the VMM (bench/boot).
 scenario_idle() {
 	mark ready
@@ -308,7 +373,7 @@ scenario_tool() {
 scenario=$(cmdline_value e2e || echo none)
 mark "scenario=$scenario"
 case $scenario in
-boot | idle | demo | shell | tool | abuse | qmp | snapshot) "scenario_$scenario" ;;
-*) mark "error=unknown scenario '$scenario' (e2e=boot|idle|demo|shell|tool|abuse|qmp|snapshot)" ;;
+boot | idle | demo | shell | tool | abuse | qmp | snapshot | vmclock) "scenario_$scenario" ;;
+*) mark "error=unknown scenario '$scenario' (e2e=boot|idle|demo|shell|tool|abuse|qmp|snapshot|vmclock)" ;;
 esac
 finish
