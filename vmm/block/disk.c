@@ -40,7 +40,11 @@ int disk_open(const struct disk_options *o, struct disk **out, char *why, size_t
 		free(d);
 		return ret;
 	}
-	if (o->snapshot && !o->readonly) {
+	/*
+	 * readonly=on with snapshot=on still gets an overlay: a clone's drive
+	 * then reads the source's writes that its snapshot carried.
+	 */
+	if (o->snapshot) {
 		ret = overlay_new(&d->raw, &d->ov, why, why_len);
 		if (ret) {
 			raw_close(&d->raw);
