@@ -151,7 +151,8 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 		fprintf(stderr, "genvm: eventfd: %s\n", strerror(errno));
 		return -1;
 	}
-	if (create_devices(m) < 0 || virtio_devices_create(m) < 0 || acpi_setup(m) < 0 ||
+	if (create_devices(m) < 0 || virtio_devices_create(m) < 0 ||
+	    virtio_devices_attach(m) < 0 || acpi_setup(m) < 0 ||
 	    (boot && boot_setup(&m->vm, cfg, &m->boot) < 0))
 		return -1;
 	if (cfg->start_paused)

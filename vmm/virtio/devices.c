@@ -161,8 +161,6 @@ static int create_slot(struct machine *m, unsigned int n)
 			(unsigned long long)s->base, strerror(-ret));
 		return -1;
 	}
-	if (attach(s) < 0)
-		return -1;
 	ret = pthread_create(&s->thread, NULL, worker, s);
 	if (ret) {
 		fprintf(stderr, "genvm: virtio.%u: worker thread: %s\n", n, strerror(ret));
@@ -177,6 +175,15 @@ int virtio_devices_create(struct machine *m)
 	m->nr_virtio = m->cfg->nr_virtio;
 	for (unsigned int i = 0; i < m->nr_virtio; i++) {
 		if (create_slot(m, i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int virtio_devices_attach(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		if (attach(m->virtio[i]) < 0)
 			return -1;
 	}
 	return 0;

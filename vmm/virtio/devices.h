@@ -39,9 +39,11 @@ struct disk;
 /*
  * Open the drives (a missing file, a directory, a size that is not a
  * multiple of 512 ...: one "genvm: ..." line), create the devices, claim
- * their windows, start their workers and attach them to KVM.  -1 printed.
+ * their windows and start their workers.  -1 printed.
  */
 int virtio_devices_create(struct machine *m);
+/* Register their ioeventfds and irqfds with the machine's KVM VM.  -1 printed. */
+int virtio_devices_attach(struct machine *m);
 /* After vm_rebuild (a machine reset): back to power-on state, attached to the new VM. */
 int virtio_devices_reset(struct machine *m);
 void virtio_devices_quiesce(struct machine *m);
