@@ -289,7 +289,7 @@ static int opt_drive(struct parser *p, const char *arg)
 		return bad(p, arg, "an if=none drive needs id=ID for -device virtio-blk-device,drive=ID");
 	for (unsigned int i = 0; i < cfg->nr_drives; i++) {
 		if (d->id[0] && !strcmp(cfg->drives[i].id, d->id)) {
-			char why[80];
+			char why[96];
 
 			snprintf(why, sizeof(why), "drive id '%s' is already used", d->id);
 			return bad(p, arg, why);
@@ -342,14 +342,14 @@ static int device_virtio_blk(struct parser *p, const char *arg, const char *prop
 			break;
 	}
 	if (i == cfg->nr_drives) {
-		char why[96];
+		char why[160];
 
 		snprintf(why, sizeof(why), "no -drive with id '%s' (give -drive ...,if=none,id=%s first)",
 			 drive, drive);
 		return bad(p, arg, why);
 	}
 	if (cfg->drives[i].used) {
-		char why[80];
+		char why[128];
 
 		snprintf(why, sizeof(why), "drive '%s' is already in use by another device", drive);
 		return bad(p, arg, why);

@@ -258,7 +258,7 @@ int virtio_devices_save(struct machine *m, struct bytebuf *out)
 		char id[STATE_ID_SIZE];
 		size_t start;
 
-		snprintf(id, sizeof(id), VIRTIO_STATE_PREFIX "%u", i);
+		snprintf(id, sizeof(id), VIRTIO_STATE_PREFIX "%c", (char)('0' + i));
 		start = state_section_begin(out, id, VIRTIO_STATE_VERSION);
 		virtio_mmio_save(s->mmio, out);
 		if (s->disk) {
