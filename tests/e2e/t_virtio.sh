@@ -87,6 +87,35 @@ if ! err=$(build_initrd 2>&1); then
 	exit 0
 fi
 
+# ---- bad drives: one line, exit 1, before any guest ----
+bad_drive() { # EXPECTED-TEXT -drive/-device ARGS...
+	_want=$1
+	shift
+	_out=$("$GENVM" -kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" "$@" 2>&1 </dev/null)
+	_rc=$?
+	[ "$_rc" = 1 ] || { echo "exit status $_rc: $_out"; return 1; }
+	[ "$(printf '%s\n' "$_out" | wc -l)" = 1 ] || { echo "more than one line: $_out"; return 1; }
+	case $_out in
+	"genvm: "*"$_want"*) ;;
+	*) echo "expected '$_want' in: $_out"; return 1 ;;
+	esac
+}
+mkdir -p "$E2E_WORK/bad"
+head -c 1000 /dev/zero >"$E2E_WORK/bad/odd.img"
+: >"$E2E_WORK/bad/empty.img"
+tap "virtio: a missing drive file is refused" /dev/null \
+	bad_drive "No such file or directory" -drive "file=$E2E_WORK/bad/none.img,if=virtio"
+tap "virtio: a directory as a drive is refused" /dev/null \
+	bad_drive "is a directory" -drive "file=$E2E_WORK/bad,if=virtio"
+tap "virtio: a drive of 1000 bytes is refused" /dev/null \
+	bad_drive "not a non-zero multiple of 512" -drive "file=$E2E_WORK/bad/odd.img,if=virtio"
+tap "virtio: an empty drive is refused" /dev/null \
+	bad_drive "not a non-zero multiple of 512" -drive "file=$E2E_WORK/bad/empty.img,if=virtio"
+tap "virtio: format=qcow2 is refused" /dev/null \
+	bad_drive "unsupported format" -drive "file=$E2E_WORK/bad/odd.img,format=qcow2,if=virtio"
+tap "virtio: a device naming a missing drive is refused" /dev/null \
+	bad_drive "no -drive with id 'd9'" -device virtio-blk-device,drive=d9
+
 # Drive A: 8 MiB with a header and a tail we can recognize; drive B read-only.
 dd if=/dev/zero of="$disk" bs=1M count=8 2>/dev/null
 printf 'GENVM-DISK-A-HDR' | dd of="$disk" conv=notrunc 2>/dev/null
