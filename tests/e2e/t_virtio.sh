@@ -36,19 +36,6 @@ for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng; do
 	err=$(insmod /lib/modules/$m.ko 2>&1) || mark "insmod_error=$m: $err"
 done
 n=0
-while [ ! -b /dev/vda ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-if grep -q e2e=virtio-snap /proc/cmdline; then
-	# Write, sync and draw entropy without pause, so a save catches the
-	# devices busy; a restored copy goes on counting from where it was.
-	mark ready
-	i=0
-	while :; do
-		i=$((i + 1))
-		printf 'TICK%08d' $i | dd of=/dev/vda bs=512 seek=$((200 + i % 16)) conv=sync,fsync 2>/dev/null ||
-			mark "write_error=$i"
-		mark "tick=$i rng=$(dd if=/dev/hwrng bs=8 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n')"
-	done
-fi
 while [ ! -b /dev/vdb ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 for d in /sys/bus/acpi/devices/LNRO0005:*; do
 	[ -e "$d" ] || continue
@@ -72,10 +59,17 @@ mark "vda_last=$(dd if=/dev/vda bs=512 skip=$(( $(cat /sys/block/vda/size) - 1 )
 mark "rng_current=$(cat /sys/class/misc/hw_random/rng_current)"
 mark "hwrng=$(dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n')"
 mark "hwrng2=$(dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n')"
-dmesg | grep -i -e virtio -e vda -e vdb | tail -n 20 | sed 's/^/VMGENID-E2E: dmesg: /'
+dmesg | grep -i -e virtio_ -e vda -e vdb | tail -n 20 | sed 's/^/VMGENID-E2E: dmesg: /'
 mark done
-mark poweroff
-poweroff -f
+# Then write, sync and draw entropy without pause, so that a save catches
+# the devices busy; a restored copy goes on counting from where it was.
+i=0
+while :; do
+	i=$((i + 1))
+	printf 'TICK%08d' $i | dd of=/dev/vda bs=512 seek=$((200 + i % 16)) conv=sync,fsync 2>/dev/null ||
+		mark "write_error=$i"
+	mark "tick=$i rng=$(dd if=/dev/hwrng bs=8 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n')"
+done
 INIT
 	chmod 755 "$root/init"
 	(cd "$root" && find . | cpio -o -H newc 2>/dev/null) | gzip -1 >"$initrd"
@@ -125,9 +119,38 @@ printf 'GENVM-DISK-B-RO!' | dd of="$rodisk" conv=notrunc 2>/dev/null
 ro_sum=$(md5sum <"$rodisk")
 
 E2E_INITRD=$initrd
-vm_boot "$log" e2e=virtio \
-	-drive "file=$disk,format=raw,if=none,id=d0" -device virtio-blk-device,drive=d0,serial=GENVM-SERIAL-0 \
-	-drive "file=$rodisk,format=raw,if=virtio,readonly=on" -device virtio-rng-device
+q=$E2E_WORK/virtio-src.sock
+clone_log=$E2E_WORK/virtio-clone.log
+snapfile=$E2E_WORK/virtio.snap
+drives="-drive file=$disk,format=raw,if=none,id=d0 -device virtio-blk-device,drive=d0,serial=GENVM-SERIAL-0
+	-drive file=$rodisk,format=raw,if=virtio,readonly=on -device virtio-rng-device"
+
+qmp() {
+	_sock=$1
+	shift
+	"$GENVM_QMP" -t 20 "$_sock" "$@"
+}
+
+# last_tick LOG: the guest's last completed write-and-read round.
+last_tick() {
+	sed -n 's/.*VMGENID-E2E: tick=\([0-9]*\) .*/\1/p' "$1" | tail -n 1
+}
+
+# One guest: its checks, then a save while it writes, then it quits.
+# shellcheck disable=SC2086
+vm_start "$log" e2e=virtio -qmp "unix:$q,server=on,wait=off" $drives
+src_ok=0
+vm_wait_for "$log" 'VMGENID-E2E: tick=' "$E2E_TIMEOUT" 3 && src_ok=1
+save_reply=$(qmp "$q" migrate "{\"uri\": \"file:$snapfile\"}" 2>&1)
+save_state=
+for _ in $(seq 1 300); do
+	save_state=$(qmp "$q" query-migrate 2>&1)
+	case $save_state in *'"active"'*) sleep 0.1 ;; *) break ;; esac
+done
+saved_tick=$(last_tick "$log")
+quit_reply=$(qmp "$q" quit 2>&1)
+vm_wait_exit 10
+disk_at_save=$(md5sum <"$disk")
 
 check_bound() {
 	for u in 0 1 2; do
@@ -152,10 +175,11 @@ check_hwrng() {
 }
 
 check_exit() {
+	[ "$quit_reply" = '{}' ] || { echo "quit answered '$quit_reply'"; return 1; }
 	[ "$(vmm_status "$log")" = 0 ] || { vmm_exit_reason "$log"; return 1; }
 }
 
-tap "virtio: guest runs its scenario" "$log" expect_booted "$log"
+tap "virtio: guest runs its checks" "$log" expect_booted "$log"
 tap "virtio: the three LNRO0005 devices are bound to virtio-mmio" "$log" check_bound
 tap "virtio: /dev/vda has the image's 16384 sectors" "$log" expect_marker "$log" vda_size 16384
 tap "virtio: /dev/vda's serial is GENVM-SERIAL-0 (GET_ID)" "$log" expect_marker "$log" vda_serial GENVM-SERIAL-0
@@ -170,52 +194,20 @@ tap "virtio: the readonly=on image is unchanged" "$log" check_ro_unchanged
 tap "virtio: hw_random uses virtio_rng" "$log" expect_marker "$log" rng_current virtio_rng.0
 tap "virtio: /dev/hwrng gives fresh bytes" "$log" check_hwrng
 tap "virtio: the guest reads back what it wrote after dropping its caches" "$log" expect_marker "$log" vda_readback WRITTEN-BY-L2-GUEST
-tap "virtio: poweroff ends the VMM with exit 0" "$log" check_exit
+tap "virtio: QMP quit after the save ends the VMM with exit 0" "$log" check_exit
 echo "# guest: $(marker "$log" irq) (virtio lines in /proc/interrupts, the first one's pin and trigger)"
 marker_lines "$log" dmesg | sed 's/^/# guest dmesg: /'
 
-# ---- a save while the guest writes, and a restore that goes on writing ----
-q=$E2E_WORK/virtio-src.sock
-src_log=$E2E_WORK/virtio-src.log
-clone_log=$E2E_WORK/virtio-clone.log
-snapfile=$E2E_WORK/virtio.snap
-drives="-drive file=$disk,format=raw,if=virtio -device virtio-rng-device"
-
-qmp() {
-	_sock=$1
-	shift
-	"$GENVM_QMP" -t 20 "$_sock" "$@"
-}
-
-# last_tick LOG: the guest's last completed write-and-read round.
-last_tick() {
-	sed -n 's/.*VMGENID-E2E: tick=\([0-9]*\) .*/\1/p' "$1" | tail -n 1
-}
-
+# ---- the restore of the guest saved while it wrote ----
 # shellcheck disable=SC2086
-vm_start "$src_log" e2e=virtio-snap -qmp "unix:$q,server=on,wait=off" $drives
-src_ok=0
-vm_wait_for "$src_log" 'VMGENID-E2E: tick=' "$E2E_TIMEOUT" 3 && src_ok=1
-save_reply=$(qmp "$q" migrate "{\"uri\": \"file:$snapfile\"}" 2>&1)
-save_state=
-for _ in $(seq 1 300); do
-	save_state=$(qmp "$q" query-migrate 2>&1)
-	case $save_state in *'"active"'*) sleep 0.1 ;; *) break ;; esac
-done
-saved_tick=$(last_tick "$src_log")
-qmp "$q" quit >/dev/null 2>&1
-vm_wait_exit 10
-disk_at_save=$(md5sum <"$disk")
-
-# shellcheck disable=SC2086
-vm_start "$clone_log" e2e=virtio-snap -incoming "file:$snapfile" $drives
+vm_start "$clone_log" e2e=virtio -incoming "file:$snapfile" -qmp "unix:$q.2,server=on,wait=off" $drives
 clone_ok=0
 vm_wait_for "$clone_log" 'VMGENID-E2E: tick=' 60 3 && clone_ok=1
-kill "$VM_PID" 2>/dev/null
+qmp "$q.2" quit >/dev/null 2>&1
 vm_wait_exit 10
 
 check_saved() {
-	[ "$src_ok" = 1 ] || { echo "the source never wrote 3 rounds; $(vmm_exit_reason "$src_log")"; return 1; }
+	[ "$src_ok" = 1 ] || { echo "the guest never wrote 3 rounds; $(vmm_exit_reason "$log")"; return 1; }
 	[ "$save_reply" = '{}' ] || { echo "migrate answered '$save_reply'"; return 1; }
 	case $save_state in *'"completed"'*) ;; *) echo "query-migrate: $save_state"; return 1 ;; esac
 }
@@ -225,7 +217,7 @@ check_restored() {
 	first=$(sed -n 's/.*VMGENID-E2E: tick=\([0-9]*\) .*/\1/p' "$clone_log" | head -n 1)
 	[ -n "$saved_tick" ] && [ "$first" -ge "$saved_tick" ] && [ "$first" -le $((saved_tick + 1)) ] ||
 		{ echo "the source's last round was $saved_tick, the restored guest's first $first"; return 1; }
-	if grep -e write_error -e 'needs a reset' "$clone_log" "$src_log"; then return 1; fi
+	if grep -e write_error -e 'needs a reset' "$clone_log" "$log"; then return 1; fi
 	last=$(last_tick "$clone_log")
 	got=$(dd if="$disk" bs=512 skip=$((200 + last % 16)) count=1 2>/dev/null | head -c 12)
 	[ "$got" = "$(printf 'TICK%08d' "$last")" ] ||
@@ -239,6 +231,6 @@ check_fresh_rng() {
 	[ ${#a} -eq 16 ] && [ "$a" != "$b" ] || { echo "the restored guest's hwrng gave '$a' then '$b'"; return 1; }
 }
 
-tap "virtio: a save while the guest writes and syncs completes" "$src_log" check_saved
+tap "virtio: a save while the guest writes and syncs completes" "$log" check_saved
 tap "virtio: the restored guest goes on writing from its saved round, to the same disk" "$clone_log" check_restored
 tap "virtio: the restored guest's /dev/hwrng answers with fresh bytes" "$clone_log" check_fresh_rng
