@@ -159,8 +159,11 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 	    virtio_devices_attach(m) < 0 || acpi_setup(m) < 0 ||
 	    (boot && boot_setup(&m->vm, cfg, &m->boot) < 0))
 		return -1;
-	if (cfg->start_paused)
+	/* Paused means quiesced too, from the start: -S then cont, or a save before cont. */
+	if (cfg->start_paused) {
 		vcpu_request_pause(&m->vm);
+		virtio_devices_quiesce(m);
+	}
 	return create_vcpus(m, boot);
 }
 
