@@ -430,12 +430,20 @@ static int load_header(struct load *l)
 			return say(l->why, l->why_len, -EBADMSG,
 				   "disk region: drive %u's bitmap is at %llu, not %llu", i + 1,
 				   (ull)ld->bitmap_off, (ull)off);
-		off += page_up(ld->words * 8);
+		/* Sizes are at most 2^62, so each step fits; the sum is checked. */
+		uint64_t step = page_up(ld->words * 8);
+
+		if (off > UINT64_MAX - step - DISK_REGION_PAGE)
+			return say(l->why, l->why_len, -EBADMSG, "disk region: too large");
+		off += step;
 		if (ld->data_off != off)
 			return say(l->why, l->why_len, -EBADMSG,
 				   "disk region: drive %u's blocks are at %llu, not %llu", i + 1,
 				   (ull)ld->data_off, (ull)off);
-		off += ld->blocks * OVERLAY_BLOCK; /* sizes <= 2^62, at most 32: no wrap */
+		step = ld->blocks * OVERLAY_BLOCK;
+		if (off > UINT64_MAX - step - DISK_REGION_PAGE)
+			return say(l->why, l->why_len, -EBADMSG, "disk region: too large");
+		off += step;
 	}
 	if (off + DISK_REGION_PAGE != l->region_len)
 		return say(l->why, l->why_len, -EBADMSG,
