@@ -11,6 +11,7 @@
 #include "vmgenid/log.h"
 
 #include "../firmware/handoff.h"
+#include "devices.h"
 #include "legacy.h"
 #include "machine.h"
 #include "pm.h"
@@ -150,7 +151,8 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 		fprintf(stderr, "genvm: eventfd: %s\n", strerror(errno));
 		return -1;
 	}
-	if (create_devices(m) < 0 || acpi_setup(m) < 0 ||
+	if (create_devices(m) < 0 || virtio_devices_create(m) < 0 ||
+	    virtio_devices_attach(m) < 0 || acpi_setup(m) < 0 ||
 	    (boot && boot_setup(&m->vm, cfg, &m->boot) < 0))
 		return -1;
 	if (cfg->start_paused)
@@ -202,6 +204,8 @@ int machine_reset(struct machine *m)
 		vmgenid_reset(m->vmgenid);
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 	atomic_store(&m->fw_status.done, false);
+	if (virtio_devices_reset(m) < 0)
+		return -1;
 
 	if (boot_setup(&m->vm, m->cfg, &m->boot) < 0 || create_vcpus(m, true) < 0 ||
 	    machine_start(m) < 0)
@@ -227,6 +231,8 @@ int machine_pause(struct machine *m)
 
 	if (ret != 0)
 		return ret < 0 ? ret : 0;
+	/* Requests in flight complete; none start until machine_resume(). */
+	virtio_devices_quiesce(m);
 	if (ioctl(m->vm.vm_fd, KVM_GET_CLOCK, &clock) == 0) {
 		m->paused_clock = clock.clock;
 		m->clock_saved = true;
@@ -258,6 +264,7 @@ void machine_resume(struct machine *m)
 			fprintf(stderr, "genvm: KVM_SET_CLOCK: %s\n", strerror(errno));
 		m->clock_saved = false;
 	}
+	virtio_devices_resume(m);
 	vcpu_resume_all(&m->vm);
 }
 
@@ -282,6 +289,7 @@ void machine_destroy(struct machine *m)
 		for (unsigned int i = 0; i < m->vm.nr_cpus; i++)
 			vcpu_destroy(m->vm.vcpus[i]);
 	}
+	virtio_devices_destroy(m);
 	if (m->vmgenid)
 		vmgenid_free(m->vmgenid);
 	if (m->fw_cfg) {

@@ -18,11 +18,13 @@
 #include "boot.h"
 #include "cli.h"
 #include "firmware.h"
+#include "layout.h"
 #include "legacy.h"
 #include "vm.h"
 
 struct uart;
 struct pm;
+struct virtio_slot;
 
 struct machine {
 	const struct genvm_config *cfg;
@@ -36,6 +38,10 @@ struct machine {
 	pthread_mutex_t fw_cfg_lock;
 	struct fw_cfg *fw_cfg;
 	struct vmgenid *vmgenid;
+
+	/* virtio-mmio devices in slot order (virtio/devices.h). */
+	struct virtio_slot *virtio[LAYOUT_VIRTIO_MAX];
+	unsigned int nr_virtio;
 
 	/* What fw_cfg serves; referenced, so it lives as long as the machine. */
 	struct bytebuf acpi_rsdp;
