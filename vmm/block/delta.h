@@ -8,7 +8,7 @@
  *   0     header, 4096 bytes:
  *           0  char magic[8]    "GENVMDSK"
  *           8  le32 version     1
- *          12  le32 nr_drives   1..DISK_REGION_MAX_DRIVES, command-line order
+ *          12  le32 nr_drives   1..DISK_REGION_MAX_DRIVES, in device order
  *          16  le32 block_size  4096 (OVERLAY_BLOCK)
  *          20  le32 reserved    0
  *          24  le64 length      the whole region (== the header's disk_length)
