@@ -32,20 +32,24 @@ static void bit_set(uint64_t *map, uint64_t i)
 
 /*
  * The private file.  $TMPDIR, else /var/tmp (QEMU's choice too: /tmp is
- * often RAM, and a guest can fill its disk).  O_TMPFILE leaves no name at
- * all; filesystems without it get a name that is unlinked at once.
+ * often RAM, and a guest can fill its disk), else /tmp on systems without
+ * a /var/tmp (minimal initramfs roots).  O_TMPFILE leaves no name at all;
+ * filesystems without it get a name that is unlinked at once.
  */
-static int overlay_tmpfile(char *why, size_t why_len)
+static int tmpfile_in(const char *dir, char *why, size_t why_len)
 {
-	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	int fd, err;
 
-	if (!dir || !*dir)
-		dir = "/var/tmp";
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		return fd;
+	if (errno == ENOENT || errno == ENOTDIR) {
+		err = -errno;
+		snprintf(why, why_len, "snapshot=on: cannot create the overlay in %s: %s", dir,
+			 strerror(errno));
+		return err;
+	}
 	if (snprintf(path, sizeof(path), "%s/genvm-overlay-XXXXXX", dir) >= (int)sizeof(path)) {
 		snprintf(why, why_len, "snapshot=on: TMPDIR is too long");
 		return -ENAMETOOLONG;
@@ -58,6 +62,19 @@ static int overlay_tmpfile(char *why, size_t why_len)
 		return err;
 	}
 	unlink(path);
+	return fd;
+}
+
+static int overlay_tmpfile(char *why, size_t why_len)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (dir && *dir)
+		return tmpfile_in(dir, why, why_len);
+	fd = tmpfile_in("/var/tmp", why, why_len);
+	if (fd == -ENOENT)
+		fd = tmpfile_in("/tmp", why, why_len);
 	return fd;
 }
 
