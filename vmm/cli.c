@@ -197,9 +197,13 @@ static int parse_bool(const char *v, bool *out)
 	return -1;
 }
 
+/* what: the device's name, or NULL for -drive, whose properties are the whole argument. */
 static int bad_prop(struct parser *p, const char *what, const char *prop, const char *why)
 {
-	fprintf(p->err, "genvm: %s %s: '%s': %s\n", p->opt, what, prop, why);
+	if (what)
+		fprintf(p->err, "genvm: %s %s: '%s': %s\n", p->opt, what, prop, why);
+	else
+		fprintf(p->err, "genvm: %s: '%s': %s\n", p->opt, prop, why);
 	return -1;
 }
 
@@ -246,37 +250,37 @@ static int opt_drive(struct parser *p, const char *arg)
 
 		if ((v = prop_value(prop, "file"))) {
 			if (!*v)
-				return bad_prop(p, "drive", prop, "empty file name");
+				return bad_prop(p, NULL, prop, "empty file name");
 			memcpy(d->file, v, strlen(v) + 1);
 		} else if ((v = prop_value(prop, "format"))) {
 			if (strcmp(v, "raw"))
-				return bad_prop(p, "drive", prop, "unsupported format (genvm reads raw images only)");
+				return bad_prop(p, NULL, prop, "unsupported format (genvm reads raw images only)");
 		} else if ((v = prop_value(prop, "if"))) {
 			if (!strcmp(v, "virtio"))
 				d->if_virtio = true;
 			else if (strcmp(v, "none"))
-				return bad_prop(p, "drive", prop, "unsupported interface (if=virtio or if=none)");
+				return bad_prop(p, NULL, prop, "unsupported interface (if=virtio or if=none)");
 			have_if = true;
 		} else if ((v = prop_value(prop, "id"))) {
 			if (strlen(v) > CLI_ID_MAX || !valid_id(v))
-				return bad_prop(p, "drive", prop,
+				return bad_prop(p, NULL, prop,
 						"an id is a letter then letters, digits, '-', '.' or '_' (at most 32)");
 			memcpy(d->id, v, strlen(v) + 1);
 		} else if ((v = prop_value(prop, "readonly"))) {
 			if (parse_bool(v, &d->readonly) < 0)
-				return bad_prop(p, "drive", prop, "expected on or off");
+				return bad_prop(p, NULL, prop, "expected on or off");
 		} else if ((v = prop_value(prop, "snapshot"))) {
 			if (parse_bool(v, &d->snapshot) < 0)
-				return bad_prop(p, "drive", prop, "expected on or off");
+				return bad_prop(p, NULL, prop, "expected on or off");
 		} else if ((v = prop_value(prop, "cache"))) {
 			if (!strcmp(v, "none"))
 				d->direct = true;
 			else if (!strcmp(v, "writeback"))
 				d->direct = false;
 			else
-				return bad_prop(p, "drive", prop, "unsupported cache mode (writeback or none)");
+				return bad_prop(p, NULL, prop, "unsupported cache mode (writeback or none)");
 		} else {
-			return bad_prop(p, "drive", prop, "unknown property");
+			return bad_prop(p, NULL, prop, "unknown property");
 		}
 	}
 	if (ret < 0)
@@ -289,7 +293,7 @@ static int opt_drive(struct parser *p, const char *arg)
 		return bad(p, arg, "an if=none drive needs id=ID for -device virtio-blk-device,drive=ID");
 	for (unsigned int i = 0; i < cfg->nr_drives; i++) {
 		if (d->id[0] && !strcmp(cfg->drives[i].id, d->id)) {
-			char why[80];
+			char why[96];
 
 			snprintf(why, sizeof(why), "drive id '%s' is already used", d->id);
 			return bad(p, arg, why);
@@ -342,14 +346,14 @@ static int device_virtio_blk(struct parser *p, const char *arg, const char *prop
 			break;
 	}
 	if (i == cfg->nr_drives) {
-		char why[96];
+		char why[160];
 
 		snprintf(why, sizeof(why), "no -drive with id '%s' (give -drive ...,if=none,id=%s first)",
 			 drive, drive);
 		return bad(p, arg, why);
 	}
 	if (cfg->drives[i].used) {
-		char why[80];
+		char why[128];
 
 		snprintf(why, sizeof(why), "drive '%s' is already in use by another device", drive);
 		return bad(p, arg, why);

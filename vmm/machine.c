@@ -144,6 +144,10 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 	atomic_init(&m->requests, 0);
 	/* First: machine_destroy() relies on what it initializes. */
 	m->request_fd = -1;
+	/* Drives first: a bad one stops genvm before a VM exists. */
+	m->vm.kvm_fd = m->vm.vm_fd = m->vm.exit_fd = -1;
+	if (virtio_devices_open_drives(m) < 0)
+		return -1;
 	if (vm_create(&m->vm, cfg->ram_size, cfg->nr_cpus, ram_fd, ram_offset) < 0)
 		return -1;
 	m->request_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -155,8 +159,11 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 	    virtio_devices_attach(m) < 0 || acpi_setup(m) < 0 ||
 	    (boot && boot_setup(&m->vm, cfg, &m->boot) < 0))
 		return -1;
-	if (cfg->start_paused)
+	/* Paused means quiesced too, from the start: -S then cont, or a save before cont. */
+	if (cfg->start_paused) {
 		vcpu_request_pause(&m->vm);
+		virtio_devices_quiesce(m);
+	}
 	return create_vcpus(m, boot);
 }
 
@@ -290,6 +297,7 @@ void machine_destroy(struct machine *m)
 			vcpu_destroy(m->vm.vcpus[i]);
 	}
 	virtio_devices_destroy(m);
+	virtio_devices_close_drives(m);
 	if (m->vmgenid)
 		vmgenid_free(m->vmgenid);
 	if (m->fw_cfg) {

@@ -25,6 +25,7 @@
 struct uart;
 struct pm;
 struct virtio_slot;
+struct disk;
 
 struct machine {
 	const struct genvm_config *cfg;
@@ -39,7 +40,8 @@ struct machine {
 	struct fw_cfg *fw_cfg;
 	struct vmgenid *vmgenid;
 
-	/* virtio-mmio devices in slot order (virtio/devices.h). */
+	/* The -drive backends, by cfg->drives index; virtio-mmio devices in slot order. */
+	struct disk *disks[CLI_MAX_DRIVES];
 	struct virtio_slot *virtio[LAYOUT_VIRTIO_MAX];
 	unsigned int nr_virtio;
 

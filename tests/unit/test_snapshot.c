@@ -348,6 +348,7 @@ static void virtio_machine(struct fixture *f, struct genvm_config *cfg, const ch
 	io_bus_free(f->m.vm.mmio);
 	f->m.vm.mmio = io_bus_new();
 	assert_non_null(f->m.vm.mmio);
+	assert_int_equal(virtio_devices_open_drives(&f->m), 0);
 	assert_int_equal(virtio_devices_create(&f->m), 0);
 }
 
@@ -396,6 +397,7 @@ static void test_virtio_sections(void **state)
 	bytebuf_free(&b);
 
 	virtio_devices_destroy(&f->m);
+	virtio_devices_close_drives(&f->m);
 	struct {
 		const char *disk;
 		bool readonly, rng_first;
@@ -412,6 +414,7 @@ static void test_virtio_sections(void **state)
 		expect_refused(f, &b, cases[i].what);
 		bytebuf_free(&b);
 		virtio_devices_destroy(&f->m);
+		virtio_devices_close_drives(&f->m);
 	}
 	bytebuf_free(&saved);
 	io_bus_free(f->m.vm.mmio);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "vmgenid/endian.h"
@@ -288,6 +289,48 @@ static void test_reset(void **state)
 	assert_int_equal(virtio_mmio_begin(&f->d, 0, &f->c), 0);
 }
 
+struct resetter {
+	struct virtio_mmio *d;
+	atomic_bool done;
+};
+
+static void *reset_thread(void *arg)
+{
+	struct resetter *r = arg;
+
+	vsim_wr(r->d, VIRTIO_MMIO_STATUS, 0);
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/*
+ * A driver reset while a request is being served waits for it: the
+ * request's buffers stay the guest's business until it is answered.  The
+ * registers the interrupt handler reads do not wait.
+ */
+static void test_reset_waits_for_request(void **state)
+{
+	struct fixture *f = *state;
+	struct resetter r = { .d = &f->d };
+	pthread_t t;
+
+	assert_int_equal(vsim_driver_init(&f->s, &f->d, V1), OK_STATUS);
+	vsim_put_desc(&f->s, 0, VSIM_HEAP, 64, VIRTQ_DESC_F_WRITE, 0);
+	vsim_publish(&f->s, 0);
+	assert_int_equal(virtio_mmio_begin(&f->d, 0, &f->c), 1);
+	atomic_init(&r.done, false);
+	assert_int_equal(pthread_create(&t, NULL, reset_thread, &r), 0);
+	usleep(100 * 1000);
+	assert_false(atomic_load(&r.done));
+	/* Meanwhile another vCPU reads InterruptStatus and Status at once. */
+	assert_int_equal(vsim_rd(&f->d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	virtio_mmio_end(&f->d, 0, f->c.head, 1);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(atomic_load(&r.done));
+	assert_int_equal(vsim_rd(&f->d, VIRTIO_MMIO_STATUS), 0);
+	assert_int_equal(vsim_used_idx(&f->s), 1); /* answered before the reset */
+}
+
 static void test_state_round_trip(void **state)
 {
 	struct fixture *f = *state;
@@ -390,6 +433,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_chain_needs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_and_interrupts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_waits_for_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_refusals, setup, teardown),
 	};

@@ -109,7 +109,8 @@ static int serve(struct virtio_blk *b, uint32_t *written)
 		ret = data_len ? disk_preadv(b->disk, b->data, n, off) : 0;
 		if (ret < 0)
 			return VIRTIO_BLK_S_IOERR;
-		*written = (uint32_t)(data_len + 1);
+		/* The used length is 32 bits; a larger read is told as the most it can say. */
+		*written = data_len < UINT32_MAX ? (uint32_t)(data_len + 1) : UINT32_MAX;
 		return VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_OUT:
 		data_len = c->out_len - REQ_HEADER;

@@ -98,21 +98,34 @@ static int attach(struct virtio_slot *s)
 	return 0;
 }
 
-static int open_drive(const struct cli_drive *d, struct disk **out)
+int virtio_devices_open_drives(struct machine *m)
 {
-	const struct disk_options o = {
-		.path = d->file,
-		.readonly = d->readonly,
-		.snapshot = d->snapshot,
-		.direct = d->direct,
-	};
-	char why[512];
+	for (unsigned int i = 0; i < m->cfg->nr_drives; i++) {
+		const struct cli_drive *d = &m->cfg->drives[i];
+		const struct disk_options o = {
+			.path = d->file,
+			.readonly = d->readonly,
+			.snapshot = d->snapshot,
+			.direct = d->direct,
+		};
+		char why[512];
 
-	if (disk_open(&o, out, why, sizeof(why)) < 0) {
-		fprintf(stderr, "genvm: -drive %s: %s\n", d->file, why);
-		return -1;
+		/* disk_open's sentence names the file. */
+		if (disk_open(&o, &m->disks[i], why, sizeof(why)) < 0) {
+			fprintf(stderr, "genvm: -drive: %s\n", why);
+			return -1;
+		}
 	}
 	return 0;
+}
+
+void virtio_devices_close_drives(struct machine *m)
+{
+	for (unsigned int i = 0; i < CLI_MAX_DRIVES; i++) {
+		if (m->disks[i])
+			disk_close(m->disks[i]);
+		m->disks[i] = NULL;
+	}
 }
 
 static int create_slot(struct machine *m, unsigned int n)
@@ -142,8 +155,7 @@ static int create_slot(struct machine *m, unsigned int n)
 	}
 	slot_ops.opaque = s;
 	if (c->kind == CLI_VIRTIO_BLK) {
-		if (open_drive(&m->cfg->drives[c->drive], &s->disk) < 0)
-			return -1;
+		s->disk = m->disks[c->drive];
 		s->blk = virtio_blk_new(&m->vm.mem, s->disk, c->serial, &slot_ops);
 		s->mmio = s->blk ? &s->blk->mmio : NULL;
 	} else {
@@ -232,8 +244,6 @@ void virtio_devices_destroy(struct machine *m)
 		}
 		virtio_blk_free(s->blk);
 		virtio_rng_free(s->rng);
-		if (s->disk)
-			disk_close(s->disk);
 		if (s->kick_fd >= 0)
 			close(s->kick_fd);
 		if (s->irq_fd >= 0)
@@ -258,7 +268,7 @@ int virtio_devices_save(struct machine *m, struct bytebuf *out)
 		char id[STATE_ID_SIZE];
 		size_t start;
 
-		snprintf(id, sizeof(id), VIRTIO_STATE_PREFIX "%u", i);
+		snprintf(id, sizeof(id), VIRTIO_STATE_PREFIX "%c", (char)('0' + i));
 		start = state_section_begin(out, id, VIRTIO_STATE_VERSION);
 		virtio_mmio_save(s->mmio, out);
 		if (s->disk) {

@@ -37,10 +37,13 @@ struct disk;
 #define VIRTIO_STATE_PREFIX "virtio." /* section ids virtio.0 .. virtio.7 */
 
 /*
- * Open the drives (a missing file, a directory, a size that is not a
- * multiple of 512 ...: one "genvm: ..." line), create the devices, claim
- * their windows and start their workers.  -1 printed.
+ * Open every -drive into m->disks (a missing file, a directory, a size that
+ * is not a multiple of 512 ...: one "genvm: ..." line, -1), first thing, so
+ * a bad drive stops genvm before a VM exists.  close: all of them.
  */
+int virtio_devices_open_drives(struct machine *m);
+void virtio_devices_close_drives(struct machine *m);
+/* Create the devices over the open drives, claim their windows, start their workers.  -1 printed. */
 int virtio_devices_create(struct machine *m);
 /* Register their ioeventfds and irqfds with the machine's KVM VM.  -1 printed. */
 int virtio_devices_attach(struct machine *m);
