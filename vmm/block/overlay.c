@@ -32,20 +32,24 @@ static void bit_set(uint64_t *map, uint64_t i)
 
 /*
  * The private file.  $TMPDIR, else /var/tmp (QEMU's choice too: /tmp is
- * often RAM, and a guest can fill its disk).  O_TMPFILE leaves no name at
- * all; filesystems without it get a name that is unlinked at once.
+ * often RAM, and a guest can fill its disk), else /tmp on systems without
+ * a /var/tmp (minimal initramfs roots).  O_TMPFILE leaves no name at all;
+ * filesystems without it get a name that is unlinked at once.
  */
-static int overlay_tmpfile(char *why, size_t why_len)
+static int tmpfile_in(const char *dir, char *why, size_t why_len)
 {
-	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	int fd, err;
 
-	if (!dir || !*dir)
-		dir = "/var/tmp";
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		return fd;
+	if (errno == ENOENT || errno == ENOTDIR) {
+		err = -errno;
+		snprintf(why, why_len, "snapshot=on: cannot create the overlay in %s: %s", dir,
+			 strerror(errno));
+		return err;
+	}
 	if (snprintf(path, sizeof(path), "%s/genvm-overlay-XXXXXX", dir) >= (int)sizeof(path)) {
 		snprintf(why, why_len, "snapshot=on: TMPDIR is too long");
 		return -ENAMETOOLONG;
@@ -58,6 +62,19 @@ static int overlay_tmpfile(char *why, size_t why_len)
 		return err;
 	}
 	unlink(path);
+	return fd;
+}
+
+static int overlay_tmpfile(char *why, size_t why_len)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (dir && *dir)
+		return tmpfile_in(dir, why, why_len);
+	fd = tmpfile_in("/var/tmp", why, why_len);
+	if (fd == -ENOENT)
+		fd = tmpfile_in("/tmp", why, why_len);
 	return fd;
 }
 
@@ -149,8 +166,7 @@ static int layer_read(struct overlay *ov, enum layer l, const struct iovec *iov,
 	}
 }
 
-/* Bytes in block blk (the last block may be short). */
-static uint64_t block_len(const struct overlay *ov, uint64_t blk)
+uint64_t overlay_block_len(const struct overlay *ov, uint64_t blk)
 {
 	uint64_t start = blk * OVERLAY_BLOCK;
 
@@ -199,7 +215,7 @@ int overlay_preadv(struct overlay *ov, const struct iovec *iov, int iovcnt, uint
 static int copy_up(struct overlay *ov, uint64_t blk)
 {
 	uint64_t start = blk * OVERLAY_BLOCK;
-	size_t len = (size_t)block_len(ov, blk);
+	size_t len = (size_t)overlay_block_len(ov, blk);
 	struct iovec v = { .iov_base = ov->block, .iov_len = len };
 	int ret = layer_read(ov, layer_of(ov, blk), &v, 1, start);
 
@@ -229,7 +245,7 @@ int overlay_pwritev(struct overlay *ov, const struct iovec *iov, int iovcnt, uin
 		bit_set(ov->dirty, first);
 		ov->ndirty++;
 	}
-	if (end - last * OVERLAY_BLOCK < block_len(ov, last) && !bit_get(ov->dirty, last)) {
+	if (end - last * OVERLAY_BLOCK < overlay_block_len(ov, last) && !bit_get(ov->dirty, last)) {
 		ret = copy_up(ov, last);
 		if (ret)
 			return ret;
@@ -246,5 +262,33 @@ int overlay_pwritev(struct overlay *ov, const struct iovec *iov, int iovcnt, uin
 			ov->ndirty++;
 		}
 	}
+	return 0;
+}
+
+int overlay_put_block(struct overlay *ov, uint64_t blk, const void *buf)
+{
+	int ret;
+
+	if (blk >= ov->nblocks)
+		return -EINVAL;
+	ret = disk_full_pwrite(ov->fd, buf, (size_t)overlay_block_len(ov, blk),
+			       blk * OVERLAY_BLOCK);
+	if (ret)
+		return ret;
+	if (!bit_get(ov->dirty, blk)) {
+		bit_set(ov->dirty, blk);
+		ov->ndirty++;
+	}
+	return 0;
+}
+
+int overlay_reset(struct overlay *ov)
+{
+	overlay_lower_drop(ov);
+	memset(ov->dirty, 0, ov->words * sizeof(uint64_t));
+	ov->ndirty = 0;
+	/* Give the blocks back: the file is as sparse as when it was made. */
+	if (ftruncate(ov->fd, 0) < 0 || ftruncate(ov->fd, (off_t)ov->size) < 0)
+		return -errno;
 	return 0;
 }
