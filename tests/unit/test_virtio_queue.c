@@ -323,6 +323,67 @@ static void test_event_idx(void **state)
 	assert_int_equal(vsim_avail_event(&f->s), 3);
 }
 
+/*
+ * Random rings and tables: whatever the guest writes, a pop ends, gives
+ * 1, 0 or -EINVAL, and every buffer it hands out lies inside guest RAM.
+ * Addresses are drawn mostly near RAM so that chains get somewhere.
+ */
+static uint64_t random_addr(unsigned int *seed)
+{
+	switch (rand_r(seed) % 4) {
+	case 0:
+		return (uint64_t)rand_r(seed) << 32 | (uint64_t)rand_r(seed);
+	case 1:
+		return VSIM_RAM_BASE + VSIM_RAM_SIZE - (uint64_t)(rand_r(seed) % 64);
+	default:
+		return VSIM_HEAP + (uint64_t)(rand_r(seed) % 0x8000);
+	}
+}
+
+static void test_random_rings(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int seed = 4242, got[3] = { 0 }; /* refused, empty, a chain */
+	const uint64_t table = VSIM_HEAP + 0x20000;
+
+	for (int round = 0; round < 4000; round++) {
+		const char *why;
+		int ret;
+
+		vsim_queue(&f->s, &f->q);
+		f->q.indirect = rand_r(&seed) & 1;
+		f->q.event_idx = rand_r(&seed) & 1;
+		for (uint16_t i = 0; i < 8; i++) {
+			uint16_t flags = (uint16_t)(rand_r(&seed) % 8);
+
+			vsim_put_desc(&f->s, i, random_addr(&seed), (uint32_t)rand_r(&seed) % 0x3000,
+				      flags, (uint16_t)(rand_r(&seed) % 10));
+			if (flags & VIRTQ_DESC_F_INDIRECT)
+				vsim_put_desc(&f->s, i, table, (uint32_t)(rand_r(&seed) % 20) * 8, flags,
+					      0);
+		}
+		for (uint16_t i = 0; i < 16; i++)
+			vsim_put_desc_at(&f->s, table, i, random_addr(&seed),
+					 (uint32_t)rand_r(&seed) % 0x3000,
+					 (uint16_t)(rand_r(&seed) % 8), (uint16_t)(rand_r(&seed) % 18));
+		for (uint16_t i = 0; i < 8; i++)
+			*(uint16_t *)vsim_hva(&f->s, VSIM_AVAIL + 4 + 2u * i) =
+				(uint16_t)(rand_r(&seed) % 10);
+		vsim_set_avail_idx(&f->s, (uint16_t)(rand_r(&seed) % 12));
+		ret = virtq_pop(&f->s.mem, &f->q, &f->c, &why);
+		assert_true(ret == 1 || ret == 0 || ret == -EINVAL);
+		got[ret == 1 ? 2 : ret == 0 ? 1 : 0]++;
+		if (ret != 1)
+			continue;
+		assert_true(f->c.nr_out + f->c.nr_in >= 1);
+		assert_true(f->c.nr_out + f->c.nr_in <= VIRTQ_MAX_SEGS);
+		for (unsigned int i = 0; i < f->c.nr_out + f->c.nr_in; i++)
+			assert_true(in_ram(f, &f->c.iov[i]));
+	}
+	/* The seed reaches all three outcomes. */
+	assert_true(got[0] > 0 && got[1] > 0 && got[2] > 0);
+}
+
 static void test_iov_copy(void **state)
 {
 	uint8_t a[3] = { 0 }, b[5] = { 0 }, out[8];
@@ -350,6 +411,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt_suppression, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_idx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_rings, setup, teardown),
 		cmocka_unit_test(test_iov_copy),
 	};
 
