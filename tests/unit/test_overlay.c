@@ -293,20 +293,25 @@ static void test_private_file_sparse(void **state)
 	disk_close(d);
 }
 
-/* Many random writes and reads against a model in memory. */
-static void test_random_against_model(void **state)
+/*
+ * Many random writes and reads against a model in memory; with cache=none
+ * the image's reads (copy-up included) go through O_DIRECT's bounce buffer.
+ */
+static void random_against_model(bool direct)
 {
 	enum { SZ = 256 * 1024 + 512 };
-	char p[300];
+	char p[300], why[256] = "";
 	static uint8_t model[SZ], buf[SZ];
-	struct disk *d;
+	struct disk_options o = { .path = p, .snapshot = true, .direct = direct };
+	struct disk *d = NULL;
 	unsigned seed = 12345;
 
-	(void)state;
 	make_image(p, sizeof(p), "random.img", SZ);
 	for (size_t i = 0; i < SZ; i++)
 		model[i] = pat(i);
-	d = open_snap(p, false);
+	if (disk_open(&o, &d, why, sizeof(why)))
+		fail_msg("disk_open: %s", why);
+	assert_int_equal(!!(fcntl(d->raw.fd, F_GETFL) & O_DIRECT), direct);
 	for (int round = 0; round < 2000; round++) {
 		uint64_t off = (uint64_t)(rand_r(&seed) % SZ);
 		size_t len = (size_t)(rand_r(&seed) % 20000) + 1;
@@ -328,6 +333,18 @@ static void test_random_against_model(void **state)
 	assert_memory_equal(buf, model, SZ);
 	disk_close(d);
 	image_untouched(p, SZ);
+}
+
+static void test_random_against_model(void **state)
+{
+	(void)state;
+	random_against_model(false);
+}
+
+static void test_random_direct(void **state)
+{
+	(void)state;
+	random_against_model(true);
 }
 
 /* Bounds: the overlay refuses what the raw disk refuses, and writes nothing. */
@@ -380,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_clones),
 		cmocka_unit_test(test_private_file_sparse),
 		cmocka_unit_test(test_random_against_model),
+		cmocka_unit_test(test_random_direct),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_tmpdir_missing),
 	};

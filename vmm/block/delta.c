@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "vmgenid/endian.h"
-#include "vmgenid/state.h"
 
 #include "delta.h"
 #include "disk.h"
@@ -115,7 +114,7 @@ static int image_crc(struct disk *d, uint64_t off, uint64_t len, void *buf, uint
 
 	if (ret)
 		return ret;
-	*crc = state_crc32(0, buf, (size_t)len);
+	*crc = disk_crc32(0, buf, (size_t)len);
 	return 0;
 }
 
@@ -213,14 +212,14 @@ static int write_header(struct disk_region *r, struct snapwriter *w, char *why, 
 			for (uint64_t k = 0; k < dr->words; k++)
 				put_le64(le + k * 8, dr->map[k]);
 			put_le32(desc + 8, FLAG_DELTA);
-			put_le32(desc + 20, state_crc32(0, le, (size_t)(dr->words * 8)));
+			put_le32(desc + 20, disk_crc32(0, le, (size_t)(dr->words * 8)));
 			free(le);
 			put_le64(desc + 24, dr->blocks);
 			put_le64(desc + 32, dr->bitmap_off);
 			put_le64(desc + 40, dr->data_off);
 		}
 	}
-	put_le32(page + CRC_OFF, state_crc32(0, page, CRC_OFF));
+	put_le32(page + CRC_OFF, disk_crc32(0, page, CRC_OFF));
 	return snapwriter_write(w, page, sizeof(page));
 }
 
@@ -266,7 +265,7 @@ static int write_delta(struct disk_region_drive *dr, struct snapwriter *w, uint8
 		ret = overlay_preadv(ov, &v, 1, b * OVERLAY_BLOCK);
 		if (ret)
 			return ret;
-		*crc = state_crc32(*crc, buf, (size_t)len);
+		*crc = disk_crc32(*crc, buf, (size_t)len);
 		ret = snapwriter_write(w, buf, (size_t)len);
 		if (ret)
 			return ret;
@@ -307,7 +306,7 @@ int disk_region_save(struct disk_region *r, struct snapwriter *w, char *why, siz
 		put_le32(trailer + 16 + 4 * i, crc);
 	}
 	free(buf);
-	put_le32(trailer + CRC_OFF, state_crc32(0, trailer, CRC_OFF));
+	put_le32(trailer + CRC_OFF, disk_crc32(0, trailer, CRC_OFF));
 	ret = snapwriter_write(w, trailer, sizeof(trailer));
 	if (ret)
 		return say(why, why_len, ret, "writing the drives: %s", strerror(-ret));
@@ -375,7 +374,7 @@ static int load_header(struct load *l)
 		return say(l->why, l->why_len, -EBADMSG,
 			   "disk region version %u is not supported (this genvm reads %d)",
 			   get_le32(page + 8), REGION_VERSION);
-	if (state_crc32(0, page, CRC_OFF) != get_le32(page + CRC_OFF))
+	if (disk_crc32(0, page, CRC_OFF) != get_le32(page + CRC_OFF))
 		return say(l->why, l->why_len, -EBADMSG,
 			   "disk region: header checksum mismatch: the file is corrupt");
 	nr = get_le32(page + 12);
@@ -493,7 +492,7 @@ static int load_bitmap(struct load *l, unsigned i)
 		return say(l->why, l->why_len, -ENOMEM, "out of memory for drive %u's bitmap", i + 1);
 	}
 	ret = region_read(l, ld->bitmap_off, le, (size_t)bytes);
-	if (!ret && state_crc32(0, le, (size_t)bytes) != ld->bitmap_crc)
+	if (!ret && disk_crc32(0, le, (size_t)bytes) != ld->bitmap_crc)
 		ret = say(l->why, l->why_len, -EBADMSG,
 			  "drive %u: the disk delta's bitmap is corrupt (checksum mismatch)", i + 1);
 	for (uint64_t k = 0; !ret && k < ld->words; k++)
@@ -534,7 +533,7 @@ static int load_blocks(struct load *l, unsigned i, uint8_t *buf)
 				  (size_t)(m * OVERLAY_BLOCK));
 		if (ret)
 			return ret;
-		ld->data_crc = state_crc32(ld->data_crc, buf, (size_t)(m * OVERLAY_BLOCK));
+		ld->data_crc = disk_crc32(ld->data_crc, buf, (size_t)(m * OVERLAY_BLOCK));
 		for (uint64_t k = 0; copy && k < m; k++) {
 			while (!((ld->map[blk / 64] >> (blk % 64)) & 1))
 				blk++;
@@ -558,7 +557,7 @@ static int load_trailer(struct load *l)
 
 	if (ret)
 		return ret;
-	if (memcmp(page, TRAILER_MAGIC, 8) || state_crc32(0, page, CRC_OFF) != get_le32(page + CRC_OFF))
+	if (memcmp(page, TRAILER_MAGIC, 8) || disk_crc32(0, page, CRC_OFF) != get_le32(page + CRC_OFF))
 		return say(l->why, l->why_len, -EBADMSG,
 			   "disk region: the trailer is corrupt");
 	if (get_le32(page + 8) != l->n || get_le32(page + 12) ||
