@@ -98,7 +98,7 @@ size_t genstate_format(const struct genstate *s, char *out, size_t cap)
 
 int genstate_load(const char *dir, struct genstate *s, char *why, size_t cap)
 {
-	char path[1024], text[GENSTATE_MAX + 1], sub[200];
+	char path[1024], text[GENSTATE_MAX + 2], sub[200];
 	ssize_t n;
 	size_t len = 0;
 	int fd, err;
@@ -112,6 +112,7 @@ int genstate_load(const char *dir, struct genstate *s, char *why, size_t cap)
 			snprintf(why, cap, "%s: %s", path, strerror(err));
 		return -err;
 	}
+	/* One byte more than a state file may hold tells a larger file apart. */
 	while (len < sizeof(text) - 1) {
 		n = read(fd, text + len, sizeof(text) - 1 - len);
 		if (n < 0 && errno == EINTR)
@@ -140,16 +141,36 @@ int genstate_load(const char *dir, struct genstate *s, char *why, size_t cap)
 	return 0;
 }
 
+/* mkdir -p: /var/lib exists on every system, a --state-dir's parents may not. */
+static int make_dirs(const char *dir)
+{
+	char p[1024];
+	size_t n = strlen(dir);
+
+	if (n >= sizeof(p))
+		return -ENAMETOOLONG;
+	memcpy(p, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -errno;
+		p[i] = i == n ? '\0' : '/';
+	}
+	return 0;
+}
+
 int genstate_save(const char *dir, const struct genstate *s, char *why, size_t cap)
 {
 	char path[1024], tmp[1040], text[512];
 	size_t len = genstate_format(s, text, sizeof(text));
 	int fd, err = 0, dfd;
 
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		err = errno;
-		snprintf(why, cap, "cannot create %s: %s", dir, strerror(err));
-		return -err;
+	err = make_dirs(dir);
+	if (err) {
+		snprintf(why, cap, "cannot create %s: %s", dir, strerror(-err));
+		return err;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, GENSTATE_FILE);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);

@@ -33,7 +33,7 @@ size_t genstate_format(const struct genstate *s, char *out, size_t cap);
 /* DIR/state: 0, -ENOENT (never written), or an error with why. */
 int genstate_load(const char *dir, struct genstate *s, char *why, size_t cap);
 /* Written to DIR/state.tmp, synced, renamed over DIR/state (DIR made if
- * missing, one level); 0 or negative errno with why. */
+ * missing, with its parents); 0 or negative errno with why. */
 int genstate_save(const char *dir, const struct genstate *s, char *why, size_t cap);
 
 enum genstate_verdict {
