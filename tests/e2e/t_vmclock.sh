@@ -109,6 +109,20 @@ check_tool_start() {
 }
 tap "vmclock: vmgenid watch (no /dev/mem) starts on /dev/vmclock0 with poll(), its state written" \
 	"$src_log" check_tool_start
+# 7.3: the tool reads the GUID QMP reports (no /dev/mem: through fw_cfg)
+# and the counter.
+src_guid=$(qmp "$src_sock" query-vm-generation-id 2>&1)
+check_tool_read() {
+	_g=$(marker "$src_log" tool_read)
+	echo "# 7.3: vmgenid read: $_g; read --counter: $(marker "$src_log" tool_counter); QMP: $src_guid"
+	case $src_guid in
+	*"\"$_g\""*) ;;
+	*) echo "vmgenid read printed '$_g', QMP says $src_guid"; return 1 ;;
+	esac
+	expect_marker "$src_log" tool_counter 0
+}
+tap "vmclock: 7.3: vmgenid read prints the GUID QMP reports (fw_cfg) and the counter 0" \
+	"$src_log" check_tool_read
 
 # restore NAME FILE: a clone with a new GUID, watched until its counter changes.
 restore() {

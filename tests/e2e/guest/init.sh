@@ -349,6 +349,8 @@ start_tool_watch() {
 	done
 	sed 's/^/VMGENID-E2E: watch_err: /' /tmp/watch.err
 	mark "missed_state=$(grep -c . /run/vmgenid-missed/state 2>/dev/null)"
+	mark "tool_read=$(vmgenid read 2>&1 | head -n 1)"
+	mark "tool_counter=$(vmgenid read --counter 2>&1 | head -n 1)"
 }
 
 # After a restore: what the running watch printed, and what a watch that
