@@ -15,7 +15,10 @@
 #include <jansson.h>
 
 #include "check.h"
+#include "genstate.h"
+#include "hooks.h"
 #include "probe.h"
+#include "vmclock_dev.h"
 #include "watch.h"
 
 static const char *const exit_help =
@@ -63,7 +66,7 @@ static int fail_with(const char *cmd, bool json, int code, const char *msg)
 /* --- read ------------------------------------------------------------------ */
 
 static const char *const read_help =
-	"usage: vmgenid read [--json]\n"
+	"usage: vmgenid read [--json] [--counter]\n"
 	"\n"
 	"Print the current VM generation ID in the text form QMP's\n"
 	"query-vm-generation-id prints (RFC 4122 order, lowercase).\n"
@@ -76,26 +79,96 @@ static const char *const read_help =
 	"(QEMU-style VMMs; modprobe qemu_fw_cfg).  Otherwise the error says what\n"
 	"is missing and how to enable it.\n"
 	"\n"
-	"  --json   one JSON object: guid, source (devmem or fw_cfg), address,\n"
-	"           device, hid, sysfs\n";
+	"The VMClock device's generation counter, where the VM has one, is read\n"
+	"from /dev/vmclock0 (Linux's ptp_vmclock, 6.13 and later), which needs no\n"
+	"root where its node's mode allows (the GUID still needs /dev/mem or\n"
+	"fw_cfg).  It goes up by one on every restore or clone.\n"
+	"\n"
+	"  --json     one JSON object: guid, source (devmem or fw_cfg), address,\n"
+	"             device, hid, sysfs, and counter and disruption_marker when\n"
+	"             /dev/vmclock0 can be read\n"
+	"  --counter  the counter only (no ACPI tables, no /dev/mem); with --json\n"
+	"             {counter, disruption_marker, seq_count, source}\n";
+
+/* The counter alone: what an unprivileged process can have. */
+static int read_counter(bool json)
+{
+	char why[PLATFORM_WHY_MAX], msg[PLATFORM_WHY_MAX + 64];
+	struct vmclock_dev d;
+	struct vmclock_snap s;
+	int ret;
+
+	ret = vmclock_dev_open(&d, why, sizeof(why));
+	if (!ret) {
+		ret = vmclock_dev_read(d.page, d.len, VMCLOCK_DEV_TRIES, &s, why, sizeof(why));
+		vmclock_dev_close(&d);
+	}
+	if (ret) {
+		snprintf(msg, sizeof(msg), "cannot read the generation counter: %s", why);
+		return fail_with("read", json, ret == -ENOENT ? EXIT_NO_DEVICE : EXIT_FAIL, msg);
+	}
+	if (!json) {
+		printf("%" PRIu64 "\n", s.counter);
+	} else {
+		char marker[20];
+		json_t *o;
+
+		snprintf(marker, sizeof(marker), "%016" PRIx64, s.marker);
+		o = json_pack("{s:I, s:s, s:I, s:s}", "counter", (json_int_t)s.counter,
+			      "disruption_marker", marker, "seq_count", (json_int_t)s.seq,
+			      "source", VMCLOCK_DEV_PATH);
+		json_dumpf(o, stdout, 0);
+		fputc('\n', stdout);
+		json_decref(o);
+	}
+	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+}
+
+/* The counter into a read --json object, when there is one to read. */
+static void json_add_counter(json_t *o)
+{
+	char why[PLATFORM_WHY_MAX], marker[20];
+	struct vmclock_dev d;
+	struct vmclock_snap s;
+	int ret;
+
+	ret = vmclock_dev_open(&d, why, sizeof(why));
+	if (ret == -ENOENT)
+		return;
+	if (!ret) {
+		ret = vmclock_dev_read(d.page, d.len, VMCLOCK_DEV_TRIES, &s, why, sizeof(why));
+		vmclock_dev_close(&d);
+	}
+	if (ret) {
+		json_object_set_new(o, "counter_error", json_string(why));
+		return;
+	}
+	snprintf(marker, sizeof(marker), "%016" PRIx64, s.marker);
+	json_object_set_new(o, "counter", json_integer((json_int_t)s.counter));
+	json_object_set_new(o, "disruption_marker", json_string(marker));
+}
 
 static int cmd_read(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "counter", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char msg[3 * PLATFORM_WHY_MAX], text[GUID_STR_LEN + 1];
 	struct probe_read r;
 	struct probe p;
-	bool json = false;
+	bool json = false, counter = false;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:jch", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'c':
+			counter = true;
 			break;
 		case 'h':
 			fputs(read_help, stdout);
@@ -106,6 +179,8 @@ static int cmd_read(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("read", "unexpected argument '%s'", argv[optind]);
+	if (counter)
+		return read_counter(json);
 
 	ret = probe_device(&p);
 	if (ret == -ENOENT) {
@@ -140,6 +215,7 @@ static int cmd_read(int argc, char **argv)
 			json_object_set_new(o, "sysfs", json_string(p.sysdev.name));
 		if (r.devmem_why[0])
 			json_object_set_new(o, "devmem_error", json_string(r.devmem_why));
+		json_add_counter(o);
 		json_dumpf(o, stdout, 0);
 		fputc('\n', stdout);
 		json_decref(o);
@@ -151,27 +227,49 @@ static int cmd_read(int argc, char **argv)
 
 static const char *const watch_help =
 	"usage: vmgenid watch [--json] [--exec CMD] [--interval MS] [--once]\n"
+	"                     [--state-dir DIR | --no-state] [--hooks-dir DIR | --no-hooks]\n"
+	"                     [--hook-timeout S]\n"
 	"\n"
-	"Wait for the VM generation ID to change (the VM was restored from a\n"
+	"Wait for the VM's generation to change (the VM was restored from a\n"
 	"snapshot or cloned) and print one line per change:\n"
 	"  TIME OLD -> NEW (METHOD)\n"
+	"  TIME OLD -> NEW (METHOD) counter C0 -> C1      (with a VMClock device)\n"
 	"TIME is ISO 8601 UTC; OLD and NEW are GUIDs, or 'unknown' when the ID\n"
-	"cannot be read (see vmgenid read).  METHOD says how it was noticed:\n"
+	"cannot be read (see vmgenid read); C0 and C1 are VMClock's\n"
+	"vm_generation_counter.  METHOD says how it was noticed:\n"
+	"  vmclock the counter in /dev/vmclock0 moved (poll() on it where the\n"
+	"          driver wakes it, Linux 7.x; else re-read every --interval ms)\n"
 	"  uevent  the kernel's NEW_VMGENID=1 change event on the vmgenid device\n"
 	"          (Linux 6.8, and kernels carrying that patch)\n"
 	"  kmsg    the kernel's \"crng reseeded due to virtual machine fork\"\n"
 	"          message on /dev/kmsg\n"
 	"  poll    reading the ID every --interval milliseconds\n"
-	"Kernel events are preferred; polling runs when no event source is\n"
-	"available, or when --interval is given.  Which sources are in use is\n"
-	"printed on stderr at the start.\n"
+	"  missed  at the start: it changed since the generation the state file\n"
+	"          holds, while no watch ran\n"
+	"/dev/vmclock0 is preferred, then kernel events; the ID is polled when\n"
+	"there is nothing else, or when --interval is given.  Which sources are\n"
+	"in use is printed on stderr at the start.\n"
 	"\n"
-	"  --json         one JSON object per change: time, old, new, method\n"
-	"  --exec CMD     run CMD with /bin/sh -c after each change, with\n"
-	"                 VMGENID_OLD, VMGENID_NEW, VMGENID_METHOD and VMGENID_TIME\n"
-	"                 in its environment; the next change waits for it\n"
-	"  --interval MS  poll every MS milliseconds (default 1000 when polling)\n"
-	"  --once         exit after the first change\n";
+	"After each change, --exec's command and then every executable in the\n"
+	"hooks directory (lexical order; names starting with '.' or ending in '~'\n"
+	"are skipped) run one at a time, with VMGENID_OLD, VMGENID_NEW,\n"
+	"VMGENID_METHOD, VMGENID_TIME, VMGENID_COUNTER_OLD and VMGENID_COUNTER_NEW\n"
+	"in their environment and their output on stderr.  One that fails or\n"
+	"outlives --hook-timeout (then killed, with its process group) is logged\n"
+	"and the next runs all the same.\n"
+	"\n"
+	"  --json           one JSON object per change: time, old, new, method,\n"
+	"                   and counter_old, counter_new with a VMClock device\n"
+	"  --exec CMD       run CMD with /bin/sh -c after each change\n"
+	"  --interval MS    poll every MS milliseconds (default 1000 when polling)\n"
+	"  --once           exit after the first change\n"
+	"  --state-dir DIR  keep the generation last seen in DIR/state (default\n"
+	"                   $VMGENID_STATE_DIR, else /var/lib/vmgenid)\n"
+	"  --no-state       keep none (no missed change is reported at the start)\n"
+	"  --hooks-dir DIR  the drop-in hooks (default $VMGENID_HOOKS_DIR, else\n"
+	"                   /etc/vmgenid/on-change.d)\n"
+	"  --no-hooks       run none\n"
+	"  --hook-timeout S seconds each hook may run (default 60)\n";
 
 static int cmd_watch(int argc, char **argv)
 {
@@ -180,15 +278,30 @@ static int cmd_watch(int argc, char **argv)
 		{ "exec", required_argument, NULL, 'e' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "no-state", no_argument, NULL, 'S' },
+		{ "hooks-dir", required_argument, NULL, 'd' },
+		{ "no-hooks", no_argument, NULL, 'D' },
+		{ "hook-timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct watch_opts o = { .interval_ms = 1000 };
+	struct watch_opts o = { .interval_ms = 1000, .hook_timeout_ms = HOOKS_TIMEOUT_S * 1000 };
+	char state_default[512], hooks_default[512];
+	const char *env;
+	bool no_state = false, no_hooks = false;
 	unsigned long ms;
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+:je:i:oh", opts, NULL)) != -1) {
+	/* The defaults follow VMGENID_ROOT, as every system path does. */
+	env = getenv("VMGENID_STATE_DIR");
+	o.state_dir = env && *env ? env : platform_path(state_default, sizeof(state_default),
+							 "/var/lib/vmgenid");
+	env = getenv("VMGENID_HOOKS_DIR");
+	o.hooks_dir = env && *env ? env : platform_path(hooks_default, sizeof(hooks_default),
+							 HOOKS_DIR);
+	while ((c = getopt_long(argc, argv, "+:je:i:os:Sd:Dt:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o.json = true;
@@ -208,6 +321,30 @@ static int cmd_watch(int argc, char **argv)
 		case 'o':
 			o.once = true;
 			break;
+		case 's':
+			if (!*optarg)
+				return usage_error("watch", "--state-dir: empty (--no-state keeps none)");
+			o.state_dir = optarg;
+			break;
+		case 'S':
+			no_state = true;
+			break;
+		case 'd':
+			if (!*optarg)
+				return usage_error("watch", "--hooks-dir: empty (--no-hooks runs none)");
+			o.hooks_dir = optarg;
+			break;
+		case 'D':
+			no_hooks = true;
+			break;
+		case 't':
+			errno = 0;
+			ms = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || ms < 1 || ms > 86400)
+				return usage_error("watch", "--hook-timeout '%s': expected seconds "
+						   "from 1 to 86400", optarg);
+			o.hook_timeout_ms = (unsigned int)ms * 1000;
+			break;
 		case 'h':
 			fputs(watch_help, stdout);
 			return EXIT_OK;
@@ -217,6 +354,10 @@ static int cmd_watch(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("watch", "unexpected argument '%s'", argv[optind]);
+	if (no_state)
+		o.state_dir = NULL;
+	if (no_hooks)
+		o.hooks_dir = NULL;
 	return watch_run(&o);
 }
 
@@ -297,10 +438,13 @@ static void usage(FILE *out)
 	      "Commands:\n", out);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-6s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nRun 'vmgenid <command> --help' for its options.\n\n", out);
+	fputs("\nRun 'vmgenid <command> --help' for its options; 'vmgenid --version'\n"
+	      "prints the version.\n\n", out);
 	fputs(exit_help, out);
 	fputs("\nEnvironment: VMGENID_ROOT, if set, is prepended to every /sys, /proc\n"
-	      "and /dev path (for tests against a fake tree).\n", out);
+	      "and /dev path and to the default state and hooks directories (for\n"
+	      "tests against a fake tree); VMGENID_STATE_DIR and VMGENID_HOOKS_DIR\n"
+	      "(see vmgenid watch --help).\n", out);
 }
 
 int main(int argc, char **argv)
@@ -315,6 +459,10 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("vmgenid %s\n", VMGENID_VERSION);
+		return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (!strcmp(argv[1], commands[i].name))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vmgenid watch: block until the generation ID changes, report each change
- * and optionally run a command for it.
+ * vmgenid watch: block until the generation changes (the GUID, or VMClock's
+ * generation counter), report each change and run the hooks for it; at the
+ * start, report a change that happened while no watch ran.
  */
 #ifndef VMGENID_GUEST_WATCH_H
 #define VMGENID_GUEST_WATCH_H
@@ -15,6 +16,9 @@ struct watch_opts {
 	unsigned int interval_ms;
 	bool interval_given;     /* poll even when kernel events are available */
 	bool once;               /* stop after the first change */
+	const char *state_dir;   /* NULL: no state file */
+	const char *hooks_dir;   /* NULL: no drop-in hooks */
+	unsigned int hook_timeout_ms;
 };
 
 /* Runs until a signal (or the first change with once); the exit code. */

@@ -129,8 +129,9 @@ done
 # early under this L1's -cpu max,xsave=off (an invalid opcode in AVX code;
 # with XSAVE, "XSAVE consistency problem"): TCG's CPU model, QEMU as the L2
 # VMM fails the same way.  They boot with L1's AVX family off, so these
-# scenarios get an L1 run of their own with that CPU.
-new_kernel_scenarios=" t_vmclock "
+# scenarios get an L1 run of their own with that CPU.  Debian 13's 6.12
+# (t_kernel612) boots under it too, and shares that run rather than add one.
+new_kernel_scenarios=" t_vmclock t_kernel612 "
 new_kernel_l1_cpu=max,xsave=off,avx=off,avx2=off,fma=off,f16c=off,vaes=off,vpclmulqdq=off
 old_scenarios=() new_scenarios=()
 # make demo's L1 (VMGENID_L1_MAIN) runs no scenario: nothing to split.
@@ -143,15 +144,20 @@ done
 [ -z "${VMGENID_L1_MAIN:-}" ] || old_scenarios=("${scenarios[@]}")
 new_env=
 if [ ${#new_scenarios[@]} -gt 0 ] && [ ${#old_scenarios[@]} -eq 0 ]; then
-	if kf_err=$(bash "$repo/scripts/kernel-fetch.sh" --initrd "$BUILD" trixie-backports 2>&1)
+	if kf_err=$(bash "$repo/scripts/kernel-fetch.sh" --initrd "$BUILD" trixie trixie-backports 2>&1)
 	then
 		ok "guest image: Debian $(basename "$(readlink "$cache/kernel-trixie-backports")" |
-			sed 's/^kernel-//') kernel + the same initramfs, its modules and vmclockread"
-		mkdir -p "$root/guest/new"
+			sed 's/^kernel-//') and $(basename "$(readlink "$cache/kernel-trixie")" |
+			sed 's/^kernel-//') kernels + the same initramfs, their modules and vmclockread"
+		mkdir -p "$root/guest/new" "$root/guest/k612"
 		cp -L "$cache/kernel-trixie-backports/vmlinuz" "$root/guest/new/vmlinuz"
 		cp "$cache/initrd-trixie-backports.cpio.gz" "$root/guest/new/initrd.cpio.gz"
+		cp -L "$cache/kernel-trixie/vmlinuz" "$root/guest/k612/vmlinuz"
+		cp "$cache/initrd-trixie.cpio.gz" "$root/guest/k612/initrd.cpio.gz"
 		new_env="E2E_KERNEL_NEW=/guest/new/vmlinuz
-E2E_INITRD_NEW=/guest/new/initrd.cpio.gz"
+E2E_INITRD_NEW=/guest/new/initrd.cpio.gz
+E2E_KERNEL_612=/guest/k612/vmlinuz
+E2E_INITRD_612=/guest/k612/initrd.cpio.gz"
 	else
 		not_ok "guest image for the newer kernel (scripts/kernel-fetch.sh)" "$kf_err"
 	fi

@@ -25,6 +25,8 @@
 #   E2E_KERNEL_NEW, E2E_INITRD_NEW
 #                        the kernel with ptp_vmclock t_vmclock boots (set here
 #                        from scripts/kernel-fetch.sh: Debian 13 backports')
+#   E2E_KERNEL_612, E2E_INITRD_612
+#                        Debian 13's kernel, for t_kernel612 (likewise)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -69,7 +71,18 @@ if [ -z "${VMGENID_E2E_L1:-}" ]; then
 	E2E_KERNEL=$cache/vmlinuz
 	E2E_INITRD=$cache/initrd.cpio.gz
 	E2E_TIMEOUT=${E2E_TIMEOUT:-60}
-	# t_vmclock needs a kernel with ptp_vmclock: Debian 13 backports'.
+	# t_vmclock needs a kernel with ptp_vmclock: Debian 13 backports';
+	# t_kernel612 Debian 13's own.
+	case " ${VMGENID_E2E_ONLY:-t_kernel612} " in
+	*" t_kernel612 "*)
+		if out=$(bash "$repo/scripts/kernel-fetch.sh" --initrd "$BUILD" trixie 2>&1); then
+			E2E_KERNEL_612=$cache/kernel-trixie/vmlinuz
+			E2E_INITRD_612=$cache/initrd-trixie.cpio.gz
+			export E2E_KERNEL_612 E2E_INITRD_612
+		else
+			printf '%s\n' "$out" | sed 's/^/# kernel-fetch: /'
+		fi ;;
+	esac
 	case " ${VMGENID_E2E_ONLY:-t_vmclock} " in
 	*" t_vmclock "*)
 		if out=$(bash "$repo/scripts/kernel-fetch.sh" --initrd "$BUILD" trixie-backports 2>&1)

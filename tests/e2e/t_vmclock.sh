@@ -94,6 +94,36 @@ save() {
 	return $_r
 }
 
+# The guest tool (vmgenid watch, no /dev/mem in the guest): it said at the
+# start that it watches /dev/vmclock0 with poll().
+check_tool_start() {
+	marker_lines "$src_log" watch_err | sed 's/^/# vmgenid watch: /'
+	if [ "$(marker "$src_log" tool)" = missing ]; then
+		echo "the guest image has no /bin/vmgenid"
+		return 1
+	fi
+	marker_lines "$src_log" watch_err |
+		grep -q 'detecting changes by vmclock (poll() on /dev/vmclock0)' ||
+		{ echo "vmgenid watch does not watch /dev/vmclock0 with poll()"; return 1; }
+	expect_marker "$src_log" missed_state 4
+}
+tap "vmclock: vmgenid watch (no /dev/mem) starts on /dev/vmclock0 with poll(), its state written" \
+	"$src_log" check_tool_start
+# 7.3: the tool reads the GUID QMP reports (no /dev/mem: through fw_cfg)
+# and the counter.
+src_guid=$(qmp "$src_sock" query-vm-generation-id 2>&1)
+check_tool_read() {
+	_g=$(marker "$src_log" tool_read)
+	echo "# 7.3: vmgenid read: $_g; read --counter: $(marker "$src_log" tool_counter); QMP: $src_guid"
+	case $src_guid in
+	*"\"$_g\""*) ;;
+	*) echo "vmgenid read printed '$_g', QMP says $src_guid"; return 1 ;;
+	esac
+	expect_marker "$src_log" tool_counter 0
+}
+tap "vmclock: 7.3: vmgenid read prints the GUID QMP reports (fw_cfg) and the counter 0" \
+	"$src_log" check_tool_read
+
 # restore NAME FILE: a clone with a new GUID, watched until its counter changes.
 restore() {
 	vm_start "$dir/$1.log" e2e=vmclock -device vmgenid,guid=auto -device vmclock \
@@ -141,12 +171,39 @@ tap "vmclock: restore 1: counter 0 -> 1, new disruption marker, one reseed" "$di
 	check_restore "$src_log" "$dir/r1.log" 1
 tap "vmclock: restore 1: a poll() on /dev/vmclock0 waiting since the save wakes" \
 	"$dir/r1.log" check_poll "$dir/r1.log"
+# check_tool LOG FROM TO: the running watch reported the restore once (its
+# hooks ran once each, in order, with the counters and two different
+# GUIDs), and a watch started afresh reported it as missed.
+check_tool() {
+	vm_wait_for "$1" 'VMGENID-E2E: missed_exit=' 60
+	vm_wait_for "$1" 'VMGENID-E2E: hook 20-second' 10
+	marker_lines "$1" watch_out | sed 's/^/# watch: /'
+	marker_lines "$1" missed_out | sed 's/^/# watch started after the restore: /'
+	grep 'VMGENID-E2E: hook ' "$1" | sed 's/^[0-9.]* /# /'
+	_h=$(sed -n 's/.*VMGENID-E2E: hook \([^ ]*\) counter=\([^ ]*\) .*/\1 \2/p' "$1")
+	[ "$_h" = "10-first $2->$3
+20-second $2->$3" ] || { echo "hooks: expected 10-first then 20-second, once each, with $2->$3"; return 1; }
+	_g=$(sed -n 's/.*VMGENID-E2E: hook 10-first .* guid=\([^ ]*\) .*/\1/p' "$1")
+	case $_g in
+	unknown* | *unknown | '') echo "the hook got no GUIDs: '$_g'"; return 1 ;;
+	esac
+	[ "${_g%%->*}" != "${_g#*->}" ] || { echo "the hook's old and new GUIDs are equal: $_g"; return 1; }
+	_w=$(marker_lines "$1" watch_out | grep -c " counter $2 -> $3\$")
+	[ "$_w" = 1 ] || { echo "the watch reported counter $2 -> $3 $_w times"; return 1; }
+	expect_marker "$1" missed_exit 0 &&
+		marker_lines "$1" missed_out | grep -q "(missed) counter $2 -> $3\$" ||
+		{ echo "no missed change reported by a watch started after the restore"; return 1; }
+}
+tap "vmclock: restore 1: vmgenid watch reports it once, hooks run once each in order; a new watch reports it as missed" \
+	"$dir/r1.log" check_tool "$dir/r1.log" 0 1
 save "$dir/r1.sock" "$dir/snap2" >/dev/null
 vm_wait_exit 20
 
 restore r2 "$dir/snap2"
 tap "vmclock: restore of the restored guest: counter 1 -> 2" "$dir/r2.log" \
 	check_restore "$dir/r1.log" "$dir/r2.log" 2
+tap "vmclock: restore 2: vmgenid watch and its hooks once more (1 -> 2), the missed change too" \
+	"$dir/r2.log" check_tool "$dir/r2.log" 1 2
 qmp "$dir/r2.sock" quit >/dev/null 2>&1
 vm_wait_exit 20
 

@@ -296,6 +296,7 @@ scenario_vmclock() {
 		r=$(vmclockread poll 600000 2>&1)
 		mark "poll=${r#poll=}"
 	) &
+	start_tool_watch
 	mark ready
 	i=0
 	while :; do
@@ -312,9 +313,60 @@ scenario_vmclock() {
 			done
 			seen=$(reseeds)
 			mark "reseeds=$seen"
+			tool_after_change
 		fi
 		[ $((i % 5)) -ne 0 ] || mark "tick $((i / 5)) reseeds=$(reseeds)"
 	done
+}
+
+# The guest tool on the same guest, as a service would run it, with no
+# /dev/mem at all: `vmgenid watch` with its state in /run/vmgenid and two
+# drop-in hooks that print what they were given.  A second state directory
+# is written now by a watch that then stops, so that after a restore a
+# watch started afresh reports the change it missed.
+start_tool_watch() {
+	[ -x /bin/vmgenid ] || { mark tool=missing; return; }
+	rm -f /dev/mem
+	mkdir -p /etc/vmgenid/on-change.d
+	for h in 10-first 20-second; do
+		printf '#!/bin/sh\necho "VMGENID-E2E: hook %s counter=$VMGENID_COUNTER_OLD->$VMGENID_COUNTER_NEW guid=$VMGENID_OLD->$VMGENID_NEW method=$VMGENID_METHOD" >/dev/console\n' \
+			"$h" >/etc/vmgenid/on-change.d/$h
+		chmod +x /etc/vmgenid/on-change.d/$h
+	done
+	vmgenid watch --no-hooks --state-dir /run/vmgenid-missed >/dev/null 2>&1 &
+	p=$!
+	n=0
+	while [ ! -s /run/vmgenid-missed/state ] && [ $n -lt 100 ]; do
+		usleep 100000
+		n=$((n + 1))
+	done
+	kill $p 2>/dev/null
+	vmgenid watch --state-dir /run/vmgenid >/tmp/watch.out 2>/tmp/watch.err &
+	n=0
+	while ! grep -q 'detecting changes' /tmp/watch.err && [ $n -lt 100 ]; do
+		usleep 100000
+		n=$((n + 1))
+	done
+	sed 's/^/VMGENID-E2E: watch_err: /' /tmp/watch.err
+	mark "missed_state=$(grep -c . /run/vmgenid-missed/state 2>/dev/null)"
+	mark "tool_read=$(vmgenid read 2>&1 | head -n 1)"
+	mark "tool_counter=$(vmgenid read --counter 2>&1 | head -n 1)"
+}
+
+# After a restore: what the running watch printed, and what a watch that
+# starts now says about the state written before the save.
+tool_after_change() {
+	[ -x /bin/vmgenid ] || return
+	n=0
+	while [ "$(grep -c . /tmp/watch.out)" -lt "$(vmclock_counter "$last")" ] && [ $n -lt 50 ]; do
+		usleep 100000
+		n=$((n + 1))
+	done
+	sed 's/^/VMGENID-E2E: watch_out: /' /tmp/watch.out
+	timeout 20 vmgenid watch --once --no-hooks --state-dir /run/vmgenid-missed \
+		>/tmp/missed.out 2>/tmp/missed.err
+	mark "missed_exit=$?"
+	sed 's/^/VMGENID-E2E: missed_out: /' /tmp/missed.out
 }
 
 # Stays up a moment after boot so the host can look at the VMM (bench/boot).
