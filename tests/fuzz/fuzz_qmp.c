@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A QMP session fed arbitrary bytes: the real framing, parser, dispatcher
+ * and command table (vmm/control/qmp.c, qmp_cmds.c, and the human monitor
+ * behind human-monitor-command) over a fake control plane
+ * (fake_control.c).  Each input is played twice, once in one read and once
+ * cut into three, and both sessions must answer with the same bytes.  Every
+ * message must be one JSON object of a kind QMP sends, and nothing may run
+ * after the session hung up on its client.
+ */
+#include <string.h>
+
+#include <jansson.h>
+
+#include "fake_control.h"
+#include "fuzz.h"
+#include "qmp.h"
+#include "qmp_cmds.h"
+
+struct session {
+	struct control ctl;
+	char *out;
+	size_t len, cap;
+	bool crlf_due; /* a message was written; its CRLF comes next */
+};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+static void check_message(const char *buf, size_t len)
+{
+	json_error_t err;
+	json_t *m = json_loadb(buf, len, 0, &err);
+	json_t *e;
+
+	FUZZ_CHECK(m != NULL && json_is_object(m));
+	FUZZ_CHECK(json_object_get(m, "return") || json_object_get(m, "error") ||
+		   json_object_get(m, "QMP") || json_object_get(m, "event"));
+	e = json_object_get(m, "error");
+	if (e) {
+		FUZZ_CHECK(json_is_string(json_object_get(e, "class")));
+		FUZZ_CHECK(json_is_string(json_object_get(e, "desc")));
+		FUZZ_CHECK(json_string_length(json_object_get(e, "desc")) > 0);
+	}
+	json_decref(m);
+}
+
+static void session_write(void *opaque, const char *buf, size_t len)
+{
+	struct session *s = opaque;
+
+	/* One message, then its CRLF, never anything else in between. */
+	if (s->crlf_due) {
+		FUZZ_CHECK(len == 2 && !memcmp(buf, "\r\n", 2));
+		s->crlf_due = false;
+	} else {
+		check_message(buf, len);
+		s->crlf_due = true;
+	}
+	if (s->len + len > s->cap) {
+		size_t cap = (s->len + len) * 2;
+		char *p = realloc(s->out, cap);
+
+		FUZZ_CHECK(p != NULL);
+		s->out = p;
+		s->cap = cap;
+	}
+	memcpy(s->out + s->len, buf, len);
+	s->len += len;
+}
+
+static void session_hangup(void *opaque)
+{
+	((struct session *)opaque)->ctl.hung_up = true;
+}
+
+/* Feed data in reads that end at the cuts (ascending offsets). */
+static void play(struct session *s, const uint8_t *data, size_t size, const size_t *cuts,
+		 size_t ncuts)
+{
+	const struct qmp_io io = { session_write, session_hangup, s };
+	struct qmp *q;
+	size_t pos = 0;
+
+	memset(s, 0, sizeof(*s));
+	fake_control_init(&s->ctl);
+	q = qmp_new(genvm_qmp_cmds, genvm_qmp_nr_cmds, &s->ctl, "genvm fuzz", &io);
+	FUZZ_CHECK(q != NULL);
+	qmp_open(q);
+	for (size_t i = 0; i <= ncuts; i++) {
+		size_t end = i < ncuts ? cuts[i] : size;
+
+		qmp_input(q, data + pos, end - pos);
+		pos = end;
+	}
+	FUZZ_CHECK(!s->crlf_due);
+	qmp_close(q);
+	qmp_free(q);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct session whole, split;
+	const size_t cuts[2] = { size / 3, size - size / 3 };
+
+	play(&whole, data, size, NULL, 0);
+	play(&split, data, size, cuts, 2);
+	FUZZ_CHECK(whole.len == split.len);
+	FUZZ_CHECK(!whole.len || !memcmp(whole.out, split.out, whole.len));
+	FUZZ_CHECK(whole.ctl.ops == split.ctl.ops);
+	free(whole.out);
+	free(split.out);
+	return 0;
+}
