@@ -11,6 +11,7 @@ packages=(
 	acpica-tools                                     # iasl, acpiexec peers
 	busybox-static cpio kmod                         # guest initramfs, kvm modules
 	qemu-system-x86                                  # nested KVM harness, benchmarks
+	clang libclang-rt-14-dev                         # fuzz targets (libFuzzer, Debian 12's clang 14)
 )
 
 missing=()

@@ -4,8 +4,8 @@
 #
 #   1. every file under regress/NAME/ once, so fixed bugs stay fixed;
 #   2. FUZZ_SECONDS (default 10) of fuzzing that starts from corpus/NAME/ and
-#      regress/NAME/; what it finds new goes to a scratch directory (or to
-#      FUZZ_NEW_DIR if set), never into the tree.
+#      regress/NAME/ (and FUZZ_NEW_DIR/NAME when set); what it finds new goes
+#      to FUZZ_NEW_DIR/NAME, or to a scratch directory, never into the tree.
 #
 # A crash, a sanitizer report, a broken invariant, an input slower than
 # FUZZ_TIMEOUT seconds (10) or past 2 GiB fails the test, and the line says
@@ -21,7 +21,10 @@ mkdir -p "$art"
 log=$(mktemp)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch" "$log"' EXIT
-new=${FUZZ_NEW_DIR:-$scratch}
+new=$scratch
+if [ -n "${FUZZ_NEW_DIR:-}" ]; then
+	new=$FUZZ_NEW_DIR/$name
+fi
 mkdir -p "$new"
 
 echo "1..1"
