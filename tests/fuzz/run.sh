@@ -3,9 +3,11 @@
 # usage: run.sh NAME BINARY TESTS_FUZZ_DIR   (the generated check_NAME does this)
 #
 #   1. every file under regress/NAME/ once, so fixed bugs stay fixed;
-#   2. FUZZ_SECONDS (default 10) of fuzzing that starts from corpus/NAME/ and
-#      regress/NAME/ (and FUZZ_NEW_DIR/NAME when set); what it finds new goes
-#      to FUZZ_NEW_DIR/NAME, or to a scratch directory, never into the tree.
+#   2. FUZZ_SECONDS (default 10) of fuzzing that starts from corpus/NAME/
+#      (and FUZZ_NEW_DIR/NAME when set); what it finds new goes to
+#      FUZZ_NEW_DIR/NAME, or to a scratch directory, never into the tree.
+#      Regression inputs are no seeds: some are large on purpose, and
+#      libFuzzer would go on to mutate inputs that large.
 #
 # A crash, a sanitizer report, a broken invariant, an input slower than
 # FUZZ_TIMEOUT seconds (10) or past 2 GiB fails the test, and the line says
@@ -52,9 +54,7 @@ if [ "${#regs[@]}" -gt 0 ] && ! "$bin" "${opts[@]}" "${regs[@]}" >"$log" 2>&1; t
 	fail "regression input fails: ${culprit:-see the log above}"
 fi
 
-seeds=("$corpus")
-[ -d "$regress" ] && seeds+=("$regress")
-"$bin" "${opts[@]}" -max_total_time="$secs" "$new" "${seeds[@]}" >"$log" 2>&1
+"$bin" "${opts[@]}" -max_total_time="$secs" "$new" "$corpus" >"$log" 2>&1
 rc=$?
 if [ "$rc" -ne 0 ]; then
 	repro=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n 1)
