@@ -124,6 +124,8 @@ static int eval_name(struct eval *e, size_t end, unsigned int depth, struct aml_
 		return 0;
 	}
 	o = aml_parse_lookup(e->p.r, e->scope, &n);
+	if (!o && e->p.r->too_complex)
+		return aml_parse_fail_complex(&e->p, off);
 	if (!o) {
 		if (aml_parse_path_join(e->scope, &n, path, sizeof(path)))
 			snprintf(path, sizeof(path), "(a bad name)");

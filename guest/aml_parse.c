@@ -370,28 +370,131 @@ static int join_or_fail(struct aml_parser *p, size_t off, const char *scope,
 
 /* --- Namespace --------------------------------------------------------------- */
 
-struct aml_obj *aml_parse_find(struct aml_ns *r, const char *path)
+/*
+ * Paths are hashed with 64-bit FNV-1a, which runs byte by byte: the hash of
+ * "\\A.B.SEG" continues from that of "\\A.B", so the upward search hashes
+ * only the segment at each scope.  The slot comes from the hash mixed
+ * (MurmurHash3's finalizer), so that its low bits depend on every byte.
+ */
+#define FNV_BASIS 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
+static uint64_t fnv(uint64_t h, const char *s, size_t n)
 {
-	struct aml_obj *ext = NULL;
 	size_t i;
 
-	for (i = 0; i < r->nobjs; i++) {
-		if (strcmp(r->objs[i].path, path))
-			continue;
-		if (r->objs[i].type != OBJ_EXTERNAL)
-			return &r->objs[i];
-		if (!ext)
-			ext = &r->objs[i];
+	for (i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * FNV_PRIME;
+	return h;
+}
+
+static size_t slot_of(const struct aml_ns *r, uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (size_t)h & r->index_mask;
+}
+
+/* One more index slot looked at; false once the work bound is reached. */
+static bool step(struct aml_ns *r)
+{
+	if (r->steps >= AML_READER_MAX_STEPS) {
+		r->too_complex = true;
+		return false;
 	}
-	return ext;
+	r->steps++;
+	return true;
+}
+
+/* Does path equal a[0..alen) followed by b[0..blen)? */
+static bool path_is(const char *path, const char *a, size_t alen, const char *b, size_t blen)
+{
+	return !memcmp(path, a, alen) && !memcmp(path + alen, b, blen) && !path[alen + blen];
+}
+
+/*
+ * The index slot of the path a[0..alen) b[0..blen) (hash h): the one holding
+ * it, or the empty one where it would go; NULL when the work bound is
+ * reached.  In two parts so that the upward search need not copy its scope.
+ */
+static uint32_t *index_slot(struct aml_ns *r, uint64_t h, const char *a, size_t alen,
+			    const char *b, size_t blen)
+{
+	size_t s;
+
+	if (!r->index)
+		return NULL;
+	for (s = slot_of(r, h);; s = (s + 1) & r->index_mask) {
+		uint32_t *slot = &r->index[s];
+		const struct aml_obj *o;
+
+		if (!step(r))
+			return NULL;
+		if (!*slot)
+			return slot;
+		o = &r->objs[*slot - 1];
+		if (o->hash == h && path_is(o->path, a, alen, b, blen))
+			return slot;
+	}
+}
+
+/* Index objs[i]: a path's first object wins, except that a later real
+ * object wins over an External (as the search used to pick them). */
+static bool index_add(struct aml_ns *r, size_t i)
+{
+	struct aml_obj *o = &r->objs[i];
+	uint32_t *slot = index_slot(r, o->hash, o->path, strlen(o->path), "", 0);
+
+	if (!slot)
+		return false;
+	if (!*slot || (r->objs[*slot - 1].type == OBJ_EXTERNAL && o->type != OBJ_EXTERNAL))
+		*slot = (uint32_t)(i + 1);
+	return true;
+}
+
+/* Index objs[0..nobjs) again into nslots slots (a power of two). */
+static int index_rebuild(struct aml_ns *r, size_t nslots)
+{
+	uint32_t *index = calloc(nslots, sizeof(*index));
+	size_t i;
+
+	if (!index)
+		return -ENOMEM;
+	free(r->index);
+	r->index = index;
+	r->index_mask = nslots - 1;
+	for (i = 0; i < r->nobjs; i++) {
+		if (!index_add(r, i))
+			return -E2BIG;
+	}
+	return 0;
+}
+
+int aml_parse_fail_complex(struct aml_parser *p, size_t off)
+{
+	return aml_parse_fail(p, off, -E2BIG, "the tables are too complex to read: more than %lu "
+			      "name lookup steps", AML_READER_MAX_STEPS);
+}
+
+struct aml_obj *aml_parse_find(struct aml_ns *r, const char *path)
+{
+	size_t len = strlen(path);
+	uint32_t *slot = index_slot(r, fnv(FNV_BASIS, path, len), path, len, "", 0);
+
+	return slot && *slot ? &r->objs[*slot - 1] : NULL;
 }
 
 /* The object a name refers to from scope, with ACPI's upward search for
  * single-segment relative names. */
 struct aml_obj *aml_parse_lookup(struct aml_ns *r, const char *scope, const struct aml_name *n)
 {
-	char sc[AML_READER_PATH_MAX], path[AML_READER_PATH_MAX];
-	struct aml_obj *o;
+	char path[AML_READER_PATH_MAX];
+	size_t ends[AML_READER_PATH_MAX], nlevels = 0, len, i;
+	uint64_t hashes[AML_READER_PATH_MAX], h = FNV_BASIS;
+	uint32_t *slot;
 
 	if (n->nseg == 0)
 		return NULL;
@@ -400,17 +503,36 @@ struct aml_obj *aml_parse_lookup(struct aml_ns *r, const char *scope, const stru
 			return NULL;
 		return aml_parse_find(r, path);
 	}
-	snprintf(sc, sizeof(sc), "%s", scope);
-	for (;;) {
-		if (aml_parse_path_join(sc, n, path, sizeof(path)) == 0) {
-			o = aml_parse_find(r, path);
-			if (o)
-				return o;
+	/* The hash of each scope from the root down: "\\", "\\A", "\\A.B"... */
+	len = strnlen(scope, sizeof(path) - 1);
+	h = fnv(FNV_BASIS, scope, 1);
+	ends[0] = 1;
+	hashes[0] = h;
+	nlevels = 1;
+	for (i = 1; len > 1 && i <= len; i++) {
+		if (i == len || scope[i] == '.') {
+			ends[nlevels] = i;
+			hashes[nlevels++] = h;
 		}
-		if (aml_parse_path_is_root(sc))
-			return NULL;
-		aml_parse_path_up(sc);
+		if (i < len)
+			h = fnv(h, scope + i, 1);
 	}
+	/* Innermost first; "\\" + SEG has no dot, every other scope has one. */
+	while (nlevels--) {
+		size_t at = ends[nlevels], seglen = nlevels ? 5 : 4;
+		char seg[5] = { '.' };
+
+		if (at + seglen >= sizeof(path))
+			continue;
+		memcpy(seg + 1, n->segs, 4);
+		h = fnv(hashes[nlevels], seg + 5 - seglen, seglen);
+		slot = index_slot(r, h, scope, at, seg + 5 - seglen, seglen);
+		if (!slot)
+			return NULL;
+		if (*slot)
+			return &r->objs[*slot - 1];
+	}
+	return NULL;
 }
 
 static int declare(struct aml_parser *p, size_t off, const char *path, enum aml_obj_type type,
@@ -418,6 +540,7 @@ static int declare(struct aml_parser *p, size_t off, const char *path, enum aml_
 {
 	struct aml_ns *r = p->r;
 	struct aml_obj *o;
+	int ret;
 
 	if (r->nobjs == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 256;
@@ -430,14 +553,24 @@ static int declare(struct aml_parser *p, size_t off, const char *path, enum aml_
 			return aml_parse_fail(p, off, -ENOMEM, "out of memory");
 		r->objs = objs;
 		r->cap = cap;
+		ret = index_rebuild(r, 2 * cap);
+		if (ret == -ENOMEM)
+			return aml_parse_fail(p, off, -ENOMEM, "out of memory");
+		if (ret)
+			return aml_parse_fail_complex(p, off);
 	}
-	o = &r->objs[r->nobjs++];
+	o = &r->objs[r->nobjs];
 	snprintf(o->path, sizeof(o->path), "%s", path);
+	o->hash = fnv(FNV_BASIS, o->path, strlen(o->path));
 	o->type = type;
 	o->table = p->ti;
 	o->start = start;
 	o->end = end;
 	o->nargs = nargs;
+	o->scanned = false;
+	if (!index_add(r, r->nobjs))
+		return aml_parse_fail_complex(p, off);
+	r->nobjs++;
 	return 0;
 }
 
@@ -495,6 +628,8 @@ static int parse_supername(struct aml_parser *p, const char *scope, size_t end, 
 		if (ret || !path)
 			return ret;
 		o = aml_parse_lookup(p->r, scope, &n);
+		if (!o && p->r->too_complex)
+			return aml_parse_fail_complex(p, off);
 		if (o)
 			snprintf(path, cap, "%s", o->path);
 		else if (aml_parse_path_join(scope, &n, path, cap))
@@ -625,17 +760,26 @@ static int parse_name_term(struct aml_parser *p, const char *scope, size_t end, 
 {
 	struct aml_name n;
 	struct aml_obj *o;
-	unsigned int i;
+	unsigned int i, nargs;
 	int ret = aml_parse_name(p, end, &n);
 
 	if (ret)
 		return ret;
 	o = aml_parse_lookup(p->r, scope, &n);
+	if (!o && p->r->too_complex)
+		return aml_parse_fail_complex(p, p->pos);
 	if (!o || (o->type != OBJ_METHOD && o->type != OBJ_EXTERNAL))
 		return 0;
 	if (p->scan && o->type == OBJ_METHOD && p->scan->ncalls < AML_MAX_CALLS)
 		p->scan->calls[p->scan->ncalls++] = o;
-	for (i = 0; i < o->nargs; i++) {
+	/*
+	 * o points into the namespace array, which an argument that declares
+	 * an object (Name (X, 0) passed as an argument) may reallocate: take
+	 * what is needed from it now and do not touch it again.
+	 */
+	nargs = o->nargs;
+	o = NULL;
+	for (i = 0; i < nargs; i++) {
 		ret = parse_term(p, scope, end, depth + 1);
 		if (ret)
 			return ret;
@@ -897,7 +1041,11 @@ void aml_parse_table_walk(struct aml_ns *r, unsigned int ti)
 	if (ret) {
 		if (rep->nmalformed++ == 0)
 			rep->malformed = p.error;
+		/* Its names leave the index too (a failure here leaves lookups
+		 * failing, too_complex or without an index, never wrong). */
 		r->nobjs = first;
+		if (r->index && index_rebuild(r, r->index_mask + 1))
+			r->too_complex = true;
 		return;
 	}
 	rep->ntables++;

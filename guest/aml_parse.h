@@ -99,11 +99,13 @@ struct aml_opinfo {
 
 struct aml_obj {
 	char path[AML_READER_PATH_MAX];
+	uint64_t hash;  /* of path, for the name index */
 	enum aml_obj_type type;
 	unsigned int table;
 	/* NAME: its value's encoding; METHOD: its body; others: the opcode. */
 	size_t start, end;
 	unsigned int nargs;
+	bool scanned;  /* METHOD: the notify search has walked its body */
 };
 
 struct aml_tbl {
@@ -118,8 +120,17 @@ struct aml_ns {
 	size_t ntables;
 	struct aml_obj *objs;
 	size_t nobjs, cap;
+	/*
+	 * The name index: open addressing over paths, slot = object index + 1
+	 * (0: empty), one slot per distinct path holding the object a lookup
+	 * of that path finds.  Twice as many slots as objs has room for.
+	 */
+	uint32_t *index;
+	size_t index_mask;
 	struct aml_reader_report *report;
 	unsigned int scans;
+	unsigned long steps;  /* index slots looked at so far (report->lookup_steps) */
+	bool too_complex;     /* steps reached AML_READER_MAX_STEPS: lookups fail */
 };
 
 /* What a walk of an event method found. */
@@ -185,7 +196,9 @@ void aml_parse_path_up(char *path);
 int aml_parse_path_join(const char *scope, const struct aml_name *n, char *out, size_t cap);
 
 /* The object at path; lookup applies ACPI's upward search for single
- * segment relative names. */
+ * segment relative names.  Both are a few index probes per scope; past
+ * AML_READER_MAX_STEPS probes in all they find nothing and set
+ * r->too_complex. */
 struct aml_obj *aml_parse_find(struct aml_ns *r, const char *path);
 struct aml_obj *aml_parse_lookup(struct aml_ns *r, const char *scope, const struct aml_name *n);
 
@@ -196,6 +209,9 @@ int aml_parse_termlist(struct aml_parser *p, const char *scope, size_t end, unsi
 /* Check a table's header (length, signature; checksum into the report). */
 int aml_parse_table_check(struct aml_ns *r, const struct aml_reader_table *in,
 			  struct aml_tbl *t);
+/* The sentence for a walk that stopped because the tables are too complex. */
+int aml_parse_fail_complex(struct aml_parser *p, size_t off);
+
 /* Pass 1 over one table; a malformed table's objects are dropped. */
 void aml_parse_table_walk(struct aml_ns *r, unsigned int ti);
 

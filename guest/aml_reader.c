@@ -183,8 +183,16 @@ static bool notifies(struct aml_ns *r, const struct aml_obj *m, const char *dev,
 	struct aml_parser p;
 	unsigned int i;
 
-	if (m->type != OBJ_METHOD || r->scans++ >= MAX_SCANS)
+	/*
+	 * A body already walked is not walked again: calls may name one method
+	 * many times over, and with a large body that multiplied the work by
+	 * MAX_SCANS.  (It was walked with its calls followed as far as
+	 * CALL_DEPTH allowed from there.)
+	 */
+	if (m->type != OBJ_METHOD || m->scanned || r->scans++ >= MAX_SCANS)
 		return false;
+	r->objs[m - r->objs].scanned = true;
+	rep->scan_bytes += m->end - m->start;
 	memset(&s, 0, sizeof(s));
 	s.target = dev;
 	aml_parse_init(&p, r, m->table, m->start);
@@ -317,6 +325,8 @@ int aml_reader_find_vmgenid(const struct aml_reader_table *tables, size_t ntable
 		device_notify(&r, dev);
 		ret = 0;
 	}
+	r.report->lookup_steps = r.steps;
+	free(r.index);
 	free(r.objs);
 	free(r.tables);
 	free(ok);

@@ -25,6 +25,7 @@
 #define AML_READER_ID_MAX 32
 #define AML_READER_CID_MAX 4
 #define AML_READER_MSG_MAX 224
+#define AML_READER_MAX_STEPS (1ul << 24)
 
 /* One ACPI table as read from /sys/firmware/acpi/tables (header included). */
 struct aml_reader_table {
@@ -83,6 +84,13 @@ struct aml_reader_report {
 	struct aml_reader_error skipped;   /* the first one */
 	unsigned int nbad_checksum;
 	char bad_checksum[AML_READER_TABLE_NAME_MAX]; /* the first table with one */
+	/* The reader's work: slots of its name index it looked at, for names
+	 * declared and names looked up.  Bounded: past AML_READER_MAX_STEPS the
+	 * tables are refused as too complex. */
+	unsigned long lookup_steps;
+	/* Bytes of method bodies the notify search walked: each body once, so
+	 * never more than the tables hold. */
+	unsigned long scan_bytes;
 };
 
 /*

@@ -245,6 +245,13 @@ oversize=$( {
 	dd if=/dev/zero bs=1024 count=70 2>/dev/null | tr '\000' a
 	printf '"}\n{"execute": "query-status"}\n'
 } | raw "$q")
+# A request cut short swallows the next (as in QEMU); ESC and a newline get
+# the session back: one error, then requests are answered again.
+resync=$( {
+	printf '%s\n' '{"execute": "qmp_capabilities"}' '{"execute": ' '{"execute": "query-status"}'
+	printf '\033\n'
+	printf '%s\n' '{"execute": "query-status"}' '{"execute": "stop"}' '{"execute": "cont"}'
+} | raw "$q" 8)
 # Leaves right after the reply to qmp_capabilities, mid-request.
 printf '%s\n%s' '{"execute": "qmp_capabilities"}' '{"execute": "query-sta' |
 	raw "$q" 2 >/dev/null
@@ -267,6 +274,23 @@ check_bad_json() {
 }
 tap "qmp: invalid JSON gets GenericError 'JSON parse error, ...', the session goes on" "$log" \
 	check_bad_json
+
+check_resync() {
+	has "$resync" '{"return": {}}' \
+		'{"error": {"class": "GenericError", "desc": "JSON parse error, stray '"'\\u001B'"'"}}' \
+		'{"return": {"status": "running", "singlestep": false, "running": true}}' || return 1
+	[ "$(printf '%s\n' "$resync" | grep -c '"error"')" = 1 ] ||
+		{ echo "not exactly one error: $resync"; return 1; }
+	[ "$(printf '%s\n' "$resync" | grep -c '"status"')" = 1 ] ||
+		{ echo "the swallowed query-status was answered: $resync"; return 1; }
+	[ "$(printf '%s\n' "$resync" | grep -cx '{"return": {}}')" = 3 ] ||
+		{ echo "qmp_capabilities, stop and cont not all answered: $resync"; return 1; }
+	printf '%s\n' "$resync" | grep -q '"event": "STOP"' &&
+		printf '%s\n' "$resync" | grep -q '"event": "RESUME"' ||
+		{ echo "no STOP and RESUME events: $resync"; return 1; }
+}
+tap "qmp: ESC and a newline drop a cut request with one 'stray' error; stop, cont answered after" \
+	"$log" check_resync
 
 check_bad_args() {
 	has "$bad_args" \
@@ -405,7 +429,12 @@ s_status=$("$GENVM_QMP" -t 5 "$tq" query-status)
 s_status2=$("$GENVM_QMP" -t 5 "$tq" query-status)
 s_guid=$("$GENVM_QMP" -t 5 "$tq" query-vm-generation-id 2>&1)
 s_guid_rc=$?
-s_quit=$("$GENVM_QMP" -w SHUTDOWN -t 5 "$tq" quit)
+# quit, after a request cut short and 0xFF and a newline to resync.
+s_quit=$( {
+	printf '%s\n' '{"execute": "qmp_capabilities"}' '{"execute": "query-status", '
+	printf '\377\n'
+	printf '%s\n' '{"execute": "quit"}'
+} | raw "$tq" 5)
 log=$slog
 vm_wait_exit 10
 
@@ -428,13 +457,16 @@ tap "qmp: without -device vmgenid, GenericError 'VM Generation ID device not fou
 	check_no_device
 
 check_quit() {
-	has "$s_quit" '{}' || return 1
+	has "$s_quit" '{"return": {}}' \
+		'{"error": {"class": "GenericError", "desc": "JSON parse error, stray '"'\\uFFFD'"'"}}' ||
+		return 1
 	printf '%s\n' "$s_quit" |
 		grep -q '"event": "SHUTDOWN", "data": {"guest": false, "reason": "host-qmp-quit"}' ||
 		{ echo "no SHUTDOWN (host-qmp-quit): $s_quit"; return 1; }
 	[ "$(vmm_status "$slog")" = 0 ] || { echo "$(vmm_exit_reason "$slog")"; return 1; }
 }
-tap "qmp: quit answers {}, sends SHUTDOWN (host-qmp-quit), genvm exits 0" "$slog" check_quit
+tap "qmp: after 0xFF resyncs, quit answers {}, sends SHUTDOWN (host-qmp-quit), genvm exits 0" \
+	"$slog" check_quit
 
 # pipe:PATH and stdio, one genvm -S each.
 p=$E2E_WORK/qmp-pipe

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -1161,6 +1162,264 @@ static void test_names_referring_to_each_other(void **state)
 	bytebuf_free(&b);
 }
 
+/*
+ * A method call whose argument declares an object, just as the namespace
+ * array is full (the 257th object): the declaration grows the array while
+ * the call's argument loop still uses the method it looked up.  Issue 14,
+ * item 1: a heap use-after-free under ASan before the fix.
+ */
+static void test_call_argument_declares_257th_object(void **state)
+{
+	/* Method (MTHD, 2) {} */
+	static const uint8_t method[] = { 0x14, 0x06, 'M', 'T', 'H', 'D', 0x02 };
+	/* MTHD (Name (ZZZZ, Zero), Zero) */
+	static const uint8_t call[] = { 'M', 'T', 'H', 'D', 0x08, 'Z', 'Z', 'Z', 'Z', 0x00, 0x00 };
+	/* Device (VGEN) { Name (_HID, "VMGENCTR") Name (ADDR, Package {0x10, 0}) } */
+	static const uint8_t dev[] = {
+		0x5B, 0x82, 0x20, 'V', 'G', 'E', 'N',
+		0x08, '_', 'H', 'I', 'D', 0x0D, 'V', 'M', 'G', 'E', 'N', 'C', 'T', 'R', 0x00,
+		0x08, 'A', 'D', 'D', 'R', 0x12, 0x06, 0x02, 0x0A, 0x10, 0x0A, 0x00,
+	};
+	struct aml_reader_device d;
+	struct aml_reader_report r;
+	struct bytebuf body, b;
+	unsigned int i;
+
+	(void)state;
+	bytebuf_init(&body);
+	bytebuf_append(&body, method, sizeof(method));
+	/* 255 more: the array (256 slots at first) is full. */
+	for (i = 0; i < 255; i++) {
+		uint8_t name[] = { 0x08, 'N', (uint8_t)('0' + i / 100), (uint8_t)('0' + i / 10 % 10),
+				   (uint8_t)('0' + i % 10), 0x00 };
+
+		bytebuf_append(&body, name, sizeof(name));
+	}
+	bytebuf_append(&body, call, sizeof(call));
+	bytebuf_append(&body, dev, sizeof(dev));
+	assert_false(bytebuf_failed(&body));
+	raw_table(&b, body.data, body.len);
+	assert_int_equal(find(b.data, b.len, "DSDT", &d, &r), 0);
+	assert_int_equal(r.nmalformed, 0);
+	assert_int_equal(r.ntables, 1);
+	assert_string_equal(d.path, "\\VGEN");
+	assert_true(d.addr == 0x10);
+	bytebuf_free(&b);
+	bytebuf_free(&body);
+}
+
+/* --- Work bounds ------------------------------------------------------------ */
+
+/* opcode (1 or 2 bytes), a PkgLength of 1 to 4 bytes, the 4-byte name, body. */
+static void put_named_pkg(struct bytebuf *out, const uint8_t *op, size_t oplen, const char *name,
+			  const uint8_t *body, size_t len)
+{
+	size_t total = 4 + len, n = 1;
+	uint8_t pkg[4];
+	unsigned int i;
+
+	/* The PkgLength counts its own bytes. */
+	while (n < 4 && total + n > (n == 1 ? 0x3Fu : (1u << (4 + 8 * (n - 1)))) - 1)
+		n++;
+	total += n;
+	if (n == 1) {
+		pkg[0] = (uint8_t)total;
+	} else {
+		pkg[0] = (uint8_t)((n - 1) << 6 | (total & 0x0F));
+		for (i = 1; i < n; i++)
+			pkg[i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
+	}
+	bytebuf_append(out, op, oplen);
+	bytebuf_append(out, pkg, n);
+	bytebuf_append(out, name, 4);
+	bytebuf_append(out, body, len);
+}
+
+/* body wrapped in depth nested Scope (Sxxx) { ... }. */
+static void nest_scopes(struct bytebuf *body, unsigned int depth)
+{
+	static const uint8_t scope_op[] = { 0x10 };
+	unsigned int i;
+
+	for (i = 0; i < depth; i++) {
+		struct bytebuf outer;
+		char name[5];
+
+		snprintf(name, sizeof(name), "S%03u", (depth - 1 - i) % 1000);
+		bytebuf_init(&outer);
+		put_named_pkg(&outer, scope_op, 1, name, body->data, body->len);
+		assert_false(bytebuf_failed(&outer));
+		bytebuf_free(body);
+		*body = outer;
+	}
+}
+
+/* A 4-character name from a number: F plus three base-36 digits. */
+static void field_name(unsigned int i, char out[5])
+{
+	static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+	out[0] = 'F';
+	out[1] = digits[i / 1296 % 36];
+	out[2] = digits[i / 36 % 36];
+	out[3] = digits[i % 36];
+	out[4] = '\0';
+}
+
+/*
+ * The issue's table: 26,000 field units at the root (130 KB), then 2,000
+ * references to them from 20 scopes down.  Each reference searches 21
+ * scopes; a scan of every object per scope was 1.1 billion name
+ * comparisons (2 to 4 s).  Indexed, it is a few slots per scope.
+ * (Issue 14, item 6.)
+ */
+static void test_many_names_deep_references(void **state)
+{
+	static const uint8_t region[] = {
+		/* OperationRegion (OPR0, SystemMemory, Zero, 0x1000) */
+		0x5B, 0x80, 'O', 'P', 'R', '0', 0x00, 0x00, 0x0B, 0x00, 0x10,
+	};
+	static const uint8_t field_op[] = { 0x5B, 0x81 };
+	static const uint8_t dev[] = {
+		0x5B, 0x82, 0x20, 'V', 'G', 'E', 'N',
+		0x08, '_', 'H', 'I', 'D', 0x0D, 'V', 'M', 'G', 'E', 'N', 'C', 'T', 'R', 0x00,
+		0x08, 'A', 'D', 'D', 'R', 0x12, 0x06, 0x02, 0x0A, 0x10, 0x0A, 0x00,
+	};
+	const unsigned int nfields = 26000, nrefs = 2000, depth = 20;
+	struct aml_reader_device d;
+	struct aml_reader_report r;
+	struct bytebuf fields, refs, body, b;
+	unsigned int i;
+	char name[5];
+
+	(void)state;
+	bytebuf_init(&fields);
+	bytebuf_put_u8(&fields, 0x01); /* AnyAcc, NoLock, Preserve */
+	for (i = 0; i < nfields; i++) {
+		field_name(i, name);
+		bytebuf_append(&fields, name, 4);
+		bytebuf_put_u8(&fields, 0x01); /* one bit */
+	}
+	bytebuf_init(&refs);
+	for (i = 0; i < nrefs; i++) {
+		field_name(i * 13 % nfields, name);
+		bytebuf_append(&refs, name, 4);
+	}
+	nest_scopes(&refs, depth);
+	bytebuf_init(&body);
+	bytebuf_append(&body, region, sizeof(region));
+	/* The Field's "name" operand is the region it lives in; flags follow. */
+	put_named_pkg(&body, field_op, 2, "OPR0", fields.data, fields.len);
+	bytebuf_append(&body, refs.data, refs.len);
+	bytebuf_append(&body, dev, sizeof(dev));
+	assert_false(bytebuf_failed(&body));
+	raw_table(&b, body.data, body.len);
+	assert_true(b.len > 130000);
+
+	assert_int_equal(find(b.data, b.len, "DSDT", &d, &r), 0);
+	assert_int_equal(r.nmalformed, 0);
+	assert_int_equal(r.nskipped, 0);
+	assert_string_equal(d.path, "\\VGEN");
+	assert_true(d.addr == 0x10);
+	/* Declaring 26,000 names and 2,000 searches of 21 scopes: a few
+	 * slots each, where a scan of every name took 1.1 billion. */
+	if (r.lookup_steps > 4ul * (nfields + nrefs * (depth + 1)))
+		fail_msg("%lu lookup steps", r.lookup_steps);
+	bytebuf_free(&b);
+	bytebuf_free(&body);
+	bytebuf_free(&refs);
+	bytebuf_free(&fields);
+}
+
+/*
+ * 16 MiB of names that no table defines, 24 scopes down: 100 million
+ * slots to look at even indexed.  The reader stops at its bound and says
+ * the table is too complex; the work it did stays within the bound.
+ */
+static void test_lookup_work_is_bounded(void **state)
+{
+	const size_t len = (16u << 20) - 4096;
+	struct aml_reader_device d;
+	struct aml_reader_report r;
+	struct bytebuf refs, body, b;
+	size_t i;
+
+	(void)state;
+	bytebuf_init(&body);
+	bytebuf_init(&refs);
+	for (i = 0; i + 4 <= len; i += 4)
+		bytebuf_append(&refs, "QQQQ", 4);
+	nest_scopes(&refs, 24);
+	/* Name (QQQR, Zero) first: there is a namespace to search. */
+	bytebuf_append(&body, "\x08QQQR\x00", 6);
+	bytebuf_append(&body, refs.data, refs.len);
+	assert_false(bytebuf_failed(&body));
+	raw_table(&b, body.data, body.len);
+	assert_true(b.len <= 16u << 20);
+
+	assert_int_equal(find(b.data, b.len, "DSDT", &d, &r), -ENOENT);
+	assert_int_equal(r.nmalformed, 1);
+	assert_contains(r.malformed.msg, "too complex");
+	assert_true(r.lookup_steps <= AML_READER_MAX_STEPS);
+	assert_true(r.lookup_steps >= AML_READER_MAX_STEPS / 2);
+	bytebuf_free(&b);
+	bytebuf_free(&body);
+	bytebuf_free(&refs);
+}
+
+/*
+ * An event method calls one method 16 times, which calls a large one 16
+ * times: the notify search walked the large body up to 63 times.  Each
+ * body is walked once now.
+ */
+static void test_notify_search_walks_each_body_once(void **state)
+{
+	static const uint8_t method_op[] = { 0x14 };
+	static const uint8_t scope_op[] = { 0x10 };
+	const size_t big = 256u << 10;
+	struct aml_reader_device d;
+	struct aml_reader_report r;
+	struct bytebuf gpe, e00, mb, mc, body, b;
+	unsigned int i;
+
+	(void)state;
+	bytebuf_init(&e00);
+	bytebuf_put_u8(&e00, 0x00); /* no arguments */
+	for (i = 0; i < 16; i++)
+		bytebuf_append(&e00, "MTB_", 4);
+	bytebuf_init(&mb);
+	bytebuf_put_u8(&mb, 0x00);
+	for (i = 0; i < 16; i++)
+		bytebuf_append(&mb, "MTC_", 4);
+	bytebuf_init(&mc);
+	bytebuf_put_u8(&mc, 0x00);
+	for (i = 0; i < big; i++)
+		bytebuf_put_u8(&mc, 0xA3); /* Noop */
+	bytebuf_init(&body);
+	put_named_pkg(&body, method_op, 1, "MTB_", mb.data, mb.len);
+	put_named_pkg(&body, method_op, 1, "MTC_", mc.data, mc.len);
+	bytebuf_init(&gpe);
+	put_named_pkg(&gpe, method_op, 1, "_E00", e00.data, e00.len);
+	put_named_pkg(&body, scope_op, 1, "_GPE", gpe.data, gpe.len);
+	bytebuf_append(&body, "\x5B\x82\x20VGEN\x08_HID\x0DVMGENCTR\x00"
+		       "\x08" "ADDR\x12\x06\x02\x0A\x10\x0A\x00", 34);
+	assert_false(bytebuf_failed(&body));
+	raw_table(&b, body.data, body.len);
+
+	assert_int_equal(find(b.data, b.len, "DSDT", &d, &r), 0);
+	assert_true(d.addr == 0x10);
+	assert_int_equal(d.notify_via, AML_READER_NOTIFY_NONE);
+	if (r.scan_bytes > b.len)
+		fail_msg("walked %lu bytes of method bodies in a %zu-byte table", r.scan_bytes, b.len);
+	assert_true(r.scan_bytes > big);
+	bytebuf_free(&b);
+	bytebuf_free(&body);
+	bytebuf_free(&gpe);
+	bytebuf_free(&mc);
+	bytebuf_free(&mb);
+	bytebuf_free(&e00);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1187,6 +1446,10 @@ int main(void)
 		cmocka_unit_test(test_deep_scopes),
 		cmocka_unit_test(test_deep_expression_in_addr),
 		cmocka_unit_test(test_names_referring_to_each_other),
+		cmocka_unit_test(test_call_argument_declares_257th_object),
+		cmocka_unit_test(test_many_names_deep_references),
+		cmocka_unit_test(test_lookup_work_is_bounded),
+		cmocka_unit_test(test_notify_search_walks_each_body_once),
 	};
 
 	return cmocka_run_group_tests_name("aml_reader", tests, NULL, NULL);

@@ -115,6 +115,48 @@ static void test_parse_tcp(void **state)
 	parse_bad("tcp:127.0.0.1:80", "client mode");
 }
 
+/*
+ * Host names up to 255 characters fit; longer ones, plain or in brackets,
+ * are refused rather than copied past the end of spec.host (issue 14,
+ * item 2: 257 to 271 characters overflowed it).
+ */
+static void test_parse_tcp_long_host(void **state)
+{
+	char text[CHARDEV_HOST_MAX + 64];
+	struct chardev_spec s;
+	size_t n;
+
+	(void)state;
+	for (n = CHARDEV_HOST_MAX - 4; n <= CHARDEV_HOST_MAX + 20; n++) {
+		memset(text, 0, sizeof(text));
+		memcpy(text, "tcp:", 4);
+		memset(text + 4, 'A', n);
+		strcpy(text + 4 + n, ":1,server=on");
+		if (n < CHARDEV_HOST_MAX) {
+			parse_ok(text, &s);
+			assert_int_equal(strlen(s.host), n);
+			assert_string_equal(s.port, "1");
+		} else {
+			/* Past the longest address at all, that is what it says. */
+			parse_bad(text, n + 2 < CHARDEV_HOST_MAX + 16 ? "host name too long (at most 255 "
+					"characters)" : "address too long");
+		}
+
+		/* The bracketed form: the brackets are not part of the name. */
+		memset(text, 0, sizeof(text));
+		memcpy(text, "tcp:[", 5);
+		memset(text + 5, 'a', n);
+		strcpy(text + 5 + n, "]:1,server=on");
+		if (n < CHARDEV_HOST_MAX) {
+			parse_ok(text, &s);
+			assert_int_equal(strlen(s.host), n);
+		} else {
+			parse_bad(text, n + 4 < CHARDEV_HOST_MAX + 16 ? "host name too long (at most 255 "
+					"characters)" : "address too long");
+		}
+	}
+}
+
 static void test_parse_others(void **state)
 {
 	struct chardev_spec s;
@@ -434,6 +476,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_unix),
 		cmocka_unit_test(test_parse_tcp),
+		cmocka_unit_test(test_parse_tcp_long_host),
 		cmocka_unit_test(test_parse_others),
 		cmocka_unit_test(test_unix_server_one_client_at_a_time),
 		cmocka_unit_test(test_backpressure),

@@ -538,6 +538,15 @@ static void test_management_refusals(void **state)
 	assert_refused(&r, "-qmp vc: unknown character device");
 	parse(&r, "-kernel", kernel, "-monitor", "tcp:1.2.3.4:0,server=on");
 	assert_refused(&r, "port must be");
+	{
+		/* A host name longer than 255 characters: one line, nothing overflows. */
+		char arg[300] = "tcp:";
+
+		memset(arg + 4, 'A', 269);
+		strcpy(arg + 4 + 269, ":1,server=on");
+		parse(&r, "-kernel", kernel, "-qmp", arg);
+		assert_refused(&r, "host name too long (at most 255 characters)");
+	}
 	parse(&r, "-kernel", kernel, "-qmp", "pipe:/a", "-qmp", "pipe:/b", "-qmp", "pipe:/c",
 	      "-qmp", "pipe:/d", "-qmp", "pipe:/e");
 	assert_refused(&r, "-qmp pipe:/e: too many (at most 4)");

@@ -20,6 +20,10 @@ struct wire {
 	size_t read_pos;
 	int hangups;
 	int calls; /* handler runs, the context the table's commands get */
+	/* Hang up as the real channel does once the reply has drained: at
+	 * once, closing the session from inside the hangup call. */
+	struct qmp *close_on_hangup;
+	json_t *cycle; /* what cmd_cyclic made, for the test to break */
 };
 
 static void wire_write(void *opaque, const char *buf, size_t len)
@@ -36,6 +40,8 @@ static void wire_hangup(void *opaque)
 	struct wire *w = opaque;
 
 	w->hangups++;
+	if (w->close_on_hangup)
+		qmp_close(w->close_on_hangup);
 }
 
 /* ---- the command table under test ---- */
@@ -76,10 +82,36 @@ static int cmd_nothing(struct qmp_call *call)
 	return 0;
 }
 
+/* A return value that cannot be encoded: an array inside itself. */
+static int cmd_cyclic(struct qmp_call *call)
+{
+	struct wire *w = call->ctx;
+	json_t *obj = json_object(), *arr = json_array();
+
+	w->calls++;
+	json_object_set_new(obj, "a", arr);
+	json_array_append(arr, obj);
+	w->cycle = arr;
+	call->ret = obj;
+	return 0;
+}
+
+/* An error text that is not UTF-8 (a byte 0xFF), as a host string might be. */
+static int cmd_bad_text(struct qmp_call *call)
+{
+	struct wire *w = call->ctx;
+
+	w->calls++;
+	qmp_error(call, "GenericError", "bad \xff byte");
+	return -1;
+}
+
 static const struct qmp_cmd table[] = {
 	{ "echo", cmd_echo, echo_args, "echo the arguments" },
 	{ "fail", cmd_fail, NULL, "always fails" },
 	{ "nothing", cmd_nothing, NULL, "returns nothing" },
+	{ "cyclic", cmd_cyclic, NULL, "returns what cannot be encoded" },
+	{ "bad-text", cmd_bad_text, NULL, "fails with a text that is not UTF-8" },
 };
 
 struct fixture {
@@ -92,7 +124,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	const struct qmp_io io = { wire_write, wire_hangup, &f->w };
 
-	f->q = qmp_new(table, 3, &f->w, "genvm 9.8.7", &io);
+	f->q = qmp_new(table, sizeof(table) / sizeof(table[0]), &f->w, "genvm 9.8.7", &io);
 	assert_non_null(f->q);
 	*state = f;
 	return 0;
@@ -400,7 +432,7 @@ static void test_protocol_commands(void **state)
 {
 	struct fixture *f = *state;
 	const char *names[] = { "qmp_capabilities", "query-commands", "query-version", "echo",
-				"fail", "nothing" };
+				"fail", "nothing", "cyclic", "bad-text" };
 	json_t *r, *list, *v;
 	size_t i;
 
@@ -411,7 +443,7 @@ static void test_protocol_commands(void **state)
 	send_str(f, "{\"execute\": \"query-commands\"}");
 	r = next(f);
 	list = json_object_get(r, "return");
-	assert_int_equal(json_array_size(list), 6);
+	assert_int_equal(json_array_size(list), 8);
 	json_array_foreach(list, i, v) {
 		assert_int_equal(json_object_size(v), 1);
 		assert_string_equal(json_string_value(json_object_get(v, "name")), names[i]);
@@ -445,6 +477,218 @@ static void test_framing(void **state)
 	expect_error(f, "GenericError", "QMP input must be a JSON object");
 	expect_return(f, "{}");
 	expect_none(f);
+}
+
+/* The error's desc, which must be there and (being JSON) valid UTF-8. */
+static char *error_desc(struct fixture *f, json_t **id)
+{
+	json_t *r = next(f), *e;
+	char *desc;
+
+	assert_non_null(r);
+	e = json_object_get(r, "error");
+	assert_non_null(e);
+	desc = strdup(json_string_value(json_object_get(e, "desc")));
+	if (id)
+		*id = json_incref(json_object_get(r, "id"));
+	json_decref(r);
+	return desc;
+}
+
+/* "x" times lead ASCII bytes, then n two-byte characters (U+00E9). */
+static char *accented(size_t lead, size_t n)
+{
+	char *s = malloc(lead + 2 * n + 1);
+
+	memset(s, 'x', lead);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + lead + 2 * i, "\xC3\xA9", 2);
+	s[lead + 2 * n] = '\0';
+	return s;
+}
+
+/*
+ * Texts that quote the client are cut to a length; a cut inside a
+ * character made the reply unencodable, and no reply went out at all
+ * (issue 14, item 3).  Every request gets exactly one reply.
+ */
+static void test_reply_cut_inside_character(void **state)
+{
+	struct fixture *f = *state;
+	char req[1024], want[256], *name, *desc;
+	size_t lead;
+
+	open_session(f);
+	for (lead = 0; lead < 2; lead++) {
+		/* Before negotiation: the value of enable[0], cut to 64 bytes. */
+		name = accented(lead, 60);
+		snprintf(req, sizeof(req), "{\"execute\": \"qmp_capabilities\", \"arguments\": "
+			 "{\"enable\": [\"%s\"]}}", name);
+		send_str(f, req);
+		desc = error_desc(f, NULL);
+		snprintf(want, sizeof(want), "Parameter 'enable[0]' does not accept value '%.*s'",
+			 (int)(lead + (64 - lead) / 2 * 2), name);
+		assert_string_equal(desc, want);
+		free(desc);
+		expect_none(f);
+		free(name);
+	}
+	send_str(f, "{\"execute\": \"qmp_capabilities\"}");
+	expect_return(f, "{}");
+	for (lead = 0; lead < 2; lead++) {
+		/* A command name, cut to 64 bytes. */
+		name = accented(lead, 60);
+		snprintf(req, sizeof(req), "{\"execute\": \"%s\", \"id\": 7}", name);
+		send_str(f, req);
+		{
+			json_t *id;
+
+			desc = error_desc(f, &id);
+			assert_int_equal(json_integer_value(id), 7);
+			json_decref(id);
+		}
+		snprintf(want, sizeof(want), "The command %.*s has not been found",
+			 (int)(lead + (64 - lead) / 2 * 2), name);
+		assert_string_equal(desc, want);
+		free(desc);
+		expect_none(f);
+
+		/* An envelope member, cut to 64 bytes. */
+		snprintf(req, sizeof(req), "{\"execute\": \"nothing\", \"%s\": 1}", name);
+		send_str(f, req);
+		desc = error_desc(f, NULL);
+		snprintf(want, sizeof(want), "QMP input member '%.*s' is unexpected",
+			 (int)(lead + (64 - lead) / 2 * 2), name);
+		assert_string_equal(desc, want);
+		free(desc);
+		expect_none(f);
+		free(name);
+
+		/* An argument name in a 255-byte description: cut where it fills up. */
+		name = accented(lead, 200);
+		snprintf(req, sizeof(req), "{\"execute\": \"nothing\", \"arguments\": {\"%s\": 1}}",
+			 name);
+		send_str(f, req);
+		desc = error_desc(f, NULL);
+		assert_true(strlen(desc) >= 253 && strlen(desc) <= 255);
+		assert_memory_equal(desc, "Parameter 'x", lead ? 12 : 11);
+		assert_memory_equal(desc + 11, name, strlen(desc) - 11);
+		free(desc);
+		expect_none(f);
+		free(name);
+	}
+	assert_int_equal(f->w.calls, 0);
+}
+
+/* A reply that cannot be built or encoded still answers, once. */
+static void test_reply_that_cannot_be_encoded(void **state)
+{
+	struct fixture *f = *state;
+	json_t *id;
+	char *desc;
+
+	negotiate(f);
+	send_str(f, "{\"execute\": \"cyclic\", \"id\": \"c1\"}");
+	desc = error_desc(f, &id);
+	assert_string_equal(desc, "genvm could not encode the reply");
+	assert_string_equal(json_string_value(id), "c1");
+	json_decref(id);
+	free(desc);
+	expect_none(f);
+	/* Break the loop the command made, so that it is freed. */
+	json_array_clear(f->w.cycle);
+
+	send_str(f, "{\"execute\": \"bad-text\"}");
+	desc = error_desc(f, NULL);
+	assert_string_equal(desc, "bad \xEF\xBF\xBD byte");
+	free(desc);
+	expect_none(f);
+	send_str(f, "{\"execute\": \"nothing\"}");
+	expect_return(f, "{}");
+	assert_int_equal(f->w.calls, 3);
+}
+
+/* The reply must be "JSON parse error, ..." (jansson's words after it). */
+static void expect_parse_error(struct fixture *f)
+{
+	char *desc = error_desc(f, NULL);
+
+	if (strncmp(desc, "JSON parse error, ", 18))
+		fail_msg("not a parse error: %s", desc);
+	free(desc);
+}
+
+/*
+ * A byte that JSON cannot have there is a lexical error, as in QEMU's
+ * lexer: the partial request is dropped, one GenericError says "JSON parse
+ * error, stray '...'", and input resumes at the next newline, structural
+ * character, control byte or 0xFF (issue 14, item 5: genvm used to keep
+ * the partial request, and every later one, until the client hung up).
+ */
+static void test_lexical_error_resync(void **state)
+{
+	struct fixture *f = *state;
+
+	negotiate(f);
+	/* The issue's sequence: a cut request swallows the next, as in QEMU. */
+	send_str(f, "{\"execute\": \n");
+	send_str(f, "{\"execute\": \"nothing\"}\n");
+	expect_none(f);
+	send_str(f, "\x1b\n");
+	expect_error(f, "GenericError", "JSON parse error, stray '\x1b'");
+	expect_none(f);
+	send_str(f, "{\"execute\": \"nothing\"}\n");
+	expect_return(f, "{}");
+	assert_int_equal(f->w.calls, 1);
+
+	/* 0xFF shows as U+FFFD, as QEMU's JSON writer shows it; each one is
+	 * a resync point, and an error again. */
+	send_str(f, "\xff\xff{\"execute\": \"nothing\"}");
+	/* On the wire as QEMU writes it: ASCII only. */
+	assert_non_null(memmem(f->w.out + f->w.read_pos, f->w.len - f->w.read_pos,
+			       "stray '\\uFFFD'\"}}\r\n", sizeof("stray '\\uFFFD'\"}}\r\n") - 1));
+	expect_error(f, "GenericError", "JSON parse error, stray '\xEF\xBF\xBD'");
+	expect_error(f, "GenericError", "JSON parse error, stray '\xEF\xBF\xBD'");
+	expect_return(f, "{}");
+
+	/* Skipped up to the structural character: 'junk' is not seen. */
+	send_str(f, "[1, \x01junk{\"execute\": \"nothing\"}");
+	expect_error(f, "GenericError", "JSON parse error, stray '\x01'");
+	expect_return(f, "{}");
+
+	/* In a string, the token is the string so far; its '}' then stands
+	 * alone, which is a syntax error of its own. */
+	send_str(f, "{\"execute\": \"noth\x02ing\"}\n");
+	expect_error(f, "GenericError", "JSON parse error, stray '\"noth\x02'");
+	expect_parse_error(f);
+	send_str(f, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\xc3\xa9\xfe\"}}\n");
+	expect_error(f, "GenericError", "JSON parse error, stray '\"\xC3\xA9\xEF\xBF\xBD'");
+	expect_parse_error(f);
+	expect_parse_error(f);
+
+	/* Outside strings: an uppercase word, and a word cut by ESC (ended
+	 * first, then the stray byte). */
+	send_str(f, "{\"execute\": Nothing}\n");
+	expect_error(f, "GenericError", "JSON parse error, stray 'N'");
+	expect_parse_error(f);
+	send_str(f, "nul\x1b\n");
+	expect_parse_error(f);
+	expect_error(f, "GenericError", "JSON parse error, stray '\x1b'");
+	qmp_input(f->q, "\0\n", 2);
+	expect_error(f, "GenericError", "JSON parse error, stray ''");
+
+	/* Tab is no resync point: the request after it is skipped too. */
+	send_str(f, "\x1b\t{\"execute\": \"nothing\"}");
+	expect_error(f, "GenericError", "JSON parse error, stray '\x1b'");
+	expect_return(f, "{}");
+	expect_none(f);
+
+	/* And what has no stray byte is untouched by all this. */
+	send_str(f, "{\"execute\": \"echo\", \"arguments\": {\"s\": \"\\u001b\\t\xc3\xa9" "E\", "
+		    "\"x\": -1.5E+3}}");
+	expect_return(f, "{\"s\": \"\\u001b\\t\xc3\xa9" "E\", \"x\": -1500.0}");
+	assert_int_equal(f->w.hangups, 0);
+	assert_int_equal(f->w.calls, 5);
 }
 
 static void test_size_limit(void **state)
@@ -484,6 +728,32 @@ static void test_size_limit(void **state)
 	send_str(f, "{\"execute\": \"nothing\"}");
 	expect_error(f, "CommandNotFound",
 		     "Expecting capabilities negotiation with 'qmp_capabilities'");
+	free(req);
+}
+
+/*
+ * The channel closes the session from inside the hangup when the error
+ * drains at once; what followed the oversized request in the same read
+ * must not run (issue 14, item 4: a quit there used to be executed).
+ */
+static void test_size_limit_stops_at_once(void **state)
+{
+	static const char after[] = "{\"execute\": \"qmp_capabilities\"}{\"execute\": \"nothing\"}";
+	struct fixture *f = *state;
+	size_t n = QMP_MAX_REQUEST; /* the limit is reached on its last byte */
+	char *req = malloc(n + sizeof(after));
+
+	negotiate(f);
+	f->w.close_on_hangup = f->q;
+	req[0] = '[';
+	memset(req + 1, '1', n - 1);
+	memcpy(req + n, after, sizeof(after));
+	qmp_input(f->q, req, n + sizeof(after) - 1);
+	expect_error(f, "GenericError", "QMP request too large (limit 65536 bytes), closing");
+	assert_int_equal(f->w.hangups, 1);
+	expect_none(f);
+	assert_int_equal(f->w.calls, 0);
+	assert_false(qmp_negotiated(f->q));
 	free(req);
 }
 
@@ -549,7 +819,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_argument_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocol_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_cut_inside_character, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_that_cannot_be_encoded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lexical_error_resync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_size_limit_stops_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_mid_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 	};

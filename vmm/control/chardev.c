@@ -162,12 +162,16 @@ static int parse_tcp(const char *addr, struct chardev_spec *spec, const char **w
 	hlen = (size_t)(colon - hostport);
 	/* [v6 address] */
 	if (hlen >= 2 && hostport[0] == '[' && hostport[hlen - 1] == ']') {
+		if (hlen - 2 >= sizeof(spec->host))
+			goto too_long;
 		memcpy(spec->host, hostport + 1, hlen - 2);
 		spec->host[hlen - 2] = '\0';
 	} else if (memchr(hostport, ':', hlen)) {
 		*why = "an IPv6 address needs brackets: tcp:[ADDR]:PORT";
 		return -EINVAL;
 	} else {
+		if (hlen >= sizeof(spec->host))
+			goto too_long;
 		memcpy(spec->host, hostport, hlen);
 		spec->host[hlen] = '\0';
 	}
@@ -180,6 +184,10 @@ static int parse_tcp(const char *addr, struct chardev_spec *spec, const char **w
 	}
 	snprintf(spec->port, sizeof(spec->port), "%lu", port);
 	return parse_options(addr, spec, true, why);
+too_long:
+	/* hostport has room for more than spec->host holds: say so, copy nothing. */
+	*why = "host name too long (at most 255 characters)";
+	return -EINVAL;
 }
 
 int chardev_parse(const char *text, struct chardev_spec *spec, const char **why)

@@ -27,6 +27,8 @@ struct qmp {
 	size_t len, cap;
 	unsigned int depth;
 	bool in_string, escape, in_scalar;
+	size_t str_start;  /* where the open string began, in buf */
+	bool recovering;   /* after a lexical error: skipping to a resync point */
 };
 
 static const struct qmp_arg capabilities_args[] = {
@@ -47,14 +49,97 @@ static const struct qmp_cmd protocol_cmds[] = {
 };
 #define NR_PROTOCOL_CMDS (sizeof(protocol_cmds) / sizeof(protocol_cmds[0]))
 
+/* ---- text that goes into replies: always whole UTF-8 characters ---- */
+
+/* How many bytes a UTF-8 sequence led by c has; 0 if c cannot lead one. */
+static size_t utf8_seq_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return 2;
+	if (c >= 0xE0 && c <= 0xEF)
+		return 3;
+	if (c >= 0xF0 && c <= 0xF4)
+		return 4;
+	return 0;
+}
+
+/* The length of s's longest prefix of at most max bytes that does not end
+ * inside a character (s is valid UTF-8, as every string jansson gives). */
+static int utf8_fit(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return (int)n;
+}
+
+/* Cut s where a character that snprintf truncated begins. */
+static void utf8_trim_tail(char *s)
+{
+	size_t len = strlen(s), lead = len, back;
+
+	for (back = 0; back < 3 && lead > 0 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80; back++)
+		lead--;
+	if (lead > 0 && lead - 1 + utf8_seq_len((unsigned char)s[lead - 1]) > len)
+		s[lead - 1] = '\0';
+}
+
+/*
+ * src[0..len) as valid UTF-8 in dst (cap > 0 bytes, NUL-terminated): a byte
+ * that does not begin a well-formed character becomes U+FFFD, as QEMU's
+ * JSON writer shows it, and the copy stops before a character that does
+ * not fit whole.
+ */
+static void utf8_clean(char *dst, size_t cap, const char *src, size_t len)
+{
+	static const char replacement[] = "\xEF\xBF\xBD";
+	size_t i = 0, o = 0, n, k;
+
+	while (i < len) {
+		const unsigned char *c = (const unsigned char *)src + i;
+		const char *from = src + i;
+
+		n = utf8_seq_len(c[0]);
+		for (k = 1; n && k < n; k++) {
+			/* Continuations, and no overlong, surrogate or > U+10FFFF forms. */
+			if (i + k >= len || (c[k] & 0xC0) != 0x80 ||
+			    (k == 1 && ((c[0] == 0xE0 && c[1] < 0xA0) || (c[0] == 0xED && c[1] > 0x9F) ||
+					(c[0] == 0xF0 && c[1] < 0x90) || (c[0] == 0xF4 && c[1] > 0x8F))))
+				n = 0;
+		}
+		if (n == 0 || c[0] == 0) {
+			/* NUL too: jansson's strings end there. */
+			from = replacement;
+			n = 3;
+			i++;
+		} else {
+			i += n;
+		}
+		if (o + n >= cap)
+			break;
+		memcpy(dst + o, from, n);
+		o += n;
+	}
+	dst[o] = '\0';
+}
+
 void qmp_error(struct qmp_call *call, const char *cls, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	call->err_class = cls;
 	va_start(ap, fmt);
-	vsnprintf(call->err_desc, sizeof(call->err_desc), fmt, ap);
+	n = vsnprintf(call->err_desc, sizeof(call->err_desc), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(call->err_desc))
+		utf8_trim_tail(call->err_desc);
 }
 
 struct qmp *qmp_new(const struct qmp_cmd *cmds, size_t nr, void *ctx, const char *package,
@@ -80,10 +165,14 @@ void qmp_free(struct qmp *q)
 	free(q);
 }
 
+/* Keys in the order they were set; everything past ASCII as \uXXXX, as
+ * QEMU's JSON writer puts it (a stray 0xFF reads "stray '\uFFFD'"). */
+#define DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+
 static void send_json(struct qmp *q, json_t *obj)
 {
 	/* One line per message, ending in CRLF as QEMU's monitor writes it. */
-	char *text = json_dumps(obj, JSON_PRESERVE_ORDER);
+	char *text = json_dumps(obj, DUMP_FLAGS);
 
 	if (text) {
 		q->io.write(q->io.opaque, text, strlen(text));
@@ -104,6 +193,7 @@ static void reset_framing(struct qmp *q)
 	q->len = 0;
 	q->depth = 0;
 	q->in_string = q->escape = q->in_scalar = false;
+	q->recovering = false;
 }
 
 void qmp_open(struct qmp *q)
@@ -128,13 +218,41 @@ bool qmp_negotiated(const struct qmp *q)
 	return q->negotiated;
 }
 
+/* What a client gets when its reply could not be built or encoded. */
+#define FALLBACK_DESC "genvm could not encode the reply"
+
+/*
+ * Every request gets exactly one reply: reply (a reference stolen; NULL if
+ * building it failed) with id, or else a fixed GenericError with the id,
+ * or without it if even that does not encode.
+ */
+static void send_reply(struct qmp *q, json_t *reply, json_t *id)
+{
+	static const char fixed[] =
+		"{\"error\": {\"class\": \"GenericError\", \"desc\": \"" FALLBACK_DESC "\"}}";
+	char *text = NULL;
+
+	if (reply && (!id || json_object_set(reply, "id", id) == 0))
+		text = json_dumps(reply, DUMP_FLAGS);
+	json_decref(reply);
+	if (!text && id) {
+		reply = json_pack("{s:{s:s,s:s},s:O}", "error", "class", "GenericError", "desc",
+				  FALLBACK_DESC, "id", id);
+		text = reply ? json_dumps(reply, DUMP_FLAGS) : NULL;
+		json_decref(reply);
+	}
+	q->io.write(q->io.opaque, text ? text : fixed, strlen(text ? text : fixed));
+	q->io.write(q->io.opaque, "\r\n", 2);
+	free(text);
+}
+
 static void send_error(struct qmp *q, const char *cls, const char *desc, json_t *id)
 {
-	json_t *reply = json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", desc);
+	/* A description may quote what the client sent: whole characters only. */
+	char clean[2 * sizeof(((struct qmp_call *)0)->err_desc)];
 
-	if (id)
-		json_object_set(reply, "id", id);
-	send_json(q, reply);
+	utf8_clean(clean, sizeof(clean), desc, strlen(desc));
+	send_reply(q, json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", clean), id);
 }
 
 static const char *type_name(enum qmp_type t)
@@ -247,7 +365,8 @@ static const char *check_envelope(json_t *req, const char **desc, char *buf, siz
 				return NULL;
 			}
 		} else if (strcmp(key, "id")) {
-			snprintf(buf, size, "QMP input member '%.64s' is unexpected", key);
+			snprintf(buf, size, "QMP input member '%.*s' is unexpected", utf8_fit(key, 64),
+				 key);
 			*desc = buf;
 			return NULL;
 		}
@@ -279,7 +398,8 @@ static void dispatch(struct qmp *q, json_t *req)
 		return;
 	}
 	if (!call.cmd) {
-		snprintf(buf, sizeof(buf), "The command %.64s has not been found", name);
+		snprintf(buf, sizeof(buf), "The command %.*s has not been found", utf8_fit(name, 64),
+			 name);
 		send_error(q, "CommandNotFound", buf, id);
 		return;
 	}
@@ -287,9 +407,7 @@ static void dispatch(struct qmp *q, json_t *req)
 	call.args = call.args ? json_incref(call.args) : json_object();
 	if (check_args(&call) == 0 && call.cmd->fn(&call) == 0) {
 		reply = json_pack("{s:o}", "return", call.ret ? call.ret : json_object());
-		if (id)
-			json_object_set(reply, "id", id);
-		send_json(q, reply);
+		send_reply(q, reply, id);
 	} else {
 		json_decref(call.ret);
 		send_error(q, call.err_class ? call.err_class : "GenericError",
@@ -344,12 +462,81 @@ static bool is_blank(char ch)
 }
 
 /*
- * Framing only: find where each top-level value ends (brackets balanced
- * outside strings, a string closed, or a bare word ended) and hand those
- * bytes to jansson, which does all the parsing.
+ * Bytes that QEMU's JSON lexer (qobject/json-lexer.c) takes for a lexical
+ * error.  Outside strings: anything but blanks, structural characters,
+ * quotes, and what numbers and the lowercase keywords are made of (QEMU
+ * also refuses '+', '.' and 'E' where a token starts; here jansson refuses
+ * them when the value is parsed).  Inside strings: control characters and
+ * 0xFE, 0xFF, which UTF-8 never uses.
+ */
+static bool lexical_error(const struct qmp *q, char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	if (q->in_string)
+		return c < 0x20 || c >= 0xFE;
+	if (is_blank(ch) || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		return false;
+	return !strchr("{}[],:\"'-+.E", ch) || ch == '\0';
+}
+
+/*
+ * Where QEMU's lexer ends its error recovery: a structural character, a
+ * control character other than tab, or 0xFE/0xFF.  A client can thus send
+ * a newline, or ESC or 0xFF and a newline, to get back to a clean state.
+ */
+static bool resync_point(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	return (c < 0x20 && c != '\t') || c >= 0xFE || (ch && strchr("{}[]:,", ch));
+}
+
+/*
+ * A lexical error, as QEMU answers it: the request so far is dropped,
+ * one GenericError "JSON parse error, stray 'TOKEN'" goes out (TOKEN the
+ * offending byte, or the unfinished string up to it), and input is skipped
+ * up to the next resync point.
+ */
+static void lexical_error_reply(struct qmp *q, char ch)
+{
+	char str[256] = "", last[4] = "", desc[sizeof(str) + 48];
+	size_t n;
+
+	if (q->in_string) {
+		/* The string so far (quote included), as much of it as fits. */
+		n = q->len - q->str_start;
+		utf8_clean(str, sizeof(str), q->buf + q->str_start, n < 200 ? n : 200);
+	}
+	/* A NUL ends QEMU's token text, as it would a C string. */
+	if (ch)
+		utf8_clean(last, sizeof(last), &ch, 1);
+	snprintf(desc, sizeof(desc), "JSON parse error, stray '%s%s'", str, last);
+	send_error(q, "GenericError", desc, NULL);
+	reset_framing(q);
+	q->recovering = true;
+}
+
+/*
+ * Framing: find where each top-level value ends (brackets balanced outside
+ * strings, a string closed, or a bare word ended) and hand those bytes to
+ * jansson, which does the parsing.  Only lexical errors are caught here,
+ * since they decide where the next request starts.
  */
 static void frame(struct qmp *q, char ch)
 {
+	if (q->recovering) {
+		if (!resync_point(ch))
+			return;
+		q->recovering = false;
+	}
+	if (lexical_error(q, ch)) {
+		/* QEMU's lexer ends a number or keyword first, then stumbles. */
+		if (q->in_scalar)
+			complete(q);
+		lexical_error_reply(q, ch);
+		return;
+	}
 	if (q->in_scalar) {
 		if (is_blank(ch) || ch == '{' || ch == '[' || ch == '"') {
 			complete(q);
@@ -391,6 +578,7 @@ static void frame(struct qmp *q, char ch)
 		break;
 	case '"':
 		q->in_string = true;
+		q->str_start = q->len - 1;
 		break;
 	default:
 		if (q->depth == 0 && !is_blank(ch))
@@ -414,6 +602,12 @@ void qmp_input(struct qmp *q, const void *data, size_t len)
 			reset_framing(q);
 			q->closing = true;
 			q->io.hangup(q->io.opaque);
+			/*
+			 * Nothing after it runs, whatever hangup did: the channel
+			 * may already have closed the session (qmp_close clears
+			 * closing), and the rest of this read is the same client's.
+			 */
+			return;
 		}
 	}
 }
@@ -455,8 +649,8 @@ static int cmd_capabilities(struct qmp_call *call)
 		}
 		if (strcmp(json_string_value(v), "oob")) {
 			qmp_error(call, "GenericError",
-				  "Parameter 'enable[%zu]' does not accept value '%.64s'", i,
-				  json_string_value(v));
+				  "Parameter 'enable[%zu]' does not accept value '%.*s'", i,
+				  utf8_fit(json_string_value(v), 64), json_string_value(v));
 			return -1;
 		}
 		qmp_error(call, "GenericError", "Capability oob not available");
