@@ -6,7 +6,8 @@
  * (fake_control.c).  Each input is played twice, once in one read and once
  * cut into three, and both sessions must answer with the same bytes.  Every
  * message must be one JSON object of a kind QMP sends, and nothing may run
- * after the session hung up on its client.
+ * after the session hung up on its client (closed from inside the hangup
+ * callback, as the channel may do).
  */
 #include <string.h>
 
@@ -19,6 +20,7 @@
 
 struct session {
 	struct control ctl;
+	struct qmp *q;
 	char *out;
 	size_t len, cap;
 	bool crlf_due; /* a message was written; its CRLF comes next */
@@ -73,9 +75,17 @@ static void session_write(void *opaque, const char *buf, size_t len)
 	s->len += len;
 }
 
+/*
+ * What the channel does at worst: the client is gone at once (no output was
+ * pending), so the session closes inside the callback, and whatever else
+ * that client sent must never run.
+ */
 static void session_hangup(void *opaque)
 {
-	((struct session *)opaque)->ctl.hung_up = true;
+	struct session *s = opaque;
+
+	s->ctl.hung_up = true;
+	qmp_close(s->q);
 }
 
 /* Feed data in reads that end at the cuts (ascending offsets). */
@@ -90,15 +100,18 @@ static void play(struct session *s, const uint8_t *data, size_t size, const size
 	fake_control_init(&s->ctl);
 	q = qmp_new(genvm_qmp_cmds, genvm_qmp_nr_cmds, &s->ctl, "genvm fuzz", &io);
 	FUZZ_CHECK(q != NULL);
+	s->q = q;
 	qmp_open(q);
-	for (size_t i = 0; i <= ncuts; i++) {
+	/* A closed connection reads nothing more. */
+	for (size_t i = 0; i <= ncuts && !s->ctl.hung_up; i++) {
 		size_t end = i < ncuts ? cuts[i] : size;
 
 		qmp_input(q, data + pos, end - pos);
 		pos = end;
 	}
 	FUZZ_CHECK(!s->crlf_due);
-	qmp_close(q);
+	if (!s->ctl.hung_up)
+		qmp_close(q);
 	qmp_free(q);
 }
 
