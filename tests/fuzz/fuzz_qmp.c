@@ -5,7 +5,8 @@
  * behind human-monitor-command) over a fake control plane
  * (fake_control.c).  Each input is played twice, once in one read and once
  * cut into three, and both sessions must answer with the same bytes.  Every
- * message must be one JSON object of a kind QMP sends, and nothing may run
+ * message must be one JSON object of a kind QMP sends, an input of JSON
+ * values gets one reply per value, and nothing may run
  * after the session hung up on its client (closed from inside the hangup
  * callback, as the channel may do).
  */
@@ -23,6 +24,7 @@ struct session {
 	struct qmp *q;
 	char *out;
 	size_t len, cap;
+	unsigned int messages;
 	bool crlf_due; /* a message was written; its CRLF comes next */
 };
 
@@ -61,6 +63,7 @@ static void session_write(void *opaque, const char *buf, size_t len)
 		s->crlf_due = false;
 	} else {
 		check_message(buf, len);
+		s->messages++;
 		s->crlf_due = true;
 	}
 	if (s->len + len > s->cap) {
@@ -115,16 +118,65 @@ static void play(struct session *s, const uint8_t *data, size_t size, const size
 	qmp_free(q);
 }
 
+static bool is_blank(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * When the input is nothing but JSON values (jansson reads them one after
+ * the other, each ended by a blank or by the next value's bracket or quote,
+ * and none near the size limit), QMP owes exactly one reply to each: the
+ * number of values, or -1 when the input is anything else.
+ */
+static long count_values(const uint8_t *data, size_t size)
+{
+	size_t pos = 0;
+	long n = 0;
+
+	for (;;) {
+		json_error_t err;
+		json_t *v;
+		size_t used;
+
+		while (pos < size && is_blank(data[pos]))
+			pos++;
+		if (pos == size)
+			return n;
+		v = json_loadb((const char *)data + pos, size - pos,
+			       JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &err);
+		if (!v)
+			return -1;
+		used = (size_t)err.position;
+		/* A bare word is answered only once something ends it. */
+		if (!json_is_object(v) && !json_is_array(v) && !json_is_string(v) &&
+		    (pos + used == size || !(is_blank(data[pos + used]) ||
+					     data[pos + used] == '{' || data[pos + used] == '[' ||
+					     data[pos + used] == '"')))
+			n = -1;
+		json_decref(v);
+		if (n < 0 || used == 0 || used >= QMP_MAX_REQUEST / 2)
+			return -1;
+		pos += used;
+		n++;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct session whole, split;
 	const size_t cuts[2] = { size / 3, size - size / 3 };
+	long values;
 
 	play(&whole, data, size, NULL, 0);
 	play(&split, data, size, cuts, 2);
 	FUZZ_CHECK(whole.len == split.len);
 	FUZZ_CHECK(!whole.len || !memcmp(whole.out, split.out, whole.len));
 	FUZZ_CHECK(whole.ctl.ops == split.ctl.ops);
+	/* The greeting, then one reply per request. */
+	values = whole.ctl.hung_up ? -1 : count_values(data, size);
+	if (values >= 0)
+		FUZZ_CHECK(whole.messages == 1 + (unsigned long)values);
 	free(whole.out);
 	free(split.out);
 	return 0;
