@@ -1,8 +1,9 @@
 # Thin wrapper over Meson: the two commands of the README.
 #   make demo   boot a Debian guest under genvm and show the vmgenid device at work
 #   make check  install dependencies, build, run every test (plain and ASan+UBSan)
+#   make fuzz   run each libFuzzer target for FUZZ_SECONDS (60) (docs/fuzzing.md)
 
-.PHONY: all demo check deps clean
+.PHONY: all demo check deps clean fuzz
 
 all:
 	bash scripts/build.sh build
@@ -16,5 +17,8 @@ check:
 deps:
 	bash scripts/deps.sh
 
+fuzz:
+	bash scripts/fuzz.sh
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

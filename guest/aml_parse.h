@@ -173,7 +173,7 @@ const struct aml_opinfo *aml_parse_opcode(uint16_t code);
 
 void aml_parse_init(struct aml_parser *p, struct aml_ns *r, unsigned int ti, size_t pos);
 void aml_parse_error_set(struct aml_reader_error *e, const char *table, size_t offset,
-			 const char *fmt, va_list ap);
+			 const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 /* Record the first error of this walk (table, offset, sentence); returns err. */
 int aml_parse_fail(struct aml_parser *p, size_t off, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -3,7 +3,8 @@
 # line "N passed, N failed, N skipped".
 #
 # Suites: unit tests (cmocka), checks against the real ACPICA tools, the
-# end-to-end tests, and the unit tests again under ASan+UBSan.
+# end-to-end tests, the unit tests again under ASan+UBSan, and each fuzz
+# target (tests/fuzz) on its regression inputs and for FUZZ_SECONDS (10).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -52,5 +53,11 @@ if [ "$asan_built" = 1 ]; then
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		bash scripts/tap-run.sh asan $(unit_tests build-asan)
+fi
+# One TAP test per target; a crash names its reproducer.
+if bash scripts/fuzz.sh build; then
+	FUZZ_SECONDS=${FUZZ_SECONDS:-10} bash scripts/tap-run.sh fuzz build-fuzz/tests/fuzz/check_*
+else
+	build_failed "fuzz build failed"
 fi
 finish

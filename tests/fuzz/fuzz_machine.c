@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmgenid/acpi_tables.h"
+#include "vmgenid/bios_loader.h"
+#include "vmgenid/guid.h"
+#include "vmgenid/log.h"
+
+#include "fuzz_machine.h"
+#include "pm.h"
+#include "uart.h"
+#include "vm.h"
+
+/* What vmm/acpi.c describes, so the tables are genvm's own. */
+static const struct acpi_machine desc = {
+	.nr_cpus = 1,
+	.lapic_addr = VM_LAPIC_ADDR,
+	.ioapic_addr = VM_IOAPIC_ADDR,
+	.ioapic_id = 0,
+	.pm1a_evt_port = PM1A_EVT_PORT,
+	.pm1a_cnt_port = PM1A_CNT_PORT,
+	.pm_tmr_port = PM_TMR_PORT,
+	.gpe0_port = GPE0_PORT,
+	.gpe0_len = GPE0_LEN,
+	.sci_irq = PM_SCI_IRQ,
+	.reset_port = PM_RESET_PORT,
+	.reset_value = PM_RESET_VALUE,
+	.slp_typ_s5 = PM_SLP_TYP_S5,
+	.uart_port = UART_COM1_BASE,
+	.uart_irq = UART_COM1_IRQ,
+	.fw_cfg_port = FW_CFG_IO_BASE,
+};
+
+static struct bytebuf rsdp, tables;
+static struct bios_loader loader;
+static int built; /* 0 not yet, 1 done, -1 failed */
+
+static struct guid fuzz_guid(void)
+{
+	struct guid g;
+	const char *why;
+
+	if (guid_parse(FUZZ_GUID_TEXT, &g, &why))
+		abort();
+	return g;
+}
+
+static int build_tables(void)
+{
+	struct guid g = fuzz_guid();
+	struct vmgenid *d;
+
+	if (built)
+		return built;
+	built = -1;
+	d = vmgenid_new(&g, NULL, NULL, NULL);
+	if (!d)
+		return built;
+	bytebuf_init(&rsdp);
+	bytebuf_init(&tables);
+	bios_loader_init(&loader);
+	if (acpi_build_tables(&desc, d, &rsdp, &tables, &loader) == 0)
+		built = 1;
+	vmgenid_free(d);
+	return built;
+}
+
+const struct bytebuf *fuzz_machine_tables(void)
+{
+	return build_tables() > 0 ? &tables : NULL;
+}
+
+const struct bytebuf *fuzz_machine_rsdp(void)
+{
+	return build_tables() > 0 ? &rsdp : NULL;
+}
+
+const struct bytebuf *fuzz_machine_loader(void)
+{
+	return build_tables() > 0 ? &loader.script : NULL;
+}
+
+static void count_notify(void *opaque)
+{
+	((struct fuzz_machine *)opaque)->notified++;
+}
+
+static int add_blob(struct fw_cfg *fw, const char *name, const struct bytebuf *b)
+{
+	/* fw_cfg never writes a read-only file, so sharing the blobs is safe. */
+	return fw_cfg_add_file(fw, name, b->data, (uint32_t)b->len, false, NULL, NULL) < 0 ? -1
+											    : 0;
+}
+
+int fuzz_machine_init(struct fuzz_machine *m, uint8_t *ram)
+{
+	struct guid g = fuzz_guid();
+
+	memset(m, 0, sizeof(*m));
+	m->ram = ram;
+	guest_mem_init(&m->mem);
+	if (build_tables() < 0 || guest_mem_add(&m->mem, FUZZ_RAM_BASE, FUZZ_RAM_SIZE, ram))
+		return -1;
+	m->fw = fw_cfg_new(&m->mem);
+	m->vmgenid = vmgenid_new(&g, &m->mem, count_notify, m);
+	/* The order of vmm/acpi.c, which decides the selectors. */
+	if (!m->fw || !m->vmgenid || add_blob(m->fw, ACPI_RSDP_FILE, &rsdp) ||
+	    add_blob(m->fw, ACPI_TABLES_FILE, &tables) ||
+	    add_blob(m->fw, BIOS_LOADER_FILE, &loader.script) ||
+	    vmgenid_add_fw_cfg(m->vmgenid, m->fw)) {
+		fuzz_machine_destroy(m);
+		return -1;
+	}
+	return 0;
+}
+
+void fuzz_machine_destroy(struct fuzz_machine *m)
+{
+	fw_cfg_free(m->fw);
+	vmgenid_free(m->vmgenid);
+	m->fw = NULL;
+	m->vmgenid = NULL;
+}
+
+static void drop_log(void *opaque, enum log_level level, const char *module, const char *msg)
+{
+	(void)opaque;
+	(void)level;
+	(void)module;
+	(void)msg;
+}
+
+void fuzz_quiet_logs(void)
+{
+	log_set_sink(drop_log, NULL);
+}
