@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "machine.h"
 #include "migrate.h"
+#include "sandbox.h"
 #include "snapfile.h"
 #include "snapshot.h"
 #include "snapstream.h"
@@ -88,7 +89,14 @@ static void *writer_thread(void *arg)
 	struct snapfile_header h;
 	uint8_t header[SNAPFILE_HEADER_SIZE];
 	uint64_t one = 1;
+	int err = sandbox_enter(SANDBOX_MIGRATE);
 
+	if (err < 0) {
+		snapwriter_abort(&mg->w);
+		snprintf(mg->thread_why, sizeof(mg->thread_why), "sandbox: %s", strerror(-err));
+		mg->thread_ret = err;
+		goto done;
+	}
 	snapfile_layout(&h, vm->ram_size, vm->nr_cpus, mg->state.data, mg->state.len);
 	snapfile_encode(&h, header);
 	/* Writes are sticky on error; commit reports the first one. */
@@ -99,6 +107,7 @@ static void *writer_thread(void *arg)
 	snapwriter_write_ram(&mg->w, vm->ram, vm->ram_size);
 	mg->bytes = mg->w.pos;
 	mg->thread_ret = snapwriter_commit(&mg->w, mg->thread_why, sizeof(mg->thread_why));
+done:
 	if (write(mg->done_fd, &one, sizeof(one)) < 0)
 		fprintf(stderr, "genvm: migrate: eventfd: %s\n", strerror(errno));
 	return NULL;
