@@ -18,8 +18,9 @@
  * on, a kernel log line an operator may not be able to read; the trap
  * lets genvm say which call in which thread, which is what a bug report
  * needs.  It is no weaker: the call is refused either way, and the filter
- * refuses rt_sigaction and sigaltstack, so no one can take the handler's
- * place; a thread that blocks SIGSYS is killed by the kernel instead.
+ * refuses rt_sigaction and (but in sanitizer builds) sigaltstack, so no
+ * one can take the handler's place; a thread that blocks SIGSYS is killed
+ * by the kernel instead.
  */
 #ifndef GENVM_SANDBOX_H
 #define GENVM_SANDBOX_H
