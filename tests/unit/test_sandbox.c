@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include "sandbox.h"
+#include "snapstream.h"
 #include "spawner.h"
 
 static char dir[] = "/tmp/test_sandbox.XXXXXX";
@@ -323,6 +324,32 @@ static void test_commands_run_outside_the_sandbox(void **state)
 	assert_string_equal(o.err, "NoNewPrivs:\t1\nSeccomp:\t0\n");
 }
 
+static void child_main_denied_exec_save(void)
+{
+	struct snapwriter w;
+	struct snapuri u;
+	char why[320];
+
+	spawner_deny();
+	enter(SANDBOX_MAIN);
+	if (snapuri_parse("exec:cat > /dev/null", &u, why, sizeof(why)) < 0 ||
+	    snapwriter_open(&u, &w, why, sizeof(why)) != -EPERM)
+		_exit(CHILD_CALL_FAILED);
+	fprintf(stderr, "%s\n", why);
+}
+
+/* migrate exec: under spawn=deny: an answer, not a forbidden pipe2. */
+static void test_spawn_deny_refuses_exec_save_in_words(void **state)
+{
+	struct outcome o;
+
+	(void)state;
+	run_child(child_main_denied_exec_save, true, false, &o);
+	if (!WIFEXITED(o.status) || WEXITSTATUS(o.status) != 0)
+		fail_msg("child ended with wait status %#x, stderr '%s'", o.status, o.err);
+	assert_string_equal(o.err, "-sandbox on,spawn=deny forbids starting commands\n");
+}
+
 /* ---- the migration writer and device workers ---- */
 
 static void *writer_renames_then_connects(void *arg)
@@ -453,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_main_starts_threads_not_processes),
 		cmocka_unit_test(test_main_maps_nothing_executable),
 		cmocka_unit_test(test_spawn_deny_narrows_the_main_list),
+		cmocka_unit_test(test_spawn_deny_refuses_exec_save_in_words),
 		cmocka_unit_test(test_commands_run_outside_the_sandbox),
 		cmocka_unit_test(test_writer_commits_but_has_no_sockets),
 		cmocka_unit_test(test_device_worker_does_io_but_opens_nothing),

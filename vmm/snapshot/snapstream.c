@@ -157,11 +157,19 @@ static int spawn_failed(char *why, size_t why_len, int err)
 	return say(why, why_len, err, "cannot start /bin/sh: %s", strerror(-err));
 }
 
+/* Said before the pipe exists: under spawn=deny the sandbox forbids pipe2 too. */
+static int check_spawn_allowed(char *why, size_t why_len)
+{
+	return spawner_denied() ? spawn_failed(why, why_len, -EPERM) : 0;
+}
+
 static int open_exec_writer(const struct snapuri *u, struct snapwriter *w,
 			    char *why, size_t why_len)
 {
-	int fds[2], err;
+	int fds[2], err = check_spawn_allowed(why, why_len);
 
+	if (err)
+		return err;
 	if (pipe2(fds, O_CLOEXEC))
 		return say(why, why_len, -errno, "pipe: %s", strerror(errno));
 	err = spawner_spawn(u->arg, STDIN_FILENO, fds[0], &w->pid);
@@ -381,8 +389,10 @@ static int open_file_reader(const struct snapuri *u, struct snapreader *r,
 static int open_exec_reader(const struct snapuri *u, struct snapreader *r,
 			    char *why, size_t why_len)
 {
-	int fds[2], err;
+	int fds[2], err = check_spawn_allowed(why, why_len);
 
+	if (err)
+		return err;
 	if (pipe2(fds, O_CLOEXEC))
 		return say(why, why_len, -errno, "pipe: %s", strerror(errno));
 	err = spawner_spawn(u->arg, STDOUT_FILENO, fds[1], &r->pid);
