@@ -380,9 +380,9 @@ static const struct option_desc options[] = {
 	{ "monitor", "DEV", opt_monitor, "human monitor on DEV (as -qmp), or none" },
 	{ "incoming", "URI", opt_incoming,
 	  "start from a snapshot: file:PATH, or exec:COMMAND that writes it to stdout" },
-	{ "sandbox", "on|off[,spawn=allow|deny]", opt_sandbox,
-	  "seccomp allowlist for each genvm thread (default on); spawn=deny refuses "
-	  "exec: commands" },
+	{ "sandbox", "on|off[,spawn=deny]", opt_sandbox,
+	  "seccomp allowlist per genvm thread (default on; docs/sandbox.md); "
+	  "spawn=deny: no exec: commands" },
 	{ "help", NULL, opt_help, "print this help and exit" },
 	{ "h", NULL, opt_help, NULL },
 	{ "version", NULL, opt_version, "print the version and exit" },
