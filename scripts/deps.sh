@@ -7,6 +7,7 @@ packages=(
 	gcc libc6-dev make pkg-config meson ninja-build  # build
 	libcmocka-dev                                    # unit tests
 	libjansson-dev                                   # QMP JSON
+	libseccomp-dev                                   # genvm's -sandbox
 	zlib1g-dev                                       # guest tool reads /proc/config.gz
 	acpica-tools                                     # iasl, acpiexec peers
 	busybox-static cpio kmod                         # guest initramfs, kvm modules

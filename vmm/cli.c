@@ -540,6 +540,97 @@ static int opt_incoming(struct parser *p, const char *arg)
 	return bad(p, arg, "expected file:PATH or exec:COMMAND");
 }
 
+/* QEMU's spellings of a boolean. */
+static int parse_onoff(const char *v, size_t len, bool *out)
+{
+	static const char *const yes[] = { "on", "yes", "true", "y" };
+	static const char *const no[] = { "off", "no", "false", "n" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strlen(yes[i]) == len && !strncmp(v, yes[i], len)) {
+			*out = true;
+			return 0;
+		}
+		if (strlen(no[i]) == len && !strncmp(v, no[i], len)) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * "on|off[,obsolete=..][,elevateprivileges=..][,spawn=..][,resourcecontrol=..]",
+ * QEMU's -sandbox.  QEMU's filter is a denylist and "allow" leaves a group
+ * of calls off it; genvm's is an allowlist without those groups, so it
+ * takes what it can honour: spawn either way, the others only as deny
+ * (elevateprivileges=children too: the commands exec: starts run with
+ * no_new_privs, as QEMU's children do).  Under off, as in QEMU, the
+ * parameters are checked and change nothing.
+ */
+static int opt_sandbox(struct parser *p, const char *arg)
+{
+	const char *s = arg, *next;
+	bool on, spawn = true;
+	size_t len;
+
+	next = strchr(s, ',');
+	len = next ? (size_t)(next - s) : strlen(s);
+	if (len >= 7 && !strncmp(s, "enable=", 7)) {
+		s += 7;
+		len -= 7;
+	}
+	if (parse_onoff(s, len, &on) < 0)
+		return bad(p, arg, "Parameter 'enable' expects 'on' or 'off'");
+	for (s = next ? next + 1 : NULL; s; s = next ? next + 1 : NULL) {
+		const char *eq, *v;
+		size_t klen, vlen;
+		char why[160];
+
+		next = strchr(s, ',');
+		len = next ? (size_t)(next - s) : strlen(s);
+		eq = memchr(s, '=', len);
+		klen = eq ? (size_t)(eq - s) : len;
+		v = eq ? eq + 1 : s + len;
+		vlen = eq ? len - klen - 1 : 0;
+#define KEY_IS(k) (klen == strlen(k) && !strncmp(s, k, klen))
+#define VAL_IS(x) (vlen == strlen(x) && !strncmp(v, x, vlen))
+		if (KEY_IS("spawn")) {
+			if (!VAL_IS("allow") && !VAL_IS("deny"))
+				return bad(p, arg, "invalid argument for spawn");
+			spawn = VAL_IS("allow");
+			continue;
+		}
+		if (KEY_IS("obsolete") || KEY_IS("resourcecontrol")) {
+			if (!VAL_IS("allow") && !VAL_IS("deny")) {
+				snprintf(why, sizeof(why), "invalid argument for %.*s", (int)klen, s);
+				return bad(p, arg, why);
+			}
+		} else if (KEY_IS("elevateprivileges")) {
+			if (!VAL_IS("allow") && !VAL_IS("deny") && !VAL_IS("children"))
+				return bad(p, arg, "invalid argument for elevateprivileges");
+		} else {
+			snprintf(why, sizeof(why), "Invalid parameter '%.*s'", (int)klen, s);
+			return bad(p, arg, why);
+		}
+		if (on && VAL_IS("allow")) {
+			if (KEY_IS("obsolete"))
+				return bad(p, arg, "genvm makes no obsolete system calls to allow "
+					   "(only obsolete=deny)");
+			if (KEY_IS("resourcecontrol"))
+				return bad(p, arg, "genvm never changes CPU affinity or scheduling "
+					   "(only resourcecontrol=deny)");
+			return bad(p, arg, "genvm never changes its user or group "
+				   "(only elevateprivileges=deny or children)");
+		}
+#undef KEY_IS
+#undef VAL_IS
+	}
+	p->cfg->sandbox = on;
+	p->cfg->sandbox_spawn = spawn;
+	return 0;
+}
+
 static int opt_version(struct parser *p, const char *arg)
 {
 	(void)arg;
@@ -570,6 +661,9 @@ static const struct option_desc options[] = {
 	{ "monitor", "DEV", opt_monitor, "human monitor on DEV (as -qmp), or none" },
 	{ "incoming", "URI", opt_incoming,
 	  "start from a snapshot: file:PATH, or exec:COMMAND that writes it to stdout" },
+	{ "sandbox", "on|off[,spawn=deny]", opt_sandbox,
+	  "seccomp allowlist per genvm thread (default on; docs/sandbox.md); "
+	  "spawn=deny: no exec: commands" },
 	{ "help", NULL, opt_help, "print this help and exit" },
 	{ "h", NULL, opt_help, NULL },
 	{ "version", NULL, opt_version, "print the version and exit" },
@@ -769,6 +863,8 @@ enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint6
 	cfg->ram_size = CLI_DEFAULT_RAM;
 	cfg->nr_cpus = 1;
 	cfg->cmdline = "";
+	cfg->sandbox = true;
+	cfg->sandbox_spawn = true;
 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -794,6 +890,12 @@ enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint6
 			return CLI_EXIT;
 	}
 
+	if (cfg->incoming && !strncmp(cfg->incoming, "exec:", 5) && cfg->sandbox &&
+	    !cfg->sandbox_spawn) {
+		p.opt = "-incoming";
+		bad(&p, cfg->incoming, "-sandbox on,spawn=deny forbids starting commands");
+		return CLI_ERROR;
+	}
 	if (check_drives(&p) < 0 || check_stdio(&p) < 0 || check_kernel(&p) < 0 || check_initrd(&p) < 0 ||
 	    check_memory(&p, host_ram ? host_ram : system_ram()) < 0)
 		return CLI_ERROR;

@@ -73,6 +73,8 @@ struct genvm_config {
 	unsigned int nr_monitor;
 	bool monitor_none;  /* -monitor none */
 	const char *incoming; /* -incoming file:PATH | exec:COMMAND */
+	bool sandbox;         /* -sandbox on (the default) */
+	bool sandbox_spawn;   /* -sandbox spawn=allow (the default): exec: may start commands */
 	bool ram_size_given;  /* -m was on the command line */
 	bool nr_cpus_given;   /* -smp was */
 	struct cli_drive drives[CLI_MAX_DRIVES];

@@ -21,6 +21,8 @@
 #include "incoming.h"
 #include "loop.h"
 #include "machine.h"
+#include "sandbox.h"
+#include "spawner.h"
 #include "vcpu.h"
 
 static struct termios saved_tty;
@@ -48,6 +50,7 @@ static void raw_tty(void)
 		return;
 	tty_saved = 1;
 	atexit(restore_tty);
+	sandbox_set_tty(&saved_tty);
 	t = saved_tty;
 	t.c_iflag &= (tcflag_t) ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
 	t.c_oflag |= OPOST;
@@ -146,6 +149,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/*
+	 * The command helper forks first, while genvm is small and has no
+	 * threads, no guest RAM and no KVM fds for it to inherit.
+	 */
+	if (cfg.sandbox && cfg.sandbox_spawn && spawner_start() < 0)
+		return 1;
+	if (cfg.sandbox && !cfg.sandbox_spawn)
+		spawner_deny();
+
 	log_set_sink(log_sink, &limit);
 	if (cfg.incoming) {
 		if (incoming_open(&in, &cfg) < 0) {
@@ -176,7 +188,24 @@ int main(int argc, char **argv)
 	setup_signals(&m.vm);
 	if (cfg.nographic)
 		raw_tty();
+	/* Before control_start(): the vCPU threads enter their list as they start. */
+	if (cfg.sandbox) {
+		const struct sandbox_config sc = { .spawn = cfg.sandbox_spawn };
+
+		if (sandbox_prepare(&sc) < 0) {
+			control_free(ctl);
+			loop_free(loop);
+			machine_destroy(&m);
+			restore_tty();
+			return 1;
+		}
+	}
 	if (control_start(ctl) < 0) {
+		vm_request_exit(&m.vm, 1);
+		ret = 1;
+	} else if ((ret = sandbox_enter(SANDBOX_MAIN)) < 0) {
+		fprintf(stderr, "genvm: sandbox: %s: %s\n", sandbox_kind_name(SANDBOX_MAIN),
+			strerror(-ret));
 		vm_request_exit(&m.vm, 1);
 		ret = 1;
 	} else {

@@ -394,8 +394,11 @@ check_clones_reseed() {
 tap "clone: each clone's kernel logs 'crng reseeded due to virtual machine fork' once" \
 	"$la" check_clones_reseed
 
-# vmm_pid PID: the VMM under vm_start's timeout wrapper (its child).
+# vmm_pid PID: the VMM behind vm_start's timeout wrapper: PID itself where
+# timeout becomes the command (busybox), its child where it forks it
+# (coreutils).  Never a child of the VMM: genvm's exec: helper is one.
 vmm_pid() {
+	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = timeout ] || { echo "$1"; return 0; }
 	for _st in /proc/[0-9]*/stat; do
 		read -r _p _c _s _pp _ <"$_st" 2>/dev/null || continue
 		[ "$_pp" = "$1" ] && { echo "$_p"; return 0; }

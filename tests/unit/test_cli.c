@@ -158,6 +158,9 @@ static void test_defaults(void **state)
 	assert_false(r.cfg.vmgenid);
 	assert_false(r.cfg.nographic);
 	assert_false(r.cfg.no_reboot);
+	/* The sandbox is on unless said otherwise, and exec: may start commands. */
+	assert_true(r.cfg.sandbox);
+	assert_true(r.cfg.sandbox_spawn);
 	assert_int_equal(r.cfg.kernel.version, 0x020f);
 	assert_int_equal(r.cfg.kernel.setup_size, 5 * 512);
 	assert_int_equal(r.cfg.kernel.kernel_size, 8192 - 5 * 512);
@@ -684,6 +687,72 @@ static void test_management_refusals(void **state)
 	assert_refused(&r, "genvm: -qmp: missing argument");
 }
 
+static void test_sandbox(void **state)
+{
+	static const struct {
+		const char *arg;
+		bool on, spawn;
+	} good[] = {
+		{ "on", true, true },
+		{ "off", false, true },
+		{ "enable=off", false, true },
+		{ "yes", true, true },
+		{ "on,spawn=deny", true, false },
+		{ "on,spawn=allow,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny",
+		  true, true },
+		{ "on,elevateprivileges=children", true, true },
+		/* Off, as in QEMU, checks the parameters and honours none. */
+		{ "off,obsolete=allow,spawn=deny", false, false },
+	};
+	static const struct {
+		const char *arg, *why;
+	} refused[] = {
+		{ "maybe", "genvm: -sandbox maybe: Parameter 'enable' expects 'on' or 'off'" },
+		{ "", "Parameter 'enable' expects 'on' or 'off'" },
+		{ "on,spawn=maybe", "genvm: -sandbox on,spawn=maybe: invalid argument for spawn" },
+		{ "on,spawn", "invalid argument for spawn" },
+		{ "on,obsolete=yes", "invalid argument for obsolete" },
+		{ "on,resourcecontrol=", "invalid argument for resourcecontrol" },
+		{ "on,elevateprivileges=root", "invalid argument for elevateprivileges" },
+		{ "on,debug=1", "genvm: -sandbox on,debug=1: Invalid parameter 'debug'" },
+		{ "off,debug=1", "Invalid parameter 'debug'" },
+		{ "on,obsolete=allow", "genvm makes no obsolete system calls to allow" },
+		{ "on,resourcecontrol=allow", "genvm never changes CPU affinity or scheduling" },
+		{ "on,elevateprivileges=allow", "genvm never changes its user or group" },
+	};
+	struct run r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		parse(&r, "-kernel", kernel, "-sandbox", good[i].arg);
+		if (r.result != CLI_RUN)
+			fail_msg("-sandbox %s refused: %s", good[i].arg, r.err);
+		assert_int_equal(r.cfg.sandbox, good[i].on);
+		assert_int_equal(r.cfg.sandbox_spawn, good[i].spawn);
+		done(&r);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		parse(&r, "-kernel", kernel, "-sandbox", refused[i].arg);
+		assert_refused(&r, refused[i].why);
+	}
+	/* The last one counts, as for QEMU's other options. */
+	parse(&r, "-kernel", kernel, "-sandbox", "off", "-sandbox", "on");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.sandbox);
+	done(&r);
+
+	/* Nothing may start a command under spawn=deny: a restore through one neither. */
+	parse(&r, "-kernel", kernel, "-sandbox", "on,spawn=deny", "-incoming", "exec:cat f");
+	assert_refused(&r, "genvm: -incoming exec:cat f: -sandbox on,spawn=deny forbids "
+			   "starting commands");
+	parse(&r, "-kernel", kernel, "-sandbox", "on,spawn=deny", "-incoming", "file:f");
+	assert_int_equal(r.result, CLI_RUN);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-sandbox", "off,spawn=deny", "-incoming", "exec:cat f");
+	assert_int_equal(r.result, CLI_RUN);
+	done(&r);
+}
+
 static void test_help_and_version(void **state)
 {
 	struct run r;
@@ -696,6 +765,7 @@ static void test_help_and_version(void **state)
 							      "-initrd", "-append", "-device vmgenid",
 							      "-nographic", "-no-reboot", "-version",
 							      "-qmp DEV", "-monitor DEV", "-S ",
+							      "-sandbox on|off",
 							      "C-a c", NULL };
 	     *o; o++) {
 		if (!strstr(r.out, *o))
@@ -734,6 +804,7 @@ int main(void)
 		cmocka_unit_test(test_incoming),
 		cmocka_unit_test(test_management_channels),
 		cmocka_unit_test(test_management_refusals),
+		cmocka_unit_test(test_sandbox),
 		cmocka_unit_test(test_help_and_version),
 	};
 

@@ -19,6 +19,7 @@
 
 #include "snapfile.h"
 #include "snapstream.h"
+#include "spawner.h"
 
 #define PAGE 4096
 #define RAM_PAGES 512 /* 2 MiB */
@@ -689,6 +690,43 @@ static void test_exec_reader_failures(void **state)
 	assert_int_equal(open_fds(), fds);
 }
 
+static int setup_helper(void **state)
+{
+	/* A fresh directory: mkdtemp filled in the template the first time. */
+	strcpy(dir + strlen(dir) - 6, "XXXXXX");
+	if (spawner_start() < 0)
+		return -1;
+	return setup(state);
+}
+
+static int teardown_helper(void **state)
+{
+	spawner_stop();
+	return teardown(state);
+}
+
+/* -sandbox on,spawn=deny: both directions refuse, saying why; nothing is left behind. */
+static void test_exec_denied(void **state)
+{
+	struct snapwriter w;
+	struct snapreader r;
+	struct snapuri u;
+	char why[320], path[PATH_MAX];
+	int fds = open_fds();
+
+	(void)state;
+	spawner_deny();
+	uri_of(&u, "exec:cat > %s/never", dir);
+	assert_int_equal(snapwriter_open(&u, &w, why, sizeof(why)), -EPERM);
+	assert_string_equal(why, "-sandbox on,spawn=deny forbids starting commands");
+	uri_of(&u, "exec:echo never");
+	assert_int_equal(snapreader_open(&u, &r, why, sizeof(why)), -EPERM);
+	assert_string_equal(why, "-sandbox on,spawn=deny forbids starting commands");
+	assert_int_equal(open_fds(), fds);
+	path_in_dir(path, sizeof(path), "never");
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -702,7 +740,19 @@ int main(void)
 		cmocka_unit_test(test_exec_reader_failures),
 	};
 
+	/* The same commands again, started by the sandbox's helper process. */
+	const struct CMUnitTest helper_tests[] = {
+		cmocka_unit_test(test_exec_round_trip),
+		cmocka_unit_test(test_exec_writer_failures),
+		cmocka_unit_test(test_exec_abort),
+		cmocka_unit_test(test_exec_reader_failures),
+		cmocka_unit_test(test_exec_denied),
+	};
+	int failed;
+
 	/* As genvm's main() does: a reader that goes away is EPIPE, not death. */
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests_name("snapstream", tests, setup, teardown);
+	failed = cmocka_run_group_tests_name("snapstream", tests, setup, teardown);
+	return failed + cmocka_run_group_tests_name("snapstream through the spawner helper",
+						    helper_tests, setup_helper, teardown_helper);
 }

@@ -257,15 +257,28 @@ static json_t *build_request(const char *cmd, const char *args_text)
 	return req;
 }
 
+/*
+ * The request and its newline in one write: genvm runs a request as soon as
+ * its JSON is complete, and after "quit" it may be gone before a second
+ * write, which would then fail with EPIPE although the command worked.
+ */
 static void send_json(struct conn *c, const json_t *req)
 {
-	char *text = json_dumps(req, JSON_COMPACT);
+	char *text = json_dumps(req, JSON_COMPACT), *line;
+	size_t len;
 
 	if (!text)
 		die(2, "out of memory");
-	send_all(c, text, strlen(text));
-	send_all(c, "\n", 1);
-	free(text);
+	len = strlen(text);
+	line = realloc(text, len + 2);
+	if (!line) {
+		free(text);
+		die(2, "out of memory");
+	}
+	line[len++] = '\n';
+	line[len] = '\0';
+	send_all(c, line, len);
+	free(line);
 }
 
 /* 0, or 1 after printing the error. */

@@ -13,6 +13,7 @@
 
 #include "cpu_dump.h"
 #include "msr.h"
+#include "sandbox.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -423,9 +424,16 @@ static void *vcpu_thread(void *arg)
 	struct kvm_run *run = v->run;
 	bool io_pending = false; /* the last KVM_RUN returned an I/O or MMIO exit */
 	char why[128];
+	int err;
 
 	current_vcpu = v;
-	while (!atomic_load(&v->vm->exiting)) {
+	/* Before the guest runs a single instruction here. */
+	err = sandbox_enter(SANDBOX_VCPU);
+	if (err < 0) {
+		fprintf(stderr, "genvm: vcpu %u: sandbox: %s\n", v->id, strerror(-err));
+		vm_request_exit(v->vm, 1);
+	}
+	while (!err && !atomic_load(&v->vm->exiting)) {
 		if (io_pending && atomic_load(&v->vm->pause_req)) {
 			/*
 			 * KVM finishes an I/O or MMIO exit (an "in" value into

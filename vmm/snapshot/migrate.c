@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "machine.h"
 #include "migrate.h"
+#include "sandbox.h"
 #include "snapdisk.h"
 #include "snapfile.h"
 #include "snapshot.h"
@@ -90,7 +91,14 @@ static void *writer_thread(void *arg)
 	struct snapfile_header h;
 	uint8_t header[SNAPFILE_HEADER_SIZE];
 	uint64_t one = 1;
+	int err = sandbox_enter(SANDBOX_MIGRATE);
 
+	if (err < 0) {
+		snapwriter_abort(&mg->w);
+		snprintf(mg->thread_why, sizeof(mg->thread_why), "sandbox: %s", strerror(-err));
+		mg->thread_ret = err;
+		goto done;
+	}
 	snapfile_layout(&h, vm->ram_size, vm->nr_cpus, mg->state.data, mg->state.len);
 	snapfile_layout_disks(&h, mg->disks.length);
 	snapfile_encode(&h, header);

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +12,11 @@
 
 #include "snapfile.h"
 #include "snapstream.h"
+#include "spawner.h"
 
 #define SKIP_CHUNK 16384
 
 typedef unsigned long long ull;
-
-extern char **environ;
 
 static int say(char *why, size_t why_len, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -66,57 +64,14 @@ int snapuri_parse(const char *uri, struct snapuri *out, char *why, size_t why_le
 /* ---- commands ---- */
 
 /*
- * Start "/bin/sh -c cmd" with child_fd (0 or 1) on pipe_end, in a process
- * group of its own.  The pipe ends are close-on-exec, so neither this
- * child nor one another thread spawns at the same time keeps a copy that
- * would hide the end of the stream.
+ * The shell starts through the spawner (directly, or through its helper
+ * process when the sandbox is on).  The pipe ends are close-on-exec, so
+ * neither this child nor one another thread spawns at the same time keeps
+ * a copy that would hide the end of the stream.
  */
-static int spawn(const char *cmd, int child_fd, int pipe_end, pid_t *pid)
-{
-	char *argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dfl;
-	int err;
-
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE); /* genvm ignores it; the command must not */
-	err = posix_spawn_file_actions_init(&fa);
-	if (err)
-		return -err;
-	err = posix_spawnattr_init(&attr);
-	if (err) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -err;
-	}
-	err = posix_spawn_file_actions_adddup2(&fa, pipe_end, child_fd);
-	if (!err && child_fd == STDOUT_FILENO)
-		err = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-						       O_RDONLY, 0);
-	if (!err)
-		err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-					       POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	if (!err)
-		err = posix_spawnattr_setpgroup(&attr, 0);
-	if (!err)
-		err = posix_spawnattr_setsigdefault(&attr, &dfl);
-	if (!err)
-		err = posix_spawnattr_setsigmask(&attr, &none);
-	if (!err)
-		err = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	return -err;
-}
-
 static int reap(pid_t pid, int *status)
 {
-	while (waitpid(pid, status, 0) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	return 0;
+	return spawner_wait(pid, status);
 }
 
 /* SIGKILL the whole pipeline: the shell's group outlives the shell's exit. */
@@ -195,18 +150,33 @@ static int open_file_writer(const struct snapuri *u, struct snapwriter *w,
 	return 0;
 }
 
+static int spawn_failed(char *why, size_t why_len, int err)
+{
+	if (err == -EPERM && spawner_denied())
+		return say(why, why_len, err, "-sandbox on,spawn=deny forbids starting commands");
+	return say(why, why_len, err, "cannot start /bin/sh: %s", strerror(-err));
+}
+
+/* Said before the pipe exists: under spawn=deny the sandbox forbids pipe2 too. */
+static int check_spawn_allowed(char *why, size_t why_len)
+{
+	return spawner_denied() ? spawn_failed(why, why_len, -EPERM) : 0;
+}
+
 static int open_exec_writer(const struct snapuri *u, struct snapwriter *w,
 			    char *why, size_t why_len)
 {
-	int fds[2], err;
+	int fds[2], err = check_spawn_allowed(why, why_len);
 
+	if (err)
+		return err;
 	if (pipe2(fds, O_CLOEXEC))
 		return say(why, why_len, -errno, "pipe: %s", strerror(errno));
-	err = spawn(u->arg, STDIN_FILENO, fds[0], &w->pid);
+	err = spawner_spawn(u->arg, STDIN_FILENO, fds[0], &w->pid);
 	close(fds[0]);
 	if (err) {
 		close(fds[1]);
-		return say(why, why_len, err, "cannot start /bin/sh: %s", strerror(-err));
+		return spawn_failed(why, why_len, err);
 	}
 	w->fd = fds[1];
 	return 0;
@@ -419,15 +389,17 @@ static int open_file_reader(const struct snapuri *u, struct snapreader *r,
 static int open_exec_reader(const struct snapuri *u, struct snapreader *r,
 			    char *why, size_t why_len)
 {
-	int fds[2], err;
+	int fds[2], err = check_spawn_allowed(why, why_len);
 
+	if (err)
+		return err;
 	if (pipe2(fds, O_CLOEXEC))
 		return say(why, why_len, -errno, "pipe: %s", strerror(errno));
-	err = spawn(u->arg, STDOUT_FILENO, fds[1], &r->pid);
+	err = spawner_spawn(u->arg, STDOUT_FILENO, fds[1], &r->pid);
 	close(fds[1]);
 	if (err) {
 		close(fds[0]);
-		return say(why, why_len, err, "cannot start /bin/sh: %s", strerror(-err));
+		return spawn_failed(why, why_len, err);
 	}
 	r->fd = fds[0];
 	return 0;

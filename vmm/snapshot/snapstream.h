@@ -26,6 +26,8 @@
  * run.  The child gets SIGPIPE back at its default and an empty signal
  * mask; genvm keeps SIGPIPE ignored (main() does so, and callers of this
  * module must), so a command that stops reading is an EPIPE, not a crash.
+ * Commands start through spawner.h: under the sandbox a helper process
+ * outside it starts them, and under spawn=deny they are refused.
  *
  * Messages never repeat the URI: the caller prefixes it, as in
  * "genvm: incoming: PATH: truncated: the stream ended after 4096 bytes".

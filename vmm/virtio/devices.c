@@ -3,6 +3,7 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "layout.h"
 #include "machine.h"
 #include "rng.h"
+#include "sandbox.h"
 
 struct virtio_slot {
 	struct machine *m;
@@ -59,7 +61,9 @@ static void slot_irq(void *opaque)
 static void *worker(void *arg)
 {
 	struct virtio_slot *s = arg;
+	bool sandboxed = false;
 	uint64_t n;
+	int err;
 
 	for (;;) {
 		if (read(s->kick_fd, &n, sizeof(n)) < 0 && errno != EINTR && errno != EAGAIN) {
@@ -68,6 +72,22 @@ static void *worker(void *arg)
 		}
 		if (atomic_load(&s->stop))
 			break;
+		/*
+		 * Workers start with the machine, before the sandbox is
+		 * prepared; the guest can kick a queue only once the vCPUs
+		 * run, which is after it.  So the first request a worker
+		 * serves is the moment to enter its own list.
+		 */
+		if (!sandboxed && sandbox_prepared()) {
+			err = sandbox_enter(SANDBOX_DEVICE);
+			if (err < 0) {
+				fprintf(stderr, "genvm: virtio.%u: sandbox: %s\n", s->index,
+					strerror(-err));
+				vm_request_exit(&s->m->vm, 1);
+				break;
+			}
+			sandboxed = true;
+		}
 		if (s->blk)
 			virtio_blk_process(s->blk);
 		else
