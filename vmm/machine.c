@@ -107,6 +107,7 @@ static int create_devices(struct machine *m)
 	m->vm.on_triple_fault_opaque = m;
 	m->fw_status.vm = &m->vm;
 	atomic_init(&m->fw_status.done, false);
+	atomic_init(&m->fw_status.warned, false);
 
 	if (add_io(m, UART_COM1_BASE, UART_NR_PORTS, uart_io, m->uart) < 0 ||
 	    add_io(m, PM_BASE, PM_BLOCK_LEN, pm_io, m->pm) < 0 ||

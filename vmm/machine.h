@@ -18,6 +18,7 @@
 #include "boot.h"
 #include "cli.h"
 #include "firmware.h"
+#include "fw_status.h"
 #include "legacy.h"
 #include "vm.h"
 

@@ -29,6 +29,7 @@ int snapshot_save_state(struct machine *m, struct bytebuf *out)
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 	uart_save(m->uart, out);
 	pm_save(m->pm, out);
+	firmware_status_save(&m->fw_status, out);
 	if (bytebuf_failed(out)) {
 		fprintf(stderr, "genvm: snapshot: out of memory collecting the device state\n");
 		return -1;
@@ -45,6 +46,7 @@ enum {
 	SEC_VMGENID,
 	SEC_UART,
 	SEC_PM,
+	SEC_FIRMWARE,
 	NR_SINGLE_SECTIONS
 };
 
@@ -56,6 +58,7 @@ static const char *const single_ids[NR_SINGLE_SECTIONS] = {
 	[SEC_VMGENID] = VMGENID_STATE_ID,
 	[SEC_UART] = UART_STATE_ID,
 	[SEC_PM] = PM_STATE_ID,
+	[SEC_FIRMWARE] = FIRMWARE_STATE_ID,
 };
 
 struct found {
@@ -118,7 +121,8 @@ static int check_sections(struct machine *m, const void *state, size_t len, stru
 	}
 
 	for (int i = 0; i < NR_SINGLE_SECTIONS; i++) {
-		if (i == SEC_VMGENID || f->have[i])
+		/* Snapshots from before the firmware section are all past the firmware. */
+		if (i == SEC_VMGENID || i == SEC_FIRMWARE || f->have[i])
 			continue;
 		snprintf(why, why_len, "section '%s' is missing", single_ids[i]);
 		return -1;
@@ -177,6 +181,13 @@ static int apply_sections(struct machine *m, struct found *f, char *why, size_t 
 		goto bad;
 	s = &f->single[SEC_PM];
 	if (pm_load(m->pm, s->payload, s->length, s->version, &what) < 0)
+		goto bad;
+	if (!f->have[SEC_FIRMWARE]) {
+		atomic_store(&m->fw_status.done, true);
+		return 0;
+	}
+	s = &f->single[SEC_FIRMWARE];
+	if (firmware_status_load(&m->fw_status, s->payload, s->length, s->version, &what) < 0)
 		goto bad;
 	return 0;
 bad:

@@ -1,0 +1,76 @@
+#!/bin/sh
+# Faults around snapshots: what a restored guest or the host may do to a
+# running clone.  One source guest boots (e2e=snapshot, with
+# e2e_after_fork=status-port: after each GUID change it writes a failure
+# code to the firmware's status port) and is saved once; clones of that
+# file then meet the faults, each on its own copy.
+#
+# genvm only: the status port and the messages are genvm's.
+. "$(dirname "$0")/lib.sh"
+
+GUID=4f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8
+
+dir=$E2E_WORK/faults
+mkdir -p "$dir"
+snap=$dir/base.snap
+q=$E2E_WORK/faults-src.sock
+src_log=$E2E_WORK/faults-src.log
+
+# ---- the source ----
+
+vm_start "$src_log" "e2e=snapshot e2e_after_fork=status-port" \
+	-device "vmgenid,guid=$GUID" -qmp "unix:$q,server=on,wait=off"
+src_pid=$VM_PID src_job=$VM_JOB
+src_ok=0
+if vm_wait_for "$src_log" 'VMGENID-E2E: ready$' && wait_ticks "$src_log" 1; then
+	save_reply=$(qmp "$q" migrate "{\"uri\": \"file:$snap\"}" 2>&1)
+	save_status=$(wait_migrated "$q") && src_ok=1
+fi
+check_source() {
+	[ "$src_ok" = 1 ] && return 0
+	echo "no snapshot: migrate answered '${save_reply:-}', query-migrate: ${save_status:-}"
+	echo "$(vmm_exit_reason "$src_log")"
+	return 1
+}
+tap "faults: the source boots and is saved to $snap" "$src_log" check_source
+qmp "$q" quit >/dev/null 2>&1
+VM_PID=$src_pid VM_JOB=$src_job
+vm_wait_exit 10
+[ "$src_ok" = 1 ] || exit 1
+
+# ---- a restored guest writes the firmware's status port ----
+
+# The firmware phase ended before the save: the write (a "no fw_cfg DMA"
+# failure code) must neither end the clone nor be logged more than once.
+clone_start status "file:$snap" auto
+st_log=$E2E_WORK/clone-status.log
+st_ok=0
+vm_wait_for "$st_log" 'VMGENID-E2E: status_port_exit=' && st_ok=1
+st_before=$(ticks_after "$st_log" 'status_port_exit=')
+wait_ticks "$st_log" 2 'status_port_exit='
+st_alive=no
+kill -0 "$clone_pid_status" 2>/dev/null && st_alive=yes
+st_guid=$(clone_guid status)
+clone_stop status
+check_status_port() {
+	[ "$st_ok" = 1 ] ||
+		{ echo "the clone never reported its status port write; $(vmm_exit_reason "$st_log")"; return 1; }
+	expect_marker "$st_log" status_port "wrote 0x300" || return 1
+	expect_marker "$st_log" status_port_exit 0 || return 1
+	[ "$st_alive" = yes ] || { echo "the clone ended after the write: $(vmm_exit_reason "$st_log")"; return 1; }
+	[ "$(ticks_after "$st_log" 'status_port_exit=')" -ge 2 ] ||
+		{ echo "the guest stopped after the write (ticks: $st_before)"; return 1; }
+	if grep -q 'genvm: firmware: ' "$st_log"; then
+		echo "genvm reported a firmware failure:"
+		grep 'genvm: firmware: ' "$st_log"
+		return 1
+	fi
+	_n=$(grep -c 'write to the status port after boot ignored' "$st_log")
+	[ "$_n" -le 1 ] || { echo "logged $_n times"; return 1; }
+	case $st_guid in
+	"$GUID" | '') echo "the clone's GUID is '$st_guid'"; return 1 ;;
+	esac
+	[ "$(vmm_status "$st_log")" = 0 ] || { echo "quit: $(vmm_exit_reason "$st_log")"; return 1; }
+}
+tap "faults: a restored guest writing the firmware status port runs on (ignored, logged once)" \
+	"$st_log" check_status_port
