@@ -44,6 +44,7 @@ struct control {
 	struct migration *migration;
 	int exit_code;
 	bool shutdown_sent;
+	bool reset_pending; /* the guest asked for a reset during a save */
 };
 
 static const char *const runstate_names[] = {
@@ -325,6 +326,24 @@ static void on_exit_fd(struct loop *l, int fd, unsigned int events, void *opaque
 	loop_stop(l);
 }
 
+/*
+ * A guest reset rebuilds RAM (firmware, kernel, initrd) while a save's
+ * writer thread reads it: it waits for the save to end, then happens.
+ */
+static void run_requests(struct control *c)
+{
+	if (!c->reset_pending || migration_active(c->migration))
+		return;
+	c->reset_pending = false;
+	if (!atomic_load(&c->m->vm.exiting))
+		do_reset(c, true);
+}
+
+void control_migration_ended(struct control *c)
+{
+	run_requests(c);
+}
+
 static void on_request_fd(struct loop *l, int fd, unsigned int events, void *opaque)
 {
 	struct control *c = opaque;
@@ -333,8 +352,9 @@ static void on_request_fd(struct loop *l, int fd, unsigned int events, void *opa
 	(void)l;
 	(void)fd;
 	(void)events;
-	if ((req & MACHINE_REQ_RESET) && !atomic_load(&c->m->vm.exiting))
-		do_reset(c, true);
+	if (req & MACHINE_REQ_RESET)
+		c->reset_pending = true;
+	run_requests(c);
 }
 
 /* ---- channels ---- */
