@@ -27,12 +27,13 @@ if vm_wait_for "$src_log" 'VMGENID-E2E: ready$' && wait_ticks "$src_log" 1; then
 	save_status=$(wait_migrated "$q") && src_ok=1
 fi
 check_source() {
-	[ "$src_ok" = 1 ] && return 0
+	[ "$src_ok" = 1 ] && expect_marker "$src_log" status_port_boot_exit 0 && return 0
 	echo "no snapshot: migrate answered '${save_reply:-}', query-migrate: ${save_status:-}"
 	echo "$(vmm_exit_reason "$src_log")"
 	return 1
 }
-tap "faults: the source boots and is saved to $snap" "$src_log" check_source
+tap "faults: the source boots, writes the firmware status port (ignored) and is saved" \
+	"$src_log" check_source
 qmp "$q" quit >/dev/null 2>&1
 VM_PID=$src_pid VM_JOB=$src_job
 vm_wait_exit 10
@@ -72,5 +73,14 @@ check_status_port() {
 	esac
 	[ "$(vmm_status "$st_log")" = 0 ] || { echo "quit: $(vmm_exit_reason "$st_log")"; return 1; }
 }
-tap "faults: a restored guest writing the firmware status port runs on (ignored, logged once)" \
-	"$st_log" check_status_port
+# Under nested emulation a restored guest may get no user-space port I/O
+# at all: KVM restores TR as a busy TSS (type 11, as hardware has it), and
+# QEMU's TCG refuses any I/O-bitmap check unless the type reads 9, so
+# ioperm()'s ports fault (SIGSEGV) in the clone and never reach genvm.
+# The harmless fw_cfg read before the write tells that case apart.
+if [ "$(marker "$st_log" port_io_exit)" = 139 ] && [ "$st_alive" = yes ]; then
+	echo "ok - faults: a restored guest writing the firmware status port runs on # SKIP user-space port I/O faults in a restored guest under this emulator (busy TSS)"
+else
+	tap "faults: a restored guest writing the firmware status port runs on (ignored, logged once)" \
+		"$st_log" check_status_port
+fi

@@ -180,6 +180,14 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "status-port"))
 		return status_port(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "signature")) {
+		if (ioperm(0x510, 12, 1))
+			die("ioperm");
+		select_item(0);
+		read_data(sig, 4);
+		mark("signature", "%.4s", sig);
+		return 0;
+	}
 	if (ioperm(0x510, 12, 1))
 		die("ioperm");
 	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED,

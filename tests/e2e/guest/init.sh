@@ -212,6 +212,11 @@ scenario_snapshot() {
 	mark "guid=$(le_to_text "$last")"
 	mark "reseeds=$seen"
 	mark "marker=$(cat /mnt/e2e/marker)"
+	# The same write in the machine that booted: also long after its firmware.
+	if [ "$(cmdline_value e2e_after_fork)" = status-port ]; then
+		fwcfg_abuse status-port 0x300
+		mark "status_port_boot_exit=$?"
+	fi
 	poll_ms=$(cmdline_value e2e_poll_ms || echo 100)
 	per_tick=$((1000 / poll_ms))
 	[ "$per_tick" -ge 1 ] || per_tick=1
@@ -250,8 +255,12 @@ scenario_snapshot() {
 			mark "marker=$(cat /mnt/e2e/marker 2>&1)"
 			# e2e_after_fork=status-port: a restored guest writes the
 			# firmware's status port (a failure code), which must not
-			# end the VMM now that the firmware is long gone.
+			# end the VMM now that the firmware is long gone.  First a
+			# harmless port read shows whether user-space port I/O
+			# works here at all (see t_faults.sh).
 			if [ "$(cmdline_value e2e_after_fork)" = status-port ]; then
+				fwcfg_abuse signature
+				mark "port_io_exit=$?"
 				fwcfg_abuse status-port 0x300
 				mark "status_port_exit=$?"
 			fi
