@@ -280,10 +280,13 @@ static void test_console_nobody_reads(void **state)
 	/* Before the fix the vCPU sat in write() with the UART locked. */
 	assert_true(atomic_load(&flood_done));
 	assert_int_equal(pthread_join(vcpu, NULL), 0);
-	/* The loop runs on with the console still stalled. */
+	/*
+	 * The loop runs on with the console still stalled: a 10 ms timer
+	 * keeps firing (loosely counted: a loaded host delays timers).
+	 */
 	ticks = 0;
-	run_for(200);
-	assert_true(ticks >= 10);
+	run_for(500);
+	assert_true(ticks >= 5);
 	dropped = uart_output_dropped(m.uart);
 	assert_true(dropped > 0);
 	assert_true(dropped <= FLOOD - UART_OUT_MAX);
