@@ -263,3 +263,13 @@ clone_guid() {
 	qmp "$E2E_WORK/clone-$1.sock" query-vm-generation-id 2>&1 |
 		sed -n 's/^{"guid": "\(.*\)"}$/\1/p'
 }
+
+# wait_socket PATH [SECONDS]: until a -qmp unix: socket exists (a VMM just
+# started may not have made it yet), or SECONDS (10) pass.
+wait_socket() {
+	_n=0
+	while [ ! -S "$1" ] && [ "$_n" -lt $((${2:-10} * 10)) ]; do
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+}
