@@ -93,9 +93,41 @@ int cli_parse_size(const char *text, uint64_t *bytes, const char **why)
 	return 0;
 }
 
+static uint64_t system_ram(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long page_size = sysconf(_SC_PAGESIZE);
+
+	if (pages <= 0 || page_size <= 0)
+		return UINT64_MAX;
+	return (uint64_t)pages * (uint64_t)page_size;
+}
+
+int cli_check_ram_size(uint64_t size, uint64_t host_ram, char *why, size_t why_len)
+{
+	if (!host_ram)
+		host_ram = system_ram();
+	if (size % MiB) {
+		snprintf(why, why_len, "memory size must be a whole number of MiB");
+		return -EINVAL;
+	}
+	if (size < LAYOUT_MIN_RAM) {
+		snprintf(why, why_len, "too small (at least %" PRIu64 "M)",
+			 (uint64_t)(LAYOUT_MIN_RAM / MiB));
+		return -EINVAL;
+	}
+	if (size > host_ram) {
+		snprintf(why, why_len, "larger than the host's memory (%" PRIu64 "M)",
+			 (uint64_t)(host_ram / MiB));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int opt_m(struct parser *p, const char *arg)
 {
 	const char *why;
+	char msg[80];
 	uint64_t size;
 
 	/* QEMU also takes "-m size=256M". */
@@ -103,10 +135,9 @@ static int opt_m(struct parser *p, const char *arg)
 		arg += 5;
 	if (cli_parse_size(arg, &size, &why) < 0)
 		return bad(p, arg, why);
-	if (size % MiB)
-		return bad(p, arg, "memory size must be a whole number of MiB");
-	if (size < LAYOUT_MIN_RAM)
-		return bad(p, arg, "too small (at least 32M)");
+	/* The host's memory is checked with the rest, once the kernel is known. */
+	if (cli_check_ram_size(size, UINT64_MAX, msg, sizeof(msg)) < 0)
+		return bad(p, arg, msg);
 	p->cfg->ram_size = size;
 	p->cfg->ram_size_given = true;
 	return 0;
@@ -705,15 +736,6 @@ static const struct option_desc *find_option(const char *arg)
 	return NULL;
 }
 
-static uint64_t system_ram(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES);
-	long page_size = sysconf(_SC_PAGESIZE);
-
-	if (pages <= 0 || page_size <= 0)
-		return UINT64_MAX;
-	return (uint64_t)pages * (uint64_t)page_size;
-}
 
 static int check_kernel(struct parser *p)
 {
@@ -773,30 +795,20 @@ static int check_initrd(struct parser *p)
 	return 0;
 }
 
-/* Memory against the host, and against what the kernel and initrd need. */
-static int check_memory(struct parser *p, uint64_t host_ram)
+int cli_check_memory(const struct genvm_config *cfg, uint64_t size, uint64_t host_ram,
+		     char *why, size_t why_len)
 {
-	struct genvm_config *cfg = p->cfg;
-	uint64_t low = cfg->ram_size < 3 * GiB ? cfg->ram_size : 3 * GiB;
+	uint64_t low = size < 3 * GiB ? size : 3 * GiB;
 	uint64_t need, initrd = (cfg->initrd_size + 0xfff) & ~0xfffull;
-	char value[32];
+	int ret = cli_check_ram_size(size, host_ram, why, why_len);
 
-	snprintf(value, sizeof(value), "%" PRIu64 "M", (uint64_t)(cfg->ram_size / MiB));
-	p->opt = "-m";
-	if (cfg->ram_size > host_ram) {
-		char why[80];
-
-		snprintf(why, sizeof(why), "larger than the host's memory (%" PRIu64 "M)",
-			 (uint64_t)(host_ram / MiB));
-		return bad(p, value, why);
-	}
+	if (ret < 0)
+		return ret;
 	need = bzimage_ram_needed(&cfg->kernel) + initrd + LAYOUT_HIGH_ZONE_SIZE;
 	if (need > low) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "too small for this kernel%s (needs at least %" PRIu64
-			 "M)", cfg->initrd_path ? " and initrd" : "", (uint64_t)((need + MiB - 1) / MiB));
-		return bad(p, value, why);
+		snprintf(why, why_len, "too small for this kernel%s (needs at least %" PRIu64 "M)",
+			 cfg->initrd_path ? " and initrd" : "", (uint64_t)((need + MiB - 1) / MiB));
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -813,6 +825,17 @@ static int check_drives(struct parser *p)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+static int check_memory(struct parser *p, uint64_t host_ram)
+{
+	char value[32], why[96];
+
+	snprintf(value, sizeof(value), "%" PRIu64 "M", (uint64_t)(p->cfg->ram_size / MiB));
+	p->opt = "-m";
+	if (cli_check_memory(p->cfg, p->cfg->ram_size, host_ram, why, sizeof(why)) < 0)
+		return bad(p, value, why);
 	return 0;
 }
 
@@ -865,6 +888,7 @@ enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint6
 	cfg->cmdline = "";
 	cfg->sandbox = true;
 	cfg->sandbox_spawn = true;
+	cfg->host_ram = host_ram;
 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -897,7 +921,7 @@ enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint6
 		return CLI_ERROR;
 	}
 	if (check_drives(&p) < 0 || check_stdio(&p) < 0 || check_kernel(&p) < 0 || check_initrd(&p) < 0 ||
-	    check_memory(&p, host_ram ? host_ram : system_ram()) < 0)
+	    check_memory(&p, host_ram) < 0)
 		return CLI_ERROR;
 	return CLI_RUN;
 }

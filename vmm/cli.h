@@ -9,6 +9,7 @@
 #define GENVM_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -81,6 +82,7 @@ struct genvm_config {
 	unsigned int nr_drives;
 	struct cli_virtio virtio[CLI_MAX_VIRTIO];
 	unsigned int nr_virtio;
+	uint64_t host_ram;    /* memory is checked against this (0: the system's) */
 
 	/* Derived: who owns stdio. */
 	bool mux_monitor;   /* -nographic: C-a c reaches a monitor on stdio */
@@ -104,6 +106,17 @@ enum cli_result {
  */
 enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint64_t host_ram,
 			  FILE *out, FILE *err);
+
+/*
+ * Guest memory of size bytes against what genvm accepts, for -m and for a
+ * snapshot's header alike: a whole number of MiB, at least 32M, at most
+ * host_ram (0: the system's memory).  0, or -EINVAL/-ENOMEM with a reason
+ * in why ("too small (at least 32M)").  cli_check_memory() adds that the
+ * kernel and initrd of cfg fit below 3G, as a reset boots them.
+ */
+int cli_check_ram_size(uint64_t size, uint64_t host_ram, char *why, size_t why_len);
+int cli_check_memory(const struct genvm_config *cfg, uint64_t size, uint64_t host_ram,
+		     char *why, size_t why_len);
 
 /* "256M", "1G", "512" (MiB): 0 or -EINVAL with *why. */
 int cli_parse_size(const char *text, uint64_t *bytes, const char **why);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmgenid/log.h"
@@ -84,21 +85,57 @@ static int add_io(struct machine *m, uint16_t base, uint16_t len, io_fn fn, void
 	return 0;
 }
 
-static int create_devices(struct machine *m)
+int machine_console_output(int fd)
 {
-	const struct pm_ops pm_ops = { .opaque = m, .poweroff = on_poweroff, .reset = on_reset };
+	struct stat st;
+	char path[32];
+	int flags, own;
 
-	int out = STDOUT_FILENO;
+	if (fstat(fd, &st) < 0 || S_ISREG(st.st_mode))
+		return fd;
+	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		own = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (own >= 0)
+			return own;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	return fd;
+}
+
+static int console_out_fd(struct machine *m)
+{
+	int fd;
 
 	/* stdout carries QMP or the monitor: the console has nowhere to go. */
 	if (!m->cfg->serial_stdout) {
 		m->serial_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (m->serial_fd < 0) {
+		if (m->serial_fd < 0)
 			fprintf(stderr, "genvm: /dev/null: %s\n", strerror(errno));
-			return -1;
-		}
-		out = m->serial_fd;
+		return m->serial_fd;
 	}
+	fd = machine_console_output(STDOUT_FILENO);
+	if (fd != STDOUT_FILENO)
+		m->serial_fd = fd;
+	return fd;
+}
+
+/* vCPU context, under the UART's lock: console output is waiting. */
+static void on_console_output(void *opaque)
+{
+	machine_request(opaque, MACHINE_REQ_OUTPUT);
+}
+
+static int create_devices(struct machine *m)
+{
+	const struct pm_ops pm_ops = { .opaque = m, .poweroff = on_poweroff, .reset = on_reset };
+
+	int out = console_out_fd(m);
+
+	if (out < 0)
+		return -1;
 	m->uart = uart_new(&m->vm, UART_COM1_IRQ, out);
 	m->pm = pm_new(&m->vm, &pm_ops);
 	m->fw_cfg = fw_cfg_new(&m->vm.mem);
@@ -106,6 +143,7 @@ static int create_devices(struct machine *m)
 		fprintf(stderr, "genvm: creating devices: out of memory\n");
 		return -1;
 	}
+	uart_set_output_notify(m->uart, on_console_output, m);
 	pthread_mutex_init(&m->fw_cfg_lock, NULL);
 	if (m->cfg->vmgenid) {
 		m->vmgenid = vmgenid_new(&m->cfg->guid, &m->vm.mem, on_vmgenid_notify, m);
@@ -127,6 +165,7 @@ static int create_devices(struct machine *m)
 	m->vm.on_triple_fault_opaque = m;
 	m->fw_status.vm = &m->vm;
 	atomic_init(&m->fw_status.done, false);
+	atomic_init(&m->fw_status.warned, false);
 
 	if (add_io(m, UART_COM1_BASE, UART_NR_PORTS, uart_io, m->uart) < 0 ||
 	    add_io(m, PM_BASE, PM_BLOCK_LEN, pm_io, m->pm) < 0 ||
@@ -214,8 +253,8 @@ int machine_reset(struct machine *m)
 
 	if (ret < 0)
 		return -1;
-	/* Requests from the old machine's vCPUs are history now. */
-	atomic_store(&m->requests, 0u);
+	/* Resets the old machine's vCPUs asked for are history now; output is not. */
+	atomic_fetch_and(&m->requests, ~MACHINE_REQ_RESET);
 	vcpu_join_all(&m->vm);
 	for (unsigned int i = 0; i < m->vm.nr_cpus; i++) {
 		vcpu_destroy(m->vm.vcpus[i]);

@@ -19,6 +19,7 @@
 #include "boot.h"
 #include "cli.h"
 #include "firmware.h"
+#include "fw_status.h"
 #include "layout.h"
 #include "legacy.h"
 #include "vm.h"
@@ -68,10 +69,11 @@ struct machine {
 	 */
 	atomic_uint requests;
 	int request_fd;
-	int serial_fd; /* /dev/null when stdout is not the console's */
+	int serial_fd; /* the console's own fd (/dev/null, stdout opened again), or -1 */
 };
 
-#define MACHINE_REQ_RESET 1u /* the guest asked for a reset */
+#define MACHINE_REQ_RESET 1u  /* the guest asked for a reset */
+#define MACHINE_REQ_OUTPUT 2u /* console output waits to be written */
 
 /*
  * Build everything up to, not including, starting the vCPUs (-1, printed).
@@ -105,6 +107,17 @@ bool machine_is_paused(struct machine *m);
  * stays paused.  0, or -1 (printed): the machine is then unusable.
  */
 int machine_reset(struct machine *m);
+
+/*
+ * The fd to write the guest console to, for what goes to fd (stdout): the
+ * main loop writes it and must never block on it.  A pipe or terminal is
+ * opened again as a file description of our own with O_NONBLOCK (setting
+ * it on stdout itself would change it for whoever shares it: the shell,
+ * the terminal) and that new fd returned; a socket, which cannot be
+ * opened again, gets O_NONBLOCK; a regular file never blocks and is
+ * written through fd itself, at its offset.
+ */
+int machine_console_output(int fd);
 
 /* Ask the main loop to act (any thread); take the pending requests. */
 void machine_request(struct machine *m, unsigned int req);

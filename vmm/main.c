@@ -167,6 +167,8 @@ int main(int argc, char **argv)
 		ram_fd = incoming_ram_fd(&in, &ram_offset);
 	}
 	if (machine_create(&m, &cfg, ram_fd, ram_offset) < 0 ||
+	    (ram_fd >= 0 && vm_watch_ram_file(&m.vm, in.uri.arg, ram_fd, ram_offset,
+					      restore_tty) < 0) ||
 	    (cfg.incoming && incoming_finish(&in, &m) < 0)) {
 		incoming_close(&in);
 		machine_destroy(&m);
@@ -213,7 +215,9 @@ int main(int argc, char **argv)
 		if (ret < 0)
 			fprintf(stderr, "genvm: main loop: %s\n", strerror(-ret));
 		ret = ret < 0 ? 1 : control_exit_code(ctl);
-		if (caught_signal)
+		if (vm_ram_file_report(&m.vm))
+			ret = 1;
+		else if (caught_signal)
 			fprintf(stderr, "genvm: terminating on signal %d\n", (int)caught_signal);
 	}
 	/* The vCPUs stop first: nothing may use the channels after this. */

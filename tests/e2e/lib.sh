@@ -193,3 +193,83 @@ le_to_uuid() {
 		substr($0,11,2), substr($0,9,2), substr($0,15,2), substr($0,13,2),
 		substr($0,17,4), substr($0,21,12) }'
 }
+
+# ---- QMP, saves and clones (t_snapshot.sh, t_faults.sh) ----
+
+# qmp SOCK COMMAND [ARGS]: genvm-qmp with a 20 s limit.
+qmp() {
+	_sock=$1
+	shift
+	"$GENVM_QMP" -t 20 "$_sock" "$@"
+}
+
+# wait_migrated SOCK: polls query-migrate until the save is over; prints the
+# last reply.  True only for "completed".
+wait_migrated() {
+	_n=0
+	while [ "$_n" -lt $((E2E_TIMEOUT * 10)) ]; do
+		_st=$(qmp "$1" query-migrate 2>&1)
+		case $_st in
+		*'"status": "completed"'*) echo "$_st"; return 0 ;;
+		*'"status": "failed"'* | *'"status": "cancelled"'* | genvm-qmp:*)
+			echo "$_st"; return 1 ;;
+		esac
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	echo "still not completed after ${E2E_TIMEOUT}s: $_st"
+	return 1
+}
+
+# ticks_after LOG [PATTERN]: tick lines after the first PATTERN line (all of
+# them without one).
+ticks_after() {
+	awk -v p="${2:-}" 'p == "" || index($0, p) { seen = 1 }
+		seen && /VMGENID-E2E: tick / { n++ }
+		END { print n + 0 }' "$1"
+}
+
+# wait_ticks LOG N [PATTERN]: until N ticks follow PATTERN, the VMM exits or
+# $wait_limit seconds pass.
+wait_limit=$E2E_TIMEOUT
+wait_ticks() {
+	_n=0
+	while [ "$_n" -lt $((wait_limit * 10)) ]; do
+		[ "$(ticks_after "$1" "${3:-}")" -ge "$2" ] && return 0
+		grep -q 'VMM-EXIT: ' "$1" && return 1
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
+# clone_start NAME URI GUID-ARG [VMM ARGS...]: a restore in the background
+# with its own QMP socket; its log is $E2E_WORK/clone-NAME.log.
+clone_start() {
+	_cn=$1 _cu=$2 _cg=$3
+	shift 3
+	vm_start "$E2E_WORK/clone-$_cn.log" e2e=snapshot -device "vmgenid,guid=$_cg" \
+		-qmp "unix:$E2E_WORK/clone-$_cn.sock,server=on,wait=off" -incoming "$_cu" "$@"
+	eval "clone_pid_$_cn=\$VM_PID clone_job_$_cn=\$VM_JOB"
+}
+
+clone_stop() {
+	qmp "$E2E_WORK/clone-$1.sock" quit >/dev/null 2>&1
+	eval "VM_PID=\$clone_pid_$1 VM_JOB=\$clone_job_$1"
+	vm_wait_exit 10
+}
+
+clone_guid() {
+	qmp "$E2E_WORK/clone-$1.sock" query-vm-generation-id 2>&1 |
+		sed -n 's/^{"guid": "\(.*\)"}$/\1/p'
+}
+
+# wait_socket PATH [SECONDS]: until a -qmp unix: socket exists (a VMM just
+# started may not have made it yet), or SECONDS (10) pass.
+wait_socket() {
+	_n=0
+	while [ ! -S "$1" ] && [ "$_n" -lt $((${2:-10} * 10)) ]; do
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+}

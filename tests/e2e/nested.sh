@@ -181,6 +181,7 @@ ${E2E_SMP:+E2E_SMP=$E2E_SMP}
 VMGENID_E2E_ONLY="$1"
 ${E2E_MEM:+E2E_MEM=$E2E_MEM}
 $new_env
+${E2E_FAULT_CLONES:+E2E_FAULT_CLONES=$E2E_FAULT_CLONES}
 ENV
 	(cd "$root" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$work/l1.cpio.gz"

@@ -6,6 +6,7 @@
  * block as the firmware decodes it, and the firmware image where its own
  * header says.  Guest RAM is a plain buffer: no KVM involved.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,12 +17,16 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "vmgenid/bytebuf.h"
 #include "vmgenid/endian.h"
+#include "vmgenid/log.h"
+#include "vmgenid/state.h"
 
 #include "../../firmware/handoff.h"
 #include "boot.h"
 #include "bzimage.h"
 #include "firmware.h"
+#include "fw_status.h"
 #include "layout.h"
 #include "vm.h"
 
@@ -355,6 +360,78 @@ static void test_firmware_status_port(void **state)
 	assert_int_equal(exit_requests, 0);
 }
 
+static int warnings;
+
+static void count_warnings(void *opaque, enum log_level level, const char *module,
+			   const char *msg)
+{
+	(void)opaque;
+	(void)msg;
+	if (level == LOG_WARN && !strcmp(module, "firmware"))
+		warnings++;
+}
+
+/* The "firmware" section as a snapshot carries it: saved, then read back. */
+static int save_and_load(struct firmware_status *from, struct firmware_status *to)
+{
+	struct bytebuf b;
+	struct state_reader r;
+	struct state_section sec;
+	const char *why = NULL;
+	int ret;
+
+	bytebuf_init(&b);
+	assert_int_equal(firmware_status_save(from, &b), 0);
+	state_reader_init(&r, b.data, b.len);
+	assert_int_equal(state_reader_next(&r, &sec, &why), 1);
+	assert_string_equal(sec.id, FIRMWARE_STATE_ID);
+	ret = firmware_status_load(to, sec.payload, sec.length, sec.version, &why);
+	bytebuf_free(&b);
+	return ret;
+}
+
+/*
+ * A machine restored after its firmware ran: the guest OS writing the
+ * status port (any value, any number of times) neither ends genvm nor
+ * fills its log.  One restored during the firmware phase still has it.
+ */
+static void test_status_port_after_restore(void **state)
+{
+	struct firmware_status src = { 0 }, dst = { 0 };
+	const uint8_t bad[2] = { 2, 0 };
+	const char *why = NULL;
+
+	(void)state;
+	exit_requests = 0;
+	warnings = 0;
+	log_set_sink(count_warnings, NULL);
+	atomic_store(&src.done, true);
+	assert_int_equal(save_and_load(&src, &dst), 0);
+	for (int i = 0; i < 5; i++) {
+		status(&dst, fw_code(FW_E_LOADER_RUN, 3), 4);
+		status(&dst, FW_DONE, 4);
+	}
+	assert_int_equal(exit_requests, 0);
+	assert_int_equal(warnings, 1);
+
+	/* Saved in the firmware phase (-S before cont): its report still counts. */
+	atomic_store(&src.done, false);
+	memset(&dst, 0, sizeof(dst));
+	atomic_store(&dst.done, true);
+	assert_int_equal(save_and_load(&src, &dst), 0);
+	status(&dst, fw_code(FW_E_NO_DMA, 0), 4);
+	assert_int_equal(exit_requests, 1);
+
+	/* Payloads that are not one flag byte change nothing. */
+	atomic_store(&dst.done, false);
+	assert_int_equal(firmware_status_load(&dst, bad, 1, FIRMWARE_STATE_VERSION, &why), -EINVAL);
+	assert_int_equal(firmware_status_load(&dst, bad + 1, 2, FIRMWARE_STATE_VERSION, &why),
+			 -EINVAL);
+	assert_int_equal(firmware_status_load(&dst, bad + 1, 1, 2, &why), -EINVAL);
+	assert_false(atomic_load(&dst.done));
+	log_set_sink(NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_identity_paging_and_gdt),
 		cmocka_unit_test(test_handoff_and_firmware),
 		cmocka_unit_test(test_firmware_status_port),
+		cmocka_unit_test(test_status_port_after_restore),
 	};
 
 	return cmocka_run_group_tests_name("boot", tests, setup, teardown);

@@ -34,19 +34,20 @@
 
 static uint8_t ram[1 << 16];
 
+/* The firmware status port may end the machine; there is none to end here. */
+void vm_request_exit(struct vm *vm, int code)
+{
+	(void)vm;
+	(void)code;
+	fail_msg("vm_request_exit called");
+}
+
 /* The devices drive interrupt lines; there is no irqchip to tell here. */
 void vm_irq_line(struct vm *vm, unsigned int irq, int level)
 {
 	(void)vm;
 	(void)irq;
 	(void)level;
-}
-
-/* A virtio worker that cannot enter the sandbox ends the machine; never here. */
-void vm_request_exit(struct vm *vm, int code)
-{
-	(void)vm;
-	fail_msg("vm_request_exit(%d) from a device", code);
 }
 
 static void no_notify(void *opaque)

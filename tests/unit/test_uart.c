@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -107,6 +108,8 @@ static void test_transmit_goes_to_the_fd(void **state)
 
 	wr(f->u, THR, 'o');
 	wr(f->u, THR, 'k');
+	/* Queued: the main loop writes it. */
+	assert_int_equal(uart_flush_output(f->u), 0);
 	assert_int_equal(read(f->pipe[0], buf, sizeof(buf)), 2);
 	assert_memory_equal(buf, "ok", 2);
 	assert_int_equal(rd(f->u, LSR) & 0x60, 0x60);
@@ -351,11 +354,79 @@ static void test_snapshot_bad_payloads_change_nothing(void **state)
 	bytebuf_free(&b);
 }
 
+static int notified;
+
+static void count_notify(void *opaque)
+{
+	(void)opaque;
+	notified++;
+}
+
+/*
+ * A console nobody reads: the guest's writes never block, the queue keeps
+ * UART_OUT_MAX bytes beyond what the pipe holds, the rest is counted as
+ * dropped; what does arrive is the guest's output, in order, once read.
+ */
+static void test_output_nobody_reads(void **state)
+{
+	struct fixture *f = *state;
+	const size_t total = 2 * UART_OUT_MAX + 12345;
+	size_t got = 0;
+	uint8_t buf[4096];
+	int in_pipe = 0;
+	ssize_t n;
+
+	fcntl(f->pipe[1], F_SETFL, O_NONBLOCK);
+	notified = 0;
+	uart_set_output_notify(f->u, count_notify, NULL);
+	for (size_t i = 0; i < total; i++)
+		wr(f->u, THR, (uint8_t)(i % 251));
+	/* The loop heard of the first byte and of the first loss, no more. */
+	assert_int_equal(notified, 2);
+	assert_int_equal(uart_output_dropped(f->u), total - UART_OUT_MAX);
+	/* The pipe takes what it holds; the rest waits for it to drain. */
+	assert_int_equal(uart_flush_output(f->u), 1);
+	assert_int_equal(ioctl(f->pipe[0], FIONREAD, &in_pipe), 0);
+	assert_true(in_pipe > 0 && (size_t)in_pipe < UART_OUT_MAX);
+	while (got < UART_OUT_MAX) {
+		n = read(f->pipe[0], buf, sizeof(buf));
+		if (n <= 0) {
+			assert_true(uart_flush_output(f->u) >= 0);
+			continue;
+		}
+		for (ssize_t i = 0; i < n; i++)
+			assert_int_equal(buf[i], (uint8_t)((got + (size_t)i) % 251));
+		got += (size_t)n;
+	}
+	assert_int_equal(uart_flush_output(f->u), 0);
+	assert_int_equal(read(f->pipe[0], buf, sizeof(buf)), -1);
+	assert_int_equal(got + uart_output_dropped(f->u), total);
+	/* Drained: the next byte is news to the loop again. */
+	wr(f->u, THR, 'x');
+	assert_int_equal(notified, 3);
+}
+
+/* No console at all: nothing queues, nothing is counted. */
+static void test_output_without_fd(void **state)
+{
+	struct uart *u = uart_new(NULL, UART_COM1_IRQ, -1);
+
+	(void)state;
+	assert_non_null(u);
+	for (int i = 0; i < 1000; i++)
+		wr(u, THR, 'z');
+	assert_int_equal(uart_flush_output(u), 0);
+	assert_int_equal(uart_output_dropped(u), 0);
+	uart_free(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reset_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transmit_goes_to_the_fd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_nobody_reads, setup, teardown),
+		cmocka_unit_test(test_output_without_fd),
 		cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receive_priority_over_thre, setup, teardown),

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmgenid/guid.h"
@@ -18,6 +20,7 @@
 #include "pm.h"
 #include "qmp.h"
 #include "qmp_cmds.h"
+#include "uart.h"
 #include "vcpu.h"
 
 #ifndef GENVM_VERSION
@@ -44,6 +47,9 @@ struct control {
 	struct migration *migration;
 	int exit_code;
 	bool shutdown_sent;
+	bool reset_pending; /* the guest asked for a reset during a save */
+	bool console_waiting; /* the console's fd is watched until it takes more */
+	bool console_drop_said;
 };
 
 static const char *const runstate_names[] = {
@@ -325,6 +331,87 @@ static void on_exit_fd(struct loop *l, int fd, unsigned int events, void *opaque
 	loop_stop(l);
 }
 
+/*
+ * A guest reset rebuilds RAM (firmware, kernel, initrd) while a save's
+ * writer thread reads it: it waits for the save to end, then happens.
+ */
+static void run_requests(struct control *c)
+{
+	if (!c->reset_pending || migration_active(c->migration))
+		return;
+	c->reset_pending = false;
+	if (!atomic_load(&c->m->vm.exiting))
+		do_reset(c, true);
+}
+
+/*
+ * Console output: written from here, never blocking.  A console fd that
+ * would block is watched until writable; what the guest sends meanwhile
+ * queues in the UART, and beyond its queue is dropped and counted.
+ */
+static void on_console_writable(struct loop *l, int fd, unsigned int events, void *opaque);
+
+static void pump_console(struct control *c)
+{
+	struct uart *u = c->m->uart;
+	int fd = uart_output_fd(u), more = uart_flush_output(u);
+
+	if (more > 0 && !c->console_waiting) {
+		if (loop_add_fd(c->loop, fd, LOOP_WRITE, on_console_writable, c) == 0)
+			c->console_waiting = true;
+	} else if (more <= 0 && c->console_waiting) {
+		loop_del_fd(c->loop, fd);
+		c->console_waiting = false;
+	}
+	if (!c->console_drop_said && uart_output_dropped(u)) {
+		c->console_drop_said = true;
+		fprintf(stderr,
+			"genvm: serial: the console's output is not being read; beyond %u KiB "
+			"it is dropped (the count comes at exit)\n",
+			UART_OUT_MAX >> 10);
+	}
+}
+
+static void on_console_writable(struct loop *l, int fd, unsigned int events, void *opaque)
+{
+	(void)l;
+	(void)fd;
+	(void)events;
+	pump_console(opaque);
+}
+
+/* At exit: what is queued gets up to ms to go, then the count of what did not. */
+static void drain_console(struct control *c, int ms)
+{
+	struct uart *u = c->m->uart;
+	struct pollfd p = { .fd = uart_output_fd(u), .events = POLLOUT };
+	struct timespec t0, now;
+	uint64_t dropped;
+
+	if (c->console_waiting)
+		loop_del_fd(c->loop, p.fd);
+	c->console_waiting = false;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (uart_flush_output(u) > 0) {
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = ms - ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+	}
+	dropped = uart_output_dropped(u);
+	if (dropped)
+		fprintf(stderr, "genvm: serial: %llu bytes of console output were dropped: "
+				"nobody read them\n",
+			(unsigned long long)dropped);
+}
+
+void control_migration_ended(struct control *c)
+{
+	run_requests(c);
+}
+
 static void on_request_fd(struct loop *l, int fd, unsigned int events, void *opaque)
 {
 	struct control *c = opaque;
@@ -333,8 +420,11 @@ static void on_request_fd(struct loop *l, int fd, unsigned int events, void *opa
 	(void)l;
 	(void)fd;
 	(void)events;
-	if ((req & MACHINE_REQ_RESET) && !atomic_load(&c->m->vm.exiting))
-		do_reset(c, true);
+	if (req & MACHINE_REQ_OUTPUT)
+		pump_console(c);
+	if (req & MACHINE_REQ_RESET)
+		c->reset_pending = true;
+	run_requests(c);
 }
 
 /* ---- channels ---- */
@@ -478,6 +568,9 @@ void control_free(struct control *c)
 		return;
 	/* First: a save in progress reads guest RAM until it has ended. */
 	migration_free(c->migration);
+	/* The vCPUs have stopped: the console's last output, and what was lost. */
+	if (c->m->uart)
+		drain_console(c, FLUSH_AT_EXIT_MS);
 	console_free(c->console);
 	for (unsigned int i = 0; i < c->nr_chan; i++) {
 		chardev_free(c->chan[i].dev);

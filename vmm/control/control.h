@@ -85,6 +85,8 @@ int control_registers(struct control *c, int cpu, FILE *f, const char **why);
 struct migrate_info;
 int control_migrate(struct control *c, const char *uri, char *why, size_t why_len);
 void control_migrate_info(struct control *c, struct migrate_info *out);
+/* From the migration, once a save has ended: what waited for it happens now. */
+void control_migration_ended(struct control *c);
 
 /* Send a QMP event to every negotiated client (data stolen, may be NULL). */
 void control_event(struct control *c, const char *name, json_t *data);

@@ -81,6 +81,17 @@ struct uart {
 
 	uint8_t rx[RX_BUF_SIZE];
 	size_t rx_head, rx_count;
+
+	/*
+	 * Transmitted bytes on their way to out_fd, which the main loop
+	 * writes (uart_flush_output): a ring of UART_OUT_MAX bytes.  Host
+	 * state, not the guest's: a reset or a snapshot leaves it alone.
+	 */
+	uint8_t *out;
+	size_t out_head, out_len;
+	uint64_t out_dropped;
+	void (*out_notify)(void *opaque);
+	void *out_opaque;
 };
 
 static void power_on(struct uart *u)
@@ -102,6 +113,11 @@ struct uart *uart_new(struct vm *vm, unsigned int irq, int out_fd)
 
 	if (!u)
 		return NULL;
+	u->out = malloc(UART_OUT_MAX);
+	if (!u->out) {
+		free(u);
+		return NULL;
+	}
 	pthread_mutex_init(&u->lock, NULL);
 	u->vm = vm;
 	u->irq = irq;
@@ -122,7 +138,81 @@ void uart_free(struct uart *u)
 	if (!u)
 		return;
 	pthread_mutex_destroy(&u->lock);
+	free(u->out);
 	free(u);
+}
+
+void uart_set_output_notify(struct uart *u, void (*notify)(void *opaque), void *opaque)
+{
+	pthread_mutex_lock(&u->lock);
+	u->out_notify = notify;
+	u->out_opaque = opaque;
+	pthread_mutex_unlock(&u->lock);
+}
+
+int uart_output_fd(const struct uart *u)
+{
+	return u->out_fd;
+}
+
+/*
+ * Queue a transmitted byte.  The guest never waits for the host side: a
+ * full queue drops the byte and counts it.
+ */
+static void out_push(struct uart *u, uint8_t c)
+{
+	if (u->out_fd < 0)
+		return;
+	if (u->out_len == UART_OUT_MAX) {
+		/* The first loss is news too: the loop says so. */
+		if (u->out_dropped++ == 0 && u->out_notify)
+			u->out_notify(u->out_opaque);
+		return;
+	}
+	u->out[(u->out_head + u->out_len) % UART_OUT_MAX] = c;
+	/* The main loop hears of the first byte; it writes the rest with it. */
+	if (u->out_len++ == 0 && u->out_notify)
+		u->out_notify(u->out_opaque);
+}
+
+int uart_flush_output(struct uart *u)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&u->lock);
+	while (u->out_len) {
+		size_t run = UART_OUT_MAX - u->out_head;
+		ssize_t n = write(u->out_fd, u->out + u->out_head, u->out_len < run ? u->out_len : run);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ret = 1;
+			break;
+		}
+		if (n <= 0) {
+			/* The console failed or went away: what it had is lost. */
+			ret = n < 0 ? -errno : -EPIPE;
+			u->out_len = 0;
+			break;
+		}
+		u->out_head = (u->out_head + (size_t)n) % UART_OUT_MAX;
+		u->out_len -= (size_t)n;
+	}
+	if (!u->out_len)
+		u->out_head = 0;
+	pthread_mutex_unlock(&u->lock);
+	return ret;
+}
+
+uint64_t uart_output_dropped(struct uart *u)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&u->lock);
+	n = u->out_dropped;
+	pthread_mutex_unlock(&u->lock);
+	return n;
 }
 
 /*
@@ -182,22 +272,10 @@ static uint8_t rx_pop(struct uart *u)
 
 static void transmit(struct uart *u, uint8_t c)
 {
-	if (u->mcr & MCR_LOOP) {
+	if (u->mcr & MCR_LOOP)
 		rx_push(u, c);
-	} else {
-		/*
-		 * No retry on EINTR: a write blocked on a stalled reader is
-		 * interrupted by the stop signal, and the vCPU must then get
-		 * out so genvm can exit (vcpu_stop_all kicks until it does).
-		 * A console that fails or went away loses the byte; the guest
-		 * never waits for it.
-		 */
-		if (!u->vm || !atomic_load(&u->vm->exiting)) {
-			ssize_t n = write(u->out_fd, &c, 1);
-
-			(void)n;
-		}
-	}
+	else
+		out_push(u, c);
 	/* Sent at once: the holding register is empty again. */
 	u->lsr |= LSR_THRE | LSR_TEMT;
 	u->thr_ipending = true;

@@ -457,6 +457,11 @@ static void *vcpu_thread(void *arg)
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
+			/* A page of the snapshot under RAM is gone: said once, at exit. */
+			if (errno == EFAULT && vm_ram_file_check(v->vm)) {
+				vm_request_exit(v->vm, 1);
+				break;
+			}
 			snprintf(why, sizeof(why), "KVM_RUN: %s", strerror(errno));
 			fatal_exit(v, why);
 			break;

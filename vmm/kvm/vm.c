@@ -2,15 +2,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vm.h"
+
+/* The snapshot file under RAM, for the signals of vm_watch_ram_file(). */
+static struct vm *watched;
+static char lost_line[600];
+static size_t lost_line_len;
+static void (*fatal_hook)(void);
 
 static int fail(const char *what)
 {
@@ -179,7 +187,7 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus, int ram_fd
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = vm->exit_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->exit_fd = vm->ram_file_fd = -1;
 	vm->nr_cpus = nr_cpus;
 	pthread_mutex_init(&vm->run_lock, NULL);
 	pthread_cond_init(&vm->run_cond, NULL);
@@ -227,6 +235,11 @@ void vm_destroy(struct vm *vm)
 		munmap(vm->ram, vm->ram_size);
 	if (vm->exit_fd >= 0)
 		close(vm->exit_fd);
+	if (vm->ram_file_fd >= 0) {
+		/* Lease and handlers go with the file: the mapping is gone. */
+		close(vm->ram_file_fd);
+		watched = NULL;
+	}
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -260,4 +273,97 @@ void vm_request_exit_why(struct vm *vm, int code, enum vm_exit_reason why)
 void vm_request_exit(struct vm *vm, int code)
 {
 	vm_request_exit_why(vm, code, VM_EXIT_HOST_ERROR);
+}
+
+/* ---- a restored machine's snapshot file ---- */
+
+/* Once, from whichever path sees the change first. */
+static bool say_lost(struct vm *vm)
+{
+	if (atomic_exchange(&vm->ram_file_reported, true))
+		return false;
+	if (write(STDERR_FILENO, lost_line, lost_line_len) < 0) {
+		/* Nowhere left to say it. */
+	}
+	return true;
+}
+
+/* SIGIO: someone opens the file for writing or truncates it; we go first. */
+static void on_lease_break(int sig)
+{
+	struct vm *vm = watched;
+
+	(void)sig;
+	if (!vm)
+		return;
+	atomic_store(&vm->ram_file_lost, true);
+	vm_request_exit(vm, 1);
+}
+
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	struct vm *vm = watched;
+	uint8_t *a = si->si_addr;
+
+	(void)ctx;
+	if (vm && vm->ram && a >= vm->ram && a < vm->ram + vm->ram_size) {
+		atomic_store(&vm->ram_file_lost, true);
+		say_lost(vm);
+		if (fatal_hook)
+			fatal_hook();
+		_exit(1);
+	}
+	/* Not guest RAM: the fault is ours, and returning repeats it unhandled. */
+	signal(sig, SIG_DFL);
+}
+
+int vm_watch_ram_file(struct vm *vm, const char *name, int fd, uint64_t offset,
+		      void (*on_fatal)(void))
+{
+	struct sigaction bus = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	struct sigaction io = { .sa_handler = on_lease_break, .sa_flags = SA_RESTART };
+	int n;
+
+	n = snprintf(lost_line, sizeof(lost_line),
+		     "genvm: incoming: %s changed under a running machine\n", name);
+	lost_line_len = n < 0 ? 0 : (size_t)n < sizeof(lost_line) ? (size_t)n : sizeof(lost_line) - 1;
+	vm->ram_file_end = offset + vm->ram_size;
+	vm->ram_file_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (vm->ram_file_fd < 0)
+		return fail("the snapshot file");
+	fatal_hook = on_fatal;
+	watched = vm;
+	sigemptyset(&bus.sa_mask);
+	sigemptyset(&io.sa_mask);
+	if (sigaction(SIGBUS, &bus, NULL) < 0 || sigaction(SIGIO, &io, NULL) < 0)
+		return fail("signal handlers for the snapshot file");
+	/*
+	 * The lease is the better guard (nothing changes before we are gone)
+	 * but not always there: another owner, a file system without leases,
+	 * fs.leases-enable=0.  The SIGBUS and EFAULT paths cover those.
+	 */
+	if (fcntl(vm->ram_file_fd, F_SETLEASE, F_RDLCK) < 0) {
+		/* Not an error: the restore works, only the guard is weaker. */
+	}
+	return 0;
+}
+
+bool vm_ram_file_check(struct vm *vm)
+{
+	struct stat st;
+
+	if (vm->ram_file_fd < 0)
+		return false;
+	if (!atomic_load(&vm->ram_file_lost) &&
+	    (fstat(vm->ram_file_fd, &st) < 0 || (uint64_t)st.st_size < vm->ram_file_end))
+		atomic_store(&vm->ram_file_lost, true);
+	return atomic_load(&vm->ram_file_lost);
+}
+
+bool vm_ram_file_report(struct vm *vm)
+{
+	if (!atomic_load(&vm->ram_file_lost))
+		return false;
+	say_lost(vm);
+	return true;
 }

@@ -80,6 +80,16 @@ struct vm {
 	atomic_bool exiting;
 	int exit_code;
 	enum vm_exit_reason exit_reason;
+
+	/*
+	 * A restored machine's RAM maps its snapshot file (vm_watch_ram_file):
+	 * our own descriptor of it (-1 when RAM is anonymous), where the image
+	 * ends in it, and whether it changed under us.
+	 */
+	int ram_file_fd;
+	uint64_t ram_file_end;
+	atomic_bool ram_file_lost;
+	atomic_bool ram_file_reported;
 };
 
 /*
@@ -108,6 +118,29 @@ void vm_irq_line(struct vm *vm, unsigned int irq, int level);
 void vm_request_exit(struct vm *vm, int code);
 /* The same, saying why (vm_request_exit says VM_EXIT_HOST_ERROR). */
 void vm_request_exit_why(struct vm *vm, int code, enum vm_exit_reason why);
+
+/*
+ * A snapshot file mapped as RAM must not change while the machine runs: a
+ * truncated page is a SIGBUS in any host thread that touches it and an
+ * EFAULT from KVM_RUN; a page rewritten in place changes under the guest.
+ * vm_watch_ram_file() guards the file fd (the one vm_create() mapped, at
+ * offset) for as long as the VM lives:
+ *  - a read lease: whoever opens it for writing or truncates it makes us
+ *    end (status 1) before the change, then the change proceeds;
+ *  - without a lease (the file system or the owner refuses one), a SIGBUS
+ *    handler: a host access to a vanished page ends genvm at once, and
+ *    vm_ram_file_check() lets KVM_RUN's EFAULT path do the same.
+ * Either way one line says "genvm: incoming: NAME changed under a running
+ * machine", never a core dump.  on_fatal (may be NULL) runs in the SIGBUS
+ * handler before _exit, so it must be async-signal-safe (tcsetattr).
+ * Setup thread only; one VM per process.  -1 (printed) on failure.
+ */
+int vm_watch_ram_file(struct vm *vm, const char *name, int fd, uint64_t offset,
+		      void (*on_fatal)(void));
+/* After KVM_RUN's EFAULT: true (and the VM marked) when the file shrank or changed. */
+bool vm_ram_file_check(struct vm *vm);
+/* Print the line, once, if the file changed; true when it did. */
+bool vm_ram_file_report(struct vm *vm);
 
 /* Host pointer for [gpa, gpa+len) of guest RAM, or NULL. */
 static inline void *vm_ptr(struct vm *vm, uint64_t gpa, uint64_t len)

@@ -23,7 +23,7 @@ static int fail(const struct incoming *in, const char *why)
 static int settle_machine(struct incoming *in, struct genvm_config *cfg)
 {
 	const struct snapfile_header *h = &in->header;
-	char why[160];
+	char why[160], check[96];
 
 	if (cfg->ram_size_given && cfg->ram_size != h->ram_size) {
 		snprintf(why, sizeof(why),
@@ -35,6 +35,19 @@ static int settle_machine(struct incoming *in, struct genvm_config *cfg)
 		snprintf(why, sizeof(why),
 			 "the snapshot is of a machine with %u vCPUs, -smp asks for %u",
 			 h->nr_cpus, cfg->nr_cpus);
+		return fail(in, why);
+	}
+	/*
+	 * What -m would be refused for, the header is: a sparse or crafted file
+	 * can claim any size, and a tiny one would fail only once built.
+	 */
+	if (cli_check_memory(cfg, h->ram_size, cfg->host_ram, check, sizeof(check)) < 0) {
+		if (h->ram_size % MiB)
+			snprintf(why, sizeof(why), "memory of %" PRIu64 " bytes: %s", h->ram_size,
+				 check);
+		else
+			snprintf(why, sizeof(why), "memory %" PRIu64 "M: %s",
+				 (uint64_t)(h->ram_size / MiB), check);
 		return fail(in, why);
 	}
 	cfg->ram_size = h->ram_size;

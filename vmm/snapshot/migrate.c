@@ -147,17 +147,19 @@ static void on_done(struct loop *l, int fd, unsigned int events, void *opaque)
 	if (mg->thread_ret == 0) {
 		mg->status = MIGRATE_COMPLETED;
 		control_set_runstate(c, RUNSTATE_POSTMIGRATE);
-		return;
+	} else {
+		snprintf(mg->error, sizeof(mg->error), "%s: %s", mg->uri.arg, mg->thread_why);
+		fprintf(stderr, "genvm: migrate: %s\n", mg->error);
+		mg->status = MIGRATE_FAILED;
+		/* The save cost the guest nothing: it goes on as it was. */
+		control_set_runstate(c, RUNSTATE_PAUSED);
+		if (mg->resume_state == RUNSTATE_RUNNING)
+			control_cont(c, &why);
+		else
+			control_set_runstate(c, mg->resume_state);
 	}
-	snprintf(mg->error, sizeof(mg->error), "%s: %s", mg->uri.arg, mg->thread_why);
-	fprintf(stderr, "genvm: migrate: %s\n", mg->error);
-	mg->status = MIGRATE_FAILED;
-	/* The save cost the guest nothing: it goes on as it was. */
-	control_set_runstate(c, RUNSTATE_PAUSED);
-	if (mg->resume_state == RUNSTATE_RUNNING)
-		control_cont(c, &why);
-	else
-		control_set_runstate(c, mg->resume_state);
+	/* RAM is ours again: a guest reset that came meanwhile happens now. */
+	control_migration_ended(c);
 }
 
 struct migration *migration_new(struct control *c)

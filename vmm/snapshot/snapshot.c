@@ -32,6 +32,7 @@ int snapshot_save_state(struct machine *m, struct bytebuf *out)
 		vmclock_save(m->vmclock, out);
 	uart_save(m->uart, out);
 	pm_save(m->pm, out);
+	firmware_status_save(&m->fw_status, out);
 	/* The machine is paused, so the virtio devices are quiesced: nothing in flight. */
 	virtio_devices_save(m, out);
 	if (bytebuf_failed(out)) {
@@ -51,6 +52,7 @@ enum {
 	SEC_UART,
 	SEC_PM,
 	SEC_VMCLOCK,
+	SEC_FIRMWARE,
 	NR_SINGLE_SECTIONS
 };
 
@@ -63,6 +65,7 @@ static const char *const single_ids[NR_SINGLE_SECTIONS] = {
 	[SEC_UART] = UART_STATE_ID,
 	[SEC_PM] = PM_STATE_ID,
 	[SEC_VMCLOCK] = VMCLOCK_STATE_ID,
+	[SEC_FIRMWARE] = FIRMWARE_STATE_ID,
 };
 
 struct found {
@@ -138,7 +141,8 @@ static int check_sections(struct machine *m, const void *state, size_t len, stru
 	}
 
 	for (int i = 0; i < NR_SINGLE_SECTIONS; i++) {
-		if (i == SEC_VMGENID || i == SEC_VMCLOCK || f->have[i])
+		/* Snapshots from before the firmware section are all past the firmware. */
+		if (i == SEC_VMGENID || i == SEC_VMCLOCK || i == SEC_FIRMWARE || f->have[i])
 			continue;
 		snprintf(why, why_len, "section '%s' is missing", single_ids[i]);
 		return -1;
@@ -222,6 +226,14 @@ static int apply_sections(struct machine *m, struct found *f, char *why, size_t 
 	/* Checked whole in the first pass: loading cannot fail. */
 	for (unsigned int i = 0; i < m->nr_virtio; i++)
 		virtio_devices_load(m, i, &f->virtio[i]);
+	if (f->have[SEC_FIRMWARE]) {
+		s = &f->single[SEC_FIRMWARE];
+		if (firmware_status_load(&m->fw_status, s->payload, s->length, s->version,
+					 &what) < 0)
+			goto bad;
+	} else {
+		atomic_store(&m->fw_status.done, true);
+	}
 	return 0;
 bad:
 	snprintf(why, why_len, "section '%s': %s", s->id, what);

@@ -26,6 +26,7 @@
 #define FW_CFG_DMA_HI 0x514
 #define FW_CFG_DMA_LO 0x518
 #define FW_CFG_FILE_DIR 0x19
+#define HANDOFF_EXIT_PORT 0x501 /* firmware/handoff.h */
 
 #define DMA_ERROR 0x01u
 #define DMA_READ 0x02u
@@ -149,13 +150,44 @@ static void write_addr_file(uint16_t key, uint64_t value, const char *name)
 					   page_pa + 64)));
 }
 
-int main(void)
+/*
+ * "fwcfg_abuse status-port CODE": one 32-bit write of CODE to the port on
+ * which genvm's firmware reports (HANDOFF_EXIT_PORT), as a guest OS may
+ * do long after the firmware has gone.
+ */
+static int status_port(const char *code_text)
+{
+	char *end;
+	unsigned long code = strtoul(code_text, &end, 0);
+
+	if (*end || code > 0xffffffffu) {
+		mark("status_port", "bad code '%s'", code_text);
+		return 2;
+	}
+	if (ioperm(HANDOFF_EXIT_PORT, 4, 1))
+		die("ioperm");
+	outl((uint32_t)code, HANDOFF_EXIT_PORT);
+	mark("status_port", "wrote %#lx", code);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	uint8_t sig[4], zeros[8], before[16], after[16], addr_le[8];
 	uint16_t guid_key, addr_key;
 	uint32_t guid_size, addr_size;
 	uint64_t guid_addr = 0;
 
+	if (argc == 3 && !strcmp(argv[1], "status-port"))
+		return status_port(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "signature")) {
+		if (ioperm(0x510, 12, 1))
+			die("ioperm");
+		select_item(0);
+		read_data(sig, 4);
+		mark("signature", "%.4s", sig);
+		return 0;
+	}
 	if (ioperm(0x510, 12, 1))
 		die("ioperm");
 	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED,

@@ -170,7 +170,9 @@ scenario_qmp() {
 # clone with a new one) it reports the GUID, the kernel's reseed count and
 # lines, and the marker; once a second a tick with the reseed count and the
 # marker shows that it runs (a clone whose GUID stayed the same reports
-# nothing else).  e2e_poll_ms=N reads the page every N ms instead (bench).
+# nothing else).  e2e_poll_ms=N reads the page every N ms instead (bench);
+# e2e_after_fork=status-port writes the firmware's status port after each
+# GUID change (t_faults.sh).
 reseeds() {
 	dmesg | grep -c 'crng reseeded due to virtual machine fork'
 }
@@ -211,6 +213,11 @@ scenario_snapshot() {
 	mark "guid=$(le_to_text "$last")"
 	mark "reseeds=$seen"
 	mark "marker=$(cat /mnt/e2e/marker)"
+	# The same write in the machine that booted: also long after its firmware.
+	if [ "$(cmdline_value e2e_after_fork)" = status-port ]; then
+		fwcfg_abuse status-port 0x300
+		mark "status_port_boot_exit=$?"
+	fi
 	poll_ms=$(cmdline_value e2e_poll_ms || echo 100)
 	per_tick=$((1000 / poll_ms))
 	[ "$per_tick" -ge 1 ] || per_tick=1
@@ -247,6 +254,17 @@ scenario_snapshot() {
 			dmesg | grep 'crng reseeded due to virtual machine fork' |
 				sed 's/^/VMGENID-E2E: dmesg: /'
 			mark "marker=$(cat /mnt/e2e/marker 2>&1)"
+			# e2e_after_fork=status-port: a restored guest writes the
+			# firmware's status port (a failure code), which must not
+			# end the VMM now that the firmware is long gone.  First a
+			# harmless port read shows whether user-space port I/O
+			# works here at all (see t_faults.sh).
+			if [ "$(cmdline_value e2e_after_fork)" = status-port ]; then
+				fwcfg_abuse signature
+				mark "port_io_exit=$?"
+				fwcfg_abuse status-port 0x300
+				mark "status_port_exit=$?"
+			fi
 		fi
 		[ $((i % per_tick)) -ne 0 ] ||
 			mark "tick $((i / per_tick)) reseeds=$(reseeds) marker=$(cat /mnt/e2e/marker 2>&1)"

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control plane on its main loop, with genvm's real control, loop and
+ * migration code and no KVM: a hand-built machine whose RAM is a buffer.
+ * Link-time wraps stand in for what needs KVM (pausing vCPUs, reading
+ * their state, rebuilding the VM on reset) and record when it happens.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "vmgenid/bytebuf.h"
+
+#include "control.h"
+#include "loop.h"
+#include "machine.h"
+#include "migrate.h"
+#include "uart.h"
+
+/* More than a pipe holds: a save to a command that does not read yet blocks. */
+#define RAM_SIZE (2u << 20)
+
+static struct control *ctl;
+static int resets, resets_during_save;
+
+int __wrap_machine_pause(struct machine *m);
+int __wrap_machine_pause(struct machine *m)
+{
+	(void)m;
+	return 0;
+}
+
+void __wrap_machine_resume(struct machine *m);
+void __wrap_machine_resume(struct machine *m)
+{
+	(void)m;
+}
+
+int __wrap_machine_reset(struct machine *m);
+int __wrap_machine_reset(struct machine *m)
+{
+	struct migrate_info info;
+
+	(void)m;
+	control_migrate_info(ctl, &info);
+	resets++;
+	if (info.status == MIGRATE_ACTIVE)
+		resets_during_save++;
+	return 0;
+}
+
+/* No irqchip: the UART's interrupt line goes nowhere. */
+void __wrap_vm_irq_line(struct vm *vm, unsigned int irq, int level);
+void __wrap_vm_irq_line(struct vm *vm, unsigned int irq, int level)
+{
+	(void)vm;
+	(void)irq;
+	(void)level;
+}
+
+/* No vCPUs to read: a save of the RAM alone. */
+int __wrap_snapshot_save_state(struct machine *m, struct bytebuf *out);
+int __wrap_snapshot_save_state(struct machine *m, struct bytebuf *out)
+{
+	(void)m;
+	(void)out;
+	return 0;
+}
+
+static struct genvm_config cfg;
+static struct machine m;
+static struct loop *loop;
+static char dir[] = "/tmp/test_control.XXXXXX";
+static char go[64];
+static int console[2]; /* the console's pipe, as a shell makes stdout */
+static int console_fd; /* what the UART writes: [1], opened again non-blocking */
+
+/* What machine.c's UART notify does: wake the main loop. */
+static void console_output(void *opaque)
+{
+	machine_request(opaque, MACHINE_REQ_OUTPUT);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	/* As genvm's main(): a destination that goes away is a failed write. */
+	signal(SIGPIPE, SIG_IGN);
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(go, sizeof(go), "%s/go", dir);
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&m, 0, sizeof(m));
+	m.cfg = &cfg;
+	m.serial_fd = -1;
+	m.vm.nr_cpus = 1;
+	m.vm.ram_size = RAM_SIZE;
+	m.vm.ram = calloc(1, RAM_SIZE);
+	m.vm.exit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	m.request_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	atomic_init(&m.requests, 0u);
+	loop = loop_new();
+	/* A pipe as a shell gives genvm for stdout: blocking. */
+	if (!m.vm.ram || m.vm.exit_fd < 0 || m.request_fd < 0 || !loop ||
+	    pipe2(console, O_CLOEXEC) < 0)
+		return -1;
+	fcntl(console[0], F_SETFL, O_NONBLOCK);
+	console_fd = machine_console_output(console[1]);
+	m.uart = uart_new(&m.vm, UART_COM1_IRQ, console_fd);
+	if (!m.uart)
+		return -1;
+	uart_set_output_notify(m.uart, console_output, &m);
+	ctl = control_new(&m, loop);
+	return ctl ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	control_free(ctl);
+	loop_free(loop);
+	uart_free(m.uart);
+	if (console_fd != console[1])
+		close(console_fd);
+	close(console[0]);
+	close(console[1]);
+	close(m.vm.exit_fd);
+	close(m.request_fd);
+	free(m.vm.ram);
+	unlink(go);
+	rmdir(dir);
+	return 0;
+}
+
+static void stop_loop(struct loop *l, void *opaque)
+{
+	(void)opaque;
+	loop_stop(l);
+}
+
+/* Run the main loop for ms milliseconds. */
+static void run_for(unsigned int ms)
+{
+	assert_int_equal(loop_add_timer(loop, ms, stop_loop, NULL), 0);
+	assert_int_equal(loop_run(loop), 0);
+}
+
+static enum migrate_status save_status(void)
+{
+	struct migrate_info info;
+
+	control_migrate_info(ctl, &info);
+	return info.status;
+}
+
+/*
+ * A guest reset (0xCF9, i8042, triple fault: all a vCPU's request) that
+ * arrives while a save streams RAM out waits for the save, then happens.
+ */
+static void test_guest_reset_waits_for_the_save(void **state)
+{
+	char uri[256], why[256] = "";
+
+	(void)state;
+	/* A destination that takes nothing until the test says "go". */
+	snprintf(uri, sizeof(uri),
+		 "exec:while [ ! -e %s ]; do sleep 0.01; done; cat >/dev/null", go);
+	resets = resets_during_save = 0;
+	assert_int_equal(control_migrate(ctl, uri, why, sizeof(why)), 0);
+	assert_int_equal(save_status(), MIGRATE_ACTIVE);
+
+	/* What a vCPU does on a reset write, just before it parks. */
+	machine_request(&m, MACHINE_REQ_RESET);
+	run_for(300);
+	assert_int_equal(save_status(), MIGRATE_ACTIVE);
+	assert_int_equal(resets, 0);
+
+	/* The destination reads; the save ends; then the reset happens. */
+	close(open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	for (int i = 0; i < 100 && save_status() == MIGRATE_ACTIVE; i++)
+		run_for(50);
+	assert_int_equal(save_status(), MIGRATE_COMPLETED);
+	assert_int_equal(resets, 1);
+	assert_int_equal(resets_during_save, 0);
+	/* A saved machine stays stopped, reset or not, until cont. */
+	assert_int_equal(control_runstate(ctl), RUNSTATE_POSTMIGRATE);
+
+	/* With no save running, a reset request is carried out at once. */
+	machine_request(&m, MACHINE_REQ_RESET);
+	run_for(50);
+	assert_int_equal(resets, 2);
+}
+
+/* A save that fails also gives the waiting reset its turn. */
+static void test_guest_reset_after_a_failed_save(void **state)
+{
+	char why[256] = "";
+
+	(void)state;
+	resets = resets_during_save = 0;
+	assert_int_equal(control_migrate(ctl, "exec:sleep 0.3; exit 3", why, sizeof(why)), 0);
+	machine_request(&m, MACHINE_REQ_RESET);
+	run_for(100);
+	assert_int_equal(resets, 0);
+	for (int i = 0; i < 100 && save_status() == MIGRATE_ACTIVE; i++)
+		run_for(50);
+	assert_int_equal(save_status(), MIGRATE_FAILED);
+	assert_int_equal(resets, 1);
+	assert_int_equal(resets_during_save, 0);
+}
+
+#define FLOOD (3 * UART_OUT_MAX)
+
+static atomic_bool flood_done;
+
+/* A vCPU printing as fast as it can. */
+static void *flood(void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < FLOOD; i++) {
+		uint8_t b = (uint8_t)('a' + i % 26);
+
+		uart_io(m.uart, 0, &b, 1, true);
+	}
+	atomic_store(&flood_done, true);
+	return NULL;
+}
+
+static int ticks;
+
+static void tick(struct loop *l, void *opaque)
+{
+	(void)opaque;
+	/* The loop can take the UART's lock, as the console's input does. */
+	uart_rx_room(m.uart);
+	ticks++;
+	loop_add_timer(l, 10, tick, NULL);
+}
+
+static size_t drain_pipe(void)
+{
+	uint8_t buf[65536];
+	size_t got = 0;
+	ssize_t n;
+
+	while ((n = read(console[0], buf, sizeof(buf))) > 0)
+		got += (size_t)n;
+	return got;
+}
+
+/*
+ * A console nobody reads (a full pipe on stdout): the guest's output
+ * never blocks the vCPU or the main loop; beyond the queue it is dropped
+ * and counted, and once the pipe is read again the rest arrives.
+ */
+static void test_console_nobody_reads(void **state)
+{
+	pthread_t vcpu;
+	size_t got = 0;
+	uint64_t dropped;
+
+	(void)state;
+	ticks = 0;
+	atomic_store(&flood_done, false);
+	assert_int_equal(pthread_create(&vcpu, NULL, flood, NULL), 0);
+	assert_int_equal(loop_add_timer(loop, 10, tick, NULL), 0);
+	for (int i = 0; i < 100 && !atomic_load(&flood_done); i++)
+		run_for(50);
+	/* Before the fix the vCPU sat in write() with the UART locked. */
+	assert_true(atomic_load(&flood_done));
+	assert_int_equal(pthread_join(vcpu, NULL), 0);
+	/*
+	 * The loop runs on with the console still stalled: a 10 ms timer
+	 * keeps firing (loosely counted: a loaded host delays timers).
+	 */
+	ticks = 0;
+	run_for(500);
+	assert_true(ticks >= 5);
+	dropped = uart_output_dropped(m.uart);
+	assert_true(dropped > 0);
+	assert_true(dropped <= FLOOD - UART_OUT_MAX);
+
+	/* Someone reads again: the loop writes the queue out as the pipe drains. */
+	for (int i = 0; i < 200 && got + dropped < FLOOD; i++) {
+		got += drain_pipe();
+		run_for(10);
+	}
+	got += drain_pipe();
+	assert_int_equal(got + dropped, FLOOD);
+	assert_int_equal(uart_flush_output(m.uart), 0);
+	loop_del_timer(loop, tick, NULL);
+	/* The shared description, which others may write, stays blocking. */
+	assert_int_equal(fcntl(console[1], F_GETFL) & O_NONBLOCK, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_guest_reset_waits_for_the_save),
+		cmocka_unit_test(test_guest_reset_after_a_failed_save),
+		cmocka_unit_test(test_console_nobody_reads),
+	};
+
+	return cmocka_run_group_tests_name("control", tests, setup, teardown);
+}
