@@ -86,6 +86,10 @@ struct migrate_info;
 int control_migrate(struct control *c, const char *uri, char *why, size_t why_len);
 void control_migrate_info(struct control *c, struct migrate_info *out);
 
+/* The restore's phase times (restored false: the machine booted). */
+struct restore_times;
+void control_restore_times(struct control *c, struct restore_times *out);
+
 /* Send a QMP event to every negotiated client (data stolen, may be NULL). */
 void control_event(struct control *c, const char *name, json_t *data);
 

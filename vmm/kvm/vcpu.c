@@ -415,6 +415,17 @@ static void wait_for_pause(struct vcpu *v)
 	pthread_mutex_unlock(&vm->run_lock);
 }
 
+/* The first vCPU to get here stamps it; later ones find it taken. */
+static void note_first_run(struct vm *vm)
+{
+	struct timespec ts;
+	uint64_t none = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	atomic_compare_exchange_strong(&vm->first_run_ns, &none,
+				       (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -444,6 +455,8 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 		io_pending = false;
+		if (!atomic_load_explicit(&v->vm->first_run_ns, memory_order_relaxed))
+			note_first_run(v->vm);
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
