@@ -188,6 +188,8 @@ kvm_counts_init() {
 	if (echo 'hist:keys=exit_reason' >"$t/events/kvm/kvm_exit/trigger" &&
 		echo 'hist:keys=reason' >"$t/events/kvm/kvm_userspace_exit/trigger") 2>/dev/null; then
 		kvm_hist=1
+		# Port I/O by port: which device the io exits are for.
+		echo 'hist:keys=port.hex' >"$t/events/kvm/kvm_pio/trigger" 2>/dev/null || true
 		return 0
 	fi
 	echo 0 >$t/tracing_on
@@ -205,6 +207,9 @@ kvm_counts_reset() {
 		echo '!hist:keys=reason' >"$t/events/kvm/kvm_userspace_exit/trigger"
 		echo 'hist:keys=exit_reason' >"$t/events/kvm/kvm_exit/trigger"
 		echo 'hist:keys=reason' >"$t/events/kvm/kvm_userspace_exit/trigger"
+		if echo '!hist:keys=port.hex' >"$t/events/kvm/kvm_pio/trigger" 2>/dev/null; then
+			echo 'hist:keys=port.hex' >"$t/events/kvm/kvm_pio/trigger"
+		fi
 	elif [ "$kvm_trace" = 1 ]; then
 		echo 0 >$t/tracing_on
 		: >$t/trace
@@ -277,6 +282,12 @@ kvm_counts() {
 		while read -r k c; do
 			out+="exit.$(svm_exit_name "$k")=$c "
 		done < <(sed -n 's/^{ exit_reason: *\([0-9]*\) *} hitcount: *\([0-9]*\).*/\1 \2/p' "$t/kvm_exit/hist" | sort -k2 -n -r)
+		# The eight busiest I/O ports.
+		if [ -r "$t/kvm_pio/hist" ]; then
+			while read -r k c; do
+				out+="pio.$k=$c "
+			done < <(sed -n 's/^{ port: *\(0x\)\{0,1\}\([0-9a-f]*\) *} hitcount: *\([0-9]*\).*/0x\2 \3/p' "$t/kvm_pio/hist" | sort -k2 -n -r | head -n 8)
+		fi
 	fi
 	tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 	line=$(cat "/proc/$pid/stat")
