@@ -123,7 +123,6 @@ memory() {
 		printf "  %-13s beyond guest RAM: Rss %6.1f MiB  Pss %6.1f MiB   (all: Rss %6.1f, Pss %6.1f; guest RAM touched %6.1f MiB)\n",
 			v, (r - gr) / 1024, (p - gp) / 1024, r / 1024, p / 1024, gr / 1024 }'
 	mem_pss[$v]=$(((p - gp)))
-	mem_rss[$v]=$(((r - gr)))
 }
 
 bench_header
@@ -134,10 +133,13 @@ done
 echo "  command line: $append_base e2e=idle; counted at the guest's first /init line, the VMM stopped there"
 [ "$kvm_debugfs" = 1 ] || echo "  (no KVM debugfs here: no per-VM statistics)"
 [ "$kvm_hist$kvm_trace" != 00 ] || echo "  (no KVM_RUN returns or exits by reason: $kvm_hist_why)"
-# One unmeasured boot each warms the page cache for kernel and initramfs.
-for v in "${vmms[@]}"; do
-	one_boot "$v" warmup 0
-done
+# One unmeasured boot each warms the page cache for kernel and initramfs
+# (in L1 they are in RAM already).
+if [ "$bench_mode" = hardware ]; then
+	for v in "${vmms[@]}"; do
+		one_boot "$v" warmup 0
+	done
+fi
 for ((i = 1; i <= runs; i++)); do
 	for v in "${vmms[@]}"; do
 		one_boot "$v" measure "$i"
@@ -166,7 +168,7 @@ printf '  VM exits: genvm/qemu-pc %s (target <= 0.5: %s), genvm/qemu-microvm %s 
 	"$(ratio "$g" "$u")" "$(awk -v g="$g" -v u="$u" 'BEGIN { print (u && g < u) ? "met" : "MISSED" }')"
 
 echo "memory at idle (guest up, e2e=idle):"
-declare -A mem_pss=() mem_rss=()
+declare -A mem_pss=()
 for v in "${vmms[@]}"; do
 	memory "$v"
 done

@@ -28,6 +28,11 @@ bench_place() {
 		[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 		return 0
 	fi
+	# From a clean checkout: build what the bench runs.
+	if [ ! -x "$GENVM" ] && [ "$GENVM" = "$BUILD/vmm/genvm" ]; then
+		echo "bench/$bench_name: building genvm in $BUILD"
+		bash "$repo/scripts/build.sh" "$BUILD" >/dev/null || die "building genvm failed (bash scripts/build.sh $BUILD)"
+	fi
 	if hardware_kvm && [ "${BENCH_NESTED:-0}" != 1 ]; then
 		bench_mode=hardware
 		return 0
