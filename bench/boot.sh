@@ -1,65 +1,68 @@
 #!/usr/bin/env bash
-# bench/boot: launch -> guest /init, genvm against QEMU, in the same run.
+# bench/boot: launch -> guest /init, genvm against QEMU (-M pc and -M
+# microvm), in the same run.
 #
-# Both VMMs boot the same Debian kernel and initramfs (scripts/guest-image.sh)
-# with the same memory size and command line; runs alternate between them.
-# The time is taken on the host from launch until the guest's /init prints its
-# first console line ("VMGENID-E2E: init").  Prints both medians and their
-# ratio (target: genvm at most half of QEMU), then each VMM's resident memory
-# beyond guest RAM: the Rss of all its mappings minus the Rss of the guest RAM
-# mapping (the largest one), read from /proc/PID/smaps while the guest idles.
+# All VMMs boot the same Debian kernel and initramfs (scripts/guest-image.sh)
+# with the same memory, vCPUs and command line; runs alternate between them.
+# Each run is timed on the host from launch until the guest's /init prints its
+# first console line ("VMGENID-E2E: init"); at that line the VMM is stopped
+# (SIGSTOP) and counted: KVM's per-VM exit statistics, KVM_RUN returns by
+# reason, hardware exits by reason, the process's CPU time (bench/lib.sh).
+# Prints a line per run, then medians, min/max and the genvm/QEMU ratios, and
+# each VMM's resident memory beyond guest RAM (Rss and Pss of all mappings
+# minus those of the guest RAM mapping) while the guest idles.
 #
-# usage: bench/boot.sh [RUNS]           (default 10)
+# Without hardware KVM the whole bench runs inside one nested L1 guest
+# (bench/lib.sh, bench_place): there only ratios and counts mean anything.
+#
+# usage: bench/boot.sh [RUNS]           (default BENCH_RUNS, else 5)
 # env:   BUILD, GENVM (default $BUILD/vmm/genvm), VMGENID_CACHE,
-#        BENCH_MEM (default 256M), BENCH_SMP (default 1),
-#        QEMU (default qemu-system-x86_64)
+#        BENCH_MEM (default 256M), BENCH_SMP (default 1), BENCH_RUNS,
+#        QEMU (default qemu-system-x86_64), BENCH_TIMEOUT (s per boot),
+#        BENCH_NESTED=1 (go nested even with hardware KVM),
+#        BENCH_L1_MEM (L1's MiB, default 3072)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-runs=${1:-10}
+runs=${1:-${BENCH_RUNS:-5}}
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$repo/$BUILD ;; esac
 GENVM=${GENVM:-$BUILD/vmm/genvm}
+GENVM_QMP=${GENVM_QMP:-$BUILD/vmm/genvm-qmp}
 QEMU=${QEMU:-qemu-system-x86_64}
 mem=${BENCH_MEM:-256M}
 smp=${BENCH_SMP:-1}
 cache=${VMGENID_CACHE:-$repo/.cache/guest}
 append_base="console=ttyS0 quiet iomem=relaxed panic=-1"
-run_timeout=${BENCH_TIMEOUT:-60}
+guid=5d2c9a71-3e4f-4a8b-9c0d-1e2f3a4b5c6d
 
 bench_name=boot
 . "$repo/bench/lib.sh"
 
-require_hardware_kvm
-[ -x "$GENVM" ] || die "no genvm at '$GENVM': build it (ninja -C build) or set GENVM"
-command -v "$QEMU" >/dev/null || die "$QEMU not found (Debian package qemu-system-x86)"
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$runs'"
+bench_place "$@"
+[ -x "$GENVM" ] || die "no genvm at '$GENVM': build it (bash scripts/build.sh build) or set GENVM"
+command -v "$QEMU" >/dev/null || die "$QEMU not found (Debian package qemu-system-x86)"
+[ -c /dev/kvm ] || die "no /dev/kvm"
+run_timeout=${BENCH_TIMEOUT:-$([ "$bench_mode" = nested ] && echo 900 || echo 60)}
+bench_guest
+make_workdir
+kvm_counts_init
 
-bash "$repo/scripts/guest-image.sh" "$BUILD" || die "building the guest image failed"
-kernel=$cache/vmlinuz
-initrd=$cache/initrd.cpio.gz
-
-# Same devices that matter on both sides; QEMU's VGA and NIC are off because
-# genvm has neither.
-vmm_cmd() {
-	case $1 in
-	genvm) echo "$GENVM" ;;
-	qemu) echo "$QEMU -enable-kvm -M pc -cpu host -vga none -nic none" ;;
-	esac
-}
-
-declare -A times=()
+vmms=(genvm qemu-pc qemu-microvm)
 vmm_pid=
 vmm_fd=
 
 # launch VMM SCENARIO-WORDS: starts the guest with its console on $vmm_fd.
 launch() {
-	local -a cmd
+	local -a cmd dev
 	read -r -a cmd <<<"$(vmm_cmd "$1")"
+	read -r -a dev <<<"$(vmgenid_arg "$1" "$guid")"
 	exec {vmm_fd}< <(exec "${cmd[@]}" -m "$mem" -smp "$smp" -kernel "$kernel" \
-		-initrd "$initrd" -append "$append_base $2" \
-		-device vmgenid,guid=auto -nographic -no-reboot </dev/null 2>&1)
+		-initrd "$initrd" -append "$append_base $2" "${dev[@]}" \
+		-nographic -no-reboot </dev/null 2>&1)
 	vmm_pid=$!
+	bg_pids+=("$vmm_pid")
 }
 
 # wait_for WORD: reads the console until "VMGENID-E2E: WORD"; prints $EPOCHREALTIME.
@@ -75,92 +78,100 @@ wait_for() {
 	return 1
 }
 
-finish_vmm() {
-	local line deadline=$((SECONDS + run_timeout))
-	while IFS= read -r -t "$run_timeout" -u "$vmm_fd" line; do
-		((SECONDS < deadline)) || break
-	done
-	kill "$vmm_pid" 2>/dev/null || true
+end_vmm() {
+	kill -KILL "$vmm_pid" 2>/dev/null || true
+	cat <&"$vmm_fd" >/dev/null 2>&1 || true
 	exec {vmm_fd}<&-
 	wait "$vmm_pid" 2>/dev/null || true
 }
 
+declare -A times=() counts=()
+
 one_boot() {
-	local t0 t1
+	local v=$1 t0 t1 c ms
+	kvm_counts_reset
 	t0=$EPOCHREALTIME
-	launch "$1" "e2e=idle e2e_idle=0"
+	launch "$v" "e2e=idle e2e_idle=600"
 	t1=$(wait_for init) || {
-		finish_vmm
-		die "$1 never reached the guest's /init within ${run_timeout}s"
+		end_vmm
+		die "$v never reached the guest's /init within ${run_timeout}s"
 	}
-	finish_vmm
-	times[$1]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }') "
-}
-
-# Guest RAM in KiB, from the -m value (a plain number means MiB, as in QEMU).
-mem_kib() {
-	local v=${1%[MmGg]}
-	case $1 in
-	*[Gg]) echo $((v * 1024 * 1024)) ;;
-	*) echo $((v * 1024)) ;;
-	esac
-}
-
-# smaps_overhead PID: "TOTAL_KB GUEST_KB".  The guest RAM is the smallest
-# mapping that can hold it: TCG's code buffer or a reservation may be larger.
-smaps_overhead() {
-	awk -v ram="$(mem_kib "$mem")" '
-		/^[0-9a-f]+-[0-9a-f]+ / { cur++ }
-		/^Size:/ { size[cur] = $2 }
-		/^Rss:/ { rss[cur] = $2; total += $2 }
-		END {
-			for (i in size)
-				if (size[i] >= ram && (!pick || size[i] < size[pick]))
-					pick = i
-			print total, pick ? rss[pick] : 0
-		}' "/proc/$1/smaps"
+	# Frozen where measured: the counts are those of launch -> /init.
+	kill -STOP "$vmm_pid"
+	c=$(kvm_counts "$vmm_pid")
+	end_vmm
+	ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
+	[ "$2" = measure ] || return 0
+	times[$v]+="$ms "
+	counts[$v]+="$c"$'\n'
+	printf '  run %d %-13s launch->/init %9.1f ms  exits %7s  KVM_RUN returns %6s  cpu %6s ms\n' \
+		"$3" "$v" "$ms" "$(count_of "$c" kvm.exits)" "$(count_of "$c" kvm_run_returns)" \
+		"$(count_of "$c" cpu_ms)"
 }
 
 memory() {
-	local total guest
-	launch "$1" "e2e=idle e2e_idle=3"
+	local v=$1 r p gr gp
+	launch "$v" "e2e=idle e2e_idle=600"
 	wait_for ready >/dev/null || {
-		finish_vmm
-		die "$1: the guest never reported ready"
+		end_vmm
+		die "$v: the guest never reported ready"
 	}
-	read -r total guest < <(smaps_overhead "$vmm_pid")
-	finish_vmm
-	awk -v v="$1" -v t="$total" -v g="$guest" 'BEGIN {
-		printf "%-6s resident beyond guest RAM: %.1f MiB (all mappings %.1f MiB, guest RAM touched %.1f MiB)\n",
-			v, (t - g) / 1024, t / 1024, g / 1024 }'
+	sleep 2
+	read -r r p gr gp < <(smaps_beyond "$vmm_pid")
+	end_vmm
+	awk -v v="$v" -v r="$r" -v p="$p" -v gr="$gr" -v gp="$gp" 'BEGIN {
+		printf "  %-13s beyond guest RAM: Rss %6.1f MiB  Pss %6.1f MiB   (all: Rss %6.1f, Pss %6.1f; guest RAM touched %6.1f MiB)\n",
+			v, (r - gr) / 1024, (p - gp) / 1024, r / 1024, p / 1024, gr / 1024 }'
+	mem_pss[$v]=$(((p - gp)))
 }
 
-stats() {
-	tr ' ' '\n' <<<"${times[$1]}" | grep . | sort -n | awk '
-		{ v[NR] = $1 }
-		END {
-			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%.1f %.1f %.1f\n", m, v[1], v[NR]
-		}'
-}
-
-echo "bench/boot: Debian $(cat "$cache/kernel-version"), -m $mem -smp $smp, $runs runs each, alternating"
-echo "  genvm: $(vmm_cmd genvm)"
-echo "  qemu:  $(vmm_cmd qemu)"
-# One unmeasured boot each warms the page cache for kernel and initramfs.
-one_boot genvm
-one_boot qemu
-times=()
-for ((i = 0; i < runs; i++)); do
-	one_boot genvm
-	one_boot qemu
+bench_header
+echo "bench/boot: Debian $kver, -m $mem -smp $smp, $runs runs each, alternating"
+for v in "${vmms[@]}"; do
+	printf '  %-13s %s %s\n' "$v:" "$(vmm_cmd "$v")" "$(vmgenid_arg "$v" "$guid")"
 done
-read -r gmed gmin gmax < <(stats genvm)
-read -r qmed qmin qmax < <(stats qemu)
-printf 'genvm  launch -> /init: median %8.1f ms (min %.1f, max %.1f)\n' "$gmed" "$gmin" "$gmax"
-printf 'qemu   launch -> /init: median %8.1f ms (min %.1f, max %.1f)\n' "$qmed" "$qmin" "$qmax"
-awk -v g="$gmed" -v q="$qmed" 'BEGIN {
-	r = g / q
-	printf "ratio genvm/qemu: %.3f (target <= 0.5: %s)\n", r, r <= 0.5 ? "met" : "MISSED" }'
-memory genvm
-memory qemu
+echo "  command line: $append_base e2e=idle; counted at the guest's first /init line, the VMM stopped there"
+[ "$kvm_debugfs" = 1 ] || echo "  (no KVM debugfs here: no per-VM statistics)"
+[ "$kvm_hist$kvm_trace" != 00 ] || echo "  (no KVM_RUN returns or exits by reason: $kvm_hist_why)"
+# One unmeasured boot each warms the page cache for kernel and initramfs
+# (in L1 they are in RAM already).
+if [ "$bench_mode" = hardware ]; then
+	for v in "${vmms[@]}"; do
+		one_boot "$v" warmup 0
+	done
+fi
+for ((i = 1; i <= runs; i++)); do
+	for v in "${vmms[@]}"; do
+		one_boot "$v" measure "$i"
+	done
+done
+
+echo "launch -> /init (ms):"
+declare -A med=()
+for v in "${vmms[@]}"; do
+	read -r m lo hi < <(stats "${times[$v]}")
+	med[$v]=$m
+	printf '  %-13s median %9.1f  (min %.1f, max %.1f)\n' "$v" "$m" "$lo" "$hi"
+done
+r=$(ratio "${med[genvm]}" "${med[qemu-pc]}")
+printf '  ratio genvm/qemu-pc %s (target <= 0.5: %s), genvm/qemu-microvm %s\n' "$r" \
+	"$(awk -v r="$r" 'BEGIN { print (r != "n/a" && r <= 0.5) ? "met" : "MISSED" }')" \
+	"$(ratio "${med[genvm]}" "${med[qemu-microvm]}")"
+
+echo "counts from launch to /init, medians over the runs:"
+print_counts "${vmms[@]}"
+g=$(median_count genvm kvm.exits)
+p=$(median_count qemu-pc kvm.exits)
+u=$(median_count qemu-microvm kvm.exits)
+printf '  VM exits: genvm/qemu-pc %s (target <= 0.5: %s), genvm/qemu-microvm %s (target < 1: %s)\n' \
+	"$(ratio "$g" "$p")" "$(awk -v g="$g" -v p="$p" 'BEGIN { print (p && g <= 0.5 * p) ? "met" : "MISSED" }')" \
+	"$(ratio "$g" "$u")" "$(awk -v g="$g" -v u="$u" 'BEGIN { print (u && g < u) ? "met" : "MISSED" }')"
+
+echo "memory at idle (guest up, e2e=idle):"
+declare -A mem_pss=()
+for v in "${vmms[@]}"; do
+	memory "$v"
+done
+awk -v g="${mem_pss[genvm]}" -v p="${mem_pss[qemu-pc]}" -v u="${mem_pss[qemu-microvm]}" 'BEGIN {
+	printf "  genvm Pss beyond guest RAM: %.1f MiB (target < 8 MiB and below QEMU: %s); %.3f of qemu-pc, %.3f of qemu-microvm\n",
+		g / 1024, (g < 8192 && g < p && g < u) ? "met" : "MISSED", p ? g / p : 0, u ? g / u : 0 }'

@@ -1,72 +1,75 @@
 #!/usr/bin/env bash
-# bench/restore: launch -> restored guest sees its new GUID, genvm against QEMU,
-# in the same run; then many clones at once.
+# bench/restore: launch -> restored guest sees its new GUID, genvm against
+# QEMU -M pc, in the same run; then 1, 10 and 50 clones of one snapshot at once.
 #
 # Each VMM boots the test guest once (e2e=snapshot: it polls the vmgenid page
-# every 5 ms and prints "VMGENID-E2E: guid=..." when the GUID changes) and
-# saves it: genvm to file:, QEMU its own format through exec:cat (the same
-# bytes a file: would hold).  Then, alternating between the VMMs, each
-# restores its snapshot with guid=auto, and the time is taken on the host from
-# launch until the guest's console line with the new GUID.  Prints both
-# medians and their ratio.
+# every BENCH_POLL_MS ms and prints "VMGENID-E2E: guid=..." when the GUID
+# changes) and saves it: genvm to file:, QEMU its own format through
+# exec:cat (QEMU 7.2 has no file: migration; the bytes are the same).  Then,
+# alternating between the VMMs, each restores its snapshot with guid=auto;
+# a run is timed on the host from launch until the guest's console line with
+# the new GUID, where the VMM is stopped (SIGSTOP) and counted as in
+# bench/boot.sh; genvm's own phase times come from query-migrate
+# (x-restore-phases, docs/qmp.md).  QEMU -M microvm is left out: its ACPI
+# tables never describe a vmgenid device, so its guest cannot see a new GUID.
 #
-# Then CLONES (default 10) restores of the same snapshot are launched at once:
-# clones per second is CLONES over the time until every clone has printed its
-# new GUID (checked to be all different), and while they all run, the memory
-# they share: Rss and Pss summed over the VMM processes (smaps_rollup), and
-# 1 - Pss/Rss as the part of resident memory shared with other processes.
+# Density: for each count in BENCH_DENSITY (default "1 10 50"), that many
+# restores of the same snapshot are launched at once: clones per second is
+# the count over the time until every clone has printed its new GUID (checked
+# to be all different); then, while they all idle, their memory: Rss and Pss
+# summed over the VMM processes (smaps_rollup), and 1 - Pss/Rss, the part of
+# resident memory shared.  QEMU's clones run only where they fit in the
+# memory available (estimated from the smaller count).  A "DENSITY" line per
+# point feeds bench/plot.sh.
 #
-# usage: bench/restore.sh [RUNS]        (default 10)
-# env:   BUILD, GENVM (default $BUILD/vmm/genvm), GENVM_QMP, VMGENID_CACHE,
-#        BENCH_MEM (default 256M), BENCH_CLONES (default 10),
-#        QEMU (default qemu-system-x86_64), BENCH_TIMEOUT (default 60 s)
+# Without hardware KVM the whole bench runs inside one nested L1 guest
+# (bench/lib.sh): there only ratios and counts mean anything.
+#
+# usage: bench/restore.sh [RUNS]        (default BENCH_RUNS, else 5)
+# env:   BUILD, GENVM, GENVM_QMP, VMGENID_CACHE, QEMU, BENCH_MEM (default 256M),
+#        BENCH_DENSITY (default "1 10 50"), BENCH_POLL_MS (default 20),
+#        BENCH_TIMEOUT (s per restore), BENCH_NESTED=1, BENCH_L1_MEM
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-runs=${1:-10}
+runs=${1:-${BENCH_RUNS:-5}}
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$repo/$BUILD ;; esac
 GENVM=${GENVM:-$BUILD/vmm/genvm}
 GENVM_QMP=${GENVM_QMP:-$BUILD/vmm/genvm-qmp}
 QEMU=${QEMU:-qemu-system-x86_64}
 mem=${BENCH_MEM:-256M}
-nclones=${BENCH_CLONES:-10}
+density=${BENCH_DENSITY:-1 10 50}
+poll_ms=${BENCH_POLL_MS:-20}
 cache=${VMGENID_CACHE:-$repo/.cache/guest}
-append="console=ttyS0 quiet iomem=relaxed panic=-1 e2e=snapshot e2e_poll_ms=5"
-run_timeout=${BENCH_TIMEOUT:-60}
+append="console=ttyS0 quiet iomem=relaxed panic=-1 e2e=snapshot e2e_poll_ms=$poll_ms"
 src_guid=0c5a7e1d-2b3f-4c6d-9e8f-7a6b5c4d3e2f
 
 bench_name=restore
 . "$repo/bench/lib.sh"
 
-require_hardware_kvm
-[ -x "$GENVM" ] || die "no genvm at '$GENVM': build it (ninja -C build) or set GENVM"
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$runs'"
+for n in $density; do
+	[[ $n =~ ^[1-9][0-9]*$ ]] || die "BENCH_DENSITY must be positive numbers, not '$density'"
+done
+bench_place "$@"
+[ -x "$GENVM" ] || die "no genvm at '$GENVM': build it (bash scripts/build.sh build) or set GENVM"
 [ -x "$GENVM_QMP" ] || die "no genvm-qmp at '$GENVM_QMP'"
 command -v "$QEMU" >/dev/null || die "$QEMU not found (Debian package qemu-system-x86)"
-[[ $runs =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$runs'"
-[[ $nclones =~ ^[1-9][0-9]*$ ]] || die "BENCH_CLONES must be a positive number, not '$nclones'"
-
-bash "$repo/scripts/guest-image.sh" "$BUILD" || die "building the guest image failed"
-kernel=$cache/vmlinuz
-initrd=$cache/initrd.cpio.gz
-
+[ -c /dev/kvm ] || die "no /dev/kvm"
+run_timeout=${BENCH_TIMEOUT:-$([ "$bench_mode" = nested ] && echo 900 || echo 60)}
+bench_guest
 make_workdir
+kvm_counts_init
 
-# Same devices that matter on both sides, as in bench/boot.sh.
-vmm_cmd() {
-	case $1 in
-	genvm) echo "$GENVM" ;;
-	qemu) echo "$QEMU -enable-kvm -M pc -cpu host -vga none -nic none" ;;
-	esac
-}
-
+vmms=(genvm qemu-pc)
 declare -A save_uri=(
 	[genvm]="file:$work/genvm.snap"
-	[qemu]="exec:cat > $work/qemu.snap"
+	[qemu-pc]="exec:cat > $work/qemu-pc.snap"
 )
 declare -A in_uri=(
 	[genvm]="file:$work/genvm.snap"
-	[qemu]="exec:cat $work/qemu.snap"
+	[qemu-pc]="exec:cat $work/qemu-pc.snap"
 )
 
 # start VMM LOG ARGS...: in the background, console to LOG; sets $vmm_pid.
@@ -90,7 +93,7 @@ wait_log() {
 }
 
 qmp() {
-	"$GENVM_QMP" -t 20 "$@"
+	"$GENVM_QMP" -t 60 "$@"
 }
 
 # save VMM: boot a source, save it to save_uri[VMM], end it.
@@ -116,17 +119,26 @@ save() {
 	wait "$vmm_pid" 2>/dev/null || true
 }
 
-declare -A times=()
+declare -A times=() phases=()
 
-# one_restore VMM: launch -> the guest's "guid=" line, in ms.
+# phase_us JSON NAME: the "us" of phase NAME in query-migrate's reply.
+phase_us() {
+	sed -n "s/.*{\"phase\": \"$2\", \"us\": \([0-9]*\),.*/\1/p" <<<"$1"
+}
+restore_phase_names="open map state vmgenid first-run"
+
+# one_restore VMM MODE I: launch -> the guest's "guid=" line.
 one_restore() {
-	local v=$1 cmd fd pid line t0 t1 guid=
+	local v=$1 cmd fd pid line t0 t1 guid= c ms sock=$work/$1-dst.sock q="" p ph=""
 	read -r -a cmd <<<"$(vmm_cmd "$v")"
+	rm -f "$sock"
+	kvm_counts_reset
 	t0=$EPOCHREALTIME
 	exec {fd}< <(exec "${cmd[@]}" -m "$mem" -kernel "$kernel" -initrd "$initrd" \
 		-append "$append" -nographic -no-reboot -device vmgenid,guid=auto \
-		-incoming "${in_uri[$v]}" </dev/null 2>&1)
+		-qmp "unix:$sock,server=on,wait=off" -incoming "${in_uri[$v]}" </dev/null 2>&1)
 	pid=$!
+	bg_pids+=("$pid")
 	while IFS= read -r -t "$run_timeout" -u "$fd" line; do
 		if [[ $line == *"VMGENID-E2E: guid="* ]]; then
 			t1=$EPOCHREALTIME
@@ -135,95 +147,137 @@ one_restore() {
 			break
 		fi
 	done
-	kill "$pid" 2>/dev/null || true
-	cat <&"$fd" >/dev/null || true
+	if [ -n "$guid" ]; then
+		kill -STOP "$pid"
+		c=$(kvm_counts "$pid")
+		kill -CONT "$pid"
+		[ "$v" != genvm ] || q=$(qmp "$sock" query-migrate 2>&1) || true
+	fi
+	kill -KILL "$pid" 2>/dev/null || true
+	cat <&"$fd" >/dev/null 2>&1 || true
 	exec {fd}<&-
 	wait "$pid" 2>/dev/null || true
 	[ -n "$guid" ] || die "$v: the restored guest never reported a new GUID within ${run_timeout}s"
 	[ "$guid" != "$src_guid" ] || die "$v: the restored guest kept the source's GUID"
-	times[$v]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }') "
+	[ "$2" = measure ] || return 0
+	ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
+	times[$v]+="$ms "
+	counts[$v]+="$c"$'\n'
+	if [ "$v" = genvm ]; then
+		[[ $q == *'"x-restore-phases"'* ]] || die "genvm: query-migrate on the restored machine has no x-restore-phases: $q"
+		for p in $restore_phase_names; do
+			phases[$p]+="$(phase_us "$q" "$p") "
+			ph+=" $p $(phase_us "$q" "$p")"
+		done
+		ph="  phases (us):$ph"
+	fi
+	printf '  run %d %-8s launch->new GUID %9.1f ms  exits %7s  KVM_RUN returns %6s  cpu %6s ms%s\n' \
+		"$3" "$v" "$ms" "$(count_of "$c" kvm.exits)" "$(count_of "$c" kvm_run_returns)" \
+		"$(count_of "$c" cpu_ms)" "$ph"
 }
 
-stats() {
-	tr ' ' '\n' <<<"${times[$1]}" | grep . | sort -n | awk '
-		{ v[NR] = $1 }
-		END {
-			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%.1f %.1f %.1f\n", m, v[1], v[NR]
-		}'
-}
+declare -A per_clone_pss=()
 
-# clones VMM: NCLONES restores at once; rate, distinct GUIDs, shared memory.
+# clones VMM N: N restores at once; rate, distinct GUIDs, memory.
 clones() {
-	local v=$1 i n t0 t1 guids rss=0 pss=0 r q p
+	local v=$1 n=$2 i got t0 t1 guids rss=0 pss=0 r q p
 	local -a pids=() logs=()
+	rm -f "$work/$v"-clone*.log
 	t0=$EPOCHREALTIME
-	for ((i = 0; i < nclones; i++)); do
+	for ((i = 0; i < n; i++)); do
 		logs+=("$work/$v-clone$i.log")
 		start "$v" "${logs[i]}" -device vmgenid,guid=auto -incoming "${in_uri[$v]}"
 		pids+=("$vmm_pid")
 	done
-	local deadline=$((SECONDS + run_timeout))
+	local deadline=$((SECONDS + run_timeout * 2))
 	while :; do
-		n=$( (grep -l 'VMGENID-E2E: guid=' "${logs[@]}" || true) | wc -l)
-		((n == nclones)) && break
-		((SECONDS < deadline)) || die "$v: only $n of $nclones clones reported a new GUID within ${run_timeout}s"
-		sleep 0.005
+		got=$( (grep -l 'VMGENID-E2E: guid=' "${logs[@]}" || true) | wc -l)
+		((got == n)) && break
+		((SECONDS < deadline)) || die "$v: only $got of $n clones reported a new GUID within $((run_timeout * 2))s"
+		sleep 0.05
 	done
 	t1=$EPOCHREALTIME
 	guids=$(sed -n 's/.*VMGENID-E2E: guid=\([0-9a-f-]*\).*/\1/p' "${logs[@]}" | sort -u | grep -v -x "$src_guid" | wc -l)
-	((guids == nclones)) || die "$v: $nclones clones reported only $guids distinct new GUIDs"
+	((guids == n)) || die "$v: $n clones reported only $guids distinct new GUIDs"
 	# All of them up and idle: what they hold now is what a fleet holds.
-	sleep 1
+	sleep 2
 	for p in "${pids[@]}"; do
-		read -r r q < <(awk '/^Rss:/ { r = $2 } /^Pss:/ { p = $2 } END { print r, p }' \
-			"/proc/$p/smaps_rollup")
+		read -r r q < <(rollup "$p")
 		rss=$((rss + r))
 		pss=$((pss + q))
 	done
 	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
+		kill -KILL "$p" 2>/dev/null || true
 	done
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
-	awk -v v="$v" -v n="$nclones" -v a="$t0" -v b="$t1" -v r="$rss" -v p="$pss" 'BEGIN {
+	per_clone_pss[$v]=$((pss / n))
+	awk -v v="$v" -v n="$n" -v a="$t0" -v b="$t1" -v r="$rss" -v p="$pss" -v g="$guids" 'BEGIN {
 		s = b - a
-		printf "%-6s %d clones at once: all saw a new GUID after %.1f ms: %.1f clones/s\n",
-			v, n, s * 1000, n / s
-		printf "%-6s   memory: Rss %.1f MiB, Pss %.1f MiB in all (%.1f / %.1f MiB per clone): %.0f%% shared\n",
-			v, r / 1024, p / 1024, r / 1024 / n, p / 1024 / n, r ? (1 - p / r) * 100 : 0 }'
-	rates[$v]=$(awk -v n="$nclones" -v a="$t0" -v b="$t1" 'BEGIN { print n / (b - a) }')
+		printf "  %-8s %3d clones: %d distinct new GUIDs after %9.1f ms (%.2f clones/s); Rss %7.1f MiB, Pss %7.1f MiB in all, Pss %6.1f MiB per clone, %.0f%% of Rss shared\n",
+			v, n, g, s * 1000, n / s, r / 1024, p / 1024, p / 1024 / n, r ? (1 - p / r) * 100 : 0
+		printf "DENSITY %s %d %d %d %.3f\n", v, n, p, r, n / s }'
 }
 
-echo "bench/restore: Debian $(cat "$cache/kernel-version"), -m $mem, guid=auto, $runs restores each, alternating"
-echo "  genvm: $(vmm_cmd genvm) -incoming ${in_uri[genvm]}"
-echo "  qemu:  $(vmm_cmd qemu) -incoming \"${in_uri[qemu]}\""
-save genvm
-save qemu
-snap_size() {
-	du -k --apparent-size "$1" | cut -f1
-}
-printf '  snapshots: genvm %s KiB (%s KiB on disk), qemu %s KiB\n' \
-	"$(snap_size "$work/genvm.snap")" "$(du -k "$work/genvm.snap" | cut -f1)" \
-	"$(snap_size "$work/qemu.snap")"
-# One unmeasured restore each warms the page cache for the snapshots.
-one_restore genvm
-one_restore qemu
-times=()
-for ((i = 0; i < runs; i++)); do
-	one_restore genvm
-	one_restore qemu
+bench_header
+echo "bench/restore: Debian $kver, -m $mem, guid=auto, e2e_poll_ms=$poll_ms, $runs restores each, alternating"
+for v in "${vmms[@]}"; do
+	printf '  %-8s %s -device vmgenid,guid=auto -incoming "%s"\n' "$v:" "$(vmm_cmd "$v")" "${in_uri[$v]}"
 done
-read -r gmed gmin gmax < <(stats genvm)
-read -r qmed qmin qmax < <(stats qemu)
-printf 'genvm  launch -> new GUID seen: median %8.1f ms (min %.1f, max %.1f)\n' "$gmed" "$gmin" "$gmax"
-printf 'qemu   launch -> new GUID seen: median %8.1f ms (min %.1f, max %.1f)\n' "$qmed" "$qmin" "$qmax"
-awk -v g="$gmed" -v q="$qmed" 'BEGIN {
-	r = g / q
-	printf "ratio genvm/qemu: %.3f\n", r }'
-declare -A rates=()
-clones genvm
-clones qemu
-awk -v g="${rates[genvm]}" -v q="${rates[qemu]}" 'BEGIN {
-	printf "clones per second, genvm/qemu: %.2fx\n", g / q }'
+echo "  counted at the restored guest's first line with its new GUID, the VMM stopped there"
+[ "$kvm_debugfs" = 1 ] || echo "  (no KVM debugfs here: no per-VM statistics)"
+[ "$kvm_hist$kvm_trace" != 00 ] || echo "  (no KVM_RUN returns or exits by reason: $kvm_hist_why)"
+for v in "${vmms[@]}"; do
+	save "$v"
+done
+printf '  snapshots: genvm %s KiB (%s KiB allocated), qemu-pc %s KiB\n' \
+	"$(($(stat -c %s "$work/genvm.snap") / 1024))" "$(du -k "$work/genvm.snap" | cut -f1)" \
+	"$(($(stat -c %s "$work/qemu-pc.snap") / 1024))"
+# One unmeasured restore each warms the page cache for the snapshots (in
+# L1, /tmp is RAM already).
+if [ "$bench_mode" = hardware ]; then
+	for v in "${vmms[@]}"; do
+		one_restore "$v" warmup 0
+	done
+fi
+for ((i = 1; i <= runs; i++)); do
+	for v in "${vmms[@]}"; do
+		one_restore "$v" measure "$i"
+	done
+done
+
+echo "launch -> new GUID seen (ms):"
+declare -A med=()
+for v in "${vmms[@]}"; do
+	read -r m lo hi < <(stats "${times[$v]}")
+	med[$v]=$m
+	printf '  %-8s median %9.1f  (min %.1f, max %.1f)\n' "$v" "$m" "$lo" "$hi"
+done
+r=$(ratio "${med[genvm]}" "${med[qemu-pc]}")
+printf '  ratio genvm/qemu-pc %s (target <= 0.2: %s)\n' "$r" \
+	"$(awk -v r="$r" 'BEGIN { print (r != "n/a" && r <= 0.2) ? "met" : "MISSED" }')"
+echo "genvm's restore phases (query-migrate x-restore-phases, us), medians (min, max):"
+for p in $restore_phase_names; do
+	read -r m lo hi < <(stats "${phases[$p]}")
+	printf '  %-10s %10.0f  (%.0f, %.0f)\n' "$p" "$m" "$lo" "$hi"
+done
+echo "counts from launch to the new GUID seen, medians over the runs:"
+print_counts "${vmms[@]}"
+
+echo "density: N clones of one $mem snapshot started at once (guid=auto):"
+for n in $density; do
+	for v in "${vmms[@]}"; do
+		if [ "$v" != genvm ] && [ -n "${per_clone_pss[$v]:-}" ]; then
+			avail=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+			need=$((per_clone_pss[$v] * n * 5 / 4))
+			if ((need > avail)); then
+				printf '  %-8s %3d clones: skipped: about %d MiB needed (%d MiB per clone), %d MiB available\n' \
+					"$v" "$n" $((need / 1024)) $((per_clone_pss[$v] / 1024)) $((avail / 1024))
+				echo "DENSITY $v $n skipped"
+				continue
+			fi
+		fi
+		clones "$v" "$n"
+	done
+done

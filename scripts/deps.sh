@@ -14,6 +14,7 @@ packages=(
 	debian-archive-keyring xz-utils                  # kernel-fetch.sh: trixie's lists, modules
 	qemu-system-x86                                  # nested KVM harness, benchmarks
 	clang libclang-rt-14-dev                         # fuzz targets (libFuzzer, Debian 12's clang 14)
+	gnuplot-nox                                      # bench/plot.sh
 )
 
 missing=()

@@ -22,6 +22,7 @@
 #include "fw_status.h"
 #include "layout.h"
 #include "legacy.h"
+#include "restore_times.h"
 #include "vm.h"
 
 struct uart;
@@ -54,6 +55,9 @@ struct machine {
 	struct bios_loader loader;
 
 	struct boot_info boot;
+
+	/* When each phase of -incoming ended (main.c); first_run is vm's. */
+	struct restore_times restore;
 
 	/*
 	 * kvmclock as it read when the vCPUs were paused: restored on resume,

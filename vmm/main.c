@@ -133,6 +133,7 @@ int main(int argc, char **argv)
 	static struct log_limit limit = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct genvm_config cfg;
 	struct incoming in = { 0 };
+	struct restore_times restore = { .start_ns = restore_clock_ns() };
 	uint64_t ram_offset = 0;
 	int ram_fd = -1;
 	struct control *ctl;
@@ -165,14 +166,26 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		ram_fd = incoming_ram_fd(&in, &ram_offset);
+		restore.end_ns[RESTORE_OPEN] = restore_clock_ns();
 	}
 	if (machine_create(&m, &cfg, ram_fd, ram_offset) < 0 ||
 	    (ram_fd >= 0 && vm_watch_ram_file(&m.vm, in.uri.arg, ram_fd, ram_offset,
-					      restore_tty) < 0) ||
-	    (cfg.incoming && incoming_finish(&in, &m) < 0)) {
+					      restore_tty) < 0)) {
 		incoming_close(&in);
 		machine_destroy(&m);
 		return 1;
+	}
+	restore.end_ns[RESTORE_MAP] = restore_clock_ns();
+	if (cfg.incoming && incoming_finish(&in, &m) < 0) {
+		incoming_close(&in);
+		machine_destroy(&m);
+		return 1;
+	}
+	if (cfg.incoming) {
+		restore.end_ns[RESTORE_STATE] = in.loaded_ns;
+		restore.end_ns[RESTORE_VMGENID] = restore_clock_ns();
+		restore.restored = true;
+		m.restore = restore;
 	}
 	incoming_close(&in);
 	loop = loop_new();

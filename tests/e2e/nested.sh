@@ -13,7 +13,11 @@
 # VMGENID_E2E_L1_BINS (more host programs to pack, with their
 # libraries), VMGENID_E2E_L1_CPU (L1's -cpu, default max,xsave=off),
 # VMGENID_L1_MAIN (the script L1 runs instead of run.sh: make demo's demo.sh;
-# its output is passed through, not counted as TAP).
+# its output is passed through, not counted as TAP), VMGENID_L1_FILES (more
+# files for L1: "HOSTPATH=L1PATH ...", as the benches pack bench/ and their
+# settings), VMGENID_L1_QEMU=1 (pack QEMU and its firmware even when it is not
+# the VMM under test: the benches run it beside genvm), VMGENID_E2E_L1_MEM
+# (L1's -m in MiB, default 1536).
 # Times measured in L1 are not performance figures.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -80,6 +84,10 @@ pack_qemu() {
 		/usr/share/qemu/kvmvapic.bin; do
 		install -D -m 0644 "$(readlink -f "$f")" "$root$f"
 	done
+	# -M microvm's firmware, where Debian ships it.
+	for f in /usr/share/qemu/bios-microvm.bin /usr/share/qemu/qboot.rom; do
+		[ ! -e "$f" ] || install -D -m 0644 "$(readlink -f "$f")" "$root$f"
+	done
 }
 
 busybox=$(command -v busybox)
@@ -115,6 +123,10 @@ else
 fi
 for b in ${VMGENID_E2E_L1_BINS:-}; do
 	pack_elf "$(command -v "$b")" "/usr/bin/$(basename "$b")"
+done
+[ "${VMGENID_L1_QEMU:-0}" = 0 ] || [ -e "$root/usr/bin/$qemu" ] || pack_qemu
+for f in ${VMGENID_L1_FILES:-}; do
+	install -D -m 0755 "${f%%=*}" "$root${f#*=}"
 done
 # The scenarios this run covers, in run.sh's order.
 scenarios=()
@@ -236,7 +248,7 @@ boot_l1() {
 	l1_up=0 done=0 stalled=0 inner=0 inner_plan= current= held=()
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	timeout "$l1_timeout" "$qemu" -accel tcg -cpu "$l1_cpu" -m 1536 -smp 2 \
+	timeout "$l1_timeout" "$qemu" -accel tcg -cpu "$l1_cpu" -m "${VMGENID_E2E_L1_MEM:-1536}" -smp 2 \
 		-nographic -no-reboot -kernel "$cache/vmlinuz" -initrd "$work/l1.cpio.gz" \
 		-append "console=ttyS0 quiet panic=-1" </dev/null >"$fifo" 2>&1 &
 	qpid=$!

@@ -9,6 +9,7 @@
 #include "fuzz.h"
 #include "fuzz_machine.h"
 #include "migrate.h"
+#include "restore_times.h"
 
 void fake_control_init(struct control *c)
 {
@@ -157,6 +158,17 @@ void control_migrate_info(struct control *c, struct migrate_info *out)
 	out->status = (enum migrate_status)c->migrate_status;
 	out->total_ms = 12;
 	out->bytes = 256u << 20;
+}
+
+/* A restored machine, so that query-migrate's restore phases are encoded too. */
+void control_restore_times(struct control *c, struct restore_times *out)
+{
+	op(c);
+	memset(out, 0, sizeof(*out));
+	out->restored = true;
+	out->start_ns = 1000000u;
+	for (unsigned int i = 0; i < RESTORE_NR_PHASES; i++)
+		out->end_ns[i] = 1000000u * (i + 2);
 }
 
 struct strbuf {

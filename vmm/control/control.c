@@ -289,6 +289,13 @@ void control_migrate_info(struct control *c, struct migrate_info *out)
 	migration_info(c->migration, out);
 }
 
+void control_restore_times(struct control *c, struct restore_times *out)
+{
+	*out = c->m->restore;
+	if (out->restored)
+		out->end_ns[RESTORE_FIRST_RUN] = atomic_load(&c->m->vm.first_run_ns);
+}
+
 struct strbuf {
 	char *p;
 	size_t len;

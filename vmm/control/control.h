@@ -88,6 +88,10 @@ void control_migrate_info(struct control *c, struct migrate_info *out);
 /* From the migration, once a save has ended: what waited for it happens now. */
 void control_migration_ended(struct control *c);
 
+/* The restore's phase times (restored false: the machine booted). */
+struct restore_times;
+void control_restore_times(struct control *c, struct restore_times *out);
+
 /* Send a QMP event to every negotiated client (data stolen, may be NULL). */
 void control_event(struct control *c, const char *name, json_t *data);
 

@@ -7,6 +7,7 @@
 
 #include "control.h"
 #include "migrate.h"
+#include "restore_times.h"
 #include "qmp_cmds.h"
 
 static int fail(struct qmp_call *call, const char *why)
@@ -97,19 +98,24 @@ static int cmd_migrate(struct qmp_call *call)
 static int cmd_query_migrate(struct qmp_call *call)
 {
 	struct migrate_info info;
+	struct restore_times rt;
 
 	control_migrate_info(call->ctx, &info);
+	control_restore_times(call->ctx, &rt);
 	if (info.status == MIGRATE_NONE) {
-		call->ret = json_object();
-		return 0;
+		/* A destination's incoming migration is over once QMP answers (QEMU says so too). */
+		call->ret = rt.restored ? json_pack("{s:s}", "status", "completed") : json_object();
+	} else {
+		call->ret = json_pack("{s:s,s:I}", "status", migrate_status_name(info.status),
+				      "total-time", (json_int_t)info.total_ms);
+		if (call->ret && info.status == MIGRATE_COMPLETED)
+			json_object_set_new(call->ret, "ram",
+					    json_pack("{s:I}", "total", (json_int_t)info.bytes));
+		if (call->ret && info.error)
+			json_object_set_new(call->ret, "error-desc", json_string(info.error));
 	}
-	call->ret = json_pack("{s:s,s:I}", "status", migrate_status_name(info.status),
-			      "total-time", (json_int_t)info.total_ms);
-	if (call->ret && info.status == MIGRATE_COMPLETED)
-		json_object_set_new(call->ret, "ram",
-				    json_pack("{s:I}", "total", (json_int_t)info.bytes));
-	if (call->ret && info.error)
-		json_object_set_new(call->ret, "error-desc", json_string(info.error));
+	if (call->ret && rt.restored)
+		json_object_set_new(call->ret, "x-restore-phases", restore_times_json(&rt));
 	return 0;
 }
 

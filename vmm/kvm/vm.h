@@ -78,6 +78,8 @@ struct vm {
 	/* Exit request: the first code wins, exit_fd wakes the main loop. */
 	int exit_fd;
 	atomic_bool exiting;
+	/* CLOCK_MONOTONIC ns of the first KVM_RUN of any vCPU, 0 before: restore_times. */
+	_Atomic uint64_t first_run_ns;
 	int exit_code;
 	enum vm_exit_reason exit_reason;
 

@@ -127,6 +127,7 @@ int incoming_finish(struct incoming *in, struct machine *m)
 	 * explicit GUID is written and the guest notified; the same GUID as
 	 * the source had means no write and no notification.
 	 */
+	in->loaded_ns = restore_clock_ns();
 	if (m->vmgenid)
 		vmgenid_post_load(m->vmgenid);
 	/* Every load is a new generation for VMClock, whatever the GUID did. */

@@ -29,6 +29,7 @@ struct incoming {
 	bool reader_open;
 	struct snapfile_header header;
 	uint8_t *state;
+	uint64_t loaded_ns; /* state loaded, GUID not yet written (restore_times) */
 };
 
 /* 0, or -1 (printed).  cfg's ram_size and nr_cpus are the snapshot's after. */
