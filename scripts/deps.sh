@@ -11,6 +11,7 @@ packages=(
 	acpica-tools                                     # iasl, acpiexec peers
 	busybox-static cpio kmod                         # guest initramfs, kvm modules
 	qemu-system-x86                                  # nested KVM harness, benchmarks
+	mmdebstrap e2fsprogs                             # Debian root disk image
 )
 
 missing=()

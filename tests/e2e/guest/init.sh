@@ -344,7 +344,9 @@ switch_to_root() {
 		dump_dmesg 20
 		finish
 	fi
-	if [ ! -x /newroot/sbin/init ]; then
+	# Debian's /sbin/init is an absolute link, which resolves only
+	# inside the new root.
+	if [ ! -L /newroot/sbin/init ] && [ ! -x /newroot/sbin/init ]; then
 		mark "error=$1 has no /sbin/init"
 		finish
 	fi
