@@ -192,6 +192,27 @@ static struct aml *build_fw_cfg(struct aml_ctx *ctx, const struct acpi_machine *
 	return dev;
 }
 
+/*
+ * A virtio-mmio device as Linux's virtio_mmio driver finds it through ACPI
+ * (its acpi_match_table has LNRO0005), named and numbered as QEMU's
+ * microvm does.  _CCA One: DMA is cache-coherent, as it is on a PC.
+ */
+static struct aml *build_virtio_mmio(struct aml_ctx *ctx, unsigned int n,
+				     const struct acpi_virtio_mmio *v)
+{
+	char name[5] = { 'V', 'R', (char)('0' + n / 10 % 10), (char)('0' + n % 10), '\0' };
+	struct aml *dev = aml_device(ctx, name);
+	struct aml *crs = aml_resource_template(ctx);
+
+	aml_append(dev, aml_name_decl(ctx, "_HID", aml_string(ctx, "LNRO0005")));
+	aml_append(dev, aml_name_decl(ctx, "_UID", aml_int(ctx, n)));
+	aml_append(dev, aml_name_decl(ctx, "_CCA", aml_one(ctx)));
+	aml_append(crs, aml_memory32_fixed(ctx, true, v->base, v->size));
+	aml_append(crs, aml_interrupt(ctx, AML_INT_CONSUMER | (v->edge ? AML_INT_EDGE : 0), v->irq));
+	aml_append(dev, aml_name_decl(ctx, "_CRS", crs));
+	return dev;
+}
+
 static int build_dsdt(struct bytebuf *tables, const struct acpi_machine *m, size_t *start)
 {
 	struct aml_ctx *ctx = aml_ctx_new();
@@ -214,6 +235,8 @@ static int build_dsdt(struct bytebuf *tables, const struct acpi_machine *m, size
 	sb = aml_scope(ctx, "\\_SB");
 	aml_append(sb, build_com1(ctx, m));
 	aml_append(sb, build_fw_cfg(ctx, m));
+	for (unsigned int i = 0; i < m->nr_virtio && i < ACPI_MAX_VIRTIO_MMIO; i++)
+		aml_append(sb, build_virtio_mmio(ctx, i, &m->virtio[i]));
 	aml_append(body, sb);
 
 	*start = acpi_table_begin(tables, "DSDT", DSDT_REVISION, &genvm_id);

@@ -9,6 +9,7 @@
 
 #include "vmgenid/acpi_tables.h"
 
+#include "layout.h"
 #include "machine.h"
 #include "pm.h"
 #include "uart.h"
@@ -26,7 +27,7 @@ static int add_file(struct machine *m, const char *name, struct bytebuf *b)
 
 int acpi_setup(struct machine *m)
 {
-	const struct acpi_machine desc = {
+	struct acpi_machine desc = {
 		.nr_cpus = m->vm.nr_cpus,
 		.lapic_addr = VM_LAPIC_ADDR,
 		.ioapic_addr = VM_IOAPIC_ADDR,
@@ -46,6 +47,15 @@ int acpi_setup(struct machine *m)
 	};
 	int ret;
 
+	/* Edge-triggered: see virtio/devices.h for why. */
+	desc.nr_virtio = m->nr_virtio;
+	for (unsigned int i = 0; i < m->nr_virtio; i++)
+		desc.virtio[i] = (struct acpi_virtio_mmio){
+			.base = (uint32_t)(LAYOUT_VIRTIO_MMIO_BASE + i * LAYOUT_VIRTIO_MMIO_SIZE),
+			.size = (uint32_t)LAYOUT_VIRTIO_MMIO_SIZE,
+			.irq = LAYOUT_VIRTIO_IRQ_BASE + i,
+			.edge = true,
+		};
 	bytebuf_init(&m->acpi_rsdp);
 	bytebuf_init(&m->acpi_tables);
 	bios_loader_init(&m->loader);

@@ -148,17 +148,247 @@ static int opt_append(struct parser *p, const char *arg)
 	return 0;
 }
 
-/* "vmgenid[,guid=UUID|auto][,id=NAME]" */
-static int opt_device(struct parser *p, const char *arg)
+/*
+ * Split QEMU-style "a=b,c=d" properties one at a time.  ",," is a literal
+ * comma, as in QEMU, so file names may hold one.  1 with the property
+ * unescaped in buf, 0 at the end, -1 when it does not fit in buf.
+ */
+static int next_prop(const char **pos, char *buf, size_t size)
 {
-	const char *driver_end = strchr(arg, ',');
-	size_t driver_len = driver_end ? (size_t)(driver_end - arg) : strlen(arg);
-	const char *prop = driver_end ? driver_end + 1 : NULL;
+	const char *p = *pos;
+	size_t n = 0;
+
+	if (!p || !*p)
+		return 0;
+	for (; *p; p++) {
+		if (*p == ',') {
+			if (p[1] != ',')
+				break;
+			p++;
+		}
+		if (n + 1 >= size)
+			return -1;
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	*pos = *p ? p + 1 : p;
+	return 1;
+}
+
+/* "name=value": value when prop starts with name=, else NULL. */
+static const char *prop_value(const char *prop, const char *name)
+{
+	size_t len = strlen(name);
+
+	return !strncmp(prop, name, len) && prop[len] == '=' ? prop + len + 1 : NULL;
+}
+
+/* QEMU's booleans: on/off (and yes/no, true/false). */
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false")) {
+		*out = false;
+		return 0;
+	}
+	return -1;
+}
+
+/* what: the device's name, or NULL for -drive, whose properties are the whole argument. */
+static int bad_prop(struct parser *p, const char *what, const char *prop, const char *why)
+{
+	if (what)
+		fprintf(p->err, "genvm: %s %s: '%s': %s\n", p->opt, what, prop, why);
+	else
+		fprintf(p->err, "genvm: %s: '%s': %s\n", p->opt, prop, why);
+	return -1;
+}
+
+static bool valid_id(const char *id)
+{
+	/* QEMU's rule: a letter, then letters, digits, '-', '.', '_'. */
+	if (!((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z')))
+		return false;
+	for (const char *c = id; *c; c++) {
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' || *c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static int add_virtio(struct parser *p, const char *arg, enum cli_virtio_kind kind,
+		      struct cli_virtio **out)
+{
+	if (p->cfg->nr_virtio == CLI_MAX_VIRTIO)
+		return bad(p, arg, "too many virtio devices (at most 8)");
+	*out = &p->cfg->virtio[p->cfg->nr_virtio++];
+	memset(*out, 0, sizeof(**out));
+	(*out)->kind = kind;
+	return 0;
+}
+
+/* "-drive file=PATH,format=raw,if=virtio|none[,id=ID][,readonly=on][,cache=...][,snapshot=on]" */
+static int opt_drive(struct parser *p, const char *arg)
+{
+	struct genvm_config *cfg = p->cfg;
+	struct cli_drive *d;
+	const char *pos = arg;
+	char prop[CLI_PATH_MAX + 8];
+	bool have_if = false;
+	int ret;
+
+	if (cfg->nr_drives == CLI_MAX_DRIVES)
+		return bad(p, arg, "too many drives (at most 8)");
+	d = &cfg->drives[cfg->nr_drives];
+	memset(d, 0, sizeof(*d));
+	while ((ret = next_prop(&pos, prop, sizeof(prop))) > 0) {
+		const char *v;
+
+		if ((v = prop_value(prop, "file"))) {
+			if (!*v)
+				return bad_prop(p, NULL, prop, "empty file name");
+			memcpy(d->file, v, strlen(v) + 1);
+		} else if ((v = prop_value(prop, "format"))) {
+			if (strcmp(v, "raw"))
+				return bad_prop(p, NULL, prop, "unsupported format (genvm reads raw images only)");
+		} else if ((v = prop_value(prop, "if"))) {
+			if (!strcmp(v, "virtio"))
+				d->if_virtio = true;
+			else if (strcmp(v, "none"))
+				return bad_prop(p, NULL, prop, "unsupported interface (if=virtio or if=none)");
+			have_if = true;
+		} else if ((v = prop_value(prop, "id"))) {
+			if (strlen(v) > CLI_ID_MAX || !valid_id(v))
+				return bad_prop(p, NULL, prop,
+						"an id is a letter then letters, digits, '-', '.' or '_' (at most 32)");
+			memcpy(d->id, v, strlen(v) + 1);
+		} else if ((v = prop_value(prop, "readonly"))) {
+			if (parse_bool(v, &d->readonly) < 0)
+				return bad_prop(p, NULL, prop, "expected on or off");
+		} else if ((v = prop_value(prop, "snapshot"))) {
+			if (parse_bool(v, &d->snapshot) < 0)
+				return bad_prop(p, NULL, prop, "expected on or off");
+		} else if ((v = prop_value(prop, "cache"))) {
+			if (!strcmp(v, "none"))
+				d->direct = true;
+			else if (!strcmp(v, "writeback"))
+				d->direct = false;
+			else
+				return bad_prop(p, NULL, prop, "unsupported cache mode (writeback or none)");
+		} else {
+			return bad_prop(p, NULL, prop, "unknown property");
+		}
+	}
+	if (ret < 0)
+		return bad(p, arg, "a property is too long");
+	if (!d->file[0])
+		return bad(p, arg, "file=PATH is required");
+	if (!have_if)
+		return bad(p, arg, "if=virtio or if=none is required");
+	if (!d->if_virtio && !d->id[0])
+		return bad(p, arg, "an if=none drive needs id=ID for -device virtio-blk-device,drive=ID");
+	for (unsigned int i = 0; i < cfg->nr_drives; i++) {
+		if (d->id[0] && !strcmp(cfg->drives[i].id, d->id)) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "drive id '%s' is already used", d->id);
+			return bad(p, arg, why);
+		}
+	}
+	if (d->if_virtio) {
+		struct cli_virtio *dev;
+
+		if (add_virtio(p, arg, CLI_VIRTIO_BLK, &dev) < 0)
+			return -1;
+		dev->drive = cfg->nr_drives;
+		d->used = true;
+	}
+	cfg->nr_drives++;
+	return 0;
+}
+
+/* virtio-blk-device,drive=ID[,serial=S][,id=NAME] */
+static int device_virtio_blk(struct parser *p, const char *arg, const char *props)
+{
+	struct genvm_config *cfg = p->cfg;
+	char prop[128], drive[CLI_ID_MAX + 1] = "", serial[CLI_SERIAL_MAX + 1] = "";
+	const char *pos = props;
+	struct cli_virtio *dev;
+	unsigned int i;
+	int ret;
+
+	while ((ret = next_prop(&pos, prop, sizeof(prop))) > 0) {
+		const char *v;
+
+		if ((v = prop_value(prop, "drive"))) {
+			if (strlen(v) > CLI_ID_MAX)
+				return bad_prop(p, "virtio-blk-device", prop, "no such drive");
+			memcpy(drive, v, strlen(v) + 1);
+		} else if ((v = prop_value(prop, "serial"))) {
+			if (strlen(v) > CLI_SERIAL_MAX)
+				return bad_prop(p, "virtio-blk-device", prop,
+						"longer than the 20 bytes virtio-blk can report");
+			memcpy(serial, v, strlen(v) + 1);
+		} else if (!prop_value(prop, "id")) {
+			return bad_prop(p, "virtio-blk-device", prop, "unknown property");
+		}
+	}
+	if (ret < 0)
+		return bad(p, arg, "a property is too long");
+	if (!drive[0])
+		return bad(p, arg, "drive=ID is required");
+	for (i = 0; i < cfg->nr_drives; i++) {
+		if (!strcmp(cfg->drives[i].id, drive))
+			break;
+	}
+	if (i == cfg->nr_drives) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "no -drive with id '%s' (give -drive ...,if=none,id=%s first)",
+			 drive, drive);
+		return bad(p, arg, why);
+	}
+	if (cfg->drives[i].used) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "drive '%s' is already in use by another device", drive);
+		return bad(p, arg, why);
+	}
+	if (add_virtio(p, arg, CLI_VIRTIO_BLK, &dev) < 0)
+		return -1;
+	dev->drive = i;
+	memcpy(dev->serial, serial, sizeof(serial));
+	cfg->drives[i].used = true;
+	return 0;
+}
+
+/* virtio-rng-device[,id=NAME] */
+static int device_virtio_rng(struct parser *p, const char *arg, const char *props)
+{
+	const char *pos = props;
+	struct cli_virtio *dev;
+	char prop[128];
+	int ret;
+
+	while ((ret = next_prop(&pos, prop, sizeof(prop))) > 0) {
+		if (!prop_value(prop, "id"))
+			return bad_prop(p, "virtio-rng-device", prop, "unknown property");
+	}
+	if (ret < 0)
+		return bad(p, arg, "a property is too long");
+	return add_virtio(p, arg, CLI_VIRTIO_RNG, &dev);
+}
+
+/* "vmgenid[,guid=UUID|auto][,id=NAME]" */
+static int device_vmgenid(struct parser *p, const char *arg, const char *prop)
+{
 	struct guid guid;
 	bool have_guid = false;
 
-	if (driver_len != strlen("vmgenid") || strncmp(arg, "vmgenid", driver_len))
-		return bad(p, arg, "unknown device (genvm has only 'vmgenid')");
 	if (p->cfg->vmgenid)
 		return bad(p, arg, "only one vmgenid device is allowed");
 
@@ -202,6 +432,29 @@ static int opt_device(struct parser *p, const char *arg)
 	p->cfg->vmgenid = true;
 	p->cfg->guid = guid;
 	return 0;
+}
+
+static int opt_device(struct parser *p, const char *arg)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct parser *p, const char *arg, const char *props);
+	} drivers[] = {
+		{ "vmgenid", device_vmgenid },
+		{ "virtio-blk-device", device_virtio_blk },
+		{ "virtio-rng-device", device_virtio_rng },
+	};
+	const char *driver_end = strchr(arg, ',');
+	size_t driver_len = driver_end ? (size_t)(driver_end - arg) : strlen(arg);
+	const char *props = driver_end ? driver_end + 1 : NULL;
+
+	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+		if (driver_len == strlen(drivers[i].name) &&
+		    !strncmp(arg, drivers[i].name, driver_len))
+			return drivers[i].fn(p, arg, props);
+	}
+	return bad(p, arg,
+		   "unknown device (genvm has vmgenid, virtio-blk-device, virtio-rng-device)");
 }
 
 static int opt_nographic(struct parser *p, const char *arg)
@@ -280,6 +533,12 @@ static const struct option_desc options[] = {
 	{ "append", "CMDLINE", opt_append, "kernel command line" },
 	{ "device", "vmgenid[,guid=UUID|auto]", opt_device,
 	  "add the VM generation ID device (guid defaults to auto)" },
+	{ "device", "virtio-blk-device,drive=ID[,serial=S]", NULL,
+	  "a virtio disk for the -drive with if=none,id=ID" },
+	{ "device", "virtio-rng-device", NULL, "a virtio entropy source (host getrandom())" },
+	{ "drive", "file=PATH,format=raw,if=virtio|none[,...]", opt_drive,
+	  "a raw disk image; if=virtio adds its device; id=ID, readonly=on, "
+	  "cache=writeback|none, snapshot=on (writes go to a private overlay)" },
 	{ "nographic", NULL, opt_nographic, "serial console on stdin/stdout (Ctrl-A x quits)" },
 	{ "no-reboot", NULL, opt_no_reboot, "exit instead of rebooting" },
 	{ "S", NULL, opt_S, "do not start the vCPUs (QMP/monitor 'cont' does)" },
@@ -300,13 +559,16 @@ static int opt_help(struct parser *p, const char *arg)
 	fprintf(p->out, "usage: genvm -kernel BZIMAGE [options]\n\n");
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
 		const struct option_desc *o = &options[i];
-		char left[64];
+		char left[96];
 
 		if (!o->help)
 			continue;
 		snprintf(left, sizeof(left), "-%s%s%s", o->name, o->arg ? " " : "",
 			 o->arg ? o->arg : "");
-		fprintf(p->out, "  %-32s %s\n", left, o->help);
+		if (strlen(left) > 32)
+			fprintf(p->out, "  %s\n  %-32s %s\n", left, "", o->help);
+		else
+			fprintf(p->out, "  %-32s %s\n", left, o->help);
 	}
 	fprintf(p->out, "\nWith -nographic, C-a c switches stdio between the console and the "
 			"monitor,\nC-a x quits, C-a h lists the keys.\n");
@@ -321,7 +583,7 @@ static const struct option_desc *find_option(const char *arg)
 	if (name[0] == '-')
 		name++;
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
-		if (!strcmp(options[i].name, name))
+		if (!strcmp(options[i].name, name) && options[i].fn)
 			return &options[i];
 	}
 	return NULL;
@@ -423,6 +685,21 @@ static int check_memory(struct parser *p, uint64_t host_ram)
 	return 0;
 }
 
+/* A drive nothing uses is most likely a typo in a -device: say so. */
+static int check_drives(struct parser *p)
+{
+	for (unsigned int i = 0; i < p->cfg->nr_drives; i++) {
+		const struct cli_drive *d = &p->cfg->drives[i];
+
+		if (!d->used) {
+			fprintf(p->err, "genvm: -drive id=%s: no -device virtio-blk-device,drive=%s "
+					"uses it\n", d->id, d->id);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * stdio goes to one user, as in QEMU: -nographic (console, and a monitor
  * behind C-a c unless -monitor says otherwise), or one -qmp, or one
@@ -495,7 +772,7 @@ enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint6
 			return CLI_EXIT;
 	}
 
-	if (check_stdio(&p) < 0 || check_kernel(&p) < 0 || check_initrd(&p) < 0 ||
+	if (check_drives(&p) < 0 || check_stdio(&p) < 0 || check_kernel(&p) < 0 || check_initrd(&p) < 0 ||
 	    check_memory(&p, host_ram ? host_ram : system_ram()) < 0)
 		return CLI_ERROR;
 	return CLI_RUN;

@@ -21,6 +21,35 @@
 #define CLI_MAX_CPUS 254 /* xAPIC ids 0..254 */
 #define CLI_MAX_CHARDEVS 4 /* -qmp and -monitor channels, each */
 
+#define CLI_MAX_DRIVES 8
+#define CLI_MAX_VIRTIO 8 /* virtio-mmio windows, see layout.h */
+#define CLI_PATH_MAX 4096
+#define CLI_ID_MAX 32
+#define CLI_SERIAL_MAX 20 /* the virtio-blk GET_ID answer */
+
+/* -drive file=PATH,format=raw,if=virtio|none[,id=ID][,readonly=on][,cache=...][,snapshot=on] */
+struct cli_drive {
+	char file[CLI_PATH_MAX];
+	char id[CLI_ID_MAX + 1]; /* "" when none was given */
+	bool readonly;
+	bool snapshot;
+	bool direct;      /* cache=none */
+	bool if_virtio;   /* the drive makes its own virtio-blk device */
+	bool used;        /* a device is attached to it */
+};
+
+enum cli_virtio_kind {
+	CLI_VIRTIO_BLK,
+	CLI_VIRTIO_RNG,
+};
+
+/* One virtio-mmio device, in command-line order: that order is its slot. */
+struct cli_virtio {
+	enum cli_virtio_kind kind;
+	unsigned int drive; /* blk: index into drives[] */
+	char serial[CLI_SERIAL_MAX + 1];
+};
+
 struct cli_chardev {
 	const char *text; /* as given, for messages */
 	struct chardev_spec spec;
@@ -45,6 +74,10 @@ struct genvm_config {
 	const char *incoming; /* -incoming file:PATH | exec:COMMAND */
 	bool ram_size_given;  /* -m was on the command line */
 	bool nr_cpus_given;   /* -smp was */
+	struct cli_drive drives[CLI_MAX_DRIVES];
+	unsigned int nr_drives;
+	struct cli_virtio virtio[CLI_MAX_VIRTIO];
+	unsigned int nr_virtio;
 
 	/* Derived: who owns stdio. */
 	bool mux_monitor;   /* -nographic: C-a c reaches a monitor on stdio */

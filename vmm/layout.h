@@ -30,4 +30,17 @@
 
 #define LAYOUT_MIN_RAM (32ull * MiB)
 
+/*
+ * virtio-mmio windows: 0x200 bytes each (registers to 0xff, config space
+ * from 0x100), packed from just below the IOAPIC, where QEMU's microvm puts
+ * them too.  RAM never reaches here (it stops at 3 GiB below 4 GiB), and
+ * neither does the E820-reserved KVM page at 0xfeffc000.  Device n has
+ * IOAPIC pin 16 + n: pins 16..23 are not ISA lines, so no PIC shares them
+ * and no MADT override is needed; the DSDT gives their trigger mode.
+ */
+#define LAYOUT_VIRTIO_MMIO_BASE 0xfeb00000ull
+#define LAYOUT_VIRTIO_MMIO_SIZE 0x200ull
+#define LAYOUT_VIRTIO_MAX 8
+#define LAYOUT_VIRTIO_IRQ_BASE 16u
+
 #endif

@@ -11,6 +11,7 @@
 #include "vmgenid/log.h"
 
 #include "../firmware/handoff.h"
+#include "devices.h"
 #include "legacy.h"
 #include "machine.h"
 #include "pm.h"
@@ -143,6 +144,10 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 	atomic_init(&m->requests, 0);
 	/* First: machine_destroy() relies on what it initializes. */
 	m->request_fd = -1;
+	/* Drives first: a bad one stops genvm before a VM exists. */
+	m->vm.kvm_fd = m->vm.vm_fd = m->vm.exit_fd = -1;
+	if (virtio_devices_open_drives(m) < 0)
+		return -1;
 	if (vm_create(&m->vm, cfg->ram_size, cfg->nr_cpus, ram_fd, ram_offset) < 0)
 		return -1;
 	m->request_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -150,11 +155,15 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 		fprintf(stderr, "genvm: eventfd: %s\n", strerror(errno));
 		return -1;
 	}
-	if (create_devices(m) < 0 || acpi_setup(m) < 0 ||
+	if (create_devices(m) < 0 || virtio_devices_create(m) < 0 ||
+	    virtio_devices_attach(m) < 0 || acpi_setup(m) < 0 ||
 	    (boot && boot_setup(&m->vm, cfg, &m->boot) < 0))
 		return -1;
-	if (cfg->start_paused)
+	/* Paused means quiesced too, from the start: -S then cont, or a save before cont. */
+	if (cfg->start_paused) {
 		vcpu_request_pause(&m->vm);
+		virtio_devices_quiesce(m);
+	}
 	return create_vcpus(m, boot);
 }
 
@@ -202,6 +211,8 @@ int machine_reset(struct machine *m)
 		vmgenid_reset(m->vmgenid);
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 	atomic_store(&m->fw_status.done, false);
+	if (virtio_devices_reset(m) < 0)
+		return -1;
 
 	if (boot_setup(&m->vm, m->cfg, &m->boot) < 0 || create_vcpus(m, true) < 0 ||
 	    machine_start(m) < 0)
@@ -227,6 +238,8 @@ int machine_pause(struct machine *m)
 
 	if (ret != 0)
 		return ret < 0 ? ret : 0;
+	/* Requests in flight complete; none start until machine_resume(). */
+	virtio_devices_quiesce(m);
 	if (ioctl(m->vm.vm_fd, KVM_GET_CLOCK, &clock) == 0) {
 		m->paused_clock = clock.clock;
 		m->clock_saved = true;
@@ -258,6 +271,7 @@ void machine_resume(struct machine *m)
 			fprintf(stderr, "genvm: KVM_SET_CLOCK: %s\n", strerror(errno));
 		m->clock_saved = false;
 	}
+	virtio_devices_resume(m);
 	vcpu_resume_all(&m->vm);
 }
 
@@ -282,6 +296,8 @@ void machine_destroy(struct machine *m)
 		for (unsigned int i = 0; i < m->vm.nr_cpus; i++)
 			vcpu_destroy(m->vm.vcpus[i]);
 	}
+	virtio_devices_destroy(m);
+	virtio_devices_close_drives(m);
 	if (m->vmgenid)
 		vmgenid_free(m->vmgenid);
 	if (m->fw_cfg) {

@@ -18,11 +18,14 @@
 #include "boot.h"
 #include "cli.h"
 #include "firmware.h"
+#include "layout.h"
 #include "legacy.h"
 #include "vm.h"
 
 struct uart;
 struct pm;
+struct virtio_slot;
+struct disk;
 
 struct machine {
 	const struct genvm_config *cfg;
@@ -36,6 +39,11 @@ struct machine {
 	pthread_mutex_t fw_cfg_lock;
 	struct fw_cfg *fw_cfg;
 	struct vmgenid *vmgenid;
+
+	/* The -drive backends, by cfg->drives index; virtio-mmio devices in slot order. */
+	struct disk *disks[CLI_MAX_DRIVES];
+	struct virtio_slot *virtio[LAYOUT_VIRTIO_MAX];
+	unsigned int nr_virtio;
 
 	/* What fw_cfg serves; referenced, so it lives as long as the machine. */
 	struct bytebuf acpi_rsdp;

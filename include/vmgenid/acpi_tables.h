@@ -12,6 +12,7 @@
 #ifndef VMGENID_ACPI_TABLES_H
 #define VMGENID_ACPI_TABLES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmgenid/bios_loader.h"
@@ -21,6 +22,19 @@ struct vmgenid;
 
 #define ACPI_RSDP_FILE "etc/acpi/rsdp"
 #define ACPI_TABLES_FILE "etc/acpi/tables"
+
+#define ACPI_MAX_VIRTIO_MMIO 8
+
+/*
+ * A virtio-mmio device in the DSDT: Device (VRnn) with _HID "LNRO0005",
+ * the _UID n and a _CRS of its register window and its interrupt.
+ */
+struct acpi_virtio_mmio {
+	uint32_t base;
+	uint32_t size;
+	uint32_t irq;   /* a GSI: an IOAPIC pin */
+	bool edge;      /* Edge, else Level; always ActiveHigh, Exclusive */
+};
 
 struct acpi_machine {
 	unsigned int nr_cpus;      /* local APIC ids 0..nr_cpus-1 */
@@ -43,6 +57,8 @@ struct acpi_machine {
 	uint16_t uart_port;        /* COM1 */
 	uint8_t uart_irq;
 	uint16_t fw_cfg_port;      /* QEMU0002, 12 ports with DMA */
+	unsigned int nr_virtio;    /* at most ACPI_MAX_VIRTIO_MMIO */
+	struct acpi_virtio_mmio virtio[ACPI_MAX_VIRTIO_MMIO];
 };
 
 /*

@@ -40,6 +40,9 @@ static const struct acpi_machine machine = {
 	.uart_port = 0x3f8,
 	.uart_irq = 4,
 	.fw_cfg_port = 0x510,
+	/* Two virtio-mmio devices where genvm puts its first two. */
+	.nr_virtio = 2,
+	.virtio = { { 0xfeb00000, 0x200, 16, true }, { 0xfeb00200, 0x200, 17, true } },
 };
 
 static const char *outdir;

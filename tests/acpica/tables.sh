@@ -178,12 +178,21 @@ check "DSDT: \\_S5, COM1 (PNP0501, 0x3F8, IRQ 4), fw_cfg (QEMU0002, 0x510, 12 po
 	"0x03F8, +// Range Minimum" "IRQNoFlags \(\)" '\{4\}' \
 	"Device \(FWCF\)" 'Name \(_HID, "QEMU0002"\)' "Name \(_STA, 0x0B\)" \
 	"0x0510, +// Range Minimum" "0x0C, +// Length"
+check "DSDT: two virtio-mmio devices (LNRO0005, 0x200 bytes at 0xFEB00000 and 0xFEB00200, edge GSIs 16, 17)" \
+	dsdtv.chk has dsdt.dsl \
+	"Device \(VR00\)" "Device \(VR01\)" 'Name \(_HID, "LNRO0005"\)' \
+	"Name \(_UID, Zero\)" "Name \(_UID, One\)" "Name \(_CCA, One\)" \
+	"Memory32Fixed \(ReadWrite," "0xFEB00000, +// Address Base" "0xFEB00200, +// Address Base" \
+	"0x00000200, +// Address Length" \
+	"Interrupt \(ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, \)" \
+	"0x00000010," "0x00000011,"
 check "SSDT: vmgenid device, VGIA patched to the GUID blob" ssdt.chk has ssdt.dsl \
 	'Name \(_HID, "QEMUVGID"\)' "Name \(VGIA, 0x$(hexw "$guid" 8)\)" "_E05"
 
 # --- acpiexec ------------------------------------------------------------
 acpiexec -b "evaluate \_S5; evaluate \_SB.VGEN._STA; evaluate \_SB.VGEN.ADDR; \
 evaluate \_SB.COM1._CRS; evaluate \_SB.FWCF._STA; evaluate \_SB.FWCF._CRS; \
+evaluate \_SB.VR01._HID; evaluate \_SB.VR01._UID; evaluate \_SB.VR01._CRS; \
 evaluate \_GPE._E05" dsdt.aml ssdt.aml >exec.out 2>&1
 exec_ok() {
 	has exec.out "2 ACPI AML tables successfully acquired and loaded" \
@@ -193,15 +202,17 @@ exec_ok() {
 		"\[Integer\] = $(hexw "$gaddr" 16)" \
 		"47 01 F8 03 F8 03 00 08 22 10 00 79" \
 		"\[Integer\] = 000000000000000B" "47 01 10 05 10 05 01 0C 79" \
+		'\[String\] Length 08 = "LNRO0005"' "\[Integer\] = 0000000000000001" \
+		"86 09 00 01 00 02 B0 FE 00 02 00 00 89 06 00 03" "01 11 00 00 00 79" \
 		"Received a Device Notify on \[VGEN\] .* Value 0x80" || return 1
 	[ "$((gaddr))" = "$((guid + 40))" ] || { echo "vmgenid_addr is not GUID blob + 40"; return 1; }
 	! grep -Ei 'error|warning|AE_[A-Z]' exec.out | grep -v 'AE_OK'
 }
 if exec_ok >exec.why 2>&1; then
-	ok "acpiexec: \\_S5 = {5,0,0,0}, VGEN present, ADDR = GUID address, _E05 notifies"
+	ok "acpiexec: \\_S5 = {5,0,0,0}, VGEN present, ADDR = GUID address, _E05 notifies, VR01 is LNRO0005 #1"
 else
 	cat exec.out >>exec.why
-	not_ok "acpiexec: \\_S5 = {5,0,0,0}, VGEN present, ADDR = GUID address, _E05 notifies" \
+	not_ok "acpiexec: \\_S5 = {5,0,0,0}, VGEN present, ADDR = GUID address, _E05 notifies, VR01 is LNRO0005 #1" \
 		exec.why
 fi
 

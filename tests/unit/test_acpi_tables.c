@@ -363,6 +363,12 @@ static void assert_contains(const uint8_t *t, const void *needle, size_t n)
 		fail_msg("table %.4s lacks an expected byte sequence", (const char *)t);
 }
 
+static void assert_not_contains(const uint8_t *t, const void *needle, size_t n)
+{
+	if (memfind(t, get_le32(t + 4), needle, n))
+		fail_msg("table %.4s has an unexpected byte sequence", (const char *)t);
+}
+
 static void test_dsdt_objects(void **state)
 {
 	/* Name (\_S5, Package (0x04) { 0x05, Zero, Zero, Zero }) */
@@ -398,6 +404,78 @@ static void test_dsdt_objects(void **state)
 	assert_contains(d, fwcf_hid, sizeof(fwcf_hid));
 	assert_contains(d, fwcf_res, sizeof(fwcf_res));
 	assert_contains(d, fwcf_sta, sizeof(fwcf_sta));
+	built_free(&b);
+}
+
+/*
+ * virtio-mmio devices, golden bytes from iasl 20200925 for:
+ *   Device (VR00) {
+ *       Name (_HID, "LNRO0005")
+ *       Name (_UID, Zero)
+ *       Name (_CCA, One)
+ *       Name (_CRS, ResourceTemplate () {
+ *           Memory32Fixed (ReadWrite, 0xFEB00000, 0x00000200, )
+ *           Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, ) { 0x00000010 }
+ *       })
+ *   }
+ * and VR01 the same with _UID One, 0xFEB00200 and interrupt 0x11.
+ */
+static void test_dsdt_virtio_mmio(void **state)
+{
+	static const uint8_t vr00[] = {
+		0x5b, 0x82, 0x41, 0x04, 'V', 'R', '0', '0',                   /* Device, PkgLength 0x44 */
+		0x08, '_', 'H', 'I', 'D', 0x0d, 'L', 'N', 'R', 'O', '0', '0', '0', '5', 0x00,
+		0x08, '_', 'U', 'I', 'D', 0x00,                               /* Zero */
+		0x08, '_', 'C', 'C', 'A', 0x01,                               /* One */
+		0x08, '_', 'C', 'R', 'S', 0x11, 0x1a, 0x0a, 0x17,             /* Buffer (0x17) */
+		0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0xb0, 0xfe, 0x00, 0x02, 0x00, 0x00, /* Memory32Fixed */
+		0x89, 0x06, 0x00, 0x03, 0x01, 0x10, 0x00, 0x00, 0x00,         /* Interrupt: consumer, edge */
+		0x79, 0x00,                                                   /* EndTag */
+	};
+	static const uint8_t vr01[] = {
+		0x5b, 0x82, 0x41, 0x04, 'V', 'R', '0', '1',
+		0x08, '_', 'H', 'I', 'D', 0x0d, 'L', 'N', 'R', 'O', '0', '0', '0', '5', 0x00,
+		0x08, '_', 'U', 'I', 'D', 0x01,
+		0x08, '_', 'C', 'C', 'A', 0x01,
+		0x08, '_', 'C', 'R', 'S', 0x11, 0x1a, 0x0a, 0x17,
+		0x86, 0x09, 0x00, 0x01, 0x00, 0x02, 0xb0, 0xfe, 0x00, 0x02, 0x00, 0x00,
+		0x89, 0x06, 0x00, 0x03, 0x01, 0x11, 0x00, 0x00, 0x00,
+		0x79, 0x00,
+	};
+	/* The same device, level-triggered as QEMU's microvm declares it: flags 0x01. */
+	static const uint8_t level_irq[] = { 0x89, 0x06, 0x00, 0x01, 0x01, 0x10, 0x00, 0x00, 0x00 };
+	struct acpi_machine m = machine;
+	struct built b;
+	struct found f;
+	const uint8_t *d;
+
+	(void)state;
+	m.nr_virtio = 2;
+	m.virtio[0] = (struct acpi_virtio_mmio){ 0xfeb00000, 0x200, 16, true };
+	m.virtio[1] = (struct acpi_virtio_mmio){ 0xfeb00200, 0x200, 17, true };
+	build(&b, &m, NULL);
+	run(&b, RAM_SIZE);
+	find_tables(&b, &f);
+	d = table_at(&b, f.dsdt, "DSDT");
+	assert_contains(d, vr00, sizeof(vr00));
+	assert_contains(d, vr01, sizeof(vr01));
+	built_free(&b);
+
+	m.nr_virtio = 1;
+	m.virtio[0].edge = false;
+	build(&b, &m, NULL);
+	run(&b, RAM_SIZE);
+	find_tables(&b, &f);
+	d = table_at(&b, f.dsdt, "DSDT");
+	assert_contains(d, level_irq, sizeof(level_irq));
+	assert_not_contains(d, "VR01", 4);
+	built_free(&b);
+
+	/* No devices, no LNRO0005. */
+	build(&b, &machine, NULL);
+	run(&b, RAM_SIZE);
+	find_tables(&b, &f);
+	assert_not_contains(table_at(&b, f.dsdt, "DSDT"), "LNRO0005", 8);
 	built_free(&b);
 }
 
@@ -610,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_fadt),
 		cmocka_unit_test(test_madt),
 		cmocka_unit_test(test_dsdt_objects),
+		cmocka_unit_test(test_dsdt_virtio_mmio),
 		cmocka_unit_test(test_loader_script_shape),
 		cmocka_unit_test(test_with_vmgenid),
 		cmocka_unit_test(test_bad_machine),

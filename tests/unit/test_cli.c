@@ -420,10 +420,109 @@ static void test_vmgenid_refusals(void **state)
 	assert_refused(&r, "guid '': ");
 	parse(&r, "-kernel", kernel, "-device", "vmgenid,color=blue");
 	assert_refused(&r, "unknown property 'color=blue'");
-	parse(&r, "-kernel", kernel, "-device", "virtio-net");
-	assert_refused(&r, "-device virtio-net: unknown device");
+	parse(&r, "-kernel", kernel, "-device", "virtio-net-device");
+	assert_refused(&r, "-device virtio-net-device: unknown device");
 	parse(&r, "-kernel", kernel, "-device", "vmgenidx");
 	assert_refused(&r, "unknown device");
+}
+
+static void test_drives(void **state)
+{
+	struct run r;
+
+	(void)state;
+	/* Two disks and an entropy source, in command-line order. */
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,format=raw,if=virtio",
+	      "-device", "virtio-rng-device",
+	      "-drive", "file=/b,,c.img,if=none,id=d1,readonly=on,cache=none,snapshot=on",
+	      "-device", "virtio-blk-device,drive=d1,serial=SN-42");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.nr_drives, 2);
+	assert_string_equal(r.cfg.drives[0].file, "/a.img");
+	assert_true(r.cfg.drives[0].if_virtio);
+	assert_false(r.cfg.drives[0].readonly);
+	assert_false(r.cfg.drives[0].direct);
+	assert_false(r.cfg.drives[0].snapshot);
+	assert_string_equal(r.cfg.drives[1].file, "/b,c.img"); /* ",," is a comma */
+	assert_string_equal(r.cfg.drives[1].id, "d1");
+	assert_true(r.cfg.drives[1].readonly);
+	assert_true(r.cfg.drives[1].direct);
+	assert_true(r.cfg.drives[1].snapshot);
+	assert_false(r.cfg.drives[1].if_virtio);
+	assert_int_equal(r.cfg.nr_virtio, 3);
+	assert_int_equal(r.cfg.virtio[0].kind, CLI_VIRTIO_BLK);
+	assert_int_equal(r.cfg.virtio[0].drive, 0);
+	assert_string_equal(r.cfg.virtio[0].serial, "");
+	assert_int_equal(r.cfg.virtio[1].kind, CLI_VIRTIO_RNG);
+	assert_int_equal(r.cfg.virtio[2].kind, CLI_VIRTIO_BLK);
+	assert_int_equal(r.cfg.virtio[2].drive, 1);
+	assert_string_equal(r.cfg.virtio[2].serial, "SN-42");
+	done(&r);
+	/* format= may be left out (raw is all there is); cache=writeback is the default. */
+	parse(&r, "-kernel", kernel, "-drive", "if=virtio,file=/a.img,cache=writeback,readonly=off");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.nr_virtio, 1);
+	assert_false(r.cfg.drives[0].readonly);
+	done(&r);
+}
+
+static void test_drive_refusals(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,format=qcow2,if=virtio");
+	assert_refused(&r, "'format=qcow2': unsupported format");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=ide");
+	assert_refused(&r, "'if=ide': unsupported interface");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,format=raw");
+	assert_refused(&r, "if=virtio or if=none is required");
+	parse(&r, "-kernel", kernel, "-drive", "format=raw,if=virtio");
+	assert_refused(&r, "file=PATH is required");
+	parse(&r, "-kernel", kernel, "-drive", "file=,if=virtio");
+	assert_refused(&r, "empty file name");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=virtio,readonly=maybe");
+	assert_refused(&r, "'readonly=maybe': expected on or off");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=virtio,cache=unsafe");
+	assert_refused(&r, "'cache=unsafe': unsupported cache mode");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=virtio,aio=native");
+	assert_refused(&r, "'aio=native': unknown property");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=none");
+	assert_refused(&r, "needs id=ID");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=none,id=9x");
+	assert_refused(&r, "'id=9x': an id is a letter");
+	/* A drive id used twice, or never used. */
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=none,id=d0",
+	      "-drive", "file=/b.img,if=none,id=d0");
+	assert_refused(&r, "drive id 'd0' is already used");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=none,id=d0");
+	assert_refused(&r, "genvm: -drive id=d0: no -device virtio-blk-device,drive=d0 uses it");
+	/* A device naming a drive that is not there, or is taken. */
+	parse(&r, "-kernel", kernel, "-device", "virtio-blk-device,drive=nope");
+	assert_refused(&r, "no -drive with id 'nope'");
+	parse(&r, "-kernel", kernel, "-device", "virtio-blk-device");
+	assert_refused(&r, "drive=ID is required");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=none,id=d0",
+	      "-device", "virtio-blk-device,drive=d0", "-device", "virtio-blk-device,drive=d0");
+	assert_refused(&r, "drive 'd0' is already in use");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=virtio,id=d0",
+	      "-device", "virtio-blk-device,drive=d0");
+	assert_refused(&r, "drive 'd0' is already in use");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=none,id=d0",
+	      "-device", "virtio-blk-device,drive=d0,serial=123456789012345678901");
+	assert_refused(&r, "longer than the 20 bytes");
+	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=none,id=d0",
+	      "-device", "virtio-blk-device,drive=d0,num-queues=4");
+	assert_refused(&r, "'num-queues=4': unknown property");
+	parse(&r, "-kernel", kernel, "-device", "virtio-rng-device,rng=rng0");
+	assert_refused(&r, "'rng=rng0': unknown property");
+	/* At most eight virtio devices: the MMIO windows there are. */
+	parse(&r, "-kernel", kernel, "-device", "virtio-rng-device", "-device", "virtio-rng-device",
+	      "-device", "virtio-rng-device", "-device", "virtio-rng-device",
+	      "-device", "virtio-rng-device", "-device", "virtio-rng-device",
+	      "-device", "virtio-rng-device", "-device", "virtio-rng-device",
+	      "-device", "virtio-rng-device");
+	assert_refused(&r, "too many virtio devices");
 }
 
 static void test_option_refusals(void **state)
@@ -588,6 +687,8 @@ int main(void)
 		cmocka_unit_test(test_initrd_and_append_refusals),
 		cmocka_unit_test(test_vmgenid_device),
 		cmocka_unit_test(test_vmgenid_refusals),
+		cmocka_unit_test(test_drives),
+		cmocka_unit_test(test_drive_refusals),
 		cmocka_unit_test(test_option_refusals),
 		cmocka_unit_test(test_incoming),
 		cmocka_unit_test(test_management_channels),

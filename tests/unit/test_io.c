@@ -92,11 +92,37 @@ static void test_dispatch(void **state)
 	io_bus_free(bus);
 }
 
+/* The MMIO flavour: 64-bit windows, no 64 KiB limit, no wrap-around. */
+static void test_mmio_ranges(void **state)
+{
+	struct io_bus *bus = io_bus_new();
+	struct probe a = { 0 };
+	uint8_t data[4];
+
+	(void)state;
+	assert_int_equal(io_register_range(bus, 0xfeb00000, 0x200, probe_io, &a), 0);
+	assert_int_equal(io_register_range(bus, 0xfeb001fc, 8, probe_io, &a), -EINVAL);
+	assert_int_equal(io_register_range(bus, UINT64_MAX - 4, 8, probe_io, &a), -EINVAL);
+	io_dispatch_addr(bus, 0xfeb00070, data, 4, false);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.addr, 0x70);
+	/* The last dword is inside; one byte further is not. */
+	io_dispatch_addr(bus, 0xfeb001fc, data, 4, false);
+	assert_int_equal(a.calls, 2);
+	assert_int_equal(a.addr, 0x1fc);
+	memset(data, 0, sizeof(data));
+	io_dispatch_addr(bus, 0xfeb001fd, data, 4, false);
+	assert_int_equal(a.calls, 2);
+	assert_memory_equal(data, "\xff\xff\xff\xff", 4);
+	io_bus_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_rules),
 		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_mmio_ranges),
 	};
 
 	return cmocka_run_group_tests_name("io", tests, NULL, NULL);

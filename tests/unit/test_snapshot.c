@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "vmgenid/bytebuf.h"
@@ -19,6 +20,7 @@
 #include "vmgenid/state.h"
 #include "vmgenid/vmgenid.h"
 
+#include "devices.h"
 #include "kvm_state.h"
 #include "machine.h"
 #include "pm.h"
@@ -316,6 +318,112 @@ static void test_random_damage_is_refused(void **state)
 	bytebuf_free(&b);
 }
 
+static char disk_small[64], disk_big[64];
+
+static void make_disk(char *path, size_t size, const char *name)
+{
+	FILE *fp;
+
+	snprintf(path, 64, "/tmp/test_snapshot.%d.%s", (int)getpid(), name);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(ftruncate(fileno(fp), (off_t)size), 0);
+	fclose(fp);
+}
+
+/* Slots as the command line gives them: a disk (this file, readonly or not), then an rng. */
+static void virtio_machine(struct fixture *f, struct genvm_config *cfg, const char *disk,
+			   bool readonly, bool rng_first)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->drives[0].file, sizeof(cfg->drives[0].file), "%s", disk);
+	cfg->drives[0].readonly = readonly;
+	cfg->drives[0].if_virtio = true;
+	cfg->nr_drives = 1;
+	cfg->virtio[rng_first ? 1 : 0] = (struct cli_virtio){ .kind = CLI_VIRTIO_BLK, .drive = 0 };
+	cfg->virtio[rng_first ? 0 : 1] = (struct cli_virtio){ .kind = CLI_VIRTIO_RNG };
+	cfg->nr_virtio = 2;
+	f->m.cfg = cfg;
+	/* A fresh bus: windows are claimed for the machine's life. */
+	io_bus_free(f->m.vm.mmio);
+	f->m.vm.mmio = io_bus_new();
+	assert_non_null(f->m.vm.mmio);
+	assert_int_equal(virtio_devices_open_drives(&f->m), 0);
+	assert_int_equal(virtio_devices_create(&f->m), 0);
+}
+
+/*
+ * The virtio sections go through the same first pass: a state from the
+ * same command line passes on to KVM; a disk of another size, another
+ * device order, a readonly change, a missing, doubled or extra device are
+ * refused before anything is applied.
+ */
+static void test_virtio_sections(void **state)
+{
+	static struct genvm_config cfg, other;
+	struct fixture *f = *state;
+	struct bytebuf b, saved;
+	size_t start;
+
+	make_disk(disk_small, 1 << 20, "small");
+	make_disk(disk_big, 2 << 20, "big");
+	virtio_machine(f, &cfg, disk_small, false, false);
+	bytebuf_init(&saved);
+	assert_int_equal(virtio_devices_save(&f->m, &saved), 0);
+	assert_non_null(memmem(saved.data, saved.len, "virtio.0", 8));
+	assert_non_null(memmem(saved.data, saved.len, "virtio.1", 8));
+
+	build(f, &b, WITH_ALL);
+	bytebuf_append(&b, saved.data, saved.len);
+	expect_refused(f, &b, "section 'kvm-irqchip': KVM refused");
+	bytebuf_free(&b);
+
+	build(f, &b, WITH_ALL);
+	expect_refused(f, &b, "the snapshot has no virtio device 0");
+	bytebuf_free(&b);
+
+	build(f, &b, WITH_ALL);
+	bytebuf_append(&b, saved.data, saved.len);
+	bytebuf_append(&b, saved.data, saved.len);
+	expect_refused(f, &b, "section 'virtio.0' appears twice");
+	bytebuf_free(&b);
+
+	build(f, &b, WITH_ALL);
+	bytebuf_append(&b, saved.data, saved.len);
+	start = state_section_begin(&b, "virtio.5", VIRTIO_STATE_VERSION);
+	bytebuf_put_le32(&b, 0);
+	state_section_end(&b, start);
+	expect_refused(f, &b, "more virtio devices than the command line gives");
+	bytebuf_free(&b);
+
+	virtio_devices_destroy(&f->m);
+	virtio_devices_close_drives(&f->m);
+	struct {
+		const char *disk;
+		bool readonly, rng_first;
+		const char *what;
+	} cases[] = {
+		{ disk_big, false, false, "the drive's size differs from the snapshot's disk" },
+		{ disk_small, false, true, "another kind of virtio device" },
+		{ disk_small, true, false, "features differ" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		virtio_machine(f, &other, cases[i].disk, cases[i].readonly, cases[i].rng_first);
+		build(f, &b, WITH_ALL);
+		bytebuf_append(&b, saved.data, saved.len);
+		expect_refused(f, &b, cases[i].what);
+		bytebuf_free(&b);
+		virtio_devices_destroy(&f->m);
+		virtio_devices_close_drives(&f->m);
+	}
+	bytebuf_free(&saved);
+	io_bus_free(f->m.vm.mmio);
+	f->m.vm.mmio = NULL;
+	f->m.cfg = NULL;
+	unlink(disk_small);
+	unlink(disk_big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +435,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_framing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_damage_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_virtio_sections, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);

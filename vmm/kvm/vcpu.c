@@ -334,13 +334,15 @@ static void handle_io(struct vcpu *v)
 			    run->io.direction == KVM_EXIT_IO_OUT);
 }
 
-/* Nothing is memory-mapped in userspace: reads float high, writes vanish. */
+/* Claimed windows go to their device; elsewhere reads float high, writes vanish. */
 static void handle_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
-	if (!run->mmio.is_write && run->mmio.len <= sizeof(run->mmio.data))
-		memset(run->mmio.data, 0xff, run->mmio.len);
+	if (run->mmio.len == 0 || run->mmio.len > sizeof(run->mmio.data))
+		return;
+	io_dispatch_addr(v->vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+			 run->mmio.is_write);
 }
 
 /*

@@ -208,8 +208,9 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus, int ram_fd
 		return -1;
 
 	vm->io = io_bus_new();
+	vm->mmio = io_bus_new();
 	vm->vcpus = calloc(nr_cpus, sizeof(*vm->vcpus));
-	if (!vm->io || !vm->vcpus)
+	if (!vm->io || !vm->mmio || !vm->vcpus)
 		return fail("allocating the machine");
 	vm->exit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->exit_fd < 0)
@@ -221,6 +222,7 @@ void vm_destroy(struct vm *vm)
 {
 	free(vm->vcpus);
 	io_bus_free(vm->io);
+	io_bus_free(vm->mmio);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
 	if (vm->exit_fd >= 0)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The KVM virtual machine: /dev/kvm, in-kernel irqchip and PIT, guest RAM,
- * the port I/O bus, and the one way out (vm_request_exit).
+ * the port I/O and MMIO buses, and the one way out (vm_request_exit).
  *
  * Guest-physical RAM is a single host mapping.  Below 3 GiB it is one
  * range; a larger guest continues at 4 GiB, leaving 3..4 GiB to the IOAPIC,
@@ -52,6 +52,7 @@ struct vm {
 	struct guest_mem mem;
 
 	struct io_bus *io;
+	struct io_bus *mmio; /* below 4 GiB, outside RAM: the virtio-mmio windows */
 
 	unsigned int nr_cpus;
 	struct vcpu **vcpus;

@@ -7,6 +7,7 @@
 #include "vmgenid/bytebuf.h"
 #include "vmgenid/state.h"
 
+#include "devices.h"
 #include "kvm_state.h"
 #include "machine.h"
 #include "pm.h"
@@ -29,6 +30,8 @@ int snapshot_save_state(struct machine *m, struct bytebuf *out)
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 	uart_save(m->uart, out);
 	pm_save(m->pm, out);
+	/* The machine is paused, so the virtio devices are quiesced: nothing in flight. */
+	virtio_devices_save(m, out);
 	if (bytebuf_failed(out)) {
 		fprintf(stderr, "genvm: snapshot: out of memory collecting the device state\n");
 		return -1;
@@ -63,6 +66,8 @@ struct found {
 	bool have[NR_SINGLE_SECTIONS];
 	struct state_section *vcpu; /* indexed by vCPU id */
 	bool *have_vcpu;
+	struct state_section virtio[LAYOUT_VIRTIO_MAX]; /* indexed by slot */
+	bool have_virtio[LAYOUT_VIRTIO_MAX];
 };
 
 static int single_index(const char *id)
@@ -98,6 +103,17 @@ static int check_sections(struct machine *m, const void *state, size_t len, stru
 			f->have_vcpu[id] = true;
 			continue;
 		}
+		if (!strncmp(s.id, VIRTIO_STATE_PREFIX, strlen(VIRTIO_STATE_PREFIX))) {
+			if (virtio_devices_check(m, &s, &id, &what) < 0)
+				goto bad;
+			if (f->have_virtio[id]) {
+				snprintf(why, why_len, "section '%s' appears twice", s.id);
+				return -1;
+			}
+			f->virtio[id] = s;
+			f->have_virtio[id] = true;
+			continue;
+		}
 		if (i < 0) {
 			snprintf(why, why_len, "unknown section '%s' (written by a newer genvm?)",
 				 s.id);
@@ -126,6 +142,14 @@ static int check_sections(struct machine *m, const void *state, size_t len, stru
 	for (unsigned int i = 0; i < m->vm.nr_cpus; i++) {
 		if (!f->have_vcpu[i]) {
 			snprintf(why, why_len, "the state of vCPU %u is missing", i);
+			return -1;
+		}
+	}
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		if (!f->have_virtio[i]) {
+			snprintf(why, why_len,
+				 "the snapshot has no virtio device %u: the command line gives "
+				 "more -drive/-device than the saved machine had", i);
 			return -1;
 		}
 	}
@@ -178,6 +202,9 @@ static int apply_sections(struct machine *m, struct found *f, char *why, size_t 
 	s = &f->single[SEC_PM];
 	if (pm_load(m->pm, s->payload, s->length, s->version, &what) < 0)
 		goto bad;
+	/* Checked whole in the first pass: loading cannot fail. */
+	for (unsigned int i = 0; i < m->nr_virtio; i++)
+		virtio_devices_load(m, i, &f->virtio[i]);
 	return 0;
 bad:
 	snprintf(why, why_len, "section '%s': %s", s->id, what);

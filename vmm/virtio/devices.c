@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vmgenid/endian.h"
+
+#include "blk.h"
+#include "devices.h"
+#include "disk.h"
+#include "layout.h"
+#include "machine.h"
+#include "rng.h"
+
+struct virtio_slot {
+	struct machine *m;
+	unsigned int index;
+	uint64_t base;
+	unsigned int gsi;
+	enum cli_virtio_kind kind;
+	struct virtio_mmio *mmio;
+	struct virtio_blk *blk;
+	struct virtio_rng *rng;
+	struct disk *disk;
+
+	int kick_fd; /* QueueNotify: KVM_IOEVENTFD, or written by the MMIO handler */
+	int irq_fd;  /* KVM_IRQFD on gsi */
+	pthread_t thread;
+	bool thread_live;
+	atomic_bool stop;
+};
+
+static void slot_kick(void *opaque, unsigned int queue)
+{
+	struct virtio_slot *s = opaque;
+	uint64_t one = 1;
+
+	(void)queue;
+	if (write(s->kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "genvm: virtio.%u: kick: %s\n", s->index, strerror(errno));
+}
+
+static void slot_irq(void *opaque)
+{
+	struct virtio_slot *s = opaque;
+	uint64_t one = 1;
+
+	if (write(s->irq_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "genvm: virtio.%u: interrupt: %s\n", s->index, strerror(errno));
+}
+
+static void *worker(void *arg)
+{
+	struct virtio_slot *s = arg;
+	uint64_t n;
+
+	for (;;) {
+		if (read(s->kick_fd, &n, sizeof(n)) < 0 && errno != EINTR && errno != EAGAIN) {
+			fprintf(stderr, "genvm: virtio.%u: worker: %s\n", s->index, strerror(errno));
+			break;
+		}
+		if (atomic_load(&s->stop))
+			break;
+		if (s->blk)
+			virtio_blk_process(s->blk);
+		else
+			virtio_rng_process(s->rng);
+	}
+	return NULL;
+}
+
+/* Wire the eventfds into the current KVM VM (a reset makes a new one). */
+static int attach(struct virtio_slot *s)
+{
+	struct kvm_ioeventfd io = {
+		.addr = s->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+		.len = 4,
+		.fd = s->kick_fd,
+	};
+	struct kvm_irqfd irq = { .fd = (uint32_t)s->irq_fd, .gsi = s->gsi };
+	int vm_fd = s->m->vm.vm_fd;
+
+	if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
+		fprintf(stderr, "genvm: virtio.%u: KVM_IOEVENTFD: %s\n", s->index, strerror(errno));
+		return -1;
+	}
+	if (ioctl(vm_fd, KVM_IRQFD, &irq) < 0) {
+		fprintf(stderr, "genvm: virtio.%u: KVM_IRQFD: %s\n", s->index, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int virtio_devices_open_drives(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->cfg->nr_drives; i++) {
+		const struct cli_drive *d = &m->cfg->drives[i];
+		const struct disk_options o = {
+			.path = d->file,
+			.readonly = d->readonly,
+			.snapshot = d->snapshot,
+			.direct = d->direct,
+		};
+		char why[512];
+
+		/* disk_open's sentence names the file. */
+		if (disk_open(&o, &m->disks[i], why, sizeof(why)) < 0) {
+			fprintf(stderr, "genvm: -drive: %s\n", why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void virtio_devices_close_drives(struct machine *m)
+{
+	for (unsigned int i = 0; i < CLI_MAX_DRIVES; i++) {
+		if (m->disks[i])
+			disk_close(m->disks[i]);
+		m->disks[i] = NULL;
+	}
+}
+
+static int create_slot(struct machine *m, unsigned int n)
+{
+	const struct cli_virtio *c = &m->cfg->virtio[n];
+	const struct virtio_mmio_ops ops = { .kick = slot_kick, .irq = slot_irq };
+	struct virtio_slot *s = calloc(1, sizeof(*s));
+	struct virtio_mmio_ops slot_ops = ops;
+	int ret;
+
+	if (!s) {
+		fprintf(stderr, "genvm: virtio: out of memory\n");
+		return -1;
+	}
+	m->virtio[n] = s;
+	s->m = m;
+	s->index = n;
+	s->kind = c->kind;
+	s->base = LAYOUT_VIRTIO_MMIO_BASE + n * LAYOUT_VIRTIO_MMIO_SIZE;
+	s->gsi = LAYOUT_VIRTIO_IRQ_BASE + n;
+	s->kick_fd = eventfd(0, EFD_CLOEXEC);
+	s->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	atomic_init(&s->stop, false);
+	if (s->kick_fd < 0 || s->irq_fd < 0) {
+		fprintf(stderr, "genvm: virtio.%u: eventfd: %s\n", n, strerror(errno));
+		return -1;
+	}
+	slot_ops.opaque = s;
+	if (c->kind == CLI_VIRTIO_BLK) {
+		s->disk = m->disks[c->drive];
+		s->blk = virtio_blk_new(&m->vm.mem, s->disk, c->serial, &slot_ops);
+		s->mmio = s->blk ? &s->blk->mmio : NULL;
+	} else {
+		s->rng = virtio_rng_new(&m->vm.mem, &slot_ops);
+		s->mmio = s->rng ? &s->rng->mmio : NULL;
+	}
+	if (!s->mmio) {
+		fprintf(stderr, "genvm: virtio: out of memory\n");
+		return -1;
+	}
+	ret = io_register_range(m->vm.mmio, s->base, LAYOUT_VIRTIO_MMIO_SIZE, virtio_mmio_io,
+				s->mmio);
+	if (ret < 0) {
+		fprintf(stderr, "genvm: virtio.%u: MMIO window %#llx: %s\n", n,
+			(unsigned long long)s->base, strerror(-ret));
+		return -1;
+	}
+	ret = pthread_create(&s->thread, NULL, worker, s);
+	if (ret) {
+		fprintf(stderr, "genvm: virtio.%u: worker thread: %s\n", n, strerror(ret));
+		return -1;
+	}
+	s->thread_live = true;
+	return 0;
+}
+
+int virtio_devices_create(struct machine *m)
+{
+	m->nr_virtio = m->cfg->nr_virtio;
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		if (create_slot(m, i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int virtio_devices_attach(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		if (attach(m->virtio[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int virtio_devices_reset(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		virtio_mmio_reset(m->virtio[i]->mmio);
+		if (attach(m->virtio[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void virtio_devices_quiesce(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_virtio; i++)
+		virtio_mmio_quiesce(m->virtio[i]->mmio);
+}
+
+void virtio_devices_resume(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_virtio; i++)
+		virtio_mmio_resume(m->virtio[i]->mmio);
+}
+
+struct disk *virtio_devices_disk(struct machine *m, unsigned int n)
+{
+	return n < m->nr_virtio ? m->virtio[n]->disk : NULL;
+}
+
+void virtio_devices_destroy(struct machine *m)
+{
+	for (unsigned int i = 0; i < LAYOUT_VIRTIO_MAX; i++) {
+		struct virtio_slot *s = m->virtio[i];
+		uint64_t one = 1;
+
+		if (!s)
+			continue;
+		if (s->thread_live) {
+			atomic_store(&s->stop, true);
+			if (write(s->kick_fd, &one, sizeof(one)) < 0)
+				fprintf(stderr, "genvm: virtio.%u: stop: %s\n", i, strerror(errno));
+			pthread_join(s->thread, NULL);
+		}
+		virtio_blk_free(s->blk);
+		virtio_rng_free(s->rng);
+		if (s->kick_fd >= 0)
+			close(s->kick_fd);
+		if (s->irq_fd >= 0)
+			close(s->irq_fd);
+		free(s);
+		m->virtio[i] = NULL;
+	}
+	m->nr_virtio = 0;
+}
+
+/*
+ * Section "virtio.N", version 1: the transport's state (mmio.c), then for a
+ * disk its size in bytes (le64) and whether it is read-only (u8), so that a
+ * restore onto another disk is refused rather than shown a different disk.
+ */
+#define BLK_TAIL 9u
+
+int virtio_devices_save(struct machine *m, struct bytebuf *out)
+{
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		struct virtio_slot *s = m->virtio[i];
+		char id[STATE_ID_SIZE];
+		size_t start;
+
+		snprintf(id, sizeof(id), VIRTIO_STATE_PREFIX "%c", (char)('0' + i));
+		start = state_section_begin(out, id, VIRTIO_STATE_VERSION);
+		virtio_mmio_save(s->mmio, out);
+		if (s->disk) {
+			bytebuf_put_le64(out, disk_size(s->disk));
+			bytebuf_put_u8(out, disk_readonly(s->disk));
+		}
+		state_section_end(out, start);
+	}
+	return bytebuf_failed(out) ? -ENOMEM : 0;
+}
+
+int virtio_devices_check(struct machine *m, const struct state_section *sec, unsigned int *slot,
+			 const char **why)
+{
+	const char *num = sec->id + strlen(VIRTIO_STATE_PREFIX);
+	struct virtio_slot *s;
+	uint32_t used;
+
+	if (num[0] < '0' || num[0] > '9' || num[1]) {
+		*why = "not a virtio section name";
+		return -EINVAL;
+	}
+	*slot = (unsigned int)(num[0] - '0');
+	if (*slot >= m->nr_virtio) {
+		*why = "the snapshot has more virtio devices than the command line gives";
+		return -EINVAL;
+	}
+	s = m->virtio[*slot];
+	if (sec->version != VIRTIO_STATE_VERSION) {
+		*why = "unsupported virtio state version";
+		return -EINVAL;
+	}
+	if (virtio_mmio_check(s->mmio, sec->payload, sec->length, &used, why) < 0)
+		return -EINVAL;
+	if (sec->length != used + (s->disk ? BLK_TAIL : 0)) {
+		*why = "virtio state has the wrong length";
+		return -EINVAL;
+	}
+	if (s->disk) {
+		const uint8_t *tail = sec->payload + used;
+
+		if (get_le64(tail) != disk_size(s->disk)) {
+			*why = "the drive's size differs from the snapshot's disk";
+			return -EINVAL;
+		}
+		if (tail[8] != disk_readonly(s->disk)) {
+			*why = "the drive's readonly= differs from the snapshot's";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void virtio_devices_load(struct machine *m, unsigned int slot, const struct state_section *s)
+{
+	virtio_mmio_load(m->virtio[slot]->mmio, s->payload);
+}
