@@ -78,21 +78,14 @@ static struct disk *open_snap(const char *path, bool ro)
 	return d;
 }
 
-/* disk.c keeps its struct private; the overlay is reached through a copy of its shape. */
-struct disk_shape {
-	struct raw raw;
-	struct overlay *ov;
-	bool readonly;
-};
-
 static struct overlay *ov_of(struct disk *d)
 {
-	return ((struct disk_shape *)d)->ov;
+	return d->ov;
 }
 
 static struct raw *raw_of(struct disk *d)
 {
-	return &((struct disk_shape *)d)->raw;
+	return &d->raw;
 }
 
 static void put(struct disk *d, uint64_t off, uint8_t v, size_t len)

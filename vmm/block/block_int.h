@@ -80,4 +80,13 @@ uint64_t overlay_dirty_blocks(const struct overlay *ov);
 /* The private file's fd (tests check it stays sparse). */
 int overlay_fd(const struct overlay *ov);
 
+/* ---- a drive (disk.c) ----------------------------------------------- */
+
+struct disk {
+	struct raw raw;
+	struct overlay *ov; /* snapshot=on */
+	bool readonly;
+	char *path;
+};
+
 #endif

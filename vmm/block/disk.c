@@ -12,12 +12,6 @@
 #include "block_int.h"
 #include "disk.h"
 
-struct disk {
-	struct raw raw;
-	struct overlay *ov; /* snapshot=on */
-	bool readonly;
-};
-
 int disk_open(const struct disk_options *o, struct disk **out, char *why, size_t why_len)
 {
 	struct disk *d;
@@ -34,9 +28,16 @@ int disk_open(const struct disk_options *o, struct disk **out, char *why, size_t
 		return -ENOMEM;
 	}
 	d->readonly = o->readonly;
+	d->path = strdup(o->path);
+	if (!d->path) {
+		free(d);
+		snprintf(why, why_len, "%s: out of memory", o->path);
+		return -ENOMEM;
+	}
 	/* snapshot=on opens the image O_RDONLY: nothing below can write it. */
 	ret = raw_open(&d->raw, o->path, !o->readonly && !o->snapshot, o->direct, why, why_len);
 	if (ret) {
+		free(d->path);
 		free(d);
 		return ret;
 	}
@@ -48,6 +49,7 @@ int disk_open(const struct disk_options *o, struct disk **out, char *why, size_t
 		ret = overlay_new(&d->raw, &d->ov, why, why_len);
 		if (ret) {
 			raw_close(&d->raw);
+			free(d->path);
 			free(d);
 			return ret;
 		}
@@ -62,6 +64,7 @@ void disk_close(struct disk *d)
 		return;
 	overlay_free(d->ov);
 	raw_close(&d->raw);
+	free(d->path);
 	free(d);
 }
 
@@ -73,6 +76,16 @@ uint64_t disk_size(const struct disk *d)
 bool disk_readonly(const struct disk *d)
 {
 	return d->readonly;
+}
+
+bool disk_snapshot(const struct disk *d)
+{
+	return d->ov != NULL;
+}
+
+const char *disk_path(const struct disk *d)
+{
+	return d->path;
 }
 
 static int disk_check(const struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off)

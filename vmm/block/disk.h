@@ -39,6 +39,8 @@ void disk_close(struct disk *d);
 
 uint64_t disk_size(const struct disk *d); /* bytes, a multiple of DISK_SECTOR */
 bool disk_readonly(const struct disk *d);
+bool disk_snapshot(const struct disk *d); /* snapshot=on: the image is never written */
+const char *disk_path(const struct disk *d); /* file=, for messages */
 
 /*
  * Transfer the iovecs at byte offset off.  The caller has checked that

@@ -149,8 +149,7 @@ static int layer_read(struct overlay *ov, enum layer l, const struct iovec *iov,
 	}
 }
 
-/* Bytes in block blk (the last block may be short). */
-static uint64_t block_len(const struct overlay *ov, uint64_t blk)
+uint64_t overlay_block_len(const struct overlay *ov, uint64_t blk)
 {
 	uint64_t start = blk * OVERLAY_BLOCK;
 
@@ -199,7 +198,7 @@ int overlay_preadv(struct overlay *ov, const struct iovec *iov, int iovcnt, uint
 static int copy_up(struct overlay *ov, uint64_t blk)
 {
 	uint64_t start = blk * OVERLAY_BLOCK;
-	size_t len = (size_t)block_len(ov, blk);
+	size_t len = (size_t)overlay_block_len(ov, blk);
 	struct iovec v = { .iov_base = ov->block, .iov_len = len };
 	int ret = layer_read(ov, layer_of(ov, blk), &v, 1, start);
 
@@ -229,7 +228,7 @@ int overlay_pwritev(struct overlay *ov, const struct iovec *iov, int iovcnt, uin
 		bit_set(ov->dirty, first);
 		ov->ndirty++;
 	}
-	if (end - last * OVERLAY_BLOCK < block_len(ov, last) && !bit_get(ov->dirty, last)) {
+	if (end - last * OVERLAY_BLOCK < overlay_block_len(ov, last) && !bit_get(ov->dirty, last)) {
 		ret = copy_up(ov, last);
 		if (ret)
 			return ret;
@@ -246,5 +245,33 @@ int overlay_pwritev(struct overlay *ov, const struct iovec *iov, int iovcnt, uin
 			ov->ndirty++;
 		}
 	}
+	return 0;
+}
+
+int overlay_put_block(struct overlay *ov, uint64_t blk, const void *buf)
+{
+	int ret;
+
+	if (blk >= ov->nblocks)
+		return -EINVAL;
+	ret = disk_full_pwrite(ov->fd, buf, (size_t)overlay_block_len(ov, blk),
+			       blk * OVERLAY_BLOCK);
+	if (ret)
+		return ret;
+	if (!bit_get(ov->dirty, blk)) {
+		bit_set(ov->dirty, blk);
+		ov->ndirty++;
+	}
+	return 0;
+}
+
+int overlay_reset(struct overlay *ov)
+{
+	overlay_lower_drop(ov);
+	memset(ov->dirty, 0, ov->words * sizeof(uint64_t));
+	ov->ndirty = 0;
+	/* Give the blocks back: the file is as sparse as when it was made. */
+	if (ftruncate(ov->fd, 0) < 0 || ftruncate(ov->fd, (off_t)ov->size) < 0)
+		return -errno;
 	return 0;
 }

@@ -37,6 +37,13 @@ struct overlay {
 	struct overlay_lower *lower; /* NULL unless a clone started from a delta */
 };
 
+/* Bytes in block blk: OVERLAY_BLOCK, less for a short last block. */
+uint64_t overlay_block_len(const struct overlay *ov, uint64_t blk);
+/* Put one block (block_len bytes of buf) in the private file and mark it. */
+int overlay_put_block(struct overlay *ov, uint64_t blk, const void *buf);
+/* Forget every write and the lower layer: the overlay as overlay_new made it. */
+int overlay_reset(struct overlay *ov);
+
 /* Read bytes of blocks that are all in the lower layer. */
 int overlay_lower_preadv(struct overlay *ov, const struct iovec *iov, int iovcnt, uint64_t off);
 void overlay_lower_drop(struct overlay *ov);

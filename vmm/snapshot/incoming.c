@@ -10,6 +10,7 @@
 #include "incoming.h"
 #include "layout.h"
 #include "machine.h"
+#include "snapdisk.h"
 #include "snapshot.h"
 
 static int fail(const struct incoming *in, const char *why)
@@ -96,6 +97,11 @@ int incoming_finish(struct incoming *in, struct machine *m)
 		    snapreader_read(&in->reader, m->vm.ram, h->ram_length, why, sizeof(why)) < 0)
 			return fail(in, why);
 	}
+	/* The drives' region follows the RAM; it is checked before any guest runs. */
+	char dwhy[SNAPURI_MAX + 256];
+
+	if (snapdisk_load(in, m, dwhy, sizeof(dwhy)) < 0)
+		return fail(in, dwhy);
 	/* The command must also have succeeded: a failing gunzip is a bad image. */
 	ret = snapreader_close(&in->reader, why, sizeof(why));
 	in->reader_open = false;

@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "machine.h"
 #include "migrate.h"
+#include "snapdisk.h"
 #include "snapfile.h"
 #include "snapshot.h"
 #include "snapstream.h"
@@ -38,6 +39,7 @@ struct migration {
 	struct snapuri uri;
 	struct snapwriter w;
 	struct bytebuf state;
+	struct disk_region disks; /* planned while stopped, written after the RAM */
 	int thread_ret;
 	char thread_why[320];
 };
@@ -90,6 +92,7 @@ static void *writer_thread(void *arg)
 	uint64_t one = 1;
 
 	snapfile_layout(&h, vm->ram_size, vm->nr_cpus, mg->state.data, mg->state.len);
+	snapfile_layout_disks(&h, mg->disks.length);
 	snapfile_encode(&h, header);
 	/* Writes are sticky on error; commit reports the first one. */
 	snapwriter_write(&mg->w, header, sizeof(header));
@@ -97,8 +100,20 @@ static void *writer_thread(void *arg)
 	snapwriter_write(&mg->w, mg->state.data, mg->state.len);
 	pad_to(&mg->w, h.ram_offset);
 	snapwriter_write_ram(&mg->w, vm->ram, vm->ram_size);
+	if (mg->disks.length) {
+		pad_to(&mg->w, h.disk_offset);
+		/* The drives stay quiesced: the machine is stopped until this thread is done. */
+		if (disk_region_save(&mg->disks, &mg->w, mg->thread_why, sizeof(mg->thread_why)) &&
+		    !mg->w.err) {
+			/* A drive failed, not the writer: make sure nothing is committed. */
+			snapwriter_abort(&mg->w);
+			mg->thread_ret = -EIO;
+			goto done;
+		}
+	}
 	mg->bytes = mg->w.pos;
 	mg->thread_ret = snapwriter_commit(&mg->w, mg->thread_why, sizeof(mg->thread_why));
+done:
 	if (write(mg->done_fd, &one, sizeof(one)) < 0)
 		fprintf(stderr, "genvm: migrate: eventfd: %s\n", strerror(errno));
 	return NULL;
@@ -119,6 +134,7 @@ static void on_done(struct loop *l, int fd, unsigned int events, void *opaque)
 	pthread_join(mg->thread, NULL);
 	mg->thread_live = false;
 	bytebuf_free(&mg->state);
+	disk_region_free(&mg->disks);
 	mg->total_ms = ms_since(&mg->start);
 	if (mg->thread_ret == 0) {
 		mg->status = MIGRATE_COMPLETED;
@@ -173,6 +189,7 @@ void migration_free(struct migration *mg)
 	loop_del_fd(mg->loop, mg->done_fd);
 	close(mg->done_fd);
 	bytebuf_free(&mg->state);
+	disk_region_free(&mg->disks);
 	free(mg);
 }
 
@@ -237,6 +254,10 @@ int migration_start(struct migration *mg, const char *uri, char *why, size_t why
 		snprintf(why, why_len, "collecting the machine's state failed");
 		goto undo;
 	}
+	if (snapdisk_plan(mg->m, &mg->disks, msg, sizeof(msg)) < 0) {
+		snprintf(why, why_len, "%s", msg);
+		goto undo;
+	}
 	mg->error[0] = '\0';
 	mg->bytes = 0;
 	mg->status = MIGRATE_ACTIVE;
@@ -253,6 +274,7 @@ int migration_start(struct migration *mg, const char *uri, char *why, size_t why
 undo:
 	snapwriter_abort(&mg->w);
 	bytebuf_free(&mg->state);
+	disk_region_free(&mg->disks);
 	control_set_runstate(c, RUNSTATE_PAUSED);
 	if (mg->resume_state == RUNSTATE_RUNNING)
 		control_cont(c, &stop_why);

@@ -22,7 +22,10 @@
 #define OFF_RESERVED 52
 #define OFF_RAM_OFFSET 56
 #define OFF_RAM_LENGTH 64
-#define OFF_ZEROS 72
+#define OFF_DISK_OFFSET 72
+#define OFF_DISK_LENGTH 80
+#define OFF_ZEROS_V1 72
+#define OFF_ZEROS_V2 88
 #define OFF_HEADER_CRC (SNAPFILE_HEADER_SIZE - 4)
 
 #define MAGIC_LEN 8
@@ -62,11 +65,17 @@ void snapfile_layout(struct snapfile_header *h, uint64_t ram_size, uint32_t nr_c
 	h->ram_length = ram_size;
 }
 
+void snapfile_layout_disks(struct snapfile_header *h, uint64_t disk_length)
+{
+	h->disk_length = disk_length;
+	h->disk_offset = disk_length ? page_up(h->ram_offset + h->ram_length) : 0;
+}
+
 void snapfile_encode(const struct snapfile_header *h, uint8_t out[SNAPFILE_HEADER_SIZE])
 {
 	memset(out, 0, SNAPFILE_HEADER_SIZE);
 	memcpy(out + OFF_MAGIC, SNAPFILE_MAGIC, MAGIC_LEN);
-	put_le32(out + OFF_VERSION, SNAPFILE_VERSION);
+	put_le32(out + OFF_VERSION, h->disk_length ? 2 : 1);
 	put_le32(out + OFF_HEADER_SIZE, SNAPFILE_HEADER_SIZE);
 	put_le64(out + OFF_RAM_SIZE, h->ram_size);
 	put_le32(out + OFF_NR_CPUS, h->nr_cpus);
@@ -75,18 +84,22 @@ void snapfile_encode(const struct snapfile_header *h, uint8_t out[SNAPFILE_HEADE
 	put_le32(out + OFF_STATE_CRC, h->state_crc);
 	put_le64(out + OFF_RAM_OFFSET, h->ram_offset);
 	put_le64(out + OFF_RAM_LENGTH, h->ram_length);
+	if (h->disk_length) {
+		put_le64(out + OFF_DISK_OFFSET, h->disk_offset);
+		put_le64(out + OFF_DISK_LENGTH, h->disk_length);
+	}
 	put_le32(out + OFF_HEADER_CRC, state_crc32(0, out, OFF_HEADER_CRC));
 }
 
 /* Reserved words and the zero tail: the first non-zero byte, or 0 if none. */
-static size_t first_reserved_byte(const uint8_t *buf)
+static size_t first_reserved_byte(const uint8_t *buf, uint32_t version)
 {
 	size_t i;
 
 	for (i = OFF_RESERVED; i < OFF_RESERVED + 4; i++)
 		if (buf[i])
 			return i;
-	for (i = OFF_ZEROS; i < OFF_HEADER_CRC; i++)
+	for (i = version == 1 ? OFF_ZEROS_V1 : OFF_ZEROS_V2; i < OFF_HEADER_CRC; i++)
 		if (buf[i])
 			return i;
 	return 0;
@@ -133,6 +146,26 @@ static int check_layout(const struct snapfile_header *h, char *why, size_t why_l
 	return 0;
 }
 
+/* Version 2's disk region: after the RAM, aligned, not wrapping. */
+static int check_disks(const struct snapfile_header *h, char *why, size_t why_len)
+{
+	uint64_t ram_end = h->ram_offset + h->ram_length;
+
+	if (h->disk_length == 0)
+		return fail(why, why_len, "version 2 with an empty disk region");
+	if (h->disk_offset % SNAPFILE_PAGE)
+		return fail(why, why_len, "disk region offset %llu is not a multiple of %d",
+			    (ull)h->disk_offset, SNAPFILE_PAGE);
+	if (h->disk_offset < ram_end)
+		return fail(why, why_len,
+			    "disk region offset %llu overlaps the RAM (which ends at %llu)",
+			    (ull)h->disk_offset, (ull)ram_end);
+	if (h->disk_offset > UINT64_MAX - h->disk_length)
+		return fail(why, why_len, "disk region offset %llu plus length %llu overflows",
+			    (ull)h->disk_offset, (ull)h->disk_length);
+	return 0;
+}
+
 int snapfile_decode(const uint8_t *buf, size_t len, struct snapfile_header *h,
 		    char *why, size_t why_len)
 {
@@ -146,9 +179,9 @@ int snapfile_decode(const uint8_t *buf, size_t len, struct snapfile_header *h,
 	if (memcmp(buf + OFF_MAGIC, SNAPFILE_MAGIC, MAGIC_LEN))
 		return fail(why, why_len, "not a genvm snapshot (bad magic)");
 	version = get_le32(buf + OFF_VERSION);
-	if (version != SNAPFILE_VERSION)
+	if (version < 1 || version > SNAPFILE_VERSION)
 		return fail(why, why_len,
-			    "snapshot format version %u is not supported (this genvm reads %d)",
+			    "snapshot format version %u is not supported (this genvm reads 1 to %d)",
 			    version, SNAPFILE_VERSION);
 	header_size = get_le32(buf + OFF_HEADER_SIZE);
 	if (header_size != SNAPFILE_HEADER_SIZE)
@@ -161,7 +194,7 @@ int snapfile_decode(const uint8_t *buf, size_t len, struct snapfile_header *h,
 	flags = get_le32(buf + OFF_FLAGS);
 	if (flags)
 		return fail(why, why_len, "unknown header flags %#x", flags);
-	bad = first_reserved_byte(buf);
+	bad = first_reserved_byte(buf, version);
 	if (bad)
 		return fail(why, why_len, "reserved header byte at offset %zu is not zero", bad);
 
@@ -172,7 +205,11 @@ int snapfile_decode(const uint8_t *buf, size_t len, struct snapfile_header *h,
 	d.state_crc = get_le32(buf + OFF_STATE_CRC);
 	d.ram_offset = get_le64(buf + OFF_RAM_OFFSET);
 	d.ram_length = get_le64(buf + OFF_RAM_LENGTH);
+	d.disk_offset = version >= 2 ? get_le64(buf + OFF_DISK_OFFSET) : 0;
+	d.disk_length = version >= 2 ? get_le64(buf + OFF_DISK_LENGTH) : 0;
 	if (check_layout(&d, why, why_len))
+		return -EBADMSG;
+	if (version >= 2 && check_disks(&d, why, why_len))
 		return -EBADMSG;
 	*h = d;
 	return 0;
@@ -181,7 +218,9 @@ int snapfile_decode(const uint8_t *buf, size_t len, struct snapfile_header *h,
 int snapfile_check_size(const struct snapfile_header *h, uint64_t file_size,
 			char *why, size_t why_len)
 {
-	uint64_t need = h->ram_offset + h->ram_length; /* decode ruled out a wrap */
+	/* decode ruled out a wrap */
+	uint64_t need = h->disk_length ? h->disk_offset + h->disk_length
+				       : h->ram_offset + h->ram_length;
 
 	if (file_size < need)
 		return fail(why, why_len, "truncated: the file has %llu bytes, its header says %llu",

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The snapshot file's header, version 1.  All little-endian:
+ * The snapshot file's header, version 1 or 2.  All little-endian:
  *
  *    0    char  magic[8]      "GENVMSNP"
- *    8    le32  version       1
+ *    8    le32  version       1, or 2 when the file has a disk region
  *   12    le32  header_size   4096
  *   16    le64  ram_size      guest RAM bytes
  *   24    le32  nr_cpus
@@ -14,12 +14,17 @@
  *   52    le32  reserved      0
  *   56    le64  ram_offset    page aligned, >= state_offset + state_length
  *   64    le64  ram_length    == ram_size
- *   72    zeros up to 4092
+ *   72    le64  disk_offset   version 2: page aligned, >= ram_offset + ram_length
+ *   80    le64  disk_length   version 2: bytes of the disk region, > 0
+ *   88    zeros up to 4092    (version 1: zeros from 72)
  * 4092    le32  header_crc32  state_crc32() of bytes 0..4091
  *
  * The state sections follow at state_offset, then zero padding, then the
- * guest RAM image at ram_offset.  A file may leave holes for zero pages; an
- * exec: stream carries the same bytes in the same order.
+ * guest RAM image at ram_offset, then (version 2) the drives' region at
+ * disk_offset (its own format: vmm/block/delta.h).  A file may leave holes
+ * for zero pages; an exec: stream carries the same bytes in the same order.
+ * A snapshot without drives is written as version 1, byte for byte as
+ * before drives existed.
  *
  * Everything here works on memory: reading and writing the bytes is
  * snapstream's job.
@@ -31,7 +36,7 @@
 #include <stdint.h>
 
 #define SNAPFILE_MAGIC "GENVMSNP"
-#define SNAPFILE_VERSION 1
+#define SNAPFILE_VERSION 2 /* the newest this genvm reads and writes */
 #define SNAPFILE_HEADER_SIZE 4096
 #define SNAPFILE_PAGE 4096
 #define SNAPFILE_MAX_CPUS 254
@@ -49,6 +54,7 @@ struct snapfile_header {
 	uint64_t state_offset, state_length;
 	uint32_t state_crc;
 	uint64_t ram_offset, ram_length;
+	uint64_t disk_offset, disk_length; /* 0, 0: no disk region (version 1) */
 };
 
 /*
@@ -59,6 +65,12 @@ struct snapfile_header {
  */
 void snapfile_layout(struct snapfile_header *h, uint64_t ram_size, uint32_t nr_cpus,
 		     const void *state, uint64_t state_length);
+
+/*
+ * Give the layout a disk region of disk_length bytes at the first page
+ * boundary after the RAM (0: none, and the file stays version 1).
+ */
+void snapfile_layout_disks(struct snapfile_header *h, uint64_t disk_length);
 
 /* Serialize: magic, version, the fields, zeros, and the header CRC. */
 void snapfile_encode(const struct snapfile_header *h, uint8_t out[SNAPFILE_HEADER_SIZE]);
