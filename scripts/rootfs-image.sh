@@ -14,7 +14,7 @@
 # image serves any kernel that script fetches.
 #
 # Results, in $VMGENID_CACHE (default: <repo>/.cache/guest):
-#   rootfs.img         raw ext4 image (label vmgenid-root), about 200 MB
+#   rootfs.img         raw ext4 image (label vmgenid-root), about 240 MiB
 #   rootfs.stamp       the inputs it was built from
 #   rootfs-base.tar    Debian's packages as mmdebstrap installed them, kept so
 #                      that a change of ours does not fetch them again
@@ -147,13 +147,17 @@ printf '/dev/vda / ext4 rw,errors=remount-ro 0 0\n' >"$root/etc/fstab"
 # Empty: each system booted from the image makes its own machine ID at its
 # first boot (a clone keeps its source's, as any copy of a running system).
 : >"$root/etc/machine-id"
+# The hwdb sources are compiled into hwdb.bin, which udev reads.
+rm -rf "$root"/usr/lib/udev/hwdb.d/*.hwdb
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin \
 	"$root"/var/cache/apt/archives/*.deb "$root"/var/log/*.log
 
-# Size: the files plus room for the journal, the tests' writes and logs.
+# Size: the files plus room for ext4's own metadata and journal, the
+# systemd journal and the guests' writes; no blocks reserved for root, who
+# is the only user.
 used=$(du -sm "$root" | cut -f1)
-size=$(((used * 5 / 4 + 64 + 15) / 16 * 16))
-mke2fs -q -t ext4 -L vmgenid-root -d "$root" -E lazy_itable_init=0,lazy_journal_init=0 \
+size=$(((used + used / 8 + 48 + 15) / 16 * 16))
+mke2fs -q -t ext4 -m 0 -L vmgenid-root -d "$root" -E lazy_itable_init=0,lazy_journal_init=0 \
 	"$tmp/rootfs.img" "${size}M" >/dev/null
 e2fsck -fn "$tmp/rootfs.img" >"$tmp/fsck.log" 2>&1 || {
 	cat "$tmp/fsck.log" >&2
