@@ -20,7 +20,11 @@ export TMPDIR
 limit=${E2E_TIMEOUT:-240}
 limit=$((limit * 3))
 append="console=ttyS0 quiet iomem=relaxed panic=-1 root=/dev/vda genid.e2e=demo"
-drive="file=$E2E_ROOTFS,format=raw,if=virtio,snapshot=on"
+# The clones and the source share one image, which none of them writes
+# (snapshot=on).  It is a copy in $work: in the nested L1, E2E_ROOTFS is the
+# L1's own read-only disk.
+img=$work/debian.img
+drive="file=$img,format=raw,if=virtio,snapshot=on"
 
 # run NAME ARGS...: a guest in the background, console in $work/NAME.log,
 # QMP on $work/NAME.sock.
@@ -29,9 +33,12 @@ run() {
 	shift
 	# Created here, not by the background job: await may read it first.
 	: >"$work/$_n.log"
-	timeout "$limit" "$GENVM" -m 256M -kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" \
-		-append "$append" -nographic -drive "$drive" -device virtio-rng-device \
-		-qmp "unix:$work/$_n.sock,server=on,wait=off" "$@" </dev/null >>"$work/$_n.log" 2>&1 &
+	{
+		timeout "$limit" "$GENVM" -m 256M -kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" \
+			-append "$append" -nographic -drive "$drive" -device virtio-rng-device \
+			-qmp "unix:$work/$_n.sock,server=on,wait=off" "$@" </dev/null 2>&1
+		echo "genvm: exited with status $?"
+	} >>"$work/$_n.log" &
 	pids="$pids $!"
 }
 
@@ -40,15 +47,21 @@ seen() {
 	tr -d '\r' <"$work/$1.log" | sed -n "s/^VMGENID-E2E: $2=//p" | head -n 1
 }
 
-# await NAME KEY: until the guest has printed KEY=, or it is gone.
+# said NAME WORD: the guest has printed the line "VMGENID-E2E: WORD".
+said() {
+	tr -d '\r' <"$work/$1.log" | grep -q "^VMGENID-E2E: $2\$"
+}
+
+# await NAME WORD: until the guest has said WORD, or it is gone.
 await() {
 	_i=0
-	while [ -z "$(seen "$1" "$2")" ] && [ $_i -lt $((limit * 10)) ]; do
+	while ! said "$1" "$2" && [ $_i -lt $((limit * 10)) ] &&
+		! grep -q '^genvm: exited' "$work/$1.log"; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	[ -n "$(seen "$1" "$2")" ] && return 0
-	echo "== $1 printed no $2; its console:"
+	said "$1" "$2" && return 0
+	echo "== $1 never said $2; its console:"
 	tr -d '\r' <"$work/$1.log" | tail -n 20 | sed 's/^/   | /'
 	exit 1
 }
@@ -66,7 +79,7 @@ elapsed() {
 
 echo
 src=$(cat /proc/sys/kernel/random/uuid)
-img=$(basename "$E2E_ROOTFS")
+cp "$E2E_ROOTFS" "$img" || exit 1
 echo "== host: genvm -m 256M -drive file=$img,format=raw,if=virtio,snapshot=on -device virtio-rng-device -device vmgenid,guid=$src"
 read -r t0 _ </proc/uptime
 run source -device "vmgenid,guid=$src"
