@@ -1,5 +1,5 @@
 # Thin wrapper over Meson: the two commands of the README.
-#   make demo   boot a Debian guest under genvm and show the vmgenid device at work
+#   make demo   boot a Debian system from a virtio disk under genvm, save it, start two clones
 #   make check  install dependencies, build, run every test (plain and ASan+UBSan)
 
 .PHONY: all demo check deps clean
