@@ -319,9 +319,10 @@ load_boot_modules() {
 }
 
 # root=DEV [ro]: mount the disk and run its init as PID 1.  The ACPI power
-# button and its event device are loaded for systemd-logind, which turns a
-# system_powerdown into a clean shutdown.  The wait is for the disk's probe,
-# which the virtio_blk module does asynchronously.
+# button and its event device are loaded for a root system that handles the
+# power key (systemd-logind does; the image of scripts/rootfs-image.sh masks
+# it and powers off on its own).  The wait is for the disk's probe, which
+# the virtio_blk module does asynchronously.
 switch_to_root() {
 	insmod /lib/modules/evdev.ko 2>/dev/null
 	insmod /lib/modules/button.ko 2>/dev/null
