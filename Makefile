@@ -1,5 +1,5 @@
 # Thin wrapper over Meson: the two commands of the README.
-#   make demo   boot a Debian guest under genvm and show the vmgenid device at work
+#   make demo   boot a Debian system from a virtio disk under genvm, save it, start two clones
 #   make check  install dependencies, build, run every test (plain and ASan+UBSan)
 #   make fuzz   run each libFuzzer target for FUZZ_SECONDS (60) (docs/fuzzing.md)
 

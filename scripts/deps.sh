@@ -15,6 +15,7 @@ packages=(
 	qemu-system-x86                                  # nested KVM harness, benchmarks
 	clang libclang-rt-14-dev                         # fuzz targets (libFuzzer, Debian 12's clang 14)
 	gnuplot-nox                                      # bench/plot.sh
+	mmdebstrap e2fsprogs                             # Debian root disk image
 )
 
 missing=()

@@ -11,7 +11,8 @@
 #
 # Results, in $VMGENID_CACHE (default: <repo>/.cache/guest):
 #   vmlinuz            the guest kernel
-#   initrd.cpio.gz     busybox, /init (tests/e2e/guest/init.sh), memread
+#   initrd.cpio.gz     busybox, /init (tests/e2e/guest/init.sh), memread,
+#                      the virtio and ext4 modules with lib/modules/load-order
 #   modules/*.ko       kvm modules for running KVM inside a TCG guest, with
 #                      modules/load-order (dependencies first)
 #   kernel-version     e.g. 6.1.0-56-amd64
@@ -27,10 +28,22 @@ cache=$(cd "$cache" && pwd)
 # Modules that make /dev/kvm work in a TCG guest with emulated SVM (kvm-amd)
 # or on Intel hosts (kvm-intel), the fw_cfg sysfs driver the test guest
 # uses to read etc/vmgenid_guid, and the ACPI power button driver with the
-# event device through which the test guest sees system_powerdown.
-wanted_modules=(irqbypass ccp kvm kvm-amd kvm-intel qemu_fw_cfg button evdev)
-# The ones that go into the test guest's initramfs.
+# event device through which the test guest sees system_powerdown.  Then
+# the virtio-mmio transport and its disk and entropy devices, which Debian
+# builds as modules and which only ACPI (LNRO0005) announces, and ext4 with
+# the crc32c its checksums ask the crypto API for by name (no modprobe in the
+# initramfs to find it), so the initramfs can mount a root disk.  virtio_pci
+# is for the nested e2e path only: its L1 gets disk images as QEMU's PCI
+# virtio disks.
+wanted_modules=(irqbypass ccp kvm kvm-amd kvm-intel qemu_fw_cfg button evdev
+	virtio virtio_ring virtio_mmio virtio_blk virtio-rng crc32c_generic ext4
+	virtio_pci)
+# The ones that go into the test guest's initramfs; init.sh loads these
+# itself, when a scenario needs them.
 guest_modules=(qemu_fw_cfg button evdev)
+# The ones init.sh loads at once, in the order of lib/modules/load-order
+# (dependencies first, as modinfo names them).
+guest_boot_modules=(virtio virtio_ring virtio_mmio virtio_blk virtio-rng crc32c_generic ext4)
 
 # Scratch dirs live in the cache (same filesystem, so results move in
 # atomically) and go away however the script ends.
@@ -193,6 +206,26 @@ install -m 0755 "$abuse" "$root/bin/fwcfg_abuse"
 [ -z "$guest_tool" ] || install -m 0755 "$guest_tool" "$root/bin/vmgenid"
 for m in "${guest_modules[@]}"; do
 	cp "$kdir/modules/$m.ko" "$root/lib/modules/"
+done
+# The boot modules and what they depend on, dependencies first.
+declare -A boot_seen=()
+add_boot_module() {
+	local name=$1 file dep
+	[ -n "${boot_seen[${name//-/_}]:-}" ] && return 0
+	boot_seen[${name//-/_}]=1
+	for file in "$kdir/modules/$name.ko" "$kdir/modules/${name//-/_}.ko" \
+		"$kdir/modules/${name//_/-}.ko" ""; do
+		[ -z "$file" ] || [ -f "$file" ] && break
+	done
+	[ -n "$file" ] || die "the cached $kver modules lack $name"
+	for dep in $(modinfo -F depends "$file" | tr ',' ' '); do
+		add_boot_module "$dep"
+	done
+	cp "$file" "$root/lib/modules/"
+	basename "$file" >>"$root/lib/modules/load-order"
+}
+for m in "${guest_boot_modules[@]}"; do
+	add_boot_module "$m"
 done
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc -R 0:0 --reproducible --quiet) |

@@ -18,6 +18,12 @@
 # settings), VMGENID_L1_QEMU=1 (pack QEMU and its firmware even when it is not
 # the VMM under test: the benches run it beside genvm), VMGENID_E2E_L1_MEM
 # (L1's -m in MiB, default 1536).
+#
+# The Debian root disk (scripts/rootfs-image.sh) is too big for L1's
+# initramfs.  When a scenario says "# e2e-needs: rootfs" (or make demo runs),
+# L1 gets it as a read-only virtio disk of its QEMU, /dev/vda in L1
+# (E2E_ROOTFS there); scenarios copy it into L1's tmpfs before they write.
+# The host's image is checked unchanged after L1 has run.
 # Times measured in L1 are not performance figures.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,6 +66,35 @@ fi
 if ! command -v "$qemu" >/dev/null; then
 	not_ok "nested e2e needs $qemu (Debian package qemu-system-x86, see scripts/deps.sh)"
 	finish
+fi
+
+# The scenarios this run covers, in run.sh's order, and whether any of them
+# boots the Debian root disk.
+scenarios=()
+need_rootfs=0
+[ -z "${VMGENID_L1_MAIN:-}" ] || need_rootfs=1
+for t in "$here"/t_*.sh; do
+	name=$(basename "$t" .sh)
+	case " ${VMGENID_E2E_ONLY:-$name} " in
+	*" $name "*)
+		scenarios+=("$name")
+		grep -q '^# e2e-needs: rootfs' "$t" && need_rootfs=1 ;;
+	esac
+done
+l1_mem=${VMGENID_E2E_L1_MEM:-1536}
+l1_disk=()
+if [ "$need_rootfs" = 1 ]; then
+	if img_err=$(bash "$repo/scripts/rootfs-image.sh" "$BUILD" 2>&1); then
+		rootfs_sum=$(sha256sum "$cache/rootfs.img" | cut -d' ' -f1)
+		ok "root disk: Debian bookworm ext4 image, $(($(stat -c %s "$cache/rootfs.img") >> 20)) MiB"
+	else
+		not_ok "root disk (scripts/rootfs-image.sh)" "$img_err"
+		finish
+	fi
+	l1_disk=(-drive "file=$cache/rootfs.img,if=virtio,readonly=on,format=raw")
+	# Room for a copy of the disk in L1's tmpfs beside the guests.
+	l1_mem=${VMGENID_E2E_L1_MEM:-3072}
+	l1_timeout=${VMGENID_E2E_L1_TIMEOUT:-4800}
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmgenid-l1.XXXXXX")
@@ -121,20 +156,15 @@ else
 	l1_qmp=/vmm/missing-$(basename "$GENVM_QMP")
 	echo "# no QMP client at $GENVM_QMP: the QMP scenarios will fail"
 fi
-for b in ${VMGENID_E2E_L1_BINS:-}; do
+l1_bins=${VMGENID_E2E_L1_BINS:-}
+# The disk scenarios check the image with e2fsck -n, as a user would.
+[ "$need_rootfs" = 0 ] || l1_bins="$l1_bins e2fsck"
+for b in $l1_bins; do
 	pack_elf "$(command -v "$b")" "/usr/bin/$(basename "$b")"
 done
 [ "${VMGENID_L1_QEMU:-0}" = 0 ] || [ -e "$root/usr/bin/$qemu" ] || pack_qemu
 for f in ${VMGENID_L1_FILES:-}; do
 	install -D -m 0755 "${f%%=*}" "$root${f#*=}"
-done
-# The scenarios this run covers, in run.sh's order.
-scenarios=()
-for t in "$here"/t_*.sh; do
-	t=$(basename "$t" .sh)
-	case " ${VMGENID_E2E_ONLY:-$t} " in
-	*" $t "*) scenarios+=("$t") ;;
-	esac
 done
 
 # Scenarios on Debian 13 backports' kernel (7.3).  Kernels from 6.13 on panic
@@ -189,6 +219,7 @@ E2E_INITRD=/guest/initrd.cpio.gz
 E2E_TIMEOUT=${E2E_TIMEOUT:-240}
 E2E_SCENARIO_TIMEOUT=${E2E_SCENARIO_TIMEOUT:-600}
 L1_MAIN=${VMGENID_L1_MAIN:-run.sh}
+${l1_disk[*]:+E2E_ROOTFS=/dev/vda}
 ${E2E_SMP:+E2E_SMP=$E2E_SMP}
 VMGENID_E2E_ONLY="$1"
 ${E2E_MEM:+E2E_MEM=$E2E_MEM}
@@ -248,8 +279,9 @@ boot_l1() {
 	l1_up=0 done=0 stalled=0 inner=0 inner_plan= current= held=()
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	timeout "$l1_timeout" "$qemu" -accel tcg -cpu "$l1_cpu" -m "${VMGENID_E2E_L1_MEM:-1536}" -smp 2 \
+	timeout "$l1_timeout" "$qemu" -accel tcg -cpu "$l1_cpu" -m "$l1_mem" -smp 2 \
 		-nographic -no-reboot -kernel "$cache/vmlinuz" -initrd "$work/l1.cpio.gz" \
+		"${l1_disk[@]}" \
 		-append "console=ttyS0 quiet panic=-1" </dev/null >"$fifo" 2>&1 &
 	qpid=$!
 	while :; do
@@ -376,6 +408,18 @@ while :; do
 	echo "# restarting L1 (once) for: ${left[*]}"
 	restarts=1
 done
+
+# QEMU opened it read-only; a changed image would be a harness bug that
+# every later run would inherit.
+if [ "$need_rootfs" = 1 ]; then
+	after=$(sha256sum "$cache/rootfs.img" | cut -d' ' -f1)
+	if [ "$after" = "$rootfs_sum" ]; then
+		ok "root disk: the host's image is unchanged after L1 (sha256 ${after:0:16}...)"
+	else
+		not_ok "root disk: the host's image is unchanged after L1" \
+			"sha256 before $rootfs_sum" "sha256 after  $after"
+	fi
+fi
 
 if [ "$l1_up" = 0 ]; then
 	not_ok "L1: TCG guest reached /init" "$qemu exit status $status" "$(console_tail)"

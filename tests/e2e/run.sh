@@ -18,7 +18,9 @@
 #   VMGENID_CACHE        guest image cache (see scripts/guest-image.sh)
 #   VMGENID_E2E_NESTED   1: always go one level down; 0: never
 #   E2E_TIMEOUT          seconds one guest boot may take
-#   E2E_SCENARIO_TIMEOUT seconds one t_*.sh may take (default 900)
+#   E2E_SCENARIO_TIMEOUT seconds one t_*.sh may take (default 900; three times
+#                        that for one that says "# e2e-slow", as the
+#                        scenarios that boot systemd from the root disk do)
 #   VMGENID_E2E_KEEP=1   keep the console logs (their directory is printed)
 #   VMGENID_E2E_ONLY     run only these scenarios, e.g. "t_qmp t_boot" (for
 #                        development; make check runs them all)
@@ -68,6 +70,24 @@ if [ -z "${VMGENID_E2E_L1:-}" ]; then
 		exit 1
 	fi
 	first=1
+	# The Debian root disk, for the scenarios that say they boot it.
+	for t in "$here"/t_*.sh; do
+		name=$(basename "$t" .sh)
+		case " ${VMGENID_E2E_ONLY:-$name} " in
+		*" $name "*) grep -q '^# e2e-needs: rootfs' "$t" || continue ;;
+		*) continue ;;
+		esac
+		first=2
+		if img_err=$(bash "$repo/scripts/rootfs-image.sh" "$BUILD" 2>&1); then
+			echo "ok 2 - root disk: Debian bookworm ext4 image"
+			E2E_ROOTFS=$cache/rootfs.img
+			export E2E_ROOTFS
+		else
+			echo "not ok 2 - root disk (scripts/rootfs-image.sh)"
+			printf '%s\n' "$img_err" | sed 's/^/# /'
+		fi
+		break
+	done
 	E2E_KERNEL=$cache/vmlinuz
 	E2E_INITRD=$cache/initrd.cpio.gz
 	E2E_TIMEOUT=${E2E_TIMEOUT:-60}
@@ -113,12 +133,14 @@ fi
 # scenario is bounded, so that is a bug; it must be reported as one rather
 # than eat the whole suite's time.
 run_scenario() {
+	_limit=$E2E_SCENARIO_TIMEOUT
+	grep -q '^# e2e-slow' "$1" && _limit=$((_limit * 3))
 	setsid sh "$1" &
 	_pid=$!
 	_t=0
 	while kill -0 "$_pid" 2>/dev/null; do
-		if [ "$_t" -ge "$E2E_SCENARIO_TIMEOUT" ]; then
-			echo "not ok - $(basename "$1" .sh) still running after ${E2E_SCENARIO_TIMEOUT}s (E2E_SCENARIO_TIMEOUT): killed"
+		if [ "$_t" -ge "$_limit" ]; then
+			echo "not ok - $(basename "$1" .sh) still running after ${_limit}s (E2E_SCENARIO_TIMEOUT): killed"
 			ps -e -o pid,ppid,sid,stat,args 2>&1 |
 				awk -v s="$_pid" 'NR == 1 || $3 == s { print "# " $0 }'
 			# By session, as timeout(1) gives what it runs a group of

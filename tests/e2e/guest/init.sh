@@ -7,6 +7,9 @@
 # poweroff -f, so the host can time the VMM's exit.  The scenario comes from
 # the kernel command line: e2e=boot|idle|demo|shell|tool|abuse|qmp|snapshot|
 # vmclock.
+# With root=/dev/vdX instead, this is the initramfs of a disk-booted system:
+# it mounts that disk and hands over to its /sbin/init (the Debian image of
+# scripts/rootfs-image.sh).
 echo "VMGENID-E2E: init"
 
 export PATH=/bin
@@ -439,6 +442,59 @@ scenario_tool() {
 	sed 's/^/VMGENID-E2E: tool_check: /' /tmp/check
 	mark done
 }
+
+# The virtio-mmio transport, its disk and entropy drivers, and ext4, in the
+# order scripts/guest-image.sh wrote (dependencies first).  Debian builds them
+# all as modules; without virtio devices they load and find nothing.
+load_boot_modules() {
+	[ -f /lib/modules/load-order ] || return 0
+	for m in $(cat /lib/modules/load-order); do
+		err=$(insmod "/lib/modules/$m" 2>&1) || mark "insmod_error=$m: $err"
+	done
+}
+
+# root=DEV [ro]: mount the disk and run its init as PID 1.  The ACPI power
+# button and its event device are loaded for a root system that handles the
+# power key (systemd-logind does; the image of scripts/rootfs-image.sh masks
+# it and powers off on its own).  The wait is for the disk's probe, which
+# the virtio_blk module does asynchronously.
+switch_to_root() {
+	insmod /lib/modules/evdev.ko 2>/dev/null
+	insmod /lib/modules/button.ko 2>/dev/null
+	n=0
+	while [ ! -b "$1" ] && [ $n -lt 100 ]; do
+		usleep 100000
+		n=$((n + 1))
+	done
+	if [ ! -b "$1" ]; then
+		mark "error=no block device $1"
+		ls /sys/bus/virtio/devices /sys/class/block 2>&1 | sed 's/^/VMGENID-E2E: ls: /'
+		dump_dmesg 30
+		finish
+	fi
+	mode=rw
+	case " $(cat /proc/cmdline) " in *" ro "*) mode=ro ;; esac
+	mkdir -p /newroot
+	if ! err=$(mount -t ext4 -o "$mode" "$1" /newroot 2>&1); then
+		mark "error=mount $1: $err"
+		dump_dmesg 20
+		finish
+	fi
+	# Debian's /sbin/init is an absolute link, which resolves only
+	# inside the new root.
+	if [ ! -L /newroot/sbin/init ] && [ ! -x /newroot/sbin/init ]; then
+		mark "error=$1 has no /sbin/init"
+		finish
+	fi
+	mark "root=$1 $mode"
+	mount --move /dev /newroot/dev
+	umount /proc /sys
+	exec switch_root /newroot /sbin/init
+}
+
+load_boot_modules
+root=$(cmdline_value root || true)
+[ -z "$root" ] || switch_to_root "$root"
 
 scenario=$(cmdline_value e2e || echo none)
 mark "scenario=$scenario"
