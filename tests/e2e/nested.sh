@@ -27,6 +27,14 @@
 # Times measured in L1 are not performance figures.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# Scenarios marked "# e2e-opt-in" run only when VMGENID_E2E_ONLY names them.
+if [ -z "${VMGENID_E2E_ONLY:-}" ]; then
+	for _t in "$here"/t_*.sh; do
+		grep -q '^# e2e-opt-in' "$_t" ||
+			VMGENID_E2E_ONLY="${VMGENID_E2E_ONLY:-} $(basename "$_t" .sh)"
+	done
+	export VMGENID_E2E_ONLY
+fi
 repo=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-$repo/build}
 GENVM=${GENVM:-$BUILD/vmm/genvm}

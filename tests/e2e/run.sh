@@ -23,7 +23,8 @@
 #                        scenarios that boot systemd from the root disk do)
 #   VMGENID_E2E_KEEP=1   keep the console logs (their directory is printed)
 #   VMGENID_E2E_ONLY     run only these scenarios, e.g. "t_qmp t_boot" (for
-#                        development; make check runs them all)
+#                        development; make check runs all but those marked
+#                        "# e2e-opt-in", which run only when named here)
 #   E2E_KERNEL_NEW, E2E_INITRD_NEW
 #                        the kernel with ptp_vmclock t_vmclock boots (set here
 #                        from scripts/kernel-fetch.sh: Debian 13 backports')
@@ -31,6 +32,14 @@
 #                        Debian 13's kernel, for t_kernel612 (likewise)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# Scenarios marked "# e2e-opt-in" run only when VMGENID_E2E_ONLY names them.
+if [ -z "${VMGENID_E2E_ONLY:-}" ]; then
+	for _t in "$here"/t_*.sh; do
+		grep -q '^# e2e-opt-in' "$_t" ||
+			VMGENID_E2E_ONLY="${VMGENID_E2E_ONLY:-} $(basename "$_t" .sh)"
+	done
+	export VMGENID_E2E_ONLY
+fi
 
 hardware_kvm() {
 	[ -c /dev/kvm ] || return 1
