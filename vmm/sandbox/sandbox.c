@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/kvm.h>
@@ -170,6 +171,17 @@ static const unsigned long vcpu_ioctls[] = {
  * directory; or into a command's pipe, then the command's exit status
  * from the helper.  A failure removes the file or kills the command.
  */
+/*
+ * A vCPU whose KVM_RUN fails with EFAULT in a restored machine asks whether
+ * the snapshot file under its RAM shrank (vm_ram_file_check): an fstat of
+ * that open file, which glibc makes as newfstatat(fd, "", AT_EMPTY_PATH).
+ * No path is looked up, so only that form is allowed.
+ */
+static const struct rule vcpu_rules[] = {
+	ALLOW_IF(newfstatat, ARG_EQ(3, AT_EMPTY_PATH)),
+	ALLOW(fstat),
+};
+
 static const struct rule migrate_rules[] = {
 	ALLOW(pwrite64),
 	ALLOW(ftruncate),
@@ -221,7 +233,8 @@ struct kind {
 static const struct kind kinds[SANDBOX_NR_KINDS] = {
 	[SANDBOX_MAIN] = { "main loop thread", main_rules, N(main_rules), main_ioctls,
 			   N(main_ioctls) },
-	[SANDBOX_VCPU] = { "vCPU thread", NULL, 0, vcpu_ioctls, N(vcpu_ioctls) },
+	[SANDBOX_VCPU] = { "vCPU thread", vcpu_rules, N(vcpu_rules), vcpu_ioctls,
+			   N(vcpu_ioctls) },
 	[SANDBOX_MIGRATE] = { "migration writer thread", migrate_rules, N(migrate_rules), NULL,
 			      0 },
 	[SANDBOX_DEVICE] = { "device worker thread", device_rules, N(device_rules),
