@@ -185,6 +185,13 @@ static const struct rule vcpu_rules[] = {
 };
 
 static const struct rule migrate_rules[] = {
+	/* the drives' part of a snapshot: image checksums, overlay blocks */
+	ALLOW(preadv),
+	ALLOW(preadv2),
+	ALLOW(pread64),
+	/* cache=none: a drive's unaligned tail is read with O_DIRECT off for a moment */
+	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFL)),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_SETFL)),
 	ALLOW(pwrite64),
 	ALLOW(ftruncate),
 	ALLOW(fsync),
@@ -204,6 +211,9 @@ static const struct rule migrate_rules[] = {
  */
 static const struct rule device_rules[] = {
 	ALLOW(read),     /* eventfds */
+	/* cache=none: an unaligned tail of the image is done with O_DIRECT off */
+	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFL)),
+	ALLOW_IF(fcntl, ARG_EQ(1, F_SETFL)),
 	ALLOW(ppoll),
 	ALLOW(poll),
 	ALLOW(preadv),
