@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "disk.h"
 #include "overlay_int.h"
 #include "snapstream.h"
+#include "why.h"
 
 #define REGION_MAGIC "GENVMDSK"
 #define TRAILER_MAGIC "GENVMDSE"
@@ -28,21 +28,6 @@
 #define CHUNK (1u << 20) /* bytes of blocks moved at a time */
 
 typedef unsigned long long ull;
-
-static int say(char *why, size_t why_len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *why, size_t why_len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 static uint64_t page_up(uint64_t v)
 {
@@ -152,7 +137,7 @@ int disk_region_plan(struct disk_region *r, struct disk *const *disks, unsigned 
 	if (n == 0)
 		return 0;
 	if (n > DISK_REGION_MAX_DRIVES)
-		return say(why, why_len, -E2BIG, "%u drives: a snapshot holds at most %d", n,
+		return why_say(why, why_len, -E2BIG, "%u drives: a snapshot holds at most %d", n,
 			   DISK_REGION_MAX_DRIVES);
 	r->n = n;
 	for (unsigned i = 0; i < n; i++) {
@@ -167,7 +152,7 @@ int disk_region_plan(struct disk_region *r, struct disk *const *disks, unsigned 
 		dr->map = malloc(ov->words * sizeof(uint64_t) + 1);
 		if (!dr->map) {
 			disk_region_free(r);
-			return say(why, why_len, -ENOMEM, "out of memory for a drive's bitmap");
+			return why_say(why, why_len, -ENOMEM, "out of memory for a drive's bitmap");
 		}
 		for (size_t w = 0; w < ov->words; w++)
 			dr->map[w] = ov->dirty[w] | (ov->lower ? ov->lower->map[w] : 0);
@@ -199,7 +184,7 @@ static int write_header(struct disk_region *r, struct snapwriter *w, char *why, 
 
 		ret = image_ident(dr->d, &head, &tail);
 		if (ret)
-			return say(why, why_len, ret, "drive %u (%s): reading the image: %s", i + 1,
+			return why_say(why, why_len, ret, "drive %u (%s): reading the image: %s", i + 1,
 				   disk_path(dr->d), strerror(-ret));
 		put_le64(desc, disk_size(dr->d));
 		put_le32(desc + 12, head);
@@ -208,7 +193,7 @@ static int write_header(struct disk_region *r, struct snapwriter *w, char *why, 
 			uint8_t *le = malloc(dr->words * 8 + 1);
 
 			if (!le)
-				return say(why, why_len, -ENOMEM, "out of memory");
+				return why_say(why, why_len, -ENOMEM, "out of memory");
 			for (uint64_t k = 0; k < dr->words; k++)
 				put_le64(le + k * 8, dr->map[k]);
 			put_le32(desc + 8, FLAG_DELTA);
@@ -285,10 +270,10 @@ int disk_region_save(struct disk_region *r, struct snapwriter *w, char *why, siz
 		return 0;
 	ret = write_header(r, w, why, why_len);
 	if (ret)
-		return why[0] ? ret : say(why, why_len, ret, "writing the drives: %s", strerror(-ret));
+		return why[0] ? ret : why_say(why, why_len, ret, "writing the drives: %s", strerror(-ret));
 	buf = malloc(CHUNK);
 	if (!buf)
-		return say(why, why_len, -ENOMEM, "out of memory");
+		return why_say(why, why_len, -ENOMEM, "out of memory");
 	memset(trailer, 0, sizeof(trailer));
 	memcpy(trailer, TRAILER_MAGIC, 8);
 	put_le32(trailer + 8, r->n);
@@ -300,7 +285,7 @@ int disk_region_save(struct disk_region *r, struct snapwriter *w, char *why, siz
 		ret = write_delta(&r->drv[i], w, buf, &crc);
 		if (ret) {
 			free(buf);
-			return say(why, why_len, ret, "drive %u (%s): saving its writes: %s", i + 1,
+			return why_say(why, why_len, ret, "drive %u (%s): saving its writes: %s", i + 1,
 				   disk_path(r->drv[i].d), strerror(-ret));
 		}
 		put_le32(trailer + 16 + 4 * i, crc);
@@ -309,9 +294,9 @@ int disk_region_save(struct disk_region *r, struct snapwriter *w, char *why, siz
 	put_le32(trailer + CRC_OFF, disk_crc32(0, trailer, CRC_OFF));
 	ret = snapwriter_write(w, trailer, sizeof(trailer));
 	if (ret)
-		return say(why, why_len, ret, "writing the drives: %s", strerror(-ret));
+		return why_say(why, why_len, ret, "writing the drives: %s", strerror(-ret));
 	if (w->pos - start != r->length)
-		return say(why, why_len, -EIO, "the drives took %llu bytes, planned %llu",
+		return why_say(why, why_len, -EIO, "the drives took %llu bytes, planned %llu",
 			   (ull)(w->pos - start), (ull)r->length);
 	return 0;
 }
@@ -343,7 +328,7 @@ static int region_read(struct load *l, uint64_t off, void *buf, size_t len)
 	uint64_t at = l->region_off + off;
 
 	if (l->rd->pos > at)
-		return say(l->why, l->why_len, -EIO, "disk region: reading backwards");
+		return why_say(l->why, l->why_len, -EIO, "disk region: reading backwards");
 	if (snapreader_skip(l->rd, at - l->rd->pos, l->why, l->why_len) < 0)
 		return -EBADMSG;
 	return snapreader_read(l->rd, buf, len, l->why, l->why_len) < 0 ? -EBADMSG : 0;
@@ -369,27 +354,27 @@ static int load_header(struct load *l)
 	if (ret)
 		return ret;
 	if (memcmp(page, REGION_MAGIC, 8))
-		return say(l->why, l->why_len, -EBADMSG, "disk region: bad magic");
+		return why_say(l->why, l->why_len, -EBADMSG, "disk region: bad magic");
 	if (get_le32(page + 8) != REGION_VERSION)
-		return say(l->why, l->why_len, -EBADMSG,
+		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region version %u is not supported (this genvm reads %d)",
 			   get_le32(page + 8), REGION_VERSION);
 	if (disk_crc32(0, page, CRC_OFF) != get_le32(page + CRC_OFF))
-		return say(l->why, l->why_len, -EBADMSG,
+		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region: header checksum mismatch: the file is corrupt");
 	nr = get_le32(page + 12);
 	if (nr == 0 || nr > DISK_REGION_MAX_DRIVES)
-		return say(l->why, l->why_len, -EBADMSG, "disk region: %u drives is out of range", nr);
+		return why_say(l->why, l->why_len, -EBADMSG, "disk region: %u drives is out of range", nr);
 	if (get_le32(page + 16) != OVERLAY_BLOCK || get_le32(page + 20) || !zeros(page + 32, 32) ||
 	    !zeros(page + DESC_OFF + nr * DESC_SIZE, CRC_OFF - DESC_OFF - nr * DESC_SIZE))
-		return say(l->why, l->why_len, -EBADMSG,
+		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region: unknown block size or reserved bytes set");
 	if (get_le64(page + 24) != l->region_len)
-		return say(l->why, l->why_len, -EBADMSG,
+		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region: its length %llu differs from the header's %llu",
 			   (ull)get_le64(page + 24), (ull)l->region_len);
 	if (nr != l->n)
-		return say(l->why, l->why_len, -EINVAL,
+		return why_say(l->why, l->why_len, -EINVAL,
 			   "the snapshot has %u drive%s, the command line %u: give the same "
 			   "-drive options in the same order", nr, nr == 1 ? "" : "s", l->n);
 
@@ -406,15 +391,15 @@ static int load_header(struct load *l)
 		ld->bitmap_off = get_le64(desc + 32);
 		ld->data_off = get_le64(desc + 40);
 		if ((ld->flags & ~FLAG_DELTA) || !zeros(desc + 48, 16))
-			return say(l->why, l->why_len, -EBADMSG,
+			return why_say(l->why, l->why_len, -EBADMSG,
 				   "disk region: drive %u has unknown flags or reserved bytes", i + 1);
 		if (ld->size == 0 || ld->size % 512 || ld->size > (1ull << 62))
-			return say(l->why, l->why_len, -EBADMSG,
+			return why_say(l->why, l->why_len, -EBADMSG,
 				   "disk region: drive %u has an impossible size %llu", i + 1,
 				   (ull)ld->size);
 		if (!(ld->flags & FLAG_DELTA)) {
 			if (ld->blocks || ld->bitmap_off || ld->data_off || ld->bitmap_crc)
-				return say(l->why, l->why_len, -EBADMSG,
+				return why_say(l->why, l->why_len, -EBADMSG,
 					   "disk region: drive %u has no delta but describes one",
 					   i + 1);
 			continue;
@@ -422,30 +407,30 @@ static int load_header(struct load *l)
 		/* A delta lies where the layout puts it, and fits its disk. */
 		ld->words = nr_words(ld->size);
 		if (ld->blocks > nr_blocks(ld->size))
-			return say(l->why, l->why_len, -EBADMSG,
+			return why_say(l->why, l->why_len, -EBADMSG,
 				   "disk region: drive %u claims %llu written blocks of a %llu-block "
 				   "disk", i + 1, (ull)ld->blocks, (ull)nr_blocks(ld->size));
 		if (ld->bitmap_off != off)
-			return say(l->why, l->why_len, -EBADMSG,
+			return why_say(l->why, l->why_len, -EBADMSG,
 				   "disk region: drive %u's bitmap is at %llu, not %llu", i + 1,
 				   (ull)ld->bitmap_off, (ull)off);
 		/* Sizes are at most 2^62, so each step fits; the sum is checked. */
 		uint64_t step = page_up(ld->words * 8);
 
 		if (off > UINT64_MAX - step - DISK_REGION_PAGE)
-			return say(l->why, l->why_len, -EBADMSG, "disk region: too large");
+			return why_say(l->why, l->why_len, -EBADMSG, "disk region: too large");
 		off += step;
 		if (ld->data_off != off)
-			return say(l->why, l->why_len, -EBADMSG,
+			return why_say(l->why, l->why_len, -EBADMSG,
 				   "disk region: drive %u's blocks are at %llu, not %llu", i + 1,
 				   (ull)ld->data_off, (ull)off);
 		step = ld->blocks * OVERLAY_BLOCK;
 		if (off > UINT64_MAX - step - DISK_REGION_PAGE)
-			return say(l->why, l->why_len, -EBADMSG, "disk region: too large");
+			return why_say(l->why, l->why_len, -EBADMSG, "disk region: too large");
 		off += step;
 	}
 	if (off + DISK_REGION_PAGE != l->region_len)
-		return say(l->why, l->why_len, -EBADMSG,
+		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region: %llu bytes, its drives need %llu", (ull)l->region_len,
 			   (ull)(off + DISK_REGION_PAGE));
 
@@ -456,23 +441,23 @@ static int load_header(struct load *l)
 		uint32_t head, tail;
 
 		if (ld->size != disk_size(d))
-			return say(l->why, l->why_len, -EINVAL,
+			return why_say(l->why, l->why_len, -EINVAL,
 				   "drive %u (%s): the snapshot's drive has %llu bytes, this image "
 				   "%llu", i + 1, disk_path(d), (ull)ld->size, (ull)disk_size(d));
 		ret = image_ident(d, &head, &tail);
 		if (ret)
-			return say(l->why, l->why_len, ret, "drive %u (%s): reading the image: %s",
+			return why_say(l->why, l->why_len, ret, "drive %u (%s): reading the image: %s",
 				   i + 1, disk_path(d), strerror(-ret));
 		if (head != ld->head || tail != ld->tail)
-			return say(l->why, l->why_len, -EINVAL,
+			return why_say(l->why, l->why_len, -EINVAL,
 				   "drive %u (%s): not the image the snapshot was taken with (its %s "
 				   "MiB differs)", i + 1, disk_path(d), head != ld->head ? "first" : "last");
 		if (ld->blocks && !d->ov)
-			return say(l->why, l->why_len, -EINVAL,
+			return why_say(l->why, l->why_len, -EINVAL,
 				   "drive %u (%s): the snapshot carries the source's writes to it; "
 				   "restore it with snapshot=on", i + 1, disk_path(d));
 		if (d->ov && (d->ov->ndirty || d->ov->lower))
-			return say(l->why, l->why_len, -EBUSY,
+			return why_say(l->why, l->why_len, -EBUSY,
 				   "drive %u (%s): its overlay is already in use", i + 1, disk_path(d));
 	}
 	return 0;
@@ -489,11 +474,11 @@ static int load_bitmap(struct load *l, unsigned i)
 	ld->map = calloc(ld->words + 1, sizeof(uint64_t));
 	if (!le || !ld->map) {
 		free(le);
-		return say(l->why, l->why_len, -ENOMEM, "out of memory for drive %u's bitmap", i + 1);
+		return why_say(l->why, l->why_len, -ENOMEM, "out of memory for drive %u's bitmap", i + 1);
 	}
 	ret = region_read(l, ld->bitmap_off, le, (size_t)bytes);
 	if (!ret && disk_crc32(0, le, (size_t)bytes) != ld->bitmap_crc)
-		ret = say(l->why, l->why_len, -EBADMSG,
+		ret = why_say(l->why, l->why_len, -EBADMSG,
 			  "drive %u: the disk delta's bitmap is corrupt (checksum mismatch)", i + 1);
 	for (uint64_t k = 0; !ret && k < ld->words; k++)
 		ld->map[k] = get_le64(le + k * 8);
@@ -501,11 +486,11 @@ static int load_bitmap(struct load *l, unsigned i)
 	if (ret)
 		return ret;
 	if (nb % 64 && (ld->map[ld->words - 1] >> (nb % 64)))
-		return say(l->why, l->why_len, -EBADMSG,
+		return why_say(l->why, l->why_len, -EBADMSG,
 			   "drive %u: the disk delta's bitmap marks blocks past the end of the disk",
 			   i + 1);
 	if (popcount_map(ld->map, ld->words) != ld->blocks)
-		return say(l->why, l->why_len, -EBADMSG,
+		return why_say(l->why, l->why_len, -EBADMSG,
 			   "drive %u: the disk delta's bitmap marks %llu blocks, its header says %llu",
 			   i + 1, (ull)popcount_map(ld->map, ld->words), (ull)ld->blocks);
 	return 0;
@@ -540,7 +525,7 @@ static int load_blocks(struct load *l, unsigned i, uint8_t *buf)
 			ld->copied = true;
 			ret = overlay_put_block(ov, blk, buf + k * OVERLAY_BLOCK);
 			if (ret)
-				return say(l->why, l->why_len, ret,
+				return why_say(l->why, l->why_len, ret,
 					   "drive %u (%s): copying the disk delta: %s", i + 1,
 					   disk_path(l->disks[i]), strerror(-ret));
 			blk++;
@@ -558,15 +543,15 @@ static int load_trailer(struct load *l)
 	if (ret)
 		return ret;
 	if (memcmp(page, TRAILER_MAGIC, 8) || disk_crc32(0, page, CRC_OFF) != get_le32(page + CRC_OFF))
-		return say(l->why, l->why_len, -EBADMSG,
+		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region: the trailer is corrupt");
 	if (get_le32(page + 8) != l->n || get_le32(page + 12) ||
 	    !zeros(page + 16 + 4 * l->n, CRC_OFF - 16 - 4 * l->n))
-		return say(l->why, l->why_len, -EBADMSG,
+		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region: the trailer does not match its header");
 	for (unsigned i = 0; i < l->n; i++) {
 		if (get_le32(page + 16 + 4 * i) != l->drv[i].data_crc)
-			return say(l->why, l->why_len, -EBADMSG,
+			return why_say(l->why, l->why_len, -EBADMSG,
 				   "drive %u: the disk delta's blocks are corrupt (checksum mismatch)",
 				   i + 1);
 	}
@@ -619,22 +604,22 @@ int disk_region_load(struct snapreader *rd, uint64_t region_off, uint64_t region
 	if (!region_len) {
 		if (!n)
 			return 0;
-		return say(why, why_len, -EINVAL,
+		return why_say(why, why_len, -EINVAL,
 			   "the snapshot has no drives, the command line %u: give the same "
 			   "-drive options as the source had", n);
 	}
 	if (n > DISK_REGION_MAX_DRIVES)
-		return say(why, why_len, -E2BIG, "%u drives: a snapshot holds at most %d", n,
+		return why_say(why, why_len, -E2BIG, "%u drives: a snapshot holds at most %d", n,
 			   DISK_REGION_MAX_DRIVES);
 	if (region_len < DISK_REGION_PAGE * 2)
-		return say(why, why_len, -EBADMSG, "disk region: %llu bytes is too short",
+		return why_say(why, why_len, -EBADMSG, "disk region: %llu bytes is too short",
 			   (ull)region_len);
 	ret = load_header(&l);
 	if (ret)
 		goto out;
 	buf = malloc(CHUNK);
 	if (!buf) {
-		ret = say(why, why_len, -ENOMEM, "out of memory");
+		ret = why_say(why, why_len, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < n && !ret; i++) {
@@ -651,7 +636,7 @@ int disk_region_load(struct snapreader *rd, uint64_t region_off, uint64_t region
 		if (l.drv[i].blocks && rd->kind == SNAPURI_FILE) {
 			ret = attach_lower(&l, i);
 			if (ret)
-				say(why, why_len, ret, "drive %u (%s): %s", i + 1, disk_path(disks[i]),
+				why_say(why, why_len, ret, "drive %u (%s): %s", i + 1, disk_path(disks[i]),
 				    strerror(-ret));
 		}
 	}

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +7,7 @@
 #include "vmgenid/state.h"
 
 #include "snapfile.h"
+#include "why.h"
 
 /* Field offsets: see the table in snapfile.h. */
 #define OFF_MAGIC 0
@@ -31,21 +31,6 @@
 #define MAGIC_LEN 8
 
 typedef unsigned long long ull;
-
-static int fail(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return -EBADMSG;
-}
 
 static uint64_t page_up(uint64_t v)
 {
@@ -111,37 +96,37 @@ static int check_layout(const struct snapfile_header *h, char *why, size_t why_l
 	uint64_t state_end;
 
 	if (h->ram_size == 0)
-		return fail(why, why_len, "RAM size is 0");
+		return why_say(why, why_len, -EBADMSG, "RAM size is 0");
 	if (h->ram_size % SNAPFILE_PAGE)
-		return fail(why, why_len, "RAM size %llu is not a multiple of %d",
+		return why_say(why, why_len, -EBADMSG, "RAM size %llu is not a multiple of %d",
 			    (ull)h->ram_size, SNAPFILE_PAGE);
 	if (h->ram_length != h->ram_size)
-		return fail(why, why_len, "RAM length %llu differs from RAM size %llu",
+		return why_say(why, why_len, -EBADMSG, "RAM length %llu differs from RAM size %llu",
 			    (ull)h->ram_length, (ull)h->ram_size);
 	if (h->nr_cpus == 0 || h->nr_cpus > SNAPFILE_MAX_CPUS)
-		return fail(why, why_len, "%u vCPUs is out of range (1 to %d)",
+		return why_say(why, why_len, -EBADMSG, "%u vCPUs is out of range (1 to %d)",
 			    h->nr_cpus, SNAPFILE_MAX_CPUS);
 	if (h->state_offset % SNAPFILE_PAGE)
-		return fail(why, why_len, "state offset %llu is not a multiple of %d",
+		return why_say(why, why_len, -EBADMSG, "state offset %llu is not a multiple of %d",
 			    (ull)h->state_offset, SNAPFILE_PAGE);
 	if (h->state_offset < SNAPFILE_HEADER_SIZE)
-		return fail(why, why_len, "state offset %llu overlaps the header",
+		return why_say(why, why_len, -EBADMSG, "state offset %llu overlaps the header",
 			    (ull)h->state_offset);
 	if (h->state_length > SNAPFILE_STATE_MAX)
-		return fail(why, why_len, "state length %llu is over the limit of %u bytes",
+		return why_say(why, why_len, -EBADMSG, "state length %llu is over the limit of %u bytes",
 			    (ull)h->state_length, SNAPFILE_STATE_MAX);
 	if (h->state_offset > UINT64_MAX - h->state_length)
-		return fail(why, why_len, "state offset %llu plus length %llu overflows",
+		return why_say(why, why_len, -EBADMSG, "state offset %llu plus length %llu overflows",
 			    (ull)h->state_offset, (ull)h->state_length);
 	state_end = h->state_offset + h->state_length;
 	if (h->ram_offset % SNAPFILE_PAGE)
-		return fail(why, why_len, "RAM offset %llu is not a multiple of %d",
+		return why_say(why, why_len, -EBADMSG, "RAM offset %llu is not a multiple of %d",
 			    (ull)h->ram_offset, SNAPFILE_PAGE);
 	if (h->ram_offset < state_end)
-		return fail(why, why_len, "RAM offset %llu overlaps the state (which ends at %llu)",
+		return why_say(why, why_len, -EBADMSG, "RAM offset %llu overlaps the state (which ends at %llu)",
 			    (ull)h->ram_offset, (ull)state_end);
 	if (h->ram_offset > UINT64_MAX - h->ram_length)
-		return fail(why, why_len, "RAM offset %llu plus length %llu overflows",
+		return why_say(why, why_len, -EBADMSG, "RAM offset %llu plus length %llu overflows",
 			    (ull)h->ram_offset, (ull)h->ram_length);
 	return 0;
 }
@@ -152,16 +137,16 @@ static int check_disks(const struct snapfile_header *h, char *why, size_t why_le
 	uint64_t ram_end = h->ram_offset + h->ram_length;
 
 	if (h->disk_length == 0)
-		return fail(why, why_len, "version 2 with an empty disk region");
+		return why_say(why, why_len, -EBADMSG, "version 2 with an empty disk region");
 	if (h->disk_offset % SNAPFILE_PAGE)
-		return fail(why, why_len, "disk region offset %llu is not a multiple of %d",
+		return why_say(why, why_len, -EBADMSG, "disk region offset %llu is not a multiple of %d",
 			    (ull)h->disk_offset, SNAPFILE_PAGE);
 	if (h->disk_offset < ram_end)
-		return fail(why, why_len,
+		return why_say(why, why_len, -EBADMSG,
 			    "disk region offset %llu overlaps the RAM (which ends at %llu)",
 			    (ull)h->disk_offset, (ull)ram_end);
 	if (h->disk_offset > UINT64_MAX - h->disk_length)
-		return fail(why, why_len, "disk region offset %llu plus length %llu overflows",
+		return why_say(why, why_len, -EBADMSG, "disk region offset %llu plus length %llu overflows",
 			    (ull)h->disk_offset, (ull)h->disk_length);
 	return 0;
 }
@@ -174,29 +159,29 @@ int snapfile_decode(const uint8_t *buf, size_t len, struct snapfile_header *h,
 	size_t bad;
 
 	if (len < SNAPFILE_HEADER_SIZE)
-		return fail(why, why_len, "truncated: %zu bytes, the header alone needs %d",
+		return why_say(why, why_len, -EBADMSG, "truncated: %zu bytes, the header alone needs %d",
 			    len, SNAPFILE_HEADER_SIZE);
 	if (memcmp(buf + OFF_MAGIC, SNAPFILE_MAGIC, MAGIC_LEN))
-		return fail(why, why_len, "not a genvm snapshot (bad magic)");
+		return why_say(why, why_len, -EBADMSG, "not a genvm snapshot (bad magic)");
 	version = get_le32(buf + OFF_VERSION);
 	if (version < 1 || version > SNAPFILE_VERSION)
-		return fail(why, why_len,
+		return why_say(why, why_len, -EBADMSG,
 			    "snapshot format version %u is not supported (this genvm reads 1 to %d)",
 			    version, SNAPFILE_VERSION);
 	header_size = get_le32(buf + OFF_HEADER_SIZE);
 	if (header_size != SNAPFILE_HEADER_SIZE)
-		return fail(why, why_len,
+		return why_say(why, why_len, -EBADMSG,
 			    "header size %u is not supported (this genvm reads %d)",
 			    header_size, SNAPFILE_HEADER_SIZE);
 	crc = state_crc32(0, buf, OFF_HEADER_CRC);
 	if (crc != get_le32(buf + OFF_HEADER_CRC))
-		return fail(why, why_len, "header checksum mismatch: the file is corrupt");
+		return why_say(why, why_len, -EBADMSG, "header checksum mismatch: the file is corrupt");
 	flags = get_le32(buf + OFF_FLAGS);
 	if (flags)
-		return fail(why, why_len, "unknown header flags %#x", flags);
+		return why_say(why, why_len, -EBADMSG, "unknown header flags %#x", flags);
 	bad = first_reserved_byte(buf, version);
 	if (bad)
-		return fail(why, why_len, "reserved header byte at offset %zu is not zero", bad);
+		return why_say(why, why_len, -EBADMSG, "reserved header byte at offset %zu is not zero", bad);
 
 	d.ram_size = get_le64(buf + OFF_RAM_SIZE);
 	d.nr_cpus = get_le32(buf + OFF_NR_CPUS);
@@ -223,7 +208,7 @@ int snapfile_check_size(const struct snapfile_header *h, uint64_t file_size,
 				       : h->ram_offset + h->ram_length;
 
 	if (file_size < need)
-		return fail(why, why_len, "truncated: the file has %llu bytes, its header says %llu",
+		return why_say(why, why_len, -EBADMSG, "truncated: the file has %llu bytes, its header says %llu",
 			    (ull)file_size, (ull)need);
 	return 0;
 }
@@ -234,6 +219,6 @@ int snapfile_check_state(const struct snapfile_header *h, const void *state,
 	uint32_t crc = state_crc32(0, state, (size_t)h->state_length);
 
 	if (crc != h->state_crc)
-		return fail(why, why_len, "state checksum mismatch: the file is corrupt");
+		return why_say(why, why_len, -EBADMSG, "state checksum mismatch: the file is corrupt");
 	return 0;
 }

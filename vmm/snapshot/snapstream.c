@@ -13,25 +13,11 @@
 #include "snapfile.h"
 #include "snapstream.h"
 #include "spawner.h"
+#include "why.h"
 
 #define SKIP_CHUNK 16384
 
 typedef unsigned long long ull;
-
-static int say(char *why, size_t why_len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *why, size_t why_len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /* ---- URIs ---- */
 
@@ -43,19 +29,19 @@ int snapuri_parse(const char *uri, struct snapuri *out, char *why, size_t why_le
 		out->kind = SNAPURI_FILE;
 		arg = uri + 5;
 		if (!*arg)
-			return say(why, why_len, -EINVAL, "file: needs a path (file:PATH)");
+			return why_say(why, why_len, -EINVAL, "file: needs a path (file:PATH)");
 	} else if (!strncmp(uri, "exec:", 5)) {
 		out->kind = SNAPURI_EXEC;
 		arg = uri + 5;
 		if (!*arg)
-			return say(why, why_len, -EINVAL,
+			return why_say(why, why_len, -EINVAL,
 				   "exec: needs a shell command (exec:COMMAND)");
 	} else {
-		return say(why, why_len, -EINVAL,
+		return why_say(why, why_len, -EINVAL,
 			   "unsupported URI \"%.200s\": use file:PATH or exec:COMMAND", uri);
 	}
 	if (strlen(arg) >= sizeof(out->arg))
-		return say(why, why_len, -ENAMETOOLONG, "the %s is longer than %d bytes",
+		return why_say(why, why_len, -ENAMETOOLONG, "the %s is longer than %d bytes",
 			   out->kind == SNAPURI_FILE ? "path" : "command", SNAPURI_MAX - 1);
 	strcpy(out->arg, arg);
 	return 0;
@@ -89,13 +75,13 @@ static int check_status(int status, char *why, size_t why_len)
 	if (WIFEXITED(status)) {
 		if (!WEXITSTATUS(status))
 			return 0;
-		return say(why, why_len, -ECHILD, "command exited with status %d",
+		return why_say(why, why_len, -ECHILD, "command exited with status %d",
 			   WEXITSTATUS(status));
 	}
 	if (WIFSIGNALED(status))
-		return say(why, why_len, -ECHILD, "command killed by signal %d (%s)",
+		return why_say(why, why_len, -ECHILD, "command killed by signal %d (%s)",
 			   WTERMSIG(status), strsignal(WTERMSIG(status)));
-	return say(why, why_len, -ECHILD, "command ended with wait status %#x", status);
+	return why_say(why, why_len, -ECHILD, "command ended with wait status %#x", status);
 }
 
 /* ---- writing ---- */
@@ -136,16 +122,16 @@ static int open_file_writer(const struct snapuri *u, struct snapwriter *w,
 	int n;
 
 	if (!stat(u->arg, &st) && !S_ISREG(st.st_mode))
-		return say(why, why_len, -EINVAL,
+		return why_say(why, why_len, -EINVAL,
 			   "not a regular file (for a device or a pipe use exec:\"cat > PATH\")");
 	n = snprintf(w->tmp, sizeof(w->tmp), "%s.XXXXXX", u->arg);
 	if (n < 0 || (size_t)n >= sizeof(w->tmp))
-		return say(why, why_len, -ENAMETOOLONG, "path is too long");
+		return why_say(why, why_len, -ENAMETOOLONG, "path is too long");
 	snprintf(w->path, sizeof(w->path), "%s", u->arg);
 	split_dir(u->arg, w->dir, sizeof(w->dir));
 	w->fd = mkostemp(w->tmp, O_CLOEXEC);
 	if (w->fd < 0)
-		return say(why, why_len, -errno, "cannot create a temporary file in %s: %s",
+		return why_say(why, why_len, -errno, "cannot create a temporary file in %s: %s",
 			   w->dir, strerror(errno));
 	return 0;
 }
@@ -153,8 +139,8 @@ static int open_file_writer(const struct snapuri *u, struct snapwriter *w,
 static int spawn_failed(char *why, size_t why_len, int err)
 {
 	if (err == -EPERM && spawner_denied())
-		return say(why, why_len, err, "-sandbox on,spawn=deny forbids starting commands");
-	return say(why, why_len, err, "cannot start /bin/sh: %s", strerror(-err));
+		return why_say(why, why_len, err, "-sandbox on,spawn=deny forbids starting commands");
+	return why_say(why, why_len, err, "cannot start /bin/sh: %s", strerror(-err));
 }
 
 /* Said before the pipe exists: under spawn=deny the sandbox forbids pipe2 too. */
@@ -163,24 +149,34 @@ static int check_spawn_allowed(char *why, size_t why_len)
 	return spawner_denied() ? spawn_failed(why, why_len, -EPERM) : 0;
 }
 
-static int open_exec_writer(const struct snapuri *u, struct snapwriter *w,
-			    char *why, size_t why_len)
+/*
+ * Starts the command of an exec: URI with one end of a pipe as its stdin
+ * (a save: genvm writes) or its stdout (a restore: genvm reads), and keeps
+ * the other end in *fd.
+ */
+static int open_exec_pipe(const struct snapuri *u, bool genvm_writes, int *fd, pid_t *pid,
+			  char *why, size_t why_len)
 {
 	int fds[2], err = check_spawn_allowed(why, why_len);
+	int child_end, own_end;
 
 	if (err)
 		return err;
 	if (pipe2(fds, O_CLOEXEC))
-		return say(why, why_len, -errno, "pipe: %s", strerror(errno));
-	err = spawner_spawn(u->arg, STDIN_FILENO, fds[0], &w->pid);
-	close(fds[0]);
+		return why_say(why, why_len, -errno, "pipe: %s", strerror(errno));
+	child_end = genvm_writes ? fds[0] : fds[1];
+	own_end = genvm_writes ? fds[1] : fds[0];
+	err = spawner_spawn(u->arg, genvm_writes ? STDIN_FILENO : STDOUT_FILENO,
+			    child_end, pid);
+	close(child_end);
 	if (err) {
-		close(fds[1]);
+		close(own_end);
 		return spawn_failed(why, why_len, err);
 	}
-	w->fd = fds[1];
+	*fd = own_end;
 	return 0;
 }
+
 
 int snapwriter_open(const struct snapuri *u, struct snapwriter *w, char *why, size_t why_len)
 {
@@ -192,7 +188,7 @@ int snapwriter_open(const struct snapuri *u, struct snapwriter *w, char *why, si
 	if (u->kind == SNAPURI_FILE)
 		err = open_file_writer(u, w, why, why_len);
 	else
-		err = open_exec_writer(u, w, why, why_len);
+		err = open_exec_pipe(u, true, &w->fd, &w->pid, why, why_len);
 	if (err)
 		return err;
 	w->open = true;
@@ -335,14 +331,14 @@ int snapwriter_commit(struct snapwriter *w, char *why, size_t why_len)
 	int err;
 
 	if (!w->open)
-		return say(why, why_len, -EBADF, "the snapshot writer is not open");
+		return why_say(why, why_len, -EBADF, "the snapshot writer is not open");
 	if (w->kind == SNAPURI_EXEC)
 		err = commit_exec(w);
 	else
 		err = w->err ? w->err : commit_file(w);
 	if (err) {
 		snapwriter_abort(w);
-		say(why, why_len, err, "%s", w->why);
+		why_say(why, why_len, err, "%s", w->why);
 	}
 	return err;
 }
@@ -370,40 +366,22 @@ static int open_file_reader(const struct snapuri *u, struct snapreader *r,
 
 	r->fd = open(u->arg, O_RDONLY | O_CLOEXEC);
 	if (r->fd < 0)
-		return say(why, why_len, -errno, "%s", strerror(errno));
+		return why_say(why, why_len, -errno, "%s", strerror(errno));
 	if (fstat(r->fd, &st)) {
 		int err = -errno;
 
 		close(r->fd);
-		return say(why, why_len, err, "fstat: %s", strerror(-err));
+		return why_say(why, why_len, err, "fstat: %s", strerror(-err));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(r->fd);
-		return say(why, why_len, -EINVAL,
+		return why_say(why, why_len, -EINVAL,
 			   "not a regular file (for a device or a pipe use exec:\"cat PATH\")");
 	}
 	r->size = (uint64_t)st.st_size;
 	return 0;
 }
 
-static int open_exec_reader(const struct snapuri *u, struct snapreader *r,
-			    char *why, size_t why_len)
-{
-	int fds[2], err = check_spawn_allowed(why, why_len);
-
-	if (err)
-		return err;
-	if (pipe2(fds, O_CLOEXEC))
-		return say(why, why_len, -errno, "pipe: %s", strerror(errno));
-	err = spawner_spawn(u->arg, STDOUT_FILENO, fds[1], &r->pid);
-	close(fds[1]);
-	if (err) {
-		close(fds[0]);
-		return spawn_failed(why, why_len, err);
-	}
-	r->fd = fds[0];
-	return 0;
-}
 
 int snapreader_open(const struct snapuri *u, struct snapreader *r, char *why, size_t why_len)
 {
@@ -415,7 +393,7 @@ int snapreader_open(const struct snapuri *u, struct snapreader *r, char *why, si
 	if (u->kind == SNAPURI_FILE)
 		err = open_file_reader(u, r, why, why_len);
 	else
-		err = open_exec_reader(u, r, why, why_len);
+		err = open_exec_pipe(u, false, &r->fd, &r->pid, why, why_len);
 	if (err)
 		return err;
 	r->open = true;
@@ -433,14 +411,14 @@ static int ended(struct snapreader *r, char *why, size_t why_len)
 	if (r->kind == SNAPURI_EXEC && r->pid) {
 		err = reap(r->pid, &r->status);
 		if (err)
-			return say(why, why_len, err, "waiting for the command: %s",
+			return why_say(why, why_len, err, "waiting for the command: %s",
 				   strerror(-err));
 		r->pid = 0;
 		err = check_status(r->status, why, why_len);
 		if (err)
 			return err;
 	}
-	return say(why, why_len, -EBADMSG, "truncated: the stream ended after %llu bytes",
+	return why_say(why, why_len, -EBADMSG, "truncated: the stream ended after %llu bytes",
 		   (ull)r->pos);
 }
 
@@ -450,7 +428,7 @@ int snapreader_read(struct snapreader *r, void *buf, size_t len, char *why, size
 	ssize_t n;
 
 	if (!r->open)
-		return say(why, why_len, -EBADF, "the snapshot reader is not open");
+		return why_say(why, why_len, -EBADF, "the snapshot reader is not open");
 	while (len) {
 		if (r->kind == SNAPURI_FILE)
 			n = pread(r->fd, p, len, (off_t)r->pos);
@@ -459,7 +437,7 @@ int snapreader_read(struct snapreader *r, void *buf, size_t len, char *why, size
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return say(why, why_len, -errno, "read: %s", strerror(errno));
+			return why_say(why, why_len, -errno, "read: %s", strerror(errno));
 		if (n == 0)
 			return ended(r, why, why_len);
 		p += n;
@@ -475,7 +453,7 @@ int snapreader_skip(struct snapreader *r, uint64_t n, char *why, size_t why_len)
 	int err;
 
 	if (!r->open)
-		return say(why, why_len, -EBADF, "the snapshot reader is not open");
+		return why_say(why, why_len, -EBADF, "the snapshot reader is not open");
 	if (r->kind == SNAPURI_FILE) {
 		/* The size is known: no need to touch the bytes. */
 		if (r->pos > r->size || n > r->size - r->pos) {
@@ -511,7 +489,7 @@ int snapreader_close(struct snapreader *r, char *why, size_t why_len)
 		err = reap(r->pid, &r->status);
 		r->pid = 0;
 		if (err)
-			return say(why, why_len, err, "waiting for the command: %s",
+			return why_say(why, why_len, err, "waiting for the command: %s",
 				   strerror(-err));
 	}
 	return check_status(r->status, why, why_len);
