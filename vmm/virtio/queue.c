@@ -232,46 +232,43 @@ bool virtq_should_notify(const struct guest_mem *mem, struct virtq *q)
 	return !(load16(mem, q->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
-size_t iov_copy_from(const struct iovec *iov, unsigned int n, size_t skip, void *dst,
-		     size_t len)
+/* Walks [skip, skip + len) of iov, copying into or out of buf; says how much moved. */
+static size_t iov_walk_copy(const struct iovec *iov, unsigned int n, size_t skip, uint8_t *buf,
+			    size_t len, bool into_iov)
 {
 	size_t done = 0;
 
 	for (unsigned int i = 0; i < n && done < len; i++) {
+		uint8_t *at;
 		size_t take;
 
 		if (skip >= iov[i].iov_len) {
 			skip -= iov[i].iov_len;
 			continue;
 		}
+		at = (uint8_t *)iov[i].iov_base + skip;
 		take = iov[i].iov_len - skip;
 		if (take > len - done)
 			take = len - done;
-		memcpy((uint8_t *)dst + done, (uint8_t *)iov[i].iov_base + skip, take);
+		if (into_iov)
+			memcpy(at, buf + done, take);
+		else
+			memcpy(buf + done, at, take);
 		done += take;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t iov_copy_from(const struct iovec *iov, unsigned int n, size_t skip, void *dst,
+		     size_t len)
+{
+	return iov_walk_copy(iov, n, skip, dst, len, false);
+}
+
 size_t iov_copy_to(const struct iovec *iov, unsigned int n, size_t skip, const void *src,
 		   size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < n && done < len; i++) {
-		size_t take;
-
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		take = iov[i].iov_len - skip;
-		if (take > len - done)
-			take = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)src + done, take);
-		done += take;
-		skip = 0;
-	}
-	return done;
+	/* The walk only reads buf when copying into the iovecs. */
+	return iov_walk_copy(iov, n, skip, (uint8_t *)(uintptr_t)src, len, true);
 }
