@@ -17,27 +17,7 @@ mkdir -p "$dir"
 src_log=$dir/src.log
 src_sock=$dir/src.sock
 
-qmp() {
-	_sock=$1
-	shift
-	"$GENVM_QMP" -t 20 "$_sock" "$@"
-}
-
-wait_migrated() {
-	_n=0
-	while [ "$_n" -lt $((E2E_TIMEOUT * 10)) ]; do
-		_st=$(qmp "$1" query-migrate 2>&1)
-		case $_st in
-		*'"status": "completed"'*) return 0 ;;
-		*'"status": "failed"'* | *'"status": "cancelled"'* | genvm-qmp:*)
-			echo "$_st"; return 1 ;;
-		esac
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	echo "still not completed after ${E2E_TIMEOUT}s: $_st"
-	return 1
-}
+# qmp and wait_migrated: lib.sh.
 
 # page_field LOG first|last KEY: a field of the first or last page a guest reported.
 page_field() {
@@ -88,8 +68,11 @@ tap "vmclock: the guest maps /dev/vmclock0 and reads the page (counter 0)" "$src
 
 # save SOCK FILE, then quit that VMM.
 save() {
-	qmp "$1" migrate "{\"uri\": \"file:$2\"}" >/dev/null && wait_migrated "$1"
-	_r=$?
+	_r=1
+	if qmp "$1" migrate "{\"uri\": \"file:$2\"}" >/dev/null; then
+		# wait_migrated prints the last reply: only a failed save's is news.
+		_st=$(wait_migrated "$1") && _r=0 || echo "$_st"
+	fi
 	qmp "$1" quit >/dev/null 2>&1
 	return $_r
 }
