@@ -1,46 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include <string.h>
 
-#include "vmgenid/endian.h"
 
 #include "fuzz_firmware.h"
-
-static struct fw_cfg *dev(void *opaque)
-{
-	return ((struct fuzz_firmware *)opaque)->fw;
-}
-
-static void io_outw(void *opaque, uint16_t port, uint16_t value)
-{
-	uint8_t b[2];
-
-	put_le16(b, value);
-	fw_cfg_io(dev(opaque), port - FW_CFG_IO_BASE, b, 2, true);
-}
-
-static uint8_t io_inb(void *opaque, uint16_t port)
-{
-	uint8_t b = 0;
-
-	fw_cfg_io(dev(opaque), port - FW_CFG_IO_BASE, &b, 1, false);
-	return b;
-}
-
-static void io_outl(void *opaque, uint16_t port, uint32_t value)
-{
-	uint8_t b[4];
-
-	put_le32(b, value);
-	fw_cfg_io(dev(opaque), port - FW_CFG_IO_BASE, b, 4, true);
-}
-
-static uint32_t io_inl(void *opaque, uint16_t port)
-{
-	uint8_t b[4] = { 0 };
-
-	fw_cfg_io(dev(opaque), port - FW_CFG_IO_BASE, b, 4, false);
-	return get_le32(b);
-}
+#include "fw_cfg_ports.h"
 
 static uint8_t *hva(struct fuzz_firmware *f, uint64_t gpa)
 {
@@ -52,7 +15,7 @@ int fuzz_firmware_init(struct fuzz_firmware *f, uint8_t *ram, uint64_t base, uin
 {
 	*f = (struct fuzz_firmware){ .ram = ram, .base = base, .size = size, .fw = fw,
 				     .next = base + FUZZ_FW_HEAP };
-	f->ops = ops ? *ops : (struct fw_cfg_guest_ops){ f, io_outw, io_inb, io_outl, io_inl };
+	f->ops = ops ? *ops : fw_cfg_ports_ops(fw);
 	return fw_cfg_guest_init(&f->g, &f->ops, ram, base);
 }
 

@@ -8,9 +8,9 @@
 #include <cmocka.h>
 
 #include "vmgenid/bios_loader.h"
-#include "vmgenid/endian.h"
 #include "vmgenid/log.h"
 
+#include "fw_cfg_ports.h"
 #include "guest_sim.h"
 
 static struct guest_sim *active_sim;
@@ -24,43 +24,6 @@ static void sim_log_sink(void *opaque, enum log_level level, const char *module,
 		active_sim->warnings++;
 }
 
-static struct fw_cfg *sim_fw(void *opaque)
-{
-	return ((struct guest_sim *)opaque)->fw;
-}
-
-static void sim_outw(void *opaque, uint16_t port, uint16_t value)
-{
-	uint8_t buf[2];
-
-	put_le16(buf, value);
-	fw_cfg_io(sim_fw(opaque), port - FW_CFG_IO_BASE, buf, 2, true);
-}
-
-static uint8_t sim_inb(void *opaque, uint16_t port)
-{
-	uint8_t v = 0;
-
-	fw_cfg_io(sim_fw(opaque), port - FW_CFG_IO_BASE, &v, 1, false);
-	return v;
-}
-
-static void sim_outl(void *opaque, uint16_t port, uint32_t value)
-{
-	uint8_t buf[4];
-
-	put_le32(buf, value);
-	fw_cfg_io(sim_fw(opaque), port - FW_CFG_IO_BASE, buf, 4, true);
-}
-
-static uint32_t sim_inl(void *opaque, uint16_t port)
-{
-	uint8_t buf[4] = { 0 };
-
-	fw_cfg_io(sim_fw(opaque), port - FW_CFG_IO_BASE, buf, 4, false);
-	return get_le32(buf);
-}
-
 void guest_sim_init(struct guest_sim *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -70,13 +33,7 @@ void guest_sim_init(struct guest_sim *s)
 	assert_int_equal(guest_mem_add(&s->mem, SIM_RAM_BASE, SIM_RAM_SIZE, s->ram), 0);
 	s->fw = fw_cfg_new(&s->mem);
 	assert_non_null(s->fw);
-	s->ops = (struct fw_cfg_guest_ops){
-		.opaque = s,
-		.outw = sim_outw,
-		.inb = sim_inb,
-		.outl = sim_outl,
-		.inl = sim_inl,
-	};
+	s->ops = fw_cfg_ports_ops(s->fw);
 	/* Low 64 KiB: descriptor and scratch; the loader allocates above. */
 	s->scratch = SIM_RAM_BASE + 0x1000;
 	s->next_free = SIM_RAM_BASE + 0x10000;
