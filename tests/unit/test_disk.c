@@ -22,41 +22,8 @@
 #include <cmocka.h>
 
 #include "block_int.h"
+#include "disk_images.h"
 #include "disk.h"
-
-static char dir[256];
-
-static const char *tmpdir(void)
-{
-	const char *t = getenv("TMPDIR");
-
-	return t && *t ? t : "/var/tmp";
-}
-
-/* Byte i of a test image: a pattern that differs at every sector. */
-static uint8_t pat(uint64_t i)
-{
-	return (uint8_t)(i * 7 + (i >> 9) * 13 + 1);
-}
-
-/* A file of len bytes of pat(); its path goes to path. */
-static void make_image(char *path, size_t path_len, const char *name, uint64_t len)
-{
-	static uint8_t buf[65536];
-	int fd;
-
-	snprintf(path, path_len, "%s/%s", dir, name);
-	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	for (uint64_t o = 0; o < len; o += sizeof(buf)) {
-		size_t n = len - o < sizeof(buf) ? (size_t)(len - o) : sizeof(buf);
-
-		for (size_t i = 0; i < n; i++)
-			buf[i] = pat(o + i);
-		assert_int_equal(pwrite(fd, buf, n, (off_t)o), (ssize_t)n);
-	}
-	close(fd);
-}
 
 static void file_bytes(const char *path, uint64_t off, void *buf, size_t len)
 {
@@ -93,18 +60,13 @@ static void open_fails(const char *path, bool direct, int err, const char *expec
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/test_disk-XXXXXX", tmpdir());
-	assert_non_null(mkdtemp(dir));
-	return 0;
+	return images_setup("test_disk");
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return images_teardown();
 }
 
 static void test_open_refusals(void **state)
@@ -112,14 +74,14 @@ static void test_open_refusals(void **state)
 	char p[300], expect[400];
 
 	(void)state;
-	snprintf(p, sizeof(p), "%s/missing.img", dir);
+	snprintf(p, sizeof(p), "%s/missing.img", image_dir);
 	snprintf(expect, sizeof(expect), "%s: No such file or directory", p);
 	open_fails(p, false, -ENOENT, expect);
 
-	snprintf(expect, sizeof(expect), "%s: is a directory", dir);
-	open_fails(dir, false, -EISDIR, expect);
+	snprintf(expect, sizeof(expect), "%s: is a directory", image_dir);
+	open_fails(image_dir, false, -EISDIR, expect);
 
-	snprintf(p, sizeof(p), "%s/fifo", dir);
+	snprintf(p, sizeof(p), "%s/fifo", image_dir);
 	assert_int_equal(mkfifo(p, 0600), 0);
 	snprintf(expect, sizeof(expect), "%s: not a regular file or block device", p);
 	open_fails(p, false, -EINVAL, expect);
@@ -181,7 +143,7 @@ static void rw_iovecs(bool direct)
 	/* Read 4608 bytes at sector 3 (an offset O_DIRECT cannot take as 4 KiB). */
 	assert_int_equal(disk_preadv(d, iov, 3, 3 * 512), 0);
 	for (size_t i = 0; i < sizeof(want); i++)
-		want[i] = pat(3 * 512 + i);
+		want[i] = image_pattern(3 * 512 + i);
 	memcpy(got, a, sizeof(a));
 	memcpy(got + sizeof(a), b, sizeof(b));
 	memcpy(got + sizeof(a) + sizeof(b), c, sizeof(c));
@@ -199,7 +161,7 @@ static void rw_iovecs(bool direct)
 
 	file_bytes(p, 0, file, sizeof(file));
 	for (size_t i = 0; i < sizeof(file); i++) {
-		uint8_t e = pat(i);
+		uint8_t e = image_pattern(i);
 
 		if (i >= 1536 && i < 1536 + 700)
 			e = 0xa1;
@@ -238,7 +200,7 @@ static void test_direct_aligned_and_large(void **state)
 	assert_non_null(odd);
 	make_image(p, sizeof(p), "big.img", SZ);
 	if (raw_open(&r, p, true, true, why, sizeof(why)))
-		fail_msg("cache=none in %s: %s", dir, why);
+		fail_msg("cache=none in %s: %s", image_dir, why);
 	assert_true(fcntl(r.fd, F_GETFL) & O_DIRECT);
 	assert_true(r.off_align >= 512 && r.off_align <= 65536);
 
@@ -246,7 +208,7 @@ static void test_direct_aligned_and_large(void **state)
 
 	assert_int_equal(raw_preadv(&r, &v, 1, 4096), 0);
 	for (size_t i = 0; i < v.iov_len; i++)
-		if (buf[i] != pat(4096 + i))
+		if (buf[i] != image_pattern(4096 + i))
 			fail_msg("aligned read byte %zu", i);
 
 	/* 3 MiB through the 1 MiB bounce buffer from a misaligned address. */
@@ -266,8 +228,8 @@ static void test_direct_aligned_and_large(void **state)
 
 	file_bytes(p, 511, edge, 1);
 	file_bytes(p, 512 + (3 << 20), edge + 1, 1);
-	assert_int_equal(edge[0], pat(511));
-	assert_int_equal(edge[1], pat(512 + (3 << 20)));
+	assert_int_equal(edge[0], image_pattern(511));
+	assert_int_equal(edge[1], image_pattern(512 + (3 << 20)));
 	free(buf);
 	free(odd);
 }
@@ -290,7 +252,7 @@ static void test_direct_tail(void **state)
 	(void)state;
 	make_image(p, sizeof(p), "tail.img", SZ);
 	if (raw_open(&r, p, true, true, why, sizeof(why)))
-		fail_msg("cache=none in %s: %s", dir, why);
+		fail_msg("cache=none in %s: %s", image_dir, why);
 	r.off_align = r.mem_align = 4096;
 	memset(buf, 0x77, sizeof(buf));
 	/* 512 bytes below the 8 KiB boundary (bounced RMW) and 1536 above it. */
@@ -304,12 +266,12 @@ static void test_direct_tail(void **state)
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_size, SZ);
 	file_bytes(p, SZ - 2049, back, sizeof(back));
-	assert_int_equal(back[0], pat(SZ - 2049));
+	assert_int_equal(back[0], image_pattern(SZ - 2049));
 	for (size_t i = 1; i < sizeof(back); i++)
 		assert_int_equal(back[i], 0x77);
 	file_bytes(p, 4096, back, 4096 - 512 > sizeof(back) ? sizeof(back) : 4096 - 512);
 	for (size_t i = 0; i < sizeof(back); i++)
-		assert_int_equal(back[i], pat(4096 + i));
+		assert_int_equal(back[i], image_pattern(4096 + i));
 }
 
 static void test_bounds(void **state)
@@ -340,7 +302,7 @@ static void test_bounds(void **state)
 	assert_int_equal(st.st_size, 8192);
 	file_bytes(p, 8192 - 512, buf, 512);
 	for (int i = 0; i < 512; i++)
-		assert_int_equal(buf[i], pat(8192 - 512 + (uint64_t)i));
+		assert_int_equal(buf[i], image_pattern(8192 - 512 + (uint64_t)i));
 }
 
 /* readonly=on: writes are -EROFS and the image is opened O_RDONLY. */
@@ -361,7 +323,7 @@ static void test_readonly(void **state)
 	assert_int_equal(disk_pwritev(d, &v, 1, 0), -EROFS);
 	assert_int_equal(disk_flush(d), 0);
 	assert_int_equal(disk_preadv(d, &v, 1, 0), 0);
-	assert_int_equal(buf[0], pat(0));
+	assert_int_equal(buf[0], image_pattern(0));
 	disk_close(d);
 
 	assert_int_equal(raw_open(&r, p, false, false, why, sizeof(why)), 0);
@@ -403,7 +365,7 @@ static void test_many_iovecs(void **state)
 		v[i] = (struct iovec){ &bytes[i], 1 };
 	assert_int_equal(disk_preadv(d, v, N, 100), 0);
 	for (int i = 0; i < N; i++)
-		assert_int_equal(bytes[i], pat(100 + (uint64_t)i));
+		assert_int_equal(bytes[i], image_pattern(100 + (uint64_t)i));
 	disk_close(d);
 }
 

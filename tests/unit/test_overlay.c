@@ -18,54 +18,9 @@
 #include <cmocka.h>
 
 #include "block_int.h"
+#include "disk_images.h"
 #include "disk.h"
 #include "overlay_int.h"
-
-static char dir[256];
-
-static uint8_t pat(uint64_t i)
-{
-	return (uint8_t)(i * 7 + (i >> 9) * 13 + 1);
-}
-
-static void make_image(char *path, size_t path_len, const char *name, uint64_t len)
-{
-	static uint8_t buf[65536];
-	int fd;
-
-	snprintf(path, path_len, "%s/%s", dir, name);
-	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	for (uint64_t o = 0; o < len; o += sizeof(buf)) {
-		size_t n = len - o < sizeof(buf) ? (size_t)(len - o) : sizeof(buf);
-
-		for (size_t i = 0; i < n; i++)
-			buf[i] = pat(o + i);
-		assert_int_equal(pwrite(fd, buf, n, (off_t)o), (ssize_t)n);
-	}
-	close(fd);
-}
-
-/* The image still holds pat() in every byte: nothing wrote it. */
-static void image_untouched(const char *path, uint64_t len)
-{
-	static uint8_t buf[65536];
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	assert_int_equal(st.st_size, len);
-	for (uint64_t o = 0; o < len; o += sizeof(buf)) {
-		size_t n = len - o < sizeof(buf) ? (size_t)(len - o) : sizeof(buf);
-
-		assert_int_equal(pread(fd, buf, n, (off_t)o), (ssize_t)n);
-		for (size_t i = 0; i < n; i++)
-			if (buf[i] != pat(o + i))
-				fail_msg("image byte %llu changed", (unsigned long long)(o + i));
-	}
-	close(fd);
-}
 
 static struct disk *open_snap(const char *path, bool ro)
 {
@@ -117,21 +72,14 @@ static void expect(struct disk *d, uint64_t off, const uint8_t *want, size_t len
 
 static int setup(void **state)
 {
-	const char *t = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/test_overlay-XXXXXX", t && *t ? t : "/var/tmp");
-	assert_non_null(mkdtemp(dir));
-	return 0;
+	return images_setup("test_overlay");
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return images_teardown();
 }
 
 /*
@@ -149,7 +97,7 @@ static void test_bitmap_and_rmw(void **state)
 	(void)state;
 	make_image(p, sizeof(p), "base.img", SZ);
 	for (size_t i = 0; i < SZ; i++)
-		model[i] = pat(i);
+		model[i] = image_pattern(i);
 	d = open_snap(p, false);
 	ov = ov_of(d);
 	assert_non_null(ov);
@@ -252,7 +200,7 @@ static void test_clones(void **state)
 			uint64_t o = 65536 + (uint64_t)j * 4096;
 
 			for (size_t k = 0; k < sizeof(want); k++)
-				want[k] = i == j && k < 512 ? (uint8_t)(0xb0 + i) : pat(o + k);
+				want[k] = i == j && k < 512 ? (uint8_t)(0xb0 + i) : image_pattern(o + k);
 			expect(d[i], o, want, sizeof(want));
 		}
 	}
@@ -274,7 +222,7 @@ static void test_private_file_sparse(void **state)
 	int fd;
 
 	(void)state;
-	snprintf(p, sizeof(p), "%s/big.img", dir);
+	snprintf(p, sizeof(p), "%s/big.img", image_dir);
 	fd = open(p, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, SZ), 0);
@@ -308,7 +256,7 @@ static void random_against_model(bool direct)
 
 	make_image(p, sizeof(p), "random.img", SZ);
 	for (size_t i = 0; i < SZ; i++)
-		model[i] = pat(i);
+		model[i] = image_pattern(i);
 	if (disk_open(&o, &d, why, sizeof(why)))
 		fail_msg("disk_open: %s", why);
 	assert_int_equal(!!(fcntl(d->raw.fd, F_GETFL) & O_DIRECT), direct);

@@ -24,55 +24,12 @@
 #include "block_int.h"
 #include "delta.h"
 #include "disk.h"
+#include "disk_images.h"
 #include "overlay_int.h"
 #include "snapstream.h"
 
 #define PREFIX 8192 /* stands for the header, state and RAM before the region */
 #define SZ (256 * 1024 + 1536) /* 65 blocks, the last one short */
-
-static char dir[256];
-
-static uint8_t pat(uint64_t i)
-{
-	return (uint8_t)(i * 7 + (i >> 9) * 13 + 1);
-}
-
-static void path_of(char *out, size_t len, const char *name)
-{
-	snprintf(out, len, "%s/%s", dir, name);
-}
-
-static void make_image(char *path, size_t path_len, const char *name, uint64_t len)
-{
-	static uint8_t buf[65536];
-	int fd;
-
-	path_of(path, path_len, name);
-	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	for (uint64_t o = 0; o < len; o += sizeof(buf)) {
-		size_t n = len - o < sizeof(buf) ? (size_t)(len - o) : sizeof(buf);
-
-		for (size_t i = 0; i < n; i++)
-			buf[i] = pat(o + i);
-		assert_int_equal(pwrite(fd, buf, n, (off_t)o), (ssize_t)n);
-	}
-	close(fd);
-}
-
-static void image_untouched(const char *path, uint64_t len)
-{
-	static uint8_t buf[SZ];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	assert_true(len <= sizeof(buf));
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, buf, len, 0), (ssize_t)len);
-	close(fd);
-	for (uint64_t i = 0; i < len; i++)
-		if (buf[i] != pat(i))
-			fail_msg("image byte %llu changed", (unsigned long long)i);
-}
 
 static struct disk *open_disk(const char *path, bool snap)
 {
@@ -110,7 +67,7 @@ static void disk_is(struct disk *d, const uint8_t *model)
 static void base_model(uint8_t *model)
 {
 	for (size_t i = 0; i < SZ; i++)
-		model[i] = pat(i);
+		model[i] = image_pattern(i);
 }
 
 static void uri(struct snapuri *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -190,21 +147,14 @@ static void load_fails(const struct snapuri *u, uint64_t len, struct disk *const
 
 static int setup(void **state)
 {
-	const char *t = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/test_overlay_delta-XXXXXX", t && *t ? t : "/var/tmp");
-	assert_non_null(mkdtemp(dir));
-	return 0;
+	return images_setup("test_overlay_delta");
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return images_teardown();
 }
 
 /* A source's writes: whole blocks, a partial one, and the short last block. */
@@ -236,7 +186,7 @@ static void test_file_round_trip(void **state)
 
 	(void)state;
 	make_image(img, sizeof(img), "base.img", SZ);
-	path_of(snap, sizeof(snap), "snap");
+	image_path(snap, sizeof(snap), "snap");
 	base_model(model);
 	src = open_disk(img, true);
 	source_writes(src, model);
@@ -284,7 +234,7 @@ static void test_stream_round_trip(void **state)
 
 	(void)state;
 	make_image(img, sizeof(img), "base.img", SZ);
-	path_of(snap, sizeof(snap), "snap-stream");
+	image_path(snap, sizeof(snap), "snap-stream");
 	base_model(model);
 	src = open_disk(img, true);
 	source_writes(src, model);
@@ -316,7 +266,7 @@ static void test_readonly_clone(void **state)
 
 	(void)state;
 	make_image(img, sizeof(img), "base.img", SZ);
-	path_of(snap, sizeof(snap), "snap-ro");
+	image_path(snap, sizeof(snap), "snap-ro");
 	uri(&u, "file:%s", snap);
 	base_model(model);
 	d = open_disk(img, true);
@@ -345,8 +295,8 @@ static void test_clone_of_clone(void **state)
 	(void)state;
 	make_image(img, sizeof(img), "base.img", SZ);
 	base_model(model);
-	path_of(s1, sizeof(s1), "gen1");
-	path_of(s2, sizeof(s2), "gen2");
+	image_path(s1, sizeof(s1), "gen1");
+	image_path(s2, sizeof(s2), "gen2");
 	uri(&u1, "file:%s", s1);
 	uri(&u2, "file:%s", s2);
 	d = open_disk(img, true);
@@ -389,7 +339,7 @@ static void test_source_without_snapshot(void **state)
 
 	(void)state;
 	make_image(img, sizeof(img), "direct.img", SZ);
-	path_of(snap, sizeof(snap), "snap-direct");
+	image_path(snap, sizeof(snap), "snap-direct");
 	uri(&u, "file:%s", snap);
 	base_model(model);
 	d = open_disk(img, false);
@@ -399,7 +349,7 @@ static void test_source_without_snapshot(void **state)
 	assert_int_equal(len, 2 * 4096);
 	disk_close(d);
 
-	path_of(copy, sizeof(copy), "copy.img");
+	image_path(copy, sizeof(copy), "copy.img");
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", img, copy);
 	assert_int_equal(system(cmd), 0);
 	d = open_disk(copy, true);
@@ -453,7 +403,7 @@ static void test_source_without_snapshot(void **state)
 	disk_close(d);
 	/* The middle is not looked at: the cheap check's limit, in docs/snapshot.md. */
 	fd = open(img, O_WRONLY | O_CLOEXEC);
-	assert_int_equal(pwrite(fd, &(uint8_t){ pat((3 << 20) - 1) }, 1, (3 << 20) - 1), 1);
+	assert_int_equal(pwrite(fd, &(uint8_t){ image_pattern((3 << 20) - 1) }, 1, (3 << 20) - 1), 1);
 	assert_int_equal(pwrite(fd, "x", 1, 3 << 19), 1);
 	close(fd);
 	d = open_disk(img, true);
@@ -472,7 +422,7 @@ static void test_drive_mismatch(void **state)
 
 	(void)state;
 	make_image(img, sizeof(img), "base.img", SZ);
-	path_of(snap, sizeof(snap), "snap-mismatch");
+	image_path(snap, sizeof(snap), "snap-mismatch");
 	uri(&u, "file:%s", snap);
 	base_model(model);
 	d[0] = open_disk(img, true);
@@ -555,8 +505,8 @@ static void test_bad_regions(void **state)
 
 	(void)state;
 	make_image(img, sizeof(img), "base.img", SZ);
-	path_of(snap, sizeof(snap), "snap-good");
-	path_of(bad, sizeof(bad), "snap-bad");
+	image_path(snap, sizeof(snap), "snap-good");
+	image_path(bad, sizeof(bad), "snap-bad");
 	uri(&u, "file:%s", snap);
 	uri(&ub, "file:%s", bad);
 	uri(&ue, "exec:cat '%s'", bad);
@@ -642,7 +592,7 @@ static void test_overlay_in_use(void **state)
 
 	(void)state;
 	make_image(img, sizeof(img), "base.img", SZ);
-	path_of(snap, sizeof(snap), "snap-busy");
+	image_path(snap, sizeof(snap), "snap-busy");
 	uri(&u, "file:%s", snap);
 	base_model(model);
 	d = open_disk(img, true);
