@@ -25,25 +25,6 @@ static void op(struct control *c)
 	c->ops++;
 }
 
-const char *runstate_name(enum runstate s)
-{
-	static const char *const names[] = {
-		[RUNSTATE_PRELAUNCH] = "prelaunch",
-		[RUNSTATE_RUNNING] = "running",
-		[RUNSTATE_PAUSED] = "paused",
-		[RUNSTATE_SHUTDOWN] = "shutdown",
-		[RUNSTATE_INTERNAL_ERROR] = "internal-error",
-		[RUNSTATE_INMIGRATE] = "inmigrate",
-		[RUNSTATE_POSTMIGRATE] = "postmigrate",
-		[RUNSTATE_FINISH_MIGRATE] = "finish-migrate",
-		[RUNSTATE_RESTORE_VM] = "restore-vm",
-		[RUNSTATE_SAVE_VM] = "save-vm",
-	};
-
-	FUZZ_CHECK((size_t)s < sizeof(names) / sizeof(names[0]));
-	return names[s];
-}
-
 const char *migrate_status_name(enum migrate_status s)
 {
 	static const char *const names[] = { "none", "active", "completed", "failed" };

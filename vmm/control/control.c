@@ -52,19 +52,6 @@ struct control {
 	bool console_drop_said;
 };
 
-static const char *const runstate_names[] = {
-	[RUNSTATE_PRELAUNCH] = "prelaunch",
-	[RUNSTATE_RUNNING] = "running",
-	[RUNSTATE_PAUSED] = "paused",
-	[RUNSTATE_SHUTDOWN] = "shutdown",
-	[RUNSTATE_INTERNAL_ERROR] = "internal-error",
-	[RUNSTATE_INMIGRATE] = "inmigrate",
-	[RUNSTATE_POSTMIGRATE] = "postmigrate",
-	[RUNSTATE_FINISH_MIGRATE] = "finish-migrate",
-	[RUNSTATE_RESTORE_VM] = "restore-vm",
-	[RUNSTATE_SAVE_VM] = "save-vm",
-};
-
 static const char *const exit_reasons[] = {
 	[VM_EXIT_HOST_ERROR] = "host-error",
 	[VM_EXIT_HOST_QMP_QUIT] = "host-qmp-quit",
@@ -74,13 +61,6 @@ static const char *const exit_reasons[] = {
 	[VM_EXIT_GUEST_SHUTDOWN] = "guest-shutdown",
 	[VM_EXIT_GUEST_RESET] = "guest-reset",
 };
-
-const char *runstate_name(enum runstate s)
-{
-	if ((unsigned int)s >= sizeof(runstate_names) / sizeof(runstate_names[0]))
-		return "debug";
-	return runstate_names[s];
-}
 
 struct machine *control_machine(struct control *c)
 {

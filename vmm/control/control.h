@@ -37,7 +37,29 @@ struct loop;
 struct console;
 struct control;
 
-const char *runstate_name(enum runstate s);
+/*
+ * QMP's name of a run state (query-status).  Inline so that the fuzz
+ * targets' stand-in for this module answers with the same names.
+ */
+static inline const char *runstate_name(enum runstate s)
+{
+	static const char *const names[] = {
+		[RUNSTATE_PRELAUNCH] = "prelaunch",
+		[RUNSTATE_RUNNING] = "running",
+		[RUNSTATE_PAUSED] = "paused",
+		[RUNSTATE_SHUTDOWN] = "shutdown",
+		[RUNSTATE_INTERNAL_ERROR] = "internal-error",
+		[RUNSTATE_INMIGRATE] = "inmigrate",
+		[RUNSTATE_POSTMIGRATE] = "postmigrate",
+		[RUNSTATE_FINISH_MIGRATE] = "finish-migrate",
+		[RUNSTATE_RESTORE_VM] = "restore-vm",
+		[RUNSTATE_SAVE_VM] = "save-vm",
+	};
+
+	if ((unsigned int)s >= sizeof(names) / sizeof(names[0]))
+		return "debug";
+	return names[s];
+}
 
 /*
  * Build the control plane for machine m on loop l: watch the machine's exit
