@@ -9,6 +9,7 @@
 
 #include "vmgenid/acpi_tables.h"
 
+#include "acpi_layout.h"
 #include "layout.h"
 #include "machine.h"
 #include "pm.h"
@@ -27,27 +28,10 @@ static int add_file(struct machine *m, const char *name, struct bytebuf *b)
 
 int acpi_setup(struct machine *m)
 {
-	struct acpi_machine desc = {
-		.nr_cpus = m->vm.nr_cpus,
-		.lapic_addr = VM_LAPIC_ADDR,
-		.ioapic_addr = VM_IOAPIC_ADDR,
-		.ioapic_id = 0, /* the in-kernel IOAPIC's id after reset */
-		.pm1a_evt_port = PM1A_EVT_PORT,
-		.pm1a_cnt_port = PM1A_CNT_PORT,
-		.pm_tmr_port = PM_TMR_PORT,
-		.gpe0_port = GPE0_PORT,
-		.gpe0_len = GPE0_LEN,
-		.sci_irq = PM_SCI_IRQ,
-		.reset_port = PM_RESET_PORT,
-		.reset_value = PM_RESET_VALUE,
-		.slp_typ_s5 = PM_SLP_TYP_S5,
-		.uart_port = UART_COM1_BASE,
-		.uart_irq = UART_COM1_IRQ,
-		.fw_cfg_port = FW_CFG_IO_BASE,
-		.vmclock = m->vmclock,
-	};
+	struct acpi_machine desc = genvm_acpi_machine(m->vm.nr_cpus);
 	int ret;
 
+	desc.vmclock = m->vmclock;
 	/* Edge-triggered: see virtio/devices.h for why. */
 	desc.nr_virtio = m->nr_virtio;
 	for (unsigned int i = 0; i < m->nr_virtio; i++)

@@ -7,30 +7,8 @@
 #include "vmgenid/guid.h"
 #include "vmgenid/log.h"
 
+#include "acpi_layout.h"
 #include "fuzz_machine.h"
-#include "pm.h"
-#include "uart.h"
-#include "vm.h"
-
-/* What vmm/acpi.c describes, so the tables are genvm's own. */
-static const struct acpi_machine desc = {
-	.nr_cpus = 1,
-	.lapic_addr = VM_LAPIC_ADDR,
-	.ioapic_addr = VM_IOAPIC_ADDR,
-	.ioapic_id = 0,
-	.pm1a_evt_port = PM1A_EVT_PORT,
-	.pm1a_cnt_port = PM1A_CNT_PORT,
-	.pm_tmr_port = PM_TMR_PORT,
-	.gpe0_port = GPE0_PORT,
-	.gpe0_len = GPE0_LEN,
-	.sci_irq = PM_SCI_IRQ,
-	.reset_port = PM_RESET_PORT,
-	.reset_value = PM_RESET_VALUE,
-	.slp_typ_s5 = PM_SLP_TYP_S5,
-	.uart_port = UART_COM1_BASE,
-	.uart_irq = UART_COM1_IRQ,
-	.fw_cfg_port = FW_CFG_IO_BASE,
-};
 
 static struct bytebuf rsdp, tables;
 static struct bios_loader loader;
@@ -48,6 +26,8 @@ static struct guid fuzz_guid(void)
 
 static int build_tables(void)
 {
+	/* genvm's own tables, as vmm/acpi.c builds them for one vCPU. */
+	const struct acpi_machine desc = genvm_acpi_machine(1);
 	struct guid g = fuzz_guid();
 	struct vmgenid *d;
 
