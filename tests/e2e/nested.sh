@@ -94,6 +94,45 @@ for t in "$here"/t_*.sh; do
 		grep -q '^# e2e-needs: rootfs' "$t" && need_rootfs=1 ;;
 	esac
 done
+# relay LINE: one line of run.sh's output, numbered into this TAP stream.
+relay() {
+	local t=$1
+	case $t in
+	"ok "*)
+		t=${t#ok }
+		ok "${t#* - }" ;;
+	"not ok "*)
+		t=${t#not ok }
+		not_ok "${t#* - }" ;;
+	"#"*) printf '%s\n' "$t" ;;
+	*) printf '# %s\n' "$t" ;;
+	esac
+}
+
+# Scenarios that boot the Debian root disk get an L1 of their own (3 GiB,
+# the disk attached), run first by a nested run of this script with its
+# results numbered into this stream; the others keep the smaller L1 without
+# the disk.  An L1 that dies under a long systemd guest (its kernel died
+# once in t_disk: docs/guest-image.md) then takes only those scenarios down.
+disk_scenarios=() other_scenarios=()
+for t in "${scenarios[@]}"; do
+	if grep -q '^# e2e-needs: rootfs' "$here/$t.sh"; then
+		disk_scenarios+=("$t")
+	else
+		other_scenarios+=("$t")
+	fi
+done
+if [ -z "${VMGENID_L1_MAIN:-}" ] && [ ${#disk_scenarios[@]} -gt 0 ] &&
+	[ ${#other_scenarios[@]} -gt 0 ]; then
+	while IFS= read -r line; do
+		case $line in
+		1..*) ;;
+		*) relay "$line" ;;
+		esac
+	done < <(VMGENID_E2E_ONLY="${disk_scenarios[*]}" bash "$0")
+	scenarios=("${other_scenarios[@]}")
+	need_rootfs=0
+fi
 l1_mem=${VMGENID_E2E_L1_MEM:-1536}
 l1_disk=()
 if [ "$need_rootfs" = 1 ]; then
@@ -277,21 +316,6 @@ l1_ok() {
 	else
 		echo "# again: $1"
 	fi
-}
-
-# relay LINE: one line of run.sh's output, numbered into this TAP stream.
-relay() {
-	local t=$1
-	case $t in
-	"ok "*)
-		t=${t#ok }
-		ok "${t#* - }" ;;
-	"not ok "*)
-		t=${t#not ok }
-		not_ok "${t#* - }" ;;
-	"#"*) printf '%s\n' "$t" ;;
-	*) printf '# %s\n' "$t" ;;
-	esac
 }
 
 # boot_l1: one L1 run, its TAP relayed scenario by scenario: a scenario's lines
