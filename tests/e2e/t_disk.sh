@@ -15,10 +15,6 @@
 # nested emulation, and the nested run is shared.
 # e2e-needs: rootfs
 # e2e-slow
-# e2e-opt-in: in the full nested suite the L1 kernel once died in this
-# scenario (a kernel stack overflow in genvm's context, "stack guard page was
-# hit" in exc_page_fault); until that is understood it runs only when named:
-# VMGENID_E2E_ONLY=t_disk make check, or tests/e2e/run.sh with it.
 . "$(dirname "$0")/lib.sh"
 
 # A systemd boot is ten times the initramfs one.
