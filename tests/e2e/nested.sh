@@ -28,6 +28,7 @@
 # initramfs.  When a scenario says "# e2e-needs: rootfs" (or make demo runs),
 # L1 gets it as a read-only virtio disk of its QEMU, /dev/vda in L1
 # (E2E_ROOTFS there); scenarios copy it into L1's tmpfs before they write.
+# Those scenarios run in an L1 of their own, the others in one without it.
 # The host's image is checked unchanged after L1 has run.
 # Times measured in L1 are not performance figures.
 set -u
