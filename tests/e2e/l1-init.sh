@@ -41,6 +41,18 @@ done &
 set -a
 . /e2e/env
 set +a
+
+# Transparent huge pages as nested.sh asks (L1_THP, "never" for the e2e
+# suite): Debian's kernel backs anonymous memory with them "always", and
+# genvm asks for them on guest RAM.  Under TCG each 2 MiB page that KVM
+# faults in for an L2 guest is cleared twice (init_on_alloc, then the
+# fault), one of them without a reschedule point; in a loaded emulator
+# that held a genvm vCPU thread in the kernel for 22 s (a soft lockup), and
+# the one L1 kernel death in t_disk was in that same thread's kernel path.
+if [ -n "${L1_THP:-}" ] && [ -w /sys/kernel/mm/transparent_hugepage/enabled ]; then
+	echo "$L1_THP" >/sys/kernel/mm/transparent_hugepage/enabled
+	l1 "thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled)"
+fi
 VMGENID_E2E_L1=1 sh "/e2e/${L1_MAIN:-run.sh}" 2>&1 | while IFS= read -r line; do
 	echo "L1-TAP: $line"
 done

@@ -17,12 +17,18 @@
 # files for L1: "HOSTPATH=L1PATH ...", as the benches pack bench/ and their
 # settings), VMGENID_L1_QEMU=1 (pack QEMU and its firmware even when it is not
 # the VMM under test: the benches run it beside genvm), VMGENID_E2E_L1_MEM
-# (L1's -m in MiB, default 1536).
+# (L1's -m in MiB, default 1536), VMGENID_E2E_L1_APPEND (L1's kernel
+# command line beside console= and panic=, default quiet; loglevel=7 to see
+# all of L1's kernel messages), VMGENID_E2E_KEEP=1 (keep L1's whole console),
+# VMGENID_E2E_L1_THP (L1's transparent_hugepage/enabled: always, madvise or
+# never; default never for the e2e suite, the kernel's own for
+# VMGENID_L1_MAIN; l1-init.sh says why).
 #
 # The Debian root disk (scripts/rootfs-image.sh) is too big for L1's
 # initramfs.  When a scenario says "# e2e-needs: rootfs" (or make demo runs),
 # L1 gets it as a read-only virtio disk of its QEMU, /dev/vda in L1
 # (E2E_ROOTFS there); scenarios copy it into L1's tmpfs before they write.
+# Those scenarios run in an L1 of their own, the others in one without it.
 # The host's image is checked unchanged after L1 has run.
 # Times measured in L1 are not performance figures.
 set -u
@@ -89,6 +95,45 @@ for t in "$here"/t_*.sh; do
 		grep -q '^# e2e-needs: rootfs' "$t" && need_rootfs=1 ;;
 	esac
 done
+# relay LINE: one line of run.sh's output, numbered into this TAP stream.
+relay() {
+	local t=$1
+	case $t in
+	"ok "*)
+		t=${t#ok }
+		ok "${t#* - }" ;;
+	"not ok "*)
+		t=${t#not ok }
+		not_ok "${t#* - }" ;;
+	"#"*) printf '%s\n' "$t" ;;
+	*) printf '# %s\n' "$t" ;;
+	esac
+}
+
+# Scenarios that boot the Debian root disk get an L1 of their own (3 GiB,
+# the disk attached), run first by a nested run of this script with its
+# results numbered into this stream; the others keep the smaller L1 without
+# the disk.  An L1 that dies under a long systemd guest (its kernel died
+# once in t_disk: docs/guest-image.md) then takes only those scenarios down.
+disk_scenarios=() other_scenarios=()
+for t in "${scenarios[@]}"; do
+	if grep -q '^# e2e-needs: rootfs' "$here/$t.sh"; then
+		disk_scenarios+=("$t")
+	else
+		other_scenarios+=("$t")
+	fi
+done
+if [ -z "${VMGENID_L1_MAIN:-}" ] && [ ${#disk_scenarios[@]} -gt 0 ] &&
+	[ ${#other_scenarios[@]} -gt 0 ]; then
+	while IFS= read -r line; do
+		case $line in
+		1..*) ;;
+		*) relay "$line" ;;
+		esac
+	done < <(VMGENID_E2E_ONLY="${disk_scenarios[*]}" bash "$0")
+	scenarios=("${other_scenarios[@]}")
+	need_rootfs=0
+fi
 l1_mem=${VMGENID_E2E_L1_MEM:-1536}
 l1_disk=()
 if [ "$need_rootfs" = 1 ]; then
@@ -214,6 +259,11 @@ E2E_INITRD_612=/guest/k612/initrd.cpio.gz"
 	VMGENID_E2E_L1_CPU=${VMGENID_E2E_L1_NEW_CPU:-$new_kernel_l1_cpu}
 fi
 
+# L1's transparent huge pages (l1-init.sh says why): off for the e2e suite,
+# the kernel's default for make demo and the benches unless asked.
+l1_thp=${VMGENID_E2E_L1_THP-}
+[ -n "${VMGENID_L1_MAIN:-}" ] || l1_thp=${VMGENID_E2E_L1_THP:-never}
+
 # pack_l1 "SCENARIO...": the environment for run.sh in L1, then the initramfs.
 # L2 under nested SVM emulated by TCG runs at TCG speed, so a boot takes
 # seconds where it takes a fraction of one on hardware.
@@ -227,6 +277,7 @@ E2E_INITRD=/guest/initrd.cpio.gz
 E2E_TIMEOUT=${E2E_TIMEOUT:-240}
 E2E_SCENARIO_TIMEOUT=${E2E_SCENARIO_TIMEOUT:-600}
 L1_MAIN=${VMGENID_L1_MAIN:-run.sh}
+L1_THP=$l1_thp
 ${l1_disk[*]:+E2E_ROOTFS=/dev/vda}
 ${E2E_SMP:+E2E_SMP=$E2E_SMP}
 VMGENID_E2E_ONLY="$1"
@@ -239,6 +290,12 @@ ENV
 }
 
 console=$work/l1-console.log
+# VMGENID_E2E_KEEP=1 keeps L1's whole console (kernel messages included)
+# outside the work directory: a dead L1's story is there, not in the tail.
+if [ "${VMGENID_E2E_KEEP:-0}" = 1 ]; then
+	console=$(mktemp "${TMPDIR:-/tmp}/vmgenid-l1-console.XXXXXX")
+	echo "# L1 console kept in $console"
+fi
 : >"$console"
 # xsave=off: with XSAVE, L2 kernels under TCG's nested SVM now and then find
 # CPUID's XSAVE size disagreeing with XCR0 ("XSAVE consistency problem") and
@@ -262,21 +319,6 @@ l1_ok() {
 	fi
 }
 
-# relay LINE: one line of run.sh's output, numbered into this TAP stream.
-relay() {
-	local t=$1
-	case $t in
-	"ok "*)
-		t=${t#ok }
-		ok "${t#* - }" ;;
-	"not ok "*)
-		t=${t#not ok }
-		not_ok "${t#* - }" ;;
-	"#"*) printf '%s\n' "$t" ;;
-	*) printf '# %s\n' "$t" ;;
-	esac
-}
-
 # boot_l1: one L1 run, its TAP relayed scenario by scenario: a scenario's lines
 # are held until its end line, so a scenario cut short by a stalled L1 can be
 # run again without reporting its first half twice.  Sets l1_up, done,
@@ -290,7 +332,7 @@ boot_l1() {
 	timeout "$l1_timeout" "$qemu" -accel tcg -cpu "$l1_cpu" -m "$l1_mem" -smp 2 \
 		-nographic -no-reboot -kernel "$cache/vmlinuz" -initrd "$work/l1.cpio.gz" \
 		"${l1_disk[@]}" \
-		-append "console=ttyS0 quiet panic=-1" </dev/null >"$fifo" 2>&1 &
+		-append "console=ttyS0 no_timer_check ${VMGENID_E2E_L1_APPEND:-quiet} panic=-1" </dev/null >"$fifo" 2>&1 &
 	qpid=$!
 	while :; do
 		IFS= read -r -t "$l1_stall" line || {
@@ -311,6 +353,8 @@ boot_l1() {
 		*"VMGENID-L1: done")
 			done=1 ;;
 		*"VMGENID-L1: alive "*) ;;
+		*"VMGENID-L1: thp="*)
+			echo "# L1: transparent huge pages: ${line#*thp=}" ;;
 		*"VMGENID-L1: "*)
 			kvm_diag+=("${line#*VMGENID-L1: }") ;;
 		*"L1-TAP: "*)
