@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -232,6 +233,28 @@ static const unsigned long device_ioctls[] = {
 	KVM_IRQ_LINE,
 };
 
+/*
+ * The vsock worker (virtio/vsock.h): an epoll over its queue notifications
+ * and its unix sockets; it accepts host programs on the listening socket
+ * and connects to PATH_P for the guest, so it may make unix sockets and
+ * nothing else (it opens no file).
+ */
+static const struct rule vsock_rules[] = {
+	ALLOW(read),     /* the eventfd */
+	ALLOW(epoll_wait),
+	ALLOW(epoll_pwait),
+	ALLOW(epoll_ctl),
+	ALLOW(accept4),
+	ALLOW_IF(socket, ARG_EQ(0, AF_UNIX)),
+	ALLOW(connect),
+	ALLOW(sendmsg),
+	ALLOW(sendto),   /* send() */
+	ALLOW(recvmsg),
+	ALLOW(recvfrom), /* recv(), the CONNECT line peeked */
+	ALLOW(shutdown),
+	ALLOW(close),
+};
+
 struct kind {
 	const char *name;
 	const struct rule *rules;
@@ -251,6 +274,7 @@ static const struct kind kinds[SANDBOX_NR_KINDS] = {
 			      0 },
 	[SANDBOX_DEVICE] = { "device worker thread", device_rules, N(device_rules),
 			     device_ioctls, N(device_ioctls) },
+	[SANDBOX_VSOCK] = { "vsock worker thread", vsock_rules, N(vsock_rules), NULL, 0 },
 };
 
 /* ---- what the SIGSYS handler needs, ready before any filter ---- */

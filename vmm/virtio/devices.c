@@ -20,6 +20,7 @@
 #include "machine.h"
 #include "rng.h"
 #include "sandbox.h"
+#include "vsock.h"
 
 struct virtio_slot {
 	struct machine *m;
@@ -30,6 +31,7 @@ struct virtio_slot {
 	struct virtio_mmio *mmio;
 	struct virtio_blk *blk;
 	struct virtio_rng *rng;
+	struct virtio_vsock *vsock;
 	struct disk *disk;
 
 	int kick_fd; /* QueueNotify: KVM_IOEVENTFD, or written by the MMIO handler */
@@ -58,6 +60,32 @@ static void slot_irq(void *opaque)
 		fprintf(stderr, "genvm: virtio.%u: interrupt: %s\n", s->index, strerror(errno));
 }
 
+/*
+ * vsock's worker waits on sockets as well as on its queues (vsock.h).  It
+ * looks for the sandbox at least every 100 ms until it is in: host
+ * programs may connect before the vCPUs run.
+ */
+static void *vsock_worker(struct virtio_slot *s)
+{
+	bool sandboxed = false;
+	int err;
+
+	while (!atomic_load(&s->stop)) {
+		if (!sandboxed && sandbox_prepared()) {
+			err = sandbox_enter(SANDBOX_VSOCK);
+			if (err < 0) {
+				fprintf(stderr, "genvm: virtio.%u: sandbox: %s\n", s->index,
+					strerror(-err));
+				vm_request_exit(&s->m->vm, 1);
+				break;
+			}
+			sandboxed = true;
+		}
+		virtio_vsock_step(s->vsock, sandboxed ? -1 : 100);
+	}
+	return NULL;
+}
+
 static void *worker(void *arg)
 {
 	struct virtio_slot *s = arg;
@@ -65,6 +93,8 @@ static void *worker(void *arg)
 	uint64_t n;
 	int err;
 
+	if (s->vsock)
+		return vsock_worker(s);
 	for (;;) {
 		if (read(s->kick_fd, &n, sizeof(n)) < 0 && errno != EINTR && errno != EAGAIN) {
 			fprintf(stderr, "genvm: virtio.%u: worker: %s\n", s->index, strerror(errno));
@@ -178,6 +208,16 @@ static int create_slot(struct machine *m, unsigned int n)
 		s->disk = m->disks[c->drive];
 		s->blk = virtio_blk_new(&m->vm.mem, s->disk, c->serial, &slot_ops);
 		s->mmio = s->blk ? &s->blk->mmio : NULL;
+	} else if (c->kind == CLI_VIRTIO_VSOCK) {
+		char why[CLI_PATH_MAX + 128];
+
+		s->vsock = virtio_vsock_new(&m->vm.mem, m->cfg->vsock.guest_cid, m->cfg->vsock.uds,
+					    s->kick_fd, &slot_ops, why, sizeof(why));
+		if (!s->vsock) {
+			fprintf(stderr, "genvm: -device vsock: uds=%s\n", why);
+			return -1;
+		}
+		s->mmio = &s->vsock->mmio;
 	} else {
 		s->rng = virtio_rng_new(&m->vm.mem, &slot_ops);
 		s->mmio = s->rng ? &s->rng->mmio : NULL;
@@ -264,6 +304,7 @@ void virtio_devices_destroy(struct machine *m)
 		}
 		virtio_blk_free(s->blk);
 		virtio_rng_free(s->rng);
+		virtio_vsock_free(s->vsock);
 		if (s->kick_fd >= 0)
 			close(s->kick_fd);
 		if (s->irq_fd >= 0)
@@ -295,6 +336,8 @@ int virtio_devices_save(struct machine *m, struct bytebuf *out)
 			bytebuf_put_le64(out, disk_size(s->disk));
 			bytebuf_put_u8(out, disk_readonly(s->disk));
 		}
+		if (s->vsock)
+			vsock_save_tail(s->vsock->guest_cid, VSOCK_BACKEND_HYBRID, out);
 		state_section_end(out, start);
 	}
 	return bytebuf_failed(out) ? -ENOMEM : 0;
@@ -323,6 +366,9 @@ int virtio_devices_check(struct machine *m, const struct state_section *sec, uns
 	}
 	if (virtio_mmio_check(s->mmio, sec->payload, sec->length, &used, why) < 0)
 		return -EINVAL;
+	if (s->vsock)
+		return vsock_check_tail(sec->payload + used, sec->length - used,
+					VSOCK_BACKEND_HYBRID, why);
 	if (sec->length != used + (s->disk ? BLK_TAIL : 0)) {
 		*why = "virtio state has the wrong length";
 		return -EINVAL;
@@ -345,4 +391,12 @@ int virtio_devices_check(struct machine *m, const struct state_section *sec, uns
 void virtio_devices_load(struct machine *m, unsigned int slot, const struct state_section *s)
 {
 	virtio_mmio_load(m->virtio[slot]->mmio, s->payload);
+}
+
+void virtio_devices_post_load(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		if (m->virtio[i]->vsock)
+			virtio_vsock_post_load(m->virtio[i]->vsock);
+	}
 }

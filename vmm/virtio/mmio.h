@@ -71,7 +71,7 @@
 #define VIRTIO_F_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1 32
 
-#define VIRTIO_MMIO_MAX_QUEUES 2
+#define VIRTIO_MMIO_MAX_QUEUES 3 /* vsock: rx, tx, event */
 #define VIRTIO_MMIO_CONFIG_MAX 64
 
 struct virtio_mmio_ops {
