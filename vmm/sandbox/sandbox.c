@@ -4,6 +4,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -166,6 +167,14 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_IRQ_LINE, /* UART and SCI interrupts */
 	/* Where the guest was, when a vCPU stops on an error. */
 	KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_DEBUGREGS, KVM_GET_VCPU_EVENTS, KVM_GET_MP_STATE,
+	/*
+	 * vhost-vsock-device: the driver's DRIVER_OK hands the rings to the
+	 * host kernel, its reset takes them back, on the vCPU that wrote the
+	 * status (and a pause or a restore does the same from the main loop).
+	 * Only a /dev/vhost-vsock fd opened at setup answers these.
+	 */
+	VHOST_SET_FEATURES, VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE, VHOST_SET_VRING_ADDR,
+	VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_GET_VRING_BASE, VHOST_VSOCK_SET_RUNNING,
 };
 
 /*
@@ -253,6 +262,8 @@ static const struct rule vsock_rules[] = {
 	ALLOW(recvfrom), /* recv(), the CONNECT line peeked */
 	ALLOW(shutdown),
 	ALLOW(close),
+	ALLOW(poll),     /* vhost-vsock's worker: the call eventfds */
+	ALLOW(ppoll),
 };
 
 struct kind {

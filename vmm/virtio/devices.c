@@ -20,6 +20,7 @@
 #include "machine.h"
 #include "rng.h"
 #include "sandbox.h"
+#include "vhost_vsock.h"
 #include "vsock.h"
 
 struct virtio_slot {
@@ -32,6 +33,7 @@ struct virtio_slot {
 	struct virtio_blk *blk;
 	struct virtio_rng *rng;
 	struct virtio_vsock *vsock;
+	struct vhost_vsock *vhost;
 	struct disk *disk;
 
 	int kick_fd; /* QueueNotify: KVM_IOEVENTFD, or written by the MMIO handler */
@@ -46,9 +48,18 @@ static void slot_kick(void *opaque, unsigned int queue)
 	struct virtio_slot *s = opaque;
 	uint64_t one = 1;
 
-	(void)queue;
-	if (write(s->kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	/* vhost's own queues (a notification no ioeventfd took, or a resume's). */
+	int fd = s->vhost && queue < 2 ? s->vhost->kick_fd[queue] : s->kick_fd;
+
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		fprintf(stderr, "genvm: virtio.%u: kick: %s\n", s->index, strerror(errno));
+}
+
+static int slot_status(void *opaque, uint32_t old, uint32_t now)
+{
+	struct virtio_slot *s = opaque;
+
+	return vhost_vsock_status(s->vhost, old, now);
 }
 
 static void slot_irq(void *opaque)
@@ -81,7 +92,10 @@ static void *vsock_worker(struct virtio_slot *s)
 			}
 			sandboxed = true;
 		}
-		virtio_vsock_step(s->vsock, sandboxed ? -1 : 100);
+		if (s->vsock)
+			virtio_vsock_step(s->vsock, sandboxed ? -1 : 100);
+		else
+			vhost_vsock_step(s->vhost, s->kick_fd, sandboxed ? -1 : 100);
 	}
 	return NULL;
 }
@@ -93,7 +107,7 @@ static void *worker(void *arg)
 	uint64_t n;
 	int err;
 
-	if (s->vsock)
+	if (s->vsock || s->vhost)
 		return vsock_worker(s);
 	for (;;) {
 		if (read(s->kick_fd, &n, sizeof(n)) < 0 && errno != EINTR && errno != EAGAIN) {
@@ -137,6 +151,17 @@ static int attach(struct virtio_slot *s)
 	struct kvm_irqfd irq = { .fd = (uint32_t)s->irq_fd, .gsi = s->gsi };
 	int vm_fd = s->m->vm.vm_fd;
 
+	/* vhost takes its queues' notifications itself, told apart by the index written. */
+	for (unsigned int q = 0; s->vhost && q < 3; q++) {
+		io.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
+		io.datamatch = q;
+		io.fd = q < 2 ? s->vhost->kick_fd[q] : s->kick_fd;
+		if (q < 2 && ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
+			fprintf(stderr, "genvm: virtio.%u: KVM_IOEVENTFD: %s\n", s->index,
+				strerror(errno));
+			return -1;
+		}
+	}
 	if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
 		fprintf(stderr, "genvm: virtio.%u: KVM_IOEVENTFD: %s\n", s->index, strerror(errno));
 		return -1;
@@ -218,6 +243,17 @@ static int create_slot(struct machine *m, unsigned int n)
 			return -1;
 		}
 		s->mmio = &s->vsock->mmio;
+	} else if (c->kind == CLI_VIRTIO_VHOST_VSOCK) {
+		char why[256];
+
+		slot_ops.status = slot_status;
+		s->vhost = vhost_vsock_new(&m->vm.mem, m->cfg->vsock.guest_cid, &slot_ops, why,
+					   sizeof(why));
+		if (!s->vhost) {
+			fprintf(stderr, "genvm: -device vhost-vsock-device: %s\n", why);
+			return -1;
+		}
+		s->mmio = &s->vhost->mmio;
 	} else {
 		s->rng = virtio_rng_new(&m->vm.mem, &slot_ops);
 		s->mmio = s->rng ? &s->rng->mmio : NULL;
@@ -273,14 +309,22 @@ int virtio_devices_reset(struct machine *m)
 
 void virtio_devices_quiesce(struct machine *m)
 {
-	for (unsigned int i = 0; i < m->nr_virtio; i++)
-		virtio_mmio_quiesce(m->virtio[i]->mmio);
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		if (m->virtio[i]->vhost)
+			vhost_vsock_quiesce(m->virtio[i]->vhost);
+		else
+			virtio_mmio_quiesce(m->virtio[i]->mmio);
+	}
 }
 
 void virtio_devices_resume(struct machine *m)
 {
-	for (unsigned int i = 0; i < m->nr_virtio; i++)
-		virtio_mmio_resume(m->virtio[i]->mmio);
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		if (m->virtio[i]->vhost)
+			vhost_vsock_resume(m->virtio[i]->vhost);
+		else
+			virtio_mmio_resume(m->virtio[i]->mmio);
+	}
 }
 
 struct disk *virtio_devices_disk(struct machine *m, unsigned int n)
@@ -305,6 +349,7 @@ void virtio_devices_destroy(struct machine *m)
 		virtio_blk_free(s->blk);
 		virtio_rng_free(s->rng);
 		virtio_vsock_free(s->vsock);
+		vhost_vsock_free(s->vhost);
 		if (s->kick_fd >= 0)
 			close(s->kick_fd);
 		if (s->irq_fd >= 0)
@@ -338,6 +383,8 @@ int virtio_devices_save(struct machine *m, struct bytebuf *out)
 		}
 		if (s->vsock)
 			vsock_save_tail(s->vsock->guest_cid, VSOCK_BACKEND_HYBRID, out);
+		if (s->vhost)
+			vsock_save_tail(s->vhost->guest_cid, VSOCK_BACKEND_VHOST, out);
 		state_section_end(out, start);
 	}
 	return bytebuf_failed(out) ? -ENOMEM : 0;
@@ -366,9 +413,9 @@ int virtio_devices_check(struct machine *m, const struct state_section *sec, uns
 	}
 	if (virtio_mmio_check(s->mmio, sec->payload, sec->length, &used, why) < 0)
 		return -EINVAL;
-	if (s->vsock)
+	if (s->vsock || s->vhost)
 		return vsock_check_tail(sec->payload + used, sec->length - used,
-					VSOCK_BACKEND_HYBRID, why);
+					s->vhost ? VSOCK_BACKEND_VHOST : VSOCK_BACKEND_HYBRID, why);
 	if (sec->length != used + (s->disk ? BLK_TAIL : 0)) {
 		*why = "virtio state has the wrong length";
 		return -EINVAL;
@@ -398,5 +445,7 @@ void virtio_devices_post_load(struct machine *m)
 	for (unsigned int i = 0; i < m->nr_virtio; i++) {
 		if (m->virtio[i]->vsock)
 			virtio_vsock_post_load(m->virtio[i]->vsock);
+		if (m->virtio[i]->vhost)
+			vhost_vsock_post_load(m->virtio[i]->vhost, m->virtio[i]->kick_fd);
 	}
 }
