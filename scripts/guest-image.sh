@@ -34,7 +34,9 @@ cache=$(cd "$cache" && pwd)
 # the crc32c its checksums ask the crypto API for by name (no modprobe in the
 # initramfs to find it), so the initramfs can mount a root disk.  virtio_pci
 # is for the nested e2e path only: its L1 gets disk images as QEMU's PCI
-# virtio disks.
+# virtio disks.  The vsock guest transport (with vsock and the common part)
+# is for t_vsock's guest; vhost_vsock gives the nested L1, which loads every
+# module listed here, a /dev/vhost-vsock.
 wanted_modules=(irqbypass ccp kvm kvm-amd kvm-intel qemu_fw_cfg button evdev
 	virtio virtio_ring virtio_mmio virtio_blk virtio-rng crc32c_generic ext4
 	virtio_pci vmw_vsock_virtio_transport vhost_vsock)

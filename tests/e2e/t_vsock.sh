@@ -197,27 +197,67 @@ for n in 1 2; do
 done
 
 # ---- the host kernel's vhost-vsock, where there is one ----
+# The host's ends are AF_VSOCK sockets here: vsockio listens on port 6000
+# for the guest, and connects to the guest's CID.  A save with a connection
+# open, and a clone under another CID, go through vhost's stop and restart.
 if [ -c /dev/vhost-vsock ]; then
 	vlog=$E2E_WORK/vhost.log
 	vq=$E2E_WORK/vhost.qmp
+	vsnap=$E2E_WORK/vhost.snap
+	"$vsockio" guest-echo 6000 >"$E2E_WORK/vhost-echo.out" 2>&1 &
+	vecho=$!
 	vm_start "$vlog" e2e=vsock -qmp "unix:$vq,server=on,wait=off" \
 		-device vhost-vsock-device,guest-cid=4242
 	vhost_ok=0
 	vm_wait_for "$vlog" 'VMGENID-E2E: done$' "$E2E_TIMEOUT" && vhost_ok=1
+	vh2g=$("$vsockio" vsock-connect 4242 5000 "$size" 2>&1)
+	taken=$(bad_vsock "guest-cid=4242 is in use by another VM" \
+		-device vhost-vsock-device,guest-cid=4242 2>&1) && taken=ok
+	# A connection held across the save (the host's end is a plain AF_VSOCK socket).
+	"$vsockio" vsock-connect 4242 5000 1000000000 >/dev/null 2>&1 &
+	vhold=$!
+	vm_wait_for "$vlog" 'vsock_conn_open port=5000' 30 2
+	vsave=$(qmp "$vq" migrate "{\"uri\": \"file:$vsnap\"}" 2>&1)
+	for _ in $(seq 1 300); do
+		case $(qmp "$vq" query-migrate 2>&1) in *'"active"'*) sleep 0.1 ;; *) break ;; esac
+	done
+	qmp "$vq" quit >/dev/null 2>&1
+	vm_wait_exit 10
+	kill "$vhold" 2>/dev/null
+	vclog=$E2E_WORK/vhost-clone.log
+	vm_start "$vclog" e2e=vsock -incoming "file:$vsnap" \
+		-qmp "unix:$vq.2,server=on,wait=off" -device vhost-vsock-device,guest-cid=4243
 	check_vhost() {
 		[ "$vhost_ok" = 1 ] || { echo "the guest never finished its start; $(vmm_exit_reason "$vlog")"; return 1; }
-		# The guest's own connection to the host kernel's CID 2: refused
-		# (nothing listens there) is an answer, so the transport works.
+		case $vh2g in "ok $size bytes both ways") ;; *) echo "host to guest: $vh2g"; return 1 ;; esac
+		expect_marker "$vlog" g2h "ok $size bytes both ways " || return 1
 		vm_wait_for "$vlog" 'VMGENID-E2E: refused=' 30 || { echo "no answer to the guest's connect"; return 1; }
 		expect_marker "$vlog" refused 2
 	}
-	tap "vsock: vhost-vsock-device, guest-cid=4242: the guest's transport gets answers" "$vlog" check_vhost
 	check_cid_taken() {
-		bad_vsock "guest-cid=4242" -device vhost-vsock-device,guest-cid=4242
+		[ "$taken" = ok ] || { echo "$taken"; return 1; }
 	}
+	check_vhost_clone() {
+		[ "$vsave" = '{}' ] || { echo "migrate answered '$vsave'"; return 1; }
+		vm_wait_for "$vclog" 'vsock_conn_end port=5000' 60 ||
+			{ echo "the connection open at save time did not end in the clone; $(vmm_exit_reason "$vclog")"; return 1; }
+		_how=$(sed -n 's/.*vsock_conn_end port=5000 how=//p' "$vclog" | head -n 1)
+		case $_how in ECONNRESET|ENOTCONN) ;; *) echo "the guest's reader ended with '$_how'"; return 1 ;; esac
+		_r=
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			_r=$("$vsockio" vsock-connect 4243 5000 "$size" 2>&1) && break
+			sleep 1
+		done
+		case $_r in "ok $size bytes both ways") ;; *) echo "host to the clone: $_r"; return 1 ;; esac
+	}
+	tap "vsock: vhost-vsock-device: 1 MiB each way between the host's AF_VSOCK and the guest" \
+		"$vlog" check_vhost
 	tap "vsock: vhost-vsock-device with a CID another VM holds is refused" /dev/null check_cid_taken
-	qmp "$vq" quit >/dev/null 2>&1
+	tap "vsock: vhost-vsock-device: a clone (guest-cid=4243) resets the saved connection, serves new ones" \
+		"$vclog" check_vhost_clone
+	qmp "$vq.2" quit >/dev/null 2>&1
 	vm_wait_exit 10
+	kill "$vecho" 2>/dev/null
 else
 	echo "# no /dev/vhost-vsock here: vhost-vsock-device not checked"
 fi

@@ -10,6 +10,8 @@
  *                                    prints how each one ended
  *   vsockio guest-connect PORT SIZE  to the host (CID 2): send SIZE bytes,
  *                                    check the echo
+ *   vsockio vsock-connect CID PORT SIZE  the same to any CID (a host
+ *                                    program reaching a vhost-vsock guest)
  *   vsockio uds-connect PATH PORT SIZE   CONNECT PORT on PATH, same check
  *   vsockio uds-hold PATH PORT       CONNECT, then hold the connection open
  *                                    and say how it ended
@@ -235,17 +237,23 @@ int main(int argc, char **argv)
 		snprintf(label, sizeof(label), "port=%s", argv[2]);
 		return serve(fd, label);
 	}
-	if (!strcmp(cmd, "guest-connect") && argc == 4) {
-		struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST,
-					  .svm_port = (unsigned int)strtoul(argv[2], NULL, 10) };
+	if ((!strcmp(cmd, "guest-connect") && argc == 4) ||
+	    (!strcmp(cmd, "vsock-connect") && argc == 5)) {
+		int a = argc == 5 ? 3 : 2;
+		struct sockaddr_vm sa = {
+			.svm_family = AF_VSOCK,
+			.svm_cid = argc == 5 ? (unsigned int)strtoul(argv[2], NULL, 10)
+					     : VMADDR_CID_HOST,
+			.svm_port = (unsigned int)strtoul(argv[a], NULL, 10),
+		};
 		int fd = socket(AF_VSOCK, SOCK_STREAM, 0);
 
 		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-			fprintf(stderr, "vsockio: connect to host port %s: %s\n", argv[2],
-				how(-1));
+			fprintf(stderr, "vsockio: connect to CID %u port %s: %s\n", sa.svm_cid,
+				argv[a], how(-1));
 			return errno == ECONNRESET || errno == ECONNREFUSED ? 2 : 1;
 		}
-		return exchange(fd, strtoull(argv[3], NULL, 10));
+		return exchange(fd, strtoull(argv[a + 1], NULL, 10));
 	}
 	if (!strcmp(cmd, "uds-connect") && argc == 5) {
 		int fd = uds_connect(argv[2], strtoul(argv[3], NULL, 10));
@@ -282,6 +290,7 @@ int main(int argc, char **argv)
 		return serve(fd, argv[2]);
 	}
 	fprintf(stderr, "usage: vsockio guest-echo PORT | guest-connect PORT SIZE | "
-			"uds-connect PATH PORT SIZE | uds-hold PATH PORT | uds-echo PATH\n");
+			"vsock-connect CID PORT SIZE | uds-connect PATH PORT SIZE | uds-hold PATH PORT | "
+			"uds-echo PATH\n");
 	return 1;
 }
