@@ -74,11 +74,12 @@ static void slot_irq(void *opaque)
 /*
  * vsock's worker waits on sockets as well as on its queues (vsock.h).  It
  * looks for the sandbox at least every 100 ms until it is in: host
- * programs may connect before the vCPUs run.
+ * programs may connect before the vCPUs run.  Without a sandbox it just
+ * waits.
  */
 static void *vsock_worker(struct virtio_slot *s)
 {
-	bool sandboxed = false;
+	bool sandboxed = !s->m->cfg->sandbox;
 	int err;
 
 	while (!atomic_load(&s->stop)) {
@@ -151,7 +152,10 @@ static int attach(struct virtio_slot *s)
 	struct kvm_irqfd irq = { .fd = (uint32_t)s->irq_fd, .gsi = s->gsi };
 	int vm_fd = s->m->vm.vm_fd;
 
-	/* vhost takes its queues' notifications itself, told apart by the index written. */
+	/*
+	 * vhost takes its queues' notifications itself, told apart by the index
+	 * written; the event queue's (index 2) is the slot's, registered below.
+	 */
 	for (unsigned int q = 0; s->vhost && q < 3; q++) {
 		io.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
 		io.datamatch = q;
