@@ -77,6 +77,9 @@ if ! err=$(build_initrd 2>&1); then
 	exit 0
 fi
 vsockio=$root/bin/vsockio
+# Each guest here lives through a boot, 1 MiB each way and a save: under a
+# loaded nested L1 that is more than one boot's time, as t_disk's guests.
+E2E_TIMEOUT=$((E2E_TIMEOUT * 3))
 
 # ---- bad input: one line, exit 1, before any guest ----
 bad_vsock() { # EXPECTED-TEXT ARGS...
@@ -214,7 +217,7 @@ if [ -c /dev/vhost-vsock ]; then
 	taken=$(bad_vsock "guest-cid=4242 is in use by another VM" \
 		-device vhost-vsock-device,guest-cid=4242 2>&1) && taken=ok
 	# A connection held across the save (the host's end is a plain AF_VSOCK socket).
-	"$vsockio" vsock-connect 4242 5000 1000000000 >/dev/null 2>&1 &
+	"$vsockio" vsock-hold 4242 5000 >/dev/null 2>&1 &
 	vhold=$!
 	vm_wait_for "$vlog" 'vsock_conn_open port=5000' 30 2
 	vsave=$(qmp "$vq" migrate "{\"uri\": \"file:$vsnap\"}" 2>&1)

@@ -15,6 +15,7 @@
  *   vsockio uds-connect PATH PORT SIZE   CONNECT PORT on PATH, same check
  *   vsockio uds-hold PATH PORT       CONNECT, then hold the connection open
  *                                    and say how it ended
+ *   vsockio vsock-hold CID PORT      the same over AF_VSOCK (vhost)
  *   vsockio uds-echo PATH            listen on PATH, echo every connection
  *
  * Exit 0 when the check passed, 1 otherwise; 2 when the other end refused.
@@ -262,11 +263,26 @@ int main(int argc, char **argv)
 			return fd == -2 ? 2 : 1;
 		return exchange(fd, strtoull(argv[4], NULL, 10));
 	}
-	if (!strcmp(cmd, "uds-hold") && argc == 4) {
-		int fd = uds_connect(argv[2], strtoul(argv[3], NULL, 10));
+	if ((!strcmp(cmd, "uds-hold") || !strcmp(cmd, "vsock-hold")) && argc == 4) {
 		uint8_t buf[4096];
 		ssize_t n;
+		int fd;
 
+		if (cmd[0] == 'u') {
+			fd = uds_connect(argv[2], strtoul(argv[3], NULL, 10));
+		} else {
+			struct sockaddr_vm sa = {
+				.svm_family = AF_VSOCK,
+				.svm_cid = (unsigned int)strtoul(argv[2], NULL, 10),
+				.svm_port = (unsigned int)strtoul(argv[3], NULL, 10),
+			};
+
+			fd = socket(AF_VSOCK, SOCK_STREAM, 0);
+			if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+				close(fd);
+				fd = -2;
+			}
+		}
 		if (fd < 0)
 			return fd == -2 ? 2 : 1;
 		printf("held\n");
@@ -291,6 +307,6 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: vsockio guest-echo PORT | guest-connect PORT SIZE | "
 			"vsock-connect CID PORT SIZE | uds-connect PATH PORT SIZE | uds-hold PATH PORT | "
-			"uds-echo PATH\n");
+			"vsock-hold CID PORT | uds-echo PATH\n");
 	return 1;
 }
