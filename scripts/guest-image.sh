@@ -34,10 +34,12 @@ cache=$(cd "$cache" && pwd)
 # the crc32c its checksums ask the crypto API for by name (no modprobe in the
 # initramfs to find it), so the initramfs can mount a root disk.  virtio_pci
 # is for the nested e2e path only: its L1 gets disk images as QEMU's PCI
-# virtio disks.
+# virtio disks.  The vsock guest transport (with vsock and the common part)
+# is for t_vsock's guest; vhost_vsock gives the nested L1, which loads every
+# module listed here, a /dev/vhost-vsock.
 wanted_modules=(irqbypass ccp kvm kvm-amd kvm-intel qemu_fw_cfg button evdev
 	virtio virtio_ring virtio_mmio virtio_blk virtio-rng crc32c_generic ext4
-	virtio_pci)
+	virtio_pci vmw_vsock_virtio_transport vhost_vsock)
 # The ones that go into the test guest's initramfs; init.sh loads these
 # itself, when a scenario needs them.
 guest_modules=(qemu_fw_cfg button evdev)
@@ -78,6 +80,9 @@ memread=$build/tests/e2e/guest/memread
 abuse=$build/tests/e2e/guest/fwcfg_abuse
 [ -x "$abuse" ] ||
 	die "$abuse missing: build first (meson setup build && ninja -C build)"
+vsockio=$build/tests/e2e/guest/vsockio
+[ -x "$vsockio" ] ||
+	die "$vsockio missing: build first (meson setup build && ninja -C build)"
 guest_tool=$build/guest/vmgenid
 [ -x "$guest_tool" ] || guest_tool=
 if [ -n "$guest_tool" ] && readelf -l "$guest_tool" 2>/dev/null | grep -q INTERP; then
@@ -181,7 +186,7 @@ kernel_cached || fetch_kernel
 init=$repo/tests/e2e/guest/init.sh
 stamp=$( {
 	echo "$kver"
-	sha256sum "$0" "$init" "$busybox" "$memread" "$abuse" ${guest_tool:+"$guest_tool"} |
+	sha256sum "$0" "$init" "$busybox" "$memread" "$abuse" "$vsockio" ${guest_tool:+"$guest_tool"} |
 		cut -d' ' -f1
 } | sha256sum | cut -d' ' -f1)
 
@@ -203,6 +208,7 @@ for applet in $("$busybox" --list); do
 done
 install -m 0755 "$memread" "$root/bin/memread"
 install -m 0755 "$abuse" "$root/bin/fwcfg_abuse"
+install -m 0755 "$vsockio" "$root/bin/vsockio"
 [ -z "$guest_tool" ] || install -m 0755 "$guest_tool" "$root/bin/vmgenid"
 for m in "${guest_modules[@]}"; do
 	cp "$kdir/modules/$m.ko" "$root/lib/modules/"

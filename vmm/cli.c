@@ -414,6 +414,75 @@ static int device_virtio_rng(struct parser *p, const char *arg, const char *prop
 	return add_virtio(p, arg, CLI_VIRTIO_RNG, &dev);
 }
 
+/*
+ * "vsock[,guest-cid=N],uds=PATH" (hybrid, docs/devices.md says why the
+ * name) and "vhost-vsock-device,guest-cid=N" (QEMU's).  One of either:
+ * a Linux guest drives a single virtio vsock transport.
+ */
+static int device_vsock_common(struct parser *p, const char *arg, const char *props, bool vhost)
+{
+	const char *name = vhost ? "vhost-vsock-device" : "vsock";
+	struct cli_vsock *vs = &p->cfg->vsock;
+	const char *pos = props;
+	bool have_cid = false;
+	struct cli_virtio *dev;
+	char prop[CLI_PATH_MAX + 8];
+	int ret;
+
+	for (unsigned int i = 0; i < p->cfg->nr_virtio; i++) {
+		if (p->cfg->virtio[i].kind == CLI_VIRTIO_VSOCK ||
+		    p->cfg->virtio[i].kind == CLI_VIRTIO_VHOST_VSOCK)
+			return bad(p, arg, "only one vsock device is allowed (a guest drives one)");
+	}
+	memset(vs, 0, sizeof(*vs));
+	vs->guest_cid = 3;
+	while ((ret = next_prop(&pos, prop, sizeof(prop))) > 0) {
+		const char *v;
+
+		if ((v = prop_value(prop, "guest-cid"))) {
+			char *end;
+			unsigned long long cid;
+
+			errno = 0;
+			cid = strtoull(v, &end, 10);
+			if (!*v || *end || errno || v[0] == '-' || v[0] == '+')
+				return bad_prop(p, name, prop, "expected a number");
+			if (cid < 3 || cid > 0xfffffffeull)
+				return bad_prop(p, name, prop,
+						"a guest CID is 3 to 4294967294 (0-2 are reserved)");
+			vs->guest_cid = (uint32_t)cid;
+			have_cid = true;
+		} else if (!vhost && (v = prop_value(prop, "uds"))) {
+			if (!*v)
+				return bad_prop(p, name, prop, "empty path");
+			if (strlen(v) > CLI_VSOCK_UDS_MAX)
+				return bad_prop(p, name, prop,
+						"longer than 96 bytes (PATH_PORT must fit a unix "
+						"socket address)");
+			memcpy(vs->uds, v, strlen(v) + 1);
+		} else if (!prop_value(prop, "id")) {
+			return bad_prop(p, name, prop, "unknown property");
+		}
+	}
+	if (ret < 0)
+		return bad(p, arg, "a property is too long");
+	if (vhost && !have_cid)
+		return bad(p, arg, "guest-cid=N is required (a CID unique on this host, 3 or more)");
+	if (!vhost && !vs->uds[0])
+		return bad(p, arg, "uds=PATH is required (the unix socket host programs connect to)");
+	return add_virtio(p, arg, vhost ? CLI_VIRTIO_VHOST_VSOCK : CLI_VIRTIO_VSOCK, &dev);
+}
+
+static int device_vsock(struct parser *p, const char *arg, const char *props)
+{
+	return device_vsock_common(p, arg, props, false);
+}
+
+static int device_vhost_vsock(struct parser *p, const char *arg, const char *props)
+{
+	return device_vsock_common(p, arg, props, true);
+}
+
 /* "vmclock[,id=NAME]": QEMU's device has no other property either. */
 static int device_vmclock(struct parser *p, const char *arg, const char *prop)
 {
@@ -495,6 +564,8 @@ static int opt_device(struct parser *p, const char *arg)
 		{ "vmclock", device_vmclock },
 		{ "virtio-blk-device", device_virtio_blk },
 		{ "virtio-rng-device", device_virtio_rng },
+		{ "vsock", device_vsock },
+		{ "vhost-vsock-device", device_vhost_vsock },
 	};
 	const char *driver_end = strchr(arg, ',');
 	size_t driver_len = driver_end ? (size_t)(driver_end - arg) : strlen(arg);
@@ -507,7 +578,7 @@ static int opt_device(struct parser *p, const char *arg)
 	}
 	return bad(p, arg,
 		   "unknown device (genvm has vmgenid, vmclock, virtio-blk-device, "
-		   "virtio-rng-device)");
+		   "virtio-rng-device, vsock, vhost-vsock-device)");
 }
 
 static int opt_nographic(struct parser *p, const char *arg)
@@ -680,6 +751,11 @@ static const struct option_desc options[] = {
 	{ "device", "virtio-blk-device,drive=ID[,serial=S]", NULL,
 	  "a virtio disk for the -drive with if=none,id=ID" },
 	{ "device", "virtio-rng-device", NULL, "a virtio entropy source (host getrandom())" },
+	{ "device", "vsock,uds=PATH[,guest-cid=N]", NULL,
+	  "vsock to host programs over unix sockets: PATH takes CONNECT <port>, "
+	  "guest connections to port P reach PATH_P (guest-cid defaults to 3)" },
+	{ "device", "vhost-vsock-device,guest-cid=N", NULL,
+	  "vsock through the host kernel's /dev/vhost-vsock (N unique on the host)" },
 	{ "drive", "file=PATH,format=raw,if=virtio|none[,...]", opt_drive,
 	  "a raw disk image; if=virtio adds its device; id=ID, readonly=on, "
 	  "cache=writeback|none, snapshot=on (writes go to a private overlay)" },

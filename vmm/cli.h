@@ -42,6 +42,15 @@ struct cli_drive {
 enum cli_virtio_kind {
 	CLI_VIRTIO_BLK,
 	CLI_VIRTIO_RNG,
+	CLI_VIRTIO_VSOCK,       /* -device vsock: hybrid, over unix sockets */
+	CLI_VIRTIO_VHOST_VSOCK, /* -device vhost-vsock-device: the host kernel's */
+};
+
+/* The one vsock device (a Linux guest drives one virtio vsock transport). */
+#define CLI_VSOCK_UDS_MAX 96 /* PATH_4294967295 must fit a sockaddr_un */
+struct cli_vsock {
+	uint32_t guest_cid;
+	char uds[CLI_VSOCK_UDS_MAX + 1]; /* hybrid only */
 };
 
 /* One virtio-mmio device, in command-line order: that order is its slot. */
@@ -82,6 +91,7 @@ struct genvm_config {
 	unsigned int nr_drives;
 	struct cli_virtio virtio[CLI_MAX_VIRTIO];
 	unsigned int nr_virtio;
+	struct cli_vsock vsock; /* when a virtio[] entry is a vsock */
 	uint64_t host_ram;    /* memory is checked against this (0: the system's) */
 
 	/* Derived: who owns stdio. */

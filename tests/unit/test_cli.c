@@ -457,7 +457,71 @@ static void test_vmclock_device(void **state)
 	assert_refused(&r, "unknown property 'tsc=on'");
 	parse(&r, "-kernel", kernel, "-device", "vmclockx");
 	assert_refused(&r, "unknown device (genvm has vmgenid, vmclock, virtio-blk-device, "
-			   "virtio-rng-device)");
+			   "virtio-rng-device, vsock, vhost-vsock-device)");
+}
+
+static void test_vsock(void **state)
+{
+	char long_path[128];
+	struct run r;
+
+	(void)state;
+	parse(&r, "-kernel", kernel, "-device", "virtio-rng-device", "-device",
+	      "vsock,guest-cid=42,uds=/run/vm/v.sock,id=vs0");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.nr_virtio, 2);
+	assert_int_equal(r.cfg.virtio[1].kind, CLI_VIRTIO_VSOCK);
+	assert_int_equal(r.cfg.vsock.guest_cid, 42);
+	assert_string_equal(r.cfg.vsock.uds, "/run/vm/v.sock");
+	done(&r);
+	/* The guest CID only names the guest to itself here: 3 unless given. */
+	parse(&r, "-kernel", kernel, "-device", "vsock,uds=/v.sock");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.vsock.guest_cid, 3);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-device", "vhost-vsock-device,guest-cid=4294967294");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.virtio[0].kind, CLI_VIRTIO_VHOST_VSOCK);
+	assert_int_equal(r.cfg.vsock.guest_cid, 4294967294u);
+	done(&r);
+
+	parse(&r, "-kernel", kernel, "-device", "vsock,guest-cid=2,uds=/v.sock");
+	assert_refused(&r, "genvm: -device vsock: 'guest-cid=2': a guest CID is 3 to 4294967294 "
+			   "(0-2 are reserved)");
+	parse(&r, "-kernel", kernel, "-device", "vhost-vsock-device,guest-cid=0");
+	assert_refused(&r, "genvm: -device vhost-vsock-device: 'guest-cid=0': a guest CID is 3");
+	parse(&r, "-kernel", kernel, "-device", "vsock,guest-cid=4294967295,uds=/v.sock");
+	assert_refused(&r, "'guest-cid=4294967295': a guest CID is 3 to 4294967294");
+	parse(&r, "-kernel", kernel, "-device", "vsock,guest-cid=3x,uds=/v.sock");
+	assert_refused(&r, "'guest-cid=3x': expected a number");
+	parse(&r, "-kernel", kernel, "-device", "vsock,guest-cid=-5,uds=/v.sock");
+	assert_refused(&r, "'guest-cid=-5': expected a number");
+	parse(&r, "-kernel", kernel, "-device", "vsock,guest-cid=");
+	assert_refused(&r, "'guest-cid=': expected a number");
+	parse(&r, "-kernel", kernel, "-device", "vsock,guest-cid=5");
+	assert_refused(&r, "genvm: -device vsock,guest-cid=5: uds=PATH is required");
+	parse(&r, "-kernel", kernel, "-device", "vsock,uds=");
+	assert_refused(&r, "'uds=': empty path");
+	/* PATH_4294967295 must fit the 108 bytes of a unix socket address. */
+	snprintf(long_path, sizeof(long_path), "vsock,uds=/%096d", 0);
+	parse(&r, "-kernel", kernel, "-device", long_path);
+	assert_refused(&r, "longer than 96 bytes (PATH_PORT must fit a unix socket address)");
+	snprintf(long_path, sizeof(long_path), "vsock,uds=/%095d", 0);
+	parse(&r, "-kernel", kernel, "-device", long_path);
+	assert_int_equal(r.result, CLI_RUN);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-device", "vhost-vsock-device");
+	assert_refused(&r, "guest-cid=N is required");
+	parse(&r, "-kernel", kernel, "-device", "vhost-vsock-device,guest-cid=5,uds=/v.sock");
+	assert_refused(&r, "'uds=/v.sock': unknown property");
+	parse(&r, "-kernel", kernel, "-device", "vsock,uds=/v.sock,port=5");
+	assert_refused(&r, "'port=5': unknown property");
+	/* One vsock device, of either kind. */
+	parse(&r, "-kernel", kernel, "-device", "vsock,uds=/a.sock", "-device", "vsock,uds=/b.sock");
+	assert_refused(&r, "genvm: -device vsock,uds=/b.sock: only one vsock device is allowed");
+	parse(&r, "-kernel", kernel, "-device", "vsock,uds=/a.sock", "-device",
+	      "vhost-vsock-device,guest-cid=9");
+	assert_refused(&r, "only one vsock device is allowed");
 }
 
 static void test_drives(void **state)
@@ -802,6 +866,7 @@ int main(void)
 		cmocka_unit_test(test_drive_refusals),
 		cmocka_unit_test(test_option_refusals),
 		cmocka_unit_test(test_incoming),
+		cmocka_unit_test(test_vsock),
 		cmocka_unit_test(test_management_channels),
 		cmocka_unit_test(test_management_refusals),
 		cmocka_unit_test(test_sandbox),

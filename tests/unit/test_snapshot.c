@@ -28,6 +28,7 @@
 #include "snapshot.h"
 #include "uart.h"
 #include "vcpu.h"
+#include "vsock.h"
 
 #define NR_CPUS 2
 #define VMCLOCK_GPA 0xf000
@@ -472,6 +473,92 @@ static void test_virtio_sections(void **state)
 	unlink(disk_big);
 }
 
+/* One virtio slot: the hybrid vsock device on a socket in /tmp, or an rng. */
+static void vsock_machine(struct fixture *f, struct genvm_config *cfg, enum cli_virtio_kind kind)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->virtio[0] = (struct cli_virtio){ .kind = kind };
+	cfg->nr_virtio = 1;
+	cfg->vsock.guest_cid = 7;
+	snprintf(cfg->vsock.uds, sizeof(cfg->vsock.uds), "/tmp/test_snapshot.%d.sock", (int)getpid());
+	f->m.cfg = cfg;
+	io_bus_free(f->m.vm.mmio);
+	f->m.vm.mmio = io_bus_new();
+	assert_non_null(f->m.vm.mmio);
+	assert_int_equal(virtio_devices_create(&f->m), 0);
+}
+
+/* saved's one section again, its payload changed by edit, or len bytes shorter. */
+static void reframe(struct bytebuf *b, const struct bytebuf *saved, size_t tail_off, uint8_t value,
+		    uint32_t shorter)
+{
+	uint32_t len = get_le32(saved->data + 20);
+	uint8_t *payload = malloc(len);
+	size_t start;
+
+	assert_non_null(payload);
+	memcpy(payload, saved->data + STATE_SECTION_HEADER_SIZE, len);
+	if (value != 0xff)
+		payload[len - VSOCK_STATE_LEN + tail_off] = value;
+	start = state_section_begin(b, "virtio.0", VIRTIO_STATE_VERSION);
+	bytebuf_append(b, payload, len - shorter);
+	state_section_end(b, start);
+	free(payload);
+}
+
+/*
+ * vsock's part of its virtio section: the transport's state then a
+ * version, the guest CID and the backend.  The same command line passes the
+ * first pass; a damaged or foreign tail, or another device in the slot, is
+ * refused before anything is applied.
+ */
+static void test_vsock_section(void **state)
+{
+	static struct genvm_config cfg, other;
+	struct fixture *f = *state;
+	struct bytebuf b, saved;
+	static const struct {
+		size_t off;
+		uint8_t value;
+		uint32_t shorter;
+		const char *what;
+	} cases[] = {
+		{ 0, 2, 0, "unsupported vsock state version" },
+		{ 4, 2, 0, "guest CID is out of range" },
+		{ 12, VSOCK_BACKEND_VHOST, 0, "the command line's is vsock" },
+		{ 12, 9, 0, "backend is unknown" },
+		{ 0, 0xff, 1, "vsock state has the wrong length" },
+	};
+
+	vsock_machine(f, &cfg, CLI_VIRTIO_VSOCK);
+	bytebuf_init(&saved);
+	assert_int_equal(virtio_devices_save(&f->m, &saved), 0);
+	assert_int_equal(get_le32(saved.data + STATE_SECTION_HEADER_SIZE), VIRTIO_ID_VSOCK);
+
+	build(f, &b, WITH_ALL);
+	bytebuf_append(&b, saved.data, saved.len);
+	expect_refused(f, &b, "section 'kvm-irqchip': KVM refused");
+	bytebuf_free(&b);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		build(f, &b, WITH_ALL);
+		reframe(&b, &saved, cases[i].off, cases[i].value, cases[i].shorter);
+		expect_refused(f, &b, cases[i].what);
+		bytebuf_free(&b);
+	}
+	virtio_devices_destroy(&f->m);
+
+	vsock_machine(f, &other, CLI_VIRTIO_RNG);
+	build(f, &b, WITH_ALL);
+	bytebuf_append(&b, saved.data, saved.len);
+	expect_refused(f, &b, "another kind of virtio device");
+	bytebuf_free(&b);
+	virtio_devices_destroy(&f->m);
+	bytebuf_free(&saved);
+	io_bus_free(f->m.vm.mmio);
+	f->m.vm.mmio = NULL;
+	f->m.cfg = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +574,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_framing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_damage_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_virtio_sections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vsock_section, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -15,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -165,6 +167,14 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_IRQ_LINE, /* UART and SCI interrupts */
 	/* Where the guest was, when a vCPU stops on an error. */
 	KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_DEBUGREGS, KVM_GET_VCPU_EVENTS, KVM_GET_MP_STATE,
+	/*
+	 * vhost-vsock-device: the driver's DRIVER_OK hands the rings to the
+	 * host kernel, its reset takes them back, on the vCPU that wrote the
+	 * status (and a pause or a restore does the same from the main loop).
+	 * Only a /dev/vhost-vsock fd opened at setup answers these.
+	 */
+	VHOST_SET_FEATURES, VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE, VHOST_SET_VRING_ADDR,
+	VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_GET_VRING_BASE, VHOST_VSOCK_SET_RUNNING,
 };
 
 /*
@@ -232,6 +242,30 @@ static const unsigned long device_ioctls[] = {
 	KVM_IRQ_LINE,
 };
 
+/*
+ * The vsock worker (virtio/vsock.h): an epoll over its queue notifications
+ * and its unix sockets; it accepts host programs on the listening socket
+ * and connects to PATH_P for the guest, so it may make unix sockets and
+ * nothing else (it opens no file).
+ */
+static const struct rule vsock_rules[] = {
+	ALLOW(read),     /* the eventfd */
+	ALLOW(epoll_wait),
+	ALLOW(epoll_pwait),
+	ALLOW(epoll_ctl),
+	ALLOW(accept4),
+	ALLOW_IF(socket, ARG_EQ(0, AF_UNIX)),
+	ALLOW(connect),
+	ALLOW(sendmsg),
+	ALLOW(sendto),   /* send() */
+	ALLOW(recvmsg),
+	ALLOW(recvfrom), /* recv(), the CONNECT line peeked */
+	ALLOW(shutdown),
+	ALLOW(close),
+	ALLOW(poll),     /* vhost-vsock's worker: the call eventfds */
+	ALLOW(ppoll),
+};
+
 struct kind {
 	const char *name;
 	const struct rule *rules;
@@ -251,6 +285,7 @@ static const struct kind kinds[SANDBOX_NR_KINDS] = {
 			      0 },
 	[SANDBOX_DEVICE] = { "device worker thread", device_rules, N(device_rules),
 			     device_ioctls, N(device_ioctls) },
+	[SANDBOX_VSOCK] = { "vsock worker thread", vsock_rules, N(vsock_rules), NULL, 0 },
 };
 
 /* ---- what the SIGSYS handler needs, ready before any filter ---- */

@@ -36,6 +36,7 @@ enum sandbox_kind {
 	SANDBOX_VCPU,    /* KVM_RUN and the port I/O devices */
 	SANDBOX_MIGRATE, /* the snapshot writer */
 	SANDBOX_DEVICE,  /* a device's I/O worker (virtio-blk, virtio-rng) */
+	SANDBOX_VSOCK,   /* the vsock device's worker: its unix sockets */
 	SANDBOX_NR_KINDS
 };
 

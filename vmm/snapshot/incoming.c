@@ -7,6 +7,7 @@
 #include "vmgenid/vmgenid.h"
 
 #include "cli.h"
+#include "devices.h"
 #include "incoming.h"
 #include "layout.h"
 #include "machine.h"
@@ -133,6 +134,8 @@ int incoming_finish(struct incoming *in, struct machine *m)
 	/* Every load is a new generation for VMClock, whatever the GUID did. */
 	if (m->vmclock)
 		vmclock_post_load(m->vmclock);
+	/* The host ends of the guest's vsock connections stayed with the source. */
+	virtio_devices_post_load(m);
 	return 0;
 }
 

@@ -20,6 +20,8 @@
 #include "machine.h"
 #include "rng.h"
 #include "sandbox.h"
+#include "vhost_vsock.h"
+#include "vsock.h"
 
 struct virtio_slot {
 	struct machine *m;
@@ -30,6 +32,8 @@ struct virtio_slot {
 	struct virtio_mmio *mmio;
 	struct virtio_blk *blk;
 	struct virtio_rng *rng;
+	struct virtio_vsock *vsock;
+	struct vhost_vsock *vhost;
 	struct disk *disk;
 
 	int kick_fd; /* QueueNotify: KVM_IOEVENTFD, or written by the MMIO handler */
@@ -44,9 +48,18 @@ static void slot_kick(void *opaque, unsigned int queue)
 	struct virtio_slot *s = opaque;
 	uint64_t one = 1;
 
-	(void)queue;
-	if (write(s->kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	/* vhost's own queues (a notification no ioeventfd took, or a resume's). */
+	int fd = s->vhost && queue < 2 ? s->vhost->kick_fd[queue] : s->kick_fd;
+
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		fprintf(stderr, "genvm: virtio.%u: kick: %s\n", s->index, strerror(errno));
+}
+
+static int slot_status(void *opaque, uint32_t old, uint32_t now)
+{
+	struct virtio_slot *s = opaque;
+
+	return vhost_vsock_status(s->vhost, old, now);
 }
 
 static void slot_irq(void *opaque)
@@ -58,6 +71,36 @@ static void slot_irq(void *opaque)
 		fprintf(stderr, "genvm: virtio.%u: interrupt: %s\n", s->index, strerror(errno));
 }
 
+/*
+ * vsock's worker waits on sockets as well as on its queues (vsock.h).  It
+ * looks for the sandbox at least every 100 ms until it is in: host
+ * programs may connect before the vCPUs run.  Without a sandbox it just
+ * waits.
+ */
+static void *vsock_worker(struct virtio_slot *s)
+{
+	bool sandboxed = !s->m->cfg->sandbox;
+	int err;
+
+	while (!atomic_load(&s->stop)) {
+		if (!sandboxed && sandbox_prepared()) {
+			err = sandbox_enter(SANDBOX_VSOCK);
+			if (err < 0) {
+				fprintf(stderr, "genvm: virtio.%u: sandbox: %s\n", s->index,
+					strerror(-err));
+				vm_request_exit(&s->m->vm, 1);
+				break;
+			}
+			sandboxed = true;
+		}
+		if (s->vsock)
+			virtio_vsock_step(s->vsock, sandboxed ? -1 : 100);
+		else
+			vhost_vsock_step(s->vhost, s->kick_fd, sandboxed ? -1 : 100);
+	}
+	return NULL;
+}
+
 static void *worker(void *arg)
 {
 	struct virtio_slot *s = arg;
@@ -65,6 +108,8 @@ static void *worker(void *arg)
 	uint64_t n;
 	int err;
 
+	if (s->vsock || s->vhost)
+		return vsock_worker(s);
 	for (;;) {
 		if (read(s->kick_fd, &n, sizeof(n)) < 0 && errno != EINTR && errno != EAGAIN) {
 			fprintf(stderr, "genvm: virtio.%u: worker: %s\n", s->index, strerror(errno));
@@ -107,6 +152,20 @@ static int attach(struct virtio_slot *s)
 	struct kvm_irqfd irq = { .fd = (uint32_t)s->irq_fd, .gsi = s->gsi };
 	int vm_fd = s->m->vm.vm_fd;
 
+	/*
+	 * vhost takes its queues' notifications itself, told apart by the index
+	 * written; the event queue's (index 2) is the slot's, registered below.
+	 */
+	for (unsigned int q = 0; s->vhost && q < 3; q++) {
+		io.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
+		io.datamatch = q;
+		io.fd = q < 2 ? s->vhost->kick_fd[q] : s->kick_fd;
+		if (q < 2 && ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
+			fprintf(stderr, "genvm: virtio.%u: KVM_IOEVENTFD: %s\n", s->index,
+				strerror(errno));
+			return -1;
+		}
+	}
 	if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
 		fprintf(stderr, "genvm: virtio.%u: KVM_IOEVENTFD: %s\n", s->index, strerror(errno));
 		return -1;
@@ -178,6 +237,27 @@ static int create_slot(struct machine *m, unsigned int n)
 		s->disk = m->disks[c->drive];
 		s->blk = virtio_blk_new(&m->vm.mem, s->disk, c->serial, &slot_ops);
 		s->mmio = s->blk ? &s->blk->mmio : NULL;
+	} else if (c->kind == CLI_VIRTIO_VSOCK) {
+		char why[CLI_PATH_MAX + 128];
+
+		s->vsock = virtio_vsock_new(&m->vm.mem, m->cfg->vsock.guest_cid, m->cfg->vsock.uds,
+					    s->kick_fd, &slot_ops, why, sizeof(why));
+		if (!s->vsock) {
+			fprintf(stderr, "genvm: -device vsock: uds=%s\n", why);
+			return -1;
+		}
+		s->mmio = &s->vsock->mmio;
+	} else if (c->kind == CLI_VIRTIO_VHOST_VSOCK) {
+		char why[256];
+
+		slot_ops.status = slot_status;
+		s->vhost = vhost_vsock_new(&m->vm.mem, m->cfg->vsock.guest_cid, &slot_ops, why,
+					   sizeof(why));
+		if (!s->vhost) {
+			fprintf(stderr, "genvm: -device vhost-vsock-device: %s\n", why);
+			return -1;
+		}
+		s->mmio = &s->vhost->mmio;
 	} else {
 		s->rng = virtio_rng_new(&m->vm.mem, &slot_ops);
 		s->mmio = s->rng ? &s->rng->mmio : NULL;
@@ -233,14 +313,22 @@ int virtio_devices_reset(struct machine *m)
 
 void virtio_devices_quiesce(struct machine *m)
 {
-	for (unsigned int i = 0; i < m->nr_virtio; i++)
-		virtio_mmio_quiesce(m->virtio[i]->mmio);
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		if (m->virtio[i]->vhost)
+			vhost_vsock_quiesce(m->virtio[i]->vhost);
+		else
+			virtio_mmio_quiesce(m->virtio[i]->mmio);
+	}
 }
 
 void virtio_devices_resume(struct machine *m)
 {
-	for (unsigned int i = 0; i < m->nr_virtio; i++)
-		virtio_mmio_resume(m->virtio[i]->mmio);
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		if (m->virtio[i]->vhost)
+			vhost_vsock_resume(m->virtio[i]->vhost);
+		else
+			virtio_mmio_resume(m->virtio[i]->mmio);
+	}
 }
 
 struct disk *virtio_devices_disk(struct machine *m, unsigned int n)
@@ -264,6 +352,8 @@ void virtio_devices_destroy(struct machine *m)
 		}
 		virtio_blk_free(s->blk);
 		virtio_rng_free(s->rng);
+		virtio_vsock_free(s->vsock);
+		vhost_vsock_free(s->vhost);
 		if (s->kick_fd >= 0)
 			close(s->kick_fd);
 		if (s->irq_fd >= 0)
@@ -295,6 +385,10 @@ int virtio_devices_save(struct machine *m, struct bytebuf *out)
 			bytebuf_put_le64(out, disk_size(s->disk));
 			bytebuf_put_u8(out, disk_readonly(s->disk));
 		}
+		if (s->vsock)
+			vsock_save_tail(s->vsock->guest_cid, VSOCK_BACKEND_HYBRID, out);
+		if (s->vhost)
+			vsock_save_tail(s->vhost->guest_cid, VSOCK_BACKEND_VHOST, out);
 		state_section_end(out, start);
 	}
 	return bytebuf_failed(out) ? -ENOMEM : 0;
@@ -323,6 +417,9 @@ int virtio_devices_check(struct machine *m, const struct state_section *sec, uns
 	}
 	if (virtio_mmio_check(s->mmio, sec->payload, sec->length, &used, why) < 0)
 		return -EINVAL;
+	if (s->vsock || s->vhost)
+		return vsock_check_tail(sec->payload + used, sec->length - used,
+					s->vhost ? VSOCK_BACKEND_VHOST : VSOCK_BACKEND_HYBRID, why);
 	if (sec->length != used + (s->disk ? BLK_TAIL : 0)) {
 		*why = "virtio state has the wrong length";
 		return -EINVAL;
@@ -345,4 +442,14 @@ int virtio_devices_check(struct machine *m, const struct state_section *sec, uns
 void virtio_devices_load(struct machine *m, unsigned int slot, const struct state_section *s)
 {
 	virtio_mmio_load(m->virtio[slot]->mmio, s->payload);
+}
+
+void virtio_devices_post_load(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->nr_virtio; i++) {
+		if (m->virtio[i]->vsock)
+			virtio_vsock_post_load(m->virtio[i]->vsock);
+		if (m->virtio[i]->vhost)
+			vhost_vsock_post_load(m->virtio[i]->vhost, m->virtio[i]->kick_fd);
+	}
 }

@@ -66,5 +66,7 @@ int virtio_devices_save(struct machine *m, struct bytebuf *out);
 int virtio_devices_check(struct machine *m, const struct state_section *s, unsigned int *slot,
 			 const char **why);
 void virtio_devices_load(struct machine *m, unsigned int slot, const struct state_section *s);
+/* After a whole restore: vsock resets the guest's transport (vsock.h). */
+void virtio_devices_post_load(struct machine *m);
 
 #endif

@@ -68,6 +68,8 @@ static void needs_reset(struct virtio_mmio *d, const char *why)
 static void reset_locked(struct virtio_mmio *d)
 {
 	wait_idle(d);
+	if (d->ops.status && d->status)
+		d->ops.status(d->ops.opaque, d->status, 0);
 	d->device_features_sel = 0;
 	d->driver_features = 0;
 	d->driver_features_sel = 0;
@@ -120,6 +122,10 @@ static void write_status(struct virtio_mmio *d, uint32_t v)
 	d->status = v;
 	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(v & VIRTIO_STATUS_FEATURES_OK)) {
 		needs_reset(d, "DRIVER_OK without FEATURES_OK");
+		return;
+	}
+	if (d->ops.status && v != old && d->ops.status(d->ops.opaque, old, v)) {
+		needs_reset(d, "the vhost backend refused the queues");
 		return;
 	}
 	/* Buffers made available before DRIVER_OK are served now. */
@@ -338,6 +344,11 @@ void virtio_mmio_fail(struct virtio_mmio *d, const char *why)
 	needs_reset(d, why);
 	done_locked(d);
 	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_mmio_interrupt(struct virtio_mmio *d)
+{
+	raise_irq(d, VIRTIO_MMIO_INT_VRING);
 }
 
 void virtio_mmio_quiesce(struct virtio_mmio *d)

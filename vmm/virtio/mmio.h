@@ -71,7 +71,7 @@
 #define VIRTIO_F_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1 32
 
-#define VIRTIO_MMIO_MAX_QUEUES 2
+#define VIRTIO_MMIO_MAX_QUEUES 3 /* vsock: rx, tx, event */
 #define VIRTIO_MMIO_CONFIG_MAX 64
 
 struct virtio_mmio_ops {
@@ -79,6 +79,13 @@ struct virtio_mmio_ops {
 	void (*kick)(void *opaque, unsigned int queue);
 	/* InterruptStatus gained a bit: raise the interrupt (an edge). */
 	void (*irq)(void *opaque);
+	/*
+	 * Optional, for a device whose queues the host kernel serves (vhost):
+	 * the driver status went from old to now (DRIVER_OK set: start; a
+	 * reset: stop), under the transport's lock, on the thread that wrote
+	 * it.  Nonzero: the backend refused, and the device needs a reset.
+	 */
+	int (*status)(void *opaque, uint32_t old, uint32_t now);
 	void *opaque;
 };
 
@@ -136,6 +143,8 @@ void virtio_mmio_reset(struct virtio_mmio *d);
 int virtio_mmio_begin(struct virtio_mmio *d, unsigned int q, struct virtq_chain *c);
 void virtio_mmio_end(struct virtio_mmio *d, unsigned int q, uint16_t head, uint32_t len);
 void virtio_mmio_fail(struct virtio_mmio *d, const char *why);
+/* A queue served elsewhere (vhost) used buffers: the used-ring interrupt. */
+void virtio_mmio_interrupt(struct virtio_mmio *d);
 
 /*
  * Snapshots: quiesce waits until no request is in flight and holds new

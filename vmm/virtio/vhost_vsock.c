@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vhost.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vmgenid/endian.h"
+#include "vmgenid/log.h"
+
+#include "vhost_vsock.h"
+#include "vsock.h"
+
+#define MOD "vhost-vsock"
+
+/* What genvm's transport can offer on the backend's behalf. */
+#define OFFERABLE                                                                          \
+	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_EVENT_IDX) |                      \
+	 (1ull << VIRTIO_F_INDIRECT_DESC))
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+struct vhost_vsock *vhost_vsock_new(const struct guest_mem *mem, uint32_t guest_cid,
+				    const struct virtio_mmio_ops *ops, char *why, size_t why_len)
+{
+	struct vhost_vsock *v = calloc(1, sizeof(*v));
+	struct vhost_memory *table = NULL;
+	uint64_t cid = guest_cid;
+	uint8_t config[8];
+
+	if (!v) {
+		snprintf(why, why_len, "out of memory");
+		return NULL;
+	}
+	v->fd = v->kick_fd[0] = v->kick_fd[1] = v->call_fd[0] = v->call_fd[1] = -1;
+	v->guest_cid = guest_cid;
+	atomic_init(&v->reset_pending, false);
+	v->fd = open(VHOST_VSOCK_DEVICE, O_RDWR | O_CLOEXEC);
+	if (v->fd < 0) {
+		snprintf(why, why_len, "%s: %s%s", VHOST_VSOCK_DEVICE, strerror(errno),
+			 errno == ENOENT ? " (load the vhost_vsock module, or use -device vsock,uds=PATH)"
+					 : "");
+		goto fail;
+	}
+	if (ioctl(v->fd, VHOST_SET_OWNER) < 0 ||
+	    ioctl(v->fd, VHOST_GET_FEATURES, &v->backend_features) < 0) {
+		snprintf(why, why_len, "%s: %s", VHOST_VSOCK_DEVICE, strerror(errno));
+		goto fail;
+	}
+	if (!(v->backend_features & (1ull << VIRTIO_F_VERSION_1))) {
+		snprintf(why, why_len, "%s: the host kernel's vhost-vsock lacks VIRTIO_F_VERSION_1",
+			 VHOST_VSOCK_DEVICE);
+		goto fail;
+	}
+	/* Guest RAM as vhost must see it: the same mappings genvm's devices use. */
+	table = calloc(1, sizeof(*table) + mem->nr_ranges * sizeof(table->regions[0]));
+	if (!table) {
+		snprintf(why, why_len, "out of memory");
+		goto fail;
+	}
+	table->nregions = mem->nr_ranges;
+	for (unsigned int i = 0; i < mem->nr_ranges; i++) {
+		table->regions[i].guest_phys_addr = mem->ranges[i].gpa;
+		table->regions[i].memory_size = mem->ranges[i].size;
+		table->regions[i].userspace_addr = (uint64_t)(uintptr_t)mem->ranges[i].hva;
+	}
+	if (ioctl(v->fd, VHOST_SET_MEM_TABLE, table) < 0) {
+		snprintf(why, why_len, "%s: the guest's memory: %s", VHOST_VSOCK_DEVICE,
+			 strerror(errno));
+		goto fail;
+	}
+	if (ioctl(v->fd, VHOST_VSOCK_SET_GUEST_CID, &cid) < 0) {
+		if (errno == EADDRINUSE)
+			snprintf(why, why_len, "guest-cid=%u is in use by another VM on this host",
+				 guest_cid);
+		else
+			snprintf(why, why_len, "guest-cid=%u: %s", guest_cid, strerror(errno));
+		goto fail;
+	}
+	for (int i = 0; i < 2; i++) {
+		v->kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		v->call_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (v->kick_fd[i] < 0 || v->call_fd[i] < 0) {
+			snprintf(why, why_len, "eventfd: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	free(table);
+	put_le64(config, guest_cid);
+	virtio_mmio_init(&v->mmio, mem, VIRTIO_ID_VSOCK, v->backend_features & OFFERABLE, 3, config,
+			 sizeof(config), ops);
+	return v;
+fail:
+	free(table);
+	close_fd(&v->fd);
+	for (int i = 0; i < 2; i++) {
+		close_fd(&v->kick_fd[i]);
+		close_fd(&v->call_fd[i]);
+	}
+	free(v);
+	return NULL;
+}
+
+void vhost_vsock_free(struct vhost_vsock *v)
+{
+	if (!v)
+		return;
+	pthread_mutex_lock(&v->mmio.lock);
+	if (v->running) {
+		int off = 0;
+
+		ioctl(v->fd, VHOST_VSOCK_SET_RUNNING, &off);
+	}
+	pthread_mutex_unlock(&v->mmio.lock);
+	close_fd(&v->fd);
+	for (int i = 0; i < 2; i++) {
+		close_fd(&v->kick_fd[i]);
+		close_fd(&v->call_fd[i]);
+	}
+	virtio_mmio_destroy(&v->mmio);
+	free(v);
+}
+
+/* Under the lock: hand the rings to vhost and let it run. */
+static int start_locked(struct vhost_vsock *v)
+{
+	struct virtio_mmio *d = &v->mmio;
+	uint64_t features = d->driver_features & v->backend_features;
+	int on = 1;
+
+	if (v->running || v->paused)
+		return 0;
+	if (ioctl(v->fd, VHOST_SET_FEATURES, &features) < 0)
+		goto fail;
+	for (unsigned int i = 0; i < 2; i++) {
+		const struct virtq *q = &d->queues[i];
+		struct vhost_vring_state num = { .index = i, .num = q->size };
+		struct vhost_vring_state base = { .index = i, .num = q->last_avail };
+		struct vhost_vring_file kick = { .index = i, .fd = v->kick_fd[i] };
+		struct vhost_vring_file call = { .index = i, .fd = v->call_fd[i] };
+		struct vhost_vring_addr addr = { .index = i };
+		void *desc, *avail, *used;
+
+		if (!q->ready)
+			continue;
+		/* virtq_check saw these inside RAM when the driver enabled the queue. */
+		desc = guest_mem_ptr(d->mem, q->desc, 16ull * q->size);
+		avail = guest_mem_ptr(d->mem, q->avail, 6ull + 2ull * q->size);
+		used = guest_mem_ptr(d->mem, q->used, 6ull + 8ull * q->size);
+		if (!desc || !avail || !used) {
+			errno = EFAULT;
+			goto fail;
+		}
+		addr.desc_user_addr = (uint64_t)(uintptr_t)desc;
+		addr.avail_user_addr = (uint64_t)(uintptr_t)avail;
+		addr.used_user_addr = (uint64_t)(uintptr_t)used;
+		if (ioctl(v->fd, VHOST_SET_VRING_NUM, &num) < 0 ||
+		    ioctl(v->fd, VHOST_SET_VRING_BASE, &base) < 0 ||
+		    ioctl(v->fd, VHOST_SET_VRING_ADDR, &addr) < 0 ||
+		    ioctl(v->fd, VHOST_SET_VRING_KICK, &kick) < 0 ||
+		    ioctl(v->fd, VHOST_SET_VRING_CALL, &call) < 0)
+			goto fail;
+	}
+	if (ioctl(v->fd, VHOST_VSOCK_SET_RUNNING, &on) < 0)
+		goto fail;
+	v->running = true;
+	return 0;
+fail:
+	pr_warn(MOD, "starting the queues: %s", strerror(errno));
+	return -1;
+}
+
+/* Under the lock: stop vhost and take its ring positions into the transport's state. */
+static void stop_locked(struct vhost_vsock *v)
+{
+	struct virtio_mmio *d = &v->mmio;
+	int off = 0;
+
+	if (!v->running)
+		return;
+	if (ioctl(v->fd, VHOST_VSOCK_SET_RUNNING, &off) < 0)
+		pr_warn(MOD, "stopping: %s", strerror(errno));
+	v->running = false;
+	for (unsigned int i = 0; i < 2; i++) {
+		struct virtq *q = &d->queues[i];
+		struct vhost_vring_state base = { .index = i };
+		uint8_t idx[2];
+
+		if (!q->ready || ioctl(v->fd, VHOST_GET_VRING_BASE, &base) < 0)
+			continue;
+		q->last_avail = (uint16_t)base.num;
+		if (guest_mem_read(d->mem, q->used + 2, idx, 2) == 0)
+			q->used_idx = q->signalled = get_le16(idx);
+	}
+}
+
+int vhost_vsock_status(struct vhost_vsock *v, uint32_t old, uint32_t now)
+{
+	if (!now) {
+		stop_locked(v);
+		return 0;
+	}
+	if ((now & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK))
+		return start_locked(v);
+	return 0;
+}
+
+static bool driver_ok_locked(const struct vhost_vsock *v)
+{
+	return (v->mmio.status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
+	       VIRTIO_STATUS_DRIVER_OK;
+}
+
+void vhost_vsock_quiesce(struct vhost_vsock *v)
+{
+	pthread_mutex_lock(&v->mmio.lock);
+	stop_locked(v);
+	v->paused = true;
+	pthread_mutex_unlock(&v->mmio.lock);
+	virtio_mmio_quiesce(&v->mmio);
+}
+
+void vhost_vsock_resume(struct vhost_vsock *v)
+{
+	pthread_mutex_lock(&v->mmio.lock);
+	v->paused = false;
+	if (driver_ok_locked(v) && start_locked(v) < 0)
+		v->mmio.status |= VIRTIO_STATUS_NEEDS_RESET;
+	pthread_mutex_unlock(&v->mmio.lock);
+	virtio_mmio_resume(&v->mmio);
+}
+
+void vhost_vsock_post_load(struct vhost_vsock *v, int kick_fd)
+{
+	uint64_t one = 1;
+
+	/* The transport state is loaded: vhost takes the rings where the snapshot left them. */
+	pthread_mutex_lock(&v->mmio.lock);
+	stop_locked(v);
+	if (driver_ok_locked(v) && start_locked(v) < 0)
+		v->mmio.status |= VIRTIO_STATUS_NEEDS_RESET;
+	pthread_mutex_unlock(&v->mmio.lock);
+	atomic_store(&v->reset_pending, true);
+	if (write(kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		pr_warn(MOD, "waking the worker: %s", strerror(errno));
+}
+
+void vhost_vsock_step(struct vhost_vsock *v, int kick_fd, int timeout_ms)
+{
+	struct pollfd p[3] = {
+		{ .fd = kick_fd, .events = POLLIN },
+		{ .fd = v->call_fd[0], .events = POLLIN },
+		{ .fd = v->call_fd[1], .events = POLLIN },
+	};
+	uint64_t n;
+	uint8_t ev[4];
+
+	if (poll(p, 3, timeout_ms) <= 0)
+		return;
+	for (int i = 0; i < 3; i++) {
+		if (!(p[i].revents & POLLIN))
+			continue;
+		if (read(p[i].fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+			pr_warn(MOD, "eventfd: %s", strerror(errno));
+		if (i > 0)
+			virtio_mmio_interrupt(&v->mmio);
+	}
+	if (!atomic_load(&v->reset_pending) ||
+	    virtio_mmio_begin(&v->mmio, VSOCK_QUEUE_EVENT, &v->chain) <= 0)
+		return;
+	atomic_store(&v->reset_pending, false);
+	if (v->chain.in_len < sizeof(ev)) {
+		virtio_mmio_fail(&v->mmio, "an event buffer shorter than an event");
+		return;
+	}
+	put_le32(ev, VSOCK_EVENT_TRANSPORT_RESET);
+	iov_copy_to(v->chain.iov + v->chain.nr_out, v->chain.nr_in, 0, ev, sizeof(ev));
+	virtio_mmio_end(&v->mmio, VSOCK_QUEUE_EVENT, v->chain.head, sizeof(ev));
+}
