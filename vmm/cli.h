@@ -27,6 +27,9 @@
 #define CLI_PATH_MAX 4096
 #define CLI_ID_MAX 32
 #define CLI_SERIAL_MAX 20 /* the virtio-blk GET_ID answer */
+#define CLI_NAME_MAX 255 /* -name */
+#define CLI_MAX_NAMED_CHARDEVS 8 /* -chardev ...,id=ID */
+#define CLI_TEXT_POOL 8192 /* texts -readconfig and -mon make, which argv does not hold */
 
 /* -drive file=PATH,format=raw,if=virtio|none[,id=ID][,readonly=on][,cache=...][,snapshot=on] */
 struct cli_drive {
@@ -56,6 +59,16 @@ struct cli_chardev {
 	struct chardev_spec spec;
 };
 
+/* -chardev BACKEND,id=ID,...: used by -mon chardev=ID or -serial chardev:ID. */
+struct cli_named_chardev {
+	char id[CLI_ID_MAX + 1];
+	const char *text;
+	const char *file;        /* file,path=P: a console's output only */
+	bool is_null;            /* null */
+	bool used;
+	struct chardev_spec spec; /* a channel backend (socket, stdio, pipe, serial) */
+};
+
 struct genvm_config {
 	uint64_t ram_size;
 	unsigned int nr_cpus;
@@ -83,6 +96,22 @@ struct genvm_config {
 	struct cli_virtio virtio[CLI_MAX_VIRTIO];
 	unsigned int nr_virtio;
 	uint64_t host_ram;    /* memory is checked against this (0: the system's) */
+
+	/* QEMU's options for management software (cli_compat.c, docs/qemu-compat.md). */
+	char name[CLI_NAME_MAX + 1]; /* -name: QMP query-name */
+	bool name_given;
+	struct guid uuid;     /* -uuid: QMP query-uuid (zero when not given, as QEMU's) */
+	bool daemonize;       /* -daemonize */
+	const char *pidfile;  /* -pidfile */
+	bool nodefaults;      /* -nodefaults: no console unless -serial names one */
+	bool serial_given;    /* -serial was on the command line */
+	bool serial_null;     /* -serial null|none: the console's output is dropped */
+	const char *serial_file; /* -serial file:PATH: the console's output goes there */
+	bool incoming_defer;  /* -incoming defer: QMP migrate-incoming brings the state */
+	struct cli_named_chardev chardevs[CLI_MAX_NAMED_CHARDEVS];
+	unsigned int nr_chardevs;
+	char text_pool[CLI_TEXT_POOL];
+	size_t text_used;
 
 	/* Derived: who owns stdio. */
 	bool mux_monitor;   /* -nographic: C-a c reaches a monitor on stdio */

@@ -4,6 +4,7 @@
  * (QMP, monitor, console), then run the main loop until the machine exits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -128,6 +129,92 @@ static void setup_signals(struct vm *vm)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * -daemonize, as QEMU does it: the parent waits until the machine and its
+ * channels are set up and exits 0 then, or 1 if the child failed first, so
+ * whoever started genvm knows the sockets exist when it returns.
+ */
+static int daemon_pipe = -1;
+static const char *pidfile_path;
+
+static void remove_pidfile(void)
+{
+	if (pidfile_path)
+		unlink(pidfile_path);
+}
+
+static int daemonize_start(void)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		fprintf(stderr, "genvm: -daemonize: %s\n", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "genvm: -daemonize: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		char ok = 1;
+
+		close(fds[1]);
+		while (read(fds[0], &ok, 1) < 0 && errno == EINTR)
+			;
+		_exit(ok == 0 ? 0 : 1);
+	}
+	close(fds[0]);
+	daemon_pipe = fds[1];
+	setsid();
+	return 0;
+}
+
+/* The child is set up: stdio goes to /dev/null and the parent may go. */
+static void daemonize_ready(void)
+{
+	char ok = 0;
+	int null;
+
+	if (daemon_pipe < 0)
+		return;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	while (write(daemon_pipe, &ok, 1) < 0 && errno == EINTR)
+		;
+	close(daemon_pipe);
+	daemon_pipe = -1;
+}
+
+/* QEMU's -pidfile: the process id and a newline, removed at exit. */
+static int write_pidfile(const char *path)
+{
+	char text[24];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), len;
+
+	if (fd < 0) {
+		fprintf(stderr, "genvm: -pidfile %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	if (write(fd, text, (size_t)len) != len) {
+		fprintf(stderr, "genvm: -pidfile %s: %s\n", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	pidfile_path = path;
+	atexit(remove_pidfile);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct log_limit limit = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -149,6 +236,11 @@ int main(int argc, char **argv)
 	default:
 		return 1;
 	}
+
+	if (cfg.daemonize && daemonize_start() < 0)
+		return 1;
+	if (cfg.pidfile && write_pidfile(cfg.pidfile) < 0)
+		return 1;
 
 	/*
 	 * The command helper forks first, while genvm is small and has no
@@ -215,10 +307,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* A daemon's parent returns once the channels are open (before the sandbox: it opens /dev/null). */
 	if (control_start(ctl) < 0) {
 		vm_request_exit(&m.vm, 1);
 		ret = 1;
-	} else if ((ret = sandbox_enter(SANDBOX_MAIN)) < 0) {
+	} else if (daemonize_ready(), (ret = sandbox_enter(SANDBOX_MAIN)) < 0) {
 		fprintf(stderr, "genvm: sandbox: %s: %s\n", sandbox_kind_name(SANDBOX_MAIN),
 			strerror(-ret));
 		vm_request_exit(&m.vm, 1);
@@ -240,5 +333,7 @@ int main(int argc, char **argv)
 	machine_destroy(&m);
 	log_flush(&limit);
 	restore_tty();
+	remove_pidfile();
+	pidfile_path = NULL;
 	return ret;
 }

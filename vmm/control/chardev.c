@@ -585,6 +585,17 @@ struct chardev *chardev_open(struct loop *l, const struct chardev_spec *spec, co
 		if (c->listen_fd < 0 || loop_add_fd(l, c->listen_fd, 0, on_listen, c) < 0)
 			ret = -1;
 		break;
+	case CHARDEV_FD:
+		/* Ours from now on: it is closed with the channel, never unlinked. */
+		c->listen_fd = fcntl(spec->fd, F_DUPFD_CLOEXEC, 3);
+		if (c->listen_fd < 0 || set_nonblock(c->listen_fd) < 0 ||
+		    loop_add_fd(l, c->listen_fd, 0, on_listen, c) < 0) {
+			fail(c, "the inherited socket", errno);
+			ret = -1;
+		} else {
+			close(spec->fd);
+		}
+		break;
 	case CHARDEV_STDIO:
 		c->own_fds = false;
 		c->blocking_out = true;
