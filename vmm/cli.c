@@ -612,7 +612,18 @@ static int opt_incoming(struct parser *p, const char *arg)
 		p->cfg->incoming = arg;
 		return 0;
 	}
-	return bad(p, arg, "expected file:PATH or exec:COMMAND");
+	/* fd:N, a descriptor genvm inherited (libvirt's restore from a save file). */
+	if (!strncmp(arg, "fd:", 3) && arg[3] && strlen(arg) < 9 &&
+	    strspn(arg + 3, "0123456789") == strlen(arg + 3)) {
+		if (fcntl(atoi(arg + 3), F_GETFD) < 0)
+			return bad(p, arg, "not an open file descriptor");
+		p->cfg->incoming = arg;
+		return 0;
+	}
+	if (!strcmp(arg, "defer"))
+		return bad(p, arg, "genvm restores only at start (no migrate-incoming): give "
+				   "-incoming file:PATH, exec:COMMAND or fd:N");
+	return bad(p, arg, "expected file:PATH, exec:COMMAND or fd:N");
 }
 
 /* QEMU's spellings of a boolean. */

@@ -873,11 +873,22 @@ static void test_incoming(void **state)
 	done(&r);
 
 	parse(&r, "-kernel", kernel, "-incoming", "tcp:0:4444");
-	assert_refused(&r, "genvm: -incoming tcp:0:4444: expected file:PATH or exec:COMMAND");
+	assert_refused(&r, "genvm: -incoming tcp:0:4444: expected file:PATH, exec:COMMAND or fd:N");
+	/* fd:N is an inherited descriptor, checked open; defer is refused plainly. */
+	parse(&r, "-kernel", kernel, "-incoming", "fd:0");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_string_equal(r.cfg.incoming, "fd:0");
+	done(&r);
+	parse(&r, "-kernel", kernel, "-incoming", "fd:999");
+	assert_refused(&r, "genvm: -incoming fd:999: not an open file descriptor\n");
+	parse(&r, "-kernel", kernel, "-incoming", "fd:x");
+	assert_refused(&r, "expected file:PATH, exec:COMMAND or fd:N");
+	parse(&r, "-kernel", kernel, "-incoming", "defer");
+	assert_refused(&r, "genvm: -incoming defer: genvm restores only at start (no migrate-incoming)");
 	parse(&r, "-kernel", kernel, "-incoming", "file:");
-	assert_refused(&r, "expected file:PATH or exec:COMMAND");
+	assert_refused(&r, "expected file:PATH, exec:COMMAND or fd:N");
 	parse(&r, "-kernel", kernel, "-incoming", "exec:");
-	assert_refused(&r, "expected file:PATH or exec:COMMAND");
+	assert_refused(&r, "expected file:PATH, exec:COMMAND or fd:N");
 	parse(&r, "-kernel", kernel, "-incoming");
 	assert_refused(&r, "genvm: -incoming: requires an argument");
 }

@@ -62,6 +62,11 @@ struct chardev_ops {
 	void (*opened)(void *opaque);
 	void (*received)(void *opaque, const void *buf, size_t len);
 	void (*closed)(void *opaque);
+	/*
+	 * A descriptor a client passed with SCM_RIGHTS (unix sockets), before
+	 * the bytes it came with; the callee owns it.  NULL: it is closed.
+	 */
+	void (*fd_received)(void *opaque, int fd);
 };
 
 struct loop;
