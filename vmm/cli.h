@@ -64,6 +64,7 @@ struct cli_named_chardev {
 	char id[CLI_ID_MAX + 1];
 	const char *text;
 	const char *file;        /* file,path=P: a console's output only */
+	bool append;             /* file,append=on */
 	bool is_null;            /* null */
 	bool used;
 	struct chardev_spec spec; /* a channel backend (socket, stdio, pipe, serial) */
@@ -107,6 +108,7 @@ struct genvm_config {
 	bool serial_given;    /* -serial was on the command line */
 	bool serial_null;     /* -serial null|none: the console's output is dropped */
 	const char *serial_file; /* -serial file:PATH: the console's output goes there */
+	bool serial_append;   /* ... after what the file holds (-chardev file,append=on) */
 	bool incoming_defer;  /* -incoming defer: QMP migrate-incoming brings the state */
 	struct cli_named_chardev chardevs[CLI_MAX_NAMED_CHARDEVS];
 	unsigned int nr_chardevs;

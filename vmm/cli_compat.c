@@ -553,10 +553,8 @@ int cli_opt_chardev(struct parser *p, const char *arg)
 			if (expect_onoff(p, arg, prop, v, &b) < 0)
 				return -1;
 		} else if (!strcmp(prop, "append")) {
-			if (expect_onoff(p, arg, prop, v, &b) < 0)
+			if (expect_onoff(p, arg, prop, v, &nc.append) < 0)
 				return -1;
-			if (b)
-				return cli_bad(p, arg, "genvm starts a console file afresh (append=off)");
 		} else {
 			return invalid_param(p, arg, prop);
 		}
@@ -724,8 +722,10 @@ int cli_opt_serial(struct parser *p, const char *arg)
 			return cli_bad(p, arg, why);
 		}
 		nc->used = true;
-		if (nc->file)
+		if (nc->file) {
 			cfg->serial_file = nc->file;
+			cfg->serial_append = nc->append;
+		}
 		else if (nc->is_null)
 			cfg->serial_null = true;
 		else if (nc->spec.kind != CHARDEV_STDIO)

@@ -109,10 +109,12 @@ static int console_out_fd(struct machine *m)
 {
 	int fd;
 
-	/* -serial file:PATH starts the file afresh, as QEMU's file backend does. */
+	/* -serial file:PATH starts the file afresh, as QEMU's file backend does, unless append=on. */
 	if (m->cfg->serial_file) {
 		m->serial_fd = open(m->cfg->serial_file,
-				    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+				    O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
+					    (m->cfg->serial_append ? O_APPEND : O_TRUNC),
+				    0644);
 		if (m->serial_fd < 0)
 			fprintf(stderr, "genvm: -serial file:%s: %s\n", m->cfg->serial_file,
 				strerror(errno));

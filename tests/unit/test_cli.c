@@ -460,6 +460,13 @@ static void test_serial(void **state)
 	assert_int_equal(r.result, CLI_RUN);
 	assert_non_null(strstr(r.cfg.serial_file, "/c,1.log"));
 	assert_false(r.cfg.serial_null);
+	assert_false(r.cfg.serial_append);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-chardev", "file,id=s,path=/x.log,append=on", "-serial",
+	      "chardev:s");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_string_equal(r.cfg.serial_file, "/x.log");
+	assert_true(r.cfg.serial_append);
 	done(&r);
 	parse(&r, "-kernel", kernel, "-serial", "null");
 	assert_int_equal(r.result, CLI_RUN);
