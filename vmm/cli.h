@@ -109,7 +109,10 @@ struct genvm_config {
 	bool serial_null;     /* -serial null|none: the console's output is dropped */
 	const char *serial_file; /* -serial file:PATH: the console's output goes there */
 	bool serial_append;   /* ... after what the file holds (-chardev file,append=on) */
-	bool incoming_defer;  /* -incoming defer: QMP migrate-incoming brings the state */
+	char mem_backend[CLI_ID_MAX + 1]; /* -machine memory-backend=ID */
+	char ram_object[CLI_ID_MAX + 1];  /* -object memory-backend-ram,id=ID ... */
+	uint64_t ram_object_size;         /* ... size=SIZE */
+	bool msg_timestamp;   /* -msg timestamp=on: genvm's messages are prefixed with the time */
 	struct cli_named_chardev chardevs[CLI_MAX_NAMED_CHARDEVS];
 	unsigned int nr_chardevs;
 	char text_pool[CLI_TEXT_POOL];

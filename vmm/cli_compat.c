@@ -247,6 +247,12 @@ int cli_opt_machine(struct parser *p, const char *arg)
 				return -1;
 			continue;
 		}
+		if (!strcmp(prop, "memory-backend")) {
+			if (strlen(v) > CLI_ID_MAX || !v[0])
+				return cli_bad(p, arg, "not an object id");
+			memcpy(p->cfg->mem_backend, v, strlen(v) + 1);
+			continue;
+		}
 		if (!strcmp(prop, "dump-guest-core")) {
 			/* Whether a core dump of genvm holds guest RAM: either is honest. */
 			if (expect_onoff(p, arg, prop, v, &b) < 0)
@@ -1023,10 +1029,275 @@ int cli_compat_check(struct parser *p)
 		if (!cfg->serial_file)
 			cfg->serial_null = true;
 	}
+	/* -machine memory-backend=ID: the RAM is that object's size (which -m may repeat). */
+	if (cfg->mem_backend[0]) {
+		char why[128];
+
+		p->opt = "-machine";
+		if (strcmp(cfg->mem_backend, cfg->ram_object)) {
+			snprintf(why, sizeof(why), "memory-backend=%s: no -object memory-backend-ram "
+						   "with that id", cfg->mem_backend);
+			return cli_bad(p, NULL, why);
+		}
+		if (cfg->ram_size_given && cfg->ram_size != cfg->ram_object_size)
+			return cli_bad(p, NULL, "the memory backend's size differs from -m's");
+		cfg->ram_size = cfg->ram_object_size;
+		cfg->ram_size_given = true;
+	}
 	/* QEMU's -nodefaults leaves the machine without a console unless -serial adds one. */
 	if (cfg->nodefaults && !cfg->serial_given)
 		cfg->serial_null = true;
 	return 0;
 stdio:
 	return cli_bad(p, NULL, "cannot use stdio with -daemonize");
+}
+
+/* ---- what else libvirt writes on every command line ---- */
+
+/* A size given as bytes (JSON) or with a suffix ("1G"); a plain number is bytes here. */
+static int object_size(const char *v, uint64_t *out)
+{
+	const char *why;
+	char *end;
+
+	errno = 0;
+	*out = strtoull(v, &end, 10);
+	if (v[0] >= '0' && v[0] <= '9' && !*end && !errno)
+		return 0;
+	return cli_parse_size(v, out, &why);
+}
+
+/*
+ * "memory-backend-ram,id=ID,size=SIZE" (guest RAM for -machine
+ * memory-backend=ID, which libvirt writes since QEMU 5.0) or a "secret"
+ * (libvirt's master key: nothing in genvm uses one), in QEMU's keyval or
+ * JSON ("qom-type") spelling.
+ */
+int cli_opt_object(struct parser *p, const char *arg)
+{
+	struct genvm_config *cfg = p->cfg;
+	char props[1024] = "", prop[256], type[48] = "", id[CLI_ID_MAX + 1] = "", why[160];
+	const char *pos;
+	uint64_t size = 0;
+	int ret;
+
+	if (arg[0] == '{') {
+		json_t *obj = json_loads(arg, JSON_REJECT_DUPLICATES, NULL), *v;
+		const char *key;
+
+		if (!json_is_object(obj)) {
+			json_decref(obj);
+			return cli_bad(p, arg, "not a JSON object");
+		}
+		json_object_foreach(obj, key, v) {
+			char text[32];
+			const char *value = text;
+
+			if (json_is_string(v))
+				value = json_string_value(v);
+			else if (json_is_integer(v))
+				snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+			else if (json_is_boolean(v))
+				value = json_is_true(v) ? "on" : "off";
+			else
+				value = "";
+			if (append_prop(props, sizeof(props), !strcmp(key, "qom-type") ? "qom-type" : key,
+					value) < 0) {
+				json_decref(obj);
+				return cli_bad(p, arg, "too many properties");
+			}
+		}
+		json_decref(obj);
+	} else {
+		/* keyval: the first word is the type. */
+		snprintf(props, sizeof(props), "qom-type=%s", arg);
+	}
+	pos = props;
+	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
+		const char *v = split_prop(prop);
+
+		if (!v)
+			return invalid_param(p, arg, prop);
+		if (!strcmp(prop, "qom-type")) {
+			snprintf(type, sizeof(type), "%.47s", v);
+		} else if (!strcmp(prop, "id")) {
+			if (strlen(v) > CLI_ID_MAX)
+				return cli_bad(p, arg, "the id is too long (at most 32)");
+			memcpy(id, v, strlen(v) + 1);
+		} else if (strcmp(type, "memory-backend-ram") && strcmp(type, "secret")) {
+			/* A type genvm lacks is refused as such below, whatever its properties. */
+		} else if (!strcmp(type, "memory-backend-ram") && !strcmp(prop, "size")) {
+			if (object_size(v, &size) < 0)
+				return cli_bad(p, arg, "Parameter 'size' expects a size");
+		} else if (!strcmp(type, "secret") &&
+			   (!strcmp(prop, "format") || !strcmp(prop, "file") || !strcmp(prop, "data") ||
+			    !strcmp(prop, "keyid") || !strcmp(prop, "iv"))) {
+			/* Unused: a secret only matters to what refers to it. */
+		} else {
+			snprintf(why, sizeof(why), "Property '%.40s.%.40s' not found",
+				 type[0] ? type : "object", prop);
+			return cli_bad(p, arg, why);
+		}
+	}
+	if (ret < 0)
+		return cli_bad(p, arg, "a property is too long");
+	if (!id[0])
+		return cli_bad(p, arg, "Parameter 'id' is missing");
+	if (!strcmp(type, "secret"))
+		return 0;
+	if (strcmp(type, "memory-backend-ram")) {
+		snprintf(why, sizeof(why),
+			 "genvm has no '%s' objects (memory-backend-ram and secret only)", type);
+		return cli_bad(p, arg, why);
+	}
+	if (!size)
+		return cli_bad(p, arg, "Parameter 'size' is missing");
+	if (cfg->ram_object[0])
+		return cli_bad(p, arg, "genvm's guest RAM is one memory backend");
+	memcpy(cfg->ram_object, id, strlen(id) + 1);
+	cfg->ram_object_size = size;
+	return 0;
+}
+
+/* One "key=on|off" list where only off describes genvm. */
+static int only_off(struct parser *p, const char *arg, const char *const *keys, size_t nr,
+		    const char *why_on)
+{
+	char prop[64];
+	const char *pos = arg;
+	bool b;
+	int ret;
+
+	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
+		const char *v = split_prop(prop);
+		size_t i;
+
+		for (i = 0; i < nr && strcmp(prop, keys[i]); i++)
+			;
+		if (i == nr || !v)
+			return invalid_param(p, arg, prop);
+		if (expect_onoff(p, arg, prop, v, &b) < 0)
+			return -1;
+		if (b)
+			return cli_bad(p, arg, why_on);
+	}
+	return ret < 0 ? cli_bad(p, arg, "a property is too long") : 0;
+}
+
+int cli_opt_overcommit(struct parser *p, const char *arg)
+{
+	static const char *const keys[] = { "mem-lock", "cpu-pm" };
+
+	return only_off(p, arg, keys, 2, "genvm neither locks guest RAM nor passes CPU power "
+					 "management through (mem-lock=off, cpu-pm=off)");
+}
+
+/* genvm has no RTC: the guest keeps time with kvmclock, which is UTC-based. */
+int cli_opt_rtc(struct parser *p, const char *arg)
+{
+	char prop[64];
+	const char *pos = arg;
+	int ret;
+
+	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
+		const char *v = split_prop(prop);
+
+		if (v && !strcmp(prop, "base") && !strcmp(v, "utc"))
+			continue;
+		if (v && !strcmp(prop, "clock") && !strcmp(v, "host"))
+			continue;
+		if (v && !strcmp(prop, "driftfix") && (!strcmp(v, "slew") || !strcmp(v, "none")))
+			continue; /* catching up RTC interrupts: there are none */
+		if (!v || (strcmp(prop, "base") && strcmp(prop, "clock") && strcmp(prop, "driftfix")))
+			return invalid_param(p, arg, prop);
+		return cli_bad(p, arg, "genvm has no RTC; the guest's clock is the host's, in UTC "
+				       "(base=utc, clock=host)");
+	}
+	return ret < 0 ? cli_bad(p, arg, "a property is too long") : 0;
+}
+
+/* The -global settings libvirt writes that say what genvm's machine already is. */
+int cli_opt_global(struct parser *p, const char *arg)
+{
+	static const char *const as_is[] = {
+		"kvm-pit.lost_tick_policy=delay", /* KVM's in-kernel PIT reinjects, as genvm's does */
+		"ICH9-LPC.disable_s3=1", "ICH9-LPC.disable_s4=1", /* genvm's ACPI has S5 only */
+		"PIIX4_PM.disable_s3=1", "PIIX4_PM.disable_s4=1",
+	};
+
+	for (size_t i = 0; i < sizeof(as_is) / sizeof(as_is[0]); i++) {
+		if (!strcmp(arg, as_is[i]))
+			return 0;
+	}
+	return cli_bad(p, arg, "genvm's machine cannot be changed so (docs/qemu-compat.md lists "
+			       "the -global settings that describe it)");
+}
+
+int cli_opt_no_hpet(struct parser *p, const char *arg)
+{
+	(void)p;
+	(void)arg;
+	return 0;
+}
+
+/* genvm loads -kernel itself: no boot devices to order, no menu. */
+int cli_opt_boot(struct parser *p, const char *arg)
+{
+	char prop[64];
+	const char *pos = arg;
+	bool b;
+	int ret;
+
+	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
+		const char *v = split_prop(prop);
+
+		if (v && !strcmp(prop, "strict")) {
+			if (expect_onoff(p, arg, prop, v, &b) < 0)
+				return -1;
+		} else if (v && !strcmp(prop, "menu")) {
+			if (expect_onoff(p, arg, prop, v, &b) < 0)
+				return -1;
+			if (b)
+				return cli_bad(p, arg, "genvm has no boot menu (menu=off)");
+		} else if (v) {
+			return cli_bad(p, arg, "genvm boots -kernel itself: there is no boot order");
+		} else {
+			return invalid_param(p, arg, prop);
+		}
+	}
+	return ret < 0 ? cli_bad(p, arg, "a property is too long") : 0;
+}
+
+int cli_opt_msg(struct parser *p, const char *arg)
+{
+	char prop[64];
+	const char *pos = arg;
+	bool b;
+	int ret;
+
+	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
+		const char *v = split_prop(prop);
+
+		if (v && !strcmp(prop, "timestamp")) {
+			if (expect_onoff(p, arg, prop, v, &p->cfg->msg_timestamp) < 0)
+				return -1;
+		} else if (v && !strcmp(prop, "guest-name")) {
+			if (expect_onoff(p, arg, prop, v, &b) < 0)
+				return -1;
+			if (b)
+				return cli_bad(p, arg, "genvm does not put the guest's name in its "
+						       "messages (guest-name=off)");
+		} else {
+			return invalid_param(p, arg, prop);
+		}
+	}
+	return ret < 0 ? cli_bad(p, arg, "a property is too long") : 0;
+}
+
+/* QEMU stays, stopped, after the guest powers off; genvm's vCPUs end with it. */
+int cli_opt_no_shutdown(struct parser *p, const char *arg)
+{
+	(void)arg;
+	return cli_bad(p, NULL, "genvm exits when the guest powers off (SHUTDOWN is its last "
+				"event): -no-shutdown is not supported");
 }

@@ -46,6 +46,14 @@ int cli_opt_chardev(struct parser *p, const char *arg);
 int cli_opt_mon(struct parser *p, const char *arg);
 int cli_opt_serial(struct parser *p, const char *arg);
 int cli_opt_readconfig(struct parser *p, const char *arg);
+int cli_opt_object(struct parser *p, const char *arg);
+int cli_opt_overcommit(struct parser *p, const char *arg);
+int cli_opt_rtc(struct parser *p, const char *arg);
+int cli_opt_global(struct parser *p, const char *arg);
+int cli_opt_no_hpet(struct parser *p, const char *arg);
+int cli_opt_boot(struct parser *p, const char *arg);
+int cli_opt_msg(struct parser *p, const char *arg);
+int cli_opt_no_shutdown(struct parser *p, const char *arg);
 /* A JSON -device ('{"driver":"vmgenid","guid":...}') as libvirt writes it. */
 int cli_device_json(struct parser *p, const char *arg);
 /* After the whole command line: the checks that need all of it. */

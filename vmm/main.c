@@ -72,6 +72,7 @@ static void raw_tty(void)
 
 struct log_limit {
 	pthread_mutex_t lock;
+	bool timestamp; /* -msg timestamp=on: QEMU's "2026-12-06T01:02:03.456789Z " first */
 	time_t window;
 	unsigned int in_window;
 	unsigned long suppressed;
@@ -92,9 +93,22 @@ static void log_sink(void *opaque, enum log_level level, const char *module, con
 		l->in_window = 0;
 		l->suppressed = 0;
 	}
-	if (l->in_window++ < LOG_BURST)
-		fprintf(stderr, "genvm: %s: %s: %s\n", module,
+	if (l->in_window++ < LOG_BURST) {
+		char stamp[96] = "";
+
+		if (l->timestamp) {
+			struct timespec wall;
+			struct tm tm;
+
+			clock_gettime(CLOCK_REALTIME, &wall);
+			gmtime_r(&wall.tv_sec, &tm);
+			snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ ",
+				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+				 tm.tm_sec, wall.tv_nsec / 1000);
+		}
+		fprintf(stderr, "%sgenvm: %s: %s: %s\n", stamp, module,
 			(unsigned int)level < 4 ? names[level] : "message", msg);
+	}
 	else
 		l->suppressed++;
 	pthread_mutex_unlock(&l->lock);
@@ -251,6 +265,7 @@ int main(int argc, char **argv)
 	if (cfg.sandbox && !cfg.sandbox_spawn)
 		spawner_deny();
 
+	limit.timestamp = cfg.msg_timestamp;
 	log_set_sink(log_sink, &limit);
 	if (cfg.incoming) {
 		if (incoming_open(&in, &cfg) < 0) {

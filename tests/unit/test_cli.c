@@ -379,6 +379,55 @@ static void test_libvirt_command_line(void **state)
 	assert_false(r.cfg.serial_null);
 	done(&r);
 
+	/* The rest of what libvirt 9 writes for QEMU 7.2 (less PCI devices and -no-shutdown). */
+	parse(&r, "-name", "guest=vm1,debug-threads=on", "-S", "-object",
+	      "{\"qom-type\":\"secret\",\"id\":\"masterKey0\",\"format\":\"raw\","
+	      "\"file\":\"/var/lib/libvirt/qemu/domain-1-vm1/master-key.aes\"}",
+	      "-machine", "pc-q35-7.2,usb=off,vmport=off,dump-guest-core=off,memory-backend=pc.ram",
+	      "-accel", "kvm", "-cpu", "host,migratable=on", "-m", "512", "-object",
+	      "{\"qom-type\":\"memory-backend-ram\",\"id\":\"pc.ram\",\"size\":536870912}",
+	      "-overcommit", "mem-lock=off", "-smp", "2,sockets=2,cores=1,threads=1",
+	      "-no-user-config", "-nodefaults", "-rtc", "base=utc,driftfix=slew", "-global",
+	      "kvm-pit.lost_tick_policy=delay", "-no-hpet", "-global", "ICH9-LPC.disable_s3=1",
+	      "-global", "ICH9-LPC.disable_s4=1", "-boot", "strict=on", "-device",
+	      "{\"driver\":\"vmgenid\",\"guid\":\"" GUID_TEXT "\",\"id\":\"vmgenid0\"}",
+	      "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+	      "-msg", "timestamp=on", "-kernel", kernel);
+	if (r.result != CLI_RUN)
+		fail_msg("refused: %s", r.err);
+	assert_int_equal(r.cfg.ram_size, 512ull << 20);
+	assert_int_equal(r.cfg.nr_cpus, 2);
+	assert_true(r.cfg.msg_timestamp);
+	assert_false(r.cfg.sandbox_spawn);
+	done(&r);
+	/* The backend's size is the RAM's; keyval spelling too. */
+	parse(&r, "-machine", "q35,memory-backend=mem", "-object", "memory-backend-ram,id=mem,size=1G",
+	      "-kernel", kernel);
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.ram_size, 1ull << 30);
+	done(&r);
+	parse(&r, "-machine", "q35,memory-backend=mem", "-m", "512", "-object",
+	      "memory-backend-ram,id=mem,size=1G", "-kernel", kernel);
+	assert_refused(&r, "genvm: -machine: the memory backend's size differs from -m's\n");
+	parse(&r, "-machine", "q35,memory-backend=nope", "-kernel", kernel);
+	assert_refused(&r, "memory-backend=nope: no -object memory-backend-ram with that id");
+	parse(&r, "-object", "memory-backend-file,id=m,size=1G,mem-path=/dev/hugepages", "-kernel", kernel);
+	assert_refused(&r, "genvm has no 'memory-backend-file' objects (memory-backend-ram and secret only)");
+	parse(&r, "-object", "memory-backend-ram,id=m,size=1G,share=on", "-kernel", kernel);
+	assert_refused(&r, "Property 'memory-backend-ram.share' not found");
+	parse(&r, "-object", "iothread,id=io1", "-kernel", kernel);
+	assert_refused(&r, "genvm has no 'iothread' objects");
+	parse(&r, "-no-shutdown", "-kernel", kernel);
+	assert_refused(&r, "genvm: -no-shutdown: genvm exits when the guest powers off");
+	parse(&r, "-rtc", "base=localtime", "-kernel", kernel);
+	assert_refused(&r, "genvm has no RTC");
+	parse(&r, "-global", "PIIX4_PM.disable_s3=0", "-kernel", kernel);
+	assert_refused(&r, "genvm's machine cannot be changed so");
+	parse(&r, "-overcommit", "mem-lock=on", "-kernel", kernel);
+	assert_refused(&r, "genvm neither locks guest RAM");
+	parse(&r, "-boot", "order=c", "-kernel", kernel);
+	assert_refused(&r, "genvm boots -kernel itself");
+
 	/* An fd that is not a listening socket. */
 	parse(&r, "-chardev", "socket,id=c,fd=0,server=on,wait=off", "-kernel", kernel);
 	assert_refused(&r, "genvm: -chardev socket,id=c,fd=0,server=on,wait=off: File descriptor '0' is not a socket\n");
