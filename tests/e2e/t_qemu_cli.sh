@@ -119,9 +119,21 @@ done
 getfd=$("$GENVM_QMP" -t 20 --fd "$save" "$mon" getfd '{"fdname": "migrate"}' 2>&1)
 caps=$(qmp "$mon" migrate-set-capabilities \
 	'{"capabilities": [{"capability": "events", "state": true}]}' 2>&1)
-# -e: the events around the reply, then for 5 quiet seconds after it.
-events=$("$GENVM_QMP" -t 5 -e "$mon" migrate \
-	'{"uri": "fd:migrate", "detach": true, "blk": false, "inc": false}' 2>&1)
+# -e: the events around the reply and after it, until "completed" (a save
+# under nested virtualization takes a while).
+evf=$E2E_WORK/lv-events
+"$GENVM_QMP" -t "$E2E_TIMEOUT" -e "$mon" migrate \
+	'{"uri": "fd:migrate", "detach": true, "blk": false, "inc": false}' >"$evf" 2>&1 &
+ev_pid=$!
+_n=0
+while ! grep -q '"status": "completed"\|"status": "failed"' "$evf" && kill -0 "$ev_pid" 2>/dev/null &&
+	[ "$_n" -lt $((E2E_TIMEOUT * 10)) ]; do
+	sleep 0.1
+	_n=$((_n + 1))
+done
+kill "$ev_pid" 2>/dev/null
+wait "$ev_pid" 2>/dev/null
+events=$(cat "$evf")
 saved=$(wait_migrated "$mon")
 save_rc=$?
 after=$(qmp "$mon" query-status 2>&1)
