@@ -240,6 +240,7 @@ int main(int argc, char **argv)
 	struct control *ctl;
 	struct loop *loop;
 	struct machine m;
+	bool started;
 	int ret;
 
 	switch (cli_parse(argc, argv, &cfg, 0, stdout, stderr)) {
@@ -322,11 +323,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* A daemon's parent returns once the channels are open (before the sandbox: it opens /dev/null). */
-	if (control_start(ctl) < 0) {
+	started = control_start(ctl) == 0;
+	/* A daemon's parent returns once the channels are open; before the sandbox, which keeps /dev/null shut. */
+	if (started)
+		daemonize_ready();
+	if (!started) {
 		vm_request_exit(&m.vm, 1);
 		ret = 1;
-	} else if (daemonize_ready(), (ret = sandbox_enter(SANDBOX_MAIN)) < 0) {
+	} else if ((ret = sandbox_enter(SANDBOX_MAIN)) < 0) {
 		fprintf(stderr, "genvm: sandbox: %s: %s\n", sandbox_kind_name(SANDBOX_MAIN),
 			strerror(-ret));
 		vm_request_exit(&m.vm, 1);
