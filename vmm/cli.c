@@ -617,6 +617,8 @@ static int opt_incoming(struct parser *p, const char *arg)
 	    strspn(arg + 3, "0123456789") == strlen(arg + 3)) {
 		if (fcntl(atoi(arg + 3), F_GETFD) < 0)
 			return bad(p, arg, "not an open file descriptor");
+		/* Only genvm reads it: not the commands it may start. */
+		fcntl(atoi(arg + 3), F_SETFD, FD_CLOEXEC);
 		p->cfg->incoming = arg;
 		return 0;
 	}

@@ -495,6 +495,8 @@ static int check_socket_fd(struct parser *p, const char *arg, const char *v, int
 			 fd);
 		return cli_bad(p, arg, why);
 	}
+	/* Nothing genvm starts (exec: commands) should hold the monitor's socket. */
+	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 	*fd_out = (int)fd;
 	return 0;
 }
