@@ -8,18 +8,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_int.h"
 #include "layout.h"
 
 #ifndef GENVM_VERSION
 #define GENVM_VERSION "unknown"
 #endif
-
-struct parser {
-	struct genvm_config *cfg;
-	FILE *out;
-	FILE *err;
-	const char *opt; /* the option as the user spelled it */
-};
 
 struct option_desc {
 	const char *name; /* without leading dashes */
@@ -37,6 +31,14 @@ static int bad(struct parser *p, const char *value, const char *why)
 	return -1;
 }
 
+static int next_prop(const char **pos, char *buf, size_t size);
+static const char *prop_value(const char *prop, const char *name);
+
+int cli_bad(struct parser *p, const char *value, const char *why)
+{
+	return bad(p, value, why);
+}
+
 int cli_parse_size(const char *text, uint64_t *bytes, const char **why)
 {
 	unsigned long long n;
@@ -47,11 +49,24 @@ int cli_parse_size(const char *text, uint64_t *bytes, const char **why)
 		*why = "not a size (expected a number with an optional K, M, G or T suffix)";
 		return -EINVAL;
 	}
+	uint64_t frac = 0, frac_scale = 1;
+
 	errno = 0;
 	n = strtoull(text, &end, 10);
 	if (errno) {
 		*why = "number too large";
 		return -EINVAL;
+	}
+	/* QEMU's "1.5G": a decimal fraction of the unit, at most 9 digits. */
+	if (*end == '.') {
+		for (end++; *end >= '0' && *end <= '9'; end++) {
+			if (frac_scale == 1000000000ull) {
+				*why = "too many decimal places";
+				return -EINVAL;
+			}
+			frac = frac * 10 + (uint64_t)(*end - '0');
+			frac_scale *= 10;
+		}
 	}
 	switch (*end) {
 	case '\0':
@@ -85,11 +100,20 @@ int cli_parse_size(const char *text, uint64_t *bytes, const char **why)
 		*why = "trailing characters after the size";
 		return -EINVAL;
 	}
-	if (n > (UINT64_MAX >> shift)) {
+	if (n >= (UINT64_MAX >> shift)) {
 		*why = "number too large";
 		return -EINVAL;
 	}
-	*bytes = (uint64_t)n << shift;
+	/* frac < frac_scale <= 10^9 < 2^30 and shift <= 40: no overflow in 128 bits. */
+	{
+		unsigned __int128 part = (unsigned __int128)frac << shift;
+
+		if (part % frac_scale) {
+			*why = "not a whole number of bytes";
+			return -EINVAL;
+		}
+		*bytes = ((uint64_t)n << shift) + (uint64_t)(part / frac_scale);
+	}
 	return 0;
 }
 
@@ -124,40 +148,41 @@ int cli_check_ram_size(uint64_t size, uint64_t host_ram, char *why, size_t why_l
 	return 0;
 }
 
-static int opt_m(struct parser *p, const char *arg)
+int cli_opt_m(struct parser *p, const char *arg)
 {
 	const char *why;
 	char msg[80];
 	uint64_t size;
+	const char *pos = arg;
+	char prop[64], text[64] = "";
+	int ret;
 
-	/* QEMU also takes "-m size=256M". */
-	if (!strncmp(arg, "size=", 5))
-		arg += 5;
-	if (cli_parse_size(arg, &size, &why) < 0)
+	/* QEMU's "-m [size=]SIZE[,slots=N,maxmem=SIZE]"; genvm has no memory hotplug. */
+	while ((ret = next_prop(&pos, prop, sizeof(prop))) > 0) {
+		const char *v = prop_value(prop, "size");
+
+		if (prop_value(prop, "slots") || prop_value(prop, "maxmem"))
+			return bad(p, arg, "genvm has no memory hotplug (slots=, maxmem=)");
+		if (!v && strchr(prop, '=')) {
+			char key_why[96];
+
+			*strchr(prop, '=') = '\0';
+			snprintf(key_why, sizeof(key_why), "Invalid parameter '%s'", prop);
+			return bad(p, arg, key_why);
+		}
+		if (text[0])
+			return bad(p, arg, "the size is given twice");
+		memcpy(text, v ? v : prop, strlen(v ? v : prop) + 1);
+	}
+	if (ret < 0)
+		return bad(p, arg, "a property is too long");
+	if (cli_parse_size(text, &size, &why) < 0)
 		return bad(p, arg, why);
 	/* The host's memory is checked with the rest, once the kernel is known. */
 	if (cli_check_ram_size(size, UINT64_MAX, msg, sizeof(msg)) < 0)
 		return bad(p, arg, msg);
 	p->cfg->ram_size = size;
 	p->cfg->ram_size_given = true;
-	return 0;
-}
-
-static int opt_smp(struct parser *p, const char *arg)
-{
-	unsigned long n;
-	char *end;
-
-	if (!strncmp(arg, "cpus=", 5))
-		arg += 5;
-	errno = 0;
-	n = strtoul(arg, &end, 10);
-	if (arg[0] < '0' || arg[0] > '9' || *end || errno)
-		return bad(p, arg, "not a number of CPUs");
-	if (n < 1 || n > CLI_MAX_CPUS)
-		return bad(p, arg, "number of CPUs must be between 1 and 254");
-	p->cfg->nr_cpus = (unsigned int)n;
-	p->cfg->nr_cpus_given = true;
 	return 0;
 }
 
@@ -204,6 +229,11 @@ static int next_prop(const char **pos, char *buf, size_t size)
 	buf[n] = '\0';
 	*pos = *p ? p + 1 : p;
 	return 1;
+}
+
+int cli_next_prop(const char **pos, char *buf, size_t size)
+{
+	return next_prop(pos, buf, size);
 }
 
 /* "name=value": value when prop starts with name=, else NULL. */
@@ -503,44 +533,45 @@ static int device_vmclock(struct parser *p, const char *arg, const char *prop)
 	return 0;
 }
 
-/* "vmgenid[,guid=UUID|auto][,id=NAME]" */
-static int device_vmgenid(struct parser *p, const char *arg, const char *prop)
+/*
+ * "vmgenid[,guid=UUID|auto][,id=NAME]".  The refusals are QEMU 7.2's words,
+ * which scripts written for it may look for.
+ */
+static int device_vmgenid(struct parser *p, const char *arg, const char *props)
 {
+	const char *pos = props;
 	struct guid guid;
 	bool have_guid = false;
+	char prop[128];
+	int ret;
 
 	if (p->cfg->vmgenid)
-		return bad(p, arg, "only one vmgenid device is allowed");
+		return bad(p, arg, "at most one vmgenid device is permitted");
 
-	while (prop && *prop) {
-		const char *next = strchr(prop, ',');
-		size_t len = next ? (size_t)(next - prop) : strlen(prop);
-		char value[64];
-		const char *why;
+	while ((ret = next_prop(&pos, prop, sizeof(prop))) > 0) {
+		const char *v, *why;
+		char msg[192];
 
-		if (len >= 5 && !strncmp(prop, "guid=", 5)) {
-			if (len - 5 >= sizeof(value)) {
-				fprintf(p->err, "genvm: %s vmgenid: guid '%.*s': %s\n", p->opt,
-					(int)(len - 5), prop + 5, "too long to be a GUID");
-				return -1;
-			}
-			memcpy(value, prop + 5, len - 5);
-			value[len - 5] = '\0';
-			if (guid_parse_property(value, &guid, &why) < 0) {
-				fprintf(p->err, "genvm: %s vmgenid: guid '%s': %s\n", p->opt, value,
-					why);
-				return -1;
+		if ((v = prop_value(prop, "guid"))) {
+			if (guid_parse_property(v, &guid, &why) < 0) {
+				snprintf(msg, sizeof(msg),
+					 "Property 'vmgenid.guid' doesn't take value '%.64s'", v);
+				return bad(p, arg, msg);
 			}
 			have_guid = true;
-		} else if (len >= 3 && !strncmp(prop, "id=", 3)) {
-			/* Accepted for QEMU compatibility; nothing refers to it yet. */
+		} else if (prop_value(prop, "id")) {
+			/* Accepted for QEMU compatibility; nothing refers to the id yet. */
 		} else {
-			fprintf(p->err, "genvm: %s vmgenid: unknown property '%.*s'\n", p->opt,
-				(int)len, prop);
-			return -1;
+			char *eq = strchr(prop, '=');
+
+			if (eq)
+				*eq = '\0';
+			snprintf(msg, sizeof(msg), "Property 'vmgenid.%.64s' not found", prop);
+			return bad(p, arg, msg);
 		}
-		prop = next ? next + 1 : NULL;
 	}
+	if (ret < 0)
+		return bad(p, arg, "a property is too long");
 
 	if (!have_guid) {
 		const char *why;
@@ -554,7 +585,8 @@ static int device_vmgenid(struct parser *p, const char *arg, const char *prop)
 	return 0;
 }
 
-static int opt_device(struct parser *p, const char *arg)
+int cli_device(struct parser *p, const char *where, const char *driver, size_t driver_len,
+	       const char *props)
 {
 	static const struct {
 		const char *name;
@@ -567,18 +599,30 @@ static int opt_device(struct parser *p, const char *arg)
 		{ "vsock", device_vsock },
 		{ "vhost-vsock-device", device_vhost_vsock },
 	};
-	const char *driver_end = strchr(arg, ',');
-	size_t driver_len = driver_end ? (size_t)(driver_end - arg) : strlen(arg);
-	const char *props = driver_end ? driver_end + 1 : NULL;
+	char why[160];
 
 	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
 		if (driver_len == strlen(drivers[i].name) &&
-		    !strncmp(arg, drivers[i].name, driver_len))
-			return drivers[i].fn(p, arg, props);
+		    !strncmp(driver, drivers[i].name, driver_len))
+			return drivers[i].fn(p, where, props);
 	}
-	return bad(p, arg,
-		   "unknown device (genvm has vmgenid, vmclock, virtio-blk-device, "
-		   "virtio-rng-device, vsock, vhost-vsock-device)");
+	/* QEMU's words, then what genvm has instead. */
+	snprintf(why, sizeof(why),
+		 "'%.*s' is not a valid device model name (genvm has vmgenid, vmclock, "
+		 "virtio-blk-device, virtio-rng-device, vsock, vhost-vsock-device)",
+		 (int)(driver_len > 64 ? 64 : driver_len), driver);
+	return bad(p, where, why);
+}
+
+static int opt_device(struct parser *p, const char *arg)
+{
+	const char *driver_end = strchr(arg, ',');
+	size_t driver_len = driver_end ? (size_t)(driver_end - arg) : strlen(arg);
+
+	/* libvirt writes -device as a JSON object since QEMU 6.0. */
+	if (arg[0] == '{')
+		return cli_device_json(p, arg);
+	return cli_device(p, arg, arg, driver_len, driver_end ? driver_end + 1 : NULL);
 }
 
 static int opt_nographic(struct parser *p, const char *arg)
@@ -639,7 +683,20 @@ static int opt_incoming(struct parser *p, const char *arg)
 		p->cfg->incoming = arg;
 		return 0;
 	}
-	return bad(p, arg, "expected file:PATH or exec:COMMAND");
+	/* fd:N, a descriptor genvm inherited (libvirt's restore from a save file). */
+	if (!strncmp(arg, "fd:", 3) && arg[3] && strlen(arg) < 9 &&
+	    strspn(arg + 3, "0123456789") == strlen(arg + 3)) {
+		if (fcntl(atoi(arg + 3), F_GETFD) < 0)
+			return bad(p, arg, "not an open file descriptor");
+		/* Only genvm reads it: not the commands it may start. */
+		fcntl(atoi(arg + 3), F_SETFD, FD_CLOEXEC);
+		p->cfg->incoming = arg;
+		return 0;
+	}
+	if (!strcmp(arg, "defer"))
+		return bad(p, arg, "genvm restores only at start (no migrate-incoming): give "
+				   "-incoming file:PATH, exec:COMMAND or fd:N");
+	return bad(p, arg, "expected file:PATH, exec:COMMAND or fd:N");
 }
 
 /* QEMU's spellings of a boolean. */
@@ -741,8 +798,10 @@ static int opt_version(struct parser *p, const char *arg)
 }
 
 static const struct option_desc options[] = {
-	{ "m", "SIZE", opt_m, "guest RAM (suffix K, M, G or T; plain number: MiB; default 256M)" },
-	{ "smp", "N", opt_smp, "number of vCPUs (default 1)" },
+	{ "m", "SIZE", cli_opt_m,
+	  "guest RAM (1.5G, 512M; suffix K, M, G or T; plain number: MiB; default 256M)" },
+	{ "smp", "N[,sockets=S,cores=C,threads=T,maxcpus=N]", cli_opt_smp,
+	  "number of vCPUs (default 1); a topology must multiply to N" },
 	{ "kernel", "BZIMAGE", opt_kernel, "Linux kernel to boot (64-bit bzImage)" },
 	{ "initrd", "FILE", opt_initrd, "initial ramdisk" },
 	{ "append", "CMDLINE", opt_append, "kernel command line" },
@@ -771,6 +830,37 @@ static const struct option_desc options[] = {
 	{ "sandbox", "on|off[,spawn=deny]", opt_sandbox,
 	  "seccomp allowlist per genvm thread (default on; docs/sandbox.md); "
 	  "spawn=deny: no exec: commands" },
+	/* QEMU's options that libvirt and LXD write (docs/qemu-compat.md). */
+	{ "name", "NAME[,debug-threads=on]", cli_opt_name, "the guest's name (QMP query-name)" },
+	{ "uuid", "UUID", cli_opt_uuid, "the guest's UUID (QMP query-uuid)" },
+	{ "machine", "pc|q35|microvm[,accel=kvm,...]", cli_opt_machine,
+	  "accepted for QEMU's machine types: genvm has one machine" },
+	{ "M", "TYPE", cli_opt_machine, NULL },
+	{ "accel", "kvm", cli_opt_accel, "KVM, the only accelerator genvm has" },
+	{ "enable-kvm", NULL, cli_opt_enable_kvm, "the same as -accel kvm" },
+	{ "cpu", "host", cli_opt_cpu, "the host's CPU model, the only one genvm offers" },
+	{ "chardev", "BACKEND,id=ID[,...]", cli_opt_chardev,
+	  "socket (path= or fd=), stdio, pipe, serial, file or null, for -mon and -serial" },
+	{ "mon", "chardev=ID[,mode=control|readline]", cli_opt_mon,
+	  "QMP (mode=control) or the monitor on a -chardev" },
+	{ "serial", "DEV", cli_opt_serial,
+	  "the console: stdio (default), file:PATH, null, none or chardev:ID" },
+	{ "readconfig", "FILE", cli_opt_readconfig,
+	  "QEMU config file sections: [device], [machine], [memory], [smp-opts], [chardev], [mon]" },
+	{ "daemonize", NULL, cli_opt_daemonize, "detach once the guest is set up" },
+	{ "pidfile", "FILE", cli_opt_pidfile, "write genvm's process id to FILE" },
+	{ "nodefaults", NULL, cli_opt_nodefaults, "no default console (give -serial)" },
+	{ "no-user-config", NULL, cli_opt_no_user_config, "accepted: genvm reads no config file" },
+	{ "object", "memory-backend-ram,id=ID,size=SIZE", cli_opt_object,
+	  "guest RAM for -machine memory-backend=ID (also as JSON); secret objects are accepted" },
+	{ "overcommit", "mem-lock=off", cli_opt_overcommit, "accepted as off: genvm does not lock RAM" },
+	{ "rtc", "base=utc[,driftfix=slew]", cli_opt_rtc, "accepted: genvm has no RTC (kvmclock)" },
+	{ "global", "DRIVER.PROP=VALUE", cli_opt_global,
+	  "the few libvirt writes that describe genvm as it is (docs/qemu-compat.md)" },
+	{ "no-hpet", NULL, cli_opt_no_hpet, "accepted: genvm has no HPET" },
+	{ "boot", "strict=on[,menu=off]", cli_opt_boot, "accepted: genvm boots -kernel directly" },
+	{ "msg", "timestamp=on|off", cli_opt_msg, "prefix genvm's messages with the time" },
+	{ "no-shutdown", NULL, cli_opt_no_shutdown, NULL },
 	{ "help", NULL, opt_help, "print this help and exit" },
 	{ "h", NULL, opt_help, NULL },
 	{ "version", NULL, opt_version, "print the version and exit" },
@@ -972,15 +1062,16 @@ enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint6
 		int ret;
 
 		if (!o) {
+			/* QEMU's words: scripts written for it may look for them. */
 			if (arg[0] == '-')
-				fprintf(err, "genvm: unknown option '%s' (try --help)\n", arg);
+				fprintf(err, "genvm: %s: invalid option\n", arg);
 			else
 				fprintf(err, "genvm: unexpected argument '%s' (try --help)\n", arg);
 			return CLI_ERROR;
 		}
 		p.opt = arg;
 		if (o->arg && i + 1 >= argc) {
-			bad(&p, NULL, "missing argument");
+			bad(&p, NULL, "requires an argument");
 			return CLI_ERROR;
 		}
 		ret = o->fn(&p, o->arg ? argv[++i] : NULL);
@@ -996,7 +1087,7 @@ enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint6
 		bad(&p, cfg->incoming, "-sandbox on,spawn=deny forbids starting commands");
 		return CLI_ERROR;
 	}
-	if (check_drives(&p) < 0 || check_stdio(&p) < 0 || check_kernel(&p) < 0 || check_initrd(&p) < 0 ||
+	if (cli_compat_check(&p) < 0 || check_drives(&p) < 0 || check_stdio(&p) < 0 || check_kernel(&p) < 0 || check_initrd(&p) < 0 ||
 	    check_memory(&p, host_ram) < 0)
 		return CLI_ERROR;
 	return CLI_RUN;

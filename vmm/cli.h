@@ -27,6 +27,9 @@
 #define CLI_PATH_MAX 4096
 #define CLI_ID_MAX 32
 #define CLI_SERIAL_MAX 20 /* the virtio-blk GET_ID answer */
+#define CLI_NAME_MAX 255 /* -name */
+#define CLI_MAX_NAMED_CHARDEVS 8 /* -chardev ...,id=ID */
+#define CLI_TEXT_POOL 8192 /* texts -readconfig and -mon make, which argv does not hold */
 
 /* -drive file=PATH,format=raw,if=virtio|none[,id=ID][,readonly=on][,cache=...][,snapshot=on] */
 struct cli_drive {
@@ -65,6 +68,17 @@ struct cli_chardev {
 	struct chardev_spec spec;
 };
 
+/* -chardev BACKEND,id=ID,...: used by -mon chardev=ID or -serial chardev:ID. */
+struct cli_named_chardev {
+	char id[CLI_ID_MAX + 1];
+	const char *text;
+	const char *file;        /* file,path=P: a console's output only */
+	bool append;             /* file,append=on */
+	bool is_null;            /* null */
+	bool used;
+	struct chardev_spec spec; /* a channel backend (socket, stdio, pipe, serial) */
+};
+
 struct genvm_config {
 	uint64_t ram_size;
 	unsigned int nr_cpus;
@@ -93,6 +107,26 @@ struct genvm_config {
 	unsigned int nr_virtio;
 	struct cli_vsock vsock; /* when a virtio[] entry is a vsock */
 	uint64_t host_ram;    /* memory is checked against this (0: the system's) */
+
+	/* QEMU's options for management software (cli_compat.c, docs/qemu-compat.md). */
+	char name[CLI_NAME_MAX + 1]; /* -name: QMP query-name */
+	bool name_given;
+	struct guid uuid;     /* -uuid: QMP query-uuid (zero when not given, as QEMU's) */
+	bool daemonize;       /* -daemonize */
+	const char *pidfile;  /* -pidfile */
+	bool nodefaults;      /* -nodefaults: no console unless -serial names one */
+	bool serial_given;    /* -serial was on the command line */
+	bool serial_null;     /* -serial null|none: the console's output is dropped */
+	const char *serial_file; /* -serial file:PATH: the console's output goes there */
+	bool serial_append;   /* ... after what the file holds (-chardev file,append=on) */
+	char mem_backend[CLI_ID_MAX + 1]; /* -machine memory-backend=ID */
+	char ram_object[CLI_ID_MAX + 1];  /* -object memory-backend-ram,id=ID ... */
+	uint64_t ram_object_size;         /* ... size=SIZE */
+	bool msg_timestamp;   /* -msg timestamp=on: genvm's messages are prefixed with the time */
+	struct cli_named_chardev chardevs[CLI_MAX_NAMED_CHARDEVS];
+	unsigned int nr_chardevs;
+	char text_pool[CLI_TEXT_POOL];
+	size_t text_used;
 
 	/* Derived: who owns stdio. */
 	bool mux_monitor;   /* -nographic: C-a c reaches a monitor on stdio */

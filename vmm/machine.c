@@ -109,8 +109,19 @@ static int console_out_fd(struct machine *m)
 {
 	int fd;
 
-	/* stdout carries QMP or the monitor: the console has nowhere to go. */
-	if (!m->cfg->serial_stdout) {
+	/* -serial file:PATH starts the file afresh, as QEMU's file backend does, unless append=on. */
+	if (m->cfg->serial_file) {
+		m->serial_fd = open(m->cfg->serial_file,
+				    O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
+					    (m->cfg->serial_append ? O_APPEND : O_TRUNC),
+				    0644);
+		if (m->serial_fd < 0)
+			fprintf(stderr, "genvm: -serial file:%s: %s\n", m->cfg->serial_file,
+				strerror(errno));
+		return m->serial_fd;
+	}
+	/* stdout carries QMP or the monitor, or -serial null: the console has nowhere to go. */
+	if (!m->cfg->serial_stdout || m->cfg->serial_null) {
 		m->serial_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (m->serial_fd < 0)
 			fprintf(stderr, "genvm: /dev/null: %s\n", strerror(errno));

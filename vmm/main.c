@@ -4,6 +4,7 @@
  * (QMP, monitor, console), then run the main loop until the machine exits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -71,6 +72,7 @@ static void raw_tty(void)
 
 struct log_limit {
 	pthread_mutex_t lock;
+	bool timestamp; /* -msg timestamp=on: QEMU's "2026-12-06T01:02:03.456789Z " first */
 	time_t window;
 	unsigned int in_window;
 	unsigned long suppressed;
@@ -91,9 +93,22 @@ static void log_sink(void *opaque, enum log_level level, const char *module, con
 		l->in_window = 0;
 		l->suppressed = 0;
 	}
-	if (l->in_window++ < LOG_BURST)
-		fprintf(stderr, "genvm: %s: %s: %s\n", module,
+	if (l->in_window++ < LOG_BURST) {
+		char stamp[96] = "";
+
+		if (l->timestamp) {
+			struct timespec wall;
+			struct tm tm;
+
+			clock_gettime(CLOCK_REALTIME, &wall);
+			gmtime_r(&wall.tv_sec, &tm);
+			snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ ",
+				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+				 tm.tm_sec, wall.tv_nsec / 1000);
+		}
+		fprintf(stderr, "%sgenvm: %s: %s: %s\n", stamp, module,
 			(unsigned int)level < 4 ? names[level] : "message", msg);
+	}
 	else
 		l->suppressed++;
 	pthread_mutex_unlock(&l->lock);
@@ -128,6 +143,92 @@ static void setup_signals(struct vm *vm)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * -daemonize, as QEMU does it: the parent waits until the machine and its
+ * channels are set up and exits 0 then, or 1 if the child failed first, so
+ * whoever started genvm knows the sockets exist when it returns.
+ */
+static int daemon_pipe = -1;
+static const char *pidfile_path;
+
+static void remove_pidfile(void)
+{
+	if (pidfile_path)
+		unlink(pidfile_path);
+}
+
+static int daemonize_start(void)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		fprintf(stderr, "genvm: -daemonize: %s\n", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "genvm: -daemonize: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		char ok = 1;
+
+		close(fds[1]);
+		while (read(fds[0], &ok, 1) < 0 && errno == EINTR)
+			;
+		_exit(ok == 0 ? 0 : 1);
+	}
+	close(fds[0]);
+	daemon_pipe = fds[1];
+	setsid();
+	return 0;
+}
+
+/* The child is set up: stdio goes to /dev/null and the parent may go. */
+static void daemonize_ready(void)
+{
+	char ok = 0;
+	int null;
+
+	if (daemon_pipe < 0)
+		return;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	while (write(daemon_pipe, &ok, 1) < 0 && errno == EINTR)
+		;
+	close(daemon_pipe);
+	daemon_pipe = -1;
+}
+
+/* QEMU's -pidfile: the process id and a newline, removed at exit. */
+static int write_pidfile(const char *path)
+{
+	char text[24];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), len;
+
+	if (fd < 0) {
+		fprintf(stderr, "genvm: -pidfile %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	if (write(fd, text, (size_t)len) != len) {
+		fprintf(stderr, "genvm: -pidfile %s: %s\n", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	pidfile_path = path;
+	atexit(remove_pidfile);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct log_limit limit = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -139,6 +240,7 @@ int main(int argc, char **argv)
 	struct control *ctl;
 	struct loop *loop;
 	struct machine m;
+	bool started;
 	int ret;
 
 	switch (cli_parse(argc, argv, &cfg, 0, stdout, stderr)) {
@@ -150,6 +252,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (cfg.daemonize && daemonize_start() < 0)
+		return 1;
+	if (cfg.pidfile && write_pidfile(cfg.pidfile) < 0)
+		return 1;
+
 	/*
 	 * The command helper forks first, while genvm is small and has no
 	 * threads, no guest RAM and no KVM fds for it to inherit.
@@ -159,6 +266,7 @@ int main(int argc, char **argv)
 	if (cfg.sandbox && !cfg.sandbox_spawn)
 		spawner_deny();
 
+	limit.timestamp = cfg.msg_timestamp;
 	log_set_sink(log_sink, &limit);
 	if (cfg.incoming) {
 		if (incoming_open(&in, &cfg) < 0) {
@@ -215,7 +323,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (control_start(ctl) < 0) {
+	started = control_start(ctl) == 0;
+	/* A daemon's parent returns once the channels are open; before the sandbox, which keeps /dev/null shut. */
+	if (started)
+		daemonize_ready();
+	if (!started) {
 		vm_request_exit(&m.vm, 1);
 		ret = 1;
 	} else if ((ret = sandbox_enter(SANDBOX_MAIN)) < 0) {
@@ -240,5 +352,7 @@ int main(int argc, char **argv)
 	machine_destroy(&m);
 	log_flush(&limit);
 	restore_tty();
+	remove_pidfile();
+	pidfile_path = NULL;
 	return ret;
 }

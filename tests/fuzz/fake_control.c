@@ -3,11 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "fake_control.h"
 #include "hmp.h"
 #include "snapstream.h"
 #include "fuzz.h"
 #include "fuzz_machine.h"
+#include "machine.h"
 #include "migrate.h"
 #include "restore_times.h"
 
@@ -130,6 +132,35 @@ int control_migrate(struct control *c, const char *uri, char *why, size_t why_le
 	c->migrate_status = MIGRATE_COMPLETED;
 	c->state = RUNSTATE_POSTMIGRATE;
 	return 0;
+}
+
+/* query-name and query-uuid read the config: a machine started with none of them. */
+struct machine *control_machine(struct control *c)
+{
+	static struct genvm_config cfg;
+	static struct machine m;
+
+	op(c);
+	m.cfg = &cfg;
+	return &m;
+}
+
+/* No client passes descriptors here: getfd has nothing to name. */
+int control_getfd(struct control *c, const char *name, const char **why)
+{
+	op(c);
+	FUZZ_CHECK(name != NULL && why != NULL);
+	(void)strlen(name);
+	*why = "No file descriptor supplied via SCM_RIGHTS";
+	return -1;
+}
+
+int control_take_fd(struct control *c, const char *name)
+{
+	op(c);
+	FUZZ_CHECK(name != NULL);
+	(void)strlen(name);
+	return -1;
 }
 
 void control_migrate_info(struct control *c, struct migrate_info *out)

@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -57,6 +60,14 @@ int __wrap_machine_reset(struct machine *m)
 	resets++;
 	if (info.status == MIGRATE_ACTIVE)
 		resets_during_save++;
+	return 0;
+}
+
+/* No vCPUs to start. */
+int __wrap_machine_start(struct machine *m);
+int __wrap_machine_start(struct machine *m)
+{
+	(void)m;
 	return 0;
 }
 
@@ -304,12 +315,158 @@ static void test_console_nobody_reads(void **state)
 	assert_int_equal(fcntl(console[1], F_GETFL) & O_NONBLOCK, 0);
 }
 
+/* A QMP request, with a descriptor over SCM_RIGHTS when pass >= 0; the loop answers. */
+static void qmp_send(int sock, const char *json, int pass)
+{
+	union {
+		struct cmsghdr align;
+		char space[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { .iov_base = (void *)json, .iov_len = strlen(json) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (pass >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.space;
+		msg.msg_controllen = sizeof(u.space);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass, sizeof(int));
+	}
+	assert_int_equal(sendmsg(sock, &msg, 0), (ssize_t)strlen(json));
+}
+
+/* Everything the client has been sent so far, after the loop ran ms. */
+static char qmp_out[8192];
+
+static const char *qmp_read(int sock, unsigned int ms)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	run_for(ms);
+	while ((n = recv(sock, qmp_out + len, sizeof(qmp_out) - 1 - len, MSG_DONTWAIT)) > 0)
+		len += (size_t)n;
+	qmp_out[len] = '\0';
+	return qmp_out;
+}
+
+static void expect_reply(int sock, const char *request, int pass, const char *reply)
+{
+	const char *got;
+
+	qmp_send(sock, request, pass);
+	got = qmp_read(sock, 30);
+	if (!strstr(got, reply))
+		fail_msg("%s: expected %s, got %s", request, reply, got);
+}
+
+/*
+ * What libvirt asks of the guest it started, and its save: getfd with the
+ * destination passed over SCM_RIGHTS, migrate to fd:NAME, MIGRATION events.
+ */
+static void test_qmp_management(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static char all[32768];
+	char path[96], text[512];
+	const char *got = "";
+	struct stat st;
+	int sock, out;
+
+	(void)state;
+	/* This test builds its own control plane, with a QMP channel. */
+	control_free(ctl);
+	snprintf(path, sizeof(path), "%s/qmp.sock", dir);
+	memcpy(cfg.name, "vm1", 4);
+	cfg.name_given = true;
+	assert_int_equal(guid_parse("324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87", &cfg.uuid, &got), 0);
+	cfg.qmp[0].text = path;
+	cfg.qmp[0].spec.kind = CHARDEV_UNIX;
+	memcpy(cfg.qmp[0].spec.path, path, strlen(path) + 1);
+	cfg.qmp[0].spec.server = true;
+	cfg.nr_qmp = 1;
+	ctl = control_new(&m, loop);
+	assert_non_null(ctl);
+	assert_int_equal(control_start(ctl), 0);
+
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_non_null(strstr(qmp_read(sock, 30), "{\"QMP\": "));
+	expect_reply(sock, "{\"execute\": \"qmp_capabilities\"}", -1, "{\"return\": {}}");
+	/* QEMU 7.2's answers, word for word. */
+	expect_reply(sock, "{\"execute\": \"query-name\"}", -1, "{\"return\": {\"name\": \"vm1\"}}");
+	expect_reply(sock, "{\"execute\": \"query-uuid\"}", -1,
+		     "{\"return\": {\"UUID\": \"324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87\"}}");
+	expect_reply(sock, "{\"execute\": \"query-target\"}", -1, "{\"return\": {\"arch\": \"x86_64\"}}");
+	expect_reply(sock, "{\"execute\": \"query-kvm\"}", -1,
+		     "{\"return\": {\"enabled\": true, \"present\": true}}");
+	cfg.name_given = false;
+	expect_reply(sock, "{\"execute\": \"query-name\"}", -1, "{\"return\": {}}");
+
+	/* getfd's refusals, in QEMU's words. */
+	expect_reply(sock, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"migrate\"}}", -1,
+		     "\"desc\": \"No file descriptor supplied via SCM_RIGHTS\"");
+	expect_reply(sock, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"fd:migrate\"}}", -1,
+		     "\"desc\": \"File descriptor named 'migrate' has not been found\"");
+	expect_reply(sock, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"fd:2\"}}", -1,
+		     "fd:N names a descriptor of genvm's own");
+	expect_reply(sock, "{\"execute\": \"closefd\", \"arguments\": {\"fdname\": \"x\"}}", -1,
+		     "\"desc\": \"File descriptor named 'x' not found\"");
+	expect_reply(sock,
+		     "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
+		     "[{\"capability\": \"events\", \"state\": true}, {\"capability\": \"xbzrle\", "
+		     "\"state\": false}]}}",
+		     -1, "{\"return\": {}}");
+	expect_reply(sock,
+		     "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
+		     "[{\"capability\": \"postcopy-ram\", \"state\": true}]}}",
+		     -1, "genvm does not support migration capability 'postcopy-ram'");
+
+	/* The save: a file passed by descriptor, as libvirt's virsh save does. */
+	snprintf(text, sizeof(text), "%s/saved", dir);
+	out = open(text, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(out >= 0);
+	expect_reply(sock, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"migrate\"}}", out,
+		     "{\"return\": {}}");
+	close(out); /* genvm holds its own copy now */
+	qmp_send(sock, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"fd:migrate\"}}", -1);
+	all[0] = '\0';
+	for (int i = 0; i < 200 && !strstr(all, "\"completed\""); i++)
+		strncat(all, qmp_read(sock, 20), sizeof(all) - strlen(all) - 1);
+	/* QEMU's MIGRATION events of a save, in order. */
+	{
+		const char *setup_ev = strstr(all, "\"event\": \"MIGRATION\", \"data\": {\"status\": \"setup\"}");
+		const char *active = strstr(all, "{\"status\": \"active\"}");
+		const char *done_ev = strstr(all, "{\"status\": \"completed\"}");
+
+		if (!setup_ev || !active || !done_ev || setup_ev > active || active > done_ev)
+			fail_msg("MIGRATION events out of order or missing: %s", all);
+	}
+	assert_int_equal(save_status(), MIGRATE_COMPLETED);
+	snprintf(text, sizeof(text), "%s/saved", dir);
+	assert_int_equal(stat(text, &st), 0);
+	assert_true((uint64_t)st.st_size > RAM_SIZE);
+	/* The name went with the save: a second migrate finds none. */
+	expect_reply(sock, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"fd:migrate\"}}", -1,
+		     "has not been found");
+	unlink(text);
+	close(sock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_guest_reset_waits_for_the_save),
 		cmocka_unit_test(test_guest_reset_after_a_failed_save),
 		cmocka_unit_test(test_console_nobody_reads),
+		/* Last: it replaces the shared control plane with one that has QMP. */
+		cmocka_unit_test(test_qmp_management),
 	};
 
 	return cmocka_run_group_tests_name("control", tests, setup, teardown);

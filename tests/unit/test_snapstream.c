@@ -222,14 +222,24 @@ static void test_parse(void **state)
 	assert_string_equal(u.arg, "gzip -c > f");
 	assert_int_equal(snapuri_parse("file:rel", &u, why, sizeof(why)), 0);
 	assert_string_equal(u.arg, "rel");
+	assert_int_equal(u.fd, -1);
+	/* fd:NAME is resolved by the caller; fd:N is the descriptor N. */
+	assert_int_equal(snapuri_parse("fd:migrate", &u, why, sizeof(why)), 0);
+	assert_int_equal(u.kind, SNAPURI_FD);
+	assert_string_equal(u.arg, "migrate");
+	assert_int_equal(u.fd, -1);
+	assert_int_equal(snapuri_parse("fd:17", &u, why, sizeof(why)), 0);
+	assert_int_equal(u.fd, 17);
+	parse_fails("fd:", -EINVAL, "fd: needs a name or number (fd:NAME)");
+	parse_fails("fd:99999999", -EBADF, "99999999 is not a file descriptor number");
 
 	parse_fails("tcp:1.2.3.4:4444", -EINVAL,
-		    "unsupported URI \"tcp:1.2.3.4:4444\": use file:PATH or exec:COMMAND");
-	parse_fails("", -EINVAL, "unsupported URI \"\": use file:PATH or exec:COMMAND");
+		    "unsupported URI \"tcp:1.2.3.4:4444\": use file:PATH, exec:COMMAND or fd:NAME");
+	parse_fails("", -EINVAL, "unsupported URI \"\": use file:PATH, exec:COMMAND or fd:NAME");
 	parse_fails("/tmp/snap", -EINVAL,
-		    "unsupported URI \"/tmp/snap\": use file:PATH or exec:COMMAND");
+		    "unsupported URI \"/tmp/snap\": use file:PATH, exec:COMMAND or fd:NAME");
 	parse_fails("FILE:/x", -EINVAL,
-		    "unsupported URI \"FILE:/x\": use file:PATH or exec:COMMAND");
+		    "unsupported URI \"FILE:/x\": use file:PATH, exec:COMMAND or fd:NAME");
 	parse_fails("file:", -EINVAL, "file: needs a path (file:PATH)");
 	parse_fails("exec:", -EINVAL, "exec: needs a shell command (exec:COMMAND)");
 
@@ -501,6 +511,51 @@ static void test_exec_round_trip(void **state)
 	assert_int_equal(open_fds(), fds);
 }
 
+/* fd:NAME: a descriptor that is written and read in sequence, then closed. */
+static void test_fd_round_trip(void **state)
+{
+	struct snapreader r;
+	struct snapuri u;
+	char path[300], why[200];
+	uint8_t *image = malloc(RAM_SIZE);
+	int fds = open_fds(), fd;
+
+	(void)state;
+	assert_non_null(image);
+	snprintf(path, sizeof(path), "%s/by-fd", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(snapuri_parse("fd:migrate", &u, why, sizeof(why)), 0);
+	u.fd = fd;
+	save(&u); /* closes fd */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	u.fd = fd;
+	load(&u, &r, image);
+	assert_int_equal(r.size, 0); /* a stream: no mapping of RAM */
+	assert_int_equal(snapreader_close(&r, why, sizeof(why)), 0);
+	/* The same bytes as a file: snapshot, holes filled in. */
+	uri_of(&u, "file:%s/snap", dir);
+	save(&u);
+	{
+		char cmd[700];
+
+		snprintf(cmd, sizeof(cmd), "cmp -s %s/by-fd %s/snap", dir, dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	/* No descriptor behind the name: refused, nothing opened. */
+	assert_int_equal(snapuri_parse("fd:gone", &u, why, sizeof(why)), 0);
+	{
+		struct snapwriter w;
+
+		assert_int_equal(snapwriter_open(&u, &w, why, sizeof(why)), -EBADF);
+		assert_string_equal(why, "no open file descriptor gone");
+	}
+	empty_dir();
+	free(image);
+	assert_int_equal(open_fds(), fds);
+}
+
 static void test_exec_writer_failures(void **state)
 {
 	struct snapwriter w;
@@ -734,6 +789,7 @@ int main(void)
 		cmocka_unit_test(test_file_holes_and_read_back),
 		cmocka_unit_test(test_file_atomic),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_fd_round_trip),
 		cmocka_unit_test(test_exec_round_trip),
 		cmocka_unit_test(test_exec_writer_failures),
 		cmocka_unit_test(test_exec_abort),

@@ -324,6 +324,45 @@ static void after_write(struct chardev *c, bool alive)
 		update_mask(c);
 }
 
+/*
+ * A read, and on a unix socket a recvmsg that also takes the descriptors
+ * a client passes (QMP getfd).  Any beyond what fits are closed.
+ */
+static ssize_t receive(struct chardev *c, char *buf, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char space[CMSG_SPACE(4 * sizeof(int))];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = control.space, .msg_controllen = sizeof(control.space) };
+	ssize_t n;
+
+	if (c->spec.kind != CHARDEV_UNIX && c->spec.kind != CHARDEV_FD)
+		return read(c->in_fd, buf, len);
+	n = recvmsg(c->in_fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0 && errno == ENOTSOCK)
+		return read(c->in_fd, buf, len);
+	for (struct cmsghdr *cm = n < 0 ? NULL : CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		size_t nfds;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfds; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (c->ops->fd_received)
+				c->ops->fd_received(c->opaque, fd);
+			else
+				close(fd);
+		}
+	}
+	return n;
+}
+
 static void on_client(struct loop *l, int fd, unsigned int events, void *opaque)
 {
 	struct chardev *c = opaque;
@@ -339,7 +378,7 @@ static void on_client(struct loop *l, int fd, unsigned int events, void *opaque)
 	    (c->out_len >= CHARDEV_BACKLOG && !c->blocking_out))
 		return;
 	for (;;) {
-		ssize_t n = read(c->in_fd, buf, sizeof(buf));
+		ssize_t n = receive(c, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -584,6 +623,17 @@ struct chardev *chardev_open(struct loop *l, const struct chardev_spec *spec, co
 		/* Quiet until chardev_start(). */
 		if (c->listen_fd < 0 || loop_add_fd(l, c->listen_fd, 0, on_listen, c) < 0)
 			ret = -1;
+		break;
+	case CHARDEV_FD:
+		/* Ours from now on: it is closed with the channel, never unlinked. */
+		c->listen_fd = fcntl(spec->fd, F_DUPFD_CLOEXEC, 3);
+		if (c->listen_fd < 0 || set_nonblock(c->listen_fd) < 0 ||
+		    loop_add_fd(l, c->listen_fd, 0, on_listen, c) < 0) {
+			fail(c, "the inherited socket", errno);
+			ret = -1;
+		} else {
+			close(spec->fd);
+		}
 		break;
 	case CHARDEV_STDIO:
 		c->own_fds = false;

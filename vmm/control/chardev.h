@@ -9,6 +9,8 @@
  *   pipe:PATH                             fifos PATH.in (to genvm) and
  *                                         PATH.out (from genvm), else PATH
  *   /dev/ttyS1, any other path            a device opened read-write
+ *   (-chardev socket,fd=N,server=on)      a listening socket genvm inherited,
+ *                                         as libvirt passes its monitor's
  *
  * A server serves one client at a time: later clients wait in the listen
  * backlog until the current one hangs up (QEMU does the same).  wait=on,
@@ -39,6 +41,7 @@ enum chardev_kind {
 	CHARDEV_STDIO,
 	CHARDEV_PIPE,
 	CHARDEV_DEVICE,
+	CHARDEV_FD,    /* a listening socket passed in; no text spelling */
 };
 
 struct chardev_spec {
@@ -46,6 +49,7 @@ struct chardev_spec {
 	char path[CHARDEV_PATH_MAX]; /* unix socket, pipe base name, device */
 	char host[CHARDEV_HOST_MAX]; /* tcp; empty: every address */
 	char port[8];
+	int fd;                      /* CHARDEV_FD: the inherited listening socket */
 	bool server;
 	bool wait;
 };
@@ -58,6 +62,11 @@ struct chardev_ops {
 	void (*opened)(void *opaque);
 	void (*received)(void *opaque, const void *buf, size_t len);
 	void (*closed)(void *opaque);
+	/*
+	 * A descriptor a client passed with SCM_RIGHTS (unix sockets), before
+	 * the bytes it came with; the callee owns it.  NULL: it is closed.
+	 */
+	void (*fd_received)(void *opaque, int fd);
 };
 
 struct loop;

@@ -50,6 +50,12 @@ struct control {
 	bool reset_pending; /* the guest asked for a reset during a save */
 	bool console_waiting; /* the console's fd is watched until it takes more */
 	bool console_drop_said;
+	/* QMP getfd: the last descriptor a client passed, then named ones. */
+	int passed_fd;
+	struct {
+		char name[CONTROL_FD_NAME_MAX + 1];
+		int fd; /* -1: a free slot */
+	} fds[CONTROL_MAX_FDS];
 };
 
 static const char *const exit_reasons[] = {
@@ -261,7 +267,88 @@ int control_registers(struct control *c, int cpu, FILE *f, const char **why)
 
 int control_migrate(struct control *c, const char *uri, char *why, size_t why_len)
 {
-	return migration_start(c->migration, uri, why, why_len);
+	int fd = -1, ret;
+
+	/*
+	 * fd:NAME is a descriptor getfd took under NAME; the save owns it from
+	 * here.  A number would be one of genvm's own (a KVM fd, guest RAM's
+	 * file): only passed descriptors are written to.
+	 */
+	if (!strncmp(uri, "fd:", 3) && strspn(uri + 3, "0123456789") == strlen(uri + 3)) {
+		snprintf(why, why_len, "fd:N names a descriptor of genvm's own: pass one with "
+				       "getfd and use fd:NAME");
+		return -1;
+	}
+	if (!strncmp(uri, "fd:", 3)) {
+		fd = control_take_fd(c, uri + 3);
+		if (fd < 0) {
+			snprintf(why, why_len, "File descriptor named '%s' has not been found",
+				 uri + 3);
+			return -1;
+		}
+	}
+	ret = migration_start(c->migration, uri, fd, why, why_len);
+	if (ret < 0 && fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static void fd_received(void *opaque, int fd)
+{
+	struct control *c = ((struct channel *)opaque)->ctl;
+
+	/* QEMU keeps the last one a message brought, for the getfd that follows. */
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
+	c->passed_fd = fd;
+}
+
+int control_getfd(struct control *c, const char *name, const char **why)
+{
+	int free_slot = -1;
+
+	if (c->passed_fd < 0) {
+		*why = "No file descriptor supplied via SCM_RIGHTS";
+		return -1;
+	}
+	if (name[0] >= '0' && name[0] <= '9') {
+		*why = "Parameter 'fdname' expects a name not starting with a digit";
+		return -1;
+	}
+	if (strlen(name) > CONTROL_FD_NAME_MAX) {
+		*why = "the name is too long (at most 64 bytes)";
+		return -1;
+	}
+	for (int i = 0; i < CONTROL_MAX_FDS; i++) {
+		/* The same name again replaces the descriptor, as in QEMU. */
+		if (c->fds[i].fd >= 0 && !strcmp(c->fds[i].name, name)) {
+			close(c->fds[i].fd);
+			c->fds[i].fd = -1;
+		}
+		if (c->fds[i].fd < 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0) {
+		*why = "too many named file descriptors (at most 8): closefd some";
+		return -1;
+	}
+	memcpy(c->fds[free_slot].name, name, strlen(name) + 1);
+	c->fds[free_slot].fd = c->passed_fd;
+	c->passed_fd = -1;
+	return 0;
+}
+
+int control_take_fd(struct control *c, const char *name)
+{
+	for (int i = 0; i < CONTROL_MAX_FDS; i++) {
+		if (c->fds[i].fd >= 0 && !strcmp(c->fds[i].name, name)) {
+			int fd = c->fds[i].fd;
+
+			c->fds[i].fd = -1;
+			return fd;
+		}
+	}
+	return -1;
 }
 
 void control_migrate_info(struct control *c, struct migrate_info *out)
@@ -464,6 +551,7 @@ static const struct chardev_ops chan_ops = {
 	.opened = chan_opened,
 	.received = chan_received,
 	.closed = chan_closed,
+	.fd_received = fd_received,
 };
 
 static int add_channel(struct control *c, const struct cli_chardev *cd, const char *opt,
@@ -500,6 +588,9 @@ struct control *control_new(struct machine *m, struct loop *l)
 		fprintf(stderr, "genvm: control: out of memory\n");
 		return NULL;
 	}
+	c->passed_fd = -1;
+	for (int i = 0; i < CONTROL_MAX_FDS; i++)
+		c->fds[i].fd = -1;
 	c->m = m;
 	c->loop = l;
 	/* A restored machine has run before: -S leaves it paused, as QEMU says. */
@@ -566,5 +657,11 @@ void control_free(struct control *c)
 	}
 	loop_del_fd(c->loop, c->m->vm.exit_fd);
 	loop_del_fd(c->loop, c->m->request_fd);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
+	for (int i = 0; i < CONTROL_MAX_FDS; i++) {
+		if (c->fds[i].fd >= 0)
+			close(c->fds[i].fd);
+	}
 	free(c);
 }

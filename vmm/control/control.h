@@ -17,6 +17,8 @@
 #include "vm.h"
 
 #define CONTROL_MAX_CHANNELS 8
+#define CONTROL_MAX_FDS 8        /* getfd's named descriptors */
+#define CONTROL_FD_NAME_MAX 64
 
 /* QEMU's RunState names, those genvm can be in. */
 enum runstate {
@@ -107,6 +109,14 @@ int control_registers(struct control *c, int cpu, FILE *f, const char **why);
 struct migrate_info;
 int control_migrate(struct control *c, const char *uri, char *why, size_t why_len);
 void control_migrate_info(struct control *c, struct migrate_info *out);
+
+/*
+ * QMP getfd: name the descriptor the client passed last (SCM_RIGHTS);
+ * 0, or -1 with QEMU's why.  control_take_fd() hands a named one over
+ * (the caller closes it), -1 if there is none by that name.
+ */
+int control_getfd(struct control *c, const char *name, const char **why);
+int control_take_fd(struct control *c, const char *name);
 /* From the migration, once a save has ended: what waited for it happens now. */
 void control_migration_ended(struct control *c);
 

@@ -16,11 +16,20 @@
  *   genvm-qmp --bench N SOCKET COMMAND [JSON-ARGS]
  *       N round trips one after the other; prints the rate and latency
  *       percentiles.
+ *   genvm-qmp --fd FILE SOCKET getfd '{"fdname": NAME}'
+ *       as the first form, passing FILE (created or truncated, for
+ *       writing) with the request over SCM_RIGHTS, as libvirt passes a save
+ *       file; then migrate '{"uri": "fd:NAME"}' writes the snapshot there.
+ *   genvm-qmp --listen PATH N COMMAND [ARGS...]
+ *       bind and listen on the unix socket PATH and run COMMAND with that
+ *       socket as descriptor N, as libvirt hands QEMU its monitor socket
+ *       (-chardev socket,id=mon,fd=N,server=on).
  *
  * SOCKET is a unix socket path or tcp:HOST:PORT.  Exit status: 0 success,
  * 1 QMP error, 2 connection or protocol trouble, 3 usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <netdb.h>
 #include <poll.h>
@@ -47,6 +56,7 @@ struct conn {
 	const char *wait_event; /* -w */
 	bool seen_event;
 	long max_lines;         /* --raw --lines */
+	int pass_fd;            /* --fd: sent with the next request, then -1 */
 };
 
 static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -113,10 +123,37 @@ static int connect_to(const char *where)
 	return fd;
 }
 
+/* The first byte of the next request carries the descriptor --fd opened. */
+static ssize_t send_with_fd(struct conn *c, const char *buf, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char space[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.space, .msg_controllen = sizeof(u.space) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&u, 0, sizeof(u));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &c->pass_fd, sizeof(int));
+	n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+	if (n > 0) {
+		close(c->pass_fd);
+		c->pass_fd = -1;
+	}
+	return n;
+}
+
 static void send_all(struct conn *c, const char *buf, size_t len)
 {
 	while (len) {
-		ssize_t n = write(c->fd, buf, len);
+		ssize_t n = c->pass_fd >= 0 ? send_with_fd(c, buf, len) : write(c->fd, buf, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -432,6 +469,8 @@ static void usage(void)
 	fputs("usage: genvm-qmp [-e] [-w EVENT] [-t SECONDS] SOCKET COMMAND [JSON-ARGS]\n"
 	      "       genvm-qmp --raw [--lines N] [-t SECONDS] SOCKET\n"
 	      "       genvm-qmp --bench N SOCKET COMMAND [JSON-ARGS]\n"
+	      "       genvm-qmp --fd FILE SOCKET getfd '{\"fdname\": NAME}'\n"
+	      "       genvm-qmp --listen PATH N COMMAND [ARGS...]\n"
 	      "SOCKET: a unix socket path or tcp:HOST:PORT\n"
 	      "  -e, --events     print events; after the reply, until genvm hangs up\n"
 	      "  -w, --wait-event EVENT  print events until EVENT has come\n"
@@ -442,12 +481,34 @@ static void usage(void)
 	exit(3);
 }
 
+/* --listen PATH N COMMAND...: never returns. */
+static void listen_and_exec(const char *path, const char *num, char **cmd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *end;
+	long n = strtol(num, &end, 10);
+	int fd;
+
+	if (*end || n < 3 || n > 1000 || strlen(path) >= sizeof(sa.sun_path))
+		usage();
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0)
+		die(2, "%s: %s", path, strerror(errno));
+	/* No close-on-exec: the command inherits it as descriptor N. */
+	if (fd != n && (dup2(fd, (int)n) < 0 || close(fd) < 0))
+		die(2, "dup2: %s", strerror(errno));
+	execvp(cmd[0], cmd);
+	die(2, "%s: %s", cmd[0], strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
-	struct conn c = { .timeout_ms = -1 };
+	struct conn c = { .timeout_ms = -1, .pass_fd = -1 };
 	bool raw_mode = false;
 	long bench_n = 0;
-	int i = 1, ret;
+	int i = 1, ret, pass_fd = -1;
 
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i];
@@ -461,6 +522,12 @@ int main(int argc, char **argv)
 			if (*end || s < 0 || s > 86400)
 				usage();
 			c.timeout_ms = (int)(s * 1000);
+		} else if (!strcmp(a, "--listen") && i + 3 < argc) {
+			listen_and_exec(argv[i + 1], argv[i + 2], argv + i + 3);
+		} else if (!strcmp(a, "--fd") && i + 1 < argc) {
+			pass_fd = open(argv[++i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (pass_fd < 0)
+				die(2, "%s: %s", argv[i], strerror(errno));
 		} else if (!strcmp(a, "--raw")) {
 			raw_mode = true;
 		} else if (!strcmp(a, "--lines") && i + 1 < argc) {
@@ -495,6 +562,7 @@ int main(int argc, char **argv)
 		return raw(&c);
 
 	negotiate(&c);
+	c.pass_fd = pass_fd; /* with the command, not with qmp_capabilities */
 	if (bench_n)
 		return bench(&c, bench_n, argv[i + 1], argc - i == 3 ? argv[i + 2] : NULL);
 

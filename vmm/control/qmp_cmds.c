@@ -4,8 +4,12 @@
  * command that sets the GUID: the specification leaves it out.
  */
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "cli.h"
 #include "control.h"
+#include "machine.h"
 #include "migrate.h"
 #include "restore_times.h"
 #include "qmp_cmds.h"
@@ -119,6 +123,99 @@ static int cmd_query_migrate(struct qmp_call *call)
 	return 0;
 }
 
+/* -name: {} without one, as QEMU answers. */
+static int cmd_query_name(struct qmp_call *call)
+{
+	const struct genvm_config *cfg = control_machine(call->ctx)->cfg;
+
+	call->ret = cfg->name_given ? json_pack("{s:s}", "name", cfg->name) : json_object();
+	return 0;
+}
+
+/* -uuid, or the nil UUID. */
+static int cmd_query_uuid(struct qmp_call *call)
+{
+	char text[37];
+
+	guid_format(&control_machine(call->ctx)->cfg->uuid, text);
+	call->ret = json_pack("{s:s}", "UUID", text);
+	return 0;
+}
+
+static int cmd_query_target(struct qmp_call *call)
+{
+	call->ret = json_pack("{s:s}", "arch", "x86_64");
+	return 0;
+}
+
+/* genvm runs on KVM or not at all. */
+static int cmd_query_kvm(struct qmp_call *call)
+{
+	call->ret = json_pack("{s:b,s:b}", "enabled", 1, "present", 1);
+	return 0;
+}
+
+static const struct qmp_arg fdname_args[] = {
+	{ "fdname", QMP_STRING, false },
+	{ NULL, QMP_ANY, false },
+};
+
+static int cmd_getfd(struct qmp_call *call)
+{
+	const char *why = NULL;
+
+	if (control_getfd(call->ctx, json_string_value(json_object_get(call->args, "fdname")),
+			  &why) < 0)
+		return fail(call, why);
+	return 0;
+}
+
+static int cmd_closefd(struct qmp_call *call)
+{
+	const char *name = json_string_value(json_object_get(call->args, "fdname"));
+	int fd = control_take_fd(call->ctx, name);
+
+	if (fd < 0) {
+		qmp_error(call, "GenericError", "File descriptor named '%.64s' not found", name);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static const struct qmp_arg caps_args[] = {
+	{ "capabilities", QMP_ARRAY, false },
+	{ NULL, QMP_ANY, false },
+};
+
+/*
+ * libvirt sets capabilities before a save.  genvm's save has none of
+ * QEMU's optional behaviours, so each may be asked off; "events" on too,
+ * since genvm sends MIGRATION regardless.
+ */
+static int cmd_migrate_set_capabilities(struct qmp_call *call)
+{
+	json_t *caps = json_object_get(call->args, "capabilities"), *cap;
+	size_t i;
+
+	json_array_foreach(caps, i, cap) {
+		const char *name = json_string_value(json_object_get(cap, "capability"));
+		json_t *state = json_object_get(cap, "state");
+
+		if (!name || !json_is_boolean(state)) {
+			qmp_error(call, "GenericError",
+				  "Parameter 'capabilities' expects {\"capability\": NAME, \"state\": BOOL}");
+			return -1;
+		}
+		if (json_is_true(state) && strcmp(name, "events")) {
+			qmp_error(call, "GenericError",
+				  "genvm does not support migration capability '%.64s'", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static const struct qmp_arg hmc_args[] = {
 	{ "command-line", QMP_STRING, false },
 	{ "cpu-index", QMP_INT, true },
@@ -139,11 +236,20 @@ static int cmd_human_monitor_command(struct qmp_call *call)
 }
 
 const struct qmp_cmd genvm_qmp_cmds[] = {
+	{ "closefd", cmd_closefd, fdname_args, "close a descriptor getfd named" },
 	{ "cont", cmd_cont, NULL, "resume the guest" },
+	{ "getfd", cmd_getfd, fdname_args,
+	  "name the descriptor passed with this command (SCM_RIGHTS), for migrate fd:NAME" },
 	{ "human-monitor-command", cmd_human_monitor_command, hmc_args,
 	  "run a human monitor command, return its output" },
 	{ "migrate", cmd_migrate, migrate_args,
-	  "save the machine to file:PATH or exec:COMMAND (in the background)" },
+	  "save the machine to file:PATH, exec:COMMAND or fd:NAME (in the background)" },
+	{ "migrate-set-capabilities", cmd_migrate_set_capabilities, caps_args,
+	  "accepted with every capability off (events may be on)" },
+	{ "query-kvm", cmd_query_kvm, NULL, "{\"enabled\": true, \"present\": true}" },
+	{ "query-name", cmd_query_name, NULL, "the -name given" },
+	{ "query-target", cmd_query_target, NULL, "{\"arch\": \"x86_64\"}" },
+	{ "query-uuid", cmd_query_uuid, NULL, "the -uuid given, or the nil UUID" },
 	{ "query-migrate", cmd_query_migrate, NULL, "progress of the last migrate" },
 	{ "query-status", cmd_query_status, NULL, "run state: running, paused, prelaunch, ..." },
 	{ "query-vm-generation-id", cmd_query_vm_generation_id, NULL,

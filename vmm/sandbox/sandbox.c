@@ -111,6 +111,7 @@ static const struct rule main_rules[] = {
 	ALLOW(ppoll),
 	ALLOW(accept4),            /* a QMP or monitor client */
 	ALLOW(accept),
+	ALLOW(recvmsg),            /* a QMP client's bytes and the fds it passes (getfd) */
 	ALLOW(setsockopt),         /* TCP_NODELAY on a tcp: client */
 	ALLOW(fcntl),
 	ALLOW(openat),             /* migrate's temporary file and its directory */
@@ -134,7 +135,6 @@ static const struct rule main_rules[] = {
 	/* exec: commands, through the helper process (spawner.h). */
 	ALLOW_SPAWN(pipe2),
 	ALLOW_SPAWN(sendmsg),
-	ALLOW_SPAWN(recvmsg),
 	ALLOW_SPAWN(recvfrom),
 	{ .nr = SCMP_SYS(kill), .flags = RULE_SPAWN, .nargs = 1, .arg = { ARG_EQ(1, SIGKILL) } },
 };

@@ -104,7 +104,7 @@ int incoming_finish(struct incoming *in, struct machine *m)
 	char why[256];
 	int ret;
 
-	if (in->uri.kind == SNAPURI_EXEC) {
+	if (in->uri.kind != SNAPURI_FILE) { /* a stream: RAM comes after the state */
 		uint64_t pos = h->state_offset + h->state_length;
 
 		if (snapreader_skip(&in->reader, h->ram_offset - pos, why, sizeof(why)) < 0 ||

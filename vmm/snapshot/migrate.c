@@ -127,6 +127,12 @@ done:
 	return NULL;
 }
 
+/* QEMU's MIGRATION event, which libvirt waits for rather than polling. */
+static void migration_event(struct migration *mg, const char *status)
+{
+	control_event(mg->ctl, "MIGRATION", json_pack("{s:s}", "status", status));
+}
+
 /* Main loop: the writer is done; settle the run state. */
 static void on_done(struct loop *l, int fd, unsigned int events, void *opaque)
 {
@@ -147,10 +153,12 @@ static void on_done(struct loop *l, int fd, unsigned int events, void *opaque)
 	if (mg->thread_ret == 0) {
 		mg->status = MIGRATE_COMPLETED;
 		control_set_runstate(c, RUNSTATE_POSTMIGRATE);
+		migration_event(mg, "completed");
 	} else {
 		snprintf(mg->error, sizeof(mg->error), "%s: %s", mg->uri.arg, mg->thread_why);
 		fprintf(stderr, "genvm: migrate: %s\n", mg->error);
 		mg->status = MIGRATE_FAILED;
+		migration_event(mg, "failed");
 		/* The save cost the guest nothing: it goes on as it was. */
 		control_set_runstate(c, RUNSTATE_PAUSED);
 		if (mg->resume_state == RUNSTATE_RUNNING)
@@ -222,7 +230,7 @@ void migration_info(const struct migration *mg, struct migrate_info *out)
 		out->error = mg->error;
 }
 
-int migration_start(struct migration *mg, const char *uri, char *why, size_t why_len)
+int migration_start(struct migration *mg, const char *uri, int fd, char *why, size_t why_len)
 {
 	struct control *c = mg->ctl;
 	enum runstate state = control_runstate(c);
@@ -244,6 +252,8 @@ int migration_start(struct migration *mg, const char *uri, char *why, size_t why
 		snprintf(why, why_len, "%s", msg);
 		return -1;
 	}
+	if (mg->uri.kind == SNAPURI_FD && fd >= 0)
+		mg->uri.fd = fd;
 	if (snapwriter_open(&mg->uri, &mg->w, msg, sizeof(msg)) < 0) {
 		snprintf(why, why_len, "%s: %s", mg->uri.arg, msg);
 		return -1;
@@ -279,6 +289,8 @@ int migration_start(struct migration *mg, const char *uri, char *why, size_t why
 		goto undo;
 	}
 	mg->thread_live = true;
+	migration_event(mg, "setup");
+	migration_event(mg, "active");
 	return 0;
 
 undo:

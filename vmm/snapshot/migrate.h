@@ -39,7 +39,8 @@ struct migration *migration_new(struct control *c);
 void migration_free(struct migration *mg);
 
 /* Start a save; 0, or -1 with why filled in (nothing changed then). */
-int migration_start(struct migration *mg, const char *uri, char *why, size_t why_len);
+/* fd: a "fd:NAME" URI's descriptor, which the save owns once it started (else -1). */
+int migration_start(struct migration *mg, const char *uri, int fd, char *why, size_t why_len);
 void migration_info(const struct migration *mg, struct migrate_info *out);
 bool migration_active(const struct migration *mg);
 const char *migrate_status_name(enum migrate_status s);

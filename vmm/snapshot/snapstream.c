@@ -36,9 +36,21 @@ int snapuri_parse(const char *uri, struct snapuri *out, char *why, size_t why_le
 		if (!*arg)
 			return why_say(why, why_len, -EINVAL,
 				   "exec: needs a shell command (exec:COMMAND)");
+	} else if (!strncmp(uri, "fd:", 3)) {
+		out->kind = SNAPURI_FD;
+		arg = uri + 3;
+		if (!*arg)
+			return why_say(why, why_len, -EINVAL, "fd: needs a name or number (fd:NAME)");
 	} else {
 		return why_say(why, why_len, -EINVAL,
-			   "unsupported URI \"%.200s\": use file:PATH or exec:COMMAND", uri);
+			   "unsupported URI \"%.200s\": use file:PATH, exec:COMMAND or fd:NAME", uri);
+	}
+	out->fd = -1;
+	if (out->kind == SNAPURI_FD && strspn(arg, "0123456789") == strlen(arg)) {
+		/* A number names a descriptor genvm inherited, as in QEMU. */
+		if (strlen(arg) > 5 || atoi(arg) > 65535)
+			return why_say(why, why_len, -EBADF, "%s is not a file descriptor number", arg);
+		out->fd = atoi(arg);
 	}
 	if (strlen(arg) >= sizeof(out->arg))
 		return why_say(why, why_len, -ENAMETOOLONG, "the %s is longer than %d bytes",
@@ -177,6 +189,16 @@ static int open_exec_pipe(const struct snapuri *u, bool genvm_writes, int *fd, p
 	return 0;
 }
 
+/* The descriptor becomes the stream's, closed with it. */
+static int open_fd(const struct snapuri *u, int *fd, char *why, size_t why_len)
+{
+	struct stat st;
+
+	if (u->fd < 0 || fstat(u->fd, &st) < 0)
+		return why_say(why, why_len, -EBADF, "no open file descriptor %s", u->arg);
+	*fd = u->fd;
+	return 0;
+}
 
 int snapwriter_open(const struct snapuri *u, struct snapwriter *w, char *why, size_t why_len)
 {
@@ -187,12 +209,20 @@ int snapwriter_open(const struct snapuri *u, struct snapwriter *w, char *why, si
 	w->fd = -1;
 	if (u->kind == SNAPURI_FILE)
 		err = open_file_writer(u, w, why, why_len);
+	else if (u->kind == SNAPURI_FD)
+		err = open_fd(u, &w->fd, why, why_len);
 	else
 		err = open_exec_pipe(u, true, &w->fd, &w->pid, why, why_len);
 	if (err)
 		return err;
 	w->open = true;
 	return 0;
+}
+
+static const char *writer_target(const struct snapwriter *w)
+{
+	return w->kind == SNAPURI_FILE ? w->tmp :
+	       w->kind == SNAPURI_FD ? "to the file descriptor" : "to the command";
 }
 
 /* All of buf at w->pos: pwrite for a file (holes may precede), write for a pipe. */
@@ -207,18 +237,16 @@ static int write_all(struct snapwriter *w, const uint8_t *buf, size_t len)
 			n = write(w->fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EPIPE) {
+		if (n < 0 && errno == EPIPE && w->kind == SNAPURI_EXEC) {
 			w->epipe = true;
 			return wfail(w, -EPIPE, "the command stopped reading its input "
 				     "after at most %llu bytes: %s", (ull)w->pos, strerror(EPIPE));
 		}
 		if (n < 0)
-			return wfail(w, -errno, "writing %s: %s",
-				     w->kind == SNAPURI_FILE ? w->tmp : "to the command",
+			return wfail(w, -errno, "writing %s: %s", writer_target(w),
 				     strerror(errno));
 		if (n == 0) /* never for len > 0; do not spin if it does */
-			return wfail(w, -EIO, "writing %s: no progress",
-				     w->kind == SNAPURI_FILE ? w->tmp : "to the command");
+			return wfail(w, -EIO, "writing %s: no progress", writer_target(w));
 		buf += n;
 		len -= (size_t)n;
 		w->pos += (uint64_t)n;
@@ -326,6 +354,18 @@ static int commit_exec(struct snapwriter *w)
 	return w->err;
 }
 
+/* Whoever passed the descriptor reads the end of the stream when it closes. */
+static int commit_fd(struct snapwriter *w)
+{
+	int fd = w->fd;
+
+	w->fd = -1;
+	w->open = false;
+	if (close(fd))
+		return wfail(w, -errno, "closing the file descriptor: %s", strerror(errno));
+	return 0;
+}
+
 int snapwriter_commit(struct snapwriter *w, char *why, size_t why_len)
 {
 	int err;
@@ -334,6 +374,8 @@ int snapwriter_commit(struct snapwriter *w, char *why, size_t why_len)
 		return why_say(why, why_len, -EBADF, "the snapshot writer is not open");
 	if (w->kind == SNAPURI_EXEC)
 		err = commit_exec(w);
+	else if (w->kind == SNAPURI_FD)
+		err = w->err ? w->err : commit_fd(w);
 	else
 		err = w->err ? w->err : commit_file(w);
 	if (err) {
@@ -352,7 +394,7 @@ void snapwriter_abort(struct snapwriter *w)
 	w->fd = -1;
 	if (w->kind == SNAPURI_FILE)
 		unlink(w->tmp);
-	else
+	else if (w->kind == SNAPURI_EXEC)
 		kill_and_reap(w->pid);
 	w->open = false;
 }
@@ -392,6 +434,8 @@ int snapreader_open(const struct snapuri *u, struct snapreader *r, char *why, si
 	r->fd = -1;
 	if (u->kind == SNAPURI_FILE)
 		err = open_file_reader(u, r, why, why_len);
+	else if (u->kind == SNAPURI_FD)
+		err = open_fd(u, &r->fd, why, why_len);
 	else
 		err = open_exec_pipe(u, false, &r->fd, &r->pid, why, why_len);
 	if (err)

@@ -13,6 +13,10 @@
  *                   stdout (restoring; its stdin is then /dev/null).  Its
  *                   other standard streams are genvm's.  A non-zero exit
  *                   status is an error.
+ *   fd:NAME         a file descriptor: for migrate, one a QMP client passed
+ *                   with getfd under NAME (the caller resolves it); for
+ *                   -incoming, fd:N, one genvm inherited.  Read and written
+ *                   in sequence, like a pipe, and closed at the end.
  *
  * Why mkstemp and rename rather than O_TMPFILE and linkat: linkat cannot
  * replace an existing PATH, so it would need a second name and a rename
@@ -49,14 +53,16 @@
 enum snapuri_kind {
 	SNAPURI_FILE,
 	SNAPURI_EXEC,
+	SNAPURI_FD,
 };
 
 struct snapuri {
 	enum snapuri_kind kind;
-	char arg[SNAPURI_MAX]; /* the path or the shell command */
+	char arg[SNAPURI_MAX]; /* the path, the shell command or the fd's name */
+	int fd;                /* SNAPURI_FD: the descriptor (N for "fd:N"), else -1 */
 };
 
-/* "file:PATH" or "exec:COMMAND", both non-empty; anything else says so. */
+/* "file:PATH", "exec:COMMAND" or "fd:NAME", all non-empty; anything else says so. */
 int snapuri_parse(const char *uri, struct snapuri *out, char *why, size_t why_len);
 
 /*
