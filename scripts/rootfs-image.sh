@@ -22,7 +22,7 @@
 # What is in it (tests/e2e/guest/rootfs/):
 #   /usr/local/bin/vmgenid               the guest tool (build/guest/vmgenid)
 #   vmgenid-watch.service                contrib's unit, enabled; its hook
-#   /etc/vmgenid/on-change               gives each clone its own file on the
+#   /etc/vmgenid/on-change.d/50-genid    gives each clone its own file on the
 #                                        disk and reports what the clone sees
 #   genid.socket, genid@.service         127.0.0.1:7007 answers with the ID
 #   genid-report.service                 after multi-user.target: says the
@@ -118,7 +118,8 @@ tar -xpf "$cache/rootfs-base.tar" --xattrs --xattrs-include='*' --numeric-owner 
 
 install -D -m 0755 "$tool" "$root/usr/local/bin/vmgenid"
 install -D -m 0644 "$repo/contrib/vmgenid-watch.service" "$root/etc/systemd/system/vmgenid-watch.service"
-install -D -m 0755 "$files/on-change" "$root/etc/vmgenid/on-change"
+# The unit runs every executable in the drop-in directory (docs/guest-tool.md).
+install -D -m 0755 "$files/on-change" "$root/etc/vmgenid/on-change.d/50-genid"
 install -D -m 0755 "$files/genid-agent" "$root/usr/local/sbin/genid-agent"
 install -D -m 0755 "$files/genid-answer" "$root/usr/local/sbin/genid-answer"
 for u in genid.socket genid@.service genid-report.service; do
