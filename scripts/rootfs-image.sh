@@ -41,7 +41,7 @@ files=$repo/tests/e2e/guest/rootfs
 suite=bookworm
 # mmdebstrap's minbase is the Essential set and apt; these make it a
 # system: systemd as PID 1, udev for /dev, e2fsprogs to check its own disk.
-packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,util-linux
+packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,util-linux,fio
 
 scratch=()
 trap 'rm -rf "${scratch[@]}"' EXIT
@@ -138,6 +138,23 @@ ln -sf ../genid.socket "$wants/sockets.target.wants/genid.socket"
 for u in systemd-logind.service getty@tty1.service serial-getty@ttyS0.service \
 	apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
 	fstrim.timer systemd-networkd-wait-online.service proc-sys-fs-binfmt_misc.automount; do
+	ln -sf /dev/null "$wants/$u"
+done
+# Masked too, for the boot's length (make demo's source boots this image
+# under nested emulation, where every unit started costs seconds): the
+# units whose work dpkg's own triggers did when the image was built, and
+# that every boot of the pristine image (ConditionNeedsUpdate, first boot)
+# would redo (ld.so.cache, hwdb.bin, the journal catalog, system users);
+# the first-boot prompts a console without a user cannot answer; utmp for
+# logins nobody makes; mounts and services for facilities nothing here
+# uses (pstore, debugfs, tracefs, configfs, fuse, huge pages, POSIX message
+# queues, binfmt_misc); and a timer that backs up dpkg's database.
+for u in ldconfig.service systemd-hwdb-update.service systemd-journal-catalog-update.service \
+	systemd-update-done.service systemd-sysusers.service systemd-firstboot.service \
+	systemd-update-utmp.service systemd-update-utmp-runlevel.service systemd-pstore.service \
+	sys-kernel-debug.mount sys-kernel-tracing.mount sys-kernel-config.mount \
+	sys-fs-fuse-connections.mount dev-hugepages.mount dev-mqueue.mount systemd-binfmt.service \
+	dpkg-db-backup.timer; do
 	ln -sf /dev/null "$wants/$u"
 done
 
