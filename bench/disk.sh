@@ -13,7 +13,8 @@
 # guest, libaio, BENCH_FIO_QD requests in flight, BENCH_FIO_RUNTIME seconds
 # each), and powers off.  Boot is timed on the host from launch to that first
 # line.  Over the fio jobs (from the guest's "fio_disk=" line to its last
-# job) KVM's exits are counted as in bench/boot.sh (bench/lib.sh), and the
+# job) KVM_RUN returns and exits by reason are counted as in bench/boot.sh
+# (bench/lib.sh; KVM's per-VM totals, kvm.*, count from launch), and the
 # VMM's CPU time per thread is read at the end of the run: which thread
 # served the disk, and how busy it was.
 #
@@ -283,5 +284,5 @@ for job in $fio_jobs; do
 	done
 done
 
-echo "counts over the fio jobs, medians over the runs:"
+echo "counts, medians over the runs: run.*, exit.* and pio.* over the fio jobs only; kvm.* (KVM's per-VM totals) and cpu_ms since launch, the boot included:"
 print_counts "${vmms[@]}"
