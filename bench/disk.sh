@@ -149,7 +149,7 @@ declare -A boot=() uptime=() bw=() iops=() threads=()
 fio_jobs="seqread randread randwrite"
 
 one_run() {
-	local v=$1 i=$2 t0 line ms= up= c= job b o fail= deadline analyze= blame= tail_lines
+	local v=$1 i=$2 t0 line ms='' up='' c='' job b o fail='' deadline analyze='' blame='' tail_lines
 	local -A got_bw=() got_iops=()
 	t0=$EPOCHREALTIME
 	kvm_counts_reset
@@ -223,12 +223,10 @@ echo "  jobs: seqread = 1 MiB sequential reads, randread = 4 KiB random reads, r
 if [ "$bench_mode" = hardware ]; then
 	for v in "${vmms[@]}"; do
 		one_run "$v" 0 >/dev/null
-		for k in boot uptime threads; do
-			eval "$k[\$v]="
-		done
-		counts[$v]=
+		boot[$v]='' uptime[$v]='' threads[$v]=''
+		counts[$v]=''
 		for job in $fio_jobs; do
-			bw[$v.$job]= iops[$v.$job]=
+			bw[$v.$job]='' iops[$v.$job]=''
 		done
 	done
 fi
@@ -264,13 +262,13 @@ for job in $fio_jobs; do
 		row=()
 		for v in "${vmms[@]}"; do
 			if [ "$k" = bw ]; then
-				eval "vals=\${bw[$v.$job]}"
+				vals=${bw[$v.$job]}
 				read -r a lo hi < <(stats "$vals")
 				a=$(awk -v x="$a" 'BEGIN { printf "%.1f", x / 1024 }')
 				lo=$(awk -v x="$lo" 'BEGIN { printf "%.1f", x / 1024 }')
 				hi=$(awk -v x="$hi" 'BEGIN { printf "%.1f", x / 1024 }')
 			else
-				eval "vals=\${iops[$v.$job]}"
+				vals=${iops[$v.$job]}
 				read -r a lo hi < <(stats "$vals")
 				a=${a%.*} lo=${lo%.*} hi=${hi%.*}
 			fi
