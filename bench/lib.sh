@@ -42,7 +42,8 @@ bench_place() {
 
 # Settings passed on to the bench inside L1.
 bench_env_vars=(BENCH_RUNS BENCH_MEM BENCH_SMP BENCH_CLONES BENCH_DENSITY BENCH_TIMEOUT
-	BENCH_ROUNDS BENCH_POLL_MS)
+	BENCH_ROUNDS BENCH_POLL_MS BENCH_SMOKE BENCH_CACHE BENCH_DATA_MB BENCH_FIO_RUNTIME BENCH_FIO_QD
+	BENCH_DISK_DIR)
 
 go_nested() {
 	local tmp out rc v f files

@@ -46,6 +46,10 @@ guest_modules=(qemu_fw_cfg button evdev)
 # The ones init.sh loads at once, in the order of lib/modules/load-order
 # (dependencies first, as modinfo names them).
 guest_boot_modules=(virtio virtio_ring virtio_mmio virtio_blk virtio-rng crc32c_generic ext4)
+# Loaded by init.sh only before it mounts a root disk (lib/modules/pci-order):
+# the virtio PCI transport, for a disk-booted guest under QEMU -M pc, whose
+# -drive if=virtio is a PCI device (bench/disk.sh compares genvm with it).
+guest_pci_modules=(virtio_pci)
 
 # Scratch dirs live in the cache (same filesystem, so results move in
 # atomically) and go away however the script ends.
@@ -216,7 +220,7 @@ done
 # The boot modules and what they depend on, dependencies first.
 declare -A boot_seen=()
 add_boot_module() {
-	local name=$1 file dep
+	local name=$1 order=${2:-load-order} file dep
 	[ -n "${boot_seen[${name//-/_}]:-}" ] && return 0
 	boot_seen[${name//-/_}]=1
 	for file in "$kdir/modules/$name.ko" "$kdir/modules/${name//-/_}.ko" \
@@ -225,13 +229,16 @@ add_boot_module() {
 	done
 	[ -n "$file" ] || die "the cached $kver modules lack $name"
 	for dep in $(modinfo -F depends "$file" | tr ',' ' '); do
-		add_boot_module "$dep"
+		add_boot_module "$dep" "$order"
 	done
 	cp "$file" "$root/lib/modules/"
-	basename "$file" >>"$root/lib/modules/load-order"
+	basename "$file" >>"$root/lib/modules/$order"
 }
 for m in "${guest_boot_modules[@]}"; do
 	add_boot_module "$m"
+done
+for m in "${guest_pci_modules[@]}"; do
+	add_boot_module "$m" pci-order
 done
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc -R 0:0 --reproducible --quiet) |

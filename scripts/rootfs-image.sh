@@ -22,7 +22,7 @@
 # What is in it (tests/e2e/guest/rootfs/):
 #   /usr/local/bin/vmgenid               the guest tool (build/guest/vmgenid)
 #   vmgenid-watch.service                contrib's unit, enabled; its hook
-#   /etc/vmgenid/on-change               gives each clone its own file on the
+#   /etc/vmgenid/on-change.d/50-genid    gives each clone its own file on the
 #                                        disk and reports what the clone sees
 #   genid.socket, genid@.service         127.0.0.1:7007 answers with the ID
 #   genid-report.service                 after multi-user.target: says the
@@ -41,7 +41,7 @@ files=$repo/tests/e2e/guest/rootfs
 suite=bookworm
 # mmdebstrap's minbase is the Essential set and apt; these make it a
 # system: systemd as PID 1, udev for /dev, e2fsprogs to check its own disk.
-packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,util-linux
+packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,util-linux,fio
 
 scratch=()
 trap 'rm -rf "${scratch[@]}"' EXIT
@@ -118,7 +118,8 @@ tar -xpf "$cache/rootfs-base.tar" --xattrs --xattrs-include='*' --numeric-owner 
 
 install -D -m 0755 "$tool" "$root/usr/local/bin/vmgenid"
 install -D -m 0644 "$repo/contrib/vmgenid-watch.service" "$root/etc/systemd/system/vmgenid-watch.service"
-install -D -m 0755 "$files/on-change" "$root/etc/vmgenid/on-change"
+# The unit runs every executable in the drop-in directory (docs/guest-tool.md).
+install -D -m 0755 "$files/on-change" "$root/etc/vmgenid/on-change.d/50-genid"
 install -D -m 0755 "$files/genid-agent" "$root/usr/local/sbin/genid-agent"
 install -D -m 0755 "$files/genid-answer" "$root/usr/local/sbin/genid-answer"
 for u in genid.socket genid@.service genid-report.service; do
@@ -139,6 +140,33 @@ for u in systemd-logind.service getty@tty1.service serial-getty@ttyS0.service \
 	fstrim.timer systemd-networkd-wait-online.service proc-sys-fs-binfmt_misc.automount; do
 	ln -sf /dev/null "$wants/$u"
 done
+# Masked too, for the boot's length (make demo's source boots this image
+# under nested emulation, where every unit started costs seconds): the
+# units whose work dpkg's own triggers did when the image was built, and
+# that every boot of the pristine image (ConditionNeedsUpdate, first boot)
+# would redo (ld.so.cache, hwdb.bin, the journal catalog, system users);
+# the first-boot prompts a console without a user cannot answer; utmp for
+# logins nobody makes; mounts and services for facilities nothing here
+# uses (pstore, debugfs, tracefs, configfs, fuse, huge pages, POSIX message
+# queues, binfmt_misc); and a timer that backs up dpkg's database.  Measured
+# (bench/disk.sh's slowest units, nested): getty-static.service, which
+# starts gettys on tty2-6 when logind is missing (36 s of a 140 s userspace
+# boot), and systemd-user-sessions.service (15 s), which lifts a login ban
+# for logins nobody makes here.
+for u in getty-static.service systemd-user-sessions.service ldconfig.service \
+	systemd-hwdb-update.service systemd-journal-catalog-update.service systemd-update-done.service \
+	systemd-sysusers.service systemd-firstboot.service \
+	systemd-update-utmp.service systemd-update-utmp-runlevel.service systemd-pstore.service \
+	sys-kernel-debug.mount sys-kernel-tracing.mount sys-kernel-config.mount \
+	sys-fs-fuse-connections.mount dev-hugepages.mount dev-mqueue.mount systemd-binfmt.service \
+	dpkg-db-backup.timer; do
+	ln -sf /dev/null "$wants/$u"
+done
+
+# The journal in RAM only: nothing here reads it after a reboot, and moving
+# it to the disk (systemd-journal-flush.service) took 12 s of the boot.
+mkdir -p "$root/etc/systemd/journald.conf.d"
+printf '[Journal]\nStorage=volatile\n' >"$root/etc/systemd/journald.conf.d/volatile.conf"
 
 echo vmgenid-guest >"$root/etc/hostname"
 # No fsck at boot (pass 0): the initramfs mounts the disk read-write, and the

@@ -461,6 +461,10 @@ load_boot_modules() {
 switch_to_root() {
 	insmod /lib/modules/evdev.ko 2>/dev/null
 	insmod /lib/modules/button.ko 2>/dev/null
+	# A virtio disk on PCI (QEMU -M pc): its transport, after the rest.
+	for m in $(cat /lib/modules/pci-order 2>/dev/null); do
+		insmod "/lib/modules/$m" 2>/dev/null
+	done
 	n=0
 	while [ ! -b "$1" ] && [ $n -lt 100 ]; do
 		usleep 100000
