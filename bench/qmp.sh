@@ -17,6 +17,9 @@
 # usage: bench/qmp.sh [ROUND_TRIPS]        (default 20000 per round, 3 rounds)
 # env:   BUILD, GENVM, GENVM_QMP, QEMU (default qemu-system-x86_64),
 #        BENCH_ROUNDS (default 3), VMGENID_CACHE, BENCH_NESTED=1, BENCH_L1_MEM
+# Smoke test (tests/e2e/t_bench.sh, in make check):
+# bench-smoke: BENCH_ROUNDS=1 -- 200
+# bench-smoke-expect: ^ratio genvm/qemu: [0-9.]+x
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
