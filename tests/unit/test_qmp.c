@@ -360,6 +360,8 @@ static void test_one_write_per_message(void **state)
 	send_str(f, "{\"execute\": \"cyclic\"}");
 	assert_int_equal(f->w.writes, 1);
 	assert_true(memcmp(f->w.out + f->w.len - 2, "\r\n", 2) == 0);
+	/* The cycle cmd_cyclic made, broken so that it can be freed. */
+	json_array_clear(f->w.cycle);
 }
 
 static void test_envelope_errors(void **state)
