@@ -47,9 +47,11 @@ bench_guest
 
 make_workdir
 
-# QEMU with KVM where it can; its QMP path is the same under TCG.
+# QEMU with KVM where it can; its QMP path is the same under TCG.  The
+# probe's limit is generous: in an L1 on a busy host, QEMU takes more than
+# 10 s to start, and Debian's QEMU without its TCG module has no fallback.
 qemu_accel=kvm
-if ! timeout 10 "$QEMU" -enable-kvm -M pc -S -display none -nodefaults \
+if ! timeout 120 "$QEMU" -enable-kvm -M pc -S -display none -nodefaults \
 	-qmp "unix:$work/probe.sock,server=on,wait=off" -device vmgenid -daemonize \
 	-pidfile "$work/probe.pid" >/dev/null 2>&1; then
 	qemu_accel=tcg
