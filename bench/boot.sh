@@ -60,7 +60,7 @@ kvm_counts_init
 # setting, as microvm's boot is the slowest of the three nested.
 IFS=', ' read -r -a vmms <<<"${BENCH_VMMS:-genvm qemu-pc qemu-microvm}"
 case " ${vmms[*]} " in
-"genvm qemu-pc "*) ;;
+" genvm qemu-pc "*) ;;
 *) die "BENCH_VMMS must start with 'genvm qemu-pc', not '${vmms[*]}'" ;;
 esac
 for v in "${vmms[@]:2}"; do
