@@ -375,7 +375,7 @@ median_count() {
 	local line vals=""
 	while IFS= read -r line; do
 		[ -n "$line" ] && vals+="$(count_of "$line" "$2") "
-	done <<<"${counts[$1]}"
+	done <<<"${counts[$1]:-}"
 	stats "$vals" | awk '{ printf "%d\n", $1 }'
 }
 
