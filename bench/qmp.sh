@@ -17,6 +17,9 @@
 # usage: bench/qmp.sh [ROUND_TRIPS]        (default 20000 per round, 3 rounds)
 # env:   BUILD, GENVM, GENVM_QMP, QEMU (default qemu-system-x86_64),
 #        BENCH_ROUNDS (default 3), VMGENID_CACHE, BENCH_NESTED=1, BENCH_L1_MEM
+# Smoke test (tests/e2e/t_bench.sh, in make check):
+# bench-smoke: BENCH_ROUNDS=1 -- 200
+# bench-smoke-expect: ^ratio genvm/qemu: [0-9.]+x
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,9 +47,11 @@ bench_guest
 
 make_workdir
 
-# QEMU with KVM where it can; its QMP path is the same under TCG.
+# QEMU with KVM where it can; its QMP path is the same under TCG.  The
+# probe's limit is generous: in an L1 on a busy host, QEMU takes more than
+# 10 s to start, and Debian's QEMU without its TCG module has no fallback.
 qemu_accel=kvm
-if ! timeout 10 "$QEMU" -enable-kvm -M pc -S -display none -nodefaults \
+if ! timeout 120 "$QEMU" -enable-kvm -M pc -S -display none -nodefaults \
 	-qmp "unix:$work/probe.sock,server=on,wait=off" -device vmgenid -daemonize \
 	-pidfile "$work/probe.pid" >/dev/null 2>&1; then
 	qemu_accel=tcg

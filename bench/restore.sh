@@ -29,6 +29,10 @@
 # env:   BUILD, GENVM, GENVM_QMP, VMGENID_CACHE, QEMU, BENCH_MEM (default 256M),
 #        BENCH_DENSITY (default "1 10 50"), BENCH_POLL_MS (default 20),
 #        BENCH_TIMEOUT (s per restore), BENCH_NESTED=1, BENCH_L1_MEM
+# Smoke test (tests/e2e/t_bench.sh, in make check):
+# bench-smoke: BENCH_RUNS=1 BENCH_DENSITY=1 BENCH_MEM=128M
+# bench-smoke-expect: ^  ratio genvm/qemu-pc ([0-9.]+|n/a) \(target
+# bench-smoke-expect: ^DENSITY genvm 1 [0-9]+ [0-9]+ [0-9.]+$
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)

@@ -18,6 +18,8 @@
 static uint8_t dma_desc[FW_CFG_DMA_DESC_SIZE] __attribute__((aligned(16)));
 static uint8_t script[LOADER_MAX_SIZE] __attribute__((aligned(16)));
 static uint8_t write_buf[WRITE_MAX] __attribute__((aligned(16)));
+/* The fw_cfg file directory, read once: room for 63 entries. */
+static uint8_t dir_copy[4096] __attribute__((aligned(16)));
 static struct bios_loader_exec exec_state;
 static struct fw_cfg_guest fw_cfg;
 
@@ -59,6 +61,8 @@ void fw_cfg_setup(void)
 	/* WRITE_POINTER goes back over DMA; without it the device cannot work. */
 	if (!fw_cfg.has_dma)
 		fw_fail(fw_code(FW_E_NO_DMA, 0), "fw_cfg has no DMA interface");
+	/* Every look-up of the loader script then costs no VM exit. */
+	fw_cfg_guest_cache_dir(&fw_cfg, dir_copy, (uint64_t)(uintptr_t)dir_copy, sizeof(dir_copy));
 }
 
 struct zone {

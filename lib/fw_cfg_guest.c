@@ -111,6 +111,9 @@ int fw_cfg_guest_init(struct fw_cfg_guest *g, const struct fw_cfg_guest_ops *ops
 	g->dma_desc = dma_desc;
 	g->dma_desc_addr = dma_desc_addr;
 	g->has_dma = false;
+	g->dir = NULL;
+	g->dir_cap = 0;
+	g->dir_read = false;
 	if (!ops || !ops->outw || !ops->inb)
 		return -1;
 
@@ -134,6 +137,52 @@ static int skip(struct fw_cfg_guest *g, uint32_t n)
 	return 0;
 }
 
+void fw_cfg_guest_cache_dir(struct fw_cfg_guest *g, uint8_t *buf, uint64_t addr, uint32_t cap)
+{
+	g->dir = buf;
+	g->dir_addr = addr;
+	g->dir_cap = buf ? cap : 0;
+	g->dir_read = false;
+}
+
+/*
+ * The look-up in the directory copy: 0 found, -1 not there, 1 no usable
+ * copy (no DMA, no buffer, or a directory larger than it).
+ */
+static int find_in_copy(struct fw_cfg_guest *g, const char *name, size_t name_len,
+			uint16_t *select, uint32_t *size)
+{
+	uint32_t count;
+
+	if (!g->has_dma || !g->dir || g->dir_cap < 4)
+		return 1;
+	if (!g->dir_read) {
+		/* Past the item's end the device fills with zeros. */
+		if (dma_run(g, (uint32_t)FW_CFG_FILE_DIR << 16 | FW_CFG_DMA_CTL_SELECT |
+				       FW_CFG_DMA_CTL_READ,
+			    g->dir_cap, g->dir_addr))
+			return 1;
+		g->dir_read = true;
+	}
+	count = get_be32(g->dir);
+	if (count > (g->dir_cap - 4) / FW_CFG_DIR_ENTRY_SIZE)
+		return 1;
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *e = g->dir + 4 + (size_t)i * FW_CFG_DIR_ENTRY_SIZE;
+		const uint8_t *n = e + 8;
+		size_t j = 0;
+
+		while (j < name_len && n[j] == (uint8_t)name[j])
+			j++;
+		if (j == name_len && n[j] == 0) {
+			*select = get_be16(e + 4);
+			*size = get_be32(e);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int fw_cfg_guest_find(struct fw_cfg_guest *g, const char *name, uint16_t *select,
 		      uint32_t *size)
 {
@@ -145,6 +194,14 @@ int fw_cfg_guest_find(struct fw_cfg_guest *g, const char *name, uint16_t *select
 		name_len++;
 	if (name_len == 0 || name_len >= FW_CFG_FILE_NAME_MAX)
 		return -1;
+	switch (find_in_copy(g, name, name_len, select, size)) {
+	case 0:
+		return 0;
+	case -1:
+		return -1;
+	default:
+		break;
+	}
 
 	select_key(g, FW_CFG_FILE_DIR);
 	read_port(g, word, sizeof(word));

@@ -25,6 +25,11 @@ struct fw_cfg_guest {
 	uint8_t *dma_desc;
 	uint64_t dma_desc_addr;
 	bool has_dma;
+	/* The directory copy of fw_cfg_guest_cache_dir (dir NULL: none). */
+	uint8_t *dir;
+	uint64_t dir_addr;
+	uint32_t dir_cap;
+	bool dir_read;
 };
 
 /*
@@ -33,6 +38,17 @@ struct fw_cfg_guest {
  */
 int fw_cfg_guest_init(struct fw_cfg_guest *g, const struct fw_cfg_guest_ops *ops,
 		      uint8_t *dma_desc, uint64_t dma_desc_addr);
+
+/*
+ * Give the client guest memory (host view buf, guest address addr, cap
+ * bytes) for a copy of the file directory.  With DMA, the next look-up reads
+ * the directory into it in one transfer and every look-up then searches the
+ * copy: without it each look-up reads the directory through the data port,
+ * a VM exit per byte.  A directory larger than cap is looked up through the
+ * ports as before.  The copy is kept until fw_cfg_guest_init, so it is for
+ * clients that run while the directory cannot change (firmware).
+ */
+void fw_cfg_guest_cache_dir(struct fw_cfg_guest *g, uint8_t *buf, uint64_t addr, uint32_t cap);
 
 /* Look a file up in the directory: 0 with *select and *size, or -1. */
 int fw_cfg_guest_find(struct fw_cfg_guest *g, const char *name, uint16_t *select,

@@ -30,6 +30,8 @@
 # (E2E_ROOTFS there); scenarios copy it into L1's tmpfs before they write.
 # Those scenarios run in an L1 of their own, the others in one without it.
 # The host's image is checked unchanged after L1 has run.
+# A scenario that says "# e2e-needs: bench" (t_bench, the benches' smoke
+# test) gets bench/*.sh in L1's /bench, bash and QEMU.
 # Times measured in L1 are not performance figures.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -86,13 +88,15 @@ fi
 # boots the Debian root disk.
 scenarios=()
 need_rootfs=0
+need_bench=0
 [ -z "${VMGENID_L1_MAIN:-}" ] || need_rootfs=1
 for t in "$here"/t_*.sh; do
 	name=$(basename "$t" .sh)
 	case " ${VMGENID_E2E_ONLY:-$name} " in
 	*" $name "*)
 		scenarios+=("$name")
-		grep -q '^# e2e-needs: rootfs' "$t" && need_rootfs=1 ;;
+		grep -q '^# e2e-needs: rootfs' "$t" && need_rootfs=1
+		grep -q '^# e2e-needs: bench' "$t" && need_bench=1 ;;
 	esac
 done
 # relay LINE: one line of run.sh's output, numbered into this TAP stream.
@@ -216,6 +220,16 @@ for b in $l1_bins; do
 	pack_elf "$(command -v "$b")" "/usr/bin/$(basename "$b")"
 done
 [ "${VMGENID_L1_QEMU:-0}" = 0 ] || [ -e "$root/usr/bin/$qemu" ] || pack_qemu
+# t_bench runs the benches here: they are bash scripts comparing genvm
+# with QEMU, and name the guest's kernel version.
+if [ "$need_bench" = 1 ]; then
+	[ -e "$root/usr/bin/bash" ] || pack_elf "$(command -v bash)" /usr/bin/bash
+	[ -e "$root/usr/bin/$qemu" ] || pack_qemu
+	for f in "$repo"/bench/*.sh; do
+		install -D -m 0755 "$f" "$root/bench/$(basename "$f")"
+	done
+	cp "$cache/kernel-version" "$root/guest/kernel-version"
+fi
 for f in ${VMGENID_L1_FILES:-}; do
 	install -D -m 0755 "${f%%=*}" "$root${f#*=}"
 done

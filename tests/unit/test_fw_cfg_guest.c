@@ -311,6 +311,56 @@ static void test_find(void **state)
 	assert_int_equal(sel, c->rsdp_key);
 }
 
+/*
+ * With a directory copy, one DMA transfer reads the directory and every
+ * look-up after it touches no port; the answers are those of the port walk.
+ */
+static void test_find_in_copy(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t *copy = ram + BUF_OFF;
+	uint16_t sel = 0;
+	uint32_t size = 0;
+
+	fw_cfg_guest_cache_dir(&c->g, copy, RAM_GPA + BUF_OFF, 4096);
+	c->bus.inb_calls = 0;
+	c->bus.outl_calls = 0;
+	assert_int_equal(fw_cfg_guest_find(&c->g, "etc/acpi/tables", &sel, &size), 0);
+	assert_int_equal(sel, c->tables_key);
+	assert_int_equal(size, 300);
+	assert_int_equal(fw_cfg_guest_find(&c->g, "etc/vmgenid_guid", &sel, &size), 0);
+	assert_int_equal(sel, c->guid_key);
+	assert_int_equal(size, 4096);
+	assert_int_equal(fw_cfg_guest_find(&c->g, "etc/vmgenid_addr", &sel, &size), 0);
+	assert_int_equal(sel, c->addr_key);
+	assert_int_equal(size, 8);
+	sel = 0x7777;
+	assert_int_equal(fw_cfg_guest_find(&c->g, "etc/acpi", &sel, &size), -1);
+	assert_int_equal(fw_cfg_guest_find(&c->g, "etc/acpi/rsdpX", &sel, &size), -1);
+	assert_int_equal(fw_cfg_guest_find(&c->g, "zzz", &sel, &size), -1);
+	assert_int_equal(sel, 0x7777);
+	assert_int_equal(c->bus.inb_calls, 0);
+	/* One transfer: the two outl of a single DMA kick. */
+	assert_int_equal(c->bus.outl_calls, 2);
+
+	/* A copy too small for the directory: the ports answer, rightly. */
+	fw_cfg_guest_cache_dir(&c->g, copy, RAM_GPA + BUF_OFF, 4 + FW_CFG_DIR_ENTRY_SIZE);
+	c->bus.inb_calls = 0;
+	assert_int_equal(fw_cfg_guest_find(&c->g, "etc/acpi/rsdp", &sel, &size), 0);
+	assert_int_equal(sel, c->rsdp_key);
+	assert_int_equal(size, 20);
+	assert_true(c->bus.inb_calls > 0);
+
+	/* init drops the copy: a stale one is never searched. */
+	fw_cfg_guest_cache_dir(&c->g, copy, RAM_GPA + BUF_OFF, 4096);
+	assert_int_equal(fw_cfg_guest_find(&c->g, "etc/acpi/rsdp", &sel, &size), 0);
+	memset(copy, 0, 4096);
+	assert_int_equal(fw_cfg_guest_init(&c->g, &full_ops, ram + DESC_OFF, RAM_GPA + DESC_OFF), 0);
+	assert_null(c->g.dir);
+	assert_int_equal(fw_cfg_guest_find(&c->g, "etc/acpi/rsdp", &sel, &size), 0);
+	assert_int_equal(sel, c->rsdp_key);
+}
+
 static void test_read_dma(void **state)
 {
 	struct ctx *c = *state;
@@ -502,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_init_checks_every_signature_byte),
 		cmocka_unit_test(test_init_checks_dma_signature),
 		cmocka_unit_test_setup_teardown(test_find, setup_dma, teardown),
+		cmocka_unit_test_setup_teardown(test_find_in_copy, setup_dma, teardown),
 		cmocka_unit_test_setup_teardown(test_read_dma, setup_dma, teardown),
 		cmocka_unit_test_setup_teardown(test_read_dma_error, setup_dma, teardown),
 		cmocka_unit_test_setup_teardown(test_write_dma, setup_dma, teardown),

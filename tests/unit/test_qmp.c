@@ -19,6 +19,7 @@ struct wire {
 	size_t len;
 	size_t read_pos;
 	int hangups;
+	int writes; /* io.write calls */
 	int calls; /* handler runs, the context the table's commands get */
 	/* Hang up as the real channel does once the reply has drained: at
 	 * once, closing the session from inside the hangup call. */
@@ -33,6 +34,7 @@ static void wire_write(void *opaque, const char *buf, size_t len)
 	assert_true(w->len + len <= sizeof(w->out));
 	memcpy(w->out + w->len, buf, len);
 	w->len += len;
+	w->writes++;
 }
 
 static void wire_hangup(void *opaque)
@@ -327,6 +329,39 @@ static void test_id_echoed(void **state)
 	r = next(f);
 	assert_null(json_object_get(r, "id"));
 	json_decref(r);
+}
+
+/*
+ * A message leaves in one write, CRLF included: a client waiting for the
+ * line is woken once per reply, not once per piece.
+ */
+static void test_one_write_per_message(void **state)
+{
+	struct fixture *f = *state;
+	json_t *r;
+
+	/* The greeting and the capabilities reply: two messages. */
+	negotiate(f);
+	assert_int_equal(f->w.writes, 2);
+	f->w.writes = 0;
+	send_str(f, "{\"execute\": \"nothing\", \"id\": 7}");
+	assert_int_equal(f->w.writes, 1);
+	assert_true(memcmp(f->w.out + f->w.len - 2, "\r\n", 2) == 0);
+	r = next(f);
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 7);
+	json_decref(r);
+	/* An error reply too, and the fixed one for a reply that cannot be
+	 * encoded. */
+	f->w.writes = 0;
+	send_str(f, "{\"execute\": \"fail\"}");
+	assert_int_equal(f->w.writes, 1);
+	json_decref(next(f));
+	f->w.writes = 0;
+	send_str(f, "{\"execute\": \"cyclic\"}");
+	assert_int_equal(f->w.writes, 1);
+	assert_true(memcmp(f->w.out + f->w.len - 2, "\r\n", 2) == 0);
+	/* The cycle cmd_cyclic made, broken so that it can be freed. */
+	json_array_clear(f->w.cycle);
 }
 
 static void test_envelope_errors(void **state)
@@ -814,6 +849,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_negotiation_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capabilities_arguments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_id_echoed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_write_per_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_envelope_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_argument_validation, setup, teardown),

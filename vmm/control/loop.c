@@ -211,9 +211,23 @@ static bool any_always_ready(const struct loop *l)
 }
 
 /* Milliseconds until the next timer, or -1 for none. */
+static bool any_armed(const struct loop *l)
+{
+	for (unsigned int i = 0; i < LOOP_MAX_TIMERS; i++) {
+		if (l->timers[i].armed)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The clock is read only when a timer is armed: where the kernel's clock
+ * source has no vDSO path (a TCG guest's), each read is a system call, two
+ * per wakeup of an idle loop serving QMP.
+ */
 static int next_timeout(const struct loop *l)
 {
-	uint64_t now = now_ms(), best = UINT64_MAX;
+	uint64_t now, best = UINT64_MAX;
 
 	if (any_always_ready(l))
 		return 0;
@@ -223,13 +237,17 @@ static int next_timeout(const struct loop *l)
 	}
 	if (best == UINT64_MAX)
 		return -1;
+	now = now_ms();
 	return best <= now ? 0 : (int)(best - now > 60000 ? 60000 : best - now);
 }
 
 static void run_timers(struct loop *l)
 {
-	uint64_t now = now_ms();
+	uint64_t now;
 
+	if (!any_armed(l))
+		return;
+	now = now_ms();
 	for (unsigned int i = 0; i < LOOP_MAX_TIMERS && !l->stop; i++) {
 		struct loop_timer *t = &l->timers[i];
 

@@ -169,16 +169,35 @@ void qmp_free(struct qmp *q)
  * QEMU's JSON writer puts it (a stray 0xFF reads "stray '\uFFFD'"). */
 #define DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
 
-static void send_json(struct qmp *q, json_t *obj)
+/*
+ * One line per message, ending in CRLF as QEMU's monitor writes it, and in
+ * one write: a reply in two pieces wakes a waiting client twice.  text is
+ * json_dumps's, freed here; false if there was none to send.
+ */
+static bool send_line(struct qmp *q, char *text)
 {
-	/* One line per message, ending in CRLF as QEMU's monitor writes it. */
-	char *text = json_dumps(obj, DUMP_FLAGS);
+	size_t len;
+	char *line;
 
-	if (text) {
-		q->io.write(q->io.opaque, text, strlen(text));
+	if (!text)
+		return false;
+	len = strlen(text);
+	line = realloc(text, len + 3);
+	if (!line) {
+		q->io.write(q->io.opaque, text, len);
 		q->io.write(q->io.opaque, "\r\n", 2);
 		free(text);
+		return true;
 	}
+	memcpy(line + len, "\r\n", 3);
+	q->io.write(q->io.opaque, line, len + 2);
+	free(line);
+	return true;
+}
+
+static void send_json(struct qmp *q, json_t *obj)
+{
+	send_line(q, json_dumps(obj, DUMP_FLAGS));
 	json_decref(obj);
 }
 
@@ -229,7 +248,7 @@ bool qmp_negotiated(const struct qmp *q)
 static void send_reply(struct qmp *q, json_t *reply, json_t *id)
 {
 	static const char fixed[] =
-		"{\"error\": {\"class\": \"GenericError\", \"desc\": \"" FALLBACK_DESC "\"}}";
+		"{\"error\": {\"class\": \"GenericError\", \"desc\": \"" FALLBACK_DESC "\"}}\r\n";
 	char *text = NULL;
 
 	if (reply && (!id || json_object_set(reply, "id", id) == 0))
@@ -241,9 +260,8 @@ static void send_reply(struct qmp *q, json_t *reply, json_t *id)
 		text = reply ? json_dumps(reply, DUMP_FLAGS) : NULL;
 		json_decref(reply);
 	}
-	q->io.write(q->io.opaque, text ? text : fixed, strlen(text ? text : fixed));
-	q->io.write(q->io.opaque, "\r\n", 2);
-	free(text);
+	if (!send_line(q, text))
+		q->io.write(q->io.opaque, fixed, sizeof(fixed) - 1);
 }
 
 static void send_error(struct qmp *q, const char *cls, const char *desc, json_t *id)
