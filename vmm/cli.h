@@ -39,9 +39,20 @@ struct cli_drive {
 	bool used;        /* a device is attached to it */
 };
 
+/* -netdev tap,id=ID[,ifname=NAME][,script=no][,downscript=no][,vhost=off] */
+#define CLI_MAX_NETDEVS 8
+#define CLI_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+#define CLI_MAC_LEN 6
+struct cli_netdev {
+	char id[CLI_ID_MAX + 1];
+	char ifname[CLI_IFNAME_MAX + 1]; /* "" lets the kernel name it */
+	bool used;                       /* a virtio-net device is attached to it */
+};
+
 enum cli_virtio_kind {
 	CLI_VIRTIO_BLK,
 	CLI_VIRTIO_RNG,
+	CLI_VIRTIO_NET,
 };
 
 /* One virtio-mmio device, in command-line order: that order is its slot. */
@@ -49,6 +60,8 @@ struct cli_virtio {
 	enum cli_virtio_kind kind;
 	unsigned int drive; /* blk: index into drives[] */
 	char serial[CLI_SERIAL_MAX + 1];
+	unsigned int netdev;      /* net: index into netdevs[] */
+	uint8_t mac[CLI_MAC_LEN]; /* net: given, or QEMU's default 52:54:00:12:34:56 + n */
 };
 
 struct cli_chardev {
@@ -82,6 +95,9 @@ struct genvm_config {
 	unsigned int nr_drives;
 	struct cli_virtio virtio[CLI_MAX_VIRTIO];
 	unsigned int nr_virtio;
+	struct cli_netdev netdevs[CLI_MAX_NETDEVS];
+	unsigned int nr_netdevs;
+	unsigned int nr_default_macs; /* NICs given QEMU's default MAC so far */
 	uint64_t host_ram;    /* memory is checked against this (0: the system's) */
 
 	/* Derived: who owns stdio. */
