@@ -79,14 +79,15 @@ fi
 # The scenarios this run covers, in run.sh's order, and whether any of them
 # boots the Debian root disk.
 scenarios=()
-need_rootfs=0
+need_rootfs=0 need_net=0
 [ -z "${VMGENID_L1_MAIN:-}" ] || need_rootfs=1
 for t in "$here"/t_*.sh; do
 	name=$(basename "$t" .sh)
 	case " ${VMGENID_E2E_ONLY:-$name} " in
 	*" $name "*)
 		scenarios+=("$name")
-		grep -q '^# e2e-needs: rootfs' "$t" && need_rootfs=1 ;;
+		grep -q '^# e2e-needs: rootfs' "$t" && need_rootfs=1
+		grep -q '^# e2e-needs: net' "$t" && need_net=1 ;;
 	esac
 done
 l1_mem=${VMGENID_E2E_L1_MEM:-1536}
@@ -167,6 +168,13 @@ fi
 l1_bins=${VMGENID_E2E_L1_BINS:-}
 # The disk scenarios check the image with e2fsck -n, as a user would.
 [ "$need_rootfs" = 0 ] || l1_bins="$l1_bins e2fsck"
+# The network scenario's namespaces and NAT (scripts/clone-netns.sh).
+if [ "$need_net" = 1 ]; then
+	for b in ip nft; do
+		command -v "$b" >/dev/null && l1_bins="$l1_bins $(command -v "$b")"
+	done
+	install -m 0755 "$repo/scripts/clone-netns.sh" "$root/e2e/clone-netns.sh"
+fi
 for b in $l1_bins; do
 	pack_elf "$(command -v "$b")" "/usr/bin/$(basename "$b")"
 done
