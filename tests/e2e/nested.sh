@@ -11,7 +11,8 @@
 # L1 counts as stopped; it is then restarted once for the scenarios it had not
 # finished, as it is when L1 resets itself without a word),
 # VMGENID_E2E_L1_BINS (more host programs to pack, with their
-# libraries), VMGENID_E2E_L1_CPU (L1's -cpu, default max,xsave=off),
+# libraries), VMGENID_E2E_L1_NET=1 (pack ip, nft and clone-netns.sh, as for a
+# scenario marked "# e2e-needs: net"), VMGENID_E2E_L1_CPU (L1's -cpu, default max,xsave=off),
 # VMGENID_L1_MAIN (the script L1 runs instead of run.sh: make demo's demo.sh;
 # its output is passed through, not counted as TAP), VMGENID_L1_FILES (more
 # files for L1: "HOSTPATH=L1PATH ...", as the benches pack bench/ and their
@@ -79,7 +80,7 @@ fi
 # The scenarios this run covers, in run.sh's order, and whether any of them
 # boots the Debian root disk.
 scenarios=()
-need_rootfs=0 need_net=0
+need_rootfs=0 need_net=${VMGENID_E2E_L1_NET:-0}
 [ -z "${VMGENID_L1_MAIN:-}" ] || need_rootfs=1
 for t in "$here"/t_*.sh; do
 	name=$(basename "$t" .sh)
