@@ -35,8 +35,9 @@ cache=$(cd "$cache" && pwd)
 # initramfs to find it), so the initramfs can mount a root disk.  virtio_pci
 # is for the nested e2e path only: its L1 gets disk images as QEMU's PCI
 # virtio disks.  virtio_net is the guests' NIC; tun, veth and nftables' NAT
-# are L1's (vhost_net for bench/net.sh's QEMU), for the network scenario's taps and its clones' network
-# namespaces, which the host reaches through a veth and a DNAT rule.
+# are L1's, for the network scenario's taps and its clones' network
+# namespaces, which the host reaches through a veth and a DNAT rule, and
+# vhost_net for bench/net.sh's QEMU with vhost=on.
 wanted_modules=(irqbypass ccp kvm kvm-amd kvm-intel qemu_fw_cfg button evdev
 	virtio virtio_ring virtio_mmio virtio_blk virtio-rng crc32c_generic ext4
 	virtio_pci virtio_net tun veth nft_chain_nat nft_nat vhost_net)
