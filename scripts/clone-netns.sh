@@ -13,7 +13,9 @@
 #        clone-netns.sh addr N                  the address the host uses
 #
 # N is 1..250.  TAP defaults to tap0 and GUEST_IP to 10.0.2.15, the guest's
-# gateway being 10.0.2.2/24 (the Debian image's systemd-networkd file).  The
+# gateway being 10.0.2.2/24 (the Debian image's systemd-networkd file) with
+# the MAC $GENVM_GW_MAC (default 02:00:0a:00:02:02): give the source's tap
+# the same, so the gateway a clone's guest remembers is still there.  The
 # host's end of clone N is 10.201.N.1/30 on veth gvh-N, the namespace's
 # 10.201.N.2 on gvc-N: connecting from the host to 10.201.N.2 reaches clone
 # N's guest at GUEST_IP on the same port.  Needs root, iproute2 and nft.
@@ -41,6 +43,7 @@ case $cmd in
 up)
 	tap=${1:-tap0}
 	guest=${2:-10.0.2.15}
+	gw_mac=${GENVM_GW_MAC:-02:00:0a:00:02:02}
 	command -v ip >/dev/null || die "ip (iproute2) not found"
 	ip netns add "$ns"
 	# Undo a half-built namespace, so a second try starts clean.
@@ -48,6 +51,9 @@ up)
 	ip -n "$ns" link set lo up
 	# The tap genvm opens by name (persistent: it outlives each genvm).
 	ip -n "$ns" tuntap add dev "$tap" mode tap
+	# The gateway's MAC as the source saw it, so the guest's neighbour
+	# cache, restored with it, is right in every clone.
+	ip -n "$ns" link set "$tap" address "$gw_mac"
 	ip -n "$ns" addr add 10.0.2.2/24 dev "$tap"
 	ip -n "$ns" link set "$tap" up
 	ip link add "$host_if" type veth peer name "$ns_if" netns "$ns"

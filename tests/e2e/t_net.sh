@@ -61,6 +61,8 @@ ask() {
 
 ip tuntap del dev "$tapname" mode tap 2>/dev/null
 ip tuntap add dev "$tapname" mode tap || fail_all "ip tuntap add $tapname failed"
+# The gateway MAC clone-netns.sh gives each clone's tap too.
+ip link set "$tapname" address 02:00:0a:00:02:02
 ip addr add 10.0.2.2/24 dev "$tapname"
 ip link set "$tapname" up
 
