@@ -311,6 +311,26 @@ static void test_no_buffers_never_blocks(void **state)
 	assert_false(virtio_net_wants_backend(f->n));
 }
 
+static void test_backend_lost(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t buf = vsim_alloc(&f->s, 2048);
+
+	start(f, false, 0);
+	vsim_put_desc(&f->s, 0, buf, 2048, F_WRITE, 0);
+	vsim_publish(&f->s, 0);
+	/* The host's end goes away: the read fails at once, once; the worker stops reading. */
+	close(f->sock[0]);
+	f->sock[0] = open("/dev/null", O_WRONLY);
+	f->n->be.fd = f->sock[0];
+	virtio_net_process(f->n);
+	assert_true(f->n->backend_lost);
+	assert_false(virtio_net_wants_backend(f->n));
+	virtio_net_process(f->n);
+	assert_int_equal(vsim_used_idx(&f->s), 0);
+	assert_int_equal(status(f) & VIRTIO_STATUS_NEEDS_RESET, 0);
+}
+
 static void test_receive_refusals(void **state)
 {
 	struct fixture *f = *state;
@@ -451,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_receive_mergeable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_buffers_never_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receive_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backend_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receive_buffer_smaller_than_header, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_offload_follows_reset, setup, teardown),

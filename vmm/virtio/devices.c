@@ -78,6 +78,8 @@ static int wait_net(struct virtio_slot *s, bool more)
 
 	if (poll(p, nfds, more ? 0 : -1) < 0)
 		return errno == EINTR ? 0 : -1;
+	if (p[1].revents & (POLLERR | POLLHUP | POLLNVAL))
+		virtio_net_backend_lost(s->net, "poll: error or hang-up");
 	if ((p[0].revents & POLLIN) && read(s->kick_fd, &n, sizeof(n)) < 0 && errno != EINTR)
 		return -1;
 	return 0;

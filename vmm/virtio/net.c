@@ -202,7 +202,7 @@ static void receive(struct virtio_net *n, uint64_t features)
 
 			if (r < 0) {
 				if (errno != EAGAIN && errno != EINTR)
-					pr_warn(MOD, "reading the tap: %s", strerror(errno));
+					virtio_net_backend_lost(n, strerror(errno));
 				return;
 			}
 			if ((size_t)r <= VIRTIO_NET_HDR_LEN) {
@@ -234,13 +234,22 @@ bool virtio_net_process(struct virtio_net *n)
 	apply_offload(n, features);
 	transmit(n, &budget);
 	n->rx_stalled = false;
-	receive(n, features);
+	if (!n->backend_lost)
+		receive(n, features);
 	return budget == 0;
 }
 
 bool virtio_net_wants_backend(const struct virtio_net *n)
 {
-	return !n->rx_stalled;
+	return !n->rx_stalled && !n->backend_lost;
+}
+
+void virtio_net_backend_lost(struct virtio_net *n, const char *why)
+{
+	if (n->backend_lost)
+		return;
+	n->backend_lost = true;
+	pr_warn(MOD, "the tap failed (%s): the guest receives nothing more", why);
 }
 
 void virtio_net_save(const struct virtio_net *n, struct bytebuf *out)

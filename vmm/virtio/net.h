@@ -71,6 +71,7 @@ struct virtio_net {
 	uint8_t *rx_frame;
 	uint32_t rx_len;
 	bool rx_stalled; /* the guest had no room: do not read the backend until it kicks */
+	bool backend_lost; /* the tap went away (deleted, detached): read it no more */
 
 	/* Counters, for the log and the tests. */
 	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;
@@ -94,6 +95,12 @@ void virtio_net_free(struct virtio_net *n);
 bool virtio_net_process(struct virtio_net *n);
 /* Whether the worker should wait for the backend to become readable (no frame is waiting). */
 bool virtio_net_wants_backend(const struct virtio_net *n);
+/*
+ * The backend reported an error or hang-up (poll): stop reading it, once
+ * logged, so a deleted tap does not make the worker spin.  Transmitted
+ * frames are dropped from then on, as the writes fail.
+ */
+void virtio_net_backend_lost(struct virtio_net *n, const char *why);
 
 /*
  * The device's own part of its snapshot section, after the transport's:
