@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <linux/kvm.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -88,11 +88,9 @@ static int wait_net(struct virtio_slot *s, bool more)
 static void *worker(void *arg)
 {
 	struct virtio_slot *s = arg;
-	bool sandboxed = false;
+	bool sandboxed = false, more = false;
 	uint64_t n;
 	int err;
-
-	bool more = false;
 
 	for (;;) {
 		if (s->net ? wait_net(s, more) < 0
