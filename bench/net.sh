@@ -56,6 +56,13 @@ bench_name=net
 	bash "$repo/scripts/rootfs-image.sh" "$BUILD" >/dev/null || die "building the Debian image failed"
 }
 bench_place "$@"
+# iproute2's ip before busybox's (L1 has both; only iproute2's has tuntap).
+for d in /usr/sbin /sbin /usr/bin; do
+	if [ -x "$d/ip" ] && "$d/ip" -V 2>&1 | grep -q iproute2; then
+		PATH=$d:$PATH
+		break
+	fi
+done
 [ -x "$GENVM" ] || die "no genvm at '$GENVM'"
 command -v "$QEMU" >/dev/null || die "$QEMU not found (Debian package qemu-system-x86)"
 command -v iperf3 >/dev/null || die "iperf3 not found"

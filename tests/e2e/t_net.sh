@@ -44,9 +44,18 @@ fail_all() {
 	exit 1
 }
 
+# iproute2's ip, not busybox's (no tuntap, no netns), first in PATH: L1 has
+# busybox's in /bin and nested.sh packs iproute2's into /usr/bin.
+for d in /usr/sbin /sbin /usr/bin; do
+	if [ -x "$d/ip" ] && "$d/ip" -V 2>&1 | grep -q iproute2; then
+		PATH=$d:$PATH
+		export PATH
+		break
+	fi
+done
 [ -n "${E2E_ROOTFS:-}" ] && [ -r "$E2E_ROOTFS" ] ||
 	fail_all "the Debian root image (E2E_ROOTFS='${E2E_ROOTFS:-}') is not readable"
-command -v ip >/dev/null || fail_all "ip (iproute2) is not installed here"
+ip -V 2>&1 | grep -q iproute2 || fail_all "ip from iproute2 is not installed here"
 [ -c /dev/net/tun ] || fail_all "/dev/net/tun is missing (the tun module?)"
 # ip netns keeps its namespaces under /run/netns.
 mkdir -p /run /var/run 2>/dev/null
