@@ -47,7 +47,8 @@ fail_all() {
 # iproute2's ip, not busybox's (no tuntap, no netns), first in PATH: L1 has
 # busybox's in /bin and nested.sh packs iproute2's into /usr/bin.
 for d in /usr/sbin /sbin /usr/bin; do
-	if [ -x "$d/ip" ] && "$d/ip" -V 2>&1 | grep -q iproute2; then
+	# Matched in the shell: "ip -V | grep -q" failed in L1 for a reason not found.
+	if [ -x "$d/ip" ] && case $("$d/ip" -V 2>&1) in *iproute2*) true ;; *) false ;; esac; then
 		PATH=$d:$PATH
 		export PATH
 		break
@@ -55,7 +56,10 @@ for d in /usr/sbin /sbin /usr/bin; do
 done
 [ -n "${E2E_ROOTFS:-}" ] && [ -r "$E2E_ROOTFS" ] ||
 	fail_all "the Debian root image (E2E_ROOTFS='${E2E_ROOTFS:-}') is not readable"
-ip -V 2>&1 | grep -q iproute2 || fail_all "ip from iproute2 is not installed here"
+case $(ip -V 2>&1) in
+*iproute2*) ;;
+*) fail_all "ip from iproute2 is not installed here (PATH=$PATH)" ;;
+esac
 [ -c /dev/net/tun ] || fail_all "/dev/net/tun is missing (the tun module?)"
 # ip netns keeps its namespaces under /run/netns.
 mkdir -p /run /var/run 2>/dev/null
