@@ -58,7 +58,6 @@ bench_name=net
 bench_place "$@"
 # iproute2's ip before busybox's (L1 has both; only iproute2's has tuntap).
 for d in /usr/sbin /sbin /usr/bin; do
-	# Matched in the shell: "ip -V | grep -q" failed in L1 for a reason not found.
 	if [ -x "$d/ip" ] && case $("$d/ip" -V 2>&1) in *iproute2*) true ;; *) false ;; esac; then
 		PATH=$d:$PATH
 		break

@@ -21,6 +21,19 @@
 # N's guest at GUEST_IP on the same port.  Needs root, iproute2 and nft.
 set -eu
 
+# iproute2's ip by its path (GENVM_IP, else found here): a bare "ip" may be
+# another, as busybox's ash runs its own applet whatever PATH says.
+GENVM_IP=${GENVM_IP:-}
+for d in /usr/sbin /sbin /usr/bin /bin; do
+	[ -z "$GENVM_IP" ] || break
+	if [ -x "$d/ip" ] && case $("$d/ip" -V 2>&1) in *iproute2*) true ;; *) false ;; esac; then
+		GENVM_IP=$d/ip
+	fi
+done
+ip() {
+	"$GENVM_IP" "$@"
+}
+
 die() {
 	echo "clone-netns: $*" >&2
 	exit 1
@@ -44,7 +57,7 @@ up)
 	tap=${1:-tap0}
 	guest=${2:-10.0.2.15}
 	gw_mac=${GENVM_GW_MAC:-02:00:0a:00:02:02}
-	command -v ip >/dev/null || die "ip (iproute2) not found"
+	[ -n "$GENVM_IP" ] || die "ip (iproute2) not found"
 	ip netns add "$ns"
 	# Undo a half-built namespace, so a second try starts clean.
 	trap 'ip link del "$host_if" 2>/dev/null; ip netns del "$ns" 2>/dev/null' EXIT
@@ -81,7 +94,7 @@ NFT
 	;;
 run)
 	[ $# -ge 1 ] || die "run: a command is needed"
-	exec ip netns exec "$ns" "$@"
+	exec "$GENVM_IP" netns exec "$ns" "$@"
 	;;
 down)
 	ip link del "$host_if" 2>/dev/null || true

@@ -44,22 +44,24 @@ fail_all() {
 	exit 1
 }
 
-# iproute2's ip, not busybox's (no tuntap, no netns), first in PATH: L1 has
-# busybox's in /bin and nested.sh packs iproute2's into /usr/bin.
-for d in /usr/sbin /sbin /usr/bin; do
-	# Matched in the shell: "ip -V | grep -q" failed in L1 for a reason not found.
+# iproute2's ip, not busybox's (no tuntap, no netns): L1's busybox ash runs
+# its own applet for a bare "ip" whatever PATH says, so it is called by its
+# path, here and in clone-netns.sh (GENVM_IP); nested.sh packs it into
+# /usr/bin.
+GENVM_IP=
+for d in /usr/sbin /sbin /usr/bin /bin; do
 	if [ -x "$d/ip" ] && case $("$d/ip" -V 2>&1) in *iproute2*) true ;; *) false ;; esac; then
-		PATH=$d:$PATH
-		export PATH
+		GENVM_IP=$d/ip
 		break
 	fi
 done
+export GENVM_IP
+ip() {
+	"$GENVM_IP" "$@"
+}
 [ -n "${E2E_ROOTFS:-}" ] && [ -r "$E2E_ROOTFS" ] ||
 	fail_all "the Debian root image (E2E_ROOTFS='${E2E_ROOTFS:-}') is not readable"
-case $(ip -V 2>&1) in
-*iproute2*) ;;
-*) fail_all "ip from iproute2 is not installed here (PATH=$PATH)" ;;
-esac
+[ -n "$GENVM_IP" ] || fail_all "ip from iproute2 is not installed here"
 [ -c /dev/net/tun ] || fail_all "/dev/net/tun is missing (the tun module?)"
 # ip netns keeps its namespaces under /run/netns.
 mkdir -p /run /var/run 2>/dev/null
@@ -161,7 +163,7 @@ for c in 1 2; do
 	fi
 	echo "# $out"
 	# vm_start runs $GENVM: here genvm inside the namespace.
-	printf '#!/bin/sh\nexec ip netns exec genvm-clone-%s %s "$@"\n' "$c" "$real_genvm" \
+	printf '#!/bin/sh\nexec %s netns exec genvm-clone-%s %s "$@"\n' "$GENVM_IP" "$c" "$real_genvm" \
 		>"$E2E_WORK/genvm-ns$c"
 	chmod 755 "$E2E_WORK/genvm-ns$c"
 	GENVM=$E2E_WORK/genvm-ns$c
