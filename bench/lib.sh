@@ -43,7 +43,7 @@ bench_place() {
 # Settings passed on to the bench inside L1.
 bench_env_vars=(BENCH_RUNS BENCH_VMMS BENCH_MEM BENCH_SMP BENCH_CLONES BENCH_DENSITY BENCH_TIMEOUT
 	BENCH_ROUNDS BENCH_POLL_MS BENCH_SMOKE BENCH_CACHE BENCH_DATA_MB BENCH_FIO_RUNTIME BENCH_FIO_QD
-	BENCH_DISK_DIR)
+	BENCH_DISK_DIR BENCH_NET_SECONDS)
 
 go_nested() {
 	local tmp out rc v f files
@@ -73,7 +73,8 @@ go_nested() {
 	# The L1 harness's own TAP lines are noise here; its failures are not.
 	set +e
 	VMGENID_L1_MAIN=bench-l1.sh VMGENID_L1_FILES="$files" VMGENID_L1_QEMU=1 \
-		VMGENID_E2E_L1_BINS="bash" VMGENID_E2E_L1_MEM="${BENCH_L1_MEM:-3072}" \
+		VMGENID_E2E_L1_BINS="bash ${bench_l1_bins:-}" VMGENID_E2E_L1_MEM="${BENCH_L1_MEM:-3072}" \
+		VMGENID_E2E_L1_NET="${bench_l1_net:-0}" \
 		VMGENID_E2E_L1_TIMEOUT="${BENCH_L1_TIMEOUT:-7200}" \
 		VMGENID_E2E_L1_STALL=900 VMGENID_CACHE="$cache" BUILD="$BUILD" \
 		GENVM="$GENVM" GENVM_QMP="$GENVM_QMP" \

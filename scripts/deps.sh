@@ -16,6 +16,7 @@ packages=(
 	clang libclang-rt-14-dev                         # fuzz targets (libFuzzer, Debian 12's clang 14)
 	gnuplot-nox                                      # bench/plot.sh
 	mmdebstrap e2fsprogs                             # Debian root disk image
+	iproute2 nftables iperf3                         # network e2e (netns, NAT), bench/net.sh
 )
 
 missing=()

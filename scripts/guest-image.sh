@@ -36,16 +36,21 @@ cache=$(cd "$cache" && pwd)
 # is for the nested e2e path only: its L1 gets disk images as QEMU's PCI
 # virtio disks.  The vsock guest transport (with vsock and the common part)
 # is for t_vsock's guest; vhost_vsock gives the nested L1, which loads every
-# module listed here, a /dev/vhost-vsock.
+# module listed here, a /dev/vhost-vsock.  virtio_net is the guests' NIC;
+# tun, veth and nftables' NAT are L1's, for the network scenario's taps and
+# its clones' network namespaces, which the host reaches through a veth and a
+# DNAT rule, and vhost_net for bench/net.sh's QEMU with vhost=on.
 wanted_modules=(irqbypass ccp kvm kvm-amd kvm-intel qemu_fw_cfg button evdev
 	virtio virtio_ring virtio_mmio virtio_blk virtio-rng crc32c_generic ext4
-	virtio_pci vmw_vsock_virtio_transport vhost_vsock)
+	virtio_pci vmw_vsock_virtio_transport vhost_vsock virtio_net tun veth nft_chain_nat
+	nft_nat vhost_net)
 # The ones that go into the test guest's initramfs; init.sh loads these
 # itself, when a scenario needs them.
 guest_modules=(qemu_fw_cfg button evdev)
 # The ones init.sh loads at once, in the order of lib/modules/load-order
 # (dependencies first, as modinfo names them).
-guest_boot_modules=(virtio virtio_ring virtio_mmio virtio_blk virtio-rng crc32c_generic ext4)
+guest_boot_modules=(virtio virtio_ring virtio_mmio virtio_blk virtio-rng virtio_net crc32c_generic
+	ext4)
 # Loaded by init.sh only before it mounts a root disk (lib/modules/pci-order):
 # the virtio PCI transport, for a disk-booted guest under QEMU -M pc, whose
 # -drive if=virtio is a PCI device (bench/disk.sh compares genvm with it).

@@ -24,7 +24,13 @@
 #   vmgenid-watch.service                contrib's unit, enabled; its hook
 #   /etc/vmgenid/on-change.d/50-genid    gives each clone its own file on the
 #                                        disk and reports what the clone sees
-#   genid.socket, genid@.service         127.0.0.1:7007 answers with the ID
+#   genid.socket, genid@.service         port 7007 answers with the ID and
+#                                        an instance ID
+#   genid-sink/-source sockets           ports 7008/7009: 64 MiB transfer checks
+#   20-genvm.network                     systemd-networkd: 10.0.2.15/24 on the
+#                                        virtio NIC (and DHCP)
+#   on-change.d/40-renew-dhcp-lease,     hooks: renew the lease and the
+#   on-change.d/60-genid-instance        instance ID in a clone
 #   genid-report.service                 after multi-user.target: says the
 #                                        ID on the console, runs the steps
 #                                        the kernel command line asks for
@@ -40,8 +46,10 @@ cache=$(cd "$cache" && pwd)
 files=$repo/tests/e2e/guest/rootfs
 suite=bookworm
 # mmdebstrap's minbase is the Essential set and apt; these make it a
-# system: systemd as PID 1, udev for /dev, e2fsprogs to check its own disk.
-packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,util-linux,fio
+# system: systemd as PID 1, udev for /dev, e2fsprogs to check its own disk;
+# iproute2 to look at its network (systemd-networkd, in the systemd package,
+# configures it), iperf3 for bench/net.sh and fio for bench/disk.sh.
+packages=systemd,systemd-sysv,udev,kmod,e2fsprogs,util-linux,iproute2,iperf3,fio
 
 scratch=()
 trap 'rm -rf "${scratch[@]}"' EXIT
@@ -83,7 +91,8 @@ nodoc=(
 # ext4 image (seconds), so a change to the guest tool or the units does not
 # fetch Debian again.
 base_stamp=$(echo "$suite $packages ${nodoc[*]}" | sha256sum | cut -d' ' -f1)
-inputs=("$0" "$tool" "$repo/contrib/vmgenid-watch.service" "$files"/*)
+inputs=("$0" "$tool" "$repo/contrib/vmgenid-watch.service"
+	"$repo/contrib/on-change.d/40-renew-dhcp-lease" "$files"/*)
 stamp=$( {
 	echo "$base_stamp"
 	sha256sum "${inputs[@]}" | cut -d' ' -f1
@@ -122,9 +131,16 @@ install -D -m 0644 "$repo/contrib/vmgenid-watch.service" "$root/etc/systemd/syst
 install -D -m 0755 "$files/on-change" "$root/etc/vmgenid/on-change.d/50-genid"
 install -D -m 0755 "$files/genid-agent" "$root/usr/local/sbin/genid-agent"
 install -D -m 0755 "$files/genid-answer" "$root/usr/local/sbin/genid-answer"
-for u in genid.socket genid@.service genid-report.service; do
+for u in genid.socket genid@.service genid-report.service genid-sink.socket \
+	genid-sink@.service genid-source.socket genid-source@.service; do
 	install -D -m 0644 "$files/$u" "$root/etc/systemd/system/$u"
 done
+# The network: systemd-networkd on the virtio NIC; on a generation change the
+# DHCP lease and the genid service's instance ID are renewed.
+install -D -m 0644 "$files/20-genvm.network" "$root/etc/systemd/network/20-genvm.network"
+install -D -m 0755 "$repo/contrib/on-change.d/40-renew-dhcp-lease" \
+	"$root/etc/vmgenid/on-change.d/40-renew-dhcp-lease"
+install -D -m 0755 "$files/60-genid-instance" "$root/etc/vmgenid/on-change.d/60-genid-instance"
 
 # systemctl enable, by hand: the links its [Install] sections ask for.
 wants=$root/etc/systemd/system
@@ -132,6 +148,15 @@ mkdir -p "$wants/multi-user.target.wants" "$wants/sockets.target.wants"
 ln -sf ../vmgenid-watch.service "$wants/multi-user.target.wants/vmgenid-watch.service"
 ln -sf ../genid-report.service "$wants/multi-user.target.wants/genid-report.service"
 ln -sf ../genid.socket "$wants/sockets.target.wants/genid.socket"
+ln -sf ../genid-sink.socket "$wants/sockets.target.wants/genid-sink.socket"
+ln -sf ../genid-source.socket "$wants/sockets.target.wants/genid-source.socket"
+ln -sf /lib/systemd/system/systemd-networkd.service \
+	"$wants/multi-user.target.wants/systemd-networkd.service"
+ln -sf /lib/systemd/system/systemd-networkd.socket \
+	"$wants/sockets.target.wants/systemd-networkd.socket"
+# bench/net.sh's peer in the guest (Debian's unit, not enabled by default).
+[ ! -e "$root/lib/systemd/system/iperf3.service" ] ||
+	ln -sf /lib/systemd/system/iperf3.service "$wants/multi-user.target.wants/iperf3.service"
 # Masked: what a disk-booted microVM without a screen, network, D-Bus or
 # clock to keep does not need and would only slow its boot with (logind
 # needs D-Bus; the gettys would put login prompts among the console lines).

@@ -513,6 +513,259 @@ static int device_vhost_vsock(struct parser *p, const char *arg, const char *pro
 	return device_vsock_common(p, arg, props, true);
 }
 
+/* ---- networking: -netdev tap, -device virtio-net-device, -nic ---- */
+
+/*
+ * One property of a tap netdev into nd: 1 when it was one, 0 when it is
+ * not a tap property, -1 when it was and is wrong (printed).
+ */
+static int tap_prop(struct parser *p, const char *what, const char *prop, struct cli_netdev *nd)
+{
+	const char *v;
+	bool on;
+
+	if ((v = prop_value(prop, "id"))) {
+		if (strlen(v) > CLI_ID_MAX || !valid_id(v))
+			return bad_prop(p, what, prop,
+					"an id is a letter then letters, digits, '-', '.' or '_' (at most 32)");
+		memcpy(nd->id, v, strlen(v) + 1);
+		return 1;
+	}
+	if ((v = prop_value(prop, "ifname"))) {
+		if (!*v || strlen(v) > CLI_IFNAME_MAX || strpbrk(v, "/ \t\n:"))
+			return bad_prop(p, what, prop,
+					"an interface name is 1 to 15 characters without '/', ':' or spaces");
+		memcpy(nd->ifname, v, strlen(v) + 1);
+		return 1;
+	}
+	if ((v = prop_value(prop, "script")) || (v = prop_value(prop, "downscript"))) {
+		if (strcmp(v, "no"))
+			return bad_prop(p, what, prop,
+					"genvm runs no scripts: give script=no,downscript=no and set the tap up yourself");
+		return 1;
+	}
+	if ((v = prop_value(prop, "vhost"))) {
+		if (parse_bool(v, &on) < 0)
+			return bad_prop(p, what, prop, "expected on or off");
+		if (on)
+			return bad_prop(p, what, prop,
+					"vhost-net is not supported: genvm moves packets in its own device thread (vhost=off)");
+		return 1;
+	}
+	return 0;
+}
+
+/* nd filled in: check it against the others and keep it. */
+static int add_netdev(struct parser *p, const char *arg, const struct cli_netdev *nd)
+{
+	struct genvm_config *cfg = p->cfg;
+	char why[96];
+
+	if (cfg->nr_netdevs == CLI_MAX_NETDEVS)
+		return bad(p, arg, "too many netdevs (at most 8)");
+	for (unsigned int i = 0; i < cfg->nr_netdevs; i++) {
+		if (!strcmp(cfg->netdevs[i].id, nd->id)) {
+			snprintf(why, sizeof(why), "netdev id '%s' is already used", nd->id);
+			return bad(p, arg, why);
+		}
+		if (nd->ifname[0] && !strcmp(cfg->netdevs[i].ifname, nd->ifname)) {
+			snprintf(why, sizeof(why), "ifname '%s' is already netdev '%s''s", nd->ifname,
+				 cfg->netdevs[i].id);
+			return bad(p, arg, why);
+		}
+	}
+	cfg->netdevs[cfg->nr_netdevs++] = *nd;
+	return 0;
+}
+
+/* "tap,..." or another type: the properties after "tap,", or NULL (printed). */
+static const char *netdev_type(struct parser *p, const char *arg)
+{
+	if (!strcmp(arg, "tap"))
+		return "";
+	if (!strncmp(arg, "tap,", 4))
+		return arg + 4;
+	bad(p, arg, "unsupported netdev type (genvm has tap)");
+	return NULL;
+}
+
+/* -netdev tap,id=ID[,ifname=NAME][,script=no][,downscript=no][,vhost=off] */
+static int opt_netdev(struct parser *p, const char *arg)
+{
+	const char *pos = netdev_type(p, arg);
+	struct cli_netdev nd = { .used = false };
+	char prop[128];
+	int ret;
+
+	if (!pos)
+		return -1;
+	while ((ret = next_prop(&pos, prop, sizeof(prop))) > 0) {
+		int r = tap_prop(p, "tap", prop, &nd);
+
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return bad_prop(p, "tap", prop, "unknown property");
+	}
+	if (ret < 0)
+		return bad(p, arg, "a property is too long");
+	if (!nd.id[0])
+		return bad(p, arg, "id=ID is required");
+	return add_netdev(p, arg, &nd);
+}
+
+/* "52:54:00:12:34:56" (or with '-'): a unicast address, not all zero. */
+static int parse_mac(const char *text, uint8_t *mac, const char **why)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*why = "expected six hex bytes like 52:54:00:12:34:56";
+	if (strlen(text) != 17)
+		return -1;
+	for (unsigned int i = 0; i < CLI_MAC_LEN; i++) {
+		const char *t = text + 3 * i;
+		const char *hi = t[0] ? strchr(hex, t[0] | 0x20) : NULL;
+		const char *lo = t[1] ? strchr(hex, t[1] | 0x20) : NULL;
+
+		if (!hi || !lo || (i < CLI_MAC_LEN - 1 && t[2] != ':' && t[2] != '-'))
+			return -1;
+		mac[i] = (uint8_t)((hi - hex) << 4 | (lo - hex));
+	}
+	if (mac[0] & 1) {
+		*why = "a multicast address cannot be a NIC's MAC";
+		return -1;
+	}
+	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) {
+		*why = "the all-zero address cannot be a NIC's MAC";
+		return -1;
+	}
+	return 0;
+}
+
+/* The NIC on netdev index nd, with mac or (mac NULL) QEMU's next default. */
+static int add_nic(struct parser *p, const char *arg, unsigned int nd, const uint8_t *mac)
+{
+	static const uint8_t base[CLI_MAC_LEN] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	struct cli_virtio *dev;
+
+	if (add_virtio(p, arg, CLI_VIRTIO_NET, &dev) < 0)
+		return -1;
+	dev->netdev = nd;
+	if (mac) {
+		memcpy(dev->mac, mac, CLI_MAC_LEN);
+	} else {
+		memcpy(dev->mac, base, CLI_MAC_LEN);
+		dev->mac[5] = (uint8_t)(base[5] + p->cfg->nr_default_macs++);
+	}
+	p->cfg->netdevs[nd].used = true;
+	return 0;
+}
+
+/* virtio-net-device,netdev=ID[,mac=MAC][,id=NAME] */
+static int device_virtio_net(struct parser *p, const char *arg, const char *props)
+{
+	struct genvm_config *cfg = p->cfg;
+	char prop[128], netdev[CLI_ID_MAX + 1] = "", why[160];
+	uint8_t mac[CLI_MAC_LEN];
+	bool have_mac = false;
+	const char *pos = props, *mac_why;
+	unsigned int i;
+	int ret;
+
+	while ((ret = next_prop(&pos, prop, sizeof(prop))) > 0) {
+		const char *v;
+
+		if ((v = prop_value(prop, "netdev"))) {
+			if (strlen(v) > CLI_ID_MAX)
+				return bad_prop(p, "virtio-net-device", prop, "no such netdev");
+			memcpy(netdev, v, strlen(v) + 1);
+		} else if ((v = prop_value(prop, "mac"))) {
+			if (parse_mac(v, mac, &mac_why) < 0)
+				return bad_prop(p, "virtio-net-device", prop, mac_why);
+			have_mac = true;
+		} else if (!prop_value(prop, "id")) {
+			return bad_prop(p, "virtio-net-device", prop, "unknown property");
+		}
+	}
+	if (ret < 0)
+		return bad(p, arg, "a property is too long");
+	if (!netdev[0])
+		return bad(p, arg, "netdev=ID is required");
+	for (i = 0; i < cfg->nr_netdevs; i++) {
+		if (!strcmp(cfg->netdevs[i].id, netdev))
+			break;
+	}
+	if (i == cfg->nr_netdevs) {
+		snprintf(why, sizeof(why), "no -netdev with id '%s' (give -netdev tap,id=%s first)",
+			 netdev, netdev);
+		return bad(p, arg, why);
+	}
+	if (cfg->netdevs[i].used) {
+		snprintf(why, sizeof(why), "netdev '%s' is already in use by another device", netdev);
+		return bad(p, arg, why);
+	}
+	return add_nic(p, arg, i, have_mac ? mac : NULL);
+}
+
+/* -nic tap[,id=ID][,ifname=NAME][,script=no][,downscript=no][,vhost=off][,mac=MAC][,model=M] */
+static int opt_nic(struct parser *p, const char *arg)
+{
+	const char *pos, *v, *mac_why;
+	struct cli_netdev nd = { .used = false };
+	uint8_t mac[CLI_MAC_LEN];
+	bool have_mac = false;
+	char prop[128];
+	int ret;
+
+	if (!strcmp(arg, "none"))
+		return 0; /* QEMU's "no network": genvm has none unless asked */
+	pos = netdev_type(p, arg);
+	if (!pos)
+		return -1;
+	while ((ret = next_prop(&pos, prop, sizeof(prop))) > 0) {
+		int r = tap_prop(p, "tap", prop, &nd);
+
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		if ((v = prop_value(prop, "mac"))) {
+			if (parse_mac(v, mac, &mac_why) < 0)
+				return bad_prop(p, "tap", prop, mac_why);
+			have_mac = true;
+		} else if ((v = prop_value(prop, "model"))) {
+			if (strcmp(v, "virtio") && strcmp(v, "virtio-net-device"))
+				return bad_prop(p, "tap", prop,
+						"unsupported model (genvm has virtio-net-device)");
+		} else {
+			return bad_prop(p, "tap", prop, "unknown property");
+		}
+	}
+	if (ret < 0)
+		return bad(p, arg, "a property is too long");
+	/* QEMU names the netdev itself; a leading '_' cannot clash with a user's id. */
+	if (!nd.id[0])
+		snprintf(nd.id, sizeof(nd.id), "_nic%u", p->cfg->nr_netdevs);
+	if (add_netdev(p, arg, &nd) < 0)
+		return -1;
+	return add_nic(p, arg, p->cfg->nr_netdevs - 1, have_mac ? mac : NULL);
+}
+
+/* A netdev nothing uses is most likely a typo in a -device: say so, as for drives. */
+static int check_netdevs(struct parser *p)
+{
+	for (unsigned int i = 0; i < p->cfg->nr_netdevs; i++) {
+		const struct cli_netdev *nd = &p->cfg->netdevs[i];
+
+		if (!nd->used) {
+			fprintf(p->err, "genvm: -netdev id=%s: no -device virtio-net-device,netdev=%s "
+					"uses it\n", nd->id, nd->id);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* "vmclock[,id=NAME]": QEMU's device has no other property either. */
 static int device_vmclock(struct parser *p, const char *arg, const char *prop)
 {
@@ -598,6 +851,7 @@ int cli_device(struct parser *p, const char *where, const char *driver, size_t d
 		{ "virtio-rng-device", device_virtio_rng },
 		{ "vsock", device_vsock },
 		{ "vhost-vsock-device", device_vhost_vsock },
+		{ "virtio-net-device", device_virtio_net },
 	};
 	char why[160];
 
@@ -609,7 +863,8 @@ int cli_device(struct parser *p, const char *where, const char *driver, size_t d
 	/* QEMU's words, then what genvm has instead. */
 	snprintf(why, sizeof(why),
 		 "'%.*s' is not a valid device model name (genvm has vmgenid, vmclock, "
-		 "virtio-blk-device, virtio-rng-device, vsock, vhost-vsock-device)",
+		 "virtio-blk-device, virtio-rng-device, vsock, vhost-vsock-device, "
+		 "virtio-net-device)",
 		 (int)(driver_len > 64 ? 64 : driver_len), driver);
 	return bad(p, where, why);
 }
@@ -815,6 +1070,11 @@ static const struct option_desc options[] = {
 	  "guest connections to port P reach PATH_P (guest-cid defaults to 3)" },
 	{ "device", "vhost-vsock-device,guest-cid=N", NULL,
 	  "vsock through the host kernel's /dev/vhost-vsock (N unique on the host)" },
+	{ "device", "virtio-net-device,netdev=ID[,mac=MAC]", NULL,
+	  "a virtio NIC on the -netdev with id=ID (MAC default 52:54:00:12:34:56, +1 per NIC)" },
+	{ "netdev", "tap,id=ID,ifname=NAME[,script=no,downscript=no,vhost=off]", opt_netdev,
+	  "a tap device (opened, or created and removed at exit) for a virtio-net-device" },
+	{ "nic", "tap,ifname=NAME[,mac=MAC,...]", opt_nic, "-netdev tap and its virtio-net-device at once" },
 	{ "drive", "file=PATH,format=raw,if=virtio|none[,...]", opt_drive,
 	  "a raw disk image; if=virtio adds its device; id=ID, readonly=on, "
 	  "cache=writeback|none, snapshot=on (writes go to a private overlay)" },
@@ -1087,7 +1347,8 @@ enum cli_result cli_parse(int argc, char **argv, struct genvm_config *cfg, uint6
 		bad(&p, cfg->incoming, "-sandbox on,spawn=deny forbids starting commands");
 		return CLI_ERROR;
 	}
-	if (cli_compat_check(&p) < 0 || check_drives(&p) < 0 || check_stdio(&p) < 0 || check_kernel(&p) < 0 || check_initrd(&p) < 0 ||
+	if (cli_compat_check(&p) < 0 || check_drives(&p) < 0 || check_netdevs(&p) < 0 ||
+	    check_stdio(&p) < 0 || check_kernel(&p) < 0 || check_initrd(&p) < 0 ||
 	    check_memory(&p, host_ram) < 0)
 		return CLI_ERROR;
 	return CLI_RUN;

@@ -42,11 +42,22 @@ struct cli_drive {
 	bool used;        /* a device is attached to it */
 };
 
+/* -netdev tap,id=ID[,ifname=NAME][,script=no][,downscript=no][,vhost=off] */
+#define CLI_MAX_NETDEVS 8
+#define CLI_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+#define CLI_MAC_LEN 6
+struct cli_netdev {
+	char id[CLI_ID_MAX + 1];
+	char ifname[CLI_IFNAME_MAX + 1]; /* "" lets the kernel name it */
+	bool used;                       /* a virtio-net device is attached to it */
+};
+
 enum cli_virtio_kind {
 	CLI_VIRTIO_BLK,
 	CLI_VIRTIO_RNG,
 	CLI_VIRTIO_VSOCK,       /* -device vsock: hybrid, over unix sockets */
 	CLI_VIRTIO_VHOST_VSOCK, /* -device vhost-vsock-device: the host kernel's */
+	CLI_VIRTIO_NET,
 };
 
 /* The one vsock device (a Linux guest drives one virtio vsock transport). */
@@ -61,6 +72,8 @@ struct cli_virtio {
 	enum cli_virtio_kind kind;
 	unsigned int drive; /* blk: index into drives[] */
 	char serial[CLI_SERIAL_MAX + 1];
+	unsigned int netdev;      /* net: index into netdevs[] */
+	uint8_t mac[CLI_MAC_LEN]; /* net: given, or QEMU's default 52:54:00:12:34:56 + n */
 };
 
 struct cli_chardev {
@@ -106,6 +119,9 @@ struct genvm_config {
 	struct cli_virtio virtio[CLI_MAX_VIRTIO];
 	unsigned int nr_virtio;
 	struct cli_vsock vsock; /* when a virtio[] entry is a vsock */
+	struct cli_netdev netdevs[CLI_MAX_NETDEVS];
+	unsigned int nr_netdevs;
+	unsigned int nr_default_macs; /* NICs given QEMU's default MAC so far */
 	uint64_t host_ram;    /* memory is checked against this (0: the system's) */
 
 	/* QEMU's options for management software (cli_compat.c, docs/qemu-compat.md). */

@@ -215,7 +215,7 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 	m->request_fd = -1;
 	/* Drives first: a bad one stops genvm before a VM exists. */
 	m->vm.kvm_fd = m->vm.vm_fd = m->vm.exit_fd = -1;
-	if (virtio_devices_open_drives(m) < 0)
+	if (virtio_devices_open_drives(m) < 0 || virtio_devices_open_netdevs(m) < 0)
 		return -1;
 	if (vm_create(&m->vm, cfg->ram_size, cfg->nr_cpus, ram_fd, ram_offset) < 0)
 		return -1;
@@ -373,6 +373,7 @@ void machine_destroy(struct machine *m)
 	}
 	virtio_devices_destroy(m);
 	virtio_devices_close_drives(m);
+	virtio_devices_close_netdevs(m);
 	if (m->vmgenid)
 		vmgenid_free(m->vmgenid);
 	if (m->vmclock)

@@ -29,6 +29,7 @@ struct uart;
 struct pm;
 struct virtio_slot;
 struct disk;
+struct tap;
 
 struct machine {
 	const struct genvm_config *cfg;
@@ -48,6 +49,8 @@ struct machine {
 	struct disk *disks[CLI_MAX_DRIVES];
 	struct virtio_slot *virtio[LAYOUT_VIRTIO_MAX];
 	unsigned int nr_virtio;
+	/* The -netdev taps, by cfg->netdevs index. */
+	struct tap *taps[CLI_MAX_NETDEVS];
 
 	/* What fw_cfg serves; referenced, so it lives as long as the machine. */
 	struct bytebuf acpi_rsdp;

@@ -11,7 +11,8 @@
 # L1 counts as stopped; it is then restarted once for the scenarios it had not
 # finished, as it is when L1 resets itself without a word),
 # VMGENID_E2E_L1_BINS (more host programs to pack, with their
-# libraries), VMGENID_E2E_L1_CPU (L1's -cpu, default max,xsave=off),
+# libraries), VMGENID_E2E_L1_NET=1 (pack ip, nft and clone-netns.sh, as for a
+# scenario marked "# e2e-needs: net"), VMGENID_E2E_L1_CPU (L1's -cpu, default max,xsave=off),
 # VMGENID_L1_MAIN (the script L1 runs instead of run.sh: make demo's demo.sh;
 # its output is passed through, not counted as TAP), VMGENID_L1_FILES (more
 # files for L1: "HOSTPATH=L1PATH ...", as the benches pack bench/ and their
@@ -87,7 +88,7 @@ fi
 # The scenarios this run covers, in run.sh's order, and whether any of them
 # boots the Debian root disk.
 scenarios=()
-need_rootfs=0
+need_rootfs=0 need_net=${VMGENID_E2E_L1_NET:-0}
 need_bench=0
 [ -z "${VMGENID_L1_MAIN:-}" ] || need_rootfs=1
 for t in "$here"/t_*.sh; do
@@ -96,7 +97,8 @@ for t in "$here"/t_*.sh; do
 	*" $name "*)
 		scenarios+=("$name")
 		grep -q '^# e2e-needs: rootfs' "$t" && need_rootfs=1
-		grep -q '^# e2e-needs: bench' "$t" && need_bench=1 ;;
+		grep -q '^# e2e-needs: bench' "$t" && need_bench=1
+		grep -q '^# e2e-needs: net' "$t" && need_net=1 ;;
 	esac
 done
 # relay LINE: one line of run.sh's output, numbered into this TAP stream.
@@ -216,6 +218,13 @@ fi
 l1_bins=${VMGENID_E2E_L1_BINS:-}
 # The disk scenarios check the image with e2fsck -n, as a user would.
 [ "$need_rootfs" = 0 ] || l1_bins="$l1_bins e2fsck"
+# The network scenario's namespaces and NAT (scripts/clone-netns.sh).
+if [ "$need_net" = 1 ]; then
+	for b in ip nft; do
+		command -v "$b" >/dev/null && l1_bins="$l1_bins $(command -v "$b")"
+	done
+	install -m 0755 "$repo/scripts/clone-netns.sh" "$root/e2e/clone-netns.sh"
+fi
 for b in $l1_bins; do
 	pack_elf "$(command -v "$b")" "/usr/bin/$(basename "$b")"
 done

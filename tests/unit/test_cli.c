@@ -754,8 +754,9 @@ static void test_vmgenid_refusals(void **state)
 	assert_refused(&r, "Property 'vmgenid.guid' doesn't take value ''");
 	parse(&r, "-kernel", kernel, "-device", "vmgenid,color=blue");
 	assert_refused(&r, "genvm: -device vmgenid,color=blue: Property 'vmgenid.color' not found");
-	parse(&r, "-kernel", kernel, "-device", "virtio-net-device");
-	assert_refused(&r, "genvm: -device virtio-net-device: 'virtio-net-device' is not a valid device model name");
+	parse(&r, "-kernel", kernel, "-device", "virtio-scsi-device");
+	assert_refused(&r, "genvm: -device virtio-scsi-device: 'virtio-scsi-device' is not a valid "
+			   "device model name");
 	parse(&r, "-kernel", kernel, "-device", "vmgenidx");
 	assert_refused(&r, "'vmgenidx' is not a valid device model name");
 }
@@ -788,7 +789,8 @@ static void test_vmclock_device(void **state)
 	assert_refused(&r, "unknown property 'tsc=on'");
 	parse(&r, "-kernel", kernel, "-device", "vmclockx");
 	assert_refused(&r, "is not a valid device model name (genvm has vmgenid, vmclock, "
-			   "virtio-blk-device, virtio-rng-device, vsock, vhost-vsock-device)");
+			   "virtio-blk-device, virtio-rng-device, vsock, vhost-vsock-device, "
+			   "virtio-net-device)");
 }
 
 static void test_vsock(void **state)
@@ -1093,6 +1095,97 @@ static void test_management_refusals(void **state)
 	assert_refused(&r, "genvm: -qmp: requires an argument");
 }
 
+static void test_nics(void **state)
+{
+	struct run r;
+
+	(void)state;
+	/* Two NICs on taps: the first with QEMU's default MAC, one given, one more default. */
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
+	      "-device", "virtio-net-device,netdev=n0",
+	      "-netdev", "tap,id=n1,ifname=tap1,vhost=off",
+	      "-device", "virtio-net-device,netdev=n1,mac=02:AB:cd:00:00:01,id=nic1",
+	      "-nic", "tap,ifname=tap2,script=no,model=virtio-net-device");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.nr_netdevs, 3);
+	assert_string_equal(r.cfg.netdevs[0].id, "n0");
+	assert_string_equal(r.cfg.netdevs[0].ifname, "tap0");
+	assert_string_equal(r.cfg.netdevs[2].ifname, "tap2");
+	assert_int_equal(r.cfg.nr_virtio, 3);
+	assert_int_equal(r.cfg.virtio[0].kind, CLI_VIRTIO_NET);
+	assert_int_equal(r.cfg.virtio[0].netdev, 0);
+	assert_memory_equal(r.cfg.virtio[0].mac, ((uint8_t[]){ 0x52, 0x54, 0, 0x12, 0x34, 0x56 }), 6);
+	assert_int_equal(r.cfg.virtio[1].netdev, 1);
+	assert_memory_equal(r.cfg.virtio[1].mac, ((uint8_t[]){ 0x02, 0xab, 0xcd, 0, 0, 1 }), 6);
+	assert_int_equal(r.cfg.virtio[2].kind, CLI_VIRTIO_NET);
+	assert_int_equal(r.cfg.virtio[2].netdev, 2);
+	assert_memory_equal(r.cfg.virtio[2].mac, ((uint8_t[]){ 0x52, 0x54, 0, 0x12, 0x34, 0x57 }), 6);
+	done(&r);
+	/* -nic none is QEMU's "no network". */
+	parse(&r, "-kernel", kernel, "-nic", "none");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.nr_virtio, 0);
+	done(&r);
+}
+
+static void test_nic_refusals(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, "-kernel", kernel, "-device", "virtio-net-device,netdev=nope");
+	assert_refused(&r, "no -netdev with id 'nope' (give -netdev tap,id=nope first)");
+	parse(&r, "-kernel", kernel, "-device", "virtio-net-device");
+	assert_refused(&r, "netdev=ID is required");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,ifname=tap0");
+	assert_refused(&r, "genvm: -netdev id=n0: no -device virtio-net-device,netdev=n0 uses it");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0", "-device", "virtio-net-device,netdev=n0",
+	      "-device", "virtio-net-device,netdev=n0");
+	assert_refused(&r, "netdev 'n0' is already in use by another device");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0", "-netdev", "tap,id=n0");
+	assert_refused(&r, "netdev id 'n0' is already used");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,ifname=t", "-netdev", "tap,id=n1,ifname=t");
+	assert_refused(&r, "ifname 't' is already netdev 'n0''s");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,ifname=tap0");
+	assert_refused(&r, "id=ID is required");
+	parse(&r, "-kernel", kernel, "-netdev", "user,id=n0");
+	assert_refused(&r, "genvm: -netdev user,id=n0: unsupported netdev type (genvm has tap)");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,vhost=on");
+	assert_refused(&r, "'vhost=on': vhost-net is not supported");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,vhost=sure");
+	assert_refused(&r, "'vhost=sure': expected on or off");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,script=/etc/qemu-ifup");
+	assert_refused(&r, "genvm runs no scripts");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,ifname=a-name-longer-than15");
+	assert_refused(&r, "an interface name is 1 to 15 characters");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,ifname=../x");
+	assert_refused(&r, "an interface name is 1 to 15 characters");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,queues=4");
+	assert_refused(&r, "'queues=4': unknown property");
+	/* MACs: six hex bytes, unicast, not zero. */
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0",
+	      "-device", "virtio-net-device,netdev=n0,mac=52:54:00:12:34");
+	assert_refused(&r, "'mac=52:54:00:12:34': expected six hex bytes");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0",
+	      "-device", "virtio-net-device,netdev=n0,mac=52:54:00:12:34:zz");
+	assert_refused(&r, "expected six hex bytes");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0",
+	      "-device", "virtio-net-device,netdev=n0,mac=52.54.00.12.34.56");
+	assert_refused(&r, "expected six hex bytes");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0",
+	      "-device", "virtio-net-device,netdev=n0,mac=01:00:5e:00:00:01");
+	assert_refused(&r, "a multicast address cannot be a NIC's MAC");
+	parse(&r, "-kernel", kernel, "-nic", "tap,mac=00:00:00:00:00:00");
+	assert_refused(&r, "the all-zero address");
+	parse(&r, "-kernel", kernel, "-nic", "tap,model=e1000");
+	assert_refused(&r, "'model=e1000': unsupported model");
+	parse(&r, "-kernel", kernel, "-nic", "user");
+	assert_refused(&r, "unsupported netdev type");
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0",
+	      "-device", "virtio-net-device,netdev=n0,rx_queue_size=1024");
+	assert_refused(&r, "'rx_queue_size=1024': unknown property");
+}
+
 static void test_sandbox(void **state)
 {
 	static const struct {
@@ -1216,6 +1309,8 @@ int main(void)
 		cmocka_unit_test(test_vsock),
 		cmocka_unit_test(test_management_channels),
 		cmocka_unit_test(test_management_refusals),
+		cmocka_unit_test(test_nics),
+		cmocka_unit_test(test_nic_refusals),
 		cmocka_unit_test(test_sandbox),
 		cmocka_unit_test(test_help_and_version),
 	};

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/vhost.h>
 #include <linux/seccomp.h>
@@ -214,13 +215,15 @@ static const struct rule migrate_rules[] = {
 };
 
 /*
- * A device's I/O worker (virtio-blk's requests, virtio-rng's entropy): it
- * waits on its eventfds, reads and writes the disk image at offsets, makes
- * writes durable, and interrupts the guest.  It opens nothing: the image
- * is opened before the sandbox.
+ * A device's I/O worker (virtio-blk's requests, virtio-rng's entropy,
+ * virtio-net's frames): it waits on its eventfds, reads and writes the disk
+ * image at offsets, makes writes durable, reads and writes frames on its
+ * tap, and interrupts the guest.  It opens nothing: the image and the tap
+ * are opened before the sandbox.
  */
 static const struct rule device_rules[] = {
-	ALLOW(read),     /* eventfds */
+	ALLOW(read),     /* eventfds, a frame from the tap */
+	ALLOW(writev),   /* a frame to the tap, from the guest's buffers */
 	/* cache=none: an unaligned tail of the image is done with O_DIRECT off */
 	ALLOW_IF(fcntl, ARG_EQ(1, F_GETFL)),
 	ALLOW_IF(fcntl, ARG_EQ(1, F_SETFL)),
@@ -240,6 +243,7 @@ static const struct rule device_rules[] = {
 
 static const unsigned long device_ioctls[] = {
 	KVM_IRQ_LINE,
+	TUNSETOFFLOAD, /* the tap hands the guest the offloads its driver accepted */
 };
 
 /*

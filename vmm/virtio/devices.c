@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <linux/kvm.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -18,10 +19,12 @@
 #include "disk.h"
 #include "layout.h"
 #include "machine.h"
+#include "net.h"
 #include "rng.h"
 #include "sandbox.h"
 #include "vhost_vsock.h"
 #include "vsock.h"
+#include "tap.h"
 
 struct virtio_slot {
 	struct machine *m;
@@ -34,6 +37,7 @@ struct virtio_slot {
 	struct virtio_rng *rng;
 	struct virtio_vsock *vsock;
 	struct vhost_vsock *vhost;
+	struct virtio_net *net;
 	struct disk *disk;
 
 	int kick_fd; /* QueueNotify: KVM_IOEVENTFD, or written by the MMIO handler */
@@ -101,17 +105,41 @@ static void *vsock_worker(struct virtio_slot *s)
 	return NULL;
 }
 
+/*
+ * A NIC's worker waits for a kick or a frame on its tap, but not for the
+ * tap while a frame waits for the guest's receive buffers (that would
+ * spin); more: transmit has work left, do not wait at all.
+ */
+static int wait_net(struct virtio_slot *s, bool more)
+{
+	struct pollfd p[2] = {
+		{ .fd = s->kick_fd, .events = POLLIN },
+		{ .fd = s->net->be.fd, .events = POLLIN },
+	};
+	nfds_t nfds = virtio_net_wants_backend(s->net) ? 2 : 1;
+	uint64_t n;
+
+	if (poll(p, nfds, more ? 0 : -1) < 0)
+		return errno == EINTR ? 0 : -1;
+	if (p[1].revents & (POLLERR | POLLHUP | POLLNVAL))
+		virtio_net_backend_lost(s->net, "poll: error or hang-up");
+	if ((p[0].revents & POLLIN) && read(s->kick_fd, &n, sizeof(n)) < 0 && errno != EINTR)
+		return -1;
+	return 0;
+}
+
 static void *worker(void *arg)
 {
 	struct virtio_slot *s = arg;
-	bool sandboxed = false;
+	bool sandboxed = false, more = false;
 	uint64_t n;
 	int err;
 
 	if (s->vsock || s->vhost)
 		return vsock_worker(s);
 	for (;;) {
-		if (read(s->kick_fd, &n, sizeof(n)) < 0 && errno != EINTR && errno != EAGAIN) {
+		if (s->net ? wait_net(s, more) < 0
+			   : read(s->kick_fd, &n, sizeof(n)) < 0 && errno != EINTR && errno != EAGAIN) {
 			fprintf(stderr, "genvm: virtio.%u: worker: %s\n", s->index, strerror(errno));
 			break;
 		}
@@ -135,6 +163,8 @@ static void *worker(void *arg)
 		}
 		if (s->blk)
 			virtio_blk_process(s->blk);
+		else if (s->net)
+			more = virtio_net_process(s->net);
 		else
 			virtio_rng_process(s->rng);
 	}
@@ -207,6 +237,37 @@ void virtio_devices_close_drives(struct machine *m)
 	}
 }
 
+int virtio_devices_open_netdevs(struct machine *m)
+{
+	for (unsigned int i = 0; i < m->cfg->nr_netdevs; i++) {
+		const struct cli_netdev *nd = &m->cfg->netdevs[i];
+		char why[256];
+
+		m->taps[i] = calloc(1, sizeof(*m->taps[i]));
+		if (!m->taps[i]) {
+			fprintf(stderr, "genvm: -netdev: out of memory\n");
+			return -1;
+		}
+		m->taps[i]->fd = -1;
+		if (tap_open(nd->ifname, m->taps[i], why, sizeof(why)) < 0) {
+			fprintf(stderr, "genvm: -netdev tap,id=%s: %s\n", nd->id, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void virtio_devices_close_netdevs(struct machine *m)
+{
+	for (unsigned int i = 0; i < CLI_MAX_NETDEVS; i++) {
+		if (m->taps[i]) {
+			tap_close(m->taps[i]);
+			free(m->taps[i]);
+		}
+		m->taps[i] = NULL;
+	}
+}
+
 static int create_slot(struct machine *m, unsigned int n)
 {
 	const struct cli_virtio *c = &m->cfg->virtio[n];
@@ -258,6 +319,16 @@ static int create_slot(struct machine *m, unsigned int n)
 			return -1;
 		}
 		s->mmio = &s->vhost->mmio;
+	} else if (c->kind == CLI_VIRTIO_NET) {
+		const struct tap *t = m->taps[c->netdev];
+		const struct virtio_net_backend be = {
+			.fd = t->fd,
+			.guest_offload = t->guest_offload,
+			.set_offload = tap_set_offload,
+		};
+
+		s->net = virtio_net_new(&m->vm.mem, &be, c->mac, &slot_ops);
+		s->mmio = s->net ? &s->net->mmio : NULL;
 	} else {
 		s->rng = virtio_rng_new(&m->vm.mem, &slot_ops);
 		s->mmio = s->rng ? &s->rng->mmio : NULL;
@@ -354,6 +425,7 @@ void virtio_devices_destroy(struct machine *m)
 		virtio_rng_free(s->rng);
 		virtio_vsock_free(s->vsock);
 		vhost_vsock_free(s->vhost);
+		virtio_net_free(s->net);
 		if (s->kick_fd >= 0)
 			close(s->kick_fd);
 		if (s->irq_fd >= 0)
@@ -367,7 +439,9 @@ void virtio_devices_destroy(struct machine *m)
 /*
  * Section "virtio.N", version 1: the transport's state (mmio.c), then for a
  * disk its size in bytes (le64) and whether it is read-only (u8), so that a
- * restore onto another disk is refused rather than shown a different disk.
+ * restore onto another disk is refused rather than shown a different disk;
+ * for a NIC its own versioned part (net.c: the MAC and link status).  The
+ * tap is not in it: a clone opens the tap its command line names.
  */
 #define BLK_TAIL 9u
 
@@ -389,6 +463,8 @@ int virtio_devices_save(struct machine *m, struct bytebuf *out)
 			vsock_save_tail(s->vsock->guest_cid, VSOCK_BACKEND_HYBRID, out);
 		if (s->vhost)
 			vsock_save_tail(s->vhost->guest_cid, VSOCK_BACKEND_VHOST, out);
+		if (s->net)
+			virtio_net_save(s->net, out);
 		state_section_end(out, start);
 	}
 	return bytebuf_failed(out) ? -ENOMEM : 0;
@@ -420,6 +496,8 @@ int virtio_devices_check(struct machine *m, const struct state_section *sec, uns
 	if (s->vsock || s->vhost)
 		return vsock_check_tail(sec->payload + used, sec->length - used,
 					s->vhost ? VSOCK_BACKEND_VHOST : VSOCK_BACKEND_HYBRID, why);
+	if (s->net)
+		return virtio_net_check(s->net, sec->payload + used, sec->length - used, why);
 	if (sec->length != used + (s->disk ? BLK_TAIL : 0)) {
 		*why = "virtio state has the wrong length";
 		return -EINVAL;

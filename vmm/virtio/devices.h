@@ -43,6 +43,12 @@ struct disk;
  */
 int virtio_devices_open_drives(struct machine *m);
 void virtio_devices_close_drives(struct machine *m);
+/*
+ * Open every -netdev's tap into m->taps, right after the drives and for the
+ * same reason: a tap genvm may not open stops it before a VM exists.
+ */
+int virtio_devices_open_netdevs(struct machine *m);
+void virtio_devices_close_netdevs(struct machine *m);
 /* Create the devices over the open drives, claim their windows, start their workers.  -1 printed. */
 int virtio_devices_create(struct machine *m);
 /* Register their ioeventfds and irqfds with the machine's KVM VM.  -1 printed. */

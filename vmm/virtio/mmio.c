@@ -338,6 +338,39 @@ void virtio_mmio_end(struct virtio_mmio *d, unsigned int q, uint16_t head, uint3
 	pthread_mutex_unlock(&d->lock);
 }
 
+void virtio_mmio_end_many(struct virtio_mmio *d, unsigned int q, const uint16_t *heads,
+			  const uint32_t *lens, unsigned int n)
+{
+	struct virtq *vq = &d->queues[q];
+
+	pthread_mutex_lock(&d->lock);
+	if (virtq_push_many(d->mem, vq, heads, lens, n) < 0)
+		needs_reset(d, "the used ring is outside guest RAM");
+	else if (virtq_should_notify(d->mem, vq))
+		raise_irq(d, VIRTIO_MMIO_INT_VRING);
+	done_locked(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_mmio_unpop(struct virtio_mmio *d, unsigned int q, unsigned int n)
+{
+	pthread_mutex_lock(&d->lock);
+	/* A reset in between would have waited for us: the queue is the one we took from. */
+	d->queues[q].last_avail = (uint16_t)(d->queues[q].last_avail - n);
+	done_locked(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+uint64_t virtio_mmio_driver_features(struct virtio_mmio *d)
+{
+	uint64_t f;
+
+	pthread_mutex_lock(&d->lock);
+	f = d->status & VIRTIO_STATUS_FEATURES_OK ? d->driver_features : 0;
+	pthread_mutex_unlock(&d->lock);
+	return f;
+}
+
 void virtio_mmio_fail(struct virtio_mmio *d, const char *why)
 {
 	pthread_mutex_lock(&d->lock);

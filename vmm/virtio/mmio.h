@@ -145,6 +145,17 @@ void virtio_mmio_end(struct virtio_mmio *d, unsigned int q, uint16_t head, uint3
 void virtio_mmio_fail(struct virtio_mmio *d, const char *why);
 /* A queue served elsewhere (vhost) used buffers: the used-ring interrupt. */
 void virtio_mmio_interrupt(struct virtio_mmio *d);
+/*
+ * Several chains taken by begin (the device stays busy from the first
+ * begin on): end_many returns them all under one used-index update;
+ * unpop gives the last n back untouched, for a packet they cannot hold
+ * all of.  Either ends the busy period.
+ */
+void virtio_mmio_end_many(struct virtio_mmio *d, unsigned int q, const uint16_t *heads,
+			  const uint32_t *lens, unsigned int n);
+void virtio_mmio_unpop(struct virtio_mmio *d, unsigned int q, unsigned int n);
+/* The features the driver accepted, once FEATURES_OK is set (else 0). */
+uint64_t virtio_mmio_driver_features(struct virtio_mmio *d);
 
 /*
  * Snapshots: quiesce waits until no request is in flight and holds new

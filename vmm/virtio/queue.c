@@ -215,6 +215,26 @@ int virtq_push(const struct guest_mem *mem, struct virtq *q, uint16_t head, uint
 	return 0;
 }
 
+int virtq_push_many(const struct guest_mem *mem, struct virtq *q, const uint16_t *heads,
+		    const uint32_t *lens, unsigned int n)
+{
+	uint8_t elem[USED_ELEM_SIZE];
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t slot = (uint16_t)(q->used_idx + i) & (uint16_t)(q->size - 1);
+
+		put_le32(elem, heads[i]);
+		put_le32(elem + 4, lens[i]);
+		if (guest_mem_write(mem, q->used + USED_RING + (uint64_t)USED_ELEM_SIZE * slot, elem,
+				    sizeof(elem)) < 0)
+			return -EFAULT;
+	}
+	/* One index update: the driver sees all n entries at once or none. */
+	q->used_idx = (uint16_t)(q->used_idx + n);
+	store16(mem, q->used + USED_IDX, q->used_idx);
+	return 0;
+}
+
 bool virtq_should_notify(const struct guest_mem *mem, struct virtq *q)
 {
 	uint16_t old = q->signalled, now = q->used_idx;

@@ -85,6 +85,14 @@ int virtq_pop(const struct guest_mem *mem, struct virtq *q, struct virtq_chain *
 int virtq_push(const struct guest_mem *mem, struct virtq *q, uint16_t head, uint32_t len);
 
 /*
+ * Return n chains at once, published by one used-index update, so a driver
+ * never sees the first buffers of a packet without the rest (virtio-net's
+ * mergeable receive buffers).  0 or -EFAULT (nothing published).
+ */
+int virtq_push_many(const struct guest_mem *mem, struct virtq *q, const uint16_t *heads,
+		    const uint32_t *lens, unsigned int n);
+
+/*
  * After pushes: whether the driver wants an interrupt for what was pushed
  * since the last call (VIRTQ_AVAIL_F_NO_INTERRUPT, or used_event with
  * EVENT_IDX).

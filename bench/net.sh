@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# bench/net: the network of a Debian guest (scripts/rootfs-image.sh) on a
+# tap, genvm's virtio-net against QEMU's (-M microvm, virtio-net-device over
+# virtio-mmio as genvm's, vhost=off, and vhost=on where /dev/vhost-net is),
+# in the same run, as ratios:
+#   - TCP throughput host to guest and guest to host: iperf3 from Debian at
+#     both ends (the guest's iperf3.service), BENCH_NET_SECONDS each;
+#   - request latency: a new TCP connection to the guest's genid service
+#     (port 7007) until its one-line answer, BENCH_ROUNDS times (median);
+#   - clone to first reply: each VMM saves the running guest and is started
+#     again from it (genvm -incoming file:, QEMU -incoming exec:cat); from
+#     launch until the restored guest's service answers over the tap.
+# QEMU's guest gets the same devices over virtio-mmio (its microvm machine,
+# which describes them in ACPI as genvm does), so only the VMMs differ.
+#
+# Without hardware KVM the whole bench runs inside one nested L1 guest
+# (bench/lib.sh): there only ratios mean anything, and TCG's slowness is in
+# every figure.
+#
+# usage: bench/net.sh [RUNS]        (default BENCH_RUNS, else 3)
+# env:   BUILD, GENVM, GENVM_QMP, VMGENID_CACHE, QEMU, BENCH_MEM (default 512M),
+#        BENCH_NET_SECONDS (default 10), BENCH_ROUNDS (default 20),
+#        BENCH_TIMEOUT (s per boot or restore), BENCH_SMOKE=1 (one run, 2 s,
+#        5 rounds: checks that the bench works, not a measurement),
+#        BENCH_NESTED=1, BENCH_L1_MEM
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+runs=${1:-${BENCH_RUNS:-3}}
+seconds=${BENCH_NET_SECONDS:-10}
+rounds=${BENCH_ROUNDS:-20}
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+	runs=1 seconds=2 rounds=5
+fi
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$repo/$BUILD ;; esac
+GENVM=${GENVM:-$BUILD/vmm/genvm}
+GENVM_QMP=${GENVM_QMP:-$BUILD/vmm/genvm-qmp}
+QEMU=${QEMU:-qemu-system-x86_64}
+mem=${BENCH_MEM:-512M}
+cache=${VMGENID_CACHE:-$repo/.cache/guest}
+append="console=ttyS0 quiet panic=-1 root=/dev/vda genid.e2e=serve"
+guest=10.0.2.15
+tapname=gvbench0
+# What L1 needs besides genvm and QEMU: iperf3, and ip for the tap.
+bench_l1_bins="iperf3 $(command -v ip || echo ip)"
+bench_l1_net=1
+
+bench_name=net
+. "$repo/bench/lib.sh"
+
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number, not '$runs'"
+[[ $seconds =~ ^[1-9][0-9]*$ ]] || die "BENCH_NET_SECONDS must be a positive number"
+[ "${BENCH_IN_L1:-}" ] || {
+	command -v iperf3 >/dev/null || die "iperf3 not found (Debian package iperf3; scripts/deps.sh)"
+	bash "$repo/scripts/rootfs-image.sh" "$BUILD" >/dev/null || die "building the Debian image failed"
+}
+bench_place "$@"
+# iproute2's ip before busybox's (L1 has both; only iproute2's has tuntap).
+for d in /usr/sbin /sbin /usr/bin; do
+	if [ -x "$d/ip" ] && case $("$d/ip" -V 2>&1) in *iproute2*) true ;; *) false ;; esac; then
+		PATH=$d:$PATH
+		break
+	fi
+done
+[ -x "$GENVM" ] || die "no genvm at '$GENVM'"
+command -v "$QEMU" >/dev/null || die "$QEMU not found (Debian package qemu-system-x86)"
+command -v iperf3 >/dev/null || die "iperf3 not found"
+command -v ip >/dev/null || die "ip (iproute2) not found"
+[ -c /dev/kvm ] || die "no /dev/kvm"
+run_timeout=${BENCH_TIMEOUT:-$([ "$bench_mode" = nested ] && echo 1200 || echo 120)}
+rootfs=${E2E_ROOTFS:-$cache/rootfs.img}
+[ -r "$rootfs" ] || die "no Debian image at $rootfs"
+bench_guest
+make_workdir
+cp "$rootfs" "$work/disk.img"
+
+vmms=(genvm qemu)
+[ -c /dev/vhost-net ] && vmms+=(qemu-vhost)
+
+# The VMM's command line for the guest on the tap ($1: genvm, qemu, qemu-vhost).
+net_cmd() {
+	local blk=(-drive "file=$work/disk.img,format=raw,if=none,id=d0,snapshot=on"
+		-device virtio-blk-device,drive=d0)
+	case $1 in
+	genvm)
+		echo "$GENVM" -m "$mem" "${blk[@]}" \
+			-netdev "tap,id=n0,ifname=$tapname,script=no,downscript=no" \
+			-device virtio-net-device,netdev=n0 ;;
+	qemu | qemu-vhost)
+		echo "$QEMU" -accel kvm -M microvm -cpu host -m "$mem" -nic none "${blk[@]}" \
+			-netdev "tap,id=n0,ifname=$tapname,script=no,downscript=no,vhost=$([ "$1" = qemu ] && echo off || echo on)" \
+			-device virtio-net-device,netdev=n0 ;;
+	esac
+}
+
+tap_up() {
+	ip link del "$tapname" 2>/dev/null || true
+	ip tuntap add dev "$tapname" mode tap
+	ip addr add 10.0.2.2/24 dev "$tapname"
+	ip link set "$tapname" up
+}
+
+# reply: one answer of the guest's service, or nothing within 2 s.
+reply() {
+	timeout 2 bash -c "exec 3<>/dev/tcp/$guest/7007 && head -n 1 <&3" 2>/dev/null || true
+}
+
+# iperf3 host<->guest: Mbit/s the receiver counted.
+iperf() {
+	local out
+	out=$(iperf3 -c "$guest" -t "$seconds" -J "$@" 2>&1) || { echo 0; return; }
+	sed -n '/"sum_received"/,/}/s/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' <<<"$out" |
+		head -n 1 | awk '{ printf "%.1f", $1 / 1e6 }'
+}
+
+declare -A tx=() rx=() lat=() clone=()
+
+# one_run VMM I: boot, measure, save; then restore and time the first reply.
+one_run() {
+	local v=$1 log=$work/$1-$2.log sock=$work/$1.sock cmd i t0 t1 ms st uri in
+	read -r -a cmd <<<"$(net_cmd "$v")"
+	tap_up
+	rm -f "$sock"
+	"${cmd[@]}" -kernel "$kernel" -initrd "$initrd" -append "$append" -nographic \
+		-qmp "unix:$sock,server=on,wait=off" </dev/null >"$log" 2>&1 &
+	local pid=$!
+	bg_pids+=("$pid")
+	local deadline=$((SECONDS + run_timeout))
+	until grep -q 'VMGENID-E2E: ready' "$log"; do
+		((SECONDS < deadline)) || die "$v: the guest never came up: $(tail -n 5 "$log")"
+		kill -0 "$pid" 2>/dev/null || die "$v exited: $(tail -n 5 "$log")"
+		sleep 0.2
+	done
+	until [ -n "$(reply)" ]; do
+		((SECONDS < deadline)) || die "$v: the guest's service never answered on $guest"
+		sleep 0.2
+	done
+	tx[$v]+="$(iperf) "
+	rx[$v]+="$(iperf -R) "
+	local l=""
+	for ((i = 0; i < rounds; i++)); do
+		t0=$EPOCHREALTIME
+		[ -n "$(reply)" ] || die "$v: no answer in round $i"
+		t1=$EPOCHREALTIME
+		l+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }') "
+	done
+	lat[$v]+="$(stats "$l" | cut -d' ' -f1) "
+	# Save it, then time a restore to its first reply over the network.
+	if [ "$v" = genvm ]; then
+		uri="file:$work/$v.snap" in="file:$work/$v.snap"
+	else
+		uri="exec:cat > $work/$v.snap" in="exec:cat $work/$v.snap"
+	fi
+	"$GENVM_QMP" -t 60 "$sock" migrate "{\"uri\": \"$uri\"}" >/dev/null || die "$v: migrate failed"
+	for ((i = 0; i < run_timeout * 10; i++)); do
+		st=$("$GENVM_QMP" -t 60 "$sock" query-migrate)
+		[[ $st == *'"status": "completed"'* ]] && break
+		[[ $st == *'"status": "failed"'* ]] && die "$v: the save failed: $st"
+		sleep 0.1
+	done
+	"$GENVM_QMP" -t 10 "$sock" quit >/dev/null 2>&1 || true
+	wait "$pid" 2>/dev/null || true
+	tap_up
+	t0=$EPOCHREALTIME
+	"${cmd[@]}" -kernel "$kernel" -initrd "$initrd" -append "$append" -nographic \
+		-incoming "$in" </dev/null >"$log.clone" 2>&1 &
+	pid=$!
+	bg_pids+=("$pid")
+	deadline=$((SECONDS + run_timeout))
+	until [ -n "$(reply)" ]; do
+		((SECONDS < deadline)) || die "$v: the restored guest never answered"
+		kill -0 "$pid" 2>/dev/null || die "$v -incoming exited: $(tail -n 5 "$log.clone")"
+		sleep 0.02
+	done
+	t1=$EPOCHREALTIME
+	ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
+	clone[$v]+="$ms "
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	printf '  run %d %-10s host->guest %9s Mbit/s  guest->host %9s Mbit/s  request %8s ms  clone->reply %9s ms\n' \
+		"$2" "$v" "$(awk '{ print $NF }' <<<"${tx[$v]}")" "$(awk '{ print $NF }' <<<"${rx[$v]}")" \
+		"$(awk '{ print $NF }' <<<"${lat[$v]}")" "$ms"
+}
+
+bench_header
+echo "== bench/net: Debian $(cat "$cache/kernel-version" 2>/dev/null || echo "$kver") guest, -m $mem, tap $tapname, iperf3 ${seconds}s, $rounds requests, $runs run(s)"
+[ -c /dev/vhost-net ] || echo "   (no /dev/vhost-net here: QEMU with vhost=on is left out)"
+for ((r = 1; r <= runs; r++)); do
+	for v in "${vmms[@]}"; do
+		one_run "$v" "$r"
+	done
+done
+ip link del "$tapname" 2>/dev/null || true
+
+echo
+printf '%-10s %22s %22s %14s %16s\n' VMM "host->guest Mbit/s" "guest->host Mbit/s" "request ms" "clone->reply ms"
+for v in "${vmms[@]}"; do
+	printf '%-10s %22s %22s %14s %16s\n' "$v" "$(stats "${tx[$v]}" | cut -d' ' -f1)" \
+		"$(stats "${rx[$v]}" | cut -d' ' -f1)" "$(stats "${lat[$v]}" | cut -d' ' -f1)" \
+		"$(stats "${clone[$v]}" | cut -d' ' -f1)"
+done
+for v in "${vmms[@]}"; do
+	[ "$v" != genvm ] || continue
+	echo "genvm / $v: throughput host->guest $(ratio "$(stats "${tx[genvm]}" | cut -d' ' -f1)" "$(stats "${tx[$v]}" | cut -d' ' -f1)")," \
+		"guest->host $(ratio "$(stats "${rx[genvm]}" | cut -d' ' -f1)" "$(stats "${rx[$v]}" | cut -d' ' -f1)") (higher is better);" \
+		"request $(ratio "$(stats "${lat[genvm]}" | cut -d' ' -f1)" "$(stats "${lat[$v]}" | cut -d' ' -f1)")," \
+		"clone->reply $(ratio "$(stats "${clone[genvm]}" | cut -d' ' -f1)" "$(stats "${clone[$v]}" | cut -d' ' -f1)") (lower is better)"
+done
