@@ -16,6 +16,8 @@ packages=(
 	clang libclang-rt-14-dev                         # fuzz targets (libFuzzer, Debian 12's clang 14)
 	gnuplot-nox                                      # bench/plot.sh
 	mmdebstrap e2fsprogs                             # Debian root disk image
+	scdoc                                            # man pages (docs/man)
+	debhelper dpkg-dev fakeroot lintian man-db       # make deb, its test
 )
 
 missing=()

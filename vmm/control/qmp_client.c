@@ -16,6 +16,8 @@
  *   genvm-qmp --bench N SOCKET COMMAND [JSON-ARGS]
  *       N round trips one after the other; prints the rate and latency
  *       percentiles.
+ *   genvm-qmp --version
+ *       "genvm-qmp version X.Y.Z", the version genvm prints.
  *
  * SOCKET is a unix socket path or tcp:HOST:PORT.  Exit status: 0 success,
  * 1 QMP error, 2 connection or protocol trouble, 3 usage.
@@ -432,6 +434,7 @@ static void usage(void)
 	fputs("usage: genvm-qmp [-e] [-w EVENT] [-t SECONDS] SOCKET COMMAND [JSON-ARGS]\n"
 	      "       genvm-qmp --raw [--lines N] [-t SECONDS] SOCKET\n"
 	      "       genvm-qmp --bench N SOCKET COMMAND [JSON-ARGS]\n"
+	      "       genvm-qmp --version\n"
 	      "SOCKET: a unix socket path or tcp:HOST:PORT\n"
 	      "  -e, --events     print events; after the reply, until genvm hangs up\n"
 	      "  -w, --wait-event EVENT  print events until EVENT has come\n"
@@ -478,6 +481,9 @@ int main(int argc, char **argv)
 			bench_n = strtol(argv[++i], &end, 10);
 			if (*end || bench_n < 1 || bench_n > 100000000)
 				usage();
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("genvm-qmp version %s\n", GENVM_VERSION);
+			return fflush(stdout) ? 2 : 0;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage();
 		} else {
