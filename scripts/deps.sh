@@ -17,7 +17,8 @@ packages=(
 	gnuplot-nox                                      # bench/plot.sh
 	mmdebstrap e2fsprogs                             # Debian root disk image
 	scdoc                                            # man pages (docs/man)
-	debhelper dpkg-dev fakeroot lintian man-db       # make deb, its test
+	build-essential debhelper dpkg-dev fakeroot      # make deb
+	lintian man-db                                   # its test
 )
 
 missing=()
