@@ -2,8 +2,9 @@
 #   make demo   boot a Debian system from a virtio disk under genvm, save it, start two clones
 #   make check  install dependencies, build, run every test (plain and ASan+UBSan)
 #   make fuzz   run each libFuzzer target for FUZZ_SECONDS (60) (docs/fuzzing.md)
+#   make deb    build the Debian packages into build-deb/ (scripts/deb.sh)
 
-.PHONY: all demo check deps clean fuzz
+.PHONY: all demo check deps clean fuzz deb
 
 all:
 	bash scripts/build.sh build
@@ -20,5 +21,8 @@ deps:
 fuzz:
 	bash scripts/fuzz.sh
 
+deb:
+	bash scripts/deb.sh build-deb
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb

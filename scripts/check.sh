@@ -3,8 +3,10 @@
 # line "N passed, N failed, N skipped".
 #
 # Suites: unit tests (cmocka), checks against the real ACPICA tools, the
-# end-to-end tests, the unit tests again under ASan+UBSan, and each fuzz
-# target (tests/fuzz) on its regression inputs and for FUZZ_SECONDS (10).
+# end-to-end tests, the unit tests again under ASan+UBSan, the Debian
+# packages (make deb, lintian, their contents and installed programs), and
+# each fuzz target (tests/fuzz) on its regression inputs and for
+# FUZZ_SECONDS (10).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -54,6 +56,8 @@ if [ "$asan_built" = 1 ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		bash scripts/tap-run.sh asan $(unit_tests build-asan)
 fi
+# The packages build from a copy of the tree, so this needs no build dir.
+bash scripts/tap-run.sh deb tests/package/test_deb.sh
 # One TAP test per target; a crash names its reproducer.
 if bash scripts/fuzz.sh build; then
 	FUZZ_SECONDS=${FUZZ_SECONDS:-10} bash scripts/tap-run.sh fuzz build-fuzz/tests/fuzz/check_*

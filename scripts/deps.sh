@@ -17,6 +17,9 @@ packages=(
 	gnuplot-nox                                      # bench/plot.sh
 	mmdebstrap e2fsprogs                             # Debian root disk image
 	iproute2 nftables iperf3                         # network e2e (netns, NAT), bench/net.sh
+	scdoc                                            # man pages (docs/man)
+	build-essential debhelper dpkg-dev fakeroot      # make deb
+	lintian man-db                                   # its test
 )
 
 missing=()

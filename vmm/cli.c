@@ -1048,7 +1048,8 @@ static int opt_sandbox(struct parser *p, const char *arg)
 static int opt_version(struct parser *p, const char *arg)
 {
 	(void)arg;
-	fprintf(p->out, "genvm %s\n", GENVM_VERSION);
+	/* QEMU's shape: scripts that parse "NAME version X.Y.Z" read ours too. */
+	fprintf(p->out, "genvm version %s\nCopyright (c) 2026 the vmgenid authors\n", GENVM_VERSION);
 	return 1;
 }
 

@@ -1278,7 +1278,14 @@ static void test_help_and_version(void **state)
 	done(&r);
 	parse(&r, "--version");
 	assert_int_equal(r.result, CLI_EXIT);
-	assert_memory_equal(r.out, "genvm ", 6);
+	assert_string_equal(r.out, "genvm version " GENVM_VERSION
+			    "\nCopyright (c) 2026 the vmgenid authors\n");
+	assert_int_equal(r.err_len, 0);
+	done(&r);
+	parse(&r, "-version");
+	assert_int_equal(r.result, CLI_EXIT);
+	assert_memory_equal(r.out, "genvm version " GENVM_VERSION "\n",
+			    strlen("genvm version " GENVM_VERSION "\n"));
 	done(&r);
 }
 

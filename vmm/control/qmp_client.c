@@ -24,6 +24,8 @@
  *       bind and listen on the unix socket PATH and run COMMAND with that
  *       socket as descriptor N, as libvirt hands QEMU its monitor socket
  *       (-chardev socket,id=mon,fd=N,server=on).
+ *   genvm-qmp --version
+ *       "genvm-qmp version X.Y.Z", the version genvm prints.
  *
  * SOCKET is a unix socket path or tcp:HOST:PORT.  Exit status: 0 success,
  * 1 QMP error, 2 connection or protocol trouble, 3 usage.
@@ -471,6 +473,7 @@ static void usage(void)
 	      "       genvm-qmp --bench N SOCKET COMMAND [JSON-ARGS]\n"
 	      "       genvm-qmp --fd FILE SOCKET getfd '{\"fdname\": NAME}'\n"
 	      "       genvm-qmp --listen PATH N COMMAND [ARGS...]\n"
+	      "       genvm-qmp --version\n"
 	      "SOCKET: a unix socket path or tcp:HOST:PORT\n"
 	      "  -e, --events     print events; after the reply, until genvm hangs up\n"
 	      "  -w, --wait-event EVENT  print events until EVENT has come\n"
@@ -545,6 +548,9 @@ int main(int argc, char **argv)
 			bench_n = strtol(argv[++i], &end, 10);
 			if (*end || bench_n < 1 || bench_n > 100000000)
 				usage();
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("genvm-qmp version %s\n", GENVM_VERSION);
+			return fflush(stdout) ? 2 : 0;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage();
 		} else {
