@@ -25,20 +25,43 @@ void log_set_level(enum log_level level)
 	log_max_level = level;
 }
 
-void log_msg(enum log_level level, const char *module, const char *fmt, ...)
+static void log_vmsg(enum log_level level, const char *module, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void log_vmsg(enum log_level level, const char *module, const char *fmt, va_list ap)
 {
 	char msg[512];
-	va_list ap;
 
 	if (level > log_max_level)
 		return;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 
 	if (log_sink)
 		log_sink(log_sink_opaque, level, module, msg);
 	else
 		fprintf(stderr, "%s: %s: %s\n", module, level_names[level], msg);
 }
+
+void log_msg(enum log_level level, const char *module, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, module, fmt, ap);
+	va_end(ap);
+}
+
+#define LOG_AT(fn, level)                                       \
+	void fn(const char *module, const char *fmt, ...)       \
+	{                                                       \
+		va_list ap;                                     \
+		va_start(ap, fmt);                              \
+		log_vmsg(level, module, fmt, ap);               \
+		va_end(ap);                                     \
+	}
+
+LOG_AT(pr_err, LOG_ERR)
+LOG_AT(pr_warn, LOG_WARN)
+LOG_AT(pr_info, LOG_INFO)
+LOG_AT(pr_debug, LOG_DEBUG)

@@ -27,9 +27,13 @@ void log_set_level(enum log_level level);
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-#define pr_err(mod, ...) log_msg(LOG_ERR, mod, __VA_ARGS__)
-#define pr_warn(mod, ...) log_msg(LOG_WARN, mod, __VA_ARGS__)
-#define pr_info(mod, ...) log_msg(LOG_INFO, mod, __VA_ARGS__)
-#define pr_debug(mod, ...) log_msg(LOG_DEBUG, mod, __VA_ARGS__)
+/*
+ * log_msg() at one level.  Functions rather than macros, so that the
+ * header defines no macro a program's own logging (or syslog's) could meet.
+ */
+void pr_err(const char *module, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pr_warn(const char *module, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pr_info(const char *module, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pr_debug(const char *module, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
