@@ -437,7 +437,7 @@ static int device_vmclock(struct parser *p, const char *arg, const char *prop)
 /* "vmgenid[,guid=UUID|auto][,id=NAME]" */
 static int device_vmgenid(struct parser *p, const char *arg, const char *prop)
 {
-	struct guid guid;
+	struct vmgenid_guid guid;
 	bool have_guid = false;
 
 	if (p->cfg->vmgenid)
@@ -457,7 +457,7 @@ static int device_vmgenid(struct parser *p, const char *arg, const char *prop)
 			}
 			memcpy(value, prop + 5, len - 5);
 			value[len - 5] = '\0';
-			if (guid_parse_property(value, &guid, &why) < 0) {
+			if (vmgenid_guid_parse_property(value, &guid, &why) < 0) {
 				fprintf(p->err, "genvm: %s vmgenid: guid '%s': %s\n", p->opt, value,
 					why);
 				return -1;
@@ -477,7 +477,7 @@ static int device_vmgenid(struct parser *p, const char *arg, const char *prop)
 		const char *why;
 
 		/* QEMU's default for the property is "auto". */
-		if (guid_parse_property("auto", &guid, &why) < 0)
+		if (vmgenid_guid_parse_property("auto", &guid, &why) < 0)
 			return bad(p, arg, why);
 	}
 	p->cfg->vmgenid = true;

@@ -63,7 +63,7 @@ struct genvm_config {
 	const char *initrd_path;
 	const char *cmdline;
 	bool vmgenid;
-	struct guid guid;
+	struct vmgenid_guid guid;
 	bool vmclock;       /* -device vmclock */
 	bool nographic;
 	bool no_reboot;

@@ -76,7 +76,7 @@ struct log_limit {
 	unsigned long suppressed;
 };
 
-static void log_sink(void *opaque, enum log_level level, const char *module, const char *msg)
+static void log_sink(void *opaque, enum vmgenid_log_level level, const char *module, const char *msg)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	struct log_limit *l = opaque;
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 	if (cfg.sandbox && !cfg.sandbox_spawn)
 		spawner_deny();
 
-	log_set_sink(log_sink, &limit);
+	vmgenid_log_set_sink(log_sink, &limit);
 	if (cfg.incoming) {
 		if (incoming_open(&in, &cfg) < 0) {
 			incoming_close(&in);

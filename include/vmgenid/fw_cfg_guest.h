@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct fw_cfg_guest_ops {
+struct vmgenid_fw_cfg_guest_ops {
 	void *opaque;
 	void (*outw)(void *opaque, uint16_t port, uint16_t value);
 	uint8_t (*inb)(void *opaque, uint16_t port);
@@ -19,8 +19,8 @@ struct fw_cfg_guest_ops {
 	uint32_t (*inl)(void *opaque, uint16_t port);
 };
 
-struct fw_cfg_guest {
-	const struct fw_cfg_guest_ops *ops;
+struct vmgenid_fw_cfg_guest {
+	const struct vmgenid_fw_cfg_guest_ops *ops;
 	/* A 16-byte DMA descriptor in guest memory: host view and guest address. */
 	uint8_t *dma_desc;
 	uint64_t dma_desc_addr;
@@ -31,11 +31,11 @@ struct fw_cfg_guest {
  * Check the "QEMU" signature and the DMA feature bit.  Returns 0, or -1 when
  * there is no fw_cfg device.
  */
-int fw_cfg_guest_init(struct fw_cfg_guest *g, const struct fw_cfg_guest_ops *ops,
+int vmgenid_fw_cfg_guest_init(struct vmgenid_fw_cfg_guest *g, const struct vmgenid_fw_cfg_guest_ops *ops,
 		      uint8_t *dma_desc, uint64_t dma_desc_addr);
 
 /* Look a file up in the directory: 0 with *select and *size, or -1. */
-int fw_cfg_guest_find(struct fw_cfg_guest *g, const char *name, uint16_t *select,
+int vmgenid_fw_cfg_guest_find(struct vmgenid_fw_cfg_guest *g, const char *name, uint16_t *select,
 		      uint32_t *size);
 
 /*
@@ -43,7 +43,7 @@ int fw_cfg_guest_find(struct fw_cfg_guest *g, const char *name, uint16_t *select
  * available; dst is the host view of addr, used for the port fallback).
  * 0, or -1 if the device flagged an error.
  */
-int fw_cfg_guest_read(struct fw_cfg_guest *g, uint16_t select, void *dst, uint64_t addr,
+int vmgenid_fw_cfg_guest_read(struct vmgenid_fw_cfg_guest *g, uint16_t select, void *dst, uint64_t addr,
 		      uint32_t len);
 
 /*
@@ -51,7 +51,7 @@ int fw_cfg_guest_read(struct fw_cfg_guest *g, uint16_t select, void *dst, uint64
  * starting offset bytes in (a SKIP first, then a WRITE).  0, or -1 if the
  * device flagged an error or has no DMA.
  */
-int fw_cfg_guest_write(struct fw_cfg_guest *g, uint16_t select, uint32_t offset,
+int vmgenid_fw_cfg_guest_write(struct vmgenid_fw_cfg_guest *g, uint16_t select, uint32_t offset,
 		       uint64_t addr, uint32_t len);
 
 #endif

@@ -70,8 +70,8 @@ void __wrap_vm_irq_line(struct vm *vm, unsigned int irq, int level)
 }
 
 /* No vCPUs to read: a save of the RAM alone. */
-int __wrap_snapshot_save_state(struct machine *m, struct bytebuf *out);
-int __wrap_snapshot_save_state(struct machine *m, struct bytebuf *out)
+int __wrap_snapshot_save_state(struct machine *m, struct vmgenid_bytebuf *out);
+int __wrap_snapshot_save_state(struct machine *m, struct vmgenid_bytebuf *out)
 {
 	(void)m;
 	(void)out;
