@@ -12,6 +12,10 @@
 
 #include "vmgenid/bytebuf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VMGENID_ACPI_TABLE_HEADER_SIZE 36
 #define VMGENID_ACPI_TABLE_LENGTH_OFFSET 4
 #define VMGENID_ACPI_TABLE_CHECKSUM_OFFSET 9
@@ -36,5 +40,9 @@ void vmgenid_acpi_table_end(struct vmgenid_bytebuf *b, size_t start);
 
 /* The byte that, added to the sum of data[0..len), makes it zero mod 256. */
 uint8_t vmgenid_acpi_checksum(const uint8_t *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

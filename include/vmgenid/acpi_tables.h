@@ -18,6 +18,10 @@
 #include "vmgenid/bios_loader.h"
 #include "vmgenid/bytebuf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct vmgenid_vmclock;
 struct vmgenid_dev;
 
@@ -72,5 +76,9 @@ struct vmgenid_acpi_machine {
  */
 int vmgenid_acpi_build_tables(const struct vmgenid_acpi_machine *m, struct vmgenid_dev *vmgenid,
 		      struct vmgenid_bytebuf *rsdp, struct vmgenid_bytebuf *tables, struct vmgenid_bios_loader *loader);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

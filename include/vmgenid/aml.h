@@ -24,6 +24,10 @@
 
 #include "vmgenid/bytebuf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct vmgenid_aml_ctx;
 struct vmgenid_aml;
 
@@ -166,5 +170,9 @@ enum vmgenid_aml_interrupt_flags {
 struct vmgenid_aml *vmgenid_aml_interrupt(struct vmgenid_aml_ctx *ctx, unsigned int flags, uint32_t irq);
 /* Memory32Fixed(ReadWrite if rw else ReadOnly, base, length) */
 struct vmgenid_aml *vmgenid_aml_memory32_fixed(struct vmgenid_aml_ctx *ctx, bool rw, uint32_t base, uint32_t length);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -30,6 +30,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VMGENID_BIOS_LOADER_FILE "etc/table-loader"
 #define VMGENID_BIOS_LOADER_CMD_SIZE 128
 #define VMGENID_BIOS_LOADER_NAME_SIZE 56
@@ -151,5 +155,9 @@ int vmgenid_bios_loader_run(struct vmgenid_bios_loader_exec *st, const uint8_t *
 
 /* A short static description of a vmgenid_bios_loader_run() error code (0 or negative). */
 const char *vmgenid_bios_loader_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

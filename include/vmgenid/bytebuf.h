@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct vmgenid_bytebuf {
 	uint8_t *data;
 	size_t len;
@@ -42,5 +46,9 @@ static inline bool vmgenid_bytebuf_failed(const struct vmgenid_bytebuf *b)
 {
 	return b->failed;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 static inline void vmgenid_put_le16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)v;
@@ -76,5 +80,9 @@ static inline uint64_t vmgenid_get_be64(const uint8_t *p)
 {
 	return ((uint64_t)vmgenid_get_be32(p) << 32) | vmgenid_get_be32(p + 4);
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

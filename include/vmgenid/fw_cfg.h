@@ -23,6 +23,10 @@
 #include "vmgenid/bytebuf.h"
 #include "vmgenid/guest_mem.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VMGENID_FW_CFG_IO_BASE 0x510
 #define VMGENID_FW_CFG_IO_SIZE 12 /* 0x510..0x51b */
 #define VMGENID_FW_CFG_PORT_SEL 0x0
@@ -129,5 +133,9 @@ int vmgenid_fw_cfg_set_position(struct vmgenid_fw_cfg *fw, uint16_t key, uint32_
 int vmgenid_fw_cfg_save(const struct vmgenid_fw_cfg *fw, struct vmgenid_bytebuf *out);
 int vmgenid_fw_cfg_load(struct vmgenid_fw_cfg *fw, const uint8_t *payload, uint32_t length, uint32_t version,
 		const char **why);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

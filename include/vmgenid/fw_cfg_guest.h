@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct vmgenid_fw_cfg_guest_ops {
 	void *opaque;
 	void (*outw)(void *opaque, uint16_t port, uint16_t value);
@@ -53,5 +57,9 @@ int vmgenid_fw_cfg_guest_read(struct vmgenid_fw_cfg_guest *g, uint16_t select, v
  */
 int vmgenid_fw_cfg_guest_write(struct vmgenid_fw_cfg_guest *g, uint16_t select, uint32_t offset,
 		       uint64_t addr, uint32_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

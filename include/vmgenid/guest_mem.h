@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VMGENID_GUEST_MEM_MAX_RANGES 4
 
 struct vmgenid_guest_mem_range {
@@ -45,5 +49,9 @@ void *vmgenid_guest_mem_ptr(const struct vmgenid_guest_mem *mem, uint64_t gpa, u
 /* Copy in/out; 0, or -EFAULT (nothing copied) when vmgenid_guest_mem_ptr() refuses. */
 int vmgenid_guest_mem_read(const struct vmgenid_guest_mem *mem, uint64_t gpa, void *dst, uint64_t len);
 int vmgenid_guest_mem_write(const struct vmgenid_guest_mem *mem, uint64_t gpa, const void *src, uint64_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VMGENID_GUID_SIZE 16
 #define VMGENID_GUID_STR_LEN 36 /* without the terminating NUL */
 
@@ -47,5 +51,9 @@ void vmgenid_guid_from_le(const uint8_t le[VMGENID_GUID_SIZE], struct vmgenid_gu
 
 bool vmgenid_guid_equal(const struct vmgenid_guid *a, const struct vmgenid_guid *b);
 bool vmgenid_guid_is_null(const struct vmgenid_guid *g);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

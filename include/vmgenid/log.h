@@ -9,6 +9,10 @@
 
 #include <stdarg.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum vmgenid_log_level {
 	VMGENID_LOG_ERR,
 	VMGENID_LOG_WARN,
@@ -35,5 +39,9 @@ void vmgenid_pr_err(const char *module, const char *fmt, ...) __attribute__((for
 void vmgenid_pr_warn(const char *module, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vmgenid_pr_info(const char *module, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vmgenid_pr_debug(const char *module, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

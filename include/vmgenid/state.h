@@ -19,6 +19,10 @@
 
 #include "vmgenid/bytebuf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VMGENID_STATE_ID_SIZE 16
 #define VMGENID_STATE_SECTION_HEADER_SIZE 32
 
@@ -50,5 +54,9 @@ void vmgenid_state_reader_init(struct vmgenid_state_reader *r, const void *data,
  * set, CRC mismatch) with *why set to a static sentence.
  */
 int vmgenid_state_reader_next(struct vmgenid_state_reader *r, struct vmgenid_state_section *s, const char **why);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

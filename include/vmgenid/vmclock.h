@@ -25,6 +25,10 @@
 #include "vmgenid/bytebuf.h"
 #include "vmgenid/guest_mem.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* struct vmclock_abi, little-endian, as Linux's vmclock-abi.h lays it out. */
 #define VMGENID_VMCLOCK_OFF_MAGIC 0x00                 /* le32 */
 #define VMGENID_VMCLOCK_OFF_SIZE 0x04                  /* le32 */
@@ -127,5 +131,9 @@ int vmgenid_vmclock_load(struct vmgenid_vmclock *c, const uint8_t *payload, uint
  * notify.  0, or -EFAULT when the page is not in guest memory.
  */
 int vmgenid_vmclock_post_load(struct vmgenid_vmclock *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

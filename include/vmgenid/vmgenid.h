@@ -22,6 +22,10 @@
 #include "vmgenid/guest_mem.h"
 #include "vmgenid/guid.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VMGENID_DEV_GUID_FILE "etc/vmgenid_guid"
 #define VMGENID_DEV_ADDR_FILE "etc/vmgenid_addr"
 #define VMGENID_DEV_BLOB_SIZE 4096
@@ -82,5 +86,9 @@ int vmgenid_dev_load(struct vmgenid_dev *d, const uint8_t *payload, uint32_t len
  * negative errno when the address is unusable (logged, nothing written).
  */
 int vmgenid_dev_post_load(struct vmgenid_dev *d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
