@@ -61,26 +61,26 @@ struct handoff {
 
 static inline void handoff_encode(uint8_t *p, const struct handoff *h)
 {
-	put_le32(p + HANDOFF_OFF_MAGIC, h->magic);
-	put_le32(p + HANDOFF_OFF_VERSION, h->version);
-	put_le64(p + HANDOFF_OFF_BOOT_PARAMS, h->boot_params);
-	put_le64(p + HANDOFF_OFF_KERNEL_ENTRY, h->kernel_entry);
-	put_le64(p + HANDOFF_OFF_HIGH_START, h->high_start);
-	put_le64(p + HANDOFF_OFF_HIGH_END, h->high_end);
-	put_le64(p + HANDOFF_OFF_FSEG_START, h->fseg_start);
-	put_le64(p + HANDOFF_OFF_FSEG_END, h->fseg_end);
+	vmgenid_put_le32(p + HANDOFF_OFF_MAGIC, h->magic);
+	vmgenid_put_le32(p + HANDOFF_OFF_VERSION, h->version);
+	vmgenid_put_le64(p + HANDOFF_OFF_BOOT_PARAMS, h->boot_params);
+	vmgenid_put_le64(p + HANDOFF_OFF_KERNEL_ENTRY, h->kernel_entry);
+	vmgenid_put_le64(p + HANDOFF_OFF_HIGH_START, h->high_start);
+	vmgenid_put_le64(p + HANDOFF_OFF_HIGH_END, h->high_end);
+	vmgenid_put_le64(p + HANDOFF_OFF_FSEG_START, h->fseg_start);
+	vmgenid_put_le64(p + HANDOFF_OFF_FSEG_END, h->fseg_end);
 }
 
 static inline void handoff_decode(const uint8_t *p, struct handoff *h)
 {
-	h->magic = get_le32(p + HANDOFF_OFF_MAGIC);
-	h->version = get_le32(p + HANDOFF_OFF_VERSION);
-	h->boot_params = get_le64(p + HANDOFF_OFF_BOOT_PARAMS);
-	h->kernel_entry = get_le64(p + HANDOFF_OFF_KERNEL_ENTRY);
-	h->high_start = get_le64(p + HANDOFF_OFF_HIGH_START);
-	h->high_end = get_le64(p + HANDOFF_OFF_HIGH_END);
-	h->fseg_start = get_le64(p + HANDOFF_OFF_FSEG_START);
-	h->fseg_end = get_le64(p + HANDOFF_OFF_FSEG_END);
+	h->magic = vmgenid_get_le32(p + HANDOFF_OFF_MAGIC);
+	h->version = vmgenid_get_le32(p + HANDOFF_OFF_VERSION);
+	h->boot_params = vmgenid_get_le64(p + HANDOFF_OFF_BOOT_PARAMS);
+	h->kernel_entry = vmgenid_get_le64(p + HANDOFF_OFF_KERNEL_ENTRY);
+	h->high_start = vmgenid_get_le64(p + HANDOFF_OFF_HIGH_START);
+	h->high_end = vmgenid_get_le64(p + HANDOFF_OFF_HIGH_END);
+	h->fseg_start = vmgenid_get_le64(p + HANDOFF_OFF_FSEG_START);
+	h->fseg_end = vmgenid_get_le64(p + HANDOFF_OFF_FSEG_END);
 }
 #endif
 
@@ -94,7 +94,7 @@ static inline void handoff_decode(const uint8_t *p, struct handoff *h)
 
 /*
  * Codes are (phase << 8) | detail.  For FW_E_LOADER_RUN the detail is the
- * bios_loader_run() error (enum bios_loader_error), so genvm can name it.
+ * vmgenid_bios_loader_run() error (enum vmgenid_bios_loader_error), so genvm can name it.
  */
 #define FW_DONE 0
 #ifndef __ASSEMBLER__

@@ -13,7 +13,7 @@ void boot_linux(const struct handoff *h, uint64_t rsdp)
 {
 	uint8_t *bp = phys(h->boot_params);
 
-	put_le64(bp + BP_ACPI_RSDP_ADDR, rsdp);
+	vmgenid_put_le64(bp + BP_ACPI_RSDP_ADDR, rsdp);
 	outl(HANDOFF_EXIT_PORT, FW_DONE);
 	__asm__ __volatile__("jmp *%0" : : "r"(h->kernel_entry), "S"(h->boot_params) : "memory");
 	__builtin_unreachable();

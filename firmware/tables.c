@@ -10,18 +10,18 @@
 
 #include "fw.h"
 
-#define LOADER_MAX_SIZE (64 * BIOS_LOADER_CMD_SIZE * 8) /* 512 commands */
+#define LOADER_MAX_SIZE (64 * VMGENID_BIOS_LOADER_CMD_SIZE * 8) /* 512 commands */
 #define WRITE_MAX 64
-/* ACPI_RSDP_FILE of acpi_tables.h, a host-only header. */
+/* VMGENID_ACPI_RSDP_FILE of acpi_tables.h, a host-only header. */
 #define RSDP_FILE "etc/acpi/rsdp"
 
-static uint8_t dma_desc[FW_CFG_DMA_DESC_SIZE] __attribute__((aligned(16)));
+static uint8_t dma_desc[VMGENID_FW_CFG_DMA_DESC_SIZE] __attribute__((aligned(16)));
 static uint8_t script[LOADER_MAX_SIZE] __attribute__((aligned(16)));
 static uint8_t write_buf[WRITE_MAX] __attribute__((aligned(16)));
 /* The fw_cfg file directory, read once: room for 63 entries. */
 static uint8_t dir_copy[4096] __attribute__((aligned(16)));
-static struct bios_loader_exec exec_state;
-static struct fw_cfg_guest fw_cfg;
+static struct vmgenid_bios_loader_exec exec_state;
+static struct vmgenid_fw_cfg_guest fw_cfg;
 
 static void port_outw(void *opaque, uint16_t port, uint16_t v)
 {
@@ -47,7 +47,7 @@ static uint32_t port_inl(void *opaque, uint16_t port)
 	return inl(port);
 }
 
-static const struct fw_cfg_guest_ops port_ops = {
+static const struct vmgenid_fw_cfg_guest_ops port_ops = {
 	.outw = port_outw,
 	.inb = port_inb,
 	.outl = port_outl,
@@ -56,7 +56,7 @@ static const struct fw_cfg_guest_ops port_ops = {
 
 void fw_cfg_setup(void)
 {
-	if (fw_cfg_guest_init(&fw_cfg, &port_ops, dma_desc, (uint64_t)(uintptr_t)dma_desc) < 0)
+	if (vmgenid_fw_cfg_guest_init(&fw_cfg, &port_ops, dma_desc, (uint64_t)(uintptr_t)dma_desc) < 0)
 		fw_fail(fw_code(FW_E_NO_FW_CFG, 0), "no fw_cfg device");
 	/* WRITE_POINTER goes back over DMA; without it the device cannot work. */
 	if (!fw_cfg.has_dma)
@@ -78,7 +78,7 @@ static int op_file_size(void *opaque, const char *name, uint32_t *size)
 	uint16_t select;
 
 	(void)opaque;
-	return fw_cfg_guest_find(&fw_cfg, name, &select, size);
+	return vmgenid_fw_cfg_guest_find(&fw_cfg, name, &select, size);
 }
 
 static int op_file_load(void *opaque, const char *name, uint32_t size, uint32_t align,
@@ -90,9 +90,9 @@ static int op_file_load(void *opaque, const char *name, uint32_t size, uint32_t 
 	uint32_t file_size;
 	uint64_t start;
 
-	if (zone_id == BIOS_LOADER_ZONE_HIGH)
+	if (zone_id == VMGENID_BIOS_LOADER_ZONE_HIGH)
 		z = &a->high;
-	else if (zone_id == BIOS_LOADER_ZONE_FSEG)
+	else if (zone_id == VMGENID_BIOS_LOADER_ZONE_FSEG)
 		z = &a->fseg;
 	else
 		return -1;
@@ -101,9 +101,9 @@ static int op_file_load(void *opaque, const char *name, uint32_t size, uint32_t 
 	start = (z->next + align - 1) & ~((uint64_t)align - 1);
 	if (start < z->next || start > z->end || z->end - start < size)
 		return -1;
-	if (fw_cfg_guest_find(&fw_cfg, name, &select, &file_size) < 0 || file_size != size)
+	if (vmgenid_fw_cfg_guest_find(&fw_cfg, name, &select, &file_size) < 0 || file_size != size)
 		return -1;
-	if (fw_cfg_guest_read(&fw_cfg, select, phys(start), start, size) < 0)
+	if (vmgenid_fw_cfg_guest_read(&fw_cfg, select, phys(start), start, size) < 0)
 		return -1;
 	z->next = start + size;
 	*data = phys(start);
@@ -119,10 +119,10 @@ static int op_file_write(void *opaque, const char *name, uint32_t offset, const 
 	uint32_t size;
 
 	(void)opaque;
-	if (len > WRITE_MAX || fw_cfg_guest_find(&fw_cfg, name, &select, &size) < 0)
+	if (len > WRITE_MAX || vmgenid_fw_cfg_guest_find(&fw_cfg, name, &select, &size) < 0)
 		return -1;
 	memcpy(write_buf, src, len);
-	return fw_cfg_guest_write(&fw_cfg, select, offset, (uint64_t)(uintptr_t)write_buf, len);
+	return vmgenid_fw_cfg_guest_write(&fw_cfg, select, offset, (uint64_t)(uintptr_t)write_buf, len);
 }
 
 uint64_t load_tables(const struct handoff *h)
@@ -131,7 +131,7 @@ uint64_t load_tables(const struct handoff *h)
 		.high = { h->high_start, h->high_end },
 		.fseg = { h->fseg_start, h->fseg_end },
 	};
-	const struct bios_loader_ops ops = {
+	const struct vmgenid_bios_loader_ops ops = {
 		.opaque = &zones,
 		.file_size = op_file_size,
 		.file_load = op_file_load,
@@ -141,16 +141,16 @@ uint64_t load_tables(const struct handoff *h)
 	uint32_t size;
 	int ret;
 
-	if (fw_cfg_guest_find(&fw_cfg, BIOS_LOADER_FILE, &select, &size) < 0)
+	if (vmgenid_fw_cfg_guest_find(&fw_cfg, VMGENID_BIOS_LOADER_FILE, &select, &size) < 0)
 		fw_fail(fw_code(FW_E_NO_LOADER, 0), "no etc/table-loader in fw_cfg");
 	if (size > sizeof(script))
 		fw_fail(fw_code(FW_E_LOADER_SIZE, 0), "etc/table-loader too large");
-	if (fw_cfg_guest_read(&fw_cfg, select, script, (uint64_t)(uintptr_t)script, size) < 0)
+	if (vmgenid_fw_cfg_guest_read(&fw_cfg, select, script, (uint64_t)(uintptr_t)script, size) < 0)
 		fw_fail(fw_code(FW_E_LOADER_READ, 0), "reading etc/table-loader failed");
 
-	ret = bios_loader_run(&exec_state, script, size, &ops);
+	ret = vmgenid_bios_loader_run(&exec_state, script, size, &ops);
 	if (ret < 0)
-		fw_fail(fw_code(FW_E_LOADER_RUN, (uint32_t)-ret), bios_loader_strerror(ret));
+		fw_fail(fw_code(FW_E_LOADER_RUN, (uint32_t)-ret), vmgenid_bios_loader_strerror(ret));
 
 	for (unsigned int i = 0; i < exec_state.nr_files; i++) {
 		if (fw_streq(exec_state.files[i].name, RSDP_FILE))

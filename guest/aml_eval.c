@@ -367,7 +367,7 @@ static int eval_const(struct eval *e, size_t end, uint8_t b, struct aml_val *out
 		return ret;
 	d = e->p.t->data + e->p.pos;
 	out->type = V_INT;
-	out->i = n == 1 ? d[0] : n == 2 ? get_le16(d) : n == 4 ? get_le32(d) : get_le64(d);
+	out->i = n == 1 ? d[0] : n == 2 ? vmgenid_get_le16(d) : n == 4 ? vmgenid_get_le32(d) : vmgenid_get_le64(d);
 	out->i &= e->mask;
 	e->p.pos += n;
 	return 0;

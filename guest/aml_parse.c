@@ -797,9 +797,9 @@ static bool peek_const(const struct aml_parser *p, size_t end, uint64_t *v)
 	case OP_ONE: *v = 1; return true;
 	case OP_ONES: *v = UINT64_MAX; return true;
 	case OP_BYTE: if (left < 2) return false; *v = aml_parse_peek(p, 1); return true;
-	case OP_WORD: if (left < 3) return false; *v = get_le16(p->t->data + p->pos + 1); return true;
-	case OP_DWORD: if (left < 5) return false; *v = get_le32(p->t->data + p->pos + 1); return true;
-	case OP_QWORD: if (left < 9) return false; *v = get_le64(p->t->data + p->pos + 1); return true;
+	case OP_WORD: if (left < 3) return false; *v = vmgenid_get_le16(p->t->data + p->pos + 1); return true;
+	case OP_DWORD: if (left < 5) return false; *v = vmgenid_get_le32(p->t->data + p->pos + 1); return true;
+	case OP_QWORD: if (left < 9) return false; *v = vmgenid_get_le64(p->t->data + p->pos + 1); return true;
 	default: return false;
 	}
 }
@@ -998,7 +998,7 @@ int aml_parse_table_check(struct aml_ns *r, const struct aml_reader_table *in, s
 			       in->data ? in->len : 0);
 		goto bad;
 	}
-	len = get_le32(in->data + 4);
+	len = vmgenid_get_le32(in->data + 4);
 	if (memcmp(in->data, "DSDT", 4) && memcmp(in->data, "SSDT", 4)) {
 		aml_parse_fail(&p, 0, -EINVAL, "signature is not DSDT or SSDT");
 		goto bad;

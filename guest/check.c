@@ -260,10 +260,10 @@ static void check_driver(struct report *r, const struct probe *p)
 
 static void check_guid(struct report *r, const struct probe *p)
 {
-	char text[GUID_STR_LEN + 1], fw[GUID_STR_LEN + 1];
+	char text[VMGENID_GUID_STR_LEN + 1], fw[VMGENID_GUID_STR_LEN + 1];
 	struct probe_read mem, any;
-	uint8_t le[GUID_SIZE];
-	struct guid g;
+	uint8_t le[VMGENID_GUID_SIZE];
+	struct vmgenid_guid g;
 	int ret_mem, ret_fw;
 
 	ret_mem = probe_read_devmem(p, &mem);
@@ -275,10 +275,10 @@ static void check_guid(struct report *r, const struct probe *p)
 		const char *src = ret_mem ? "fw_cfg" : "/dev/mem";
 
 		if (ret_mem)
-			guid_from_le(le, &mem.guid);
-		guid_format(&mem.guid, text);
-		add(r, "guid", "GUID readable, not all zeros", guid_is_null(&mem.guid) ? FAIL :
-		    PASS, "%s from %s%s", text, src, guid_is_null(&mem.guid) ?
+			vmgenid_guid_from_le(le, &mem.guid);
+		vmgenid_guid_format(&mem.guid, text);
+		add(r, "guid", "GUID readable, not all zeros", vmgenid_guid_is_null(&mem.guid) ? FAIL :
+		    PASS, "%s from %s%s", text, src, vmgenid_guid_is_null(&mem.guid) ?
 		    ": the VMM never wrote the GUID" : "");
 	}
 
@@ -287,10 +287,10 @@ static void check_guid(struct report *r, const struct probe *p)
 		    ret_fw ? any.fwcfg_why : mem.devmem_why);
 		return;
 	}
-	guid_from_le(le, &g);
-	guid_format(&mem.guid, text);
-	guid_format(&g, fw);
-	if (guid_equal(&g, &mem.guid))
+	vmgenid_guid_from_le(le, &g);
+	vmgenid_guid_format(&mem.guid, text);
+	vmgenid_guid_format(&g, fw);
+	if (vmgenid_guid_equal(&g, &mem.guid))
 		add(r, "fw_cfg", "fw_cfg copy equals memory", PASS, "both hold %s", text);
 	else
 		add(r, "fw_cfg", "fw_cfg copy equals memory", FAIL, "memory holds %s, fw_cfg's "

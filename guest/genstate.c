@@ -59,7 +59,7 @@ int genstate_parse(const char *text, size_t len, struct genstate *s, char *why, 
 		*val++ = '\0';
 		if (!strcmp(line, "guid")) {
 			s->guid_known = strcmp(val, "unknown") != 0;
-			if (s->guid_known && guid_parse(val, &s->guid, NULL)) {
+			if (s->guid_known && vmgenid_guid_parse(val, &s->guid, NULL)) {
 				snprintf(why, cap, "line %zu: guid '%.40s' is not a UUID", lineno, val);
 				return -EINVAL;
 			}
@@ -84,11 +84,11 @@ int genstate_parse(const char *text, size_t len, struct genstate *s, char *why, 
 
 size_t genstate_format(const struct genstate *s, char *out, size_t cap)
 {
-	char g[GUID_STR_LEN + 1] = "unknown", c[24] = "unknown";
+	char g[VMGENID_GUID_STR_LEN + 1] = "unknown", c[24] = "unknown";
 	int n;
 
 	if (s->guid_known)
-		guid_format(&s->guid, g);
+		vmgenid_guid_format(&s->guid, g);
 	if (s->counter_known)
 		snprintf(c, sizeof(c), "%" PRIu64, s->counter);
 	n = snprintf(out, cap, "# vmgenid watch: the generation it saw last (replaced as a whole)\n"
@@ -205,7 +205,7 @@ int genstate_save(const char *dir, const struct genstate *s, char *why, size_t c
 enum genstate_verdict genstate_compare(const struct genstate *saved, const struct genstate *now)
 {
 	if (saved->guid_known && now->guid_known)
-		return guid_equal(&saved->guid, &now->guid) ? GENSTATE_SAME : GENSTATE_CHANGED;
+		return vmgenid_guid_equal(&saved->guid, &now->guid) ? GENSTATE_SAME : GENSTATE_CHANGED;
 	if (saved->counter_known && now->counter_known && saved->boot_id[0] &&
 	    !strcmp(saved->boot_id, now->boot_id))
 		return saved->counter == now->counter ? GENSTATE_SAME : GENSTATE_CHANGED;

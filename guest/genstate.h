@@ -19,7 +19,7 @@
 
 struct genstate {
 	bool guid_known;
-	struct guid guid;
+	struct vmgenid_guid guid;
 	bool counter_known;
 	uint64_t counter;  /* VMClock's vm_generation_counter */
 	char boot_id[40];  /* the kernel's boot_id, "" if unknown */

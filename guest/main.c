@@ -156,7 +156,7 @@ static int cmd_read(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char msg[3 * PLATFORM_WHY_MAX], text[GUID_STR_LEN + 1];
+	char msg[3 * PLATFORM_WHY_MAX], text[VMGENID_GUID_STR_LEN + 1];
 	struct probe_read r;
 	struct probe p;
 	bool json = false, counter = false;
@@ -202,7 +202,7 @@ static int cmd_read(int argc, char **argv)
 			 p.dev.path, at, r.devmem_why, r.fwcfg_why);
 		return fail_with("read", json, EXIT_FAIL, msg);
 	}
-	guid_format(&r.guid, text);
+	vmgenid_guid_format(&r.guid, text);
 	if (!json) {
 		printf("%s\n", text);
 	} else {

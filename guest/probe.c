@@ -66,7 +66,7 @@ void probe_where(const struct probe *p, char *out, size_t cap)
 
 int probe_read_devmem(const struct probe *p, struct probe_read *r)
 {
-	uint8_t le[GUID_SIZE];
+	uint8_t le[VMGENID_GUID_SIZE];
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -84,14 +84,14 @@ int probe_read_devmem(const struct probe *p, struct probe_read *r)
 	ret = platform_read_devmem(p->dev.addr, le, r->devmem_why, sizeof(r->devmem_why));
 	if (ret)
 		return ret;
-	guid_from_le(le, &r->guid);
+	vmgenid_guid_from_le(le, &r->guid);
 	r->source = "devmem";
 	return 0;
 }
 
 int probe_read_guid(const struct probe *p, struct probe_read *r)
 {
-	uint8_t le[GUID_SIZE];
+	uint8_t le[VMGENID_GUID_SIZE];
 	int ret;
 
 	ret = probe_read_devmem(p, r);
@@ -101,7 +101,7 @@ int probe_read_guid(const struct probe *p, struct probe_read *r)
 	ret = platform_read_fwcfg(le, r->fwcfg_why, sizeof(r->fwcfg_why));
 	if (ret)
 		return ret;
-	guid_from_le(le, &r->guid);
+	vmgenid_guid_from_le(le, &r->guid);
 	r->source = "fw_cfg";
 	return 0;
 }

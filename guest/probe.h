@@ -47,7 +47,7 @@ void probe_missing(const struct probe *p, char *out, size_t cap);
 void probe_where(const struct probe *p, char *out, size_t cap);
 
 struct probe_read {
-	struct guid guid;
+	struct vmgenid_guid guid;
 	const char *source;           /* "devmem" or "fw_cfg" */
 	bool addr_known;
 	uint64_t addr;

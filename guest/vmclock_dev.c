@@ -39,31 +39,31 @@ int vmclock_dev_check(const volatile uint8_t *page, size_t maplen, char *why, si
 	uint16_t version;
 	uint64_t flags;
 
-	if (maplen < VMCLOCK_ABI_SIZE) {
+	if (maplen < VMGENID_VMCLOCK_ABI_SIZE) {
 		snprintf(why, cap, "only %zu bytes mapped, the page needs %d", maplen,
-			 VMCLOCK_ABI_SIZE);
+			 VMGENID_VMCLOCK_ABI_SIZE);
 		return -EINVAL;
 	}
-	magic = (uint32_t)rd_le(page + VMCLOCK_OFF_MAGIC, 4);
-	size = (uint32_t)rd_le(page + VMCLOCK_OFF_SIZE, 4);
-	version = (uint16_t)rd_le(page + VMCLOCK_OFF_VERSION, 2);
-	flags = rd_le(page + VMCLOCK_OFF_FLAGS, 8);
-	if (magic != VMCLOCK_MAGIC) {
+	magic = (uint32_t)rd_le(page + VMGENID_VMCLOCK_OFF_MAGIC, 4);
+	size = (uint32_t)rd_le(page + VMGENID_VMCLOCK_OFF_SIZE, 4);
+	version = (uint16_t)rd_le(page + VMGENID_VMCLOCK_OFF_VERSION, 2);
+	flags = rd_le(page + VMGENID_VMCLOCK_OFF_FLAGS, 8);
+	if (magic != VMGENID_VMCLOCK_MAGIC) {
 		snprintf(why, cap, "bad magic 0x%08" PRIx32 " (a VMClock page starts with "
-			 "0x%08x, \"VCLK\")", magic, VMCLOCK_MAGIC);
+			 "0x%08x, \"VCLK\")", magic, VMGENID_VMCLOCK_MAGIC);
 		return -EINVAL;
 	}
-	if (size < VMCLOCK_ABI_SIZE) {
+	if (size < VMGENID_VMCLOCK_ABI_SIZE) {
 		snprintf(why, cap, "size %" PRIu32 " is too small to hold vm_generation_counter "
-			 "(%d bytes at least)", size, VMCLOCK_ABI_SIZE);
+			 "(%d bytes at least)", size, VMGENID_VMCLOCK_ABI_SIZE);
 		return -EINVAL;
 	}
-	if (version != VMCLOCK_VERSION) {
+	if (version != VMGENID_VMCLOCK_VERSION) {
 		snprintf(why, cap, "version %u, not %d (the only layout this tool knows)",
-			 version, VMCLOCK_VERSION);
+			 version, VMGENID_VMCLOCK_VERSION);
 		return -EINVAL;
 	}
-	if (!(flags & VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT)) {
+	if (!(flags & VMGENID_VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT)) {
 		snprintf(why, cap, "flags 0x%" PRIx64 " lack VM_GEN_COUNTER_PRESENT: this "
 			 "hypervisor keeps no generation counter in it", flags);
 		return -ENOTSUP;
@@ -80,7 +80,7 @@ int vmclock_dev_read(const volatile uint8_t *page, size_t maplen, unsigned int t
 	for (unsigned int i = 0; i < tries; i++) {
 		if (i >= SPIN_TRIES)
 			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-		seq = (uint32_t)rd_le(page + VMCLOCK_OFF_SEQ_COUNT, 4);
+		seq = (uint32_t)rd_le(page + VMGENID_VMCLOCK_OFF_SEQ_COUNT, 4);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (seq & 1)
 			continue;
@@ -89,11 +89,11 @@ int vmclock_dev_read(const volatile uint8_t *page, size_t maplen, unsigned int t
 		ret = vmclock_dev_check(page, maplen, why, cap);
 		if (ret)
 			return ret;
-		s->counter = rd_le(page + VMCLOCK_OFF_VM_GENERATION_COUNTER, 8);
-		s->marker = rd_le(page + VMCLOCK_OFF_DISRUPTION_MARKER, 8);
-		s->flags = rd_le(page + VMCLOCK_OFF_FLAGS, 8);
+		s->counter = rd_le(page + VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER, 8);
+		s->marker = rd_le(page + VMGENID_VMCLOCK_OFF_DISRUPTION_MARKER, 8);
+		s->flags = rd_le(page + VMGENID_VMCLOCK_OFF_FLAGS, 8);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		seq2 = (uint32_t)rd_le(page + VMCLOCK_OFF_SEQ_COUNT, 4);
+		seq2 = (uint32_t)rd_le(page + VMGENID_VMCLOCK_OFF_SEQ_COUNT, 4);
 		if (seq2 == seq) {
 			s->seq = seq;
 			return 0;
@@ -129,14 +129,14 @@ int vmclock_dev_open(struct vmclock_dev *d, char *why, size_t cap)
 	}
 	/* A regular file standing in for the device (tests) must hold a page,
 	 * or the mapping's tail would fault. */
-	if (fstat(d->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < VMCLOCK_PAGE_SIZE) {
+	if (fstat(d->fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < VMGENID_VMCLOCK_PAGE_SIZE) {
 		snprintf(why, cap, "%s: %lld bytes, not a page", VMCLOCK_DEV_PATH,
 			 (long long)st.st_size);
 		vmclock_dev_close(d);
 		return -EINVAL;
 	}
 	/* The driver maps exactly one page at offset 0, read-only. */
-	map = mmap(NULL, VMCLOCK_PAGE_SIZE, PROT_READ, MAP_SHARED, d->fd, 0);
+	map = mmap(NULL, VMGENID_VMCLOCK_PAGE_SIZE, PROT_READ, MAP_SHARED, d->fd, 0);
 	if (map == MAP_FAILED) {
 		err = errno;
 		snprintf(why, cap, "%s: mmap: %s%s", VMCLOCK_DEV_PATH, strerror(err),
@@ -146,7 +146,7 @@ int vmclock_dev_open(struct vmclock_dev *d, char *why, size_t cap)
 		return -err;
 	}
 	d->page = map;
-	d->len = VMCLOCK_PAGE_SIZE;
+	d->len = VMGENID_VMCLOCK_PAGE_SIZE;
 	n = snprintf(why, cap, "%s: not a usable VMClock page: ", VMCLOCK_DEV_PATH);
 	if (n < 0 || (size_t)n >= cap)
 		n = 0;
@@ -162,7 +162,7 @@ int vmclock_dev_open(struct vmclock_dev *d, char *why, size_t cap)
 	 * as does a regular file.  Then the page is re-read on a timer.
 	 */
 	vmclock_dev_arm(d);
-	if (rd_le(d->page + VMCLOCK_OFF_FLAGS, 8) & VMCLOCK_FLAG_NOTIFICATION_PRESENT) {
+	if (rd_le(d->page + VMGENID_VMCLOCK_OFF_FLAGS, 8) & VMGENID_VMCLOCK_FLAG_NOTIFICATION_PRESENT) {
 		struct pollfd p = { .fd = d->fd, .events = POLLIN };
 
 		d->can_poll = poll(&p, 1, 0) == 0;
@@ -172,7 +172,7 @@ int vmclock_dev_open(struct vmclock_dev *d, char *why, size_t cap)
 
 void vmclock_dev_arm(struct vmclock_dev *d)
 {
-	uint8_t buf[VMCLOCK_ABI_SIZE];
+	uint8_t buf[VMGENID_VMCLOCK_ABI_SIZE];
 
 	/* At offset 0 every time: a read past the page returns nothing and
 	 * so tells the driver nothing. */

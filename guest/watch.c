@@ -42,7 +42,7 @@ static const char fork_message[] = "crng reseeded due to virtual machine fork";
 /* A generation as one read saw it. */
 struct gen {
 	bool known; /* the GUID */
-	struct guid g;
+	struct vmgenid_guid g;
 	bool counter_known;
 	uint64_t counter;
 };
@@ -118,9 +118,9 @@ static void iso_time(char *out, size_t cap)
 static void gen_text(const struct gen *g, char *out)
 {
 	if (g->known)
-		guid_format(&g->g, out);
+		vmgenid_guid_format(&g->g, out);
 	else
-		snprintf(out, GUID_STR_LEN + 1, "unknown");
+		snprintf(out, VMGENID_GUID_STR_LEN + 1, "unknown");
 }
 
 static void counter_text(const struct gen *g, char *out, size_t cap)
@@ -277,7 +277,7 @@ static void run_hooks(struct watcher *w, const char *old, const char *new, const
 
 static void report(struct watcher *w, const struct gen *now, const char *method)
 {
-	char old[GUID_STR_LEN + 1], new[GUID_STR_LEN + 1], when[40], c0[24], c1[24];
+	char old[VMGENID_GUID_STR_LEN + 1], new[VMGENID_GUID_STR_LEN + 1], when[40], c0[24], c1[24];
 
 	gen_text(&w->last, old);
 	gen_text(now, new);
@@ -323,7 +323,7 @@ static void trigger(struct watcher *w, const char *method, bool timer)
 	bool by_counter = now.counter_known && w->last.counter_known;
 
 	if (by_guid || by_counter) {
-		bool guid_moved = by_guid && !guid_equal(&now.g, &w->last.g);
+		bool guid_moved = by_guid && !vmgenid_guid_equal(&now.g, &w->last.g);
 		bool counter_moved = by_counter && now.counter != w->last.counter;
 
 		if (!guid_moved && !counter_moved) {
@@ -392,7 +392,7 @@ static bool drain_kmsg(struct watcher *w)
 
 static void announce(struct watcher *w, const char *uevent_why, const char *kmsg_why)
 {
-	char text[GUID_STR_LEN + 1], c[24];
+	char text[VMGENID_GUID_STR_LEN + 1], c[24];
 	const char *sep = "";
 
 	gen_text(&w->last, text);

@@ -15,9 +15,9 @@
  * what QEMU and iasl emit ("VMGENID\0"), and our SSDT must match QEMU's byte
  * for byte.  Callers wanting spaces pass them ("BOCHS ").
  */
-static void put_padded(struct bytebuf *b, const char *s, size_t len)
+static void put_padded(struct vmgenid_bytebuf *b, const char *s, size_t len)
 {
-	uint8_t *p = bytebuf_append(b, NULL, len);
+	uint8_t *p = vmgenid_bytebuf_append(b, NULL, len);
 	size_t n;
 
 	if (!p)
@@ -27,46 +27,46 @@ static void put_padded(struct bytebuf *b, const char *s, size_t len)
 	memset(p + n, 0, len - n);
 }
 
-size_t acpi_table_begin(struct bytebuf *b, const char *signature, uint8_t revision,
-			const struct acpi_table_id *id)
+size_t vmgenid_acpi_table_begin(struct vmgenid_bytebuf *b, const char *signature, uint8_t revision,
+			const struct vmgenid_acpi_table_id *id)
 {
-	static const struct acpi_table_id none;
+	static const struct vmgenid_acpi_table_id none;
 	size_t start = b->len;
 
 	if (!id)
 		id = &none;
 	put_padded(b, signature, 4);       /* Signature */
-	bytebuf_put_le32(b, 0);            /* Length, patched by acpi_table_end() */
-	bytebuf_put_u8(b, revision);       /* Revision */
-	bytebuf_put_u8(b, 0);              /* Checksum, patched by acpi_table_end() */
+	vmgenid_bytebuf_put_le32(b, 0);            /* Length, patched by vmgenid_acpi_table_end() */
+	vmgenid_bytebuf_put_u8(b, revision);       /* Revision */
+	vmgenid_bytebuf_put_u8(b, 0);              /* Checksum, patched by vmgenid_acpi_table_end() */
 	put_padded(b, id->oem_id, 6);      /* OEMID */
 	put_padded(b, id->oem_table_id, 8); /* OEM Table ID */
-	bytebuf_put_le32(b, id->oem_revision);
+	vmgenid_bytebuf_put_le32(b, id->oem_revision);
 	put_padded(b, id->creator_id, 4);  /* Creator ID */
-	bytebuf_put_le32(b, id->creator_revision);
+	vmgenid_bytebuf_put_le32(b, id->creator_revision);
 	return start;
 }
 
-void acpi_table_end(struct bytebuf *b, size_t start)
+void vmgenid_acpi_table_end(struct vmgenid_bytebuf *b, size_t start)
 {
 	size_t len;
 	uint8_t *t;
 
-	if (bytebuf_failed(b))
+	if (vmgenid_bytebuf_failed(b))
 		return;
-	if (start > b->len || b->len - start < ACPI_TABLE_HEADER_SIZE ||
+	if (start > b->len || b->len - start < VMGENID_ACPI_TABLE_HEADER_SIZE ||
 	    b->len - start > UINT32_MAX) {
-		pr_err("acpi", "table at %zu: bad bounds (buffer is %zu bytes)", start, b->len);
+		vmgenid_pr_err("acpi", "table at %zu: bad bounds (buffer is %zu bytes)", start, b->len);
 		return;
 	}
 	len = b->len - start;
 	t = b->data + start;
-	put_le32(t + ACPI_TABLE_LENGTH_OFFSET, (uint32_t)len);
-	t[ACPI_TABLE_CHECKSUM_OFFSET] = 0;
-	t[ACPI_TABLE_CHECKSUM_OFFSET] = acpi_checksum(t, len);
+	vmgenid_put_le32(t + VMGENID_ACPI_TABLE_LENGTH_OFFSET, (uint32_t)len);
+	t[VMGENID_ACPI_TABLE_CHECKSUM_OFFSET] = 0;
+	t[VMGENID_ACPI_TABLE_CHECKSUM_OFFSET] = vmgenid_acpi_checksum(t, len);
 }
 
-uint8_t acpi_checksum(const uint8_t *data, size_t len)
+uint8_t vmgenid_acpi_checksum(const uint8_t *data, size_t len)
 {
 	uint8_t sum = 0;
 	size_t i;

@@ -26,7 +26,7 @@
  * Our tables identify themselves consistently, space padded in full so that
  * the RSDP's copy matches; the vmgenid SSDT keeps QEMU's ids.
  */
-static const struct acpi_table_id genvm_id = {
+static const struct vmgenid_acpi_table_id genvm_id = {
 	.oem_id = "GENVM ",
 	.oem_table_id = "GENVM   ",
 	.oem_revision = 1,
@@ -96,83 +96,83 @@ static const struct acpi_table_id genvm_id = {
 #define DSDT_REVISION 2 /* 64-bit AML integers */
 #define XSDT_REVISION 1
 
-static void put_gas(struct bytebuf *b, uint8_t space, uint8_t bit_width, uint8_t access,
+static void put_gas(struct vmgenid_bytebuf *b, uint8_t space, uint8_t bit_width, uint8_t access,
 		    uint64_t address)
 {
-	bytebuf_put_u8(b, space);
-	bytebuf_put_u8(b, bit_width);
-	bytebuf_put_u8(b, 0); /* bit offset */
-	bytebuf_put_u8(b, access);
-	bytebuf_put_le64(b, address);
+	vmgenid_bytebuf_put_u8(b, space);
+	vmgenid_bytebuf_put_u8(b, bit_width);
+	vmgenid_bytebuf_put_u8(b, 0); /* bit offset */
+	vmgenid_bytebuf_put_u8(b, access);
+	vmgenid_bytebuf_put_le64(b, address);
 }
 
 /* An I/O register block of len bytes, each register access wide. */
-static void put_gas_io(struct bytebuf *b, uint16_t port, uint8_t len, uint8_t access)
+static void put_gas_io(struct vmgenid_bytebuf *b, uint16_t port, uint8_t len, uint8_t access)
 {
 	put_gas(b, GAS_SYSTEM_IO, (uint8_t)(len * 8), access, port);
 }
 
 /* An absent block is all zeros. */
-static void put_gas_none(struct bytebuf *b)
+static void put_gas_none(struct vmgenid_bytebuf *b)
 {
 	put_gas(b, 0, 0, 0, 0);
 }
 
 /* Store target's offset at field; the loader adds the blob's base to it. */
-static int link_pointer(struct bytebuf *tables, size_t field, uint8_t size, size_t target,
-			struct bios_loader *loader)
+static int link_pointer(struct vmgenid_bytebuf *tables, size_t field, uint8_t size, size_t target,
+			struct vmgenid_bios_loader *loader)
 {
-	if (bytebuf_failed(tables))
+	if (vmgenid_bytebuf_failed(tables))
 		return -ENOMEM;
 	if (size == 8)
-		put_le64(tables->data + field, target);
+		vmgenid_put_le64(tables->data + field, target);
 	else
-		put_le32(tables->data + field, (uint32_t)target);
-	return bios_loader_add_pointer(loader, ACPI_TABLES_FILE, (uint32_t)field, size,
-				       ACPI_TABLES_FILE);
+		vmgenid_put_le32(tables->data + field, (uint32_t)target);
+	return vmgenid_bios_loader_add_pointer(loader, VMGENID_ACPI_TABLES_FILE, (uint32_t)field, size,
+				       VMGENID_ACPI_TABLES_FILE);
 }
 
-static int table_checksum(struct bytebuf *tables, size_t start, struct bios_loader *loader)
+static int table_checksum(struct vmgenid_bytebuf *tables, size_t start, struct vmgenid_bios_loader *loader)
 {
-	if (bytebuf_failed(tables))
+	if (vmgenid_bytebuf_failed(tables))
 		return -ENOMEM;
-	return bios_loader_add_checksum(loader, ACPI_TABLES_FILE,
-					(uint32_t)(start + ACPI_TABLE_CHECKSUM_OFFSET),
+	return vmgenid_bios_loader_add_checksum(loader, VMGENID_ACPI_TABLES_FILE,
+					(uint32_t)(start + VMGENID_ACPI_TABLE_CHECKSUM_OFFSET),
 					(uint32_t)start, (uint32_t)(tables->len - start));
 }
 
 /* The FACS has its own 64-byte header with no checksum. */
-static size_t build_facs(struct bytebuf *tables)
+static size_t build_facs(struct vmgenid_bytebuf *tables)
 {
 	size_t start;
 
-	bytebuf_align(tables, FACS_ALIGN);
+	vmgenid_bytebuf_align(tables, FACS_ALIGN);
 	start = tables->len;
-	bytebuf_append(tables, "FACS", 4);
-	bytebuf_put_le32(tables, FACS_SIZE);
-	bytebuf_put_le32(tables, 0);  /* hardware signature */
-	bytebuf_put_le32(tables, 0);  /* firmware waking vector: no S3 */
-	bytebuf_put_le32(tables, 0);  /* global lock */
-	bytebuf_put_le32(tables, 0);  /* flags: no S4BIOS, no 64-bit wake */
-	bytebuf_put_le64(tables, 0);  /* X firmware waking vector */
-	bytebuf_put_u8(tables, 2);    /* version (ACPI 4.0 and later) */
-	bytebuf_append(tables, NULL, 3);
-	bytebuf_put_le32(tables, 0);  /* OSPM flags */
-	bytebuf_append(tables, NULL, 24);
+	vmgenid_bytebuf_append(tables, "FACS", 4);
+	vmgenid_bytebuf_put_le32(tables, FACS_SIZE);
+	vmgenid_bytebuf_put_le32(tables, 0);  /* hardware signature */
+	vmgenid_bytebuf_put_le32(tables, 0);  /* firmware waking vector: no S3 */
+	vmgenid_bytebuf_put_le32(tables, 0);  /* global lock */
+	vmgenid_bytebuf_put_le32(tables, 0);  /* flags: no S4BIOS, no 64-bit wake */
+	vmgenid_bytebuf_put_le64(tables, 0);  /* X firmware waking vector */
+	vmgenid_bytebuf_put_u8(tables, 2);    /* version (ACPI 4.0 and later) */
+	vmgenid_bytebuf_append(tables, NULL, 3);
+	vmgenid_bytebuf_put_le32(tables, 0);  /* OSPM flags */
+	vmgenid_bytebuf_append(tables, NULL, 24);
 	return start;
 }
 
-static struct aml *build_com1(struct aml_ctx *ctx, const struct acpi_machine *m)
+static struct vmgenid_aml *build_com1(struct vmgenid_aml_ctx *ctx, const struct vmgenid_acpi_machine *m)
 {
-	struct aml *dev = aml_device(ctx, "COM1");
-	struct aml *crs = aml_resource_template(ctx);
+	struct vmgenid_aml *dev = vmgenid_aml_device(ctx, "COM1");
+	struct vmgenid_aml *crs = vmgenid_aml_resource_template(ctx);
 
-	aml_append(dev, aml_name_decl(ctx, "_HID", aml_eisaid(ctx, "PNP0501")));
-	aml_append(dev, aml_name_decl(ctx, "_UID", aml_one(ctx)));
-	aml_append(dev, aml_name_decl(ctx, "_STA", aml_int(ctx, 0x0f)));
-	aml_append(crs, aml_io(ctx, true, m->uart_port, m->uart_port, 0, 8));
-	aml_append(crs, aml_irq_no_flags(ctx, m->uart_irq));
-	aml_append(dev, aml_name_decl(ctx, "_CRS", crs));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_eisaid(ctx, "PNP0501")));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_UID", vmgenid_aml_one(ctx)));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_STA", vmgenid_aml_int(ctx, 0x0f)));
+	vmgenid_aml_append(crs, vmgenid_aml_io(ctx, true, m->uart_port, m->uart_port, 0, 8));
+	vmgenid_aml_append(crs, vmgenid_aml_irq_no_flags(ctx, m->uart_irq));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_CRS", crs));
 	return dev;
 }
 
@@ -181,15 +181,15 @@ static struct aml *build_com1(struct aml_ctx *ctx, const struct acpi_machine *m)
  * binds and exposes the files under /sys/firmware/qemu_fw_cfg.  _STA 0x0B:
  * present, enabled, functioning, but not shown in UI.
  */
-static struct aml *build_fw_cfg(struct aml_ctx *ctx, const struct acpi_machine *m)
+static struct vmgenid_aml *build_fw_cfg(struct vmgenid_aml_ctx *ctx, const struct vmgenid_acpi_machine *m)
 {
-	struct aml *dev = aml_device(ctx, "FWCF");
-	struct aml *crs = aml_resource_template(ctx);
+	struct vmgenid_aml *dev = vmgenid_aml_device(ctx, "FWCF");
+	struct vmgenid_aml *crs = vmgenid_aml_resource_template(ctx);
 
-	aml_append(dev, aml_name_decl(ctx, "_HID", aml_string(ctx, "QEMU0002")));
-	aml_append(dev, aml_name_decl(ctx, "_STA", aml_int(ctx, 0x0b)));
-	aml_append(crs, aml_io(ctx, true, m->fw_cfg_port, m->fw_cfg_port, 1, FW_CFG_IO_SIZE));
-	aml_append(dev, aml_name_decl(ctx, "_CRS", crs));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_string(ctx, "QEMU0002")));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_STA", vmgenid_aml_int(ctx, 0x0b)));
+	vmgenid_aml_append(crs, vmgenid_aml_io(ctx, true, m->fw_cfg_port, m->fw_cfg_port, 1, VMGENID_FW_CFG_IO_SIZE));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_CRS", crs));
 	return dev;
 }
 
@@ -198,64 +198,64 @@ static struct aml *build_fw_cfg(struct aml_ctx *ctx, const struct acpi_machine *
  * (its acpi_match_table has LNRO0005), named and numbered as QEMU's
  * microvm does.  _CCA One: DMA is cache-coherent, as it is on a PC.
  */
-static struct aml *build_virtio_mmio(struct aml_ctx *ctx, unsigned int n,
-				     const struct acpi_virtio_mmio *v)
+static struct vmgenid_aml *build_virtio_mmio(struct vmgenid_aml_ctx *ctx, unsigned int n,
+				     const struct vmgenid_acpi_virtio_mmio *v)
 {
 	char name[5] = { 'V', 'R', (char)('0' + n / 10 % 10), (char)('0' + n % 10), '\0' };
-	struct aml *dev = aml_device(ctx, name);
-	struct aml *crs = aml_resource_template(ctx);
+	struct vmgenid_aml *dev = vmgenid_aml_device(ctx, name);
+	struct vmgenid_aml *crs = vmgenid_aml_resource_template(ctx);
 
-	aml_append(dev, aml_name_decl(ctx, "_HID", aml_string(ctx, "LNRO0005")));
-	aml_append(dev, aml_name_decl(ctx, "_UID", aml_int(ctx, n)));
-	aml_append(dev, aml_name_decl(ctx, "_CCA", aml_one(ctx)));
-	aml_append(crs, aml_memory32_fixed(ctx, true, v->base, v->size));
-	aml_append(crs, aml_interrupt(ctx, AML_INT_CONSUMER | (v->edge ? AML_INT_EDGE : 0), v->irq));
-	aml_append(dev, aml_name_decl(ctx, "_CRS", crs));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_string(ctx, "LNRO0005")));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_UID", vmgenid_aml_int(ctx, n)));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_CCA", vmgenid_aml_one(ctx)));
+	vmgenid_aml_append(crs, vmgenid_aml_memory32_fixed(ctx, true, v->base, v->size));
+	vmgenid_aml_append(crs, vmgenid_aml_interrupt(ctx, VMGENID_AML_INT_CONSUMER | (v->edge ? VMGENID_AML_INT_EDGE : 0), v->irq));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_CRS", crs));
 	return dev;
 }
 
-static int build_dsdt(struct bytebuf *tables, const struct acpi_machine *m, size_t *start)
+static int build_dsdt(struct vmgenid_bytebuf *tables, const struct vmgenid_acpi_machine *m, size_t *start)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body, *s5, *sb;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body, *s5, *sb;
 	const char *why;
 	int err;
 
 	if (!ctx)
 		return -ENOMEM;
-	body = aml_block(ctx);
+	body = vmgenid_aml_block(ctx);
 
 	/* SLP_TYPa, SLP_TYPb and two reserved values. */
-	s5 = aml_package(ctx, 4);
-	aml_append(s5, aml_int(ctx, m->slp_typ_s5));
-	aml_append(s5, aml_zero(ctx));
-	aml_append(s5, aml_zero(ctx));
-	aml_append(s5, aml_zero(ctx));
-	aml_append(body, aml_name_decl(ctx, "\\_S5", s5));
+	s5 = vmgenid_aml_package(ctx, 4);
+	vmgenid_aml_append(s5, vmgenid_aml_int(ctx, m->slp_typ_s5));
+	vmgenid_aml_append(s5, vmgenid_aml_zero(ctx));
+	vmgenid_aml_append(s5, vmgenid_aml_zero(ctx));
+	vmgenid_aml_append(s5, vmgenid_aml_zero(ctx));
+	vmgenid_aml_append(body, vmgenid_aml_name_decl(ctx, "\\_S5", s5));
 
-	sb = aml_scope(ctx, "\\_SB");
-	aml_append(sb, build_com1(ctx, m));
-	aml_append(sb, build_fw_cfg(ctx, m));
-	for (unsigned int i = 0; i < m->nr_virtio && i < ACPI_MAX_VIRTIO_MMIO; i++)
-		aml_append(sb, build_virtio_mmio(ctx, i, &m->virtio[i]));
-	aml_append(body, sb);
+	sb = vmgenid_aml_scope(ctx, "\\_SB");
+	vmgenid_aml_append(sb, build_com1(ctx, m));
+	vmgenid_aml_append(sb, build_fw_cfg(ctx, m));
+	for (unsigned int i = 0; i < m->nr_virtio && i < VMGENID_ACPI_MAX_VIRTIO_MMIO; i++)
+		vmgenid_aml_append(sb, build_virtio_mmio(ctx, i, &m->virtio[i]));
+	vmgenid_aml_append(body, sb);
 
-	*start = acpi_table_begin(tables, "DSDT", DSDT_REVISION, &genvm_id);
-	err = aml_serialize(ctx, body, tables);
+	*start = vmgenid_acpi_table_begin(tables, "DSDT", DSDT_REVISION, &genvm_id);
+	err = vmgenid_aml_serialize(ctx, body, tables);
 	if (err) {
-		why = aml_ctx_error(ctx);
-		pr_err(MOD, "DSDT: %s", why ? why : "out of memory");
+		why = vmgenid_aml_ctx_error(ctx);
+		vmgenid_pr_err(MOD, "DSDT: %s", why ? why : "out of memory");
 	} else {
-		acpi_table_end(tables, *start);
+		vmgenid_acpi_table_end(tables, *start);
 	}
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 	return err;
 }
 
-static int build_fadt(struct bytebuf *tables, const struct acpi_machine *m, size_t facs,
-		      size_t dsdt, struct bios_loader *loader)
+static int build_fadt(struct vmgenid_bytebuf *tables, const struct vmgenid_acpi_machine *m, size_t facs,
+		      size_t dsdt, struct vmgenid_bios_loader *loader)
 {
-	size_t start = acpi_table_begin(tables, "FACP", FADT_REVISION, &genvm_id);
+	size_t start = vmgenid_acpi_table_begin(tables, "FACP", FADT_REVISION, &genvm_id);
 	/*
 	 * PWR_BUTTON clear: the power button is fixed hardware (PM1 PWRBTN_STS
 	 * and _EN), which system_powerdown presses; set would tell the OS there
@@ -267,51 +267,51 @@ static int build_fadt(struct bytebuf *tables, const struct acpi_machine *m, size
 			     FADT_BOOT_NO_CMOS_RTC;
 	int err;
 
-	bytebuf_put_le32(tables, 0);             /* FIRMWARE_CTRL, linked below */
-	bytebuf_put_le32(tables, 0);             /* DSDT, linked below */
-	bytebuf_put_u8(tables, 0);               /* reserved (ACPI 1.0 INT_MODEL) */
-	bytebuf_put_u8(tables, 0);               /* Preferred_PM_Profile: unspecified */
-	bytebuf_put_le16(tables, m->sci_irq);    /* SCI_INT */
+	vmgenid_bytebuf_put_le32(tables, 0);             /* FIRMWARE_CTRL, linked below */
+	vmgenid_bytebuf_put_le32(tables, 0);             /* DSDT, linked below */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* reserved (ACPI 1.0 INT_MODEL) */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* Preferred_PM_Profile: unspecified */
+	vmgenid_bytebuf_put_le16(tables, m->sci_irq);    /* SCI_INT */
 	/* No SMM: SMI_CMD 0 says the machine is always in ACPI mode (SCI_EN set). */
-	bytebuf_put_le32(tables, 0);             /* SMI_CMD */
-	bytebuf_put_u8(tables, 0);               /* ACPI_ENABLE */
-	bytebuf_put_u8(tables, 0);               /* ACPI_DISABLE */
-	bytebuf_put_u8(tables, 0);               /* S4BIOS_REQ */
-	bytebuf_put_u8(tables, 0);               /* PSTATE_CNT */
-	bytebuf_put_le32(tables, m->pm1a_evt_port);
-	bytebuf_put_le32(tables, 0);             /* PM1b_EVT_BLK */
-	bytebuf_put_le32(tables, m->pm1a_cnt_port);
-	bytebuf_put_le32(tables, 0);             /* PM1b_CNT_BLK */
-	bytebuf_put_le32(tables, 0);             /* PM2_CNT_BLK */
-	bytebuf_put_le32(tables, m->pm_tmr_port);
-	bytebuf_put_le32(tables, m->gpe0_port);
-	bytebuf_put_le32(tables, 0);             /* GPE1_BLK */
-	bytebuf_put_u8(tables, 4);               /* PM1_EVT_LEN */
-	bytebuf_put_u8(tables, 2);               /* PM1_CNT_LEN */
-	bytebuf_put_u8(tables, 0);               /* PM2_CNT_LEN */
-	bytebuf_put_u8(tables, 4);               /* PM_TMR_LEN */
-	bytebuf_put_u8(tables, m->gpe0_len);
-	bytebuf_put_u8(tables, 0);               /* GPE1_BLK_LEN */
-	bytebuf_put_u8(tables, 0);               /* GPE1_BASE */
-	bytebuf_put_u8(tables, 0);               /* CST_CNT */
-	bytebuf_put_le16(tables, FADT_NO_C2_LATENCY);
-	bytebuf_put_le16(tables, FADT_NO_C3_LATENCY);
-	bytebuf_put_le16(tables, 0);             /* FLUSH_SIZE: WBINVD works */
-	bytebuf_put_le16(tables, 0);             /* FLUSH_STRIDE */
-	bytebuf_put_u8(tables, 0);               /* DUTY_OFFSET */
-	bytebuf_put_u8(tables, 0);               /* DUTY_WIDTH */
-	bytebuf_put_u8(tables, 0);               /* DAY_ALRM: no RTC */
-	bytebuf_put_u8(tables, 0);               /* MON_ALRM */
-	bytebuf_put_u8(tables, 0);               /* CENTURY */
-	bytebuf_put_le16(tables, boot_arch);     /* IAPC_BOOT_ARCH */
-	bytebuf_put_u8(tables, 0);               /* reserved */
-	bytebuf_put_le32(tables, flags);
+	vmgenid_bytebuf_put_le32(tables, 0);             /* SMI_CMD */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* ACPI_ENABLE */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* ACPI_DISABLE */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* S4BIOS_REQ */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* PSTATE_CNT */
+	vmgenid_bytebuf_put_le32(tables, m->pm1a_evt_port);
+	vmgenid_bytebuf_put_le32(tables, 0);             /* PM1b_EVT_BLK */
+	vmgenid_bytebuf_put_le32(tables, m->pm1a_cnt_port);
+	vmgenid_bytebuf_put_le32(tables, 0);             /* PM1b_CNT_BLK */
+	vmgenid_bytebuf_put_le32(tables, 0);             /* PM2_CNT_BLK */
+	vmgenid_bytebuf_put_le32(tables, m->pm_tmr_port);
+	vmgenid_bytebuf_put_le32(tables, m->gpe0_port);
+	vmgenid_bytebuf_put_le32(tables, 0);             /* GPE1_BLK */
+	vmgenid_bytebuf_put_u8(tables, 4);               /* PM1_EVT_LEN */
+	vmgenid_bytebuf_put_u8(tables, 2);               /* PM1_CNT_LEN */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* PM2_CNT_LEN */
+	vmgenid_bytebuf_put_u8(tables, 4);               /* PM_TMR_LEN */
+	vmgenid_bytebuf_put_u8(tables, m->gpe0_len);
+	vmgenid_bytebuf_put_u8(tables, 0);               /* GPE1_BLK_LEN */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* GPE1_BASE */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* CST_CNT */
+	vmgenid_bytebuf_put_le16(tables, FADT_NO_C2_LATENCY);
+	vmgenid_bytebuf_put_le16(tables, FADT_NO_C3_LATENCY);
+	vmgenid_bytebuf_put_le16(tables, 0);             /* FLUSH_SIZE: WBINVD works */
+	vmgenid_bytebuf_put_le16(tables, 0);             /* FLUSH_STRIDE */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* DUTY_OFFSET */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* DUTY_WIDTH */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* DAY_ALRM: no RTC */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* MON_ALRM */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* CENTURY */
+	vmgenid_bytebuf_put_le16(tables, boot_arch);     /* IAPC_BOOT_ARCH */
+	vmgenid_bytebuf_put_u8(tables, 0);               /* reserved */
+	vmgenid_bytebuf_put_le32(tables, flags);
 	put_gas(tables, GAS_SYSTEM_IO, 8, GAS_ACCESS_BYTE, m->reset_port); /* RESET_REG */
-	bytebuf_put_u8(tables, m->reset_value);
-	bytebuf_put_le16(tables, 0);             /* ARM_BOOT_ARCH */
-	bytebuf_put_u8(tables, FADT_MINOR_REVISION);
-	bytebuf_put_le64(tables, 0);             /* X_FIRMWARE_CTRL, linked below */
-	bytebuf_put_le64(tables, 0);             /* X_DSDT, linked below */
+	vmgenid_bytebuf_put_u8(tables, m->reset_value);
+	vmgenid_bytebuf_put_le16(tables, 0);             /* ARM_BOOT_ARCH */
+	vmgenid_bytebuf_put_u8(tables, FADT_MINOR_REVISION);
+	vmgenid_bytebuf_put_le64(tables, 0);             /* X_FIRMWARE_CTRL, linked below */
+	vmgenid_bytebuf_put_le64(tables, 0);             /* X_DSDT, linked below */
 	/* PM1 status/enable/control are 16-bit registers, GPE ones 8-bit. */
 	put_gas_io(tables, m->pm1a_evt_port, 4, GAS_ACCESS_WORD);   /* X_PM1a_EVT_BLK */
 	put_gas_none(tables);                                        /* X_PM1b_EVT_BLK */
@@ -324,13 +324,13 @@ static int build_fadt(struct bytebuf *tables, const struct acpi_machine *m, size
 	put_gas_none(tables);                   /* SLEEP_CONTROL_REG: not hw-reduced */
 	put_gas_none(tables);                   /* SLEEP_STATUS_REG */
 	/* Hypervisor vendor identity: an 8-byte identifier, not a string. */
-	bytebuf_append(tables, "GENVM\0\0\0", 8);
-	acpi_table_end(tables, start);
+	vmgenid_bytebuf_append(tables, "GENVM\0\0\0", 8);
+	vmgenid_acpi_table_end(tables, start);
 
-	if (bytebuf_failed(tables))
+	if (vmgenid_bytebuf_failed(tables))
 		return -ENOMEM;
 	if (tables->len - start != FADT_SIZE) {
-		pr_err(MOD, "FADT is %zu bytes, not %d", tables->len - start, FADT_SIZE);
+		vmgenid_pr_err(MOD, "FADT is %zu bytes, not %d", tables->len - start, FADT_SIZE);
 		return -EINVAL;
 	}
 
@@ -350,67 +350,67 @@ static int build_fadt(struct bytebuf *tables, const struct acpi_machine *m, size
 	return err;
 }
 
-static void put_madt_override(struct bytebuf *b, uint8_t irq, uint32_t gsi, uint16_t flags)
+static void put_madt_override(struct vmgenid_bytebuf *b, uint8_t irq, uint32_t gsi, uint16_t flags)
 {
-	bytebuf_put_u8(b, MADT_INT_OVERRIDE);
-	bytebuf_put_u8(b, 10);
-	bytebuf_put_u8(b, ISA_BUS);
-	bytebuf_put_u8(b, irq);
-	bytebuf_put_le32(b, gsi);
-	bytebuf_put_le16(b, flags);
+	vmgenid_bytebuf_put_u8(b, MADT_INT_OVERRIDE);
+	vmgenid_bytebuf_put_u8(b, 10);
+	vmgenid_bytebuf_put_u8(b, ISA_BUS);
+	vmgenid_bytebuf_put_u8(b, irq);
+	vmgenid_bytebuf_put_le32(b, gsi);
+	vmgenid_bytebuf_put_le16(b, flags);
 }
 
-static int build_madt(struct bytebuf *tables, const struct acpi_machine *m, size_t *start,
-		      struct bios_loader *loader)
+static int build_madt(struct vmgenid_bytebuf *tables, const struct vmgenid_acpi_machine *m, size_t *start,
+		      struct vmgenid_bios_loader *loader)
 {
 	unsigned int cpu;
 
-	*start = acpi_table_begin(tables, "APIC", MADT_REVISION, &genvm_id);
-	bytebuf_put_le32(tables, m->lapic_addr);
+	*start = vmgenid_acpi_table_begin(tables, "APIC", MADT_REVISION, &genvm_id);
+	vmgenid_bytebuf_put_le32(tables, m->lapic_addr);
 	/* The 8259 pair is there too: the OS must mask it before using the IOAPIC. */
-	bytebuf_put_le32(tables, MADT_PCAT_COMPAT);
+	vmgenid_bytebuf_put_le32(tables, MADT_PCAT_COMPAT);
 
 	for (cpu = 0; cpu < m->nr_cpus; cpu++) {
-		bytebuf_put_u8(tables, MADT_LOCAL_APIC);
-		bytebuf_put_u8(tables, 8);
-		bytebuf_put_u8(tables, (uint8_t)cpu); /* ACPI processor UID */
-		bytebuf_put_u8(tables, (uint8_t)cpu); /* APIC ID */
-		bytebuf_put_le32(tables, MADT_LAPIC_ENABLED);
+		vmgenid_bytebuf_put_u8(tables, MADT_LOCAL_APIC);
+		vmgenid_bytebuf_put_u8(tables, 8);
+		vmgenid_bytebuf_put_u8(tables, (uint8_t)cpu); /* ACPI processor UID */
+		vmgenid_bytebuf_put_u8(tables, (uint8_t)cpu); /* APIC ID */
+		vmgenid_bytebuf_put_le32(tables, MADT_LAPIC_ENABLED);
 	}
 
-	bytebuf_put_u8(tables, MADT_IO_APIC);
-	bytebuf_put_u8(tables, 12);
-	bytebuf_put_u8(tables, m->ioapic_id);
-	bytebuf_put_u8(tables, 0);
-	bytebuf_put_le32(tables, m->ioapic_addr);
-	bytebuf_put_le32(tables, 0); /* GSI base */
+	vmgenid_bytebuf_put_u8(tables, MADT_IO_APIC);
+	vmgenid_bytebuf_put_u8(tables, 12);
+	vmgenid_bytebuf_put_u8(tables, m->ioapic_id);
+	vmgenid_bytebuf_put_u8(tables, 0);
+	vmgenid_bytebuf_put_le32(tables, m->ioapic_addr);
+	vmgenid_bytebuf_put_le32(tables, 0); /* GSI base */
 
 	put_madt_override(tables, PIT_IRQ, PIT_GSI, MPS_INTI_CONFORMS);
 	/* The SCI is level triggered, active high (ACPI 6.x 5.2.12.5). */
 	put_madt_override(tables, m->sci_irq, m->sci_irq, MPS_INTI_LEVEL | MPS_INTI_ACTIVE_HIGH);
 
 	/* LINT1 of every local APIC is the NMI input, as on PC hardware. */
-	bytebuf_put_u8(tables, MADT_LOCAL_APIC_NMI);
-	bytebuf_put_u8(tables, 6);
-	bytebuf_put_u8(tables, MADT_ALL_PROCESSORS);
-	bytebuf_put_le16(tables, MPS_INTI_CONFORMS);
-	bytebuf_put_u8(tables, LAPIC_LINT1);
+	vmgenid_bytebuf_put_u8(tables, MADT_LOCAL_APIC_NMI);
+	vmgenid_bytebuf_put_u8(tables, 6);
+	vmgenid_bytebuf_put_u8(tables, MADT_ALL_PROCESSORS);
+	vmgenid_bytebuf_put_le16(tables, MPS_INTI_CONFORMS);
+	vmgenid_bytebuf_put_u8(tables, LAPIC_LINT1);
 
-	acpi_table_end(tables, *start);
+	vmgenid_acpi_table_end(tables, *start);
 	return table_checksum(tables, *start, loader);
 }
 
-static int build_xsdt(struct bytebuf *tables, const size_t *entries, unsigned int nr_entries,
-		      size_t *start, struct bios_loader *loader)
+static int build_xsdt(struct vmgenid_bytebuf *tables, const size_t *entries, unsigned int nr_entries,
+		      size_t *start, struct vmgenid_bios_loader *loader)
 {
 	unsigned int i;
 	int err;
 
-	*start = acpi_table_begin(tables, "XSDT", XSDT_REVISION, &genvm_id);
-	bytebuf_append(tables, NULL, 8 * (size_t)nr_entries);
-	acpi_table_end(tables, *start);
+	*start = vmgenid_acpi_table_begin(tables, "XSDT", XSDT_REVISION, &genvm_id);
+	vmgenid_bytebuf_append(tables, NULL, 8 * (size_t)nr_entries);
+	vmgenid_acpi_table_end(tables, *start);
 	for (i = 0; i < nr_entries; i++) {
-		err = link_pointer(tables, *start + ACPI_TABLE_HEADER_SIZE + 8 * (size_t)i, 8,
+		err = link_pointer(tables, *start + VMGENID_ACPI_TABLE_HEADER_SIZE + 8 * (size_t)i, 8,
 				   entries[i], loader);
 		if (err)
 			return err;
@@ -419,66 +419,66 @@ static int build_xsdt(struct bytebuf *tables, const size_t *entries, unsigned in
 }
 
 /* The RSDP is no SDT: its own 36-byte layout with two checksums. */
-static int build_rsdp(struct bytebuf *rsdp, size_t xsdt, struct bios_loader *loader)
+static int build_rsdp(struct vmgenid_bytebuf *rsdp, size_t xsdt, struct vmgenid_bios_loader *loader)
 {
 	size_t start = rsdp->len;
 	uint8_t *p;
 	int err;
 
-	p = bytebuf_append(rsdp, NULL, RSDP_SIZE);
+	p = vmgenid_bytebuf_append(rsdp, NULL, RSDP_SIZE);
 	if (!p)
 		return -ENOMEM;
 	memcpy(p, "RSD PTR ", 8);
 	memcpy(p + 9, genvm_id.oem_id, 6);
 	p[15] = 2;                          /* revision: ACPI 2.0+ */
-	put_le32(p + 16, 0);                /* RsdtAddress: XSDT only */
-	put_le32(p + 20, RSDP_SIZE);        /* Length */
-	put_le64(p + RSDP_XSDT_OFFSET, xsdt);
+	vmgenid_put_le32(p + 16, 0);                /* RsdtAddress: XSDT only */
+	vmgenid_put_le32(p + 20, RSDP_SIZE);        /* Length */
+	vmgenid_put_le64(p + RSDP_XSDT_OFFSET, xsdt);
 
 	/* The extended checksum covers the first one, so it must come last. */
-	err = bios_loader_add_pointer(loader, ACPI_RSDP_FILE, (uint32_t)(start + RSDP_XSDT_OFFSET),
-				      8, ACPI_TABLES_FILE);
+	err = vmgenid_bios_loader_add_pointer(loader, VMGENID_ACPI_RSDP_FILE, (uint32_t)(start + RSDP_XSDT_OFFSET),
+				      8, VMGENID_ACPI_TABLES_FILE);
 	if (!err)
-		err = bios_loader_add_checksum(loader, ACPI_RSDP_FILE,
+		err = vmgenid_bios_loader_add_checksum(loader, VMGENID_ACPI_RSDP_FILE,
 					       (uint32_t)(start + RSDP_CHECKSUM_OFFSET),
 					       (uint32_t)start, RSDP_V1_LENGTH);
 	if (!err)
-		err = bios_loader_add_checksum(loader, ACPI_RSDP_FILE,
+		err = vmgenid_bios_loader_add_checksum(loader, VMGENID_ACPI_RSDP_FILE,
 					       (uint32_t)(start + RSDP_EXT_CHECKSUM_OFFSET),
 					       (uint32_t)start, RSDP_SIZE);
 	return err;
 }
 
-static int check_machine(const struct acpi_machine *m)
+static int check_machine(const struct vmgenid_acpi_machine *m)
 {
 	/* APIC ids and processor UIDs are one byte; 0xff means "all". */
 	if (m->nr_cpus < 1 || m->nr_cpus > 255) {
-		pr_err(MOD, "%u CPUs: the MADT describes 1 to 255", m->nr_cpus);
+		vmgenid_pr_err(MOD, "%u CPUs: the MADT describes 1 to 255", m->nr_cpus);
 		return -EINVAL;
 	}
 	if (!m->gpe0_len || m->gpe0_len % 2) {
-		pr_err(MOD, "GPE0 block length %u: must be even and non-zero", m->gpe0_len);
+		vmgenid_pr_err(MOD, "GPE0 block length %u: must be even and non-zero", m->gpe0_len);
 		return -EINVAL;
 	}
 	if (!m->pm1a_evt_port || !m->pm1a_cnt_port || !m->pm_tmr_port || !m->gpe0_port ||
 	    !m->reset_port) {
-		pr_err(MOD, "a fixed-hardware register block has no I/O port");
+		vmgenid_pr_err(MOD, "a fixed-hardware register block has no I/O port");
 		return -EINVAL;
 	}
 	if (m->sci_irq >= 16 || m->sci_irq == PIT_IRQ || m->uart_irq >= 16) {
-		pr_err(MOD, "SCI IRQ %u / UART IRQ %u: need ISA IRQs (SCI not 0)", m->sci_irq,
+		vmgenid_pr_err(MOD, "SCI IRQ %u / UART IRQ %u: need ISA IRQs (SCI not 0)", m->sci_irq,
 		       m->uart_irq);
 		return -EINVAL;
 	}
 	if (m->slp_typ_s5 > 7) {
-		pr_err(MOD, "SLP_TYP %u does not fit its 3 bits", m->slp_typ_s5);
+		vmgenid_pr_err(MOD, "SLP_TYP %u does not fit its 3 bits", m->slp_typ_s5);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int acpi_build_tables(const struct acpi_machine *m, struct vmgenid *vmgenid,
-		      struct bytebuf *rsdp, struct bytebuf *tables, struct bios_loader *loader)
+int vmgenid_acpi_build_tables(const struct vmgenid_acpi_machine *m, struct vmgenid_dev *vmgenid,
+		      struct vmgenid_bytebuf *rsdp, struct vmgenid_bytebuf *tables, struct vmgenid_bios_loader *loader)
 {
 	size_t rsdp_len = rsdp->len, tables_len = tables->len, script_len = loader->script.len;
 	size_t facs, dsdt, fadt, madt, xsdt, xsdt_entries[4];
@@ -490,10 +490,10 @@ int acpi_build_tables(const struct acpi_machine *m, struct vmgenid *vmgenid,
 	if (err)
 		return err;
 
-	err = bios_loader_allocate(loader, ACPI_RSDP_FILE, 16, BIOS_LOADER_ZONE_FSEG);
+	err = vmgenid_bios_loader_allocate(loader, VMGENID_ACPI_RSDP_FILE, 16, VMGENID_BIOS_LOADER_ZONE_FSEG);
 	if (!err)
-		err = bios_loader_allocate(loader, ACPI_TABLES_FILE, FACS_ALIGN,
-					   BIOS_LOADER_ZONE_HIGH);
+		err = vmgenid_bios_loader_allocate(loader, VMGENID_ACPI_TABLES_FILE, FACS_ALIGN,
+					   VMGENID_BIOS_LOADER_ZONE_HIGH);
 	if (err)
 		goto fail;
 
@@ -514,7 +514,7 @@ int acpi_build_tables(const struct acpi_machine *m, struct vmgenid *vmgenid,
 	xsdt_entries[nr_entries++] = madt;
 
 	if (vmgenid) {
-		ssdt = vmgenid_build_acpi(vmgenid, tables, ACPI_TABLES_FILE, loader);
+		ssdt = vmgenid_dev_build_acpi(vmgenid, tables, VMGENID_ACPI_TABLES_FILE, loader);
 		if (ssdt < 0) {
 			err = (int)ssdt;
 			goto fail;
@@ -522,7 +522,7 @@ int acpi_build_tables(const struct acpi_machine *m, struct vmgenid *vmgenid,
 		xsdt_entries[nr_entries++] = (size_t)ssdt;
 	}
 	if (m->vmclock) {
-		ssdt = vmclock_build_acpi(m->vmclock, tables, ACPI_TABLES_FILE, loader);
+		ssdt = vmgenid_vmclock_build_acpi(m->vmclock, tables, VMGENID_ACPI_TABLES_FILE, loader);
 		if (ssdt < 0) {
 			err = (int)ssdt;
 			goto fail;
@@ -533,8 +533,8 @@ int acpi_build_tables(const struct acpi_machine *m, struct vmgenid *vmgenid,
 	err = build_xsdt(tables, xsdt_entries, nr_entries, &xsdt, loader);
 	if (!err)
 		err = build_rsdp(rsdp, xsdt, loader);
-	if (!err && (bytebuf_failed(tables) || bytebuf_failed(rsdp) ||
-		     bytebuf_failed(&loader->script)))
+	if (!err && (vmgenid_bytebuf_failed(tables) || vmgenid_bytebuf_failed(rsdp) ||
+		     vmgenid_bytebuf_failed(&loader->script)))
 		err = -ENOMEM;
 	if (!err && tables->len > UINT32_MAX)
 		err = -E2BIG;

@@ -2,7 +2,7 @@
 /*
  * AML encoder, after ACPI 6.x chapter 20 ("ACPI Machine Language
  * Specification").  Nodes are built into an arena and checked as they are
- * built; aml_serialize() measures the tree bottom-up (so every PkgLength is
+ * built; vmgenid_aml_serialize() measures the tree bottom-up (so every PkgLength is
  * known and minimal) and then writes it in one pass into space reserved in
  * the output buffer, so a failure never leaves half a tree behind.
  */
@@ -49,14 +49,14 @@ enum aml_kind {
 	KIND_DUMMY,
 };
 
-struct aml {
-	struct aml_ctx *ctx;
-	struct aml *parent;
-	struct aml *first, *last, *next;
+struct vmgenid_aml {
+	struct vmgenid_aml_ctx *ctx;
+	struct vmgenid_aml *parent;
+	struct vmgenid_aml *first, *last, *next;
 	const char *what; /* the ASL construct, for error messages */
 	enum aml_kind kind;
 	unsigned int roles;
-	unsigned int accepts; /* roles aml_append() takes; 0 for a leaf */
+	unsigned int accepts; /* roles vmgenid_aml_append() takes; 0 for a leaf */
 	unsigned int nchildren, max_children;
 	uint8_t op[2];
 	uint8_t op_len;
@@ -77,18 +77,18 @@ struct arena_chunk {
 
 #define ARENA_CHUNK_SIZE 8192
 
-struct aml_ctx {
+struct vmgenid_aml_ctx {
 	struct arena_chunk *chunks;
 	/* Handed out instead of a node once something went wrong. */
-	struct aml dummy;
+	struct vmgenid_aml dummy;
 	bool oom;
 	char error[256];
 };
 
-static void aml_fail(struct aml_ctx *ctx, const char *fmt, ...)
+static void aml_fail(struct vmgenid_aml_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void aml_fail(struct aml_ctx *ctx, const char *fmt, ...)
+static void aml_fail(struct vmgenid_aml_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -99,7 +99,7 @@ static void aml_fail(struct aml_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void aml_fail_oom(struct aml_ctx *ctx)
+static void aml_fail_oom(struct vmgenid_aml_ctx *ctx)
 {
 	if (!ctx->error[0])
 		ctx->oom = true;
@@ -132,7 +132,7 @@ static struct quoted quote(const char *s)
 	return q;
 }
 
-static void *arena_alloc(struct aml_ctx *ctx, size_t n)
+static void *arena_alloc(struct vmgenid_aml_ctx *ctx, size_t n)
 {
 	const size_t align = sizeof(max_align_t);
 	struct arena_chunk *c = ctx->chunks;
@@ -167,9 +167,9 @@ static void *arena_alloc(struct aml_ctx *ctx, size_t n)
 	return p;
 }
 
-struct aml_ctx *aml_ctx_new(void)
+struct vmgenid_aml_ctx *vmgenid_aml_ctx_new(void)
 {
-	struct aml_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct vmgenid_aml_ctx *ctx = calloc(1, sizeof(*ctx));
 
 	if (!ctx)
 		return NULL;
@@ -182,7 +182,7 @@ struct aml_ctx *aml_ctx_new(void)
 	return ctx;
 }
 
-void aml_ctx_free(struct aml_ctx *ctx)
+void vmgenid_aml_ctx_free(struct vmgenid_aml_ctx *ctx)
 {
 	struct arena_chunk *c, *next;
 
@@ -195,21 +195,21 @@ void aml_ctx_free(struct aml_ctx *ctx)
 	free(ctx);
 }
 
-const char *aml_ctx_error(const struct aml_ctx *ctx)
+const char *vmgenid_aml_ctx_error(const struct vmgenid_aml_ctx *ctx)
 {
 	if (!ctx)
 		return "No AML context (it could not be allocated).";
 	return ctx->error[0] ? ctx->error : NULL;
 }
 
-size_t aml_offset(const struct aml *node)
+size_t vmgenid_aml_offset(const struct vmgenid_aml *node)
 {
 	return node ? node->offset : SIZE_MAX;
 }
 
-static struct aml *node_new(struct aml_ctx *ctx, const char *what, unsigned int roles)
+static struct vmgenid_aml *node_new(struct vmgenid_aml_ctx *ctx, const char *what, unsigned int roles)
 {
-	struct aml *n = arena_alloc(ctx, sizeof(*n));
+	struct vmgenid_aml *n = arena_alloc(ctx, sizeof(*n));
 
 	if (!n)
 		return &ctx->dummy;
@@ -223,10 +223,10 @@ static struct aml *node_new(struct aml_ctx *ctx, const char *what, unsigned int 
 	return n;
 }
 
-static struct aml *container_new(struct aml_ctx *ctx, const char *what, unsigned int roles,
+static struct vmgenid_aml *container_new(struct vmgenid_aml_ctx *ctx, const char *what, unsigned int roles,
 				 unsigned int accepts)
 {
-	struct aml *n = node_new(ctx, what, roles);
+	struct vmgenid_aml *n = node_new(ctx, what, roles);
 
 	if (n->kind != KIND_DUMMY) {
 		n->accepts = accepts;
@@ -235,14 +235,14 @@ static struct aml *container_new(struct aml_ctx *ctx, const char *what, unsigned
 	return n;
 }
 
-static void node_op(struct aml *n, uint8_t op)
+static void node_op(struct vmgenid_aml *n, uint8_t op)
 {
 	if (n->kind != KIND_DUMMY)
 		n->op[n->op_len++] = op;
 }
 
 /* Room for len head bytes, or NULL (out of memory, or n is the dummy). */
-static uint8_t *node_head(struct aml *n, size_t len)
+static uint8_t *node_head(struct vmgenid_aml *n, size_t len)
 {
 	if (n->kind == KIND_DUMMY)
 		return NULL;
@@ -253,7 +253,7 @@ static uint8_t *node_head(struct aml *n, size_t len)
 	return n->head;
 }
 
-static void link_child(struct aml *parent, struct aml *child)
+static void link_child(struct vmgenid_aml *parent, struct vmgenid_aml *child)
 {
 	child->parent = parent;
 	if (parent->last)
@@ -287,16 +287,16 @@ static size_t int_encode(uint8_t *p, uint64_t v)
 	}
 	if (v <= 0xFFFF) {
 		p[0] = 0x0B; /* WordPrefix */
-		put_le16(p + 1, (uint16_t)v);
+		vmgenid_put_le16(p + 1, (uint16_t)v);
 		return 3;
 	}
 	if (v <= 0xFFFFFFFF) {
 		p[0] = 0x0C; /* DWordPrefix */
-		put_le32(p + 1, (uint32_t)v);
+		vmgenid_put_le32(p + 1, (uint32_t)v);
 		return 5;
 	}
 	p[0] = 0x0E; /* QWordPrefix */
-	put_le64(p + 1, v);
+	vmgenid_put_le64(p + 1, v);
 	return 9;
 }
 
@@ -370,7 +370,7 @@ enum name_use {
  * Encode the ASL-style name as a NameString into out, or only measure it
  * when out is NULL.  Returns the length, or 0 after recording an error.
  */
-static size_t name_string(struct aml_ctx *ctx, const char *what, const char *name,
+static size_t name_string(struct vmgenid_aml_ctx *ctx, const char *what, const char *name,
 			  enum name_use use, uint8_t *out)
 {
 	const char *p = name, *segs;
@@ -444,7 +444,7 @@ static size_t name_string(struct aml_ctx *ctx, const char *what, const char *nam
 }
 
 /* A node whose head is a NameString followed by extra bytes (at *tail). */
-static struct aml *named_new(struct aml_ctx *ctx, struct aml *n, const char *name,
+static struct vmgenid_aml *named_new(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *n, const char *name,
 			     enum name_use use, size_t extra, uint8_t **tail)
 {
 	size_t len;
@@ -467,18 +467,18 @@ static struct aml *named_new(struct aml_ctx *ctx, struct aml *n, const char *nam
 /* --- Operands ---------------------------------------------------------- */
 
 struct operand {
-	struct aml *node;
+	struct vmgenid_aml *node;
 	unsigned int roles;
 	const char *slot;
 };
 
-static bool operands_ok(struct aml_ctx *ctx, const char *what, const struct operand *ops,
+static bool operands_ok(struct vmgenid_aml_ctx *ctx, const char *what, const struct operand *ops,
 			size_t count)
 {
 	size_t i, j;
 
 	for (i = 0; i < count; i++) {
-		struct aml *o = ops[i].node;
+		struct vmgenid_aml *o = ops[i].node;
 
 		if (!o) {
 			aml_fail(ctx, "%s: the %s is missing.", what, ops[i].slot);
@@ -511,7 +511,7 @@ static bool operands_ok(struct aml_ctx *ctx, const char *what, const struct oper
 	return true;
 }
 
-static void operands_link(struct aml *n, const struct operand *ops, size_t count)
+static void operands_link(struct vmgenid_aml *n, const struct operand *ops, size_t count)
 {
 	size_t i;
 
@@ -522,10 +522,10 @@ static void operands_link(struct aml *n, const struct operand *ops, size_t count
 }
 
 /* An expression or statement: opcode, then its operands in order. */
-static struct aml *op_new(struct aml_ctx *ctx, const char *what, unsigned int roles,
+static struct vmgenid_aml *op_new(struct vmgenid_aml_ctx *ctx, const char *what, unsigned int roles,
 			  uint8_t op, const struct operand *ops, size_t count)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 
 	if (!ctx)
 		return NULL;
@@ -539,58 +539,58 @@ static struct aml *op_new(struct aml_ctx *ctx, const char *what, unsigned int ro
 
 /* --- Tree -------------------------------------------------------------- */
 
-void aml_append(struct aml *parent, struct aml *child)
+void vmgenid_aml_append(struct vmgenid_aml *parent, struct vmgenid_aml *child)
 {
-	struct aml_ctx *ctx;
-	struct aml *p;
+	struct vmgenid_aml_ctx *ctx;
+	struct vmgenid_aml *p;
 
 	if (!parent || !child) {
 		ctx = parent ? parent->ctx : child ? child->ctx : NULL;
 		if (ctx)
-			aml_fail(ctx, "aml_append: the %s is missing.", parent ? "child" : "parent");
+			aml_fail(ctx, "vmgenid_aml_append: the %s is missing.", parent ? "child" : "parent");
 		return;
 	}
 	ctx = parent->ctx;
 	if (child->ctx != ctx) {
-		aml_fail(ctx, "aml_append: the %s belongs to another AML context.", child->what);
+		aml_fail(ctx, "vmgenid_aml_append: the %s belongs to another AML context.", child->what);
 		return;
 	}
 	if (parent->kind == KIND_DUMMY || child->kind == KIND_DUMMY)
 		return; /* the error that made the dummy is already recorded */
 	if (!parent->accepts) {
-		aml_fail(ctx, "aml_append: %s is not a container.", parent->what);
+		aml_fail(ctx, "vmgenid_aml_append: %s is not a container.", parent->what);
 		return;
 	}
 	if (child->parent) {
-		aml_fail(ctx, "aml_append: the %s is already part of the tree; "
+		aml_fail(ctx, "vmgenid_aml_append: the %s is already part of the tree; "
 			 "build a new node for each use.", child->what);
 		return;
 	}
 	for (p = parent; p; p = p->parent) {
 		if (p == child) {
-			aml_fail(ctx, "aml_append: the %s would contain itself.", child->what);
+			aml_fail(ctx, "vmgenid_aml_append: the %s would contain itself.", child->what);
 			return;
 		}
 	}
 	if (!(child->roles & parent->accepts)) {
-		aml_fail(ctx, "aml_append: %s cannot go inside %s.", child->what, parent->what);
+		aml_fail(ctx, "vmgenid_aml_append: %s cannot go inside %s.", child->what, parent->what);
 		return;
 	}
 	if (parent->nchildren >= parent->max_children) {
-		aml_fail(ctx, "aml_append: the %s already has its %u elements.", parent->what,
+		aml_fail(ctx, "vmgenid_aml_append: the %s already has its %u elements.", parent->what,
 			 parent->max_children);
 		return;
 	}
 	if (child->kind == KIND_ELSE && (!parent->last || parent->last->kind != KIND_IF)) {
-		aml_fail(ctx, "aml_append: an Else must directly follow an If.");
+		aml_fail(ctx, "vmgenid_aml_append: an Else must directly follow an If.");
 		return;
 	}
 	link_child(parent, child);
 }
 
-struct aml *aml_block(struct aml_ctx *ctx)
+struct vmgenid_aml *vmgenid_aml_block(struct vmgenid_aml_ctx *ctx)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 
 	if (!ctx)
 		return NULL;
@@ -602,10 +602,10 @@ struct aml *aml_block(struct aml_ctx *ctx)
 
 /* --- Serialization ----------------------------------------------------- */
 
-static bool measure(struct aml_ctx *ctx, struct aml *n)
+static bool measure(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *n)
 {
 	size_t body = n->head_len;
-	struct aml *c;
+	struct vmgenid_aml *c;
 
 	for (c = n->first; c; c = c->next) {
 		if (!measure(ctx, c))
@@ -620,7 +620,7 @@ static bool measure(struct aml_ctx *ctx, struct aml *n)
 		unsigned int nbytes = pkglen_bytes(body);
 
 		if (!nbytes) {
-			aml_fail(ctx, "aml_serialize: the %s is %zu bytes long, more than a "
+			aml_fail(ctx, "vmgenid_aml_serialize: the %s is %zu bytes long, more than a "
 				 "PkgLength can describe.", n->what, body);
 			return false;
 		}
@@ -631,9 +631,9 @@ static bool measure(struct aml_ctx *ctx, struct aml *n)
 	return true;
 }
 
-static void emit(struct aml *n, uint8_t *base, size_t origin, size_t *pos)
+static void emit(struct vmgenid_aml *n, uint8_t *base, size_t origin, size_t *pos)
 {
-	struct aml *c;
+	struct vmgenid_aml *c;
 
 	n->offset = origin + *pos;
 	if (n->op_len) {
@@ -658,7 +658,7 @@ static void emit(struct aml *n, uint8_t *base, size_t origin, size_t *pos)
 	}
 }
 
-int aml_serialize(struct aml_ctx *ctx, struct aml *node, struct bytebuf *out)
+int vmgenid_aml_serialize(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *node, struct vmgenid_bytebuf *out)
 {
 	static uint8_t nothing;
 	size_t origin, pos = 0;
@@ -667,11 +667,11 @@ int aml_serialize(struct aml_ctx *ctx, struct aml *node, struct bytebuf *out)
 	if (!ctx || !node || !out)
 		return -EINVAL;
 	if (!ctx->error[0] && node->ctx != ctx)
-		aml_fail(ctx, "aml_serialize: the node belongs to another AML context.");
+		aml_fail(ctx, "vmgenid_aml_serialize: the node belongs to another AML context.");
 	if (!ctx->error[0])
 		measure(ctx, node);
 	if (ctx->error[0]) {
-		pr_err("aml", "not serializing: %s", ctx->error);
+		vmgenid_pr_err("aml", "not serializing: %s", ctx->error);
 		return ctx->oom ? -ENOMEM : -EINVAL;
 	}
 
@@ -681,7 +681,7 @@ int aml_serialize(struct aml_ctx *ctx, struct aml *node, struct bytebuf *out)
 		emit(node, &nothing, origin, &pos);
 		return 0;
 	}
-	base = bytebuf_append(out, NULL, node->size);
+	base = vmgenid_bytebuf_append(out, NULL, node->size);
 	if (!base)
 		return -ENOMEM;
 	emit(node, base, origin, &pos);
@@ -690,10 +690,10 @@ int aml_serialize(struct aml_ctx *ctx, struct aml *node, struct bytebuf *out)
 
 /* --- Data -------------------------------------------------------------- */
 
-static struct aml *bytes_new(struct aml_ctx *ctx, const char *what, unsigned int roles,
+static struct vmgenid_aml *bytes_new(struct vmgenid_aml_ctx *ctx, const char *what, unsigned int roles,
 			     const uint8_t *bytes, size_t len)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 	uint8_t *h;
 
 	if (!ctx)
@@ -706,49 +706,49 @@ static struct aml *bytes_new(struct aml_ctx *ctx, const char *what, unsigned int
 	return n;
 }
 
-struct aml *aml_int(struct aml_ctx *ctx, uint64_t value)
+struct vmgenid_aml *vmgenid_aml_int(struct vmgenid_aml_ctx *ctx, uint64_t value)
 {
 	uint8_t b[9];
 
 	return bytes_new(ctx, "Integer", ROLES_DATA, b, int_encode(b, value));
 }
 
-struct aml *aml_dword(struct aml_ctx *ctx, uint32_t value)
+struct vmgenid_aml *vmgenid_aml_dword(struct vmgenid_aml_ctx *ctx, uint32_t value)
 {
 	uint8_t b[5];
 
 	b[0] = 0x0C; /* DWordPrefix */
-	put_le32(b + 1, value);
+	vmgenid_put_le32(b + 1, value);
 	return bytes_new(ctx, "Integer", ROLES_DATA, b, sizeof(b));
 }
 
-struct aml *aml_qword(struct aml_ctx *ctx, uint64_t value)
+struct vmgenid_aml *vmgenid_aml_qword(struct vmgenid_aml_ctx *ctx, uint64_t value)
 {
 	uint8_t b[9];
 
 	b[0] = 0x0E; /* QWordPrefix */
-	put_le64(b + 1, value);
+	vmgenid_put_le64(b + 1, value);
 	return bytes_new(ctx, "Integer", ROLES_DATA, b, sizeof(b));
 }
 
-struct aml *aml_zero(struct aml_ctx *ctx)
+struct vmgenid_aml *vmgenid_aml_zero(struct vmgenid_aml_ctx *ctx)
 {
-	return aml_int(ctx, 0);
+	return vmgenid_aml_int(ctx, 0);
 }
 
-struct aml *aml_one(struct aml_ctx *ctx)
+struct vmgenid_aml *vmgenid_aml_one(struct vmgenid_aml_ctx *ctx)
 {
-	return aml_int(ctx, 1);
+	return vmgenid_aml_int(ctx, 1);
 }
 
-struct aml *aml_ones(struct aml_ctx *ctx)
+struct vmgenid_aml *vmgenid_aml_ones(struct vmgenid_aml_ctx *ctx)
 {
-	return aml_int(ctx, UINT64_MAX);
+	return vmgenid_aml_int(ctx, UINT64_MAX);
 }
 
-struct aml *aml_string(struct aml_ctx *ctx, const char *s)
+struct vmgenid_aml *vmgenid_aml_string(struct vmgenid_aml_ctx *ctx, const char *s)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 	uint8_t *h;
 	size_t i, len;
 
@@ -788,7 +788,7 @@ static int hex_digit(char c)
 	return -1;
 }
 
-struct aml *aml_eisaid(struct aml_ctx *ctx, const char *id)
+struct vmgenid_aml *vmgenid_aml_eisaid(struct vmgenid_aml_ctx *ctx, const char *id)
 {
 	uint32_t v = 0;
 	uint8_t be[4];
@@ -820,13 +820,13 @@ struct aml *aml_eisaid(struct aml_ctx *ctx, const char *id)
 		v |= (uint32_t)d << (4 * (6 - i));
 	}
 	/* The compressed id is stored byte-swapped: manufacturer bytes first in memory. */
-	put_be32(be, v);
-	return aml_int(ctx, get_le32(be));
+	vmgenid_put_be32(be, v);
+	return vmgenid_aml_int(ctx, vmgenid_get_le32(be));
 }
 
-struct aml *aml_buffer(struct aml_ctx *ctx, size_t len, const uint8_t *data)
+struct vmgenid_aml *vmgenid_aml_buffer(struct vmgenid_aml_ctx *ctx, size_t len, const uint8_t *data)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 	uint8_t *h;
 	size_t size_len;
 
@@ -850,9 +850,9 @@ struct aml *aml_buffer(struct aml_ctx *ctx, size_t len, const uint8_t *data)
 	return n;
 }
 
-struct aml *aml_package(struct aml_ctx *ctx, uint8_t num_elements)
+struct vmgenid_aml *vmgenid_aml_package(struct vmgenid_aml_ctx *ctx, uint8_t num_elements)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 	uint8_t *h;
 
 	if (!ctx)
@@ -869,7 +869,7 @@ struct aml *aml_package(struct aml_ctx *ctx, uint8_t num_elements)
 
 /* --- Names and references ---------------------------------------------- */
 
-struct aml *aml_name(struct aml_ctx *ctx, const char *name)
+struct vmgenid_aml *vmgenid_aml_name(struct vmgenid_aml_ctx *ctx, const char *name)
 {
 	unsigned int roles;
 
@@ -882,10 +882,10 @@ struct aml *aml_name(struct aml_ctx *ctx, const char *name)
 	return named_new(ctx, node_new(ctx, "name reference", roles), name, NAME_REFER, 0, NULL);
 }
 
-struct aml *aml_name_decl(struct aml_ctx *ctx, const char *name, struct aml *value)
+struct vmgenid_aml *vmgenid_aml_name_decl(struct vmgenid_aml_ctx *ctx, const char *name, struct vmgenid_aml *value)
 {
 	const struct operand ops[] = { { value, ROLE_DATA, "value" } };
-	struct aml *n;
+	struct vmgenid_aml *n;
 
 	if (!ctx)
 		return NULL;
@@ -899,7 +899,7 @@ struct aml *aml_name_decl(struct aml_ctx *ctx, const char *name, struct aml *val
 	return n;
 }
 
-struct aml *aml_local(struct aml_ctx *ctx, unsigned int n)
+struct vmgenid_aml *vmgenid_aml_local(struct vmgenid_aml_ctx *ctx, unsigned int n)
 {
 	uint8_t op;
 
@@ -913,7 +913,7 @@ struct aml *aml_local(struct aml_ctx *ctx, unsigned int n)
 	return bytes_new(ctx, "Local", ROLE_OPERAND | ROLE_TARGET, &op, 1);
 }
 
-struct aml *aml_arg(struct aml_ctx *ctx, unsigned int n)
+struct vmgenid_aml *vmgenid_aml_arg(struct vmgenid_aml_ctx *ctx, unsigned int n)
 {
 	uint8_t op;
 
@@ -929,9 +929,9 @@ struct aml *aml_arg(struct aml_ctx *ctx, unsigned int n)
 
 /* --- Namespace containers ---------------------------------------------- */
 
-struct aml *aml_scope(struct aml_ctx *ctx, const char *name)
+struct vmgenid_aml *vmgenid_aml_scope(struct vmgenid_aml_ctx *ctx, const char *name)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 
 	if (!ctx)
 		return NULL;
@@ -940,9 +940,9 @@ struct aml *aml_scope(struct aml_ctx *ctx, const char *name)
 	return named_new(ctx, n, name, NAME_SCOPE, 0, NULL);
 }
 
-struct aml *aml_device(struct aml_ctx *ctx, const char *name)
+struct vmgenid_aml *vmgenid_aml_device(struct vmgenid_aml_ctx *ctx, const char *name)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 
 	if (!ctx)
 		return NULL;
@@ -952,10 +952,10 @@ struct aml *aml_device(struct aml_ctx *ctx, const char *name)
 	return named_new(ctx, n, name, NAME_DECLARE, 0, NULL);
 }
 
-struct aml *aml_method(struct aml_ctx *ctx, const char *name, unsigned int nargs,
+struct vmgenid_aml *vmgenid_aml_method(struct vmgenid_aml_ctx *ctx, const char *name, unsigned int nargs,
 		       bool serialized)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 	uint8_t *flags = NULL;
 
 	if (!ctx)
@@ -975,10 +975,10 @@ struct aml *aml_method(struct aml_ctx *ctx, const char *name, unsigned int nargs
 
 /* --- Statements and expressions ---------------------------------------- */
 
-struct aml *aml_if(struct aml_ctx *ctx, struct aml *predicate)
+struct vmgenid_aml *vmgenid_aml_if(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *predicate)
 {
 	const struct operand ops[] = { { predicate, ROLE_OPERAND, "predicate" } };
-	struct aml *n;
+	struct vmgenid_aml *n;
 
 	if (!ctx)
 		return NULL;
@@ -993,9 +993,9 @@ struct aml *aml_if(struct aml_ctx *ctx, struct aml *predicate)
 	return n;
 }
 
-struct aml *aml_else(struct aml_ctx *ctx)
+struct vmgenid_aml *vmgenid_aml_else(struct vmgenid_aml_ctx *ctx)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 
 	if (!ctx)
 		return NULL;
@@ -1007,7 +1007,7 @@ struct aml *aml_else(struct aml_ctx *ctx)
 	return n;
 }
 
-struct aml *aml_equal(struct aml_ctx *ctx, struct aml *a, struct aml *b)
+struct vmgenid_aml *vmgenid_aml_equal(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *a, struct vmgenid_aml *b)
 {
 	const struct operand ops[] = {
 		{ a, ROLE_OPERAND, "first operand" },
@@ -1017,7 +1017,7 @@ struct aml *aml_equal(struct aml_ctx *ctx, struct aml *a, struct aml *b)
 	return op_new(ctx, "LEqual", ROLE_TERM | ROLE_OPERAND, 0x93 /* LEqualOp */, ops, 2);
 }
 
-struct aml *aml_store(struct aml_ctx *ctx, struct aml *value, struct aml *target)
+struct vmgenid_aml *vmgenid_aml_store(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *value, struct vmgenid_aml *target)
 {
 	const struct operand ops[] = {
 		{ value, ROLE_OPERAND, "value" },
@@ -1027,7 +1027,7 @@ struct aml *aml_store(struct aml_ctx *ctx, struct aml *value, struct aml *target
 	return op_new(ctx, "Store", ROLE_TERM | ROLE_OPERAND, 0x70 /* StoreOp */, ops, 2);
 }
 
-struct aml *aml_add(struct aml_ctx *ctx, struct aml *a, struct aml *b, struct aml *target)
+struct vmgenid_aml *vmgenid_aml_add(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *a, struct vmgenid_aml *b, struct vmgenid_aml *target)
 {
 	struct operand ops[] = {
 		{ a, ROLE_OPERAND, "first operand" },
@@ -1038,12 +1038,12 @@ struct aml *aml_add(struct aml_ctx *ctx, struct aml *a, struct aml *b, struct am
 	if (!ctx)
 		return NULL;
 	if (!target)
-		ops[2].node = aml_name(ctx, "");
+		ops[2].node = vmgenid_aml_name(ctx, "");
 	return op_new(ctx, "Add", ROLE_TERM | ROLE_OPERAND, 0x72 /* AddOp */, ops, 3);
 }
 
-struct aml *aml_index(struct aml_ctx *ctx, struct aml *object, struct aml *index,
-		      struct aml *target)
+struct vmgenid_aml *vmgenid_aml_index(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *object, struct vmgenid_aml *index,
+		      struct vmgenid_aml *target)
 {
 	struct operand ops[] = {
 		{ object, ROLE_OPERAND, "object" },
@@ -1054,20 +1054,20 @@ struct aml *aml_index(struct aml_ctx *ctx, struct aml *object, struct aml *index
 	if (!ctx)
 		return NULL;
 	if (!target)
-		ops[2].node = aml_name(ctx, "");
+		ops[2].node = vmgenid_aml_name(ctx, "");
 	/* Index yields a reference, so it can itself be a Store target. */
 	return op_new(ctx, "Index", ROLE_TERM | ROLE_OPERAND | ROLE_TARGET,
 		      0x88 /* IndexOp */, ops, 3);
 }
 
-struct aml *aml_return(struct aml_ctx *ctx, struct aml *value)
+struct vmgenid_aml *vmgenid_aml_return(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *value)
 {
 	const struct operand ops[] = { { value, ROLE_OPERAND, "value" } };
 
 	return op_new(ctx, "Return", ROLE_TERM, 0xA4 /* ReturnOp */, ops, 1);
 }
 
-struct aml *aml_notify(struct aml_ctx *ctx, struct aml *object, struct aml *value)
+struct vmgenid_aml *vmgenid_aml_notify(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *object, struct vmgenid_aml *value)
 {
 	const struct operand ops[] = {
 		{ object, ROLE_TARGET, "object" },
@@ -1079,16 +1079,16 @@ struct aml *aml_notify(struct aml_ctx *ctx, struct aml *object, struct aml *valu
 
 /* --- Operation regions and fields -------------------------------------- */
 
-struct aml *aml_operation_region(struct aml_ctx *ctx, const char *name,
-				 enum aml_region_space space, struct aml *offset,
-				 struct aml *length)
+struct vmgenid_aml *vmgenid_aml_operation_region(struct vmgenid_aml_ctx *ctx, const char *name,
+				 enum vmgenid_aml_region_space space, struct vmgenid_aml *offset,
+				 struct vmgenid_aml *length)
 {
 	const struct operand ops[] = {
 		{ offset, ROLE_OPERAND, "offset" },
 		{ length, ROLE_OPERAND, "length" },
 	};
 	uint8_t *tail = NULL;
-	struct aml *n;
+	struct vmgenid_aml *n;
 
 	if (!ctx)
 		return NULL;
@@ -1110,15 +1110,15 @@ struct aml *aml_operation_region(struct aml_ctx *ctx, const char *name,
 	return n;
 }
 
-struct aml *aml_field(struct aml_ctx *ctx, const char *region, enum aml_field_access access,
-		      bool lock, enum aml_field_update update)
+struct vmgenid_aml *vmgenid_aml_field(struct vmgenid_aml_ctx *ctx, const char *region, enum vmgenid_aml_field_access access,
+		      bool lock, enum vmgenid_aml_field_update update)
 {
 	uint8_t *flags = NULL;
-	struct aml *n;
+	struct vmgenid_aml *n;
 
 	if (!ctx)
 		return NULL;
-	if ((unsigned int)access > AML_BUFFER_ACC || (unsigned int)update > AML_WRITE_AS_ZEROS) {
+	if ((unsigned int)access > VMGENID_AML_BUFFER_ACC || (unsigned int)update > VMGENID_AML_WRITE_AS_ZEROS) {
 		aml_fail(ctx, "Field: access type %u or update rule %u is out of range.",
 			 (unsigned int)access, (unsigned int)update);
 		return &ctx->dummy;
@@ -1150,9 +1150,9 @@ static size_t field_len_put(uint8_t *p, unsigned int bits)
 	return nbytes;
 }
 
-struct aml *aml_named_field(struct aml_ctx *ctx, const char *name, unsigned int bits)
+struct vmgenid_aml *vmgenid_aml_named_field(struct vmgenid_aml_ctx *ctx, const char *name, unsigned int bits)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 	uint8_t *h;
 	size_t seglen;
 
@@ -1177,9 +1177,9 @@ struct aml *aml_named_field(struct aml_ctx *ctx, const char *name, unsigned int 
 	return n;
 }
 
-struct aml *aml_reserved_field(struct aml_ctx *ctx, unsigned int bits)
+struct vmgenid_aml *vmgenid_aml_reserved_field(struct vmgenid_aml_ctx *ctx, unsigned int bits)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 	uint8_t *h;
 
 	if (!ctx)
@@ -1199,9 +1199,9 @@ struct aml *aml_reserved_field(struct aml_ctx *ctx, unsigned int bits)
 
 /* --- Resource templates ------------------------------------------------ */
 
-struct aml *aml_resource_template(struct aml_ctx *ctx)
+struct vmgenid_aml *vmgenid_aml_resource_template(struct vmgenid_aml_ctx *ctx)
 {
-	struct aml *n;
+	struct vmgenid_aml *n;
 
 	if (!ctx)
 		return NULL;
@@ -1213,27 +1213,27 @@ struct aml *aml_resource_template(struct aml_ctx *ctx)
 	return n;
 }
 
-static struct aml *descriptor_new(struct aml_ctx *ctx, const char *what, const uint8_t *bytes,
+static struct vmgenid_aml *descriptor_new(struct vmgenid_aml_ctx *ctx, const char *what, const uint8_t *bytes,
 				  size_t len)
 {
 	return bytes_new(ctx, what, ROLE_DESCRIPTOR, bytes, len);
 }
 
-struct aml *aml_io(struct aml_ctx *ctx, bool decode16, uint16_t min, uint16_t max,
+struct vmgenid_aml *vmgenid_aml_io(struct vmgenid_aml_ctx *ctx, bool decode16, uint16_t min, uint16_t max,
 		   uint8_t align, uint8_t length)
 {
 	uint8_t d[8];
 
 	d[0] = 0x47; /* small item: I/O port descriptor (0x08), length 7 */
 	d[1] = decode16 ? 0x01 : 0x00; /* Information: bit 0 = 16-bit decode */
-	put_le16(d + 2, min);
-	put_le16(d + 4, max);
+	vmgenid_put_le16(d + 2, min);
+	vmgenid_put_le16(d + 4, max);
 	d[6] = align;
 	d[7] = length;
 	return descriptor_new(ctx, "IO", d, sizeof(d));
 }
 
-struct aml *aml_irq_no_flags(struct aml_ctx *ctx, uint8_t irq)
+struct vmgenid_aml *vmgenid_aml_irq_no_flags(struct vmgenid_aml_ctx *ctx, uint8_t irq)
 {
 	uint8_t d[3];
 
@@ -1244,14 +1244,14 @@ struct aml *aml_irq_no_flags(struct aml_ctx *ctx, uint8_t irq)
 		return &ctx->dummy;
 	}
 	d[0] = 0x22; /* small item: IRQ descriptor (0x04), length 2: no flags byte */
-	put_le16(d + 1, (uint16_t)(1u << irq)); /* IRQ mask */
+	vmgenid_put_le16(d + 1, (uint16_t)(1u << irq)); /* IRQ mask */
 	return descriptor_new(ctx, "IRQNoFlags", d, sizeof(d));
 }
 
-struct aml *aml_interrupt(struct aml_ctx *ctx, unsigned int flags, uint32_t irq)
+struct vmgenid_aml *vmgenid_aml_interrupt(struct vmgenid_aml_ctx *ctx, unsigned int flags, uint32_t irq)
 {
-	const unsigned int known = AML_INT_CONSUMER | AML_INT_EDGE | AML_INT_ACTIVE_LOW |
-				   AML_INT_SHARED;
+	const unsigned int known = VMGENID_AML_INT_CONSUMER | VMGENID_AML_INT_EDGE | VMGENID_AML_INT_ACTIVE_LOW |
+				   VMGENID_AML_INT_SHARED;
 	uint8_t d[9];
 
 	if (!ctx)
@@ -1261,21 +1261,21 @@ struct aml *aml_interrupt(struct aml_ctx *ctx, unsigned int flags, uint32_t irq)
 		return &ctx->dummy;
 	}
 	d[0] = 0x89; /* large item: Extended Interrupt descriptor (0x09) */
-	put_le16(d + 1, 6); /* length after this field, with one interrupt */
+	vmgenid_put_le16(d + 1, 6); /* length after this field, with one interrupt */
 	d[3] = (uint8_t)flags; /* the enum bits are the descriptor's flag bits */
 	d[4] = 1; /* interrupt table length */
-	put_le32(d + 5, irq);
+	vmgenid_put_le32(d + 5, irq);
 	return descriptor_new(ctx, "Interrupt", d, sizeof(d));
 }
 
-struct aml *aml_memory32_fixed(struct aml_ctx *ctx, bool rw, uint32_t base, uint32_t length)
+struct vmgenid_aml *vmgenid_aml_memory32_fixed(struct vmgenid_aml_ctx *ctx, bool rw, uint32_t base, uint32_t length)
 {
 	uint8_t d[12];
 
 	d[0] = 0x86; /* large item: 32-bit Fixed Memory Range descriptor (0x06) */
-	put_le16(d + 1, 9); /* length after this field */
+	vmgenid_put_le16(d + 1, 9); /* length after this field */
 	d[3] = rw ? 0x01 : 0x00; /* Information: bit 0 = read/write */
-	put_le32(d + 4, base);
-	put_le32(d + 8, length);
+	vmgenid_put_le32(d + 4, base);
+	vmgenid_put_le32(d + 8, length);
 	return descriptor_new(ctx, "Memory32Fixed", d, sizeof(d));
 }

@@ -14,14 +14,14 @@
 
 #define MOD "bios_loader"
 
-void bios_loader_init(struct bios_loader *l)
+void vmgenid_bios_loader_init(struct vmgenid_bios_loader *l)
 {
-	bytebuf_init(&l->script);
+	vmgenid_bytebuf_init(&l->script);
 }
 
-void bios_loader_free(struct bios_loader *l)
+void vmgenid_bios_loader_free(struct vmgenid_bios_loader *l)
 {
-	bytebuf_free(&l->script);
+	vmgenid_bytebuf_free(&l->script);
 }
 
 static bool name_ok(const char *name)
@@ -29,13 +29,13 @@ static bool name_ok(const char *name)
 	size_t n;
 
 	if (!name) {
-		pr_warn(MOD, "missing file name");
+		vmgenid_pr_warn(MOD, "missing file name");
 		return false;
 	}
 	/* One byte of the field must stay NUL for the firmware's sake. */
-	n = strnlen(name, BIOS_LOADER_NAME_SIZE);
-	if (n == 0 || n >= BIOS_LOADER_NAME_SIZE) {
-		pr_warn(MOD, "bad file name \"%.*s\"", BIOS_LOADER_NAME_SIZE, name);
+	n = strnlen(name, VMGENID_BIOS_LOADER_NAME_SIZE);
+	if (n == 0 || n >= VMGENID_BIOS_LOADER_NAME_SIZE) {
+		vmgenid_pr_warn(MOD, "bad file name \"%.*s\"", VMGENID_BIOS_LOADER_NAME_SIZE, name);
 		return false;
 	}
 	return true;
@@ -45,17 +45,17 @@ static bool ptr_size_ok(uint8_t size)
 {
 	if (size == 1 || size == 2 || size == 4 || size == 8)
 		return true;
-	pr_warn(MOD, "bad pointer size %u", size);
+	vmgenid_pr_warn(MOD, "bad pointer size %u", size);
 	return false;
 }
 
 /* A zero-filled command of type cmd appended to the script, or NULL. */
-static uint8_t *new_cmd(struct bios_loader *l, uint32_t cmd)
+static uint8_t *new_cmd(struct vmgenid_bios_loader *l, uint32_t cmd)
 {
-	uint8_t *c = bytebuf_append(&l->script, NULL, BIOS_LOADER_CMD_SIZE);
+	uint8_t *c = vmgenid_bytebuf_append(&l->script, NULL, VMGENID_BIOS_LOADER_CMD_SIZE);
 
 	if (c)
-		put_le32(c + BIOS_LOADER_OFF_COMMAND, cmd);
+		vmgenid_put_le32(c + VMGENID_BIOS_LOADER_OFF_COMMAND, cmd);
 	return c;
 }
 
@@ -65,47 +65,47 @@ static void put_name(uint8_t *c, unsigned int off, const char *name)
 	memcpy(c + off, name, strlen(name));
 }
 
-int bios_loader_allocate(struct bios_loader *l, const char *file, uint32_t align, uint8_t zone)
+int vmgenid_bios_loader_allocate(struct vmgenid_bios_loader *l, const char *file, uint32_t align, uint8_t zone)
 {
 	uint8_t *c;
 
 	if (!name_ok(file))
 		return -EINVAL;
 	if (align == 0 || (align & (align - 1))) {
-		pr_warn(MOD, "%s: alignment %#x is not a power of two", file, align);
+		vmgenid_pr_warn(MOD, "%s: alignment %#x is not a power of two", file, align);
 		return -EINVAL;
 	}
-	if (zone != BIOS_LOADER_ZONE_HIGH && zone != BIOS_LOADER_ZONE_FSEG) {
-		pr_warn(MOD, "%s: unknown zone %u", file, zone);
+	if (zone != VMGENID_BIOS_LOADER_ZONE_HIGH && zone != VMGENID_BIOS_LOADER_ZONE_FSEG) {
+		vmgenid_pr_warn(MOD, "%s: unknown zone %u", file, zone);
 		return -EINVAL;
 	}
-	c = new_cmd(l, BIOS_LOADER_CMD_ALLOCATE);
+	c = new_cmd(l, VMGENID_BIOS_LOADER_CMD_ALLOCATE);
 	if (!c)
 		return -ENOMEM;
-	put_name(c, BIOS_LOADER_OFF_FILE, file);
-	put_le32(c + BIOS_LOADER_OFF_ALLOC_ALIGN, align);
-	c[BIOS_LOADER_OFF_ALLOC_ZONE] = zone;
+	put_name(c, VMGENID_BIOS_LOADER_OFF_FILE, file);
+	vmgenid_put_le32(c + VMGENID_BIOS_LOADER_OFF_ALLOC_ALIGN, align);
+	c[VMGENID_BIOS_LOADER_OFF_ALLOC_ZONE] = zone;
 	return 0;
 }
 
-int bios_loader_add_pointer(struct bios_loader *l, const char *dest_file, uint32_t dest_offset,
+int vmgenid_bios_loader_add_pointer(struct vmgenid_bios_loader *l, const char *dest_file, uint32_t dest_offset,
 			    uint8_t size, const char *src_file)
 {
 	uint8_t *c;
 
 	if (!name_ok(dest_file) || !name_ok(src_file) || !ptr_size_ok(size))
 		return -EINVAL;
-	c = new_cmd(l, BIOS_LOADER_CMD_ADD_POINTER);
+	c = new_cmd(l, VMGENID_BIOS_LOADER_CMD_ADD_POINTER);
 	if (!c)
 		return -ENOMEM;
-	put_name(c, BIOS_LOADER_OFF_FILE, dest_file);
-	put_name(c, BIOS_LOADER_OFF_SRC_FILE, src_file);
-	put_le32(c + BIOS_LOADER_OFF_PTR_OFFSET, dest_offset);
-	c[BIOS_LOADER_OFF_PTR_SIZE] = size;
+	put_name(c, VMGENID_BIOS_LOADER_OFF_FILE, dest_file);
+	put_name(c, VMGENID_BIOS_LOADER_OFF_SRC_FILE, src_file);
+	vmgenid_put_le32(c + VMGENID_BIOS_LOADER_OFF_PTR_OFFSET, dest_offset);
+	c[VMGENID_BIOS_LOADER_OFF_PTR_SIZE] = size;
 	return 0;
 }
 
-int bios_loader_add_checksum(struct bios_loader *l, const char *file, uint32_t checksum_offset,
+int vmgenid_bios_loader_add_checksum(struct vmgenid_bios_loader *l, const char *file, uint32_t checksum_offset,
 			     uint32_t start, uint32_t length)
 {
 	uint8_t *c;
@@ -118,34 +118,34 @@ int bios_loader_add_checksum(struct bios_loader *l, const char *file, uint32_t c
 	 */
 	if ((uint64_t)start + length > UINT32_MAX || checksum_offset < start ||
 	    checksum_offset - start >= length) {
-		pr_warn(MOD, "%s: checksum at %#x outside [%#x, +%#x)", file, checksum_offset,
+		vmgenid_pr_warn(MOD, "%s: checksum at %#x outside [%#x, +%#x)", file, checksum_offset,
 			start, length);
 		return -EINVAL;
 	}
-	c = new_cmd(l, BIOS_LOADER_CMD_ADD_CHECKSUM);
+	c = new_cmd(l, VMGENID_BIOS_LOADER_CMD_ADD_CHECKSUM);
 	if (!c)
 		return -ENOMEM;
-	put_name(c, BIOS_LOADER_OFF_FILE, file);
-	put_le32(c + BIOS_LOADER_OFF_CKSUM_OFFSET, checksum_offset);
-	put_le32(c + BIOS_LOADER_OFF_CKSUM_START, start);
-	put_le32(c + BIOS_LOADER_OFF_CKSUM_LENGTH, length);
+	put_name(c, VMGENID_BIOS_LOADER_OFF_FILE, file);
+	vmgenid_put_le32(c + VMGENID_BIOS_LOADER_OFF_CKSUM_OFFSET, checksum_offset);
+	vmgenid_put_le32(c + VMGENID_BIOS_LOADER_OFF_CKSUM_START, start);
+	vmgenid_put_le32(c + VMGENID_BIOS_LOADER_OFF_CKSUM_LENGTH, length);
 	return 0;
 }
 
-int bios_loader_write_pointer(struct bios_loader *l, const char *dest_file, uint32_t dst_offset,
+int vmgenid_bios_loader_write_pointer(struct vmgenid_bios_loader *l, const char *dest_file, uint32_t dst_offset,
 			      uint8_t size, const char *src_file, uint32_t src_offset)
 {
 	uint8_t *c;
 
 	if (!name_ok(dest_file) || !name_ok(src_file) || !ptr_size_ok(size))
 		return -EINVAL;
-	c = new_cmd(l, BIOS_LOADER_CMD_WRITE_POINTER);
+	c = new_cmd(l, VMGENID_BIOS_LOADER_CMD_WRITE_POINTER);
 	if (!c)
 		return -ENOMEM;
-	put_name(c, BIOS_LOADER_OFF_FILE, dest_file);
-	put_name(c, BIOS_LOADER_OFF_SRC_FILE, src_file);
-	put_le32(c + BIOS_LOADER_OFF_WRPTR_DST_OFFSET, dst_offset);
-	put_le32(c + BIOS_LOADER_OFF_WRPTR_SRC_OFFSET, src_offset);
-	c[BIOS_LOADER_OFF_WRPTR_SIZE] = size;
+	put_name(c, VMGENID_BIOS_LOADER_OFF_FILE, dest_file);
+	put_name(c, VMGENID_BIOS_LOADER_OFF_SRC_FILE, src_file);
+	vmgenid_put_le32(c + VMGENID_BIOS_LOADER_OFF_WRPTR_DST_OFFSET, dst_offset);
+	vmgenid_put_le32(c + VMGENID_BIOS_LOADER_OFF_WRPTR_SRC_OFFSET, src_offset);
+	c[VMGENID_BIOS_LOADER_OFF_WRPTR_SIZE] = size;
 	return 0;
 }

@@ -22,7 +22,7 @@ static bool name_ok(const uint8_t *field)
 
 	if (field[0] == 0)
 		return false;
-	for (i = 1; i < BIOS_LOADER_NAME_SIZE; i++)
+	for (i = 1; i < VMGENID_BIOS_LOADER_NAME_SIZE; i++)
 		if (field[i] == 0)
 			return true;
 	return false;
@@ -32,7 +32,7 @@ static bool name_eq(const char *a, const uint8_t *b)
 {
 	unsigned int i;
 
-	for (i = 0; i < BIOS_LOADER_NAME_SIZE; i++) {
+	for (i = 0; i < VMGENID_BIOS_LOADER_NAME_SIZE; i++) {
 		if ((uint8_t)a[i] != b[i])
 			return false;
 		if (b[i] == 0)
@@ -46,14 +46,14 @@ static void name_copy(char *dst, const uint8_t *src)
 	unsigned int i;
 
 	/* Stops at the NUL that name_ok() guaranteed; the tail is never read. */
-	for (i = 0; i < BIOS_LOADER_NAME_SIZE; i++) {
+	for (i = 0; i < VMGENID_BIOS_LOADER_NAME_SIZE; i++) {
 		dst[i] = (char)src[i];
 		if (src[i] == 0)
 			break;
 	}
 }
 
-static struct bios_loader_file *find_file(struct bios_loader_exec *st, const uint8_t *name)
+static struct vmgenid_bios_loader_file *find_file(struct vmgenid_bios_loader_exec *st, const uint8_t *name)
 {
 	unsigned int i;
 
@@ -107,36 +107,36 @@ static void put_le_n(uint8_t *p, uint8_t size, uint64_t v)
 	}
 }
 
-static int cmd_allocate(struct bios_loader_exec *st, const uint8_t *cmd,
-			const struct bios_loader_ops *ops)
+static int cmd_allocate(struct vmgenid_bios_loader_exec *st, const uint8_t *cmd,
+			const struct vmgenid_bios_loader_ops *ops)
 {
-	const uint8_t *name = cmd + BIOS_LOADER_OFF_FILE;
-	uint32_t align = get_le32(cmd + BIOS_LOADER_OFF_ALLOC_ALIGN);
-	uint8_t zone = cmd[BIOS_LOADER_OFF_ALLOC_ZONE];
-	struct bios_loader_file *f;
+	const uint8_t *name = cmd + VMGENID_BIOS_LOADER_OFF_FILE;
+	uint32_t align = vmgenid_get_le32(cmd + VMGENID_BIOS_LOADER_OFF_ALLOC_ALIGN);
+	uint8_t zone = cmd[VMGENID_BIOS_LOADER_OFF_ALLOC_ZONE];
+	struct vmgenid_bios_loader_file *f;
 	uint32_t size;
 	uint8_t *data = NULL;
 	uint64_t addr = 0;
 
 	if (!name_ok(name))
-		return BIOS_LOADER_E_NAME;
+		return VMGENID_BIOS_LOADER_E_NAME;
 	if (align == 0 || (align & (align - 1)))
-		return BIOS_LOADER_E_ALIGN;
-	if (zone != BIOS_LOADER_ZONE_HIGH && zone != BIOS_LOADER_ZONE_FSEG)
-		return BIOS_LOADER_E_ZONE;
+		return VMGENID_BIOS_LOADER_E_ALIGN;
+	if (zone != VMGENID_BIOS_LOADER_ZONE_HIGH && zone != VMGENID_BIOS_LOADER_ZONE_FSEG)
+		return VMGENID_BIOS_LOADER_E_ZONE;
 	if (find_file(st, name))
-		return BIOS_LOADER_E_DUPLICATE;
-	if (st->nr_files >= BIOS_LOADER_MAX_FILES)
-		return BIOS_LOADER_E_TOO_MANY;
+		return VMGENID_BIOS_LOADER_E_DUPLICATE;
+	if (st->nr_files >= VMGENID_BIOS_LOADER_MAX_FILES)
+		return VMGENID_BIOS_LOADER_E_TOO_MANY;
 	/* An empty file can hold no table, and a zero-byte allocation has no address. */
 	if (ops->file_size(ops->opaque, (const char *)name, &size) != 0 || size == 0)
-		return BIOS_LOADER_E_NO_FILE;
+		return VMGENID_BIOS_LOADER_E_NO_FILE;
 
 	if (ops->file_load(ops->opaque, (const char *)name, size, align, zone, &data, &addr) != 0)
-		return BIOS_LOADER_E_ALLOC;
+		return VMGENID_BIOS_LOADER_E_ALLOC;
 	/* Later pointer arithmetic trusts addr; refuse a placement that could wrap. */
 	if (!data || (addr & (align - 1)) || addr + size < addr)
-		return BIOS_LOADER_E_ALLOC;
+		return VMGENID_BIOS_LOADER_E_ALLOC;
 
 	f = &st->files[st->nr_files++];
 	name_copy(f->name, name);
@@ -146,50 +146,50 @@ static int cmd_allocate(struct bios_loader_exec *st, const uint8_t *cmd,
 	return 0;
 }
 
-static int cmd_add_pointer(struct bios_loader_exec *st, const uint8_t *cmd)
+static int cmd_add_pointer(struct vmgenid_bios_loader_exec *st, const uint8_t *cmd)
 {
-	const uint8_t *dest_name = cmd + BIOS_LOADER_OFF_FILE;
-	const uint8_t *src_name = cmd + BIOS_LOADER_OFF_SRC_FILE;
-	uint32_t offset = get_le32(cmd + BIOS_LOADER_OFF_PTR_OFFSET);
-	uint8_t size = cmd[BIOS_LOADER_OFF_PTR_SIZE];
-	struct bios_loader_file *dest, *src;
+	const uint8_t *dest_name = cmd + VMGENID_BIOS_LOADER_OFF_FILE;
+	const uint8_t *src_name = cmd + VMGENID_BIOS_LOADER_OFF_SRC_FILE;
+	uint32_t offset = vmgenid_get_le32(cmd + VMGENID_BIOS_LOADER_OFF_PTR_OFFSET);
+	uint8_t size = cmd[VMGENID_BIOS_LOADER_OFF_PTR_SIZE];
+	struct vmgenid_bios_loader_file *dest, *src;
 	uint64_t value;
 
 	if (!name_ok(dest_name) || !name_ok(src_name))
-		return BIOS_LOADER_E_NAME;
+		return VMGENID_BIOS_LOADER_E_NAME;
 	dest = find_file(st, dest_name);
 	src = find_file(st, src_name);
 	if (!dest || !src)
-		return BIOS_LOADER_E_NO_FILE;
+		return VMGENID_BIOS_LOADER_E_NO_FILE;
 	if (!ptr_size_ok(size))
-		return BIOS_LOADER_E_PTR_SIZE;
+		return VMGENID_BIOS_LOADER_E_PTR_SIZE;
 	if (!in_file(offset, size, dest->size))
-		return BIOS_LOADER_E_RANGE;
+		return VMGENID_BIOS_LOADER_E_RANGE;
 	if (!ptr_add(get_le_n(dest->data + offset, size), src->addr, size, &value))
-		return BIOS_LOADER_E_OVERFLOW;
+		return VMGENID_BIOS_LOADER_E_OVERFLOW;
 
 	put_le_n(dest->data + offset, size, value);
 	return 0;
 }
 
-static int cmd_add_checksum(struct bios_loader_exec *st, const uint8_t *cmd)
+static int cmd_add_checksum(struct vmgenid_bios_loader_exec *st, const uint8_t *cmd)
 {
-	const uint8_t *name = cmd + BIOS_LOADER_OFF_FILE;
-	uint32_t offset = get_le32(cmd + BIOS_LOADER_OFF_CKSUM_OFFSET);
-	uint32_t start = get_le32(cmd + BIOS_LOADER_OFF_CKSUM_START);
-	uint32_t length = get_le32(cmd + BIOS_LOADER_OFF_CKSUM_LENGTH);
-	struct bios_loader_file *f;
+	const uint8_t *name = cmd + VMGENID_BIOS_LOADER_OFF_FILE;
+	uint32_t offset = vmgenid_get_le32(cmd + VMGENID_BIOS_LOADER_OFF_CKSUM_OFFSET);
+	uint32_t start = vmgenid_get_le32(cmd + VMGENID_BIOS_LOADER_OFF_CKSUM_START);
+	uint32_t length = vmgenid_get_le32(cmd + VMGENID_BIOS_LOADER_OFF_CKSUM_LENGTH);
+	struct vmgenid_bios_loader_file *f;
 	uint8_t sum = 0;
 	uint32_t i;
 
 	if (!name_ok(name))
-		return BIOS_LOADER_E_NAME;
+		return VMGENID_BIOS_LOADER_E_NAME;
 	f = find_file(st, name);
 	if (!f)
-		return BIOS_LOADER_E_NO_FILE;
+		return VMGENID_BIOS_LOADER_E_NO_FILE;
 	if (!in_file(start, length, f->size) || offset >= f->size || offset < start ||
 	    offset - start >= length)
-		return BIOS_LOADER_E_RANGE;
+		return VMGENID_BIOS_LOADER_E_RANGE;
 
 	/*
 	 * Subtracting the current sum, checksum byte included, makes the range
@@ -201,68 +201,68 @@ static int cmd_add_checksum(struct bios_loader_exec *st, const uint8_t *cmd)
 	return 0;
 }
 
-static int cmd_write_pointer(struct bios_loader_exec *st, const uint8_t *cmd,
-			     const struct bios_loader_ops *ops)
+static int cmd_write_pointer(struct vmgenid_bios_loader_exec *st, const uint8_t *cmd,
+			     const struct vmgenid_bios_loader_ops *ops)
 {
-	const uint8_t *dest_name = cmd + BIOS_LOADER_OFF_FILE;
-	const uint8_t *src_name = cmd + BIOS_LOADER_OFF_SRC_FILE;
-	uint32_t dst_offset = get_le32(cmd + BIOS_LOADER_OFF_WRPTR_DST_OFFSET);
-	uint32_t src_offset = get_le32(cmd + BIOS_LOADER_OFF_WRPTR_SRC_OFFSET);
-	uint8_t size = cmd[BIOS_LOADER_OFF_WRPTR_SIZE];
-	struct bios_loader_file *src;
+	const uint8_t *dest_name = cmd + VMGENID_BIOS_LOADER_OFF_FILE;
+	const uint8_t *src_name = cmd + VMGENID_BIOS_LOADER_OFF_SRC_FILE;
+	uint32_t dst_offset = vmgenid_get_le32(cmd + VMGENID_BIOS_LOADER_OFF_WRPTR_DST_OFFSET);
+	uint32_t src_offset = vmgenid_get_le32(cmd + VMGENID_BIOS_LOADER_OFF_WRPTR_SRC_OFFSET);
+	uint8_t size = cmd[VMGENID_BIOS_LOADER_OFF_WRPTR_SIZE];
+	struct vmgenid_bios_loader_file *src;
 	uint32_t dest_size;
 	uint64_t value;
 	uint8_t buf[8];
 
 	if (!name_ok(dest_name) || !name_ok(src_name))
-		return BIOS_LOADER_E_NAME;
+		return VMGENID_BIOS_LOADER_E_NAME;
 	src = find_file(st, src_name);
 	/* The destination lives in fw_cfg only; it need not be allocated. */
 	if (!src || ops->file_size(ops->opaque, (const char *)dest_name, &dest_size) != 0)
-		return BIOS_LOADER_E_NO_FILE;
+		return VMGENID_BIOS_LOADER_E_NO_FILE;
 	if (!ptr_size_ok(size))
-		return BIOS_LOADER_E_PTR_SIZE;
+		return VMGENID_BIOS_LOADER_E_PTR_SIZE;
 	if (!in_file(dst_offset, size, dest_size) || src_offset >= src->size)
-		return BIOS_LOADER_E_RANGE;
+		return VMGENID_BIOS_LOADER_E_RANGE;
 	if (!ptr_add(src->addr, src_offset, size, &value))
-		return BIOS_LOADER_E_OVERFLOW;
+		return VMGENID_BIOS_LOADER_E_OVERFLOW;
 
 	put_le_n(buf, size, value);
 	if (!ops->file_write ||
 	    ops->file_write(ops->opaque, (const char *)dest_name, dst_offset, buf, size) != 0)
-		return BIOS_LOADER_E_WRITE;
+		return VMGENID_BIOS_LOADER_E_WRITE;
 	return 0;
 }
 
-int bios_loader_run(struct bios_loader_exec *st, const uint8_t *script, uint32_t len,
-		    const struct bios_loader_ops *ops)
+int vmgenid_bios_loader_run(struct vmgenid_bios_loader_exec *st, const uint8_t *script, uint32_t len,
+		    const struct vmgenid_bios_loader_ops *ops)
 {
-	uint32_t n = len / BIOS_LOADER_CMD_SIZE;
+	uint32_t n = len / VMGENID_BIOS_LOADER_CMD_SIZE;
 	uint32_t i;
 	int err;
 
 	st->nr_files = 0;
 	st->failed_cmd = 0;
 	/* A torn script may be missing commands that the rest depends on. */
-	if (len % BIOS_LOADER_CMD_SIZE) {
+	if (len % VMGENID_BIOS_LOADER_CMD_SIZE) {
 		st->failed_cmd = n;
-		return -BIOS_LOADER_E_LENGTH;
+		return -VMGENID_BIOS_LOADER_E_LENGTH;
 	}
 
 	for (i = 0; i < n; i++) {
-		const uint8_t *cmd = script + (size_t)i * BIOS_LOADER_CMD_SIZE;
+		const uint8_t *cmd = script + (size_t)i * VMGENID_BIOS_LOADER_CMD_SIZE;
 
-		switch (get_le32(cmd + BIOS_LOADER_OFF_COMMAND)) {
-		case BIOS_LOADER_CMD_ALLOCATE:
+		switch (vmgenid_get_le32(cmd + VMGENID_BIOS_LOADER_OFF_COMMAND)) {
+		case VMGENID_BIOS_LOADER_CMD_ALLOCATE:
 			err = cmd_allocate(st, cmd, ops);
 			break;
-		case BIOS_LOADER_CMD_ADD_POINTER:
+		case VMGENID_BIOS_LOADER_CMD_ADD_POINTER:
 			err = cmd_add_pointer(st, cmd);
 			break;
-		case BIOS_LOADER_CMD_ADD_CHECKSUM:
+		case VMGENID_BIOS_LOADER_CMD_ADD_CHECKSUM:
 			err = cmd_add_checksum(st, cmd);
 			break;
-		case BIOS_LOADER_CMD_WRITE_POINTER:
+		case VMGENID_BIOS_LOADER_CMD_WRITE_POINTER:
 			err = cmd_write_pointer(st, cmd, ops);
 			break;
 		default:
@@ -279,25 +279,25 @@ int bios_loader_run(struct bios_loader_exec *st, const uint8_t *script, uint32_t
 	return 0;
 }
 
-const char *bios_loader_strerror(int err)
+const char *vmgenid_bios_loader_strerror(int err)
 {
-	static const char *const msgs[BIOS_LOADER_E_COUNT] = {
-		[BIOS_LOADER_OK] = "success",
-		[BIOS_LOADER_E_LENGTH] = "script length is not a multiple of 128 bytes",
-		[BIOS_LOADER_E_NAME] = "file name is empty or not NUL-terminated",
-		[BIOS_LOADER_E_NO_FILE] = "file is not in fw_cfg or not allocated",
-		[BIOS_LOADER_E_DUPLICATE] = "file is allocated twice",
-		[BIOS_LOADER_E_TOO_MANY] = "too many files allocated",
-		[BIOS_LOADER_E_ALIGN] = "alignment is zero or not a power of two",
-		[BIOS_LOADER_E_ZONE] = "allocation zone is unknown",
-		[BIOS_LOADER_E_PTR_SIZE] = "pointer size is not 1, 2, 4 or 8",
-		[BIOS_LOADER_E_RANGE] = "offset or range lies outside the file",
-		[BIOS_LOADER_E_OVERFLOW] = "pointer value does not fit its size",
-		[BIOS_LOADER_E_ALLOC] = "could not allocate or load the file",
-		[BIOS_LOADER_E_WRITE] = "could not write the pointer back to fw_cfg",
+	static const char *const msgs[VMGENID_BIOS_LOADER_E_COUNT] = {
+		[VMGENID_BIOS_LOADER_OK] = "success",
+		[VMGENID_BIOS_LOADER_E_LENGTH] = "script length is not a multiple of 128 bytes",
+		[VMGENID_BIOS_LOADER_E_NAME] = "file name is empty or not NUL-terminated",
+		[VMGENID_BIOS_LOADER_E_NO_FILE] = "file is not in fw_cfg or not allocated",
+		[VMGENID_BIOS_LOADER_E_DUPLICATE] = "file is allocated twice",
+		[VMGENID_BIOS_LOADER_E_TOO_MANY] = "too many files allocated",
+		[VMGENID_BIOS_LOADER_E_ALIGN] = "alignment is zero or not a power of two",
+		[VMGENID_BIOS_LOADER_E_ZONE] = "allocation zone is unknown",
+		[VMGENID_BIOS_LOADER_E_PTR_SIZE] = "pointer size is not 1, 2, 4 or 8",
+		[VMGENID_BIOS_LOADER_E_RANGE] = "offset or range lies outside the file",
+		[VMGENID_BIOS_LOADER_E_OVERFLOW] = "pointer value does not fit its size",
+		[VMGENID_BIOS_LOADER_E_ALLOC] = "could not allocate or load the file",
+		[VMGENID_BIOS_LOADER_E_WRITE] = "could not write the pointer back to fw_cfg",
 	};
 
-	if (err > 0 || err <= -BIOS_LOADER_E_COUNT)
+	if (err > 0 || err <= -VMGENID_BIOS_LOADER_E_COUNT)
 		return "unknown loader error";
 	return msgs[-err];
 }

@@ -5,18 +5,18 @@
 #include "vmgenid/bytebuf.h"
 #include "vmgenid/endian.h"
 
-void bytebuf_init(struct bytebuf *b)
+void vmgenid_bytebuf_init(struct vmgenid_bytebuf *b)
 {
 	memset(b, 0, sizeof(*b));
 }
 
-void bytebuf_free(struct bytebuf *b)
+void vmgenid_bytebuf_free(struct vmgenid_bytebuf *b)
 {
 	free(b->data);
-	bytebuf_init(b);
+	vmgenid_bytebuf_init(b);
 }
 
-static bool bytebuf_reserve(struct bytebuf *b, size_t n)
+static bool bytebuf_reserve(struct vmgenid_bytebuf *b, size_t n)
 {
 	size_t need, cap;
 	uint8_t *data;
@@ -46,7 +46,7 @@ fail:
 	return false;
 }
 
-uint8_t *bytebuf_append(struct bytebuf *b, const void *src, size_t n)
+uint8_t *vmgenid_bytebuf_append(struct vmgenid_bytebuf *b, const void *src, size_t n)
 {
 	uint8_t *dst;
 
@@ -63,39 +63,39 @@ uint8_t *bytebuf_append(struct bytebuf *b, const void *src, size_t n)
 	return dst;
 }
 
-void bytebuf_put_u8(struct bytebuf *b, uint8_t v)
+void vmgenid_bytebuf_put_u8(struct vmgenid_bytebuf *b, uint8_t v)
 {
-	bytebuf_append(b, &v, 1);
+	vmgenid_bytebuf_append(b, &v, 1);
 }
 
-void bytebuf_put_le16(struct bytebuf *b, uint16_t v)
+void vmgenid_bytebuf_put_le16(struct vmgenid_bytebuf *b, uint16_t v)
 {
-	uint8_t *p = bytebuf_append(b, NULL, 2);
+	uint8_t *p = vmgenid_bytebuf_append(b, NULL, 2);
 
 	if (p)
-		put_le16(p, v);
+		vmgenid_put_le16(p, v);
 }
 
-void bytebuf_put_le32(struct bytebuf *b, uint32_t v)
+void vmgenid_bytebuf_put_le32(struct vmgenid_bytebuf *b, uint32_t v)
 {
-	uint8_t *p = bytebuf_append(b, NULL, 4);
+	uint8_t *p = vmgenid_bytebuf_append(b, NULL, 4);
 
 	if (p)
-		put_le32(p, v);
+		vmgenid_put_le32(p, v);
 }
 
-void bytebuf_put_le64(struct bytebuf *b, uint64_t v)
+void vmgenid_bytebuf_put_le64(struct vmgenid_bytebuf *b, uint64_t v)
 {
-	uint8_t *p = bytebuf_append(b, NULL, 8);
+	uint8_t *p = vmgenid_bytebuf_append(b, NULL, 8);
 
 	if (p)
-		put_le64(p, v);
+		vmgenid_put_le64(p, v);
 }
 
-void bytebuf_align(struct bytebuf *b, size_t align)
+void vmgenid_bytebuf_align(struct vmgenid_bytebuf *b, size_t align)
 {
 	size_t rem = b->len & (align - 1);
 
 	if (rem)
-		bytebuf_append(b, NULL, align - rem);
+		vmgenid_bytebuf_append(b, NULL, align - rem);
 }

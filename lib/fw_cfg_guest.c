@@ -18,7 +18,7 @@
  *                     inl() of the same ports returns "QEMU" / " CFG" in the
  *                     same swapped form.
  * The descriptor itself lives in guest memory and is big-endian field by
- * field (put_be32/put_be64).
+ * field (vmgenid_put_be32/vmgenid_put_be64).
  */
 #include <stddef.h>
 
@@ -26,10 +26,10 @@
 #include "vmgenid/fw_cfg.h"
 #include "vmgenid/fw_cfg_guest.h"
 
-#define PORT_SEL (FW_CFG_IO_BASE + FW_CFG_PORT_SEL)
-#define PORT_DATA (FW_CFG_IO_BASE + FW_CFG_PORT_DATA)
-#define PORT_DMA_HI (FW_CFG_IO_BASE + FW_CFG_PORT_DMA_HI)
-#define PORT_DMA_LO (FW_CFG_IO_BASE + FW_CFG_PORT_DMA_LO)
+#define PORT_SEL (VMGENID_FW_CFG_IO_BASE + VMGENID_FW_CFG_PORT_SEL)
+#define PORT_DATA (VMGENID_FW_CFG_IO_BASE + VMGENID_FW_CFG_PORT_DATA)
+#define PORT_DMA_HI (VMGENID_FW_CFG_IO_BASE + VMGENID_FW_CFG_PORT_DMA_HI)
+#define PORT_DMA_LO (VMGENID_FW_CFG_IO_BASE + VMGENID_FW_CFG_PORT_DMA_LO)
 
 /*
  * QEMU completes a transfer before the outl returns, but the spec allows a
@@ -43,12 +43,12 @@ static uint32_t bswap32(uint32_t v)
 	return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
 }
 
-static void select_key(const struct fw_cfg_guest *g, uint16_t key)
+static void select_key(const struct vmgenid_fw_cfg_guest *g, uint16_t key)
 {
 	g->ops->outw(g->ops->opaque, PORT_SEL, key);
 }
 
-static void read_port(const struct fw_cfg_guest *g, uint8_t *dst, uint32_t len)
+static void read_port(const struct vmgenid_fw_cfg_guest *g, uint8_t *dst, uint32_t len)
 {
 	for (uint32_t i = 0; i < len; i++)
 		dst[i] = g->ops->inb(g->ops->opaque, PORT_DATA);
@@ -60,14 +60,14 @@ static void compiler_barrier(void)
 	__asm__ __volatile__("" ::: "memory");
 }
 
-static int dma_run(struct fw_cfg_guest *g, uint32_t ctl, uint32_t len, uint64_t addr)
+static int dma_run(struct vmgenid_fw_cfg_guest *g, uint32_t ctl, uint32_t len, uint64_t addr)
 {
 	const volatile uint8_t *status = g->dma_desc;
 	uint32_t ctl_now;
 
-	put_be32(g->dma_desc, ctl);
-	put_be32(g->dma_desc + 4, len);
-	put_be64(g->dma_desc + 8, addr);
+	vmgenid_put_be32(g->dma_desc, ctl);
+	vmgenid_put_be32(g->dma_desc + 4, len);
+	vmgenid_put_be64(g->dma_desc + 8, addr);
 	compiler_barrier();
 
 	g->ops->outl(g->ops->opaque, PORT_DMA_HI, bswap32((uint32_t)(g->dma_desc_addr >> 32)));
@@ -77,32 +77,32 @@ static int dma_run(struct fw_cfg_guest *g, uint32_t ctl, uint32_t len, uint64_t 
 		ctl_now = (uint32_t)status[0] << 24 | (uint32_t)status[1] << 16 |
 			  (uint32_t)status[2] << 8 | status[3];
 		/* Done: everything but the error bit cleared (the selector too). */
-		if (!(ctl_now & ~FW_CFG_DMA_CTL_ERROR))
-			return (ctl_now & FW_CFG_DMA_CTL_ERROR) ? -1 : 0;
+		if (!(ctl_now & ~VMGENID_FW_CFG_DMA_CTL_ERROR))
+			return (ctl_now & VMGENID_FW_CFG_DMA_CTL_ERROR) ? -1 : 0;
 	}
 	return -1;
 }
 
-static bool dma_probe(const struct fw_cfg_guest *g)
+static bool dma_probe(const struct vmgenid_fw_cfg_guest *g)
 {
-	const struct fw_cfg_guest_ops *ops = g->ops;
+	const struct vmgenid_fw_cfg_guest_ops *ops = g->ops;
 	uint8_t id[4];
 
 	if (!ops->outl || !g->dma_desc)
 		return false;
-	select_key(g, FW_CFG_ID);
+	select_key(g, VMGENID_FW_CFG_ID);
 	read_port(g, id, sizeof(id));
-	if (!(get_le32(id) & FW_CFG_VERSION_DMA))
+	if (!(vmgenid_get_le32(id) & VMGENID_FW_CFG_VERSION_DMA))
 		return false;
 	/* The register's signature is a second opinion when we can read it. */
 	if (ops->inl &&
-	    (bswap32(ops->inl(ops->opaque, PORT_DMA_HI)) != (uint32_t)(FW_CFG_DMA_SIGNATURE >> 32) ||
-	     bswap32(ops->inl(ops->opaque, PORT_DMA_LO)) != (uint32_t)FW_CFG_DMA_SIGNATURE))
+	    (bswap32(ops->inl(ops->opaque, PORT_DMA_HI)) != (uint32_t)(VMGENID_FW_CFG_DMA_SIGNATURE >> 32) ||
+	     bswap32(ops->inl(ops->opaque, PORT_DMA_LO)) != (uint32_t)VMGENID_FW_CFG_DMA_SIGNATURE))
 		return false;
 	return true;
 }
 
-int fw_cfg_guest_init(struct fw_cfg_guest *g, const struct fw_cfg_guest_ops *ops,
+int vmgenid_fw_cfg_guest_init(struct vmgenid_fw_cfg_guest *g, const struct vmgenid_fw_cfg_guest_ops *ops,
 		      uint8_t *dma_desc, uint64_t dma_desc_addr)
 {
 	uint8_t sig[4];
@@ -117,7 +117,7 @@ int fw_cfg_guest_init(struct fw_cfg_guest *g, const struct fw_cfg_guest_ops *ops
 	if (!ops || !ops->outw || !ops->inb)
 		return -1;
 
-	select_key(g, FW_CFG_SIGNATURE);
+	select_key(g, VMGENID_FW_CFG_SIGNATURE);
 	read_port(g, sig, sizeof(sig));
 	if (sig[0] != 'Q' || sig[1] != 'E' || sig[2] != 'M' || sig[3] != 'U')
 		return -1;
@@ -126,18 +126,18 @@ int fw_cfg_guest_init(struct fw_cfg_guest *g, const struct fw_cfg_guest_ops *ops
 }
 
 /* Step over n bytes of the selected item. */
-static int skip(struct fw_cfg_guest *g, uint32_t n)
+static int skip(struct vmgenid_fw_cfg_guest *g, uint32_t n)
 {
 	if (n == 0)
 		return 0;
 	if (g->has_dma)
-		return dma_run(g, FW_CFG_DMA_CTL_SKIP, n, 0);
+		return dma_run(g, VMGENID_FW_CFG_DMA_CTL_SKIP, n, 0);
 	while (n--)
 		(void)g->ops->inb(g->ops->opaque, PORT_DATA);
 	return 0;
 }
 
-void fw_cfg_guest_cache_dir(struct fw_cfg_guest *g, uint8_t *buf, uint64_t addr, uint32_t cap)
+void fw_cfg_guest_cache_dir(struct vmgenid_fw_cfg_guest *g, uint8_t *buf, uint64_t addr, uint32_t cap)
 {
 	g->dir = buf;
 	g->dir_addr = addr;
@@ -149,7 +149,7 @@ void fw_cfg_guest_cache_dir(struct fw_cfg_guest *g, uint8_t *buf, uint64_t addr,
  * The look-up in the directory copy: 0 found, -1 not there, 1 no usable
  * copy (no DMA, no buffer, or a directory larger than it).
  */
-static int find_in_copy(struct fw_cfg_guest *g, const char *name, size_t name_len,
+static int find_in_copy(struct vmgenid_fw_cfg_guest *g, const char *name, size_t name_len,
 			uint16_t *select, uint32_t *size)
 {
 	uint32_t count;
@@ -158,41 +158,41 @@ static int find_in_copy(struct fw_cfg_guest *g, const char *name, size_t name_le
 		return 1;
 	if (!g->dir_read) {
 		/* Past the item's end the device fills with zeros. */
-		if (dma_run(g, (uint32_t)FW_CFG_FILE_DIR << 16 | FW_CFG_DMA_CTL_SELECT |
-				       FW_CFG_DMA_CTL_READ,
+		if (dma_run(g, (uint32_t)VMGENID_FW_CFG_FILE_DIR << 16 | VMGENID_FW_CFG_DMA_CTL_SELECT |
+				       VMGENID_FW_CFG_DMA_CTL_READ,
 			    g->dir_cap, g->dir_addr))
 			return 1;
 		g->dir_read = true;
 	}
-	count = get_be32(g->dir);
-	if (count > (g->dir_cap - 4) / FW_CFG_DIR_ENTRY_SIZE)
+	count = vmgenid_get_be32(g->dir);
+	if (count > (g->dir_cap - 4) / VMGENID_FW_CFG_DIR_ENTRY_SIZE)
 		return 1;
 	for (uint32_t i = 0; i < count; i++) {
-		const uint8_t *e = g->dir + 4 + (size_t)i * FW_CFG_DIR_ENTRY_SIZE;
+		const uint8_t *e = g->dir + 4 + (size_t)i * VMGENID_FW_CFG_DIR_ENTRY_SIZE;
 		const uint8_t *n = e + 8;
 		size_t j = 0;
 
 		while (j < name_len && n[j] == (uint8_t)name[j])
 			j++;
 		if (j == name_len && n[j] == 0) {
-			*select = get_be16(e + 4);
-			*size = get_be32(e);
+			*select = vmgenid_get_be16(e + 4);
+			*size = vmgenid_get_be32(e);
 			return 0;
 		}
 	}
 	return -1;
 }
 
-int fw_cfg_guest_find(struct fw_cfg_guest *g, const char *name, uint16_t *select,
+int vmgenid_fw_cfg_guest_find(struct vmgenid_fw_cfg_guest *g, const char *name, uint16_t *select,
 		      uint32_t *size)
 {
 	uint8_t word[4], hdr[8];
 	uint32_t count, j;
 	size_t name_len = 0;
 
-	while (name_len < FW_CFG_FILE_NAME_MAX && name[name_len])
+	while (name_len < VMGENID_FW_CFG_FILE_NAME_MAX && name[name_len])
 		name_len++;
-	if (name_len == 0 || name_len >= FW_CFG_FILE_NAME_MAX)
+	if (name_len == 0 || name_len >= VMGENID_FW_CFG_FILE_NAME_MAX)
 		return -1;
 	switch (find_in_copy(g, name, name_len, select, size)) {
 	case 0:
@@ -203,9 +203,9 @@ int fw_cfg_guest_find(struct fw_cfg_guest *g, const char *name, uint16_t *select
 		break;
 	}
 
-	select_key(g, FW_CFG_FILE_DIR);
+	select_key(g, VMGENID_FW_CFG_FILE_DIR);
 	read_port(g, word, sizeof(word));
-	count = get_be32(word);
+	count = vmgenid_get_be32(word);
 
 	for (uint32_t i = 0; i < count; i++) {
 		read_port(g, hdr, sizeof(hdr));
@@ -214,30 +214,30 @@ int fw_cfg_guest_find(struct fw_cfg_guest *g, const char *name, uint16_t *select
 		 * most names share only a short prefix, so this saves most
 		 * of the port reads (the rest is one DMA skip).
 		 */
-		for (j = 0; j < FW_CFG_FILE_NAME_MAX; j++) {
+		for (j = 0; j < VMGENID_FW_CFG_FILE_NAME_MAX; j++) {
 			uint8_t c = g->ops->inb(g->ops->opaque, PORT_DATA);
 
 			if (c != (uint8_t)name[j])
 				break;
 			if (c == 0) {
-				*select = get_be16(hdr + 4);
-				*size = get_be32(hdr);
+				*select = vmgenid_get_be16(hdr + 4);
+				*size = vmgenid_get_be32(hdr);
 				return 0;
 			}
 		}
 		/* j bytes matched and the next one was read too. */
-		if (skip(g, FW_CFG_FILE_NAME_MAX - (j + 1)))
+		if (skip(g, VMGENID_FW_CFG_FILE_NAME_MAX - (j + 1)))
 			return -1;
 	}
 	return -1;
 }
 
-int fw_cfg_guest_read(struct fw_cfg_guest *g, uint16_t select, void *dst, uint64_t addr,
+int vmgenid_fw_cfg_guest_read(struct vmgenid_fw_cfg_guest *g, uint16_t select, void *dst, uint64_t addr,
 		      uint32_t len)
 {
 	if (g->has_dma)
-		return dma_run(g, (uint32_t)select << 16 | FW_CFG_DMA_CTL_SELECT |
-				       FW_CFG_DMA_CTL_READ,
+		return dma_run(g, (uint32_t)select << 16 | VMGENID_FW_CFG_DMA_CTL_SELECT |
+				       VMGENID_FW_CFG_DMA_CTL_READ,
 			       len, addr);
 	if (!dst && len)
 		return -1;
@@ -246,17 +246,17 @@ int fw_cfg_guest_read(struct fw_cfg_guest *g, uint16_t select, void *dst, uint64
 	return 0;
 }
 
-int fw_cfg_guest_write(struct fw_cfg_guest *g, uint16_t select, uint32_t offset,
+int vmgenid_fw_cfg_guest_write(struct vmgenid_fw_cfg_guest *g, uint16_t select, uint32_t offset,
 		       uint64_t addr, uint32_t len)
 {
-	uint32_t sel = (uint32_t)select << 16 | FW_CFG_DMA_CTL_SELECT;
+	uint32_t sel = (uint32_t)select << 16 | VMGENID_FW_CFG_DMA_CTL_SELECT;
 
 	if (!g->has_dma)
 		return -1;
 	if (offset) {
-		if (dma_run(g, sel | FW_CFG_DMA_CTL_SKIP, offset, 0))
+		if (dma_run(g, sel | VMGENID_FW_CFG_DMA_CTL_SKIP, offset, 0))
 			return -1;
-		return dma_run(g, FW_CFG_DMA_CTL_WRITE, len, addr);
+		return dma_run(g, VMGENID_FW_CFG_DMA_CTL_WRITE, len, addr);
 	}
-	return dma_run(g, sel | FW_CFG_DMA_CTL_WRITE, len, addr);
+	return dma_run(g, sel | VMGENID_FW_CFG_DMA_CTL_WRITE, len, addr);
 }

@@ -5,7 +5,7 @@
 
 #include "vmgenid/guest_mem.h"
 
-void guest_mem_init(struct guest_mem *mem)
+void vmgenid_guest_mem_init(struct vmgenid_guest_mem *mem)
 {
 	memset(mem, 0, sizeof(*mem));
 }
@@ -19,23 +19,23 @@ static bool range_last(uint64_t gpa, uint64_t size, uint64_t *last)
 	return true;
 }
 
-int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size, void *hva)
+int vmgenid_guest_mem_add(struct vmgenid_guest_mem *mem, uint64_t gpa, uint64_t size, void *hva)
 {
 	uint64_t last;
 
 	if (!hva || !range_last(gpa, size, &last))
 		return -EINVAL;
 	for (unsigned int i = 0; i < mem->nr_ranges; i++) {
-		const struct guest_mem_range *r = &mem->ranges[i];
+		const struct vmgenid_guest_mem_range *r = &mem->ranges[i];
 		uint64_t r_last = r->gpa + (r->size - 1);
 
 		if (gpa <= r_last && r->gpa <= last)
 			return -EINVAL;
 	}
-	if (mem->nr_ranges == GUEST_MEM_MAX_RANGES)
+	if (mem->nr_ranges == VMGENID_GUEST_MEM_MAX_RANGES)
 		return -ENOSPC;
 
-	mem->ranges[mem->nr_ranges++] = (struct guest_mem_range){
+	mem->ranges[mem->nr_ranges++] = (struct vmgenid_guest_mem_range){
 		.gpa = gpa,
 		.size = size,
 		.hva = hva,
@@ -43,14 +43,14 @@ int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size, void *hva)
 	return 0;
 }
 
-void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+void *vmgenid_guest_mem_ptr(const struct vmgenid_guest_mem *mem, uint64_t gpa, uint64_t len)
 {
 	uint64_t last;
 
 	if (!range_last(gpa, len, &last))
 		return NULL;
 	for (unsigned int i = 0; i < mem->nr_ranges; i++) {
-		const struct guest_mem_range *r = &mem->ranges[i];
+		const struct vmgenid_guest_mem_range *r = &mem->ranges[i];
 
 		if (gpa >= r->gpa && last - r->gpa <= r->size - 1)
 			return r->hva + (gpa - r->gpa);
@@ -58,9 +58,9 @@ void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
-int guest_mem_read(const struct guest_mem *mem, uint64_t gpa, void *dst, uint64_t len)
+int vmgenid_guest_mem_read(const struct vmgenid_guest_mem *mem, uint64_t gpa, void *dst, uint64_t len)
 {
-	const void *src = guest_mem_ptr(mem, gpa, len);
+	const void *src = vmgenid_guest_mem_ptr(mem, gpa, len);
 
 	if (!src)
 		return -EFAULT;
@@ -68,9 +68,9 @@ int guest_mem_read(const struct guest_mem *mem, uint64_t gpa, void *dst, uint64_
 	return 0;
 }
 
-int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *src, uint64_t len)
+int vmgenid_guest_mem_write(const struct vmgenid_guest_mem *mem, uint64_t gpa, const void *src, uint64_t len)
 {
-	void *dst = guest_mem_ptr(mem, gpa, len);
+	void *dst = vmgenid_guest_mem_ptr(mem, gpa, len);
 
 	if (!dst)
 		return -EFAULT;

@@ -33,16 +33,16 @@ static bool is_blank(char c)
 }
 
 /*
- * Decode exactly GUID_STR_LEN characters.  Returns NULL on success, else the
+ * Decode exactly VMGENID_GUID_STR_LEN characters.  Returns NULL on success, else the
  * reason; out is written only on success.
  */
-static const char *guid_decode(const char *text, struct guid *out)
+static const char *guid_decode(const char *text, struct vmgenid_guid *out)
 {
-	struct guid g;
+	struct vmgenid_guid g;
 	size_t i, n = 0;
 	int hi = -1;
 
-	for (i = 0; i < GUID_STR_LEN; i++) {
+	for (i = 0; i < VMGENID_GUID_STR_LEN; i++) {
 		int v;
 
 		if (guid_is_dash_pos(i)) {
@@ -66,10 +66,10 @@ static const char *guid_decode(const char *text, struct guid *out)
 	return NULL;
 }
 
-int guid_parse(const char *text, struct guid *out, const char **why)
+int vmgenid_guid_parse(const char *text, struct vmgenid_guid *out, const char **why)
 {
 	const char *reason;
-	struct guid g;
+	struct vmgenid_guid g;
 	size_t len;
 
 	if (!text || !*text) {
@@ -85,11 +85,11 @@ int guid_parse(const char *text, struct guid *out, const char **why)
 		reason = "leading or trailing whitespace around the GUID";
 		goto bad;
 	}
-	if (len < GUID_STR_LEN) {
+	if (len < VMGENID_GUID_STR_LEN) {
 		reason = "too short: a GUID has 36 characters (8-4-4-4-12)";
 		goto bad;
 	}
-	if (len > GUID_STR_LEN) {
+	if (len > VMGENID_GUID_STR_LEN) {
 		/* Tell "GUID plus junk" apart from a GUID with a field too long. */
 		if (!guid_decode(text, &g))
 			reason = "unexpected characters after the GUID";
@@ -107,26 +107,26 @@ bad:
 	return -EINVAL;
 }
 
-int guid_parse_property(const char *text, struct guid *out, const char **why)
+int vmgenid_guid_parse_property(const char *text, struct vmgenid_guid *out, const char **why)
 {
 	/* Exact match, as QEMU does: "AUTO" is neither a GUID nor the keyword. */
 	if (text && !strcmp(text, "auto")) {
-		if (guid_generate(out)) {
+		if (vmgenid_guid_generate(out)) {
 			if (why)
 				*why = "no randomness available to generate a GUID for guid=auto";
 			return -EIO;
 		}
 		return 0;
 	}
-	return guid_parse(text, out, why);
+	return vmgenid_guid_parse(text, out, why);
 }
 
-void guid_format(const struct guid *g, char *out)
+void vmgenid_guid_format(const struct vmgenid_guid *g, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i, o = 0;
 
-	for (i = 0; i < GUID_SIZE; i++) {
+	for (i = 0; i < VMGENID_GUID_SIZE; i++) {
 		/* Dashes go after bytes 3, 5, 7 and 9 (the 8-4-4-4 boundaries). */
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			out[o++] = '-';
@@ -136,9 +136,9 @@ void guid_format(const struct guid *g, char *out)
 	out[o] = '\0';
 }
 
-int guid_generate(struct guid *out)
+int vmgenid_guid_generate(struct vmgenid_guid *out)
 {
-	struct guid g;
+	struct vmgenid_guid g;
 	size_t got = 0;
 
 	while (got < sizeof(g.bytes)) {
@@ -148,7 +148,7 @@ int guid_generate(struct guid *out)
 			continue;
 		if (n <= 0) {
 			/* Zero would loop forever; getrandom never means it for 16 bytes. */
-			pr_err(MOD, "getrandom failed: %s", n < 0 ? strerror(errno) : "no bytes");
+			vmgenid_pr_err(MOD, "getrandom failed: %s", n < 0 ? strerror(errno) : "no bytes");
 			return -EIO;
 		}
 		got += (size_t)n;
@@ -161,40 +161,40 @@ int guid_generate(struct guid *out)
 }
 
 /* Byte i of the little-endian layout comes from byte le_order[i] of RFC 4122 order. */
-static const uint8_t le_order[GUID_SIZE] = {
+static const uint8_t le_order[VMGENID_GUID_SIZE] = {
 	3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15,
 };
 
-void guid_to_le(const struct guid *g, uint8_t le[GUID_SIZE])
+void vmgenid_guid_to_le(const struct vmgenid_guid *g, uint8_t le[VMGENID_GUID_SIZE])
 {
-	uint8_t tmp[GUID_SIZE];
+	uint8_t tmp[VMGENID_GUID_SIZE];
 	size_t i;
 
 	/* Through a copy, so that le may alias g->bytes. */
-	for (i = 0; i < GUID_SIZE; i++)
+	for (i = 0; i < VMGENID_GUID_SIZE; i++)
 		tmp[i] = g->bytes[le_order[i]];
-	memcpy(le, tmp, GUID_SIZE);
+	memcpy(le, tmp, VMGENID_GUID_SIZE);
 }
 
-void guid_from_le(const uint8_t le[GUID_SIZE], struct guid *out)
+void vmgenid_guid_from_le(const uint8_t le[VMGENID_GUID_SIZE], struct vmgenid_guid *out)
 {
-	struct guid g;
+	struct vmgenid_guid g;
 	size_t i;
 
 	/* Through a copy, so that le may alias out->bytes. */
-	for (i = 0; i < GUID_SIZE; i++)
+	for (i = 0; i < VMGENID_GUID_SIZE; i++)
 		g.bytes[le_order[i]] = le[i];
 	*out = g;
 }
 
-bool guid_equal(const struct guid *a, const struct guid *b)
+bool vmgenid_guid_equal(const struct vmgenid_guid *a, const struct vmgenid_guid *b)
 {
-	return !memcmp(a->bytes, b->bytes, GUID_SIZE);
+	return !memcmp(a->bytes, b->bytes, VMGENID_GUID_SIZE);
 }
 
-bool guid_is_null(const struct guid *g)
+bool vmgenid_guid_is_null(const struct vmgenid_guid *g)
 {
-	static const struct guid null_guid;
+	static const struct vmgenid_guid null_guid;
 
-	return guid_equal(g, &null_guid);
+	return vmgenid_guid_equal(g, &null_guid);
 }

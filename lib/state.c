@@ -26,7 +26,7 @@ static const uint32_t crc32_nibble[16] = {
 	0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
 };
 
-uint32_t state_crc32(uint32_t crc, const void *data, size_t len)
+uint32_t vmgenid_state_crc32(uint32_t crc, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
@@ -40,52 +40,52 @@ uint32_t state_crc32(uint32_t crc, const void *data, size_t len)
 	return ~crc;
 }
 
-size_t state_section_begin(struct bytebuf *b, const char *id, uint32_t version)
+size_t vmgenid_state_section_begin(struct vmgenid_bytebuf *b, const char *id, uint32_t version)
 {
 	size_t start = b->len;
 	size_t id_len;
 	uint8_t *h;
 
-	id_len = id ? strnlen(id, STATE_ID_SIZE) : 0;
-	if (id_len == 0 || id_len >= STATE_ID_SIZE) {
+	id_len = id ? strnlen(id, VMGENID_STATE_ID_SIZE) : 0;
+	if (id_len == 0 || id_len >= VMGENID_STATE_ID_SIZE) {
 		/* A reader would refuse it; fail the whole image, not just this section. */
-		pr_err(MOD, "section id \"%.*s\" must be 1 to %d characters", STATE_ID_SIZE,
-		       id ? id : "", STATE_ID_SIZE - 1);
+		vmgenid_pr_err(MOD, "section id \"%.*s\" must be 1 to %d characters", VMGENID_STATE_ID_SIZE,
+		       id ? id : "", VMGENID_STATE_ID_SIZE - 1);
 		b->failed = true;
 		return start;
 	}
-	h = bytebuf_append(b, NULL, STATE_SECTION_HEADER_SIZE);
+	h = vmgenid_bytebuf_append(b, NULL, VMGENID_STATE_SECTION_HEADER_SIZE);
 	if (!h)
 		return start;
 	memcpy(h, id, id_len);
-	put_le32(h + OFF_VERSION, version);
+	vmgenid_put_le32(h + OFF_VERSION, version);
 	return start;
 }
 
-void state_section_end(struct bytebuf *b, size_t start)
+void vmgenid_state_section_end(struct vmgenid_bytebuf *b, size_t start)
 {
 	size_t length;
 	uint8_t *h;
 
 	if (b->failed)
 		return;
-	if (start > b->len || b->len - start < STATE_SECTION_HEADER_SIZE) {
-		pr_err(MOD, "section end at %zu without a header at %zu", b->len, start);
+	if (start > b->len || b->len - start < VMGENID_STATE_SECTION_HEADER_SIZE) {
+		vmgenid_pr_err(MOD, "section end at %zu without a header at %zu", b->len, start);
 		b->failed = true;
 		return;
 	}
-	length = b->len - start - STATE_SECTION_HEADER_SIZE;
+	length = b->len - start - VMGENID_STATE_SECTION_HEADER_SIZE;
 	if (length > UINT32_MAX) {
-		pr_err(MOD, "section payload of %zu bytes does not fit a le32 length", length);
+		vmgenid_pr_err(MOD, "section payload of %zu bytes does not fit a le32 length", length);
 		b->failed = true;
 		return;
 	}
 	h = b->data + start;
-	put_le32(h + OFF_LENGTH, (uint32_t)length);
-	put_le32(h + OFF_CRC, state_crc32(0, h + STATE_SECTION_HEADER_SIZE, length));
+	vmgenid_put_le32(h + OFF_LENGTH, (uint32_t)length);
+	vmgenid_put_le32(h + OFF_CRC, vmgenid_state_crc32(0, h + VMGENID_STATE_SECTION_HEADER_SIZE, length));
 }
 
-void state_reader_init(struct state_reader *r, const void *data, size_t len)
+void vmgenid_state_reader_init(struct vmgenid_state_reader *r, const void *data, size_t len)
 {
 	r->data = data;
 	r->len = len;
@@ -97,19 +97,19 @@ static const char *state_check_id(const uint8_t *id)
 {
 	size_t n = 0, i;
 
-	while (n < STATE_ID_SIZE && id[n])
+	while (n < VMGENID_STATE_ID_SIZE && id[n])
 		n++;
 	if (n == 0)
 		return "section id is empty";
-	if (n == STATE_ID_SIZE)
+	if (n == VMGENID_STATE_ID_SIZE)
 		return "section id is not NUL-terminated";
-	for (i = n; i < STATE_ID_SIZE; i++)
+	for (i = n; i < VMGENID_STATE_ID_SIZE; i++)
 		if (id[i])
 			return "section id is not NUL-padded";
 	return NULL;
 }
 
-int state_reader_next(struct state_reader *r, struct state_section *s, const char **why)
+int vmgenid_state_reader_next(struct vmgenid_state_reader *r, struct vmgenid_state_section *s, const char **why)
 {
 	const char *reason;
 	const uint8_t *h, *payload;
@@ -119,38 +119,38 @@ int state_reader_next(struct state_reader *r, struct state_section *s, const cha
 	if (r->pos == r->len)
 		return 0;
 	/* pos past len only if the caller broke the struct; never index with it. */
-	if (r->pos > r->len || r->len - r->pos < STATE_SECTION_HEADER_SIZE) {
+	if (r->pos > r->len || r->len - r->pos < VMGENID_STATE_SECTION_HEADER_SIZE) {
 		reason = "truncated section header";
 		goto bad;
 	}
 	h = r->data + r->pos;
-	avail = r->len - r->pos - STATE_SECTION_HEADER_SIZE;
+	avail = r->len - r->pos - VMGENID_STATE_SECTION_HEADER_SIZE;
 
 	reason = state_check_id(h);
 	if (reason)
 		goto bad;
-	if (get_le32(h + OFF_RESERVED) != 0) {
+	if (vmgenid_get_le32(h + OFF_RESERVED) != 0) {
 		reason = "reserved field of section header is not zero";
 		goto bad;
 	}
-	length = get_le32(h + OFF_LENGTH);
+	length = vmgenid_get_le32(h + OFF_LENGTH);
 	/* Compared against what is left, so no sum can overflow. */
 	if (length > avail) {
 		reason = "truncated section payload: length runs past the end";
 		goto bad;
 	}
-	payload = h + STATE_SECTION_HEADER_SIZE;
-	if (state_crc32(0, payload, length) != get_le32(h + OFF_CRC)) {
+	payload = h + VMGENID_STATE_SECTION_HEADER_SIZE;
+	if (vmgenid_state_crc32(0, payload, length) != vmgenid_get_le32(h + OFF_CRC)) {
 		reason = "section payload CRC mismatch";
 		goto bad;
 	}
 
-	memcpy(s->id, h, STATE_ID_SIZE);
-	s->id[STATE_ID_SIZE] = '\0';
-	s->version = get_le32(h + OFF_VERSION);
+	memcpy(s->id, h, VMGENID_STATE_ID_SIZE);
+	s->id[VMGENID_STATE_ID_SIZE] = '\0';
+	s->version = vmgenid_get_le32(h + OFF_VERSION);
 	s->payload = payload;
 	s->length = length;
-	r->pos += STATE_SECTION_HEADER_SIZE + (size_t)length;
+	r->pos += VMGENID_STATE_SECTION_HEADER_SIZE + (size_t)length;
 	return 1;
 bad:
 	if (why)

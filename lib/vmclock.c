@@ -18,8 +18,8 @@
 #define MOD "vmclock"
 #define FOUR_GIB 0x100000000ull
 
-struct vmclock {
-	const struct guest_mem *mem;
+struct vmgenid_vmclock {
+	const struct vmgenid_guest_mem *mem;
 	uint64_t gpa;
 	void (*notify)(void *opaque);
 	void *notify_opaque;
@@ -34,20 +34,20 @@ struct vmclock {
  * A page ACPI's Memory32Fixed can describe, wholly in guest memory, and
  * mapped at a host address where seq_count's 32-bit stores are aligned.
  */
-static bool vmclock_gpa_ok(const struct guest_mem *mem, uint64_t gpa)
+static bool vmclock_gpa_ok(const struct vmgenid_guest_mem *mem, uint64_t gpa)
 {
 	uint8_t *p;
 
-	if (gpa % VMCLOCK_PAGE_SIZE || gpa >= FOUR_GIB || FOUR_GIB - gpa < VMCLOCK_PAGE_SIZE)
+	if (gpa % VMGENID_VMCLOCK_PAGE_SIZE || gpa >= FOUR_GIB || FOUR_GIB - gpa < VMGENID_VMCLOCK_PAGE_SIZE)
 		return false;
-	p = guest_mem_ptr(mem, gpa, VMCLOCK_PAGE_SIZE);
+	p = vmgenid_guest_mem_ptr(mem, gpa, VMGENID_VMCLOCK_PAGE_SIZE);
 	return p && (uintptr_t)p % 8 == 0;
 }
 
-struct vmclock *vmclock_new(const struct guest_mem *mem, uint64_t gpa,
+struct vmgenid_vmclock *vmgenid_vmclock_new(const struct vmgenid_guest_mem *mem, uint64_t gpa,
 			    void (*notify)(void *opaque), void *opaque)
 {
-	struct vmclock *c;
+	struct vmgenid_vmclock *c;
 
 	if (!vmclock_gpa_ok(mem, gpa)) {
 		errno = EINVAL;
@@ -63,27 +63,27 @@ struct vmclock *vmclock_new(const struct guest_mem *mem, uint64_t gpa,
 	return c;
 }
 
-void vmclock_free(struct vmclock *c)
+void vmgenid_vmclock_free(struct vmgenid_vmclock *c)
 {
 	free(c);
 }
 
-uint64_t vmclock_get_gpa(const struct vmclock *c)
+uint64_t vmgenid_vmclock_get_gpa(const struct vmgenid_vmclock *c)
 {
 	return c->gpa;
 }
 
-uint64_t vmclock_get_generation(const struct vmclock *c)
+uint64_t vmgenid_vmclock_get_generation(const struct vmgenid_vmclock *c)
 {
 	return c->generation;
 }
 
-uint64_t vmclock_get_disruption_marker(const struct vmclock *c)
+uint64_t vmgenid_vmclock_get_disruption_marker(const struct vmgenid_vmclock *c)
 {
 	return c->disruption_marker;
 }
 
-uint32_t vmclock_get_seq_count(const struct vmclock *c)
+uint32_t vmgenid_vmclock_get_seq_count(const struct vmgenid_vmclock *c)
 {
 	return c->seq_count;
 }
@@ -99,8 +99,8 @@ static void vmclock_store_seq(uint8_t *page, uint32_t seq)
 {
 	uint32_t le;
 
-	put_le32((uint8_t *)&le, seq);
-	__atomic_store_n((uint32_t *)(void *)(page + VMCLOCK_OFF_SEQ_COUNT), le, __ATOMIC_RELAXED);
+	vmgenid_put_le32((uint8_t *)&le, seq);
+	__atomic_store_n((uint32_t *)(void *)(page + VMGENID_VMCLOCK_OFF_SEQ_COUNT), le, __ATOMIC_RELAXED);
 }
 
 /*
@@ -109,28 +109,28 @@ static void vmclock_store_seq(uint8_t *page, uint32_t seq)
  * registers no PTP clock, only /dev/vmclock0.  TAI is what UAPI.13
  * recommends as the time type, should a clock ever be added.
  */
-static void vmclock_fill(const struct vmclock *c, uint8_t *page)
+static void vmclock_fill(const struct vmgenid_vmclock *c, uint8_t *page)
 {
-	put_le32(page + VMCLOCK_OFF_MAGIC, VMCLOCK_MAGIC);
-	put_le32(page + VMCLOCK_OFF_SIZE, VMCLOCK_PAGE_SIZE);
-	put_le16(page + VMCLOCK_OFF_VERSION, VMCLOCK_VERSION);
-	page[VMCLOCK_OFF_COUNTER_ID] = VMCLOCK_COUNTER_INVALID;
-	page[VMCLOCK_OFF_TIME_TYPE] = VMCLOCK_TIME_TAI;
-	put_le64(page + VMCLOCK_OFF_DISRUPTION_MARKER, c->disruption_marker);
-	put_le64(page + VMCLOCK_OFF_FLAGS,
-		 VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT | VMCLOCK_FLAG_NOTIFICATION_PRESENT);
-	page[VMCLOCK_OFF_CLOCK_STATUS] = VMCLOCK_STATUS_UNKNOWN;
-	put_le64(page + VMCLOCK_OFF_VM_GENERATION_COUNTER, c->generation);
+	vmgenid_put_le32(page + VMGENID_VMCLOCK_OFF_MAGIC, VMGENID_VMCLOCK_MAGIC);
+	vmgenid_put_le32(page + VMGENID_VMCLOCK_OFF_SIZE, VMGENID_VMCLOCK_PAGE_SIZE);
+	vmgenid_put_le16(page + VMGENID_VMCLOCK_OFF_VERSION, VMGENID_VMCLOCK_VERSION);
+	page[VMGENID_VMCLOCK_OFF_COUNTER_ID] = VMGENID_VMCLOCK_COUNTER_INVALID;
+	page[VMGENID_VMCLOCK_OFF_TIME_TYPE] = VMGENID_VMCLOCK_TIME_TAI;
+	vmgenid_put_le64(page + VMGENID_VMCLOCK_OFF_DISRUPTION_MARKER, c->disruption_marker);
+	vmgenid_put_le64(page + VMGENID_VMCLOCK_OFF_FLAGS,
+		 VMGENID_VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT | VMGENID_VMCLOCK_FLAG_NOTIFICATION_PRESENT);
+	page[VMGENID_VMCLOCK_OFF_CLOCK_STATUS] = VMGENID_VMCLOCK_STATUS_UNKNOWN;
+	vmgenid_put_le64(page + VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER, c->generation);
 }
 
-void vmclock_reset(struct vmclock *c)
+void vmgenid_vmclock_reset(struct vmgenid_vmclock *c)
 {
-	uint8_t *page = guest_mem_ptr(c->mem, c->gpa, VMCLOCK_PAGE_SIZE);
+	uint8_t *page = vmgenid_guest_mem_ptr(c->mem, c->gpa, VMGENID_VMCLOCK_PAGE_SIZE);
 
-	/* vmclock_new() checked the page; the memory cannot have moved since. */
+	/* vmgenid_vmclock_new() checked the page; the memory cannot have moved since. */
 	if (!page)
 		return;
-	memset(page, 0, VMCLOCK_PAGE_SIZE);
+	memset(page, 0, VMGENID_VMCLOCK_PAGE_SIZE);
 	vmclock_fill(c, page);
 	vmclock_store_seq(page, c->seq_count);
 }
@@ -151,9 +151,9 @@ static uint64_t vmclock_new_marker(uint64_t old)
  * order as other CPUs (the guest's vCPUs) see them; they pair with the
  * read barriers a guest puts between reading seq_count and the fields.
  */
-static int vmclock_update(struct vmclock *c)
+static int vmclock_update(struct vmgenid_vmclock *c)
 {
-	uint8_t *page = guest_mem_ptr(c->mem, c->gpa, VMCLOCK_PAGE_SIZE);
+	uint8_t *page = vmgenid_guest_mem_ptr(c->mem, c->gpa, VMGENID_VMCLOCK_PAGE_SIZE);
 
 	if (!page)
 		return -EFAULT;
@@ -177,133 +177,133 @@ static int vmclock_update(struct vmclock *c)
 
 /* ---- ACPI ---- */
 
-int vmclock_build_ssdt(struct bytebuf *out, uint64_t gpa)
+int vmgenid_vmclock_build_ssdt(struct vmgenid_bytebuf *out, uint64_t gpa)
 {
-	static const struct acpi_table_id id = {
+	static const struct vmgenid_acpi_table_id id = {
 		.oem_id = "GENVM ",
 		.oem_table_id = "VMCLOCK ",
 		.oem_revision = 1,
 		.creator_id = "GENV",
 		.creator_revision = 1,
 	};
-	struct aml_ctx *ctx;
-	struct aml *body, *sb, *dev, *crs, *gpe;
+	struct vmgenid_aml_ctx *ctx;
+	struct vmgenid_aml *body, *sb, *dev, *crs, *gpe;
 	size_t start;
 	int ret;
 
-	if (gpa % VMCLOCK_PAGE_SIZE || gpa >= FOUR_GIB || FOUR_GIB - gpa < VMCLOCK_PAGE_SIZE)
+	if (gpa % VMGENID_VMCLOCK_PAGE_SIZE || gpa >= FOUR_GIB || FOUR_GIB - gpa < VMGENID_VMCLOCK_PAGE_SIZE)
 		return -EINVAL;
-	ctx = aml_ctx_new();
+	ctx = vmgenid_aml_ctx_new();
 	if (!ctx)
 		return -ENOMEM;
 
-	body = aml_block(ctx);
-	sb = aml_scope(ctx, "\\_SB");
-	dev = aml_device(ctx, "VCLK");
+	body = vmgenid_aml_block(ctx);
+	sb = vmgenid_aml_scope(ctx, "\\_SB");
+	dev = vmgenid_aml_device(ctx, "VCLK");
 	/* UAPI.13's ACPI binding: Linux matches the _HID (6.13+) or the _CID (later). */
-	aml_append(dev, aml_name_decl(ctx, "_HID", aml_string(ctx, VMCLOCK_ACPI_HID)));
-	aml_append(dev, aml_name_decl(ctx, "_CID", aml_string(ctx, VMCLOCK_ACPI_CID)));
-	aml_append(dev, aml_name_decl(ctx, "_DDN", aml_string(ctx, VMCLOCK_ACPI_CID)));
-	crs = aml_resource_template(ctx);
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_string(ctx, VMGENID_VMCLOCK_ACPI_HID)));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_CID", vmgenid_aml_string(ctx, VMGENID_VMCLOCK_ACPI_CID)));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_DDN", vmgenid_aml_string(ctx, VMGENID_VMCLOCK_ACPI_CID)));
+	crs = vmgenid_aml_resource_template(ctx);
 	/* Read-only: the guest has nothing to write there. */
-	aml_append(crs, aml_memory32_fixed(ctx, false, (uint32_t)gpa, VMCLOCK_PAGE_SIZE));
-	aml_append(dev, aml_name_decl(ctx, "_CRS", crs));
-	aml_append(sb, dev);
-	aml_append(body, sb);
+	vmgenid_aml_append(crs, vmgenid_aml_memory32_fixed(ctx, false, (uint32_t)gpa, VMGENID_VMCLOCK_PAGE_SIZE));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_CRS", crs));
+	vmgenid_aml_append(sb, dev);
+	vmgenid_aml_append(body, sb);
 
-	gpe = aml_method(ctx, "\\_GPE._E06", 0, false);
-	aml_append(gpe, aml_notify(ctx, aml_name(ctx, "\\_SB.VCLK"), aml_int(ctx, 0x80)));
-	aml_append(body, gpe);
+	gpe = vmgenid_aml_method(ctx, "\\_GPE._E06", 0, false);
+	vmgenid_aml_append(gpe, vmgenid_aml_notify(ctx, vmgenid_aml_name(ctx, "\\_SB.VCLK"), vmgenid_aml_int(ctx, 0x80)));
+	vmgenid_aml_append(body, gpe);
 
-	start = acpi_table_begin(out, "SSDT", 1, &id);
-	ret = aml_serialize(ctx, body, out);
+	start = vmgenid_acpi_table_begin(out, "SSDT", 1, &id);
+	ret = vmgenid_aml_serialize(ctx, body, out);
 	if (ret)
 		out->len = start;
 	else
-		acpi_table_end(out, start);
-	if (!ret && bytebuf_failed(out))
+		vmgenid_acpi_table_end(out, start);
+	if (!ret && vmgenid_bytebuf_failed(out))
 		ret = -ENOMEM;
 	if (ret)
-		pr_err(MOD, "cannot build SSDT: %s",
-		       aml_ctx_error(ctx) ? aml_ctx_error(ctx) : "out of memory");
-	aml_ctx_free(ctx);
+		vmgenid_pr_err(MOD, "cannot build SSDT: %s",
+		       vmgenid_aml_ctx_error(ctx) ? vmgenid_aml_ctx_error(ctx) : "out of memory");
+	vmgenid_aml_ctx_free(ctx);
 	return ret;
 }
 
-long vmclock_build_acpi(struct vmclock *c, struct bytebuf *tables, const char *tables_file,
-			struct bios_loader *loader)
+long vmgenid_vmclock_build_acpi(struct vmgenid_vmclock *c, struct vmgenid_bytebuf *tables, const char *tables_file,
+			struct vmgenid_bios_loader *loader)
 {
 	size_t start = tables->len;
 	int ret;
 
 	/* The page's address is fixed by the machine: no pointer for the loader to patch. */
-	ret = vmclock_build_ssdt(tables, c->gpa);
+	ret = vmgenid_vmclock_build_ssdt(tables, c->gpa);
 	if (ret)
 		return ret;
 	if (tables->len > UINT32_MAX)
 		return -E2BIG;
-	ret = bios_loader_add_checksum(loader, tables_file,
-				       (uint32_t)(start + ACPI_TABLE_CHECKSUM_OFFSET),
+	ret = vmgenid_bios_loader_add_checksum(loader, tables_file,
+				       (uint32_t)(start + VMGENID_ACPI_TABLE_CHECKSUM_OFFSET),
 				       (uint32_t)start, (uint32_t)(tables->len - start));
 	return ret ? ret : (long)start;
 }
 
 /* ---- snapshot ---- */
 
-int vmclock_save(const struct vmclock *c, struct bytebuf *out)
+int vmgenid_vmclock_save(const struct vmgenid_vmclock *c, struct vmgenid_bytebuf *out)
 {
-	size_t start = state_section_begin(out, VMCLOCK_STATE_ID, VMCLOCK_STATE_VERSION);
+	size_t start = vmgenid_state_section_begin(out, VMGENID_VMCLOCK_STATE_ID, VMGENID_VMCLOCK_STATE_VERSION);
 
-	bytebuf_put_le64(out, c->gpa);
-	bytebuf_put_le32(out, c->seq_count);
-	bytebuf_put_le64(out, c->disruption_marker);
-	bytebuf_put_le64(out, c->generation);
-	state_section_end(out, start);
-	return bytebuf_failed(out) ? -ENOMEM : 0;
+	vmgenid_bytebuf_put_le64(out, c->gpa);
+	vmgenid_bytebuf_put_le32(out, c->seq_count);
+	vmgenid_bytebuf_put_le64(out, c->disruption_marker);
+	vmgenid_bytebuf_put_le64(out, c->generation);
+	vmgenid_state_section_end(out, start);
+	return vmgenid_bytebuf_failed(out) ? -ENOMEM : 0;
 }
 
-int vmclock_check_state(const struct vmclock *c, const uint8_t *payload, uint32_t length,
+int vmgenid_vmclock_check_state(const struct vmgenid_vmclock *c, const uint8_t *payload, uint32_t length,
 			uint32_t version, const char **why)
 {
-	if (version != VMCLOCK_STATE_VERSION) {
+	if (version != VMGENID_VMCLOCK_STATE_VERSION) {
 		*why = "unsupported vmclock state version";
 		return -EINVAL;
 	}
-	if (length != VMCLOCK_STATE_LENGTH) {
+	if (length != VMGENID_VMCLOCK_STATE_LENGTH) {
 		*why = "vmclock state has the wrong length";
 		return -EINVAL;
 	}
 	/* The guest's ACPI tables name the page: it cannot move under a running guest. */
-	if (get_le64(payload) != c->gpa) {
+	if (vmgenid_get_le64(payload) != c->gpa) {
 		*why = "vmclock state names a page at another address than this machine's";
 		return -EINVAL;
 	}
-	if (get_le32(payload + 8) & 1u) {
+	if (vmgenid_get_le32(payload + 8) & 1u) {
 		*why = "vmclock state was saved in the middle of an update (odd seq_count)";
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int vmclock_load(struct vmclock *c, const uint8_t *payload, uint32_t length, uint32_t version,
+int vmgenid_vmclock_load(struct vmgenid_vmclock *c, const uint8_t *payload, uint32_t length, uint32_t version,
 		 const char **why)
 {
-	int ret = vmclock_check_state(c, payload, length, version, why);
+	int ret = vmgenid_vmclock_check_state(c, payload, length, version, why);
 
 	if (ret)
 		return ret;
-	c->seq_count = get_le32(payload + 8);
-	c->disruption_marker = get_le64(payload + 12);
-	c->generation = get_le64(payload + 20);
+	c->seq_count = vmgenid_get_le32(payload + 8);
+	c->disruption_marker = vmgenid_get_le64(payload + 12);
+	c->generation = vmgenid_get_le64(payload + 20);
 	return 0;
 }
 
-int vmclock_post_load(struct vmclock *c)
+int vmgenid_vmclock_post_load(struct vmgenid_vmclock *c)
 {
 	int ret = vmclock_update(c);
 
 	if (ret < 0)
-		pr_warn(MOD, "page %#llx is not in guest memory; guest not updated",
+		vmgenid_pr_warn(MOD, "page %#llx is not in guest memory; guest not updated",
 			(unsigned long long)c->gpa);
 	return ret;
 }

@@ -16,9 +16,9 @@
 
 #define VMGENID_GUID_ALIGN 8 /* R1a */
 
-struct vmgenid {
-	struct guid guid;
-	const struct guest_mem *mem;
+struct vmgenid_dev {
+	struct vmgenid_guid guid;
+	const struct vmgenid_guest_mem *mem;
 	void (*notify)(void *opaque);
 	void *notify_opaque;
 
@@ -26,24 +26,24 @@ struct vmgenid {
 	uint64_t addr;
 
 	/* Backing store of the two fw_cfg files, referenced by fw_cfg. */
-	uint8_t guid_blob[VMGENID_BLOB_SIZE];
-	uint8_t addr_file[VMGENID_ADDR_SIZE];
+	uint8_t guid_blob[VMGENID_DEV_BLOB_SIZE];
+	uint8_t addr_file[VMGENID_DEV_ADDR_SIZE];
 };
 
-static void vmgenid_fill_blob(struct vmgenid *d)
+static void vmgenid_fill_blob(struct vmgenid_dev *d)
 {
 	/*
 	 * Bytes 0..35 stay zero: OVMF probes allocated blobs for an ACPI table
 	 * header, and an all-zero one is not mistaken for a table.
 	 */
 	memset(d->guid_blob, 0, sizeof(d->guid_blob));
-	guid_to_le(&d->guid, d->guid_blob + VMGENID_GUID_OFFSET);
+	vmgenid_guid_to_le(&d->guid, d->guid_blob + VMGENID_DEV_GUID_OFFSET);
 }
 
-struct vmgenid *vmgenid_new(const struct guid *guid, const struct guest_mem *mem,
+struct vmgenid_dev *vmgenid_dev_new(const struct vmgenid_guid *guid, const struct vmgenid_guest_mem *mem,
 			    void (*notify)(void *opaque), void *opaque)
 {
-	struct vmgenid *d = calloc(1, sizeof(*d));
+	struct vmgenid_dev *d = calloc(1, sizeof(*d));
 
 	if (!d)
 		return NULL;
@@ -55,33 +55,33 @@ struct vmgenid *vmgenid_new(const struct guid *guid, const struct guest_mem *mem
 	return d;
 }
 
-void vmgenid_free(struct vmgenid *d)
+void vmgenid_dev_free(struct vmgenid_dev *d)
 {
 	free(d);
 }
 
-const struct guid *vmgenid_get_guid(const struct vmgenid *d)
+const struct vmgenid_guid *vmgenid_dev_get_guid(const struct vmgenid_dev *d)
 {
 	return &d->guid;
 }
 
-void vmgenid_set_guid(struct vmgenid *d, const struct guid *guid)
+void vmgenid_dev_set_guid(struct vmgenid_dev *d, const struct vmgenid_guid *guid)
 {
 	d->guid = *guid;
 	vmgenid_fill_blob(d);
 }
 
-uint64_t vmgenid_get_addr(const struct vmgenid *d)
+uint64_t vmgenid_dev_get_addr(const struct vmgenid_dev *d)
 {
 	return d->addr;
 }
 
 /* 0 if all 16 GUID bytes at addr are aligned guest RAM, else -EFAULT/-EINVAL. */
-static int vmgenid_check_addr(const struct vmgenid *d, uint64_t addr)
+static int vmgenid_check_addr(const struct vmgenid_dev *d, uint64_t addr)
 {
 	if (addr == 0 || addr % VMGENID_GUID_ALIGN)
 		return -EINVAL;
-	if (!guest_mem_ptr(d->mem, addr, GUID_SIZE))
+	if (!vmgenid_guest_mem_ptr(d->mem, addr, VMGENID_GUID_SIZE))
 		return -EFAULT;
 	return 0;
 }
@@ -91,18 +91,18 @@ static int vmgenid_check_addr(const struct vmgenid *d, uint64_t addr)
  * guest.  Comparing first is what keeps a reboot (firmware writing the same
  * address again) or a restore with an unchanged GUID from notifying.
  */
-static int vmgenid_update_guest(struct vmgenid *d)
+static int vmgenid_update_guest(struct vmgenid_dev *d)
 {
 	uint8_t *p;
 
 	if (!d->addr)
 		return 0;
-	p = guest_mem_ptr(d->mem, d->addr, GUID_SIZE);
+	p = vmgenid_guest_mem_ptr(d->mem, d->addr, VMGENID_GUID_SIZE);
 	if (!p)
 		return -EFAULT;
-	if (!memcmp(p, d->guid_blob + VMGENID_GUID_OFFSET, GUID_SIZE))
+	if (!memcmp(p, d->guid_blob + VMGENID_DEV_GUID_OFFSET, VMGENID_GUID_SIZE))
 		return 0;
-	memcpy(p, d->guid_blob + VMGENID_GUID_OFFSET, GUID_SIZE);
+	memcpy(p, d->guid_blob + VMGENID_DEV_GUID_OFFSET, VMGENID_GUID_SIZE);
 	if (d->notify)
 		d->notify(d->notify_opaque);
 	return 1;
@@ -111,15 +111,15 @@ static int vmgenid_update_guest(struct vmgenid *d)
 /* Firmware wrote (part of) etc/vmgenid_addr over DMA. */
 static void vmgenid_addr_written(void *opaque, uint32_t offset, uint32_t len)
 {
-	struct vmgenid *d = opaque;
-	uint64_t addr = get_le64(d->addr_file);
+	struct vmgenid_dev *d = opaque;
+	uint64_t addr = vmgenid_get_le64(d->addr_file);
 	int ret;
 
 	(void)offset;
 	(void)len;
 	ret = vmgenid_check_addr(d, addr);
 	if (ret) {
-		pr_warn("vmgenid", "guest wrote unusable GUID address %#llx (%s); ignored",
+		vmgenid_pr_warn("vmgenid", "guest wrote unusable GUID address %#llx (%s); ignored",
 			(unsigned long long)addr,
 			ret == -EINVAL ? "zero or not 8-byte aligned" : "not in guest RAM");
 		d->addr = 0;
@@ -129,20 +129,20 @@ static void vmgenid_addr_written(void *opaque, uint32_t offset, uint32_t len)
 	vmgenid_update_guest(d);
 }
 
-int vmgenid_add_fw_cfg(struct vmgenid *d, struct fw_cfg *fw)
+int vmgenid_dev_add_fw_cfg(struct vmgenid_dev *d, struct vmgenid_fw_cfg *fw)
 {
 	int ret;
 
-	ret = fw_cfg_add_file(fw, VMGENID_GUID_FILE, d->guid_blob, sizeof(d->guid_blob), false,
+	ret = vmgenid_fw_cfg_add_file(fw, VMGENID_DEV_GUID_FILE, d->guid_blob, sizeof(d->guid_blob), false,
 			      NULL, NULL);
 	if (ret < 0)
 		return ret;
-	ret = fw_cfg_add_file(fw, VMGENID_ADDR_FILE, d->addr_file, sizeof(d->addr_file), true,
+	ret = vmgenid_fw_cfg_add_file(fw, VMGENID_DEV_ADDR_FILE, d->addr_file, sizeof(d->addr_file), true,
 			      vmgenid_addr_written, d);
 	return ret < 0 ? ret : 0;
 }
 
-void vmgenid_reset(struct vmgenid *d)
+void vmgenid_dev_reset(struct vmgenid_dev *d)
 {
 	d->addr = 0;
 	memset(d->addr_file, 0, sizeof(d->addr_file));
@@ -151,144 +151,144 @@ void vmgenid_reset(struct vmgenid *d)
 /* ---- ACPI ---- */
 
 /* _STA: present and enabled once firmware has patched VGIA, absent before. */
-static struct aml *vmgenid_sta(struct aml_ctx *ctx)
+static struct vmgenid_aml *vmgenid_sta(struct vmgenid_aml_ctx *ctx)
 {
-	struct aml *method = aml_method(ctx, "_STA", 0, false);
-	struct aml *if_unset = aml_if(ctx, aml_equal(ctx, aml_name(ctx, "VGIA"), aml_zero(ctx)));
+	struct vmgenid_aml *method = vmgenid_aml_method(ctx, "_STA", 0, false);
+	struct vmgenid_aml *if_unset = vmgenid_aml_if(ctx, vmgenid_aml_equal(ctx, vmgenid_aml_name(ctx, "VGIA"), vmgenid_aml_zero(ctx)));
 
-	aml_append(method, aml_store(ctx, aml_int(ctx, 0x0f), aml_local(ctx, 0)));
-	aml_append(if_unset, aml_store(ctx, aml_zero(ctx), aml_local(ctx, 0)));
-	aml_append(method, if_unset);
-	aml_append(method, aml_return(ctx, aml_local(ctx, 0)));
+	vmgenid_aml_append(method, vmgenid_aml_store(ctx, vmgenid_aml_int(ctx, 0x0f), vmgenid_aml_local(ctx, 0)));
+	vmgenid_aml_append(if_unset, vmgenid_aml_store(ctx, vmgenid_aml_zero(ctx), vmgenid_aml_local(ctx, 0)));
+	vmgenid_aml_append(method, if_unset);
+	vmgenid_aml_append(method, vmgenid_aml_return(ctx, vmgenid_aml_local(ctx, 0)));
 	return method;
 }
 
 /* ADDR: Package {low 32 bits, high 32 bits} of the GUID's address. */
-static struct aml *vmgenid_addr_method(struct aml_ctx *ctx)
+static struct vmgenid_aml *vmgenid_addr_method(struct vmgenid_aml_ctx *ctx)
 {
-	struct aml *method = aml_method(ctx, "ADDR", 0, false);
-	struct aml *guid_addr = aml_add(ctx, aml_name(ctx, "VGIA"),
-					aml_int(ctx, VMGENID_GUID_OFFSET), NULL);
+	struct vmgenid_aml *method = vmgenid_aml_method(ctx, "ADDR", 0, false);
+	struct vmgenid_aml *guid_addr = vmgenid_aml_add(ctx, vmgenid_aml_name(ctx, "VGIA"),
+					vmgenid_aml_int(ctx, VMGENID_DEV_GUID_OFFSET), NULL);
 
-	aml_append(method, aml_store(ctx, aml_package(ctx, 2), aml_local(ctx, 0)));
-	aml_append(method, aml_store(ctx, guid_addr,
-				     aml_index(ctx, aml_local(ctx, 0), aml_zero(ctx), NULL)));
-	aml_append(method, aml_store(ctx, aml_zero(ctx),
-				     aml_index(ctx, aml_local(ctx, 0), aml_one(ctx), NULL)));
-	aml_append(method, aml_return(ctx, aml_local(ctx, 0)));
+	vmgenid_aml_append(method, vmgenid_aml_store(ctx, vmgenid_aml_package(ctx, 2), vmgenid_aml_local(ctx, 0)));
+	vmgenid_aml_append(method, vmgenid_aml_store(ctx, guid_addr,
+				     vmgenid_aml_index(ctx, vmgenid_aml_local(ctx, 0), vmgenid_aml_zero(ctx), NULL)));
+	vmgenid_aml_append(method, vmgenid_aml_store(ctx, vmgenid_aml_zero(ctx),
+				     vmgenid_aml_index(ctx, vmgenid_aml_local(ctx, 0), vmgenid_aml_one(ctx), NULL)));
+	vmgenid_aml_append(method, vmgenid_aml_return(ctx, vmgenid_aml_local(ctx, 0)));
 	return method;
 }
 
-int vmgenid_build_ssdt(struct bytebuf *out, uint32_t vgia, size_t *vgia_value_offset)
+int vmgenid_dev_build_ssdt(struct vmgenid_bytebuf *out, uint32_t vgia, size_t *vgia_value_offset)
 {
-	static const struct acpi_table_id id = {
+	static const struct vmgenid_acpi_table_id id = {
 		.oem_id = "BOCHS ",
 		.oem_table_id = "VMGENID",
 		.oem_revision = 1,
 		.creator_id = "BXPC",
 		.creator_revision = 1,
 	};
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body, *vgia_value, *sb, *dev, *gpe;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body, *vgia_value, *sb, *dev, *gpe;
 	size_t start;
 	int ret;
 
 	if (!ctx)
 		return -ENOMEM;
 
-	body = aml_block(ctx);
+	body = vmgenid_aml_block(ctx);
 	/* A DWord, never a shorter encoding: the loader patches 4 bytes here. */
-	vgia_value = aml_dword(ctx, vgia);
-	aml_append(body, aml_name_decl(ctx, "VGIA", vgia_value));
+	vgia_value = vmgenid_aml_dword(ctx, vgia);
+	vmgenid_aml_append(body, vmgenid_aml_name_decl(ctx, "VGIA", vgia_value));
 
-	sb = aml_scope(ctx, "\\_SB");
-	dev = aml_device(ctx, "VGEN");
+	sb = vmgenid_aml_scope(ctx, "\\_SB");
+	dev = vmgenid_aml_device(ctx, "VGEN");
 	/* R6: a _HID unique to the vendor; QEMU's, so guests that know it bind. */
-	aml_append(dev, aml_name_decl(ctx, "_HID", aml_string(ctx, "QEMUVGID")));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_string(ctx, "QEMUVGID")));
 	/* The _CID Linux and Windows match on. */
-	aml_append(dev, aml_name_decl(ctx, "_CID", aml_string(ctx, "VM_Gen_Counter")));
-	aml_append(dev, aml_name_decl(ctx, "_DDN", aml_string(ctx, "VM_Gen_Counter")));
-	aml_append(dev, vmgenid_sta(ctx));
-	aml_append(dev, vmgenid_addr_method(ctx));
-	aml_append(sb, dev);
-	aml_append(body, sb);
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_CID", vmgenid_aml_string(ctx, "VM_Gen_Counter")));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_DDN", vmgenid_aml_string(ctx, "VM_Gen_Counter")));
+	vmgenid_aml_append(dev, vmgenid_sta(ctx));
+	vmgenid_aml_append(dev, vmgenid_addr_method(ctx));
+	vmgenid_aml_append(sb, dev);
+	vmgenid_aml_append(body, sb);
 
 	/* The first unused GPE handler; the device raises GPE0 bit 5. */
-	gpe = aml_method(ctx, "\\_GPE._E05", 0, false);
-	aml_append(gpe, aml_notify(ctx, aml_name(ctx, "\\_SB.VGEN"), aml_int(ctx, 0x80)));
-	aml_append(body, gpe);
+	gpe = vmgenid_aml_method(ctx, "\\_GPE._E05", 0, false);
+	vmgenid_aml_append(gpe, vmgenid_aml_notify(ctx, vmgenid_aml_name(ctx, "\\_SB.VGEN"), vmgenid_aml_int(ctx, 0x80)));
+	vmgenid_aml_append(body, gpe);
 
-	start = acpi_table_begin(out, "SSDT", 1, &id);
-	ret = aml_serialize(ctx, body, out);
+	start = vmgenid_acpi_table_begin(out, "SSDT", 1, &id);
+	ret = vmgenid_aml_serialize(ctx, body, out);
 	if (ret) {
 		out->len = start;
 		goto out;
 	}
-	acpi_table_end(out, start);
-	if (bytebuf_failed(out)) {
+	vmgenid_acpi_table_end(out, start);
+	if (vmgenid_bytebuf_failed(out)) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	if (vgia_value_offset)
-		*vgia_value_offset = aml_offset(vgia_value) + 1 - start;
+		*vgia_value_offset = vmgenid_aml_offset(vgia_value) + 1 - start;
 out:
 	if (ret)
-		pr_err("vmgenid", "cannot build SSDT: %s",
-		       aml_ctx_error(ctx) ? aml_ctx_error(ctx) : "out of memory");
-	aml_ctx_free(ctx);
+		vmgenid_pr_err("vmgenid", "cannot build SSDT: %s",
+		       vmgenid_aml_ctx_error(ctx) ? vmgenid_aml_ctx_error(ctx) : "out of memory");
+	vmgenid_aml_ctx_free(ctx);
 	return ret;
 }
 
-long vmgenid_build_acpi(struct vmgenid *d, struct bytebuf *tables, const char *tables_file,
-			struct bios_loader *loader)
+long vmgenid_dev_build_acpi(struct vmgenid_dev *d, struct vmgenid_bytebuf *tables, const char *tables_file,
+			struct vmgenid_bios_loader *loader)
 {
 	size_t start = tables->len, vgia_offset;
 	int ret;
 
 	(void)d;
 	/* VGIA starts as 0: the ADD_POINTER adds the blob's base to it. */
-	ret = vmgenid_build_ssdt(tables, 0, &vgia_offset);
+	ret = vmgenid_dev_build_ssdt(tables, 0, &vgia_offset);
 	if (ret)
 		return ret;
 	if (tables->len - start > UINT32_MAX || start > UINT32_MAX - (tables->len - start))
 		return -E2BIG;
 
-	ret = bios_loader_allocate(loader, VMGENID_GUID_FILE, 4096, BIOS_LOADER_ZONE_HIGH);
+	ret = vmgenid_bios_loader_allocate(loader, VMGENID_DEV_GUID_FILE, 4096, VMGENID_BIOS_LOADER_ZONE_HIGH);
 	if (!ret)
-		ret = bios_loader_add_pointer(loader, tables_file, (uint32_t)(start + vgia_offset),
-					      4, VMGENID_GUID_FILE);
+		ret = vmgenid_bios_loader_add_pointer(loader, tables_file, (uint32_t)(start + vgia_offset),
+					      4, VMGENID_DEV_GUID_FILE);
 	if (!ret)
-		ret = bios_loader_add_checksum(loader, tables_file,
-					       (uint32_t)(start + ACPI_TABLE_CHECKSUM_OFFSET),
+		ret = vmgenid_bios_loader_add_checksum(loader, tables_file,
+					       (uint32_t)(start + VMGENID_ACPI_TABLE_CHECKSUM_OFFSET),
 					       (uint32_t)start, (uint32_t)(tables->len - start));
 	/*
 	 * Source offset 40: firmware reports the address of the GUID itself,
 	 * while VGIA holds the blob's base and ADDR adds the 0x28.
 	 */
 	if (!ret)
-		ret = bios_loader_write_pointer(loader, VMGENID_ADDR_FILE, 0, VMGENID_ADDR_SIZE,
-						VMGENID_GUID_FILE, VMGENID_GUID_OFFSET);
+		ret = vmgenid_bios_loader_write_pointer(loader, VMGENID_DEV_ADDR_FILE, 0, VMGENID_DEV_ADDR_SIZE,
+						VMGENID_DEV_GUID_FILE, VMGENID_DEV_GUID_OFFSET);
 	return ret ? ret : (long)start;
 }
 
 /* ---- snapshot ---- */
 
-int vmgenid_save(const struct vmgenid *d, struct bytebuf *out)
+int vmgenid_dev_save(const struct vmgenid_dev *d, struct vmgenid_bytebuf *out)
 {
-	size_t start = state_section_begin(out, VMGENID_STATE_ID, VMGENID_STATE_VERSION);
+	size_t start = vmgenid_state_section_begin(out, VMGENID_DEV_STATE_ID, VMGENID_DEV_STATE_VERSION);
 
 	/* Only the address: the GUID is the destination's property (the spec). */
-	bytebuf_put_le64(out, d->addr);
-	state_section_end(out, start);
-	return bytebuf_failed(out) ? -ENOMEM : 0;
+	vmgenid_bytebuf_put_le64(out, d->addr);
+	vmgenid_state_section_end(out, start);
+	return vmgenid_bytebuf_failed(out) ? -ENOMEM : 0;
 }
 
-int vmgenid_load(struct vmgenid *d, const uint8_t *payload, uint32_t length, uint32_t version,
+int vmgenid_dev_load(struct vmgenid_dev *d, const uint8_t *payload, uint32_t length, uint32_t version,
 		 const char **why)
 {
 	uint64_t addr;
 
-	if (version != VMGENID_STATE_VERSION) {
+	if (version != VMGENID_DEV_STATE_VERSION) {
 		*why = "unsupported vmgenid state version";
 		return -EINVAL;
 	}
@@ -296,22 +296,22 @@ int vmgenid_load(struct vmgenid *d, const uint8_t *payload, uint32_t length, uin
 		*why = "vmgenid state has the wrong length";
 		return -EINVAL;
 	}
-	addr = get_le64(payload);
+	addr = vmgenid_get_le64(payload);
 	if (addr && vmgenid_check_addr(d, addr)) {
 		*why = "vmgenid state holds an address outside guest RAM or misaligned";
 		return -EINVAL;
 	}
 	d->addr = addr;
-	put_le64(d->addr_file, addr);
+	vmgenid_put_le64(d->addr_file, addr);
 	return 0;
 }
 
-int vmgenid_post_load(struct vmgenid *d)
+int vmgenid_dev_post_load(struct vmgenid_dev *d)
 {
 	int ret = vmgenid_update_guest(d);
 
 	if (ret < 0)
-		pr_warn("vmgenid", "GUID address %#llx is not in guest RAM; guest not updated",
+		vmgenid_pr_warn("vmgenid", "GUID address %#llx is not in guest RAM; guest not updated",
 			(unsigned long long)d->addr);
 	return ret;
 }

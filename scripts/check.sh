@@ -3,7 +3,8 @@
 # line "N passed, N failed, N skipped".
 #
 # Suites: unit tests (cmocka), checks against the real ACPICA tools, the
-# end-to-end tests, the unit tests again under ASan+UBSan, the Debian
+# install tests (tests/install: a DESTDIR install used as embedders use it),
+# the end-to-end tests, the unit tests again under ASan+UBSan, the Debian
 # packages (make deb, lintian, their contents and installed programs), and
 # each fuzz target (tests/fuzz) on its regression inputs and for
 # FUZZ_SECONDS (10).
@@ -46,6 +47,10 @@ if [ "$built" = 1 ]; then
 	bash scripts/tap-run.sh unit $(unit_tests build)
 	for t in tests/acpica/*.sh; do
 		[ -e "$t" ] && BUILD=build bash scripts/tap-run.sh acpica "$t"
+	done
+	# A DESTDIR install, and the library used from it as an embedder would.
+	for t in tests/install/*.sh; do
+		[ -e "$t" ] && BUILD=build bash scripts/tap-run.sh install "$t"
 	done
 	if [ -x tests/e2e/run.sh ]; then
 		BUILD=build bash scripts/tap-run.sh e2e tests/e2e/run.sh

@@ -4,7 +4,7 @@
 set -eu
 
 packages=(
-	gcc libc6-dev make pkg-config meson ninja-build  # build
+	gcc g++ libc6-dev make pkg-config meson ninja-build  # build; g++ for the C++ header test and example
 	libcmocka-dev                                    # unit tests
 	libjansson-dev                                   # QMP JSON
 	libseccomp-dev                                   # genvm's -sandbox

@@ -16,9 +16,9 @@
  * machine so that the fuzz targets build exactly genvm's tables without
  * linking the VMM; acpi_setup() adds what varies (VMClock).
  */
-static inline struct acpi_machine genvm_acpi_machine(unsigned int nr_cpus)
+static inline struct vmgenid_acpi_machine genvm_acpi_machine(unsigned int nr_cpus)
 {
-	return (struct acpi_machine){
+	return (struct vmgenid_acpi_machine){
 		.nr_cpus = nr_cpus,
 		.lapic_addr = VM_LAPIC_ADDR,
 		.ioapic_addr = VM_IOAPIC_ADDR,
@@ -34,7 +34,7 @@ static inline struct acpi_machine genvm_acpi_machine(unsigned int nr_cpus)
 		.slp_typ_s5 = PM_SLP_TYP_S5,
 		.uart_port = UART_COM1_BASE,
 		.uart_irq = UART_COM1_IRQ,
-		.fw_cfg_port = FW_CFG_IO_BASE,
+		.fw_cfg_port = VMGENID_FW_CFG_IO_BASE,
 	};
 }
 

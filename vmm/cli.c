@@ -793,7 +793,7 @@ static int device_vmclock(struct parser *p, const char *arg, const char *prop)
 static int device_vmgenid(struct parser *p, const char *arg, const char *props)
 {
 	const char *pos = props;
-	struct guid guid;
+	struct vmgenid_guid guid;
 	bool have_guid = false;
 	char prop[128];
 	int ret;
@@ -806,7 +806,7 @@ static int device_vmgenid(struct parser *p, const char *arg, const char *props)
 		char msg[192];
 
 		if ((v = prop_value(prop, "guid"))) {
-			if (guid_parse_property(v, &guid, &why) < 0) {
+			if (vmgenid_guid_parse_property(v, &guid, &why) < 0) {
 				snprintf(msg, sizeof(msg),
 					 "Property 'vmgenid.guid' doesn't take value '%.64s'", v);
 				return bad(p, arg, msg);
@@ -830,7 +830,7 @@ static int device_vmgenid(struct parser *p, const char *arg, const char *props)
 		const char *why;
 
 		/* QEMU's default for the property is "auto". */
-		if (guid_parse_property("auto", &guid, &why) < 0)
+		if (vmgenid_guid_parse_property("auto", &guid, &why) < 0)
 			return bad(p, arg, why);
 	}
 	p->cfg->vmgenid = true;

@@ -99,7 +99,7 @@ struct genvm_config {
 	const char *initrd_path;
 	const char *cmdline;
 	bool vmgenid;
-	struct guid guid;
+	struct vmgenid_guid guid;
 	bool vmclock;       /* -device vmclock */
 	bool nographic;
 	bool no_reboot;
@@ -127,7 +127,7 @@ struct genvm_config {
 	/* QEMU's options for management software (cli_compat.c, docs/qemu-compat.md). */
 	char name[CLI_NAME_MAX + 1]; /* -name: QMP query-name */
 	bool name_given;
-	struct guid uuid;     /* -uuid: QMP query-uuid (zero when not given, as QEMU's) */
+	struct vmgenid_guid uuid;     /* -uuid: QMP query-uuid (zero when not given, as QEMU's) */
 	bool daemonize;       /* -daemonize */
 	const char *pidfile;  /* -pidfile */
 	bool nodefaults;      /* -nodefaults: no console unless -serial names one */

@@ -138,7 +138,7 @@ int cli_opt_uuid(struct parser *p, const char *arg)
 {
 	const char *why;
 
-	if (guid_parse(arg, &p->cfg->uuid, &why) < 0)
+	if (vmgenid_guid_parse(arg, &p->cfg->uuid, &why) < 0)
 		return cli_bad(p, arg, "failed to parse UUID string: wrong format");
 	return 0;
 }

@@ -26,7 +26,7 @@ static void locked_fw_cfg_io(void *opaque, uint64_t addr, uint8_t *data, uint32_
 	struct machine *m = opaque;
 
 	pthread_mutex_lock(&m->fw_cfg_lock);
-	fw_cfg_io(m->fw_cfg, addr, data, len, is_write);
+	vmgenid_fw_cfg_io(m->fw_cfg, addr, data, len, is_write);
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 }
 
@@ -56,12 +56,12 @@ static void on_reset(void *opaque)
 static void on_vmgenid_notify(void *opaque)
 {
 	struct machine *m = opaque;
-	char text[GUID_STR_LEN + 1];
+	char text[VMGENID_GUID_STR_LEN + 1];
 
-	guid_format(vmgenid_get_guid(m->vmgenid), text);
-	pr_info("vmgenid", "guest memory at %#llx now holds %s: raising GPE %u",
-		(unsigned long long)vmgenid_get_addr(m->vmgenid), text, VMGENID_GPE_BIT);
-	pm_raise_gpe(m->pm, VMGENID_GPE_BIT);
+	vmgenid_guid_format(vmgenid_dev_get_guid(m->vmgenid), text);
+	vmgenid_pr_info("vmgenid", "guest memory at %#llx now holds %s: raising GPE %u",
+		(unsigned long long)vmgenid_dev_get_addr(m->vmgenid), text, VMGENID_DEV_GPE_BIT);
+	pm_raise_gpe(m->pm, VMGENID_DEV_GPE_BIT);
 }
 
 /* The VMClock page changed (a restore): the same GPE path as vmgenid's, its own bit. */
@@ -69,9 +69,9 @@ static void on_vmclock_notify(void *opaque)
 {
 	struct machine *m = opaque;
 
-	pr_info("vmclock", "generation counter now %llu: raising GPE %u",
-		(unsigned long long)vmclock_get_generation(m->vmclock), VMCLOCK_GPE_BIT);
-	pm_raise_gpe(m->pm, VMCLOCK_GPE_BIT);
+	vmgenid_pr_info("vmclock", "generation counter now %llu: raising GPE %u",
+		(unsigned long long)vmgenid_vmclock_get_generation(m->vmclock), VMGENID_VMCLOCK_GPE_BIT);
+	pm_raise_gpe(m->pm, VMGENID_VMCLOCK_GPE_BIT);
 }
 
 static int add_io(struct machine *m, uint16_t base, uint16_t len, io_fn fn, void *opaque)
@@ -149,7 +149,7 @@ static int create_devices(struct machine *m)
 		return -1;
 	m->uart = uart_new(&m->vm, UART_COM1_IRQ, out);
 	m->pm = pm_new(&m->vm, &pm_ops);
-	m->fw_cfg = fw_cfg_new(&m->vm.mem);
+	m->fw_cfg = vmgenid_fw_cfg_new(&m->vm.mem);
 	if (!m->uart || !m->pm || !m->fw_cfg) {
 		fprintf(stderr, "genvm: creating devices: out of memory\n");
 		return -1;
@@ -157,14 +157,14 @@ static int create_devices(struct machine *m)
 	uart_set_output_notify(m->uart, on_console_output, m);
 	pthread_mutex_init(&m->fw_cfg_lock, NULL);
 	if (m->cfg->vmgenid) {
-		m->vmgenid = vmgenid_new(&m->cfg->guid, &m->vm.mem, on_vmgenid_notify, m);
+		m->vmgenid = vmgenid_dev_new(&m->cfg->guid, &m->vm.mem, on_vmgenid_notify, m);
 		if (!m->vmgenid) {
 			fprintf(stderr, "genvm: vmgenid: out of memory\n");
 			return -1;
 		}
 	}
 	if (m->cfg->vmclock) {
-		m->vmclock = vmclock_new(&m->vm.mem, LAYOUT_VMCLOCK_PAGE(m->vm.low_size),
+		m->vmclock = vmgenid_vmclock_new(&m->vm.mem, LAYOUT_VMCLOCK_PAGE(m->vm.low_size),
 					 on_vmclock_notify, m);
 		if (!m->vmclock) {
 			fprintf(stderr, "genvm: vmclock: %s\n", strerror(errno));
@@ -182,7 +182,7 @@ static int create_devices(struct machine *m)
 	    add_io(m, PM_BASE, PM_BLOCK_LEN, pm_io, m->pm) < 0 ||
 	    add_io(m, GPE0_PORT, GPE0_LEN, pm_gpe_io, m->pm) < 0 ||
 	    add_io(m, PM_RESET_PORT, 1, pm_reset_io, m->pm) < 0 ||
-	    add_io(m, FW_CFG_IO_BASE, FW_CFG_IO_SIZE, locked_fw_cfg_io, m) < 0 ||
+	    add_io(m, VMGENID_FW_CFG_IO_BASE, VMGENID_FW_CFG_IO_SIZE, locked_fw_cfg_io, m) < 0 ||
 	    add_io(m, HANDOFF_EXIT_PORT, 4, firmware_status_io, &m->fw_status) < 0 ||
 	    add_io(m, LEGACY_I8042_CMD_PORT, 1, legacy_i8042_io, &m->i8042) < 0 ||
 	    add_io(m, LEGACY_CMOS_PORT, 2, legacy_cmos_io, NULL) < 0 ||
@@ -230,7 +230,7 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 		return -1;
 	/* An incoming machine's page is in the snapshot's RAM, and post-load updates it. */
 	if (boot && m->vmclock)
-		vmclock_reset(m->vmclock);
+		vmgenid_vmclock_reset(m->vmclock);
 	/* Paused means quiesced too, from the start: -S then cont, or a save before cont. */
 	if (cfg->start_paused) {
 		vcpu_request_pause(&m->vm);
@@ -278,9 +278,9 @@ int machine_reset(struct machine *m)
 	pm_reset(m->pm);
 	uart_reset(m->uart);
 	pthread_mutex_lock(&m->fw_cfg_lock);
-	fw_cfg_reset(m->fw_cfg);
+	vmgenid_fw_cfg_reset(m->fw_cfg);
 	if (m->vmgenid)
-		vmgenid_reset(m->vmgenid);
+		vmgenid_dev_reset(m->vmgenid);
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 	atomic_store(&m->fw_status.done, false);
 	if (virtio_devices_reset(m) < 0)
@@ -288,7 +288,7 @@ int machine_reset(struct machine *m)
 
 	/* The page again as at power-on, with the generation it had: a reboot is no clone. */
 	if (m->vmclock)
-		vmclock_reset(m->vmclock);
+		vmgenid_vmclock_reset(m->vmclock);
 	if (boot_setup(&m->vm, m->cfg, &m->boot) < 0 || create_vcpus(m, true) < 0 ||
 	    machine_start(m) < 0)
 		return -1;
@@ -375,16 +375,16 @@ void machine_destroy(struct machine *m)
 	virtio_devices_close_drives(m);
 	virtio_devices_close_netdevs(m);
 	if (m->vmgenid)
-		vmgenid_free(m->vmgenid);
+		vmgenid_dev_free(m->vmgenid);
 	if (m->vmclock)
-		vmclock_free(m->vmclock);
+		vmgenid_vmclock_free(m->vmclock);
 	if (m->fw_cfg) {
-		fw_cfg_free(m->fw_cfg);
+		vmgenid_fw_cfg_free(m->fw_cfg);
 		pthread_mutex_destroy(&m->fw_cfg_lock);
 	}
-	bios_loader_free(&m->loader);
-	bytebuf_free(&m->acpi_tables);
-	bytebuf_free(&m->acpi_rsdp);
+	vmgenid_bios_loader_free(&m->loader);
+	vmgenid_bytebuf_free(&m->acpi_tables);
+	vmgenid_bytebuf_free(&m->acpi_rsdp);
 	pm_free(m->pm);
 	uart_free(m->uart);
 	vm_destroy(&m->vm);

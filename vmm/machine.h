@@ -41,9 +41,9 @@ struct machine {
 
 	/* fw_cfg is not thread-safe; vCPUs take this around every access. */
 	pthread_mutex_t fw_cfg_lock;
-	struct fw_cfg *fw_cfg;
-	struct vmgenid *vmgenid;
-	struct vmclock *vmclock; /* its page: LAYOUT_VMCLOCK_PAGE(vm.low_size) */
+	struct vmgenid_fw_cfg *fw_cfg;
+	struct vmgenid_dev *vmgenid;
+	struct vmgenid_vmclock *vmclock; /* its page: LAYOUT_VMCLOCK_PAGE(vm.low_size) */
 
 	/* The -drive backends, by cfg->drives index; virtio-mmio devices in slot order. */
 	struct disk *disks[CLI_MAX_DRIVES];
@@ -53,9 +53,9 @@ struct machine {
 	struct tap *taps[CLI_MAX_NETDEVS];
 
 	/* What fw_cfg serves; referenced, so it lives as long as the machine. */
-	struct bytebuf acpi_rsdp;
-	struct bytebuf acpi_tables;
-	struct bios_loader loader;
+	struct vmgenid_bytebuf acpi_rsdp;
+	struct vmgenid_bytebuf acpi_tables;
+	struct vmgenid_bios_loader loader;
 
 	struct boot_info boot;
 

@@ -78,7 +78,7 @@ struct log_limit {
 	unsigned long suppressed;
 };
 
-static void log_sink(void *opaque, enum log_level level, const char *module, const char *msg)
+static void log_sink(void *opaque, enum vmgenid_log_level level, const char *module, const char *msg)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	struct log_limit *l = opaque;
@@ -267,7 +267,7 @@ int main(int argc, char **argv)
 		spawner_deny();
 
 	limit.timestamp = cfg.msg_timestamp;
-	log_set_sink(log_sink, &limit);
+	vmgenid_log_set_sink(log_sink, &limit);
 	if (cfg.incoming) {
 		if (incoming_open(&in, &cfg) < 0) {
 			incoming_close(&in);

@@ -18,26 +18,30 @@
 #include "vmgenid/bios_loader.h"
 #include "vmgenid/bytebuf.h"
 
-struct vmclock;
-struct vmgenid;
+#ifdef __cplusplus
+extern "C" {
+#endif
 
-#define ACPI_RSDP_FILE "etc/acpi/rsdp"
-#define ACPI_TABLES_FILE "etc/acpi/tables"
+struct vmgenid_vmclock;
+struct vmgenid_dev;
 
-#define ACPI_MAX_VIRTIO_MMIO 8
+#define VMGENID_ACPI_RSDP_FILE "etc/acpi/rsdp"
+#define VMGENID_ACPI_TABLES_FILE "etc/acpi/tables"
+
+#define VMGENID_ACPI_MAX_VIRTIO_MMIO 8
 
 /*
  * A virtio-mmio device in the DSDT: Device (VRnn) with _HID "LNRO0005",
  * the _UID n and a _CRS of its register window and its interrupt.
  */
-struct acpi_virtio_mmio {
+struct vmgenid_acpi_virtio_mmio {
 	uint32_t base;
 	uint32_t size;
 	uint32_t irq;   /* a GSI: an IOAPIC pin */
 	bool edge;      /* Edge, else Level; always ActiveHigh, Exclusive */
 };
 
-struct acpi_machine {
+struct vmgenid_acpi_machine {
 	unsigned int nr_cpus;      /* local APIC ids 0..nr_cpus-1 */
 	uint32_t lapic_addr;       /* 0xfee00000 */
 	uint32_t ioapic_addr;      /* 0xfec00000, GSI base 0 */
@@ -58,19 +62,23 @@ struct acpi_machine {
 	uint16_t uart_port;        /* COM1 */
 	uint8_t uart_irq;
 	uint16_t fw_cfg_port;      /* QEMU0002, 12 ports with DMA */
-	unsigned int nr_virtio;    /* at most ACPI_MAX_VIRTIO_MMIO */
-	struct acpi_virtio_mmio virtio[ACPI_MAX_VIRTIO_MMIO];
+	unsigned int nr_virtio;    /* at most VMGENID_ACPI_MAX_VIRTIO_MMIO */
+	struct vmgenid_acpi_virtio_mmio virtio[VMGENID_ACPI_MAX_VIRTIO_MMIO];
 
 	/* Devices with an SSDT of their own; NULL when absent. */
-	struct vmclock *vmclock;   /* see vmclock_build_acpi() */
+	struct vmgenid_vmclock *vmclock;   /* see vmgenid_vmclock_build_acpi() */
 };
 
 /*
  * Build both blobs and append their loader commands (the two ALLOCATEs,
  * every ADD_POINTER and ADD_CHECKSUM).  With vmgenid non-NULL its SSDT and
- * commands are included (see vmgenid_build_acpi()).  0, or negative errno.
+ * commands are included (see vmgenid_dev_build_acpi()).  0, or negative errno.
  */
-int acpi_build_tables(const struct acpi_machine *m, struct vmgenid *vmgenid,
-		      struct bytebuf *rsdp, struct bytebuf *tables, struct bios_loader *loader);
+int vmgenid_acpi_build_tables(const struct vmgenid_acpi_machine *m, struct vmgenid_dev *vmgenid,
+		      struct vmgenid_bytebuf *rsdp, struct vmgenid_bytebuf *tables, struct vmgenid_bios_loader *loader);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -21,8 +21,8 @@
  * src_file + src_offset, size bytes little-endian, to offset dst_offset of
  * the fw_cfg file dest_file, which is written back, never allocated.
  *
- * The builder half (bios_loader_init .. _free) is host code.  The executor
- * half (bios_loader_run) is freestanding C with no libc, compiled into the
+ * The builder half (vmgenid_bios_loader_init .. _free) is host code.  The executor
+ * half (vmgenid_bios_loader_run) is freestanding C with no libc, compiled into the
  * guest firmware and into host tests alike.
  */
 #ifndef VMGENID_BIOS_LOADER_H
@@ -30,43 +30,47 @@
 
 #include <stdint.h>
 
-#define BIOS_LOADER_FILE "etc/table-loader"
-#define BIOS_LOADER_CMD_SIZE 128
-#define BIOS_LOADER_NAME_SIZE 56
+#ifdef __cplusplus
+extern "C" {
+#endif
 
-#define BIOS_LOADER_CMD_ALLOCATE 1
-#define BIOS_LOADER_CMD_ADD_POINTER 2
-#define BIOS_LOADER_CMD_ADD_CHECKSUM 3
-#define BIOS_LOADER_CMD_WRITE_POINTER 4
+#define VMGENID_BIOS_LOADER_FILE "etc/table-loader"
+#define VMGENID_BIOS_LOADER_CMD_SIZE 128
+#define VMGENID_BIOS_LOADER_NAME_SIZE 56
 
-#define BIOS_LOADER_ZONE_HIGH 1 /* anywhere in RAM below 4 GiB */
-#define BIOS_LOADER_ZONE_FSEG 2 /* the 0xE0000-0xFFFFF BIOS area */
+#define VMGENID_BIOS_LOADER_CMD_ALLOCATE 1
+#define VMGENID_BIOS_LOADER_CMD_ADD_POINTER 2
+#define VMGENID_BIOS_LOADER_CMD_ADD_CHECKSUM 3
+#define VMGENID_BIOS_LOADER_CMD_WRITE_POINTER 4
+
+#define VMGENID_BIOS_LOADER_ZONE_HIGH 1 /* anywhere in RAM below 4 GiB */
+#define VMGENID_BIOS_LOADER_ZONE_FSEG 2 /* the 0xE0000-0xFFFFF BIOS area */
 
 /* Field offsets inside one command, shared by the builder and the executor. */
-#define BIOS_LOADER_OFF_COMMAND 0
-#define BIOS_LOADER_OFF_FILE 4      /* file / dest_file */
-#define BIOS_LOADER_OFF_SRC_FILE 60 /* ADD_POINTER, WRITE_POINTER */
-#define BIOS_LOADER_OFF_ALLOC_ALIGN 60
-#define BIOS_LOADER_OFF_ALLOC_ZONE 64
-#define BIOS_LOADER_OFF_PTR_OFFSET 116
-#define BIOS_LOADER_OFF_PTR_SIZE 120
-#define BIOS_LOADER_OFF_CKSUM_OFFSET 60
-#define BIOS_LOADER_OFF_CKSUM_START 64
-#define BIOS_LOADER_OFF_CKSUM_LENGTH 68
-#define BIOS_LOADER_OFF_WRPTR_DST_OFFSET 116
-#define BIOS_LOADER_OFF_WRPTR_SRC_OFFSET 120
-#define BIOS_LOADER_OFF_WRPTR_SIZE 124
+#define VMGENID_BIOS_LOADER_OFF_COMMAND 0
+#define VMGENID_BIOS_LOADER_OFF_FILE 4      /* file / dest_file */
+#define VMGENID_BIOS_LOADER_OFF_SRC_FILE 60 /* ADD_POINTER, WRITE_POINTER */
+#define VMGENID_BIOS_LOADER_OFF_ALLOC_ALIGN 60
+#define VMGENID_BIOS_LOADER_OFF_ALLOC_ZONE 64
+#define VMGENID_BIOS_LOADER_OFF_PTR_OFFSET 116
+#define VMGENID_BIOS_LOADER_OFF_PTR_SIZE 120
+#define VMGENID_BIOS_LOADER_OFF_CKSUM_OFFSET 60
+#define VMGENID_BIOS_LOADER_OFF_CKSUM_START 64
+#define VMGENID_BIOS_LOADER_OFF_CKSUM_LENGTH 68
+#define VMGENID_BIOS_LOADER_OFF_WRPTR_DST_OFFSET 116
+#define VMGENID_BIOS_LOADER_OFF_WRPTR_SRC_OFFSET 120
+#define VMGENID_BIOS_LOADER_OFF_WRPTR_SIZE 124
 
 /* ---- builder (host) ---- */
 #ifndef VMGENID_FREESTANDING
 #include "vmgenid/bytebuf.h"
 
-struct bios_loader {
-	struct bytebuf script;
+struct vmgenid_bios_loader {
+	struct vmgenid_bytebuf script;
 };
 
-void bios_loader_init(struct bios_loader *l);
-void bios_loader_free(struct bios_loader *l);
+void vmgenid_bios_loader_init(struct vmgenid_bios_loader *l);
+void vmgenid_bios_loader_free(struct vmgenid_bios_loader *l);
 
 /*
  * Each appends one command and returns 0, or -EINVAL (name NULL, empty or
@@ -75,21 +79,21 @@ void bios_loader_free(struct bios_loader *l);
  * or start + length overflowing 32 bits) with the script unchanged, or
  * -ENOMEM.
  */
-int bios_loader_allocate(struct bios_loader *l, const char *file, uint32_t align, uint8_t zone);
-int bios_loader_add_pointer(struct bios_loader *l, const char *dest_file, uint32_t dest_offset,
+int vmgenid_bios_loader_allocate(struct vmgenid_bios_loader *l, const char *file, uint32_t align, uint8_t zone);
+int vmgenid_bios_loader_add_pointer(struct vmgenid_bios_loader *l, const char *dest_file, uint32_t dest_offset,
 			    uint8_t size, const char *src_file);
-int bios_loader_add_checksum(struct bios_loader *l, const char *file, uint32_t checksum_offset,
+int vmgenid_bios_loader_add_checksum(struct vmgenid_bios_loader *l, const char *file, uint32_t checksum_offset,
 			     uint32_t start, uint32_t length);
-int bios_loader_write_pointer(struct bios_loader *l, const char *dest_file, uint32_t dst_offset,
+int vmgenid_bios_loader_write_pointer(struct vmgenid_bios_loader *l, const char *dest_file, uint32_t dst_offset,
 			      uint8_t size, const char *src_file, uint32_t src_offset);
 #endif
 
 /* ---- executor (freestanding) ---- */
 
-#define BIOS_LOADER_MAX_FILES 16
+#define VMGENID_BIOS_LOADER_MAX_FILES 16
 
 /* What the executor needs from its environment (firmware, or a test). */
-struct bios_loader_ops {
+struct vmgenid_bios_loader_ops {
 	void *opaque;
 	/* Size of fw_cfg file name: 0, or negative if there is no such file. */
 	int (*file_size)(void *opaque, const char *name, uint32_t *size);
@@ -105,15 +109,15 @@ struct bios_loader_ops {
 			  uint32_t len);
 };
 
-struct bios_loader_file {
-	char name[BIOS_LOADER_NAME_SIZE];
+struct vmgenid_bios_loader_file {
+	char name[VMGENID_BIOS_LOADER_NAME_SIZE];
 	uint8_t *data;
 	uint64_t addr;
 	uint32_t size;
 };
 
-struct bios_loader_exec {
-	struct bios_loader_file files[BIOS_LOADER_MAX_FILES];
+struct vmgenid_bios_loader_exec {
+	struct vmgenid_bios_loader_file files[VMGENID_BIOS_LOADER_MAX_FILES];
 	unsigned int nr_files;
 	/*
 	 * Index of the command that stopped the run (for a torn script, of the
@@ -122,34 +126,38 @@ struct bios_loader_exec {
 	unsigned int failed_cmd;
 };
 
-/* Distinct reasons a run stops; bios_loader_run() returns 0 or one of these, negated. */
-enum bios_loader_error {
-	BIOS_LOADER_OK = 0,
-	BIOS_LOADER_E_LENGTH,      /* script length not a multiple of 128 */
-	BIOS_LOADER_E_NAME,        /* file name not NUL-terminated, or empty */
-	BIOS_LOADER_E_NO_FILE,     /* fw_cfg has no such file (or it is empty) / not allocated */
-	BIOS_LOADER_E_DUPLICATE,   /* file allocated twice */
-	BIOS_LOADER_E_TOO_MANY,    /* more than BIOS_LOADER_MAX_FILES allocations */
-	BIOS_LOADER_E_ALIGN,       /* alignment zero or not a power of two */
-	BIOS_LOADER_E_ZONE,        /* unknown zone */
-	BIOS_LOADER_E_PTR_SIZE,    /* pointer size not 1, 2, 4 or 8 */
-	BIOS_LOADER_E_RANGE,       /* offset/size/start/length outside the file */
-	BIOS_LOADER_E_OVERFLOW,    /* patched pointer does not fit its size */
-	BIOS_LOADER_E_ALLOC,       /* environment could not allocate or load */
-	BIOS_LOADER_E_WRITE,       /* environment could not write back */
-	BIOS_LOADER_E_COUNT
+/* Distinct reasons a run stops; vmgenid_bios_loader_run() returns 0 or one of these, negated. */
+enum vmgenid_bios_loader_error {
+	VMGENID_BIOS_LOADER_OK = 0,
+	VMGENID_BIOS_LOADER_E_LENGTH,      /* script length not a multiple of 128 */
+	VMGENID_BIOS_LOADER_E_NAME,        /* file name not NUL-terminated, or empty */
+	VMGENID_BIOS_LOADER_E_NO_FILE,     /* fw_cfg has no such file (or it is empty) / not allocated */
+	VMGENID_BIOS_LOADER_E_DUPLICATE,   /* file allocated twice */
+	VMGENID_BIOS_LOADER_E_TOO_MANY,    /* more than VMGENID_BIOS_LOADER_MAX_FILES allocations */
+	VMGENID_BIOS_LOADER_E_ALIGN,       /* alignment zero or not a power of two */
+	VMGENID_BIOS_LOADER_E_ZONE,        /* unknown zone */
+	VMGENID_BIOS_LOADER_E_PTR_SIZE,    /* pointer size not 1, 2, 4 or 8 */
+	VMGENID_BIOS_LOADER_E_RANGE,       /* offset/size/start/length outside the file */
+	VMGENID_BIOS_LOADER_E_OVERFLOW,    /* patched pointer does not fit its size */
+	VMGENID_BIOS_LOADER_E_ALLOC,       /* environment could not allocate or load */
+	VMGENID_BIOS_LOADER_E_WRITE,       /* environment could not write back */
+	VMGENID_BIOS_LOADER_E_COUNT
 };
 
 /*
  * Run a script: decode each command, check it completely, then act, so a bad
  * command stops the run before it touches memory.  Command 0 (padding) and
  * unknown commands are skipped, as firmware does for forward compatibility.
- * Returns 0 or -enum bios_loader_error, with st->failed_cmd set.
+ * Returns 0 or -enum vmgenid_bios_loader_error, with st->failed_cmd set.
  */
-int bios_loader_run(struct bios_loader_exec *st, const uint8_t *script, uint32_t len,
-		    const struct bios_loader_ops *ops);
+int vmgenid_bios_loader_run(struct vmgenid_bios_loader_exec *st, const uint8_t *script, uint32_t len,
+		    const struct vmgenid_bios_loader_ops *ops);
 
-/* A short static description of a bios_loader_run() error code (0 or negative). */
-const char *bios_loader_strerror(int err);
+/* A short static description of a vmgenid_bios_loader_run() error code (0 or negative). */
+const char *vmgenid_bios_loader_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,70 +11,78 @@
 
 #include <stdint.h>
 
-static inline void put_le16(uint8_t *p, uint16_t v)
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+static inline void vmgenid_put_le16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)v;
 	p[1] = (uint8_t)(v >> 8);
 }
 
-static inline void put_le32(uint8_t *p, uint32_t v)
+static inline void vmgenid_put_le32(uint8_t *p, uint32_t v)
 {
-	put_le16(p, (uint16_t)v);
-	put_le16(p + 2, (uint16_t)(v >> 16));
+	vmgenid_put_le16(p, (uint16_t)v);
+	vmgenid_put_le16(p + 2, (uint16_t)(v >> 16));
 }
 
-static inline void put_le64(uint8_t *p, uint64_t v)
+static inline void vmgenid_put_le64(uint8_t *p, uint64_t v)
 {
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
+	vmgenid_put_le32(p, (uint32_t)v);
+	vmgenid_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
-static inline uint16_t get_le16(const uint8_t *p)
+static inline uint16_t vmgenid_get_le16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | (p[1] << 8));
 }
 
-static inline uint32_t get_le32(const uint8_t *p)
+static inline uint32_t vmgenid_get_le32(const uint8_t *p)
 {
-	return (uint32_t)get_le16(p) | ((uint32_t)get_le16(p + 2) << 16);
+	return (uint32_t)vmgenid_get_le16(p) | ((uint32_t)vmgenid_get_le16(p + 2) << 16);
 }
 
-static inline uint64_t get_le64(const uint8_t *p)
+static inline uint64_t vmgenid_get_le64(const uint8_t *p)
 {
-	return (uint64_t)get_le32(p) | ((uint64_t)get_le32(p + 4) << 32);
+	return (uint64_t)vmgenid_get_le32(p) | ((uint64_t)vmgenid_get_le32(p + 4) << 32);
 }
 
-static inline void put_be16(uint8_t *p, uint16_t v)
+static inline void vmgenid_put_be16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
-static inline void put_be32(uint8_t *p, uint32_t v)
+static inline void vmgenid_put_be32(uint8_t *p, uint32_t v)
 {
-	put_be16(p, (uint16_t)(v >> 16));
-	put_be16(p + 2, (uint16_t)v);
+	vmgenid_put_be16(p, (uint16_t)(v >> 16));
+	vmgenid_put_be16(p + 2, (uint16_t)v);
 }
 
-static inline void put_be64(uint8_t *p, uint64_t v)
+static inline void vmgenid_put_be64(uint8_t *p, uint64_t v)
 {
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
+	vmgenid_put_be32(p, (uint32_t)(v >> 32));
+	vmgenid_put_be32(p + 4, (uint32_t)v);
 }
 
-static inline uint16_t get_be16(const uint8_t *p)
+static inline uint16_t vmgenid_get_be16(const uint8_t *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-static inline uint32_t get_be32(const uint8_t *p)
+static inline uint32_t vmgenid_get_be32(const uint8_t *p)
 {
-	return ((uint32_t)get_be16(p) << 16) | get_be16(p + 2);
+	return ((uint32_t)vmgenid_get_be16(p) << 16) | vmgenid_get_be16(p + 2);
 }
 
-static inline uint64_t get_be64(const uint8_t *p)
+static inline uint64_t vmgenid_get_be64(const uint8_t *p)
 {
-	return ((uint64_t)get_be32(p) << 32) | get_be32(p + 4);
+	return ((uint64_t)vmgenid_get_be32(p) << 32) | vmgenid_get_be32(p + 4);
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,7 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct fw_cfg_guest_ops {
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vmgenid_fw_cfg_guest_ops {
 	void *opaque;
 	void (*outw)(void *opaque, uint16_t port, uint16_t value);
 	uint8_t (*inb)(void *opaque, uint16_t port);
@@ -19,8 +23,8 @@ struct fw_cfg_guest_ops {
 	uint32_t (*inl)(void *opaque, uint16_t port);
 };
 
-struct fw_cfg_guest {
-	const struct fw_cfg_guest_ops *ops;
+struct vmgenid_fw_cfg_guest {
+	const struct vmgenid_fw_cfg_guest_ops *ops;
 	/* A 16-byte DMA descriptor in guest memory: host view and guest address. */
 	uint8_t *dma_desc;
 	uint64_t dma_desc_addr;
@@ -36,7 +40,7 @@ struct fw_cfg_guest {
  * Check the "QEMU" signature and the DMA feature bit.  Returns 0, or -1 when
  * there is no fw_cfg device.
  */
-int fw_cfg_guest_init(struct fw_cfg_guest *g, const struct fw_cfg_guest_ops *ops,
+int vmgenid_fw_cfg_guest_init(struct vmgenid_fw_cfg_guest *g, const struct vmgenid_fw_cfg_guest_ops *ops,
 		      uint8_t *dma_desc, uint64_t dma_desc_addr);
 
 /*
@@ -45,13 +49,13 @@ int fw_cfg_guest_init(struct fw_cfg_guest *g, const struct fw_cfg_guest_ops *ops
  * the directory into it in one transfer and every look-up then searches the
  * copy: without it each look-up reads the directory through the data port,
  * a VM exit per byte.  A directory larger than cap is looked up through the
- * ports as before.  The copy is kept until fw_cfg_guest_init, so it is for
+ * ports as before.  The copy is kept until vmgenid_fw_cfg_guest_init, so it is for
  * clients that run while the directory cannot change (firmware).
  */
-void fw_cfg_guest_cache_dir(struct fw_cfg_guest *g, uint8_t *buf, uint64_t addr, uint32_t cap);
+void fw_cfg_guest_cache_dir(struct vmgenid_fw_cfg_guest *g, uint8_t *buf, uint64_t addr, uint32_t cap);
 
 /* Look a file up in the directory: 0 with *select and *size, or -1. */
-int fw_cfg_guest_find(struct fw_cfg_guest *g, const char *name, uint16_t *select,
+int vmgenid_fw_cfg_guest_find(struct vmgenid_fw_cfg_guest *g, const char *name, uint16_t *select,
 		      uint32_t *size);
 
 /*
@@ -59,7 +63,7 @@ int fw_cfg_guest_find(struct fw_cfg_guest *g, const char *name, uint16_t *select
  * available; dst is the host view of addr, used for the port fallback).
  * 0, or -1 if the device flagged an error.
  */
-int fw_cfg_guest_read(struct fw_cfg_guest *g, uint16_t select, void *dst, uint64_t addr,
+int vmgenid_fw_cfg_guest_read(struct vmgenid_fw_cfg_guest *g, uint16_t select, void *dst, uint64_t addr,
 		      uint32_t len);
 
 /*
@@ -67,7 +71,11 @@ int fw_cfg_guest_read(struct fw_cfg_guest *g, uint16_t select, void *dst, uint64
  * starting offset bytes in (a SKIP first, then a WRITE).  0, or -1 if the
  * device flagged an error or has no DMA.
  */
-int fw_cfg_guest_write(struct fw_cfg_guest *g, uint16_t select, uint32_t offset,
+int vmgenid_fw_cfg_guest_write(struct vmgenid_fw_cfg_guest *g, uint16_t select, uint32_t offset,
 		       uint64_t addr, uint32_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

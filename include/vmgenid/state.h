@@ -19,36 +19,44 @@
 
 #include "vmgenid/bytebuf.h"
 
-#define STATE_ID_SIZE 16
-#define STATE_SECTION_HEADER_SIZE 32
+#ifdef __cplusplus
+extern "C" {
+#endif
 
-uint32_t state_crc32(uint32_t crc, const void *data, size_t len);
+#define VMGENID_STATE_ID_SIZE 16
+#define VMGENID_STATE_SECTION_HEADER_SIZE 32
+
+uint32_t vmgenid_state_crc32(uint32_t crc, const void *data, size_t len);
 
 /* Writing: begin, put payload with bytebuf_put_*, end. */
-size_t state_section_begin(struct bytebuf *b, const char *id, uint32_t version);
-void state_section_end(struct bytebuf *b, size_t start);
+size_t vmgenid_state_section_begin(struct vmgenid_bytebuf *b, const char *id, uint32_t version);
+void vmgenid_state_section_end(struct vmgenid_bytebuf *b, size_t start);
 
-struct state_section {
-	char id[STATE_ID_SIZE + 1];
+struct vmgenid_state_section {
+	char id[VMGENID_STATE_ID_SIZE + 1];
 	uint32_t version;
 	const uint8_t *payload;
 	uint32_t length;
 };
 
 /* Reading a sequence of sections from one buffer. */
-struct state_reader {
+struct vmgenid_state_reader {
 	const uint8_t *data;
 	size_t len;
 	size_t pos;
 };
 
-void state_reader_init(struct state_reader *r, const void *data, size_t len);
+void vmgenid_state_reader_init(struct vmgenid_state_reader *r, const void *data, size_t len);
 
 /*
  * Next section: 1 with *s filled, 0 at a clean end of the buffer, or
  * -EBADMSG (truncated header or payload, id not NUL-padded, reserved field
  * set, CRC mismatch) with *why set to a static sentence.
  */
-int state_reader_next(struct state_reader *r, struct state_section *s, const char **why);
+int vmgenid_state_reader_next(struct vmgenid_state_reader *r, struct vmgenid_state_section *s, const char **why);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

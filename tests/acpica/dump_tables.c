@@ -23,7 +23,7 @@
 #define GUID_TEXT "324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87"
 
 /* Ports and values shared with tables.sh, which checks them in the output. */
-static const struct acpi_machine machine = {
+static const struct vmgenid_acpi_machine machine = {
 	.nr_cpus = 2,
 	.lapic_addr = 0xfee00000,
 	.ioapic_addr = 0xfec00000,
@@ -76,16 +76,16 @@ static int write_file(const char *name, const uint8_t *data, size_t len)
 /* Write the SDT at gpa (whole, in RAM, with this signature) to name. */
 static int dump_sdt(const struct loader_env *e, uint64_t gpa, const char *sig, const char *name)
 {
-	const uint8_t *h = loader_env_ptr(e, gpa, ACPI_TABLE_HEADER_SIZE);
+	const uint8_t *h = loader_env_ptr(e, gpa, VMGENID_ACPI_TABLE_HEADER_SIZE);
 	uint32_t len;
 
 	if (!h || memcmp(h, sig, 4)) {
 		fprintf(stderr, "dump_tables: no %s at %#llx\n", sig, (unsigned long long)gpa);
 		return -1;
 	}
-	len = get_le32(h + ACPI_TABLE_LENGTH_OFFSET);
+	len = vmgenid_get_le32(h + VMGENID_ACPI_TABLE_LENGTH_OFFSET);
 	h = loader_env_ptr(e, gpa, len);
-	if (!h || len < ACPI_TABLE_HEADER_SIZE) {
+	if (!h || len < VMGENID_ACPI_TABLE_HEADER_SIZE) {
 		fprintf(stderr, "dump_tables: %s at %#llx: bad length %u\n", sig,
 			(unsigned long long)gpa, len);
 		return -1;
@@ -121,14 +121,14 @@ static int dump_all(const struct loader_env *e)
 	if (write_file("rsdp.dat", rsdp, 36))
 		return -1;
 
-	xsdt_addr = get_le64(rsdp + 24);
+	xsdt_addr = vmgenid_get_le64(rsdp + 24);
 	if (dump_sdt(e, xsdt_addr, "XSDT", "xsdt.dat"))
 		return -1;
-	xsdt = loader_env_ptr(e, xsdt_addr, ACPI_TABLE_HEADER_SIZE);
-	n = (get_le32(xsdt + ACPI_TABLE_LENGTH_OFFSET) - ACPI_TABLE_HEADER_SIZE) / 8;
-	xsdt = loader_env_ptr(e, xsdt_addr, ACPI_TABLE_HEADER_SIZE + 8 * (uint64_t)n);
+	xsdt = loader_env_ptr(e, xsdt_addr, VMGENID_ACPI_TABLE_HEADER_SIZE);
+	n = (vmgenid_get_le32(xsdt + VMGENID_ACPI_TABLE_LENGTH_OFFSET) - VMGENID_ACPI_TABLE_HEADER_SIZE) / 8;
+	xsdt = loader_env_ptr(e, xsdt_addr, VMGENID_ACPI_TABLE_HEADER_SIZE + 8 * (uint64_t)n);
 	for (i = 0; i < n; i++) {
-		entry = get_le64(xsdt + ACPI_TABLE_HEADER_SIZE + 8 * i);
+		entry = vmgenid_get_le64(xsdt + VMGENID_ACPI_TABLE_HEADER_SIZE + 8 * i);
 		sig = (const char *)loader_env_ptr(e, entry, 4);
 		if (!sig)
 			return die("XSDT entry outside RAM");
@@ -143,12 +143,12 @@ static int dump_all(const struct loader_env *e)
 			continue;
 
 		fadt = loader_env_ptr(e, entry, 148);
-		if (dump_sdt(e, get_le64(fadt + 140), "DSDT", "dsdt.aml"))
+		if (dump_sdt(e, vmgenid_get_le64(fadt + 140), "DSDT", "dsdt.aml"))
 			return -1;
-		facs = loader_env_ptr(e, get_le64(fadt + 132), 64);
+		facs = loader_env_ptr(e, vmgenid_get_le64(fadt + 132), 64);
 		if (!facs || memcmp(facs, "FACS", 4))
 			return die("X_FIRMWARE_CTRL does not point at the FACS");
-		printf("FACS %#llx 64\n", (unsigned long long)get_le64(fadt + 132));
+		printf("FACS %#llx 64\n", (unsigned long long)vmgenid_get_le64(fadt + 132));
 		if (write_file("facs.dat", facs, 64))
 			return -1;
 	}
@@ -157,13 +157,13 @@ static int dump_all(const struct loader_env *e)
 
 int main(int argc, char **argv)
 {
-	static uint8_t guid_blob[VMGENID_BLOB_SIZE];
-	static uint8_t addr_file[VMGENID_ADDR_SIZE];
-	struct bytebuf rsdp, tables;
-	struct bios_loader loader;
+	static uint8_t guid_blob[VMGENID_DEV_BLOB_SIZE];
+	static uint8_t addr_file[VMGENID_DEV_ADDR_SIZE];
+	struct vmgenid_bytebuf rsdp, tables;
+	struct vmgenid_bios_loader loader;
 	struct loader_env env;
-	struct vmgenid *vmgenid;
-	struct guid guid;
+	struct vmgenid_dev *vmgenid;
+	struct vmgenid_guid guid;
 	int err, rc = 1;
 
 	if (argc != 2) {
@@ -172,50 +172,50 @@ int main(int argc, char **argv)
 	}
 	outdir = argv[1];
 
-	if (guid_parse(GUID_TEXT, &guid, NULL) || loader_env_init(&env, RAM_SIZE, RAM_SIZE))
+	if (vmgenid_guid_parse(GUID_TEXT, &guid, NULL) || loader_env_init(&env, RAM_SIZE, RAM_SIZE))
 		return die("setup failed");
-	vmgenid = vmgenid_new(&guid, &env.mem, NULL, NULL);
+	vmgenid = vmgenid_dev_new(&guid, &env.mem, NULL, NULL);
 	if (!vmgenid)
-		return die("vmgenid_new failed");
+		return die("vmgenid_dev_new failed");
 
-	bytebuf_init(&rsdp);
-	bytebuf_init(&tables);
-	bios_loader_init(&loader);
-	err = acpi_build_tables(&machine, vmgenid, &rsdp, &tables, &loader);
+	vmgenid_bytebuf_init(&rsdp);
+	vmgenid_bytebuf_init(&tables);
+	vmgenid_bios_loader_init(&loader);
+	err = vmgenid_acpi_build_tables(&machine, vmgenid, &rsdp, &tables, &loader);
 	if (err) {
-		fprintf(stderr, "dump_tables: acpi_build_tables: %s\n", strerror(-err));
+		fprintf(stderr, "dump_tables: vmgenid_acpi_build_tables: %s\n", strerror(-err));
 		goto out;
 	}
 	if (write_file("table-loader", loader.script.data, loader.script.len))
 		goto out;
 
 	/* What fw_cfg would serve; the GUID blob's content does not matter here. */
-	guid_to_le(&guid, guid_blob + VMGENID_GUID_OFFSET);
-	if (loader_env_add_file(&env, ACPI_RSDP_FILE, rsdp.data, (uint32_t)rsdp.len, false) ||
-	    loader_env_add_file(&env, ACPI_TABLES_FILE, tables.data, (uint32_t)tables.len,
+	vmgenid_guid_to_le(&guid, guid_blob + VMGENID_DEV_GUID_OFFSET);
+	if (loader_env_add_file(&env, VMGENID_ACPI_RSDP_FILE, rsdp.data, (uint32_t)rsdp.len, false) ||
+	    loader_env_add_file(&env, VMGENID_ACPI_TABLES_FILE, tables.data, (uint32_t)tables.len,
 				false) ||
-	    loader_env_add_file(&env, VMGENID_GUID_FILE, guid_blob, sizeof(guid_blob), false) ||
-	    loader_env_add_file(&env, VMGENID_ADDR_FILE, addr_file, sizeof(addr_file), true)) {
+	    loader_env_add_file(&env, VMGENID_DEV_GUID_FILE, guid_blob, sizeof(guid_blob), false) ||
+	    loader_env_add_file(&env, VMGENID_DEV_ADDR_FILE, addr_file, sizeof(addr_file), true)) {
 		die("fw_cfg files");
 		goto out;
 	}
 	err = loader_env_run(&env, &loader.script);
 	if (err) {
 		fprintf(stderr, "dump_tables: loader command %u: %s\n", env.exec.failed_cmd,
-			bios_loader_strerror(err));
+			vmgenid_bios_loader_strerror(err));
 		goto out;
 	}
 	printf("vmgenid_guid %#llx\n", (unsigned long long)loader_env_addr(&env,
-									   VMGENID_GUID_FILE));
-	printf("vmgenid_addr %#llx\n", (unsigned long long)get_le64(addr_file));
+									   VMGENID_DEV_GUID_FILE));
+	printf("vmgenid_addr %#llx\n", (unsigned long long)vmgenid_get_le64(addr_file));
 	if (dump_all(&env))
 		goto out;
 	rc = 0;
 out:
-	bios_loader_free(&loader);
-	bytebuf_free(&tables);
-	bytebuf_free(&rsdp);
-	vmgenid_free(vmgenid);
+	vmgenid_bios_loader_free(&loader);
+	vmgenid_bytebuf_free(&tables);
+	vmgenid_bytebuf_free(&rsdp);
+	vmgenid_dev_free(vmgenid);
 	loader_env_free(&env);
 	return rc;
 }

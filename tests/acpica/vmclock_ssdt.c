@@ -14,7 +14,7 @@
 
 int main(int argc, char **argv)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	unsigned long long gpa;
 	char *end;
 	FILE *f;
@@ -30,8 +30,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: bad address '%s'\n", argv[0], argv[2]);
 		return 2;
 	}
-	bytebuf_init(&b);
-	ret = vmclock_build_ssdt(&b, gpa);
+	vmgenid_bytebuf_init(&b);
+	ret = vmgenid_vmclock_build_ssdt(&b, gpa);
 	if (ret) {
 		fprintf(stderr, "%s: cannot build the SSDT: %s\n", argv[0], strerror(-ret));
 		return 1;
@@ -41,6 +41,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", argv[0], argv[1], strerror(errno));
 		return 1;
 	}
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 	return 0;
 }

@@ -14,7 +14,7 @@
 
 int main(int argc, char **argv)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	unsigned long long vgia;
 	char *end;
 	FILE *f;
@@ -29,8 +29,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: bad VGIA '%s'\n", argv[0], argv[2]);
 		return 2;
 	}
-	bytebuf_init(&b);
-	if (vmgenid_build_ssdt(&b, (uint32_t)vgia, NULL)) {
+	vmgenid_bytebuf_init(&b);
+	if (vmgenid_dev_build_ssdt(&b, (uint32_t)vgia, NULL)) {
 		fprintf(stderr, "%s: cannot build the SSDT\n", argv[0]);
 		return 1;
 	}
@@ -39,6 +39,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", argv[0], argv[1], strerror(errno));
 		return 1;
 	}
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 	return 0;
 }

@@ -63,7 +63,7 @@ static inline const uint8_t *fuzz_take(struct fuzz_in *in, size_t n, size_t *got
  * input is a list of operations, each starting with a byte b:
  *   b & 0x80  RAM write: le16 offset (mod the RAM size), u8 n, n bytes;
  *             the bytes that would run past the end of RAM are dropped
- *   else      port access at FW_CFG_IO_BASE + (b & 0x0f), of 1 << ((b >> 4)
+ *   else      port access at VMGENID_FW_CFG_IO_BASE + (b & 0x0f), of 1 << ((b >> 4)
  *             & 3) bytes, a write when b & 0x40 (then that many data bytes
  *             follow, in bus order: lowest port first)
  */

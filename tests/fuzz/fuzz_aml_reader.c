@@ -36,7 +36,7 @@ static size_t split(const uint8_t *data, size_t size, struct aml_reader_table *t
 		size_t left = size - pos, len = left;
 
 		if (left >= ACPI_HEADER) {
-			uint32_t claimed = get_le32(data + pos + 4);
+			uint32_t claimed = vmgenid_get_le32(data + pos + 4);
 
 			if (claimed >= ACPI_HEADER && claimed <= left)
 				len = claimed;

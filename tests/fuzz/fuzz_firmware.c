@@ -11,12 +11,12 @@ static uint8_t *hva(struct fuzz_firmware *f, uint64_t gpa)
 }
 
 int fuzz_firmware_init(struct fuzz_firmware *f, uint8_t *ram, uint64_t base, uint64_t size,
-		       struct fw_cfg *fw, const struct fw_cfg_guest_ops *ops)
+		       struct vmgenid_fw_cfg *fw, const struct vmgenid_fw_cfg_guest_ops *ops)
 {
 	*f = (struct fuzz_firmware){ .ram = ram, .base = base, .size = size, .fw = fw,
 				     .next = base + FUZZ_FW_HEAP };
 	f->ops = ops ? *ops : fw_cfg_ports_ops(fw);
-	return fw_cfg_guest_init(&f->g, &f->ops, ram, base);
+	return vmgenid_fw_cfg_guest_init(&f->g, &f->ops, ram, base);
 }
 
 /* Whether [gpa, gpa + len) is RAM the allocator may hand out. */
@@ -32,7 +32,7 @@ static int file_size(void *opaque, const char *name, uint32_t *size)
 	struct fuzz_firmware *f = opaque;
 	uint16_t sel;
 
-	return fw_cfg_guest_find(&f->g, name, &sel, size) ? -1 : 0;
+	return vmgenid_fw_cfg_guest_find(&f->g, name, &sel, size) ? -1 : 0;
 }
 
 static int file_load(void *opaque, const char *name, uint32_t size, uint32_t align,
@@ -45,8 +45,8 @@ static int file_load(void *opaque, const char *name, uint32_t size, uint32_t ali
 
 	(void)zone; /* one zone: the RAM is small */
 	if (at < f->next || !heap_fits(f, at, size) ||
-	    fw_cfg_guest_find(&f->g, name, &sel, &actual) || actual != size ||
-	    fw_cfg_guest_read(&f->g, sel, hva(f, at), at, size))
+	    vmgenid_fw_cfg_guest_find(&f->g, name, &sel, &actual) || actual != size ||
+	    vmgenid_fw_cfg_guest_read(&f->g, sel, hva(f, at), at, size))
 		return -1;
 	f->next = at + size;
 	*data = hva(f, at);
@@ -62,23 +62,23 @@ static int file_write(void *opaque, const char *name, uint32_t offset, const uin
 	uint16_t sel;
 	uint32_t size;
 
-	if (len > FUZZ_FW_HEAP - FUZZ_FW_SCRATCH || fw_cfg_guest_find(&f->g, name, &sel, &size))
+	if (len > FUZZ_FW_HEAP - FUZZ_FW_SCRATCH || vmgenid_fw_cfg_guest_find(&f->g, name, &sel, &size))
 		return -1;
 	memcpy(hva(f, scratch), src, len);
-	return fw_cfg_guest_write(&f->g, sel, offset, scratch, len);
+	return vmgenid_fw_cfg_guest_write(&f->g, sel, offset, scratch, len);
 }
 
-int fuzz_firmware_run_loader(struct fuzz_firmware *f, struct bios_loader_exec *ex)
+int fuzz_firmware_run_loader(struct fuzz_firmware *f, struct vmgenid_bios_loader_exec *ex)
 {
-	const struct bios_loader_ops ops = { f, file_size, file_load, file_write };
+	const struct vmgenid_bios_loader_ops ops = { f, file_size, file_load, file_write };
 	uint64_t at = f->next;
 	uint16_t sel;
 	uint32_t size;
 
 	memset(ex, 0, sizeof(*ex));
-	if (fw_cfg_guest_find(&f->g, BIOS_LOADER_FILE, &sel, &size) || !heap_fits(f, at, size) ||
-	    fw_cfg_guest_read(&f->g, sel, hva(f, at), at, size))
-		return -BIOS_LOADER_E_NO_FILE;
+	if (vmgenid_fw_cfg_guest_find(&f->g, VMGENID_BIOS_LOADER_FILE, &sel, &size) || !heap_fits(f, at, size) ||
+	    vmgenid_fw_cfg_guest_read(&f->g, sel, hva(f, at), at, size))
+		return -VMGENID_BIOS_LOADER_E_NO_FILE;
 	f->next = at + size;
-	return bios_loader_run(ex, hva(f, at), size, &ops);
+	return vmgenid_bios_loader_run(ex, hva(f, at), size, &ops);
 }

@@ -23,24 +23,24 @@ struct fuzz_firmware {
 	uint8_t *ram;
 	uint64_t base;
 	uint64_t size;
-	struct fw_cfg *fw;
-	struct fw_cfg_guest_ops ops;
-	struct fw_cfg_guest g;
+	struct vmgenid_fw_cfg *fw;
+	struct vmgenid_fw_cfg_guest_ops ops;
+	struct vmgenid_fw_cfg_guest g;
 	uint64_t next; /* the bump allocator: next free guest address */
 };
 
 /*
- * Connect to fw (the device) through ops, or straight to fw_cfg_io() when
+ * Connect to fw (the device) through ops, or straight to vmgenid_fw_cfg_io() when
  * ops is NULL.  0, or -1 if the client finds no fw_cfg.
  */
 int fuzz_firmware_init(struct fuzz_firmware *f, uint8_t *ram, uint64_t base, uint64_t size,
-		       struct fw_cfg *fw, const struct fw_cfg_guest_ops *ops);
+		       struct vmgenid_fw_cfg *fw, const struct vmgenid_fw_cfg_guest_ops *ops);
 
 /*
  * Read etc/table-loader into RAM and run it, as the firmware does: the
- * executor's result, or -BIOS_LOADER_E_NO_FILE when the script itself
+ * executor's result, or -VMGENID_BIOS_LOADER_E_NO_FILE when the script itself
  * cannot be found or read.
  */
-int fuzz_firmware_run_loader(struct fuzz_firmware *f, struct bios_loader_exec *ex);
+int fuzz_firmware_run_loader(struct fuzz_firmware *f, struct vmgenid_bios_loader_exec *ex);
 
 #endif

@@ -46,7 +46,7 @@ static void port_access(struct fuzz_machine *m, uint8_t op, struct fuzz_in *in)
 
 	if (is_write)
 		memcpy(data, fuzz_take(in, len, &got), got);
-	fw_cfg_io(m->fw, op & FUZZ_OP_PORT_MASK, data, len, is_write);
+	vmgenid_fw_cfg_io(m->fw, op & FUZZ_OP_PORT_MASK, data, len, is_write);
 }
 
 /* The selector and offset are always ones the device itself accepts. */
@@ -55,53 +55,53 @@ static void check_position(struct fuzz_machine *m)
 	uint16_t key;
 	uint32_t offset;
 
-	fw_cfg_get_position(m->fw, &key, &offset);
-	FUZZ_CHECK(fw_cfg_set_position(m->fw, key, offset) == 0);
+	vmgenid_fw_cfg_get_position(m->fw, &key, &offset);
+	FUZZ_CHECK(vmgenid_fw_cfg_set_position(m->fw, key, offset) == 0);
 }
 
 /* A GUID address the device holds is 8-byte aligned guest RAM, or 0. */
 static void check_guid_addr(struct fuzz_machine *m)
 {
-	uint64_t addr = vmgenid_get_addr(m->vmgenid);
+	uint64_t addr = vmgenid_dev_get_addr(m->vmgenid);
 
 	if (!addr)
 		return;
 	FUZZ_CHECK(addr % 8 == 0);
-	FUZZ_CHECK(guest_mem_ptr(&m->mem, addr, 16) != NULL);
+	FUZZ_CHECK(vmgenid_guest_mem_ptr(&m->mem, addr, 16) != NULL);
 }
 
 /* Whatever state the guest reached must survive a snapshot round trip. */
 static void check_save_load(struct fuzz_machine *m)
 {
 	struct fuzz_machine dst;
-	struct state_reader r;
-	struct state_section s;
-	struct bytebuf b;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 	uint16_t key, key2;
 	uint32_t off, off2;
 	int n = 0;
 
-	bytebuf_init(&b);
-	FUZZ_CHECK(fw_cfg_save(m->fw, &b) == 0);
-	FUZZ_CHECK(vmgenid_save(m->vmgenid, &b) == 0);
+	vmgenid_bytebuf_init(&b);
+	FUZZ_CHECK(vmgenid_fw_cfg_save(m->fw, &b) == 0);
+	FUZZ_CHECK(vmgenid_dev_save(m->vmgenid, &b) == 0);
 	memcpy(ram2, ram, sizeof(ram));
 	FUZZ_CHECK(fuzz_machine_init(&dst, ram2) == 0);
-	state_reader_init(&r, b.data, b.len);
-	while (state_reader_next(&r, &s, &why) == 1) {
+	vmgenid_state_reader_init(&r, b.data, b.len);
+	while (vmgenid_state_reader_next(&r, &s, &why) == 1) {
 		if (n++ == 0)
-			FUZZ_CHECK(fw_cfg_load(dst.fw, s.payload, s.length, s.version, &why) == 0);
+			FUZZ_CHECK(vmgenid_fw_cfg_load(dst.fw, s.payload, s.length, s.version, &why) == 0);
 		else
-			FUZZ_CHECK(vmgenid_load(dst.vmgenid, s.payload, s.length, s.version,
+			FUZZ_CHECK(vmgenid_dev_load(dst.vmgenid, s.payload, s.length, s.version,
 						&why) == 0);
 	}
 	FUZZ_CHECK(n == 2);
-	fw_cfg_get_position(m->fw, &key, &off);
-	fw_cfg_get_position(dst.fw, &key2, &off2);
+	vmgenid_fw_cfg_get_position(m->fw, &key, &off);
+	vmgenid_fw_cfg_get_position(dst.fw, &key2, &off2);
 	FUZZ_CHECK(key == key2 && off == off2);
-	FUZZ_CHECK(vmgenid_get_addr(m->vmgenid) == vmgenid_get_addr(dst.vmgenid));
+	FUZZ_CHECK(vmgenid_dev_get_addr(m->vmgenid) == vmgenid_dev_get_addr(dst.vmgenid));
 	fuzz_machine_destroy(&dst);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -10,16 +10,16 @@
 #include "acpi_layout.h"
 #include "fuzz_machine.h"
 
-static struct bytebuf rsdp, tables;
-static struct bios_loader loader;
+static struct vmgenid_bytebuf rsdp, tables;
+static struct vmgenid_bios_loader loader;
 static int built; /* 0 not yet, 1 done, -1 failed */
 
-static struct guid fuzz_guid(void)
+static struct vmgenid_guid fuzz_guid(void)
 {
-	struct guid g;
+	struct vmgenid_guid g;
 	const char *why;
 
-	if (guid_parse(FUZZ_GUID_TEXT, &g, &why))
+	if (vmgenid_guid_parse(FUZZ_GUID_TEXT, &g, &why))
 		abort();
 	return g;
 }
@@ -27,36 +27,36 @@ static struct guid fuzz_guid(void)
 static int build_tables(void)
 {
 	/* genvm's own tables, as vmm/acpi.c builds them for one vCPU. */
-	const struct acpi_machine desc = genvm_acpi_machine(1);
-	struct guid g = fuzz_guid();
-	struct vmgenid *d;
+	const struct vmgenid_acpi_machine desc = genvm_acpi_machine(1);
+	struct vmgenid_guid g = fuzz_guid();
+	struct vmgenid_dev *d;
 
 	if (built)
 		return built;
 	built = -1;
-	d = vmgenid_new(&g, NULL, NULL, NULL);
+	d = vmgenid_dev_new(&g, NULL, NULL, NULL);
 	if (!d)
 		return built;
-	bytebuf_init(&rsdp);
-	bytebuf_init(&tables);
-	bios_loader_init(&loader);
-	if (acpi_build_tables(&desc, d, &rsdp, &tables, &loader) == 0)
+	vmgenid_bytebuf_init(&rsdp);
+	vmgenid_bytebuf_init(&tables);
+	vmgenid_bios_loader_init(&loader);
+	if (vmgenid_acpi_build_tables(&desc, d, &rsdp, &tables, &loader) == 0)
 		built = 1;
-	vmgenid_free(d);
+	vmgenid_dev_free(d);
 	return built;
 }
 
-const struct bytebuf *fuzz_machine_tables(void)
+const struct vmgenid_bytebuf *fuzz_machine_tables(void)
 {
 	return build_tables() > 0 ? &tables : NULL;
 }
 
-const struct bytebuf *fuzz_machine_rsdp(void)
+const struct vmgenid_bytebuf *fuzz_machine_rsdp(void)
 {
 	return build_tables() > 0 ? &rsdp : NULL;
 }
 
-const struct bytebuf *fuzz_machine_loader(void)
+const struct vmgenid_bytebuf *fuzz_machine_loader(void)
 {
 	return build_tables() > 0 ? &loader.script : NULL;
 }
@@ -66,29 +66,29 @@ static void count_notify(void *opaque)
 	((struct fuzz_machine *)opaque)->notified++;
 }
 
-static int add_blob(struct fw_cfg *fw, const char *name, const struct bytebuf *b)
+static int add_blob(struct vmgenid_fw_cfg *fw, const char *name, const struct vmgenid_bytebuf *b)
 {
 	/* fw_cfg never writes a read-only file, so sharing the blobs is safe. */
-	return fw_cfg_add_file(fw, name, b->data, (uint32_t)b->len, false, NULL, NULL) < 0 ? -1
+	return vmgenid_fw_cfg_add_file(fw, name, b->data, (uint32_t)b->len, false, NULL, NULL) < 0 ? -1
 											    : 0;
 }
 
 int fuzz_machine_init(struct fuzz_machine *m, uint8_t *ram)
 {
-	struct guid g = fuzz_guid();
+	struct vmgenid_guid g = fuzz_guid();
 
 	memset(m, 0, sizeof(*m));
 	m->ram = ram;
-	guest_mem_init(&m->mem);
-	if (build_tables() < 0 || guest_mem_add(&m->mem, FUZZ_RAM_BASE, FUZZ_RAM_SIZE, ram))
+	vmgenid_guest_mem_init(&m->mem);
+	if (build_tables() < 0 || vmgenid_guest_mem_add(&m->mem, FUZZ_RAM_BASE, FUZZ_RAM_SIZE, ram))
 		return -1;
-	m->fw = fw_cfg_new(&m->mem);
-	m->vmgenid = vmgenid_new(&g, &m->mem, count_notify, m);
+	m->fw = vmgenid_fw_cfg_new(&m->mem);
+	m->vmgenid = vmgenid_dev_new(&g, &m->mem, count_notify, m);
 	/* The order of vmm/acpi.c, which decides the selectors. */
-	if (!m->fw || !m->vmgenid || add_blob(m->fw, ACPI_RSDP_FILE, &rsdp) ||
-	    add_blob(m->fw, ACPI_TABLES_FILE, &tables) ||
-	    add_blob(m->fw, BIOS_LOADER_FILE, &loader.script) ||
-	    vmgenid_add_fw_cfg(m->vmgenid, m->fw)) {
+	if (!m->fw || !m->vmgenid || add_blob(m->fw, VMGENID_ACPI_RSDP_FILE, &rsdp) ||
+	    add_blob(m->fw, VMGENID_ACPI_TABLES_FILE, &tables) ||
+	    add_blob(m->fw, VMGENID_BIOS_LOADER_FILE, &loader.script) ||
+	    vmgenid_dev_add_fw_cfg(m->vmgenid, m->fw)) {
 		fuzz_machine_destroy(m);
 		return -1;
 	}
@@ -97,13 +97,13 @@ int fuzz_machine_init(struct fuzz_machine *m, uint8_t *ram)
 
 void fuzz_machine_destroy(struct fuzz_machine *m)
 {
-	fw_cfg_free(m->fw);
-	vmgenid_free(m->vmgenid);
+	vmgenid_fw_cfg_free(m->fw);
+	vmgenid_dev_free(m->vmgenid);
 	m->fw = NULL;
 	m->vmgenid = NULL;
 }
 
-static void drop_log(void *opaque, enum log_level level, const char *module, const char *msg)
+static void drop_log(void *opaque, enum vmgenid_log_level level, const char *module, const char *msg)
 {
 	(void)opaque;
 	(void)level;
@@ -113,5 +113,5 @@ static void drop_log(void *opaque, enum log_level level, const char *module, con
 
 void fuzz_quiet_logs(void)
 {
-	log_set_sink(drop_log, NULL);
+	vmgenid_log_set_sink(drop_log, NULL);
 }

@@ -22,9 +22,9 @@
 
 struct fuzz_machine {
 	uint8_t *ram; /* the caller's FUZZ_RAM_SIZE bytes */
-	struct guest_mem mem;
-	struct fw_cfg *fw;
-	struct vmgenid *vmgenid;
+	struct vmgenid_guest_mem mem;
+	struct vmgenid_fw_cfg *fw;
+	struct vmgenid_dev *vmgenid;
 	unsigned int notified; /* vmgenid notifications */
 };
 
@@ -33,9 +33,9 @@ int fuzz_machine_init(struct fuzz_machine *m, uint8_t *ram);
 void fuzz_machine_destroy(struct fuzz_machine *m);
 
 /* The ACPI blobs the machine serves (built once, shared, read-only). */
-const struct bytebuf *fuzz_machine_tables(void);
-const struct bytebuf *fuzz_machine_rsdp(void);
-const struct bytebuf *fuzz_machine_loader(void);
+const struct vmgenid_bytebuf *fuzz_machine_tables(void);
+const struct vmgenid_bytebuf *fuzz_machine_rsdp(void);
+const struct vmgenid_bytebuf *fuzz_machine_loader(void);
 
 /* Drop the library's log lines: a fuzzer provokes millions of warnings. */
 void fuzz_quiet_logs(void);

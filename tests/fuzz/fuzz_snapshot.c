@@ -99,9 +99,9 @@ enum dev_kind { DEV_FW_CFG, DEV_VMGENID, DEV_UART, DEV_PM, DEV_NONE };
 
 static enum dev_kind dev_kind(const char *id)
 {
-	if (!strcmp(id, FW_CFG_STATE_ID))
+	if (!strcmp(id, VMGENID_FW_CFG_STATE_ID))
 		return DEV_FW_CFG;
-	if (!strcmp(id, VMGENID_STATE_ID))
+	if (!strcmp(id, VMGENID_DEV_STATE_ID))
 		return DEV_VMGENID;
 	if (!strcmp(id, UART_STATE_ID))
 		return DEV_UART;
@@ -110,14 +110,14 @@ static enum dev_kind dev_kind(const char *id)
 	return DEV_NONE;
 }
 
-static int dev_load(struct devices *d, enum dev_kind k, const struct state_section *s,
+static int dev_load(struct devices *d, enum dev_kind k, const struct vmgenid_state_section *s,
 		    const char **why)
 {
 	switch (k) {
 	case DEV_FW_CFG:
-		return fw_cfg_load(d->fm.fw, s->payload, s->length, s->version, why);
+		return vmgenid_fw_cfg_load(d->fm.fw, s->payload, s->length, s->version, why);
 	case DEV_VMGENID:
-		return vmgenid_load(d->fm.vmgenid, s->payload, s->length, s->version, why);
+		return vmgenid_dev_load(d->fm.vmgenid, s->payload, s->length, s->version, why);
 	case DEV_UART:
 		return uart_load(d->uart, s->payload, s->length, s->version, why);
 	case DEV_PM:
@@ -127,13 +127,13 @@ static int dev_load(struct devices *d, enum dev_kind k, const struct state_secti
 	}
 }
 
-static int dev_save(struct devices *d, enum dev_kind k, struct bytebuf *out)
+static int dev_save(struct devices *d, enum dev_kind k, struct vmgenid_bytebuf *out)
 {
 	switch (k) {
 	case DEV_FW_CFG:
-		return fw_cfg_save(d->fm.fw, out);
+		return vmgenid_fw_cfg_save(d->fm.fw, out);
 	case DEV_VMGENID:
-		return vmgenid_save(d->fm.vmgenid, out);
+		return vmgenid_dev_save(d->fm.vmgenid, out);
 	case DEV_UART:
 		return uart_save(d->uart, out);
 	case DEV_PM:
@@ -144,30 +144,30 @@ static int dev_save(struct devices *d, enum dev_kind k, struct bytebuf *out)
 }
 
 /* The one section a bytebuf holds. */
-static struct state_section only_section(const struct bytebuf *b)
+static struct vmgenid_state_section only_section(const struct vmgenid_bytebuf *b)
 {
-	struct state_reader r;
-	struct state_section s;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
 	const char *why = NULL;
 
-	state_reader_init(&r, b->data, b->len);
-	FUZZ_CHECK(state_reader_next(&r, &s, &why) == 1);
-	FUZZ_CHECK(state_reader_next(&r, &s, &why) == 0);
+	vmgenid_state_reader_init(&r, b->data, b->len);
+	FUZZ_CHECK(vmgenid_state_reader_next(&r, &s, &why) == 1);
+	FUZZ_CHECK(vmgenid_state_reader_next(&r, &s, &why) == 0);
 	return s;
 }
 
-static void dev_section(const struct state_section *s)
+static void dev_section(const struct vmgenid_state_section *s)
 {
 	enum dev_kind k = dev_kind(s->id);
-	struct bytebuf before, first, second;
+	struct vmgenid_bytebuf before, first, second;
 	const char *why = NULL;
-	struct state_section saved;
+	struct vmgenid_state_section saved;
 
 	if (k == DEV_NONE)
 		return;
-	bytebuf_init(&before);
-	bytebuf_init(&first);
-	bytebuf_init(&second);
+	vmgenid_bytebuf_init(&before);
+	vmgenid_bytebuf_init(&first);
+	vmgenid_bytebuf_init(&second);
 	FUZZ_CHECK(dev_save(&dev_a, k, &before) == 0);
 	if (dev_load(&dev_a, k, s, &why) < 0) {
 		FUZZ_CHECK(why != NULL);
@@ -179,7 +179,7 @@ static void dev_section(const struct state_section *s)
 		goto out;
 	}
 	if (k == DEV_VMGENID)
-		(void)vmgenid_post_load(dev_a.fm.vmgenid);
+		(void)vmgenid_dev_post_load(dev_a.fm.vmgenid);
 	FUZZ_CHECK(dev_save(&dev_a, k, &first) == 0);
 	saved = only_section(&first);
 	FUZZ_CHECK(dev_load(&dev_b, k, &saved, &why) == 0);
@@ -187,25 +187,25 @@ static void dev_section(const struct state_section *s)
 	if (k != DEV_PM)
 		FUZZ_CHECK(first.len == second.len && !memcmp(first.data, second.data, first.len));
 out:
-	bytebuf_free(&before);
-	bytebuf_free(&first);
-	bytebuf_free(&second);
+	vmgenid_bytebuf_free(&before);
+	vmgenid_bytebuf_free(&first);
+	vmgenid_bytebuf_free(&second);
 }
 
 /* KVM's sections: decode, encode, decode again, and the two encodings agree. */
-static void kvm_section(const struct state_section *s)
+static void kvm_section(const struct vmgenid_state_section *s)
 {
 	static struct kvm_state_vcpu st, st2;
 	struct kvm_state_irqchip chip, chip2;
 	struct kvm_pit_state2 pit, pit2;
 	uint64_t clock, clock2;
-	struct bytebuf a, b;
-	struct state_section sa;
+	struct vmgenid_bytebuf a, b;
+	struct vmgenid_state_section sa;
 	const char *why = NULL;
 	int ret;
 
-	bytebuf_init(&a);
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&a);
+	vmgenid_bytebuf_init(&b);
 	if (!strcmp(s->id, KVM_STATE_ID_IRQCHIP)) {
 		if ((ret = kvm_state_decode_irqchip(s, &chip, &why)) == 0) {
 			kvm_state_encode_irqchip(&a, &chip);
@@ -238,18 +238,18 @@ static void kvm_section(const struct state_section *s)
 		ret = 0;
 	}
 	FUZZ_CHECK(ret == 0 || why != NULL);
-	FUZZ_CHECK(!bytebuf_failed(&a) && !bytebuf_failed(&b));
+	FUZZ_CHECK(!vmgenid_bytebuf_failed(&a) && !vmgenid_bytebuf_failed(&b));
 	FUZZ_CHECK(a.len == b.len && (!a.len || !memcmp(a.data, b.data, a.len)));
-	bytebuf_free(&a);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&a);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* ---- the whole state, as a restore reads it ---- */
 
 static void load_state(const uint8_t *state, size_t len, unsigned int nr_cpus)
 {
-	struct state_reader r;
-	struct state_section s;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
 	const char *why = NULL;
 	char text[256] = "";
 
@@ -275,8 +275,8 @@ static void load_state(const uint8_t *state, size_t len, unsigned int nr_cpus)
 	FUZZ_CHECK(text[0] != '\0');
 	pthread_mutex_destroy(&mach.fw_cfg_lock);
 
-	state_reader_init(&r, state, len);
-	while (state_reader_next(&r, &s, &why) == 1) {
+	vmgenid_state_reader_init(&r, state, len);
+	while (vmgenid_state_reader_next(&r, &s, &why) == 1) {
 		kvm_section(&s);
 		dev_section(&s);
 	}
@@ -289,14 +289,14 @@ static void fix_section_crcs(uint8_t *p, size_t len)
 {
 	size_t pos = 0;
 
-	while (len - pos >= STATE_SECTION_HEADER_SIZE) {
+	while (len - pos >= VMGENID_STATE_SECTION_HEADER_SIZE) {
 		uint8_t *h = p + pos;
-		uint32_t n = get_le32(h + 20);
+		uint32_t n = vmgenid_get_le32(h + 20);
 
-		if (n > len - pos - STATE_SECTION_HEADER_SIZE)
+		if (n > len - pos - VMGENID_STATE_SECTION_HEADER_SIZE)
 			break;
-		put_le32(h + 24, state_crc32(0, h + STATE_SECTION_HEADER_SIZE, n));
-		pos += STATE_SECTION_HEADER_SIZE + n;
+		vmgenid_put_le32(h + 24, vmgenid_state_crc32(0, h + VMGENID_STATE_SECTION_HEADER_SIZE, n));
+		pos += VMGENID_STATE_SECTION_HEADER_SIZE + n;
 	}
 }
 
@@ -320,13 +320,13 @@ static void read_file(const uint8_t *buf, size_t len)
 
 static void fix_file_crcs(uint8_t *buf, size_t len)
 {
-	uint64_t off = get_le64(buf + 32), n = get_le64(buf + 40);
+	uint64_t off = vmgenid_get_le64(buf + 32), n = vmgenid_get_le64(buf + 40);
 
 	if (off <= len && n <= len - off) {
 		fix_section_crcs(buf + off, (size_t)n);
-		put_le32(buf + 48, state_crc32(0, buf + off, (size_t)n));
+		vmgenid_put_le32(buf + 48, vmgenid_state_crc32(0, buf + off, (size_t)n));
 	}
-	put_le32(buf + SNAPFILE_HEADER_SIZE - 4, state_crc32(0, buf, SNAPFILE_HEADER_SIZE - 4));
+	vmgenid_put_le32(buf + SNAPFILE_HEADER_SIZE - 4, vmgenid_state_crc32(0, buf, SNAPFILE_HEADER_SIZE - 4));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -82,7 +82,7 @@ struct recorder {
 	uint8_t ram[FUZZ_RAM_SIZE];
 	uint8_t shadow[FUZZ_RAM_SIZE]; /* RAM as the recording last left it */
 	struct fuzz_machine m;
-	struct bytebuf ops;
+	struct vmgenid_bytebuf ops;
 };
 
 /* What the guest itself wrote into RAM since the last port access. */
@@ -99,10 +99,10 @@ static void record_ram(struct recorder *r)
 		}
 		while (i + n < FUZZ_RAM_SIZE && n < 255 && r->ram[i + n] != r->shadow[i + n])
 			n++;
-		bytebuf_put_u8(&r->ops, FUZZ_OP_RAM);
-		bytebuf_put_le16(&r->ops, (uint16_t)i);
-		bytebuf_put_u8(&r->ops, (uint8_t)n);
-		bytebuf_append(&r->ops, r->ram + i, n);
+		vmgenid_bytebuf_put_u8(&r->ops, FUZZ_OP_RAM);
+		vmgenid_bytebuf_put_le16(&r->ops, (uint16_t)i);
+		vmgenid_bytebuf_put_u8(&r->ops, (uint8_t)n);
+		vmgenid_bytebuf_append(&r->ops, r->ram + i, n);
 		memcpy(r->shadow + i, r->ram + i, n);
 		i += n;
 	}
@@ -114,12 +114,12 @@ static void record_port(struct recorder *r, uint16_t port, uint8_t *data, uint32
 	uint8_t size_code = len == 1 ? 0 : len == 2 ? 1 : len == 4 ? 2 : 3;
 
 	record_ram(r);
-	bytebuf_put_u8(&r->ops, (uint8_t)((port - FW_CFG_IO_BASE) |
+	vmgenid_bytebuf_put_u8(&r->ops, (uint8_t)((port - VMGENID_FW_CFG_IO_BASE) |
 					  size_code << FUZZ_OP_SIZE_SHIFT |
 					  (is_write ? FUZZ_OP_WRITE : 0)));
 	if (is_write)
-		bytebuf_append(&r->ops, data, len);
-	fw_cfg_io(r->m.fw, port - FW_CFG_IO_BASE, data, len, is_write);
+		vmgenid_bytebuf_append(&r->ops, data, len);
+	vmgenid_fw_cfg_io(r->m.fw, port - VMGENID_FW_CFG_IO_BASE, data, len, is_write);
 	/* What the device wrote by DMA is not the guest's to replay. */
 	memcpy(r->shadow, r->ram, FUZZ_RAM_SIZE);
 }
@@ -128,7 +128,7 @@ static void rec_outw(void *opaque, uint16_t port, uint16_t value)
 {
 	uint8_t b[2];
 
-	put_le16(b, value);
+	vmgenid_put_le16(b, value);
 	record_port(opaque, port, b, 2, true);
 }
 
@@ -144,7 +144,7 @@ static void rec_outl(void *opaque, uint16_t port, uint32_t value)
 {
 	uint8_t b[4];
 
-	put_le32(b, value);
+	vmgenid_put_le32(b, value);
 	record_port(opaque, port, b, 4, true);
 }
 
@@ -153,7 +153,7 @@ static uint32_t rec_inl(void *opaque, uint16_t port)
 	uint8_t b[4] = { 0 };
 
 	record_port(opaque, port, b, 4, false);
-	return get_le32(b);
+	return vmgenid_get_le32(b);
 }
 
 /* The recorder's firmware: fuzz_firmware on its RAM, its port I/O recorded. */
@@ -167,12 +167,12 @@ static uint8_t *hva(struct recorder *r, uint64_t gpa)
 
 static void recorder_init(struct recorder *r, struct fuzz_firmware *fw)
 {
-	const struct fw_cfg_guest_ops ops = { r, rec_outw, rec_inb, rec_outl, rec_inl };
+	const struct vmgenid_fw_cfg_guest_ops ops = { r, rec_outw, rec_inb, rec_outl, rec_inl };
 
 	memset(r, 0, sizeof(*r));
 	if (fuzz_machine_init(&r->m, r->ram))
 		die("cannot build the machine");
-	bytebuf_init(&r->ops);
+	vmgenid_bytebuf_init(&r->ops);
 	if (fuzz_firmware_init(fw, r->ram, FUZZ_RAM_BASE, FUZZ_RAM_SIZE, r->m.fw, &ops))
 		die("the firmware finds no fw_cfg");
 }
@@ -180,16 +180,16 @@ static void recorder_init(struct recorder *r, struct fuzz_firmware *fw)
 static void recorder_destroy(struct recorder *r)
 {
 	fuzz_machine_destroy(&r->m);
-	bytebuf_free(&r->ops);
+	vmgenid_bytebuf_free(&r->ops);
 }
 
 /* The firmware's boot: read etc/table-loader and run it. */
 static void firmware_boot(struct fuzz_firmware *fw, struct recorder *r,
-			  struct bios_loader_exec *ex)
+			  struct vmgenid_bios_loader_exec *ex)
 {
 	if (fuzz_firmware_run_loader(fw, ex))
 		die("the table-loader failed");
-	if (!vmgenid_get_addr(r->m.vmgenid))
+	if (!vmgenid_dev_get_addr(r->m.vmgenid))
 		die("the boot left vmgenid without an address");
 }
 
@@ -198,17 +198,17 @@ static void dma(struct recorder *r, uint32_t ctl, uint32_t len, uint64_t addr)
 {
 	uint8_t hi[4], lo[4];
 
-	put_be32(hva(r, REC_DESC), ctl);
-	put_be32(hva(r, REC_DESC) + 4, len);
-	put_be64(hva(r, REC_DESC) + 8, addr);
-	put_be32(hi, (uint32_t)(REC_DESC >> 32));
-	put_be32(lo, (uint32_t)REC_DESC);
-	record_port(r, FW_CFG_IO_BASE + FW_CFG_PORT_DMA_HI, hi, 4, true);
-	record_port(r, FW_CFG_IO_BASE + FW_CFG_PORT_DMA_LO, lo, 4, true);
+	vmgenid_put_be32(hva(r, REC_DESC), ctl);
+	vmgenid_put_be32(hva(r, REC_DESC) + 4, len);
+	vmgenid_put_be64(hva(r, REC_DESC) + 8, addr);
+	vmgenid_put_be32(hi, (uint32_t)(REC_DESC >> 32));
+	vmgenid_put_be32(lo, (uint32_t)REC_DESC);
+	record_port(r, VMGENID_FW_CFG_IO_BASE + VMGENID_FW_CFG_PORT_DMA_HI, hi, 4, true);
+	record_port(r, VMGENID_FW_CFG_IO_BASE + VMGENID_FW_CFG_PORT_DMA_LO, lo, 4, true);
 }
 
 static void gen_fw_cfg(struct recorder *r, struct fuzz_firmware *fw,
-		       struct bios_loader_exec *ex)
+		       struct vmgenid_bios_loader_exec *ex)
 {
 	static struct recorder r2;
 	struct fuzz_firmware fw2;
@@ -225,7 +225,7 @@ static void gen_fw_cfg(struct recorder *r, struct fuzz_firmware *fw,
 	/* 2: a firmware without DMA reads the directory and the signature port by port. */
 	recorder_init(&r2, &fw2);
 	fw2.g.has_dma = false;
-	if (fw_cfg_guest_find(&fw2.g, VMGENID_GUID_FILE, &sel, &size))
+	if (vmgenid_fw_cfg_guest_find(&fw2.g, VMGENID_DEV_GUID_FILE, &sel, &size))
 		die("no vmgenid file");
 	write_seed("fw_cfg", "directory_ports", r2.ops.data, r2.ops.len);
 	recorder_destroy(&r2);
@@ -234,77 +234,77 @@ static void gen_fw_cfg(struct recorder *r, struct fuzz_firmware *fw,
 	recorder_init(&r2, &fw2);
 	r2.ops.len = 0; /* without the client's probing */
 	dma(&r2, 0x100u, 16, REC_SCRATCH);                                /* unknown bit */
-	dma(&r2, FW_CFG_DMA_CTL_READ, 16, FUZZ_RAM_BASE + FUZZ_RAM_SIZE - 8); /* past RAM */
-	dma(&r2, (uint32_t)FW_CFG_FILE_FIRST << 16 | FW_CFG_DMA_CTL_SELECT |
-		 FW_CFG_DMA_CTL_WRITE, 8, REC_SCRATCH);                   /* read-only */
-	dma(&r2, (uint32_t)(FW_CFG_FILE_FIRST + 4) << 16 | FW_CFG_DMA_CTL_SELECT |
-		 FW_CFG_DMA_CTL_WRITE, 16, REC_SCRATCH);                  /* past the end */
-	dma(&r2, (uint32_t)(FW_CFG_FILE_FIRST + 4) << 16 | FW_CFG_DMA_CTL_SELECT |
-		 FW_CFG_DMA_CTL_SKIP, 4, 0);                              /* skip, then */
-	put_le64(hva(&r2, REC_SCRATCH), FUZZ_RAM_BASE + 0x3028);
-	dma(&r2, FW_CFG_DMA_CTL_WRITE, 4, REC_SCRATCH);                   /* a torn address */
-	put_be64(b8, REC_DESC);
-	put_be32(hva(&r2, REC_DESC), FW_CFG_DMA_CTL_READ);
-	record_port(&r2, FW_CFG_IO_BASE + FW_CFG_PORT_DMA_HI, b8, 8, true); /* 64-bit doorbell */
-	record_port(&r2, FW_CFG_IO_BASE + FW_CFG_PORT_DMA_HI, b8, 8, false); /* "QEMU CFG" */
-	record_port(&r2, FW_CFG_IO_BASE + FW_CFG_PORT_DATA, b8, 1, true);   /* ignored */
-	record_port(&r2, FW_CFG_IO_BASE + 2, b8, 2, false);                 /* no port */
+	dma(&r2, VMGENID_FW_CFG_DMA_CTL_READ, 16, FUZZ_RAM_BASE + FUZZ_RAM_SIZE - 8); /* past RAM */
+	dma(&r2, (uint32_t)VMGENID_FW_CFG_FILE_FIRST << 16 | VMGENID_FW_CFG_DMA_CTL_SELECT |
+		 VMGENID_FW_CFG_DMA_CTL_WRITE, 8, REC_SCRATCH);                   /* read-only */
+	dma(&r2, (uint32_t)(VMGENID_FW_CFG_FILE_FIRST + 4) << 16 | VMGENID_FW_CFG_DMA_CTL_SELECT |
+		 VMGENID_FW_CFG_DMA_CTL_WRITE, 16, REC_SCRATCH);                  /* past the end */
+	dma(&r2, (uint32_t)(VMGENID_FW_CFG_FILE_FIRST + 4) << 16 | VMGENID_FW_CFG_DMA_CTL_SELECT |
+		 VMGENID_FW_CFG_DMA_CTL_SKIP, 4, 0);                              /* skip, then */
+	vmgenid_put_le64(hva(&r2, REC_SCRATCH), FUZZ_RAM_BASE + 0x3028);
+	dma(&r2, VMGENID_FW_CFG_DMA_CTL_WRITE, 4, REC_SCRATCH);                   /* a torn address */
+	vmgenid_put_be64(b8, REC_DESC);
+	vmgenid_put_be32(hva(&r2, REC_DESC), VMGENID_FW_CFG_DMA_CTL_READ);
+	record_port(&r2, VMGENID_FW_CFG_IO_BASE + VMGENID_FW_CFG_PORT_DMA_HI, b8, 8, true); /* 64-bit doorbell */
+	record_port(&r2, VMGENID_FW_CFG_IO_BASE + VMGENID_FW_CFG_PORT_DMA_HI, b8, 8, false); /* "QEMU CFG" */
+	record_port(&r2, VMGENID_FW_CFG_IO_BASE + VMGENID_FW_CFG_PORT_DATA, b8, 1, true);   /* ignored */
+	record_port(&r2, VMGENID_FW_CFG_IO_BASE + 2, b8, 2, false);                 /* no port */
 	write_seed("fw_cfg", "refused", r2.ops.data, r2.ops.len);
 	recorder_destroy(&r2);
 }
 
 /* ---- bios_loader: records of script and files ---- */
 
-static void put_record(struct bytebuf *b, const void *data, size_t len)
+static void put_record(struct vmgenid_bytebuf *b, const void *data, size_t len)
 {
 	if (len > 0xffff)
 		die("a file too large for a record");
-	bytebuf_put_le16(b, (uint16_t)len);
-	bytebuf_append(b, data, len);
+	vmgenid_bytebuf_put_le16(b, (uint16_t)len);
+	vmgenid_bytebuf_append(b, data, len);
 }
 
-static void put_file(struct bytebuf *b, const char *name, const void *data, size_t len,
+static void put_file(struct vmgenid_bytebuf *b, const char *name, const void *data, size_t len,
 		     bool writable)
 {
-	struct bytebuf rec;
+	struct vmgenid_bytebuf rec;
 
-	bytebuf_init(&rec);
-	bytebuf_put_u8(&rec, writable ? FUZZ_FILE_WRITABLE : 0);
-	bytebuf_append(&rec, name, strlen(name) + 1);
-	bytebuf_append(&rec, data, len);
+	vmgenid_bytebuf_init(&rec);
+	vmgenid_bytebuf_put_u8(&rec, writable ? FUZZ_FILE_WRITABLE : 0);
+	vmgenid_bytebuf_append(&rec, name, strlen(name) + 1);
+	vmgenid_bytebuf_append(&rec, data, len);
 	put_record(b, rec.data, rec.len);
-	bytebuf_free(&rec);
+	vmgenid_bytebuf_free(&rec);
 }
 
 static void gen_bios_loader(void)
 {
-	const struct bytebuf *script = fuzz_machine_loader();
-	const struct bytebuf *tables = fuzz_machine_tables(), *rsdp = fuzz_machine_rsdp();
+	const struct vmgenid_bytebuf *script = fuzz_machine_loader();
+	const struct vmgenid_bytebuf *tables = fuzz_machine_tables(), *rsdp = fuzz_machine_rsdp();
 	static uint8_t ram[FUZZ_RAM_SIZE];
 	struct fuzz_machine m;
-	uint8_t guid_blob[VMGENID_BLOB_SIZE], addr[VMGENID_ADDR_SIZE] = { 0 };
-	struct bytebuf b;
-	struct guid g;
+	uint8_t guid_blob[VMGENID_DEV_BLOB_SIZE], addr[VMGENID_DEV_ADDR_SIZE] = { 0 };
+	struct vmgenid_bytebuf b;
+	struct vmgenid_guid g;
 	const char *why;
 
-	if (fuzz_machine_init(&m, ram) || guid_parse(FUZZ_GUID_TEXT, &g, &why))
+	if (fuzz_machine_init(&m, ram) || vmgenid_guid_parse(FUZZ_GUID_TEXT, &g, &why))
 		die("cannot build the machine");
 	memset(guid_blob, 0, sizeof(guid_blob));
-	guid_to_le(&g, guid_blob + VMGENID_GUID_OFFSET);
-	bytebuf_init(&b);
+	vmgenid_guid_to_le(&g, guid_blob + VMGENID_DEV_GUID_OFFSET);
+	vmgenid_bytebuf_init(&b);
 	put_record(&b, script->data, script->len);
-	put_file(&b, ACPI_RSDP_FILE, rsdp->data, rsdp->len, false);
-	put_file(&b, ACPI_TABLES_FILE, tables->data, tables->len, false);
-	put_file(&b, VMGENID_GUID_FILE, guid_blob, sizeof(guid_blob), false);
-	put_file(&b, VMGENID_ADDR_FILE, addr, sizeof(addr), true);
+	put_file(&b, VMGENID_ACPI_RSDP_FILE, rsdp->data, rsdp->len, false);
+	put_file(&b, VMGENID_ACPI_TABLES_FILE, tables->data, tables->len, false);
+	put_file(&b, VMGENID_DEV_GUID_FILE, guid_blob, sizeof(guid_blob), false);
+	put_file(&b, VMGENID_DEV_ADDR_FILE, addr, sizeof(addr), true);
 	write_seed("bios_loader", "genvm", b.data, b.len);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 	fuzz_machine_destroy(&m);
 }
 
 /* ---- snapshot: sections from the save functions, and a whole file ---- */
 
-static void put_vcpu(struct bytebuf *b, uint32_t id, bool xsave)
+static void put_vcpu(struct vmgenid_bytebuf *b, uint32_t id, bool xsave)
 {
 	static struct kvm_state_vcpu st;
 	static uint8_t area[KVM_STATE_XSAVE_MIN];
@@ -329,7 +329,7 @@ static void put_vcpu(struct bytebuf *b, uint32_t id, bool xsave)
 	kvm_state_encode_vcpu(b, &st);
 }
 
-static void put_state(struct bytebuf *b, struct fuzz_machine *m, unsigned int nr_cpus,
+static void put_state(struct vmgenid_bytebuf *b, struct fuzz_machine *m, unsigned int nr_cpus,
 		      bool xsave)
 {
 	static const struct kvm_state_irqchip chip = { .ioapic = { .base_address =
@@ -347,8 +347,8 @@ static void put_state(struct bytebuf *b, struct fuzz_machine *m, unsigned int nr
 	kvm_state_encode_clock(b, 987654321);
 	for (unsigned int i = 0; i < nr_cpus; i++)
 		put_vcpu(b, i, xsave);
-	if (fw_cfg_save(m->fw, b) || vmgenid_save(m->vmgenid, b) || uart_save(u, b) ||
-	    pm_save(pm, b) || bytebuf_failed(b))
+	if (vmgenid_fw_cfg_save(m->fw, b) || vmgenid_dev_save(m->vmgenid, b) || uart_save(u, b) ||
+	    pm_save(pm, b) || vmgenid_bytebuf_failed(b))
 		die("a device cannot save");
 	uart_free(u);
 	pm_free(pm);
@@ -358,58 +358,58 @@ static void gen_snapshot(struct recorder *booted)
 {
 	struct snapfile_header h;
 	uint8_t header[SNAPFILE_HEADER_SIZE];
-	struct bytebuf state, file;
+	struct vmgenid_bytebuf state, file;
 
-	bytebuf_init(&state);
+	vmgenid_bytebuf_init(&state);
 	put_state(&state, &booted->m, 2, false);
 	write_seed("snapshot", "sections", state.data, state.len);
-	bytebuf_free(&state);
+	vmgenid_bytebuf_free(&state);
 
-	bytebuf_init(&state);
+	vmgenid_bytebuf_init(&state);
 	put_state(&state, &booted->m, 2, true);
 	write_seed("snapshot", "sections_xsave", state.data, state.len);
-	bytebuf_free(&state);
+	vmgenid_bytebuf_free(&state);
 
 	/* A whole file of a 1-vCPU machine with one page of RAM. */
-	bytebuf_init(&state);
+	vmgenid_bytebuf_init(&state);
 	put_state(&state, &booted->m, 1, false);
 	snapfile_layout(&h, SNAPFILE_PAGE, 1, state.data, state.len);
 	snapfile_encode(&h, header);
-	bytebuf_init(&file);
-	bytebuf_append(&file, header, sizeof(header));
-	bytebuf_append(&file, state.data, state.len);
-	bytebuf_append(&file, NULL, h.ram_offset - file.len);
-	bytebuf_append(&file, booted->ram, SNAPFILE_PAGE);
-	if (bytebuf_failed(&file))
+	vmgenid_bytebuf_init(&file);
+	vmgenid_bytebuf_append(&file, header, sizeof(header));
+	vmgenid_bytebuf_append(&file, state.data, state.len);
+	vmgenid_bytebuf_append(&file, NULL, h.ram_offset - file.len);
+	vmgenid_bytebuf_append(&file, booted->ram, SNAPFILE_PAGE);
+	if (vmgenid_bytebuf_failed(&file))
 		die("out of memory");
 	write_seed("snapshot", "file", file.data, file.len);
-	bytebuf_free(&file);
-	bytebuf_free(&state);
+	vmgenid_bytebuf_free(&file);
+	vmgenid_bytebuf_free(&state);
 }
 
 /* ---- aml_reader: the DSDT and SSDT the recorded boot placed ---- */
 
-static void gen_aml(struct recorder *booted, const struct bios_loader_exec *ex)
+static void gen_aml(struct recorder *booted, const struct vmgenid_bios_loader_exec *ex)
 {
-	const struct bios_loader_file *f = NULL;
-	struct bytebuf both;
+	const struct vmgenid_bios_loader_file *f = NULL;
+	struct vmgenid_bytebuf both;
 	uint32_t pos = 0;
 
 	for (unsigned int i = 0; i < ex->nr_files; i++)
-		if (!strcmp(ex->files[i].name, ACPI_TABLES_FILE))
+		if (!strcmp(ex->files[i].name, VMGENID_ACPI_TABLES_FILE))
 			f = &ex->files[i];
 	if (!f)
 		die("the loader placed no tables");
-	bytebuf_init(&both);
+	vmgenid_bytebuf_init(&both);
 	/* The blob is the tables back to back, each as long as its header says. */
 	while (f->size - pos >= 8) {
 		const uint8_t *t = f->data + pos;
-		uint32_t len = get_le32(t + 4);
+		uint32_t len = vmgenid_get_le32(t + 4);
 
 		if (len < 8 || len > f->size - pos)
 			die("the tables blob does not walk");
 		if (!memcmp(t, "DSDT", 4) || !memcmp(t, "SSDT", 4)) {
-			bytebuf_append(&both, t, len);
+			vmgenid_bytebuf_append(&both, t, len);
 			if (!memcmp(t, "SSDT", 4))
 				write_seed("aml_reader", "ssdt", t, len);
 		}
@@ -417,19 +417,19 @@ static void gen_aml(struct recorder *booted, const struct bios_loader_exec *ex)
 	}
 	(void)booted;
 	write_seed("aml_reader", "dsdt_ssdt", both.data, both.len);
-	bytebuf_free(&both);
+	vmgenid_bytebuf_free(&both);
 }
 
 /* ---- the text protocols ---- */
 
-static void put_request(struct bytebuf *b, json_t *req)
+static void put_request(struct vmgenid_bytebuf *b, json_t *req)
 {
 	char *text = json_dumps(req, JSON_PRESERVE_ORDER | JSON_COMPACT);
 
 	if (!text)
 		die("jansson");
-	bytebuf_append(b, text, strlen(text));
-	bytebuf_append(b, "\r\n", 2);
+	vmgenid_bytebuf_append(b, text, strlen(text));
+	vmgenid_bytebuf_append(b, "\r\n", 2);
 	free(text);
 	json_decref(req);
 }
@@ -440,9 +440,9 @@ static void gen_qmp(void)
 		"query-status", "query-vm-generation-id", "query-version", "query-commands",
 		"stop", "cont", "system_reset", "system_powerdown", "query-migrate",
 	};
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	put_request(&b, json_pack("{s:s}", "execute", "qmp_capabilities"));
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		put_request(&b, json_pack("{s:s,s:I}", "execute", plain[i], "id", (json_int_t)i));
@@ -452,10 +452,10 @@ static void gen_qmp(void)
 				  "uri", "file:/var/lib/vm/base.snap", "detach", 1));
 	put_request(&b, json_pack("{s:s,s:s}", "execute", "quit", "id", "last"));
 	write_seed("qmp", "session", b.data, b.len);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	/* Refusals: before negotiation, bad envelopes and arguments, broken JSON. */
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	put_request(&b, json_pack("{s:s}", "execute", "query-status"));
 	put_request(&b, json_pack("{s:s,s:{s:[s]}}", "execute", "qmp_capabilities",
 				  "arguments", "enable", "oob"));
@@ -467,10 +467,10 @@ static void gen_qmp(void)
 				  0));
 	put_request(&b, json_pack("{s:i,s:s}", "execute", 5, "unexpected", "x"));
 	put_request(&b, json_pack("[s]", "execute"));
-	bytebuf_append(&b, "\"scalar\" 42 true {\"execute\": \"stop\"\n", 37);
-	bytebuf_append(&b, "{\"execute\":\"query-status\",\"execute\":\"stop\"}\r\n", 45);
+	vmgenid_bytebuf_append(&b, "\"scalar\" 42 true {\"execute\": \"stop\"\n", 37);
+	vmgenid_bytebuf_append(&b, "{\"execute\":\"query-status\",\"execute\":\"stop\"}\r\n", 45);
 	write_seed("qmp", "refusals", b.data, b.len);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void gen_hmp(void)
@@ -512,7 +512,7 @@ int main(int argc, char **argv)
 {
 	static struct recorder booted;
 	struct fuzz_firmware fw;
-	struct bios_loader_exec ex;
+	struct vmgenid_bios_loader_exec ex;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: gen_corpus DIR\n");

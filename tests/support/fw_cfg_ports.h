@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The guest-side fw_cfg client's port I/O wired straight to the device's
- * fw_cfg_io(), as a VMM's exit handler would do it: what the library tests'
+ * vmgenid_fw_cfg_io(), as a VMM's exit handler would do it: what the library tests'
  * simulated guest and the fuzz targets' firmware both need.  Free of cmocka
  * so the fuzz build can link it.
  */
@@ -12,6 +12,6 @@
 #include "vmgenid/fw_cfg_guest.h"
 
 /* Client ops whose accesses reach fw (which must outlive them). */
-struct fw_cfg_guest_ops fw_cfg_ports_ops(struct fw_cfg *fw);
+struct vmgenid_fw_cfg_guest_ops fw_cfg_ports_ops(struct vmgenid_fw_cfg *fw);
 
 #endif

@@ -15,12 +15,12 @@
 
 static struct guest_sim *active_sim;
 
-static void sim_log_sink(void *opaque, enum log_level level, const char *module, const char *msg)
+static void sim_log_sink(void *opaque, enum vmgenid_log_level level, const char *module, const char *msg)
 {
 	(void)opaque;
 	(void)module;
 	(void)msg;
-	if (active_sim && level == LOG_WARN)
+	if (active_sim && level == VMGENID_LOG_WARN)
 		active_sim->warnings++;
 }
 
@@ -29,29 +29,29 @@ void guest_sim_init(struct guest_sim *s)
 	memset(s, 0, sizeof(*s));
 	s->ram = calloc(1, SIM_RAM_SIZE);
 	assert_non_null(s->ram);
-	guest_mem_init(&s->mem);
-	assert_int_equal(guest_mem_add(&s->mem, SIM_RAM_BASE, SIM_RAM_SIZE, s->ram), 0);
-	s->fw = fw_cfg_new(&s->mem);
+	vmgenid_guest_mem_init(&s->mem);
+	assert_int_equal(vmgenid_guest_mem_add(&s->mem, SIM_RAM_BASE, SIM_RAM_SIZE, s->ram), 0);
+	s->fw = vmgenid_fw_cfg_new(&s->mem);
 	assert_non_null(s->fw);
 	s->ops = fw_cfg_ports_ops(s->fw);
 	/* Low 64 KiB: descriptor and scratch; the loader allocates above. */
 	s->scratch = SIM_RAM_BASE + 0x1000;
 	s->next_free = SIM_RAM_BASE + 0x10000;
 	active_sim = s;
-	log_set_sink(sim_log_sink, NULL);
+	vmgenid_log_set_sink(sim_log_sink, NULL);
 }
 
 void guest_sim_connect(struct guest_sim *s)
 {
-	assert_int_equal(fw_cfg_guest_init(&s->client, &s->ops, guest_sim_hva(s, SIM_RAM_BASE),
+	assert_int_equal(vmgenid_fw_cfg_guest_init(&s->client, &s->ops, guest_sim_hva(s, SIM_RAM_BASE),
 					   SIM_RAM_BASE), 0);
 }
 
 void guest_sim_destroy(struct guest_sim *s)
 {
-	log_set_sink(NULL, NULL);
+	vmgenid_log_set_sink(NULL, NULL);
 	active_sim = NULL;
-	fw_cfg_free(s->fw);
+	vmgenid_fw_cfg_free(s->fw);
 	free(s->ram);
 	memset(s, 0, sizeof(*s));
 }
@@ -62,10 +62,10 @@ int guest_sim_file_write(struct guest_sim *s, const char *name, uint32_t offset,
 	uint16_t select;
 	uint32_t size;
 
-	if (len > 0x1000 || fw_cfg_guest_find(&s->client, name, &select, &size))
+	if (len > 0x1000 || vmgenid_fw_cfg_guest_find(&s->client, name, &select, &size))
 		return -1;
 	memcpy(guest_sim_hva(s, s->scratch), src, len);
-	return fw_cfg_guest_write(&s->client, select, offset, s->scratch, len);
+	return vmgenid_fw_cfg_guest_write(&s->client, select, offset, s->scratch, len);
 }
 
 long guest_sim_file_read(struct guest_sim *s, const char *name, void *dst, uint32_t cap)
@@ -73,9 +73,9 @@ long guest_sim_file_read(struct guest_sim *s, const char *name, void *dst, uint3
 	uint16_t select;
 	uint32_t size;
 
-	if (fw_cfg_guest_find(&s->client, name, &select, &size) || size > cap || size > 0x1000)
+	if (vmgenid_fw_cfg_guest_find(&s->client, name, &select, &size) || size > cap || size > 0x1000)
 		return -1;
-	if (fw_cfg_guest_read(&s->client, select, guest_sim_hva(s, s->scratch), s->scratch, size))
+	if (vmgenid_fw_cfg_guest_read(&s->client, select, guest_sim_hva(s, s->scratch), s->scratch, size))
 		return -1;
 	memcpy(dst, guest_sim_hva(s, s->scratch), size);
 	return size;
@@ -88,7 +88,7 @@ static int sim_file_size(void *opaque, const char *name, uint32_t *size)
 	struct guest_sim *s = opaque;
 	uint16_t select;
 
-	return fw_cfg_guest_find(&s->client, name, &select, size) ? -1 : 0;
+	return vmgenid_fw_cfg_guest_find(&s->client, name, &select, size) ? -1 : 0;
 }
 
 static int sim_file_load(void *opaque, const char *name, uint32_t size, uint32_t align,
@@ -100,12 +100,12 @@ static int sim_file_load(void *opaque, const char *name, uint32_t size, uint32_t
 	uint64_t at;
 
 	(void)zone;
-	if (fw_cfg_guest_find(&s->client, name, &select, &actual) || actual != size)
+	if (vmgenid_fw_cfg_guest_find(&s->client, name, &select, &actual) || actual != size)
 		return -1;
 	at = (s->next_free + align - 1) & ~((uint64_t)align - 1);
-	if (!guest_mem_ptr(&s->mem, at, size ? size : 1))
+	if (!vmgenid_guest_mem_ptr(&s->mem, at, size ? size : 1))
 		return -1;
-	if (size && fw_cfg_guest_read(&s->client, select, guest_sim_hva(s, at), at, size))
+	if (size && vmgenid_fw_cfg_guest_read(&s->client, select, guest_sim_hva(s, at), at, size))
 		return -1;
 	s->next_free = at + size;
 	*data = guest_sim_hva(s, at);
@@ -119,9 +119,9 @@ static int sim_file_write(void *opaque, const char *name, uint32_t offset, const
 	return guest_sim_file_write(opaque, name, offset, src, len) ? -1 : 0;
 }
 
-int guest_sim_run_loader(struct guest_sim *s, struct bios_loader_exec *exec)
+int guest_sim_run_loader(struct guest_sim *s, struct vmgenid_bios_loader_exec *exec)
 {
-	const struct bios_loader_ops ops = {
+	const struct vmgenid_bios_loader_ops ops = {
 		.opaque = s,
 		.file_size = sim_file_size,
 		.file_load = sim_file_load,
@@ -131,17 +131,17 @@ int guest_sim_run_loader(struct guest_sim *s, struct bios_loader_exec *exec)
 	uint32_t size;
 	uint64_t at;
 
-	if (fw_cfg_guest_find(&s->client, BIOS_LOADER_FILE, &select, &size))
-		return -BIOS_LOADER_E_NO_FILE;
+	if (vmgenid_fw_cfg_guest_find(&s->client, VMGENID_BIOS_LOADER_FILE, &select, &size))
+		return -VMGENID_BIOS_LOADER_E_NO_FILE;
 	at = s->next_free;
-	assert_non_null(guest_mem_ptr(&s->mem, at, size));
-	assert_int_equal(fw_cfg_guest_read(&s->client, select, guest_sim_hva(s, at), at, size), 0);
+	assert_non_null(vmgenid_guest_mem_ptr(&s->mem, at, size));
+	assert_int_equal(vmgenid_fw_cfg_guest_read(&s->client, select, guest_sim_hva(s, at), at, size), 0);
 	s->next_free = at + size;
 	memset(exec, 0, sizeof(*exec));
-	return bios_loader_run(exec, guest_sim_hva(s, at), size, &ops);
+	return vmgenid_bios_loader_run(exec, guest_sim_hva(s, at), size, &ops);
 }
 
-uint64_t guest_sim_file_addr(const struct bios_loader_exec *exec, const char *name)
+uint64_t guest_sim_file_addr(const struct vmgenid_bios_loader_exec *exec, const char *name)
 {
 	for (unsigned int i = 0; i < exec->nr_files; i++)
 		if (!strcmp(exec->files[i].name, name))

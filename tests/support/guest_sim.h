@@ -20,13 +20,13 @@
 
 struct guest_sim {
 	uint8_t *ram;                 /* SIM_RAM_SIZE bytes at SIM_RAM_BASE */
-	struct guest_mem mem;
-	struct fw_cfg *fw;
-	struct fw_cfg_guest_ops ops;
-	struct fw_cfg_guest client;
+	struct vmgenid_guest_mem mem;
+	struct vmgenid_fw_cfg *fw;
+	struct vmgenid_fw_cfg_guest_ops ops;
+	struct vmgenid_fw_cfg_guest client;
 	uint64_t scratch;             /* guest address of a 4 KiB scratch page */
 	uint64_t next_free;           /* bump allocator for the loader */
-	unsigned int warnings;        /* pr_warn() calls seen while active */
+	unsigned int warnings;        /* vmgenid_pr_warn() calls seen while active */
 };
 
 /* Allocate RAM, create the device; the client is initialised by guest_sim_boot. */
@@ -37,7 +37,7 @@ void guest_sim_destroy(struct guest_sim *s);
 
 static inline uint8_t *guest_sim_hva(struct guest_sim *s, uint64_t gpa)
 {
-	return guest_mem_ptr(&s->mem, gpa, 1);
+	return vmgenid_guest_mem_ptr(&s->mem, gpa, 1);
 }
 
 /* Write len bytes into fw_cfg file name at offset, over DMA, as firmware does. */
@@ -45,9 +45,9 @@ int guest_sim_file_write(struct guest_sim *s, const char *name, uint32_t offset,
 			 const void *src, uint32_t len);
 /* Read a whole fw_cfg file into dst (cap bytes): its size, or -1. */
 long guest_sim_file_read(struct guest_sim *s, const char *name, void *dst, uint32_t cap);
-/* Run etc/table-loader as firmware would; bios_loader_run's return value. */
-int guest_sim_run_loader(struct guest_sim *s, struct bios_loader_exec *exec);
+/* Run etc/table-loader as firmware would; vmgenid_bios_loader_run's return value. */
+int guest_sim_run_loader(struct guest_sim *s, struct vmgenid_bios_loader_exec *exec);
 /* Guest address the loader gave file name, or 0. */
-uint64_t guest_sim_file_addr(const struct bios_loader_exec *exec, const char *name);
+uint64_t guest_sim_file_addr(const struct vmgenid_bios_loader_exec *exec, const char *name);
 
 #endif

@@ -17,8 +17,8 @@ int loader_env_init(struct loader_env *e, uint64_t ram_size, uint64_t high_top)
 	e->ram_size = ram_size;
 	e->fseg_next = LOADER_ENV_FSEG_START;
 	e->high_next = high_top;
-	guest_mem_init(&e->mem);
-	return guest_mem_add(&e->mem, 0, ram_size, e->ram);
+	vmgenid_guest_mem_init(&e->mem);
+	return vmgenid_guest_mem_add(&e->mem, 0, ram_size, e->ram);
 }
 
 void loader_env_free(struct loader_env *e)
@@ -65,12 +65,12 @@ static int env_file_load(void *opaque, const char *name, uint32_t size, uint32_t
 
 	if (!f || size != f->size || !align || (align & (align - 1)))
 		return -EINVAL;
-	if (zone == BIOS_LOADER_ZONE_FSEG) {
+	if (zone == VMGENID_BIOS_LOADER_ZONE_FSEG) {
 		a = (e->fseg_next + align - 1) & ~((uint64_t)align - 1);
 		if (a + size > LOADER_ENV_FSEG_END)
 			return -ENOMEM;
 		e->fseg_next = a + size;
-	} else if (zone == BIOS_LOADER_ZONE_HIGH) {
+	} else if (zone == VMGENID_BIOS_LOADER_ZONE_HIGH) {
 		if (size > e->high_next)
 			return -ENOMEM;
 		a = (e->high_next - size) & ~((uint64_t)align - 1);
@@ -99,9 +99,9 @@ static int env_file_write(void *opaque, const char *name, uint32_t offset, const
 	return 0;
 }
 
-int loader_env_run(struct loader_env *e, const struct bytebuf *script)
+int loader_env_run(struct loader_env *e, const struct vmgenid_bytebuf *script)
 {
-	const struct bios_loader_ops ops = {
+	const struct vmgenid_bios_loader_ops ops = {
 		.opaque = e,
 		.file_size = env_file_size,
 		.file_load = env_file_load,
@@ -111,7 +111,7 @@ int loader_env_run(struct loader_env *e, const struct bytebuf *script)
 	if (script->len > UINT32_MAX)
 		return -E2BIG;
 	memset(&e->exec, 0, sizeof(e->exec));
-	return bios_loader_run(&e->exec, script->data, (uint32_t)script->len, &ops);
+	return vmgenid_bios_loader_run(&e->exec, script->data, (uint32_t)script->len, &ops);
 }
 
 uint64_t loader_env_addr(const struct loader_env *e, const char *name)
@@ -126,5 +126,5 @@ uint64_t loader_env_addr(const struct loader_env *e, const char *name)
 
 uint8_t *loader_env_ptr(const struct loader_env *e, uint64_t gpa, uint64_t len)
 {
-	return guest_mem_ptr(&e->mem, gpa, len);
+	return vmgenid_guest_mem_ptr(&e->mem, gpa, len);
 }

@@ -27,14 +27,14 @@ struct loader_env_file {
 };
 
 struct loader_env {
-	struct guest_mem mem;
+	struct vmgenid_guest_mem mem;
 	uint8_t *ram;
 	uint64_t ram_size;
 	uint64_t fseg_next;
 	uint64_t high_next; /* HIGH allocations end below this */
 	struct loader_env_file files[LOADER_ENV_MAX_FILES];
 	unsigned int nr_files;
-	struct bios_loader_exec exec;
+	struct vmgenid_bios_loader_exec exec;
 };
 
 /* RAM of ram_size bytes at 0; HIGH allocations go down from high_top. 0 or -errno. */
@@ -45,8 +45,8 @@ void loader_env_free(struct loader_env *e);
 int loader_env_add_file(struct loader_env *e, const char *name, uint8_t *data, uint32_t size,
 			bool writable);
 
-/* Run a table-loader script: bios_loader_run()'s result. */
-int loader_env_run(struct loader_env *e, const struct bytebuf *script);
+/* Run a table-loader script: vmgenid_bios_loader_run()'s result. */
+int loader_env_run(struct loader_env *e, const struct vmgenid_bytebuf *script);
 
 /* Guest address of an allocated file, or 0. */
 uint64_t loader_env_addr(const struct loader_env *e, const char *name);

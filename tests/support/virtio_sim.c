@@ -26,8 +26,8 @@ void vsim_init(struct vsim *s, uint16_t size)
 	memset(s, 0, sizeof(*s));
 	s->ram = calloc(1, VSIM_RAM_SIZE);
 	assert_non_null(s->ram);
-	guest_mem_init(&s->mem);
-	assert_int_equal(guest_mem_add(&s->mem, VSIM_RAM_BASE, VSIM_RAM_SIZE, s->ram), 0);
+	vmgenid_guest_mem_init(&s->mem);
+	assert_int_equal(vmgenid_guest_mem_add(&s->mem, VSIM_RAM_BASE, VSIM_RAM_SIZE, s->ram), 0);
 	s->size = size;
 	s->heap = VSIM_HEAP;
 	s->ops = (struct virtio_mmio_ops){ .kick = sim_kick, .irq = sim_irq, .opaque = s };
@@ -40,7 +40,7 @@ void vsim_destroy(struct vsim *s)
 
 uint8_t *vsim_hva(struct vsim *s, uint64_t gpa)
 {
-	uint8_t *p = guest_mem_ptr(&s->mem, gpa, 1);
+	uint8_t *p = vmgenid_guest_mem_ptr(&s->mem, gpa, 1);
 
 	assert_non_null(p);
 	return p;
@@ -60,10 +60,10 @@ void vsim_put_desc_at(struct vsim *s, uint64_t table, uint16_t idx, uint64_t add
 {
 	uint8_t *d = vsim_hva(s, table + 16ull * idx);
 
-	put_le64(d, addr);
-	put_le32(d + 8, len);
-	put_le16(d + 12, flags);
-	put_le16(d + 14, next);
+	vmgenid_put_le64(d, addr);
+	vmgenid_put_le32(d + 8, len);
+	vmgenid_put_le16(d + 12, flags);
+	vmgenid_put_le16(d + 14, next);
 }
 
 void vsim_put_desc(struct vsim *s, uint16_t idx, uint64_t addr, uint32_t len, uint16_t flags,
@@ -74,43 +74,43 @@ void vsim_put_desc(struct vsim *s, uint16_t idx, uint64_t addr, uint32_t len, ui
 
 void vsim_publish(struct vsim *s, uint16_t head)
 {
-	put_le16(vsim_hva(s, VSIM_AVAIL + 4 + 2ull * (s->avail_idx % s->size)), head);
+	vmgenid_put_le16(vsim_hva(s, VSIM_AVAIL + 4 + 2ull * (s->avail_idx % s->size)), head);
 	s->avail_idx++;
-	put_le16(vsim_hva(s, VSIM_AVAIL + 2), s->avail_idx);
+	vmgenid_put_le16(vsim_hva(s, VSIM_AVAIL + 2), s->avail_idx);
 }
 
 void vsim_set_avail_idx(struct vsim *s, uint16_t idx)
 {
 	s->avail_idx = idx;
-	put_le16(vsim_hva(s, VSIM_AVAIL + 2), idx);
+	vmgenid_put_le16(vsim_hva(s, VSIM_AVAIL + 2), idx);
 }
 
 void vsim_set_avail_flags(struct vsim *s, uint16_t flags)
 {
-	put_le16(vsim_hva(s, VSIM_AVAIL), flags);
+	vmgenid_put_le16(vsim_hva(s, VSIM_AVAIL), flags);
 }
 
 void vsim_set_used_event(struct vsim *s, uint16_t v)
 {
-	put_le16(vsim_hva(s, VSIM_AVAIL + 4 + 2ull * s->size), v);
+	vmgenid_put_le16(vsim_hva(s, VSIM_AVAIL + 4 + 2ull * s->size), v);
 }
 
 uint16_t vsim_avail_event(struct vsim *s)
 {
-	return get_le16(vsim_hva(s, VSIM_USED + 4 + 8ull * s->size));
+	return vmgenid_get_le16(vsim_hva(s, VSIM_USED + 4 + 8ull * s->size));
 }
 
 uint16_t vsim_used_idx(struct vsim *s)
 {
-	return get_le16(vsim_hva(s, VSIM_USED + 2));
+	return vmgenid_get_le16(vsim_hva(s, VSIM_USED + 2));
 }
 
 void vsim_used_elem(struct vsim *s, uint16_t i, uint32_t *id, uint32_t *len)
 {
 	const uint8_t *e = vsim_hva(s, VSIM_USED + 4 + 8ull * (i % s->size));
 
-	*id = get_le32(e);
-	*len = get_le32(e + 4);
+	*id = vmgenid_get_le32(e);
+	*len = vmgenid_get_le32(e + 4);
 }
 
 void vsim_queue(struct vsim *s, struct virtq *q)
@@ -128,14 +128,14 @@ uint32_t vsim_rd(struct virtio_mmio *d, uint64_t reg)
 	uint8_t b[4];
 
 	virtio_mmio_io(d, reg, b, 4, false);
-	return get_le32(b);
+	return vmgenid_get_le32(b);
 }
 
 void vsim_wr(struct virtio_mmio *d, uint64_t reg, uint32_t v)
 {
 	uint8_t b[4];
 
-	put_le32(b, v);
+	vmgenid_put_le32(b, v);
 	virtio_mmio_io(d, reg, b, 4, true);
 }
 

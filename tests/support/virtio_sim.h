@@ -24,7 +24,7 @@
 
 struct vsim {
 	uint8_t *ram;
-	struct guest_mem mem;
+	struct vmgenid_guest_mem mem;
 	uint16_t size;        /* queue size the driver uses */
 	uint16_t avail_idx;   /* the driver's shadow */
 	uint64_t heap;        /* bump allocator for buffers and tables */

@@ -33,7 +33,7 @@ static const uint8_t ssdt[] = {
 	0x5c, 0x5f, 0x53, 0x42, 0x5f, 0x0a, 0x80,
 };
 
-static const struct acpi_table_id iasl_id = {
+static const struct vmgenid_acpi_table_id iasl_id = {
 	.oem_id = "BOCHS ",
 	.oem_table_id = "VMGENID ",
 	.oem_revision = 1,
@@ -43,29 +43,29 @@ static const struct acpi_table_id iasl_id = {
 
 static void test_matches_iasl(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t start;
 
 	(void)state;
-	bytebuf_init(&b);
-	start = acpi_table_begin(&b, "SSDT", 1, &iasl_id);
+	vmgenid_bytebuf_init(&b);
+	start = vmgenid_acpi_table_begin(&b, "SSDT", 1, &iasl_id);
 	assert_int_equal(start, 0);
-	assert_int_equal(b.len, ACPI_TABLE_HEADER_SIZE);
+	assert_int_equal(b.len, VMGENID_ACPI_TABLE_HEADER_SIZE);
 	/* Until the end, length and checksum are zero. */
-	assert_int_equal(get_le32(b.data + ACPI_TABLE_LENGTH_OFFSET), 0);
-	assert_int_equal(b.data[ACPI_TABLE_CHECKSUM_OFFSET], 0);
-	bytebuf_append(&b, ssdt + ACPI_TABLE_HEADER_SIZE, sizeof(ssdt) - ACPI_TABLE_HEADER_SIZE);
-	acpi_table_end(&b, start);
+	assert_int_equal(vmgenid_get_le32(b.data + VMGENID_ACPI_TABLE_LENGTH_OFFSET), 0);
+	assert_int_equal(b.data[VMGENID_ACPI_TABLE_CHECKSUM_OFFSET], 0);
+	vmgenid_bytebuf_append(&b, ssdt + VMGENID_ACPI_TABLE_HEADER_SIZE, sizeof(ssdt) - VMGENID_ACPI_TABLE_HEADER_SIZE);
+	vmgenid_acpi_table_end(&b, start);
 	assert_int_equal(b.len, sizeof(ssdt));
 	assert_memory_equal(b.data, ssdt, sizeof(ssdt));
-	assert_int_equal(acpi_checksum(b.data, b.len), 0);
-	bytebuf_free(&b);
+	assert_int_equal(vmgenid_acpi_checksum(b.data, b.len), 0);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* A table after other bytes: offsets are relative to its start. */
 static void test_table_not_at_start(void **state)
 {
-	static const struct acpi_table_id id = {
+	static const struct vmgenid_acpi_table_id id = {
 		.oem_id = "ABCDEFGHIJ",   /* cut to 6 */
 		.oem_table_id = "XY",     /* padded to 8 */
 		.oem_revision = 0x11223344,
@@ -80,18 +80,18 @@ static void test_table_not_at_start(void **state)
 		'C', 0, 0, 0,
 		0x88, 0x77, 0x66, 0x55,
 	};
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t start;
 	uint8_t sum = 0;
 	size_t i;
 
 	(void)state;
-	bytebuf_init(&b);
-	bytebuf_append(&b, "prefix", 6);
-	start = acpi_table_begin(&b, "FACP", 6, &id);
+	vmgenid_bytebuf_init(&b);
+	vmgenid_bytebuf_append(&b, "prefix", 6);
+	start = vmgenid_acpi_table_begin(&b, "FACP", 6, &id);
 	assert_int_equal(start, 6);
-	bytebuf_append(&b, "0123456789", 10);
-	acpi_table_end(&b, start);
+	vmgenid_bytebuf_append(&b, "0123456789", 10);
+	vmgenid_acpi_table_end(&b, start);
 
 	assert_int_equal(b.len, 6 + 46);
 	assert_memory_equal(b.data, "prefix", 6);
@@ -101,61 +101,61 @@ static void test_table_not_at_start(void **state)
 	for (i = 6; i < b.len; i++)
 		sum = (uint8_t)(sum + b.data[i]);
 	assert_int_equal(sum, 0);
-	assert_int_equal(acpi_checksum(b.data + 6, 46), 0);
-	bytebuf_free(&b);
+	assert_int_equal(vmgenid_acpi_checksum(b.data + 6, 46), 0);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* Ending twice (after more bytes) refreshes length and checksum. */
 static void test_end_again(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t start;
 
 	(void)state;
-	bytebuf_init(&b);
-	start = acpi_table_begin(&b, "SSDT", 2, &iasl_id);
-	acpi_table_end(&b, start);
-	assert_int_equal(get_le32(b.data + 4), 36);
-	assert_int_equal(acpi_checksum(b.data, b.len), 0);
-	bytebuf_append(&b, "\x01\x02\x03", 3);
-	acpi_table_end(&b, start);
-	assert_int_equal(get_le32(b.data + 4), 39);
-	assert_int_equal(acpi_checksum(b.data, b.len), 0);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_init(&b);
+	start = vmgenid_acpi_table_begin(&b, "SSDT", 2, &iasl_id);
+	vmgenid_acpi_table_end(&b, start);
+	assert_int_equal(vmgenid_get_le32(b.data + 4), 36);
+	assert_int_equal(vmgenid_acpi_checksum(b.data, b.len), 0);
+	vmgenid_bytebuf_append(&b, "\x01\x02\x03", 3);
+	vmgenid_acpi_table_end(&b, start);
+	assert_int_equal(vmgenid_get_le32(b.data + 4), 39);
+	assert_int_equal(vmgenid_acpi_checksum(b.data, b.len), 0);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_end_with_bad_start_does_nothing(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	uint8_t copy[40];
 
 	(void)state;
-	bytebuf_init(&b);
-	acpi_table_begin(&b, "SSDT", 1, &iasl_id);
-	bytebuf_append(&b, "abcd", 4);
+	vmgenid_bytebuf_init(&b);
+	vmgenid_acpi_table_begin(&b, "SSDT", 1, &iasl_id);
+	vmgenid_bytebuf_append(&b, "abcd", 4);
 	memcpy(copy, b.data, sizeof(copy));
-	acpi_table_end(&b, 10);  /* fewer than 36 bytes after it */
-	acpi_table_end(&b, 100); /* past the end */
+	vmgenid_acpi_table_end(&b, 10);  /* fewer than 36 bytes after it */
+	vmgenid_acpi_table_end(&b, 100); /* past the end */
 	assert_int_equal(b.len, 40);
 	assert_memory_equal(b.data, copy, sizeof(copy));
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_missing_ids_are_nul(void **state)
 {
-	static const struct acpi_table_id empty = { 0 };
-	struct bytebuf b;
+	static const struct vmgenid_acpi_table_id empty = { 0 };
+	struct vmgenid_bytebuf b;
 
 	(void)state;
-	bytebuf_init(&b);
-	acpi_table_begin(&b, "WAET", 1, &empty);
-	acpi_table_begin(&b, "WAET", 1, NULL);
+	vmgenid_bytebuf_init(&b);
+	vmgenid_acpi_table_begin(&b, "WAET", 1, &empty);
+	vmgenid_acpi_table_begin(&b, "WAET", 1, NULL);
 	assert_int_equal(b.len, 72);
 	assert_memory_equal(b.data + 10, "\0\0\0\0\0\0", 6);
 	assert_memory_equal(b.data + 16, "\0\0\0\0\0\0\0\0", 8);
 	assert_memory_equal(b.data + 28, "\0\0\0\0", 4);
 	assert_memory_equal(b.data, b.data + 36, 36);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_checksum(void **state)
@@ -164,11 +164,11 @@ static void test_checksum(void **state)
 	static const uint8_t bytes[] = { 0x01, 0x02, 0xff };
 
 	(void)state;
-	assert_int_equal(acpi_checksum(zero, sizeof(zero)), 0);
-	assert_int_equal(acpi_checksum(NULL, 0), 0);
+	assert_int_equal(vmgenid_acpi_checksum(zero, sizeof(zero)), 0);
+	assert_int_equal(vmgenid_acpi_checksum(NULL, 0), 0);
 	/* 1 + 2 + 255 = 258 = 2 mod 256, so 254 makes it zero. */
-	assert_int_equal(acpi_checksum(bytes, sizeof(bytes)), 254);
-	assert_int_equal(acpi_checksum(ssdt, sizeof(ssdt)), 0);
+	assert_int_equal(vmgenid_acpi_checksum(bytes, sizeof(bytes)), 254);
+	assert_int_equal(vmgenid_acpi_checksum(ssdt, sizeof(ssdt)), 0);
 }
 
 int main(void)

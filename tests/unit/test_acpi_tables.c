@@ -21,7 +21,7 @@
 
 #define RAM_SIZE (4u << 20)
 
-static const struct acpi_machine machine = {
+static const struct vmgenid_acpi_machine machine = {
 	.nr_cpus = 3,
 	.lapic_addr = 0xfee00000,
 	.ioapic_addr = 0xfec00000,
@@ -41,8 +41,8 @@ static const struct acpi_machine machine = {
 };
 
 struct built {
-	struct bytebuf rsdp, tables;
-	struct bios_loader loader;
+	struct vmgenid_bytebuf rsdp, tables;
+	struct vmgenid_bios_loader loader;
 	struct loader_env env;
 };
 
@@ -52,30 +52,30 @@ struct found {
 	unsigned int nr_xsdt_entries;
 };
 
-static void build(struct built *b, const struct acpi_machine *m, struct vmgenid *vmgenid)
+static void build(struct built *b, const struct vmgenid_acpi_machine *m, struct vmgenid_dev *vmgenid)
 {
 	memset(b, 0, sizeof(*b));
-	bytebuf_init(&b->rsdp);
-	bytebuf_init(&b->tables);
-	bios_loader_init(&b->loader);
-	assert_int_equal(acpi_build_tables(m, vmgenid, &b->rsdp, &b->tables, &b->loader), 0);
+	vmgenid_bytebuf_init(&b->rsdp);
+	vmgenid_bytebuf_init(&b->tables);
+	vmgenid_bios_loader_init(&b->loader);
+	assert_int_equal(vmgenid_acpi_build_tables(m, vmgenid, &b->rsdp, &b->tables, &b->loader), 0);
 }
 
 /* What fw_cfg serves besides the ACPI blobs, when there is a vmgenid device. */
-static uint8_t guid_blob[VMGENID_BLOB_SIZE];
-static uint8_t addr_file[VMGENID_ADDR_SIZE];
+static uint8_t guid_blob[VMGENID_DEV_BLOB_SIZE];
+static uint8_t addr_file[VMGENID_DEV_ADDR_SIZE];
 
 static void run(struct built *b, uint64_t high_top)
 {
 	assert_int_equal(loader_env_init(&b->env, RAM_SIZE, high_top), 0);
 	memset(addr_file, 0, sizeof(addr_file));
-	assert_int_equal(loader_env_add_file(&b->env, VMGENID_GUID_FILE, guid_blob,
+	assert_int_equal(loader_env_add_file(&b->env, VMGENID_DEV_GUID_FILE, guid_blob,
 					     sizeof(guid_blob), false), 0);
-	assert_int_equal(loader_env_add_file(&b->env, VMGENID_ADDR_FILE, addr_file,
+	assert_int_equal(loader_env_add_file(&b->env, VMGENID_DEV_ADDR_FILE, addr_file,
 					     sizeof(addr_file), true), 0);
-	assert_int_equal(loader_env_add_file(&b->env, ACPI_RSDP_FILE, b->rsdp.data,
+	assert_int_equal(loader_env_add_file(&b->env, VMGENID_ACPI_RSDP_FILE, b->rsdp.data,
 					     (uint32_t)b->rsdp.len, false), 0);
-	assert_int_equal(loader_env_add_file(&b->env, ACPI_TABLES_FILE, b->tables.data,
+	assert_int_equal(loader_env_add_file(&b->env, VMGENID_ACPI_TABLES_FILE, b->tables.data,
 					     (uint32_t)b->tables.len, false), 0);
 	assert_int_equal(loader_env_run(&b->env, &b->loader.script), 0);
 }
@@ -83,9 +83,9 @@ static void run(struct built *b, uint64_t high_top)
 static void built_free(struct built *b)
 {
 	loader_env_free(&b->env);
-	bios_loader_free(&b->loader);
-	bytebuf_free(&b->tables);
-	bytebuf_free(&b->rsdp);
+	vmgenid_bios_loader_free(&b->loader);
+	vmgenid_bytebuf_free(&b->tables);
+	vmgenid_bytebuf_free(&b->rsdp);
 }
 
 static uint8_t sum(const uint8_t *p, size_t len)
@@ -108,11 +108,11 @@ static const uint8_t *guest(const struct built *b, uint64_t gpa, uint64_t len)
 /* An SDT at gpa with this signature, whole, inside RAM, summing to zero. */
 static const uint8_t *table_at(const struct built *b, uint64_t gpa, const char *sig)
 {
-	const uint8_t *h = guest(b, gpa, ACPI_TABLE_HEADER_SIZE);
-	uint32_t len = get_le32(h + ACPI_TABLE_LENGTH_OFFSET);
+	const uint8_t *h = guest(b, gpa, VMGENID_ACPI_TABLE_HEADER_SIZE);
+	uint32_t len = vmgenid_get_le32(h + VMGENID_ACPI_TABLE_LENGTH_OFFSET);
 
 	assert_memory_equal(h, sig, 4);
-	assert_true(len >= ACPI_TABLE_HEADER_SIZE);
+	assert_true(len >= VMGENID_ACPI_TABLE_HEADER_SIZE);
 	h = guest(b, gpa, len);
 	assert_int_equal(sum(h, len), 0);
 	return h;
@@ -137,16 +137,16 @@ static void find_tables(const struct built *b, struct found *f)
 	assert_int_equal(sum(p, 20), 0);
 	assert_int_equal(sum(p, 36), 0);
 	assert_int_equal(p[15], 2);
-	assert_int_equal(get_le32(p + 16), 0);
-	assert_int_equal(get_le32(p + 20), 36);
+	assert_int_equal(vmgenid_get_le32(p + 16), 0);
+	assert_int_equal(vmgenid_get_le32(p + 20), 36);
 	assert_memory_equal(p + 9, "GENVM ", 6);
 
-	f->xsdt = get_le64(p + 24);
+	f->xsdt = vmgenid_get_le64(p + 24);
 	xsdt = table_at(b, f->xsdt, "XSDT");
 	assert_memory_equal(xsdt + 10, "GENVM ", 6);
-	f->nr_xsdt_entries = (get_le32(xsdt + 4) - ACPI_TABLE_HEADER_SIZE) / 8;
+	f->nr_xsdt_entries = (vmgenid_get_le32(xsdt + 4) - VMGENID_ACPI_TABLE_HEADER_SIZE) / 8;
 	for (i = 0; i < f->nr_xsdt_entries; i++) {
-		a = get_le64(xsdt + ACPI_TABLE_HEADER_SIZE + 8 * i);
+		a = vmgenid_get_le64(xsdt + VMGENID_ACPI_TABLE_HEADER_SIZE + 8 * i);
 		p = guest(b, a, 4);
 		if (!memcmp(p, "FACP", 4))
 			f->fadt = a;
@@ -161,8 +161,8 @@ static void find_tables(const struct built *b, struct found *f)
 	assert_int_not_equal(f->madt, 0);
 
 	p = table_at(b, f->fadt, "FACP");
-	f->facs = get_le64(p + 132);
-	f->dsdt = get_le64(p + 140);
+	f->facs = vmgenid_get_le64(p + 132);
+	f->dsdt = vmgenid_get_le64(p + 140);
 }
 
 static void test_rsdp_xsdt_and_checksums(void **state)
@@ -176,8 +176,8 @@ static void test_rsdp_xsdt_and_checksums(void **state)
 	find_tables(&b, &f);
 
 	/* The RSDP went to FSEG, the tables to the top of RAM. */
-	assert_int_equal(f.rsdp, loader_env_addr(&b.env, ACPI_RSDP_FILE));
-	assert_true(f.xsdt > loader_env_addr(&b.env, ACPI_TABLES_FILE));
+	assert_int_equal(f.rsdp, loader_env_addr(&b.env, VMGENID_ACPI_RSDP_FILE));
+	assert_true(f.xsdt > loader_env_addr(&b.env, VMGENID_ACPI_TABLES_FILE));
 	assert_int_equal(f.nr_xsdt_entries, 2);
 	assert_int_equal(f.ssdt, 0);
 	table_at(&b, f.dsdt, "DSDT");
@@ -211,7 +211,7 @@ static void assert_gas_io(const uint8_t *g, uint16_t port, uint8_t bits, uint8_t
 	assert_int_equal(g[1], bits);
 	assert_int_equal(g[2], 0);
 	assert_int_equal(g[3], access); /* 1 byte, 2 word, 3 dword */
-	assert_int_equal(get_le64(g + 4), port);
+	assert_int_equal(vmgenid_get_le64(g + 4), port);
 }
 
 static void test_fadt(void **state)
@@ -225,54 +225,54 @@ static void test_fadt(void **state)
 	run(&b, RAM_SIZE);
 	find_tables(&b, &f);
 	p = table_at(&b, f.fadt, "FACP");
-	assert_int_equal(get_le32(p + 4), 276);
+	assert_int_equal(vmgenid_get_le32(p + 4), 276);
 	assert_int_equal(p[8], 6);
 
 	/* 32-bit and 64-bit forms agree and point at the right things. */
-	assert_int_equal(get_le32(p + 36), f.facs);
-	assert_int_equal(get_le32(p + 40), f.dsdt);
+	assert_int_equal(vmgenid_get_le32(p + 36), f.facs);
+	assert_int_equal(vmgenid_get_le32(p + 40), f.dsdt);
 	facs = guest(&b, f.facs, 64);
 	assert_memory_equal(facs, "FACS", 4);
-	assert_int_equal(get_le32(facs + 4), 64);
+	assert_int_equal(vmgenid_get_le32(facs + 4), 64);
 	assert_int_equal(f.facs % 64, 0);
 	table_at(&b, f.dsdt, "DSDT");
 
-	assert_int_equal(get_le16(p + 46), machine.sci_irq);
-	assert_int_equal(get_le32(p + 48), 0);  /* SMI_CMD: no SMM */
-	assert_int_equal(get_le32(p + 56), machine.pm1a_evt_port);
-	assert_int_equal(get_le32(p + 60), 0);
-	assert_int_equal(get_le32(p + 64), machine.pm1a_cnt_port);
-	assert_int_equal(get_le32(p + 76), machine.pm_tmr_port);
-	assert_int_equal(get_le32(p + 80), machine.gpe0_port);
-	assert_int_equal(get_le32(p + 84), 0);
+	assert_int_equal(vmgenid_get_le16(p + 46), machine.sci_irq);
+	assert_int_equal(vmgenid_get_le32(p + 48), 0);  /* SMI_CMD: no SMM */
+	assert_int_equal(vmgenid_get_le32(p + 56), machine.pm1a_evt_port);
+	assert_int_equal(vmgenid_get_le32(p + 60), 0);
+	assert_int_equal(vmgenid_get_le32(p + 64), machine.pm1a_cnt_port);
+	assert_int_equal(vmgenid_get_le32(p + 76), machine.pm_tmr_port);
+	assert_int_equal(vmgenid_get_le32(p + 80), machine.gpe0_port);
+	assert_int_equal(vmgenid_get_le32(p + 84), 0);
 	assert_int_equal(p[88], 4);
 	assert_int_equal(p[89], 2);
 	assert_int_equal(p[91], 4);
 	assert_int_equal(p[92], machine.gpe0_len);
 	assert_int_equal(p[93], 0);
-	assert_true(get_le16(p + 96) > 100);   /* no C2 */
-	assert_true(get_le16(p + 98) > 1000);  /* no C3 */
+	assert_true(vmgenid_get_le16(p + 96) > 100);   /* no C2 */
+	assert_true(vmgenid_get_le16(p + 98) > 1000);  /* no C3 */
 
 	/* IAPC_BOOT_ARCH: legacy devices (COM1), no 8042, no VGA, no MSI, no RTC. */
-	assert_int_equal(get_le16(p + 109), 0x0001 | 0x0004 | 0x0008 | 0x0020);
+	assert_int_equal(vmgenid_get_le16(p + 109), 0x0001 | 0x0004 | 0x0008 | 0x0020);
 	/* Flags: WBINVD, PROC_C1, SLP_BUTTON, FIX_RTC, RESET_REG_SUP; not
 	 * PWR_BUTTON (bit 4), which would say there is no fixed power button,
 	 * nor TMR_VAL_EXT (24-bit timer) nor HW_REDUCED. */
-	assert_int_equal(get_le32(p + 112), 0x0001 | 0x0004 | 0x0020 | 0x0040 | 0x0400);
-	assert_int_equal(get_le32(p + 112) & 0x0010, 0);
+	assert_int_equal(vmgenid_get_le32(p + 112), 0x0001 | 0x0004 | 0x0020 | 0x0040 | 0x0400);
+	assert_int_equal(vmgenid_get_le32(p + 112) & 0x0010, 0);
 
 	assert_gas_io(p + 116, machine.reset_port, 8, 1);
 	assert_int_equal(p[128], machine.reset_value);
 
 	assert_gas_io(p + 148, machine.pm1a_evt_port, 32, 2);
-	assert_int_equal(get_le64(p + 160 + 4), 0); /* no PM1b */
+	assert_int_equal(vmgenid_get_le64(p + 160 + 4), 0); /* no PM1b */
 	assert_gas_io(p + 172, machine.pm1a_cnt_port, 16, 2);
-	assert_int_equal(get_le64(p + 184 + 4), 0);
+	assert_int_equal(vmgenid_get_le64(p + 184 + 4), 0);
 	assert_gas_io(p + 208, machine.pm_tmr_port, 32, 3);
 	assert_gas_io(p + 220, machine.gpe0_port, (uint8_t)(machine.gpe0_len * 8), 1);
-	assert_int_equal(get_le64(p + 232 + 4), 0); /* no GPE1 */
-	assert_int_equal(get_le64(p + 244 + 4), 0); /* no sleep registers */
-	assert_int_equal(get_le64(p + 256 + 4), 0);
+	assert_int_equal(vmgenid_get_le64(p + 232 + 4), 0); /* no GPE1 */
+	assert_int_equal(vmgenid_get_le64(p + 244 + 4), 0); /* no sleep registers */
+	assert_int_equal(vmgenid_get_le64(p + 256 + 4), 0);
 	assert_memory_equal(p + 268, "GENVM\0\0\0", 8);
 	built_free(&b);
 }
@@ -291,10 +291,10 @@ static void test_madt(void **state)
 	run(&b, RAM_SIZE);
 	find_tables(&b, &f);
 	p = table_at(&b, f.madt, "APIC");
-	assert_int_equal(get_le32(p + 36), machine.lapic_addr);
-	assert_int_equal(get_le32(p + 40), 1); /* PCAT_COMPAT */
+	assert_int_equal(vmgenid_get_le32(p + 36), machine.lapic_addr);
+	assert_int_equal(vmgenid_get_le32(p + 40), 1); /* PCAT_COMPAT */
 
-	end = p + get_le32(p + 4);
+	end = p + vmgenid_get_le32(p + 4);
 	for (e = p + 44; e < end; e += e[1]) {
 		assert_true(e[1] >= 2 && e + e[1] <= end);
 		switch (e[0]) {
@@ -302,32 +302,32 @@ static void test_madt(void **state)
 			assert_int_equal(e[1], 8);
 			assert_int_equal(e[2], lapics); /* UID */
 			assert_int_equal(e[3], lapics); /* APIC id */
-			assert_int_equal(get_le32(e + 4), 1);
+			assert_int_equal(vmgenid_get_le32(e + 4), 1);
 			lapics++;
 			break;
 		case 1:
 			assert_int_equal(e[1], 12);
 			assert_int_equal(e[2], machine.ioapic_id);
-			assert_int_equal(get_le32(e + 4), machine.ioapic_addr);
-			assert_int_equal(get_le32(e + 8), 0);
+			assert_int_equal(vmgenid_get_le32(e + 4), machine.ioapic_addr);
+			assert_int_equal(vmgenid_get_le32(e + 8), 0);
 			ioapics++;
 			break;
 		case 2:
 			assert_int_equal(e[1], 10);
 			assert_int_equal(e[2], 0); /* ISA */
 			if (e[3] == 0) {
-				irq0_gsi = get_le32(e + 4);
-				irq0_flags = get_le16(e + 8);
+				irq0_gsi = vmgenid_get_le32(e + 4);
+				irq0_flags = vmgenid_get_le16(e + 8);
 			} else if (e[3] == machine.sci_irq) {
-				sci_gsi = get_le32(e + 4);
-				sci_flags = get_le16(e + 8);
+				sci_gsi = vmgenid_get_le32(e + 4);
+				sci_flags = vmgenid_get_le16(e + 8);
 			}
 			overrides++;
 			break;
 		case 4:
 			assert_int_equal(e[1], 6);
 			assert_int_equal(e[2], 0xff);
-			assert_int_equal(get_le16(e + 3), 0);
+			assert_int_equal(vmgenid_get_le16(e + 3), 0);
 			assert_int_equal(e[5], 1); /* LINT1 */
 			nmis++;
 			break;
@@ -359,13 +359,13 @@ static const uint8_t *memfind(const uint8_t *hay, size_t len, const void *needle
 
 static void assert_contains(const uint8_t *t, const void *needle, size_t n)
 {
-	if (!memfind(t, get_le32(t + 4), needle, n))
+	if (!memfind(t, vmgenid_get_le32(t + 4), needle, n))
 		fail_msg("table %.4s lacks an expected byte sequence", (const char *)t);
 }
 
 static void assert_not_contains(const uint8_t *t, const void *needle, size_t n)
 {
-	if (memfind(t, get_le32(t + 4), needle, n))
+	if (memfind(t, vmgenid_get_le32(t + 4), needle, n))
 		fail_msg("table %.4s has an unexpected byte sequence", (const char *)t);
 }
 
@@ -444,15 +444,15 @@ static void test_dsdt_virtio_mmio(void **state)
 	};
 	/* The same device, level-triggered as QEMU's microvm declares it: flags 0x01. */
 	static const uint8_t level_irq[] = { 0x89, 0x06, 0x00, 0x01, 0x01, 0x10, 0x00, 0x00, 0x00 };
-	struct acpi_machine m = machine;
+	struct vmgenid_acpi_machine m = machine;
 	struct built b;
 	struct found f;
 	const uint8_t *d;
 
 	(void)state;
 	m.nr_virtio = 2;
-	m.virtio[0] = (struct acpi_virtio_mmio){ 0xfeb00000, 0x200, 16, true };
-	m.virtio[1] = (struct acpi_virtio_mmio){ 0xfeb00200, 0x200, 17, true };
+	m.virtio[0] = (struct vmgenid_acpi_virtio_mmio){ 0xfeb00000, 0x200, 16, true };
+	m.virtio[1] = (struct vmgenid_acpi_virtio_mmio){ 0xfeb00200, 0x200, 17, true };
 	build(&b, &m, NULL);
 	run(&b, RAM_SIZE);
 	find_tables(&b, &f);
@@ -480,21 +480,21 @@ static void test_dsdt_virtio_mmio(void **state)
 }
 
 /* Decoded ADD_CHECKSUM commands, to tie each table to its own command. */
-static unsigned int checksum_cmds(const struct bytebuf *script, const char *file,
+static unsigned int checksum_cmds(const struct vmgenid_bytebuf *script, const char *file,
 				  uint32_t (*cmds)[3], unsigned int max)
 {
 	unsigned int n = 0;
 	size_t off;
 
-	for (off = 0; off + BIOS_LOADER_CMD_SIZE <= script->len; off += BIOS_LOADER_CMD_SIZE) {
+	for (off = 0; off + VMGENID_BIOS_LOADER_CMD_SIZE <= script->len; off += VMGENID_BIOS_LOADER_CMD_SIZE) {
 		const uint8_t *c = script->data + off;
 
-		if (get_le32(c) != BIOS_LOADER_CMD_ADD_CHECKSUM || strcmp((const char *)c + 4, file))
+		if (vmgenid_get_le32(c) != VMGENID_BIOS_LOADER_CMD_ADD_CHECKSUM || strcmp((const char *)c + 4, file))
 			continue;
 		assert_true(n < max);
-		cmds[n][0] = get_le32(c + 60);
-		cmds[n][1] = get_le32(c + 64);
-		cmds[n][2] = get_le32(c + 68);
+		cmds[n][0] = vmgenid_get_le32(c + 60);
+		cmds[n][1] = vmgenid_get_le32(c + 64);
+		cmds[n][2] = vmgenid_get_le32(c + 68);
 		n++;
 	}
 	return n;
@@ -510,28 +510,28 @@ static void test_loader_script_shape(void **state)
 
 	(void)state;
 	build(&b, &machine, NULL);
-	assert_int_equal(b.loader.script.len % BIOS_LOADER_CMD_SIZE, 0);
+	assert_int_equal(b.loader.script.len % VMGENID_BIOS_LOADER_CMD_SIZE, 0);
 
 	c = b.loader.script.data;
-	assert_int_equal(get_le32(c), BIOS_LOADER_CMD_ALLOCATE);
-	assert_string_equal((const char *)c + 4, ACPI_RSDP_FILE);
-	assert_int_equal(get_le32(c + 60), 16);
-	assert_int_equal(c[64], BIOS_LOADER_ZONE_FSEG);
-	c += BIOS_LOADER_CMD_SIZE;
-	assert_int_equal(get_le32(c), BIOS_LOADER_CMD_ALLOCATE);
-	assert_string_equal((const char *)c + 4, ACPI_TABLES_FILE);
-	assert_int_equal(get_le32(c + 60), 64);
-	assert_int_equal(c[64], BIOS_LOADER_ZONE_HIGH);
+	assert_int_equal(vmgenid_get_le32(c), VMGENID_BIOS_LOADER_CMD_ALLOCATE);
+	assert_string_equal((const char *)c + 4, VMGENID_ACPI_RSDP_FILE);
+	assert_int_equal(vmgenid_get_le32(c + 60), 16);
+	assert_int_equal(c[64], VMGENID_BIOS_LOADER_ZONE_FSEG);
+	c += VMGENID_BIOS_LOADER_CMD_SIZE;
+	assert_int_equal(vmgenid_get_le32(c), VMGENID_BIOS_LOADER_CMD_ALLOCATE);
+	assert_string_equal((const char *)c + 4, VMGENID_ACPI_TABLES_FILE);
+	assert_int_equal(vmgenid_get_le32(c + 60), 64);
+	assert_int_equal(c[64], VMGENID_BIOS_LOADER_ZONE_HIGH);
 
 	/* One ADD_CHECKSUM per SDT in the blob (DSDT, FADT, MADT, XSDT), each
 	 * over exactly that table, checksum byte at offset 9. */
-	n = checksum_cmds(&b.loader.script, ACPI_TABLES_FILE, cks, 8);
+	n = checksum_cmds(&b.loader.script, VMGENID_ACPI_TABLES_FILE, cks, 8);
 	assert_int_equal(n, 4);
 	for (i = 0; i < n; i++) {
 		const uint8_t *t = b.tables.data + cks[i][1];
 
 		assert_int_equal(cks[i][0], cks[i][1] + 9);
-		assert_int_equal(cks[i][2], get_le32(t + 4));
+		assert_int_equal(cks[i][2], vmgenid_get_le32(t + 4));
 	}
 	assert_memory_equal(b.tables.data + cks[0][1], "DSDT", 4);
 	assert_memory_equal(b.tables.data + cks[1][1], "FACP", 4);
@@ -539,7 +539,7 @@ static void test_loader_script_shape(void **state)
 	assert_memory_equal(b.tables.data + cks[3][1], "XSDT", 4);
 
 	/* RSDP: the 20-byte checksum, then the 36-byte one that covers it. */
-	n = checksum_cmds(&b.loader.script, ACPI_RSDP_FILE, cks, 8);
+	n = checksum_cmds(&b.loader.script, VMGENID_ACPI_RSDP_FILE, cks, 8);
 	assert_int_equal(n, 2);
 	assert_int_equal(cks[0][0], 8);
 	assert_int_equal(cks[0][2], 20);
@@ -547,12 +547,12 @@ static void test_loader_script_shape(void **state)
 	assert_int_equal(cks[1][2], 36);
 
 	/* Only two allocations and nothing written back without vmgenid. */
-	for (off = 2 * BIOS_LOADER_CMD_SIZE; off < b.loader.script.len;
-	     off += BIOS_LOADER_CMD_SIZE) {
-		uint32_t cmd = get_le32(b.loader.script.data + off);
+	for (off = 2 * VMGENID_BIOS_LOADER_CMD_SIZE; off < b.loader.script.len;
+	     off += VMGENID_BIOS_LOADER_CMD_SIZE) {
+		uint32_t cmd = vmgenid_get_le32(b.loader.script.data + off);
 
-		assert_true(cmd == BIOS_LOADER_CMD_ADD_POINTER ||
-			    cmd == BIOS_LOADER_CMD_ADD_CHECKSUM);
+		assert_true(cmd == VMGENID_BIOS_LOADER_CMD_ADD_POINTER ||
+			    cmd == VMGENID_BIOS_LOADER_CMD_ADD_CHECKSUM);
 	}
 	built_free(&b);
 }
@@ -561,7 +561,7 @@ static void test_loader_script_shape(void **state)
 static const uint8_t *find_vgia(const uint8_t *ssdt)
 {
 	static const uint8_t name_vgia[] = { 0x08, 'V', 'G', 'I', 'A', 0x0c };
-	uint32_t len = get_le32(ssdt + 4);
+	uint32_t len = vmgenid_get_le32(ssdt + 4);
 	const uint8_t *p = memfind(ssdt, len, name_vgia, sizeof(name_vgia));
 
 	assert_non_null(p);
@@ -572,9 +572,9 @@ static const uint8_t *find_vgia(const uint8_t *ssdt)
 
 static void test_with_vmgenid(void **state)
 {
-	struct guest_mem no_mem;
-	struct vmgenid *d;
-	struct guid guid = { { 0x32, 0x4e, 0x6e, 0xaf, 0xd1, 0xd1, 0x4b, 0xf6,
+	struct vmgenid_guest_mem no_mem;
+	struct vmgenid_dev *d;
+	struct vmgenid_guid guid = { { 0x32, 0x4e, 0x6e, 0xaf, 0xd1, 0xd1, 0x4b, 0xf6,
 			       0xbf, 0x41, 0xb9, 0xbb, 0x6c, 0x91, 0xfb, 0x87 } };
 	struct built b;
 	struct found f;
@@ -582,16 +582,16 @@ static void test_with_vmgenid(void **state)
 	uint64_t blob;
 
 	(void)state;
-	guest_mem_init(&no_mem);
-	d = vmgenid_new(&guid, &no_mem, NULL, NULL);
+	vmgenid_guest_mem_init(&no_mem);
+	d = vmgenid_dev_new(&guid, &no_mem, NULL, NULL);
 	assert_non_null(d);
 	build(&b, &machine, d);
 
 	/* The two ACPI allocations still come first, whatever vmgenid adds. */
-	assert_int_equal(get_le32(b.loader.script.data), BIOS_LOADER_CMD_ALLOCATE);
-	assert_string_equal((const char *)b.loader.script.data + 4, ACPI_RSDP_FILE);
-	assert_string_equal((const char *)b.loader.script.data + BIOS_LOADER_CMD_SIZE + 4,
-			    ACPI_TABLES_FILE);
+	assert_int_equal(vmgenid_get_le32(b.loader.script.data), VMGENID_BIOS_LOADER_CMD_ALLOCATE);
+	assert_string_equal((const char *)b.loader.script.data + 4, VMGENID_ACPI_RSDP_FILE);
+	assert_string_equal((const char *)b.loader.script.data + VMGENID_BIOS_LOADER_CMD_SIZE + 4,
+			    VMGENID_ACPI_TABLES_FILE);
 
 	run(&b, RAM_SIZE);
 	find_tables(&b, &f);
@@ -603,38 +603,38 @@ static void test_with_vmgenid(void **state)
 	assert_memory_equal(ssdt + 28, "BXPC", 4);
 
 	/* VGIA holds the blob's base; firmware reported the GUID's address. */
-	blob = loader_env_addr(&b.env, VMGENID_GUID_FILE);
+	blob = loader_env_addr(&b.env, VMGENID_DEV_GUID_FILE);
 	assert_int_not_equal(blob, 0);
 	assert_int_equal(blob % 4096, 0);
-	assert_int_equal(get_le32(find_vgia(ssdt)), blob);
-	assert_int_equal(get_le64(addr_file), blob + VMGENID_GUID_OFFSET);
+	assert_int_equal(vmgenid_get_le32(find_vgia(ssdt)), blob);
+	assert_int_equal(vmgenid_get_le64(addr_file), blob + VMGENID_DEV_GUID_OFFSET);
 
 	/* The SSDT sits in the tables blob between the MADT and the XSDT. */
 	assert_true(f.ssdt > f.madt && f.ssdt < f.xsdt);
 	built_free(&b);
-	vmgenid_free(d);
+	vmgenid_dev_free(d);
 }
 
-static void expect_rejected(const struct acpi_machine *m)
+static void expect_rejected(const struct vmgenid_acpi_machine *m)
 {
-	struct bytebuf rsdp, tables;
-	struct bios_loader loader;
+	struct vmgenid_bytebuf rsdp, tables;
+	struct vmgenid_bios_loader loader;
 
-	bytebuf_init(&rsdp);
-	bytebuf_init(&tables);
-	bios_loader_init(&loader);
-	assert_int_equal(acpi_build_tables(m, NULL, &rsdp, &tables, &loader), -EINVAL);
+	vmgenid_bytebuf_init(&rsdp);
+	vmgenid_bytebuf_init(&tables);
+	vmgenid_bios_loader_init(&loader);
+	assert_int_equal(vmgenid_acpi_build_tables(m, NULL, &rsdp, &tables, &loader), -EINVAL);
 	assert_int_equal(rsdp.len, 0);
 	assert_int_equal(tables.len, 0);
 	assert_int_equal(loader.script.len, 0);
-	bios_loader_free(&loader);
-	bytebuf_free(&tables);
-	bytebuf_free(&rsdp);
+	vmgenid_bios_loader_free(&loader);
+	vmgenid_bytebuf_free(&tables);
+	vmgenid_bytebuf_free(&rsdp);
 }
 
 static void test_bad_machine(void **state)
 {
-	struct acpi_machine m;
+	struct vmgenid_acpi_machine m;
 
 	(void)state;
 	m = machine;
@@ -660,7 +660,7 @@ static void test_bad_machine(void **state)
 
 static void test_many_cpus(void **state)
 {
-	struct acpi_machine m = machine;
+	struct vmgenid_acpi_machine m = machine;
 	struct built b;
 	struct found f;
 	const uint8_t *p;
@@ -672,7 +672,7 @@ static void test_many_cpus(void **state)
 	find_tables(&b, &f);
 	p = table_at(&b, f.madt, "APIC");
 	/* header, 8 bytes, 255 local APICs, IOAPIC, 2 overrides, NMI */
-	assert_int_equal(get_le32(p + 4), 44 + 255 * 8 + 12 + 2 * 10 + 6);
+	assert_int_equal(vmgenid_get_le32(p + 4), 44 + 255 * 8 + 12 + 2 * 10 + 6);
 	p += 44 + 254 * 8;
 	assert_int_equal(p[0], 0);
 	assert_int_equal(p[2], 254);

@@ -20,17 +20,17 @@
 #include "vmgenid/aml.h"
 #include "vmgenid/endian.h"
 
-static void assert_serializes_to(struct aml_ctx *ctx, struct aml *node, const uint8_t *expect,
+static void assert_serializes_to(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *node, const uint8_t *expect,
 				 size_t len)
 {
-	struct bytebuf out;
+	struct vmgenid_bytebuf out;
 
-	bytebuf_init(&out);
-	assert_null(aml_ctx_error(ctx));
-	assert_int_equal(aml_serialize(ctx, node, &out), 0);
+	vmgenid_bytebuf_init(&out);
+	assert_null(vmgenid_aml_ctx_error(ctx));
+	assert_int_equal(vmgenid_aml_serialize(ctx, node, &out), 0);
 	assert_int_equal(out.len, len);
 	assert_memory_equal(out.data, expect, len);
-	bytebuf_free(&out);
+	vmgenid_bytebuf_free(&out);
 }
 
 #define ASSERT_AML(ctx, node, expect) assert_serializes_to(ctx, node, expect, sizeof(expect))
@@ -73,18 +73,18 @@ static void test_integers(void **state)
 	static const uint64_t values[] = {
 		0, 1, UINT64_MAX, 0xFF, 0x100, 0xFFFF, 0x10000, 0xFFFFFFFF, 0x100000000ull,
 	};
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx);
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx);
 	char name[3] = "I0";
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		name[1] = (char)('0' + i);
-		aml_append(body, aml_name_decl(ctx, name, aml_int(ctx, values[i])));
+		vmgenid_aml_append(body, vmgenid_aml_name_decl(ctx, name, vmgenid_aml_int(ctx, values[i])));
 	}
 	ASSERT_AML(ctx, body, expect);
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /*
@@ -101,27 +101,27 @@ static void test_integer_helpers_and_forced_widths(void **state)
 		0x0c, 0x78, 0x56, 0x34, 0x12,                   /* DWord 0x12345678 */
 		0x0e, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* QWord 1 */
 	};
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *pkg = aml_package(ctx, 6);
-	struct bytebuf out;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *pkg = vmgenid_aml_package(ctx, 6);
+	struct vmgenid_bytebuf out;
 
 	(void)state;
-	aml_append(pkg, aml_zero(ctx));
-	aml_append(pkg, aml_one(ctx));
-	aml_append(pkg, aml_ones(ctx));
-	aml_append(pkg, aml_dword(ctx, 0));
-	aml_append(pkg, aml_dword(ctx, 0x12345678));
-	aml_append(pkg, aml_qword(ctx, 1));
-	bytebuf_init(&out);
-	assert_int_equal(aml_serialize(ctx, pkg, &out), 0);
+	vmgenid_aml_append(pkg, vmgenid_aml_zero(ctx));
+	vmgenid_aml_append(pkg, vmgenid_aml_one(ctx));
+	vmgenid_aml_append(pkg, vmgenid_aml_ones(ctx));
+	vmgenid_aml_append(pkg, vmgenid_aml_dword(ctx, 0));
+	vmgenid_aml_append(pkg, vmgenid_aml_dword(ctx, 0x12345678));
+	vmgenid_aml_append(pkg, vmgenid_aml_qword(ctx, 1));
+	vmgenid_bytebuf_init(&out);
+	assert_int_equal(vmgenid_aml_serialize(ctx, pkg, &out), 0);
 	/* PackageOp, PkgLength, NumElements, then the elements. */
 	assert_int_equal(out.len, 3 + sizeof(expect));
 	assert_int_equal(out.data[0], 0x12);
 	assert_int_equal(out.data[1], 2 + sizeof(expect));
 	assert_int_equal(out.data[2], 6);
 	assert_memory_equal(out.data + 3, expect, sizeof(expect));
-	bytebuf_free(&out);
-	aml_ctx_free(ctx);
+	vmgenid_bytebuf_free(&out);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 static uint8_t *pattern(size_t len)
@@ -142,19 +142,19 @@ static uint8_t *pattern(size_t len)
  */
 static void check_buffer(size_t n, const uint8_t *head, size_t head_len)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
 	uint8_t *data = pattern(n);
-	struct bytebuf out;
+	struct vmgenid_bytebuf out;
 
-	bytebuf_init(&out);
-	assert_int_equal(aml_serialize(ctx, aml_name_decl(ctx, "BUF0",
-							  aml_buffer(ctx, n, data)), &out), 0);
+	vmgenid_bytebuf_init(&out);
+	assert_int_equal(vmgenid_aml_serialize(ctx, vmgenid_aml_name_decl(ctx, "BUF0",
+							  vmgenid_aml_buffer(ctx, n, data)), &out), 0);
 	assert_int_equal(out.len, head_len + n);
 	assert_memory_equal(out.data, head, head_len);
 	assert_memory_equal(out.data + head_len, data, n);
-	bytebuf_free(&out);
+	vmgenid_bytebuf_free(&out);
 	free(data);
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 static void test_pkglen_one_and_two_bytes(void **state)
@@ -193,10 +193,10 @@ static void test_pkglen_one_and_two_bytes(void **state)
 static void check_big_scope(size_t last_len, const uint8_t *head, size_t head_len,
 			    size_t total, uint64_t hash)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *scope = aml_scope(ctx, "\\_SB");
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *scope = vmgenid_aml_scope(ctx, "\\_SB");
 	uint8_t *data = malloc(0xFF5);
-	struct bytebuf out;
+	struct vmgenid_bytebuf out;
 	char name[5];
 	int i;
 
@@ -207,17 +207,17 @@ static void check_big_scope(size_t last_len, const uint8_t *head, size_t head_le
 
 		data[len - 1] = 0; /* the string's NUL */
 		snprintf(name, sizeof(name), "B%03X", i);
-		aml_append(scope, aml_name_decl(ctx, name, aml_buffer(ctx, len, data)));
+		vmgenid_aml_append(scope, vmgenid_aml_name_decl(ctx, name, vmgenid_aml_buffer(ctx, len, data)));
 		data[len - 1] = 'A';
 	}
-	bytebuf_init(&out);
-	assert_int_equal(aml_serialize(ctx, scope, &out), 0);
+	vmgenid_bytebuf_init(&out);
+	assert_int_equal(vmgenid_aml_serialize(ctx, scope, &out), 0);
 	assert_int_equal(out.len, total);
 	assert_memory_equal(out.data, head, head_len);
 	assert_true(fnv1a(out.data, out.len) == hash);
-	bytebuf_free(&out);
+	vmgenid_bytebuf_free(&out);
 	free(data);
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 static void test_pkglen_three_and_four_bytes(void **state)
@@ -244,21 +244,21 @@ static void test_pkglen_buffer_three_and_four_bytes(void **state)
 	static const uint8_t h3[] = { 0x11, 0x8f, 0xff, 0xff, 0x0c, 0xf7, 0xff, 0x0f, 0x00 };
 	/* BufferOp, PkgLength 0x100001, DWordConst 0xFFFF8 */
 	static const uint8_t h4[] = { 0x11, 0xc1, 0x00, 0x00, 0x01, 0x0c, 0xf8, 0xff, 0x0f, 0x00 };
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct bytebuf out;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_bytebuf out;
 
 	(void)state;
-	bytebuf_init(&out);
-	assert_int_equal(aml_serialize(ctx, aml_buffer(ctx, 0xFFFF7, NULL), &out), 0);
+	vmgenid_bytebuf_init(&out);
+	assert_int_equal(vmgenid_aml_serialize(ctx, vmgenid_aml_buffer(ctx, 0xFFFF7, NULL), &out), 0);
 	assert_int_equal(out.len, sizeof(h3) + 0xFFFF7);
 	assert_memory_equal(out.data, h3, sizeof(h3));
 	assert_int_equal(out.data[out.len - 1], 0);
 	out.len = 0;
-	assert_int_equal(aml_serialize(ctx, aml_buffer(ctx, 0xFFFF8, NULL), &out), 0);
+	assert_int_equal(vmgenid_aml_serialize(ctx, vmgenid_aml_buffer(ctx, 0xFFFF8, NULL), &out), 0);
 	assert_int_equal(out.len, sizeof(h4) + 0xFFFF8);
 	assert_memory_equal(out.data, h4, sizeof(h4));
-	bytebuf_free(&out);
-	aml_ctx_free(ctx);
+	vmgenid_bytebuf_free(&out);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /*
@@ -308,26 +308,26 @@ static void test_names(void **state)
 	static const char *const targets[] = {
 		"^^PCI0.S08", "^^^_SB.PCI0", "\\_SB.PCI0.S08", "\\_SB.PCI0", "PCI0", "\\_SB", "\\",
 	};
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *sb = aml_scope(ctx, "\\_SB");
-	struct aml *pci0 = aml_device(ctx, "PCI0");
-	struct aml *s08 = aml_device(ctx, "S08");
-	struct aml *dev1 = aml_device(ctx, "DEV1");
-	struct aml *m1 = aml_method(ctx, "M1", 0, false);
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *sb = vmgenid_aml_scope(ctx, "\\_SB");
+	struct vmgenid_aml *pci0 = vmgenid_aml_device(ctx, "PCI0");
+	struct vmgenid_aml *s08 = vmgenid_aml_device(ctx, "S08");
+	struct vmgenid_aml *dev1 = vmgenid_aml_device(ctx, "DEV1");
+	struct vmgenid_aml *m1 = vmgenid_aml_method(ctx, "M1", 0, false);
 	size_t i;
 
 	(void)state;
-	aml_append(pci0, aml_name_decl(ctx, "_ADR", aml_zero(ctx)));
-	aml_append(s08, aml_name_decl(ctx, "_ADR", aml_int(ctx, 8)));
-	aml_append(pci0, s08);
-	aml_append(sb, pci0);
-	aml_append(dev1, aml_name_decl(ctx, "_ADR", aml_one(ctx)));
+	vmgenid_aml_append(pci0, vmgenid_aml_name_decl(ctx, "_ADR", vmgenid_aml_zero(ctx)));
+	vmgenid_aml_append(s08, vmgenid_aml_name_decl(ctx, "_ADR", vmgenid_aml_int(ctx, 8)));
+	vmgenid_aml_append(pci0, s08);
+	vmgenid_aml_append(sb, pci0);
+	vmgenid_aml_append(dev1, vmgenid_aml_name_decl(ctx, "_ADR", vmgenid_aml_one(ctx)));
 	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
-		aml_append(m1, aml_notify(ctx, aml_name(ctx, targets[i]), aml_one(ctx)));
-	aml_append(dev1, m1);
-	aml_append(sb, dev1);
+		vmgenid_aml_append(m1, vmgenid_aml_notify(ctx, vmgenid_aml_name(ctx, targets[i]), vmgenid_aml_one(ctx)));
+	vmgenid_aml_append(dev1, m1);
+	vmgenid_aml_append(sb, dev1);
 	ASSERT_AML(ctx, sb, expect);
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /* Names of more segments and bare prefixes, from the NameString grammar. */
@@ -340,23 +340,23 @@ static void test_names_long_and_bare(void **state)
 		'_', '_', '_', '_',                       /* _ */
 		0x00,                                     /* "" (NullName) */
 	};
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *b = aml_block(ctx);
-	struct bytebuf out;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *b = vmgenid_aml_block(ctx);
+	struct vmgenid_bytebuf out;
 
 	(void)state;
 	/* Appended as method invocations only to lay them end to end. */
-	aml_append(b, aml_name(ctx, "\\A.BB.CCC.DDDD._1"));
-	aml_append(b, aml_name(ctx, "^"));
-	aml_append(b, aml_name(ctx, "_"));
-	bytebuf_init(&out);
-	assert_int_equal(aml_serialize(ctx, b, &out), 0);
+	vmgenid_aml_append(b, vmgenid_aml_name(ctx, "\\A.BB.CCC.DDDD._1"));
+	vmgenid_aml_append(b, vmgenid_aml_name(ctx, "^"));
+	vmgenid_aml_append(b, vmgenid_aml_name(ctx, "_"));
+	vmgenid_bytebuf_init(&out);
+	assert_int_equal(vmgenid_aml_serialize(ctx, b, &out), 0);
 	/* NullName may only stand for a missing target, so it comes on its own. */
-	assert_int_equal(aml_serialize(ctx, aml_name(ctx, ""), &out), 0);
+	assert_int_equal(vmgenid_aml_serialize(ctx, vmgenid_aml_name(ctx, ""), &out), 0);
 	assert_int_equal(out.len, sizeof(expect));
 	assert_memory_equal(out.data, expect, sizeof(expect));
-	bytebuf_free(&out);
-	aml_ctx_free(ctx);
+	vmgenid_bytebuf_free(&out);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /*
@@ -373,67 +373,67 @@ static void test_strings_and_eisaid(void **state)
 		0x00, 0x08, 0x5f, 0x48, 0x49, 0x44, 0x0c, 0x41, 0xd0, 0x05, 0x01, 0x08,
 		0x5f, 0x43, 0x49, 0x44, 0x0c, 0x41, 0xd0, 0x0a, 0x03,
 	};
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *b = aml_block(ctx);
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *b = vmgenid_aml_block(ctx);
 
 	(void)state;
-	aml_append(b, aml_name_decl(ctx, "STR0", aml_string(ctx, "Hello, AML!")));
-	aml_append(b, aml_name_decl(ctx, "STR1", aml_string(ctx, "")));
-	aml_append(b, aml_name_decl(ctx, "_HID", aml_eisaid(ctx, "PNP0501")));
-	aml_append(b, aml_name_decl(ctx, "_CID", aml_eisaid(ctx, "PNP0A03")));
+	vmgenid_aml_append(b, vmgenid_aml_name_decl(ctx, "STR0", vmgenid_aml_string(ctx, "Hello, AML!")));
+	vmgenid_aml_append(b, vmgenid_aml_name_decl(ctx, "STR1", vmgenid_aml_string(ctx, "")));
+	vmgenid_aml_append(b, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_eisaid(ctx, "PNP0501")));
+	vmgenid_aml_append(b, vmgenid_aml_name_decl(ctx, "_CID", vmgenid_aml_eisaid(ctx, "PNP0A03")));
 	ASSERT_AML(ctx, b, expect);
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /* Name (E0, EisaId ("ABC0000")): iasl shrinks this one to a WordConst. */
 static void test_eisaid_small_value(void **state)
 {
 	static const uint8_t expect[] = { 0x08, 0x45, 0x30, 0x5f, 0x5f, 0x0b, 0x04, 0x43 };
-	struct aml_ctx *ctx = aml_ctx_new();
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
 
 	(void)state;
-	ASSERT_AML(ctx, aml_name_decl(ctx, "E0", aml_eisaid(ctx, "ABC0000")), expect);
-	aml_ctx_free(ctx);
+	ASSERT_AML(ctx, vmgenid_aml_name_decl(ctx, "E0", vmgenid_aml_eisaid(ctx, "ABC0000")), expect);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /* The vmgenid SSDT body of QEMU (seed/vmgenid.txt), built the way a device would. */
-static struct aml *build_vgen(struct aml_ctx *ctx, struct aml **vgia_value)
+static struct vmgenid_aml *build_vgen(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml **vgia_value)
 {
-	struct aml *b = aml_block(ctx);
-	struct aml *sb = aml_scope(ctx, "\\_SB");
-	struct aml *dev = aml_device(ctx, "VGEN");
-	struct aml *sta = aml_method(ctx, "_STA", 0, false);
-	struct aml *addr = aml_method(ctx, "ADDR", 0, false);
-	struct aml *gpe = aml_method(ctx, "\\_GPE._E05", 0, false);
-	struct aml *cond;
+	struct vmgenid_aml *b = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *sb = vmgenid_aml_scope(ctx, "\\_SB");
+	struct vmgenid_aml *dev = vmgenid_aml_device(ctx, "VGEN");
+	struct vmgenid_aml *sta = vmgenid_aml_method(ctx, "_STA", 0, false);
+	struct vmgenid_aml *addr = vmgenid_aml_method(ctx, "ADDR", 0, false);
+	struct vmgenid_aml *gpe = vmgenid_aml_method(ctx, "\\_GPE._E05", 0, false);
+	struct vmgenid_aml *cond;
 
-	*vgia_value = aml_dword(ctx, 0x07FFF000);
-	aml_append(b, aml_name_decl(ctx, "VGIA", *vgia_value));
+	*vgia_value = vmgenid_aml_dword(ctx, 0x07FFF000);
+	vmgenid_aml_append(b, vmgenid_aml_name_decl(ctx, "VGIA", *vgia_value));
 
-	aml_append(dev, aml_name_decl(ctx, "_HID", aml_string(ctx, "QEMUVGID")));
-	aml_append(dev, aml_name_decl(ctx, "_CID", aml_string(ctx, "VM_Gen_Counter")));
-	aml_append(dev, aml_name_decl(ctx, "_DDN", aml_string(ctx, "VM_Gen_Counter")));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_string(ctx, "QEMUVGID")));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_CID", vmgenid_aml_string(ctx, "VM_Gen_Counter")));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_DDN", vmgenid_aml_string(ctx, "VM_Gen_Counter")));
 
-	aml_append(sta, aml_store(ctx, aml_int(ctx, 0x0F), aml_local(ctx, 0)));
-	cond = aml_if(ctx, aml_equal(ctx, aml_name(ctx, "VGIA"), aml_zero(ctx)));
-	aml_append(cond, aml_store(ctx, aml_zero(ctx), aml_local(ctx, 0)));
-	aml_append(sta, cond);
-	aml_append(sta, aml_return(ctx, aml_local(ctx, 0)));
-	aml_append(dev, sta);
+	vmgenid_aml_append(sta, vmgenid_aml_store(ctx, vmgenid_aml_int(ctx, 0x0F), vmgenid_aml_local(ctx, 0)));
+	cond = vmgenid_aml_if(ctx, vmgenid_aml_equal(ctx, vmgenid_aml_name(ctx, "VGIA"), vmgenid_aml_zero(ctx)));
+	vmgenid_aml_append(cond, vmgenid_aml_store(ctx, vmgenid_aml_zero(ctx), vmgenid_aml_local(ctx, 0)));
+	vmgenid_aml_append(sta, cond);
+	vmgenid_aml_append(sta, vmgenid_aml_return(ctx, vmgenid_aml_local(ctx, 0)));
+	vmgenid_aml_append(dev, sta);
 
-	aml_append(addr, aml_store(ctx, aml_package(ctx, 2), aml_local(ctx, 0)));
-	aml_append(addr, aml_store(ctx,
-				   aml_add(ctx, aml_name(ctx, "VGIA"), aml_int(ctx, 0x28), NULL),
-				   aml_index(ctx, aml_local(ctx, 0), aml_zero(ctx), NULL)));
-	aml_append(addr, aml_store(ctx, aml_zero(ctx),
-				   aml_index(ctx, aml_local(ctx, 0), aml_one(ctx), NULL)));
-	aml_append(addr, aml_return(ctx, aml_local(ctx, 0)));
-	aml_append(dev, addr);
+	vmgenid_aml_append(addr, vmgenid_aml_store(ctx, vmgenid_aml_package(ctx, 2), vmgenid_aml_local(ctx, 0)));
+	vmgenid_aml_append(addr, vmgenid_aml_store(ctx,
+				   vmgenid_aml_add(ctx, vmgenid_aml_name(ctx, "VGIA"), vmgenid_aml_int(ctx, 0x28), NULL),
+				   vmgenid_aml_index(ctx, vmgenid_aml_local(ctx, 0), vmgenid_aml_zero(ctx), NULL)));
+	vmgenid_aml_append(addr, vmgenid_aml_store(ctx, vmgenid_aml_zero(ctx),
+				   vmgenid_aml_index(ctx, vmgenid_aml_local(ctx, 0), vmgenid_aml_one(ctx), NULL)));
+	vmgenid_aml_append(addr, vmgenid_aml_return(ctx, vmgenid_aml_local(ctx, 0)));
+	vmgenid_aml_append(dev, addr);
 
-	aml_append(sb, dev);
-	aml_append(b, sb);
-	aml_append(gpe, aml_notify(ctx, aml_name(ctx, "\\_SB.VGEN"), aml_int(ctx, 0x80)));
-	aml_append(b, gpe);
+	vmgenid_aml_append(sb, dev);
+	vmgenid_aml_append(b, sb);
+	vmgenid_aml_append(gpe, vmgenid_aml_notify(ctx, vmgenid_aml_name(ctx, "\\_SB.VGEN"), vmgenid_aml_int(ctx, 0x80)));
+	vmgenid_aml_append(b, gpe);
 	return b;
 }
 
@@ -494,19 +494,19 @@ static const uint8_t vgen_expect[] = {
 
 static void test_vgen_device(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *vgia;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *vgia;
 
 	(void)state;
 	ASSERT_AML(ctx, build_vgen(ctx, &vgia), vgen_expect);
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /*
  * The same body framed as the whole table:
  * DefinitionBlock ("", "SSDT", 1, "BOCHS ", "VMGENID ", 0x00000001)
  * iasl's creator is "INTL" 0x20200925; the table id is spelled with a
- * trailing space here, which acpi_table_begin() keeps as given.
+ * trailing space here, which vmgenid_acpi_table_begin() keeps as given.
  */
 static void test_vgen_whole_table(void **state)
 {
@@ -515,32 +515,32 @@ static void test_vgen_whole_table(void **state)
 		0x43, 0x48, 0x53, 0x20, 0x56, 0x4d, 0x47, 0x45, 0x4e, 0x49, 0x44, 0x20,
 		0x01, 0x00, 0x00, 0x00, 0x49, 0x4e, 0x54, 0x4c, 0x25, 0x09, 0x20, 0x20,
 	};
-	static const struct acpi_table_id id = {
+	static const struct vmgenid_acpi_table_id id = {
 		.oem_id = "BOCHS ",
 		.oem_table_id = "VMGENID ",
 		.oem_revision = 1,
 		.creator_id = "INTL",
 		.creator_revision = 0x20200925,
 	};
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *vgia;
-	struct bytebuf b;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *vgia;
+	struct vmgenid_bytebuf b;
 	size_t start;
 
 	(void)state;
-	bytebuf_init(&b);
-	start = acpi_table_begin(&b, "SSDT", 1, &id);
-	assert_int_equal(aml_serialize(ctx, build_vgen(ctx, &vgia), &b), 0);
-	acpi_table_end(&b, start);
+	vmgenid_bytebuf_init(&b);
+	start = vmgenid_acpi_table_begin(&b, "SSDT", 1, &id);
+	assert_int_equal(vmgenid_aml_serialize(ctx, build_vgen(ctx, &vgia), &b), 0);
+	vmgenid_acpi_table_end(&b, start);
 	assert_int_equal(b.len, sizeof(header) + sizeof(vgen_expect));
 	assert_memory_equal(b.data, header, sizeof(header));
 	assert_memory_equal(b.data + sizeof(header), vgen_expect, sizeof(vgen_expect));
-	assert_int_equal(acpi_checksum(b.data, b.len), 0);
-	/* VGIA's value sits where aml_offset() says, inside the table. */
-	assert_int_equal(aml_offset(vgia), 36 + 5);
-	assert_int_equal(get_le32(b.data + aml_offset(vgia) + 1), 0x07FFF000);
-	bytebuf_free(&b);
-	aml_ctx_free(ctx);
+	assert_int_equal(vmgenid_acpi_checksum(b.data, b.len), 0);
+	/* VGIA's value sits where vmgenid_aml_offset() says, inside the table. */
+	assert_int_equal(vmgenid_aml_offset(vgia), 36 + 5);
+	assert_int_equal(vmgenid_get_le32(b.data + vmgenid_aml_offset(vgia) + 1), 0x07FFF000);
+	vmgenid_bytebuf_free(&b);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /*
@@ -572,29 +572,29 @@ static void test_operation_region_and_field(void **state)
 		0x00, 0x03, 0x42, 0x49, 0x54, 0x33, 0x01, 0x00, 0x4c, 0x7b, 0x42, 0x49,
 		0x47, 0x30, 0x80, 0x00, 0x01,
 	};
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *b = aml_block(ctx);
-	struct aml *f;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *b = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *f;
 
 	(void)state;
-	aml_append(b, aml_operation_region(ctx, "GPE0", AML_SYSTEM_IO, aml_int(ctx, 0xAFE0),
-					   aml_int(ctx, 4)));
-	f = aml_field(ctx, "GPE0", AML_BYTE_ACC, false, AML_PRESERVE);
-	aml_append(f, aml_named_field(ctx, "STS0", 8));
-	aml_append(f, aml_named_field(ctx, "EN0", 8));
-	aml_append(b, f);
-	aml_append(b, aml_operation_region(ctx, "MEM0", AML_SYSTEM_MEMORY,
-					   aml_int(ctx, 0xFED00000), aml_int(ctx, 0x400)));
-	f = aml_field(ctx, "MEM0", AML_DWORD_ACC, true, AML_WRITE_AS_ZEROS);
-	aml_append(f, aml_reserved_field(ctx, 32));
-	aml_append(f, aml_named_field(ctx, "CTRL", 32));
-	aml_append(f, aml_reserved_field(ctx, 3));
-	aml_append(f, aml_named_field(ctx, "BIT3", 1));
-	aml_append(f, aml_reserved_field(ctx, 0x100 * 8 - 68));
-	aml_append(f, aml_named_field(ctx, "BIG0", 0x1000));
-	aml_append(b, f);
+	vmgenid_aml_append(b, vmgenid_aml_operation_region(ctx, "GPE0", VMGENID_AML_SYSTEM_IO, vmgenid_aml_int(ctx, 0xAFE0),
+					   vmgenid_aml_int(ctx, 4)));
+	f = vmgenid_aml_field(ctx, "GPE0", VMGENID_AML_BYTE_ACC, false, VMGENID_AML_PRESERVE);
+	vmgenid_aml_append(f, vmgenid_aml_named_field(ctx, "STS0", 8));
+	vmgenid_aml_append(f, vmgenid_aml_named_field(ctx, "EN0", 8));
+	vmgenid_aml_append(b, f);
+	vmgenid_aml_append(b, vmgenid_aml_operation_region(ctx, "MEM0", VMGENID_AML_SYSTEM_MEMORY,
+					   vmgenid_aml_int(ctx, 0xFED00000), vmgenid_aml_int(ctx, 0x400)));
+	f = vmgenid_aml_field(ctx, "MEM0", VMGENID_AML_DWORD_ACC, true, VMGENID_AML_WRITE_AS_ZEROS);
+	vmgenid_aml_append(f, vmgenid_aml_reserved_field(ctx, 32));
+	vmgenid_aml_append(f, vmgenid_aml_named_field(ctx, "CTRL", 32));
+	vmgenid_aml_append(f, vmgenid_aml_reserved_field(ctx, 3));
+	vmgenid_aml_append(f, vmgenid_aml_named_field(ctx, "BIT3", 1));
+	vmgenid_aml_append(f, vmgenid_aml_reserved_field(ctx, 0x100 * 8 - 68));
+	vmgenid_aml_append(f, vmgenid_aml_named_field(ctx, "BIG0", 0x1000));
+	vmgenid_aml_append(b, f);
 	ASSERT_AML(ctx, b, expect);
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /*
@@ -618,21 +618,21 @@ static void test_field_lengths(void **state)
 		0x5f, 0x4f, 0x03, 0x46, 0x36, 0x34, 0x5f, 0x40, 0x04, 0x00, 0x8f, 0xff,
 		0x00, 0x46, 0x31, 0x4b, 0x5f, 0x80, 0x00, 0x01,
 	};
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *b = aml_block(ctx);
-	struct aml *f;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *b = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *f;
 
 	(void)state;
-	aml_append(b, aml_operation_region(ctx, "R0", AML_SYSTEM_MEMORY, aml_int(ctx, 0x1000),
-					   aml_int(ctx, 0x1000)));
-	f = aml_field(ctx, "R0", AML_ANY_ACC, false, AML_WRITE_AS_ONES);
-	aml_append(f, aml_named_field(ctx, "F63", 63));
-	aml_append(f, aml_named_field(ctx, "F64", 64));
-	aml_append(f, aml_reserved_field(ctx, 0xFFF));
-	aml_append(f, aml_named_field(ctx, "F1K", 0x1000));
-	aml_append(b, f);
+	vmgenid_aml_append(b, vmgenid_aml_operation_region(ctx, "R0", VMGENID_AML_SYSTEM_MEMORY, vmgenid_aml_int(ctx, 0x1000),
+					   vmgenid_aml_int(ctx, 0x1000)));
+	f = vmgenid_aml_field(ctx, "R0", VMGENID_AML_ANY_ACC, false, VMGENID_AML_WRITE_AS_ONES);
+	vmgenid_aml_append(f, vmgenid_aml_named_field(ctx, "F63", 63));
+	vmgenid_aml_append(f, vmgenid_aml_named_field(ctx, "F64", 64));
+	vmgenid_aml_append(f, vmgenid_aml_reserved_field(ctx, 0xFFF));
+	vmgenid_aml_append(f, vmgenid_aml_named_field(ctx, "F1K", 0x1000));
+	vmgenid_aml_append(b, f);
 	ASSERT_AML(ctx, b, expect);
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /*
@@ -661,24 +661,24 @@ static void test_resource_template(void **state)
 		0x00, 0x00, 0xd0, 0xfe, 0x00, 0x04, 0x00, 0x00, 0x79, 0x00, 0x08, 0x52,
 		0x54, 0x30, 0x5f, 0x11, 0x05, 0x0a, 0x02, 0x79, 0x00,
 	};
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *b = aml_block(ctx);
-	struct aml *rt = aml_resource_template(ctx);
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *b = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *rt = vmgenid_aml_resource_template(ctx);
 
 	(void)state;
-	aml_append(rt, aml_io(ctx, true, 0x3F8, 0x3F8, 0, 8));
-	aml_append(rt, aml_io(ctx, false, 0x60, 0x60, 1, 1));
-	aml_append(rt, aml_irq_no_flags(ctx, 4));
-	aml_append(rt, aml_interrupt(ctx, AML_INT_CONSUMER, 9));
-	aml_append(rt, aml_interrupt(ctx, AML_INT_CONSUMER | AML_INT_EDGE | AML_INT_ACTIVE_LOW |
-					  AML_INT_SHARED, 0x12345678));
-	aml_append(rt, aml_interrupt(ctx, 0, 5));
-	aml_append(rt, aml_memory32_fixed(ctx, true, 0xFEC00000, 0x1000));
-	aml_append(rt, aml_memory32_fixed(ctx, false, 0xFED00000, 0x400));
-	aml_append(b, aml_name_decl(ctx, "_CRS", rt));
-	aml_append(b, aml_name_decl(ctx, "RT0", aml_resource_template(ctx)));
+	vmgenid_aml_append(rt, vmgenid_aml_io(ctx, true, 0x3F8, 0x3F8, 0, 8));
+	vmgenid_aml_append(rt, vmgenid_aml_io(ctx, false, 0x60, 0x60, 1, 1));
+	vmgenid_aml_append(rt, vmgenid_aml_irq_no_flags(ctx, 4));
+	vmgenid_aml_append(rt, vmgenid_aml_interrupt(ctx, VMGENID_AML_INT_CONSUMER, 9));
+	vmgenid_aml_append(rt, vmgenid_aml_interrupt(ctx, VMGENID_AML_INT_CONSUMER | VMGENID_AML_INT_EDGE | VMGENID_AML_INT_ACTIVE_LOW |
+					  VMGENID_AML_INT_SHARED, 0x12345678));
+	vmgenid_aml_append(rt, vmgenid_aml_interrupt(ctx, 0, 5));
+	vmgenid_aml_append(rt, vmgenid_aml_memory32_fixed(ctx, true, 0xFEC00000, 0x1000));
+	vmgenid_aml_append(rt, vmgenid_aml_memory32_fixed(ctx, false, 0xFED00000, 0x400));
+	vmgenid_aml_append(b, vmgenid_aml_name_decl(ctx, "_CRS", rt));
+	vmgenid_aml_append(b, vmgenid_aml_name_decl(ctx, "RT0", vmgenid_aml_resource_template(ctx)));
 	ASSERT_AML(ctx, b, expect);
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /*
@@ -717,47 +717,47 @@ static void test_control_flow_and_expressions(void **state)
 		0x54, 0x31, 0x07, 0x70, 0x6a, 0x6b, 0x70, 0x6c, 0x6d, 0x70, 0x6e, 0x67,
 		0xa4, 0x67,
 	};
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *b = aml_block(ctx);
-	struct aml *tst0 = aml_method(ctx, "TST0", 2, true);
-	struct aml *tst1 = aml_method(ctx, "TST1", 7, false);
-	struct aml *cond, *els, *pkg, *inner, *ret;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *b = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *tst0 = vmgenid_aml_method(ctx, "TST0", 2, true);
+	struct vmgenid_aml *tst1 = vmgenid_aml_method(ctx, "TST1", 7, false);
+	struct vmgenid_aml *cond, *els, *pkg, *inner, *ret;
 
 	(void)state;
-	cond = aml_if(ctx, aml_equal(ctx, aml_arg(ctx, 0), aml_arg(ctx, 1)));
-	aml_append(cond, aml_notify(ctx, aml_name(ctx, "\\_SB"), aml_int(ctx, 0x80)));
-	aml_append(tst0, cond);
-	els = aml_else(ctx);
-	aml_append(els, aml_store(ctx, aml_add(ctx, aml_arg(ctx, 0), aml_int(ctx, 0x10),
-					       aml_local(ctx, 1)),
-				  aml_local(ctx, 2)));
-	aml_append(els, aml_store(ctx, aml_add(ctx, aml_local(ctx, 1), aml_local(ctx, 2), NULL),
-				  aml_local(ctx, 3)));
-	pkg = aml_package(ctx, 3);
-	aml_append(pkg, aml_one(ctx));
-	aml_append(pkg, aml_string(ctx, "A"));
-	aml_append(pkg, aml_int(ctx, 0x1234));
-	aml_append(els, aml_store(ctx, aml_index(ctx, pkg, aml_arg(ctx, 1), aml_local(ctx, 5)),
-				  aml_local(ctx, 6)));
-	aml_append(els, aml_return(ctx, aml_local(ctx, 3)));
-	aml_append(tst0, els);
-	ret = aml_package(ctx, 4);
-	aml_append(ret, aml_zero(ctx));
-	aml_append(ret, aml_one(ctx));
-	inner = aml_package(ctx, 1);
-	aml_append(inner, aml_int(ctx, 0x0F));
-	aml_append(ret, inner);
-	aml_append(ret, aml_string(ctx, "ST"));
-	aml_append(tst0, aml_return(ctx, ret));
-	aml_append(b, tst0);
+	cond = vmgenid_aml_if(ctx, vmgenid_aml_equal(ctx, vmgenid_aml_arg(ctx, 0), vmgenid_aml_arg(ctx, 1)));
+	vmgenid_aml_append(cond, vmgenid_aml_notify(ctx, vmgenid_aml_name(ctx, "\\_SB"), vmgenid_aml_int(ctx, 0x80)));
+	vmgenid_aml_append(tst0, cond);
+	els = vmgenid_aml_else(ctx);
+	vmgenid_aml_append(els, vmgenid_aml_store(ctx, vmgenid_aml_add(ctx, vmgenid_aml_arg(ctx, 0), vmgenid_aml_int(ctx, 0x10),
+					       vmgenid_aml_local(ctx, 1)),
+				  vmgenid_aml_local(ctx, 2)));
+	vmgenid_aml_append(els, vmgenid_aml_store(ctx, vmgenid_aml_add(ctx, vmgenid_aml_local(ctx, 1), vmgenid_aml_local(ctx, 2), NULL),
+				  vmgenid_aml_local(ctx, 3)));
+	pkg = vmgenid_aml_package(ctx, 3);
+	vmgenid_aml_append(pkg, vmgenid_aml_one(ctx));
+	vmgenid_aml_append(pkg, vmgenid_aml_string(ctx, "A"));
+	vmgenid_aml_append(pkg, vmgenid_aml_int(ctx, 0x1234));
+	vmgenid_aml_append(els, vmgenid_aml_store(ctx, vmgenid_aml_index(ctx, pkg, vmgenid_aml_arg(ctx, 1), vmgenid_aml_local(ctx, 5)),
+				  vmgenid_aml_local(ctx, 6)));
+	vmgenid_aml_append(els, vmgenid_aml_return(ctx, vmgenid_aml_local(ctx, 3)));
+	vmgenid_aml_append(tst0, els);
+	ret = vmgenid_aml_package(ctx, 4);
+	vmgenid_aml_append(ret, vmgenid_aml_zero(ctx));
+	vmgenid_aml_append(ret, vmgenid_aml_one(ctx));
+	inner = vmgenid_aml_package(ctx, 1);
+	vmgenid_aml_append(inner, vmgenid_aml_int(ctx, 0x0F));
+	vmgenid_aml_append(ret, inner);
+	vmgenid_aml_append(ret, vmgenid_aml_string(ctx, "ST"));
+	vmgenid_aml_append(tst0, vmgenid_aml_return(ctx, ret));
+	vmgenid_aml_append(b, tst0);
 
-	aml_append(tst1, aml_store(ctx, aml_arg(ctx, 2), aml_arg(ctx, 3)));
-	aml_append(tst1, aml_store(ctx, aml_arg(ctx, 4), aml_arg(ctx, 5)));
-	aml_append(tst1, aml_store(ctx, aml_arg(ctx, 6), aml_local(ctx, 7)));
-	aml_append(tst1, aml_return(ctx, aml_local(ctx, 7)));
-	aml_append(b, tst1);
+	vmgenid_aml_append(tst1, vmgenid_aml_store(ctx, vmgenid_aml_arg(ctx, 2), vmgenid_aml_arg(ctx, 3)));
+	vmgenid_aml_append(tst1, vmgenid_aml_store(ctx, vmgenid_aml_arg(ctx, 4), vmgenid_aml_arg(ctx, 5)));
+	vmgenid_aml_append(tst1, vmgenid_aml_store(ctx, vmgenid_aml_arg(ctx, 6), vmgenid_aml_local(ctx, 7)));
+	vmgenid_aml_append(tst1, vmgenid_aml_return(ctx, vmgenid_aml_local(ctx, 7)));
+	vmgenid_aml_append(b, tst1);
 	ASSERT_AML(ctx, b, expect);
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /*
@@ -766,58 +766,58 @@ static void test_control_flow_and_expressions(void **state)
  */
 static void test_offsets(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *scope = aml_scope(ctx, "\\_SB");
-	struct aml *value = aml_dword(ctx, 0xCAFEF00D);
-	struct aml *decl = aml_name_decl(ctx, "VGIA", value);
-	struct aml *unused = aml_int(ctx, 5);
-	struct bytebuf out;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *scope = vmgenid_aml_scope(ctx, "\\_SB");
+	struct vmgenid_aml *value = vmgenid_aml_dword(ctx, 0xCAFEF00D);
+	struct vmgenid_aml *decl = vmgenid_aml_name_decl(ctx, "VGIA", value);
+	struct vmgenid_aml *unused = vmgenid_aml_int(ctx, 5);
+	struct vmgenid_bytebuf out;
 
 	(void)state;
-	aml_append(scope, decl);
-	assert_true(aml_offset(value) == (size_t)-1);
-	bytebuf_init(&out);
-	bytebuf_append(&out, "xyz", 3);
-	assert_int_equal(aml_serialize(ctx, scope, &out), 0);
+	vmgenid_aml_append(scope, decl);
+	assert_true(vmgenid_aml_offset(value) == (size_t)-1);
+	vmgenid_bytebuf_init(&out);
+	vmgenid_bytebuf_append(&out, "xyz", 3);
+	assert_int_equal(vmgenid_aml_serialize(ctx, scope, &out), 0);
 	/* ScopeOp PkgLength \_SB_ | NameOp VGIA | DWordPrefix value */
-	assert_int_equal(aml_offset(scope), 3);
-	assert_int_equal(aml_offset(decl), 3 + 2 + 5);
-	assert_int_equal(aml_offset(value), 3 + 2 + 5 + 5);
-	assert_int_equal(out.data[aml_offset(value)], 0x0C);
-	assert_int_equal(get_le32(out.data + aml_offset(value) + 1), 0xCAFEF00D);
-	assert_true(aml_offset(unused) == (size_t)-1);
-	assert_true(aml_offset(NULL) == (size_t)-1);
+	assert_int_equal(vmgenid_aml_offset(scope), 3);
+	assert_int_equal(vmgenid_aml_offset(decl), 3 + 2 + 5);
+	assert_int_equal(vmgenid_aml_offset(value), 3 + 2 + 5 + 5);
+	assert_int_equal(out.data[vmgenid_aml_offset(value)], 0x0C);
+	assert_int_equal(vmgenid_get_le32(out.data + vmgenid_aml_offset(value) + 1), 0xCAFEF00D);
+	assert_true(vmgenid_aml_offset(unused) == (size_t)-1);
+	assert_true(vmgenid_aml_offset(NULL) == (size_t)-1);
 
 	/* A second serialization moves the recorded offsets to the new copy. */
-	assert_int_equal(aml_serialize(ctx, scope, &out), 0);
-	assert_int_equal(aml_offset(value), 3 + 17 + 2 + 5 + 5);
-	assert_int_equal(get_le32(out.data + aml_offset(value) + 1), 0xCAFEF00D);
-	bytebuf_free(&out);
-	aml_ctx_free(ctx);
+	assert_int_equal(vmgenid_aml_serialize(ctx, scope, &out), 0);
+	assert_int_equal(vmgenid_aml_offset(value), 3 + 17 + 2 + 5 + 5);
+	assert_int_equal(vmgenid_get_le32(out.data + vmgenid_aml_offset(value) + 1), 0xCAFEF00D);
+	vmgenid_bytebuf_free(&out);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 static void test_block_emits_only_children(void **state)
 {
 	static const uint8_t expect[] = { 0x70, 0x01, 0x60, 0xa4, 0x60 };
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *outer = aml_block(ctx);
-	struct aml *inner = aml_block(ctx);
-	struct aml *empty = aml_block(ctx);
-	struct bytebuf out;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *outer = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *inner = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *empty = vmgenid_aml_block(ctx);
+	struct vmgenid_bytebuf out;
 
 	(void)state;
-	aml_append(inner, aml_store(ctx, aml_one(ctx), aml_local(ctx, 0)));
-	aml_append(outer, inner);
-	aml_append(outer, aml_return(ctx, aml_local(ctx, 0)));
+	vmgenid_aml_append(inner, vmgenid_aml_store(ctx, vmgenid_aml_one(ctx), vmgenid_aml_local(ctx, 0)));
+	vmgenid_aml_append(outer, inner);
+	vmgenid_aml_append(outer, vmgenid_aml_return(ctx, vmgenid_aml_local(ctx, 0)));
 	ASSERT_AML(ctx, outer, expect);
 
-	bytebuf_init(&out);
-	bytebuf_append(&out, "ab", 2);
-	assert_int_equal(aml_serialize(ctx, empty, &out), 0);
+	vmgenid_bytebuf_init(&out);
+	vmgenid_bytebuf_append(&out, "ab", 2);
+	assert_int_equal(vmgenid_aml_serialize(ctx, empty, &out), 0);
 	assert_int_equal(out.len, 2);
-	assert_int_equal(aml_offset(empty), 2);
-	bytebuf_free(&out);
-	aml_ctx_free(ctx);
+	assert_int_equal(vmgenid_aml_offset(empty), 2);
+	vmgenid_bytebuf_free(&out);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /* --- Errors ------------------------------------------------------------ */
@@ -826,52 +826,52 @@ static void test_block_emits_only_children(void **state)
  * Serializing must fail with -EINVAL, leave out as it was, and the error
  * must mention needle.
  */
-static void assert_refused(struct aml_ctx *ctx, struct aml *node, const char *needle)
+static void assert_refused(struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *node, const char *needle)
 {
-	struct bytebuf out;
-	const char *err = aml_ctx_error(ctx);
+	struct vmgenid_bytebuf out;
+	const char *err = vmgenid_aml_ctx_error(ctx);
 
 	assert_non_null(err);
 	if (!strstr(err, needle))
 		fail_msg("error \"%s\" does not mention \"%s\"", err, needle);
-	bytebuf_init(&out);
-	bytebuf_append(&out, "keep", 4);
-	assert_int_equal(aml_serialize(ctx, node, &out), -EINVAL);
+	vmgenid_bytebuf_init(&out);
+	vmgenid_bytebuf_append(&out, "keep", 4);
+	assert_int_equal(vmgenid_aml_serialize(ctx, node, &out), -EINVAL);
 	assert_int_equal(out.len, 4);
 	assert_memory_equal(out.data, "keep", 4);
-	bytebuf_free(&out);
+	vmgenid_bytebuf_free(&out);
 }
 
-static void check_bad_name(struct aml *(*make)(struct aml_ctx *, const char *),
+static void check_bad_name(struct vmgenid_aml *(*make)(struct vmgenid_aml_ctx *, const char *),
 			   const char *name, const char *needle)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *b = aml_block(ctx);
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *b = vmgenid_aml_block(ctx);
 
-	aml_append(b, aml_name_decl(ctx, "GOOD", aml_one(ctx)));
-	aml_append(b, make(ctx, name));
+	vmgenid_aml_append(b, vmgenid_aml_name_decl(ctx, "GOOD", vmgenid_aml_one(ctx)));
+	vmgenid_aml_append(b, make(ctx, name));
 	assert_refused(ctx, b, needle);
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
-static struct aml *make_device(struct aml_ctx *ctx, const char *name)
+static struct vmgenid_aml *make_device(struct vmgenid_aml_ctx *ctx, const char *name)
 {
-	return aml_device(ctx, name);
+	return vmgenid_aml_device(ctx, name);
 }
 
-static struct aml *make_scope(struct aml_ctx *ctx, const char *name)
+static struct vmgenid_aml *make_scope(struct vmgenid_aml_ctx *ctx, const char *name)
 {
-	return aml_scope(ctx, name);
+	return vmgenid_aml_scope(ctx, name);
 }
 
-static struct aml *make_name_decl(struct aml_ctx *ctx, const char *name)
+static struct vmgenid_aml *make_name_decl(struct vmgenid_aml_ctx *ctx, const char *name)
 {
-	return aml_name_decl(ctx, name, aml_zero(ctx));
+	return vmgenid_aml_name_decl(ctx, name, vmgenid_aml_zero(ctx));
 }
 
-static struct aml *make_store_to_name(struct aml_ctx *ctx, const char *name)
+static struct vmgenid_aml *make_store_to_name(struct vmgenid_aml_ctx *ctx, const char *name)
 {
-	return aml_store(ctx, aml_zero(ctx), aml_name(ctx, name));
+	return vmgenid_aml_store(ctx, vmgenid_aml_zero(ctx), vmgenid_aml_name(ctx, name));
 }
 
 static void test_invalid_names(void **state)
@@ -897,9 +897,9 @@ static void test_invalid_names(void **state)
 
 static void test_name_segment_count_limit(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
 	char name[256 * 2];
-	struct bytebuf out;
+	struct vmgenid_bytebuf out;
 	size_t i;
 
 	(void)state;
@@ -909,76 +909,76 @@ static void test_name_segment_count_limit(void **state)
 		name[2 * i + 1] = '.';
 	}
 	name[2 * 256 - 1] = '\0';
-	assert_refused(ctx, aml_name(ctx, name), "255 segments");
-	aml_ctx_free(ctx);
+	assert_refused(ctx, vmgenid_aml_name(ctx, name), "255 segments");
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
+	ctx = vmgenid_aml_ctx_new();
 	name[2 * 255 - 1] = '\0';
-	bytebuf_init(&out);
-	assert_int_equal(aml_serialize(ctx, aml_name(ctx, name), &out), 0);
+	vmgenid_bytebuf_init(&out);
+	assert_int_equal(vmgenid_aml_serialize(ctx, vmgenid_aml_name(ctx, name), &out), 0);
 	assert_int_equal(out.len, 2 + 4 * 255);
 	assert_int_equal(out.data[0], 0x2F);
 	assert_int_equal(out.data[1], 255);
-	bytebuf_free(&out);
-	aml_ctx_free(ctx);
+	vmgenid_bytebuf_free(&out);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 static void test_invalid_arguments(void **state)
 {
-	struct aml_ctx *ctx;
-	struct aml *m;
+	struct vmgenid_aml_ctx *ctx;
+	struct vmgenid_aml *m;
 
 	(void)state;
-	ctx = aml_ctx_new();
-	m = aml_method(ctx, "MTH0", 0, false);
-	aml_append(m, aml_store(ctx, aml_one(ctx), aml_local(ctx, 8)));
+	ctx = vmgenid_aml_ctx_new();
+	m = vmgenid_aml_method(ctx, "MTH0", 0, false);
+	vmgenid_aml_append(m, vmgenid_aml_store(ctx, vmgenid_aml_one(ctx), vmgenid_aml_local(ctx, 8)));
 	assert_refused(ctx, m, "Local8");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	m = aml_method(ctx, "MTH0", 0, false);
-	aml_append(m, aml_return(ctx, aml_arg(ctx, 7)));
+	ctx = vmgenid_aml_ctx_new();
+	m = vmgenid_aml_method(ctx, "MTH0", 0, false);
+	vmgenid_aml_append(m, vmgenid_aml_return(ctx, vmgenid_aml_arg(ctx, 7)));
 	assert_refused(ctx, m, "Arg7");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	m = aml_method(ctx, "MTH0", 8, false);
+	ctx = vmgenid_aml_ctx_new();
+	m = vmgenid_aml_method(ctx, "MTH0", 8, false);
 	assert_refused(ctx, m, "8 arguments");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	m = aml_resource_template(ctx);
-	aml_append(m, aml_irq_no_flags(ctx, 16));
+	ctx = vmgenid_aml_ctx_new();
+	m = vmgenid_aml_resource_template(ctx);
+	vmgenid_aml_append(m, vmgenid_aml_irq_no_flags(ctx, 16));
 	assert_refused(ctx, m, "IRQ 16");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	m = aml_resource_template(ctx);
-	aml_append(m, aml_interrupt(ctx, 0x10, 5));
+	ctx = vmgenid_aml_ctx_new();
+	m = vmgenid_aml_resource_template(ctx);
+	vmgenid_aml_append(m, vmgenid_aml_interrupt(ctx, 0x10, 5));
 	assert_refused(ctx, m, "flags");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	m = aml_field(ctx, "REG0", AML_BYTE_ACC, false, (enum aml_field_update)3);
+	ctx = vmgenid_aml_ctx_new();
+	m = vmgenid_aml_field(ctx, "REG0", VMGENID_AML_BYTE_ACC, false, (enum vmgenid_aml_field_update)3);
 	assert_refused(ctx, m, "update rule 3");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	m = aml_field(ctx, "REG0", AML_BYTE_ACC, false, AML_PRESERVE);
-	aml_append(m, aml_named_field(ctx, "FLD0", 0));
+	ctx = vmgenid_aml_ctx_new();
+	m = vmgenid_aml_field(ctx, "REG0", VMGENID_AML_BYTE_ACC, false, VMGENID_AML_PRESERVE);
+	vmgenid_aml_append(m, vmgenid_aml_named_field(ctx, "FLD0", 0));
 	assert_refused(ctx, m, "0 bits");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	m = aml_field(ctx, "REG0", AML_BYTE_ACC, false, AML_PRESERVE);
-	aml_append(m, aml_named_field(ctx, "\\FLD", 8));
+	ctx = vmgenid_aml_ctx_new();
+	m = vmgenid_aml_field(ctx, "REG0", VMGENID_AML_BYTE_ACC, false, VMGENID_AML_PRESERVE);
+	vmgenid_aml_append(m, vmgenid_aml_named_field(ctx, "\\FLD", 8));
 	assert_refused(ctx, m, "field name");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	m = aml_buffer(ctx, 0x10000000, NULL);
+	ctx = vmgenid_aml_ctx_new();
+	m = vmgenid_aml_buffer(ctx, 0x10000000, NULL);
 	assert_refused(ctx, m, "Buffer");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 static void test_invalid_strings(void **state)
@@ -988,11 +988,11 @@ static void test_invalid_strings(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct aml_ctx *ctx = aml_ctx_new();
+		struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
 
-		assert_refused(ctx, aml_name_decl(ctx, "STR0", aml_string(ctx, bad[i])),
+		assert_refused(ctx, vmgenid_aml_name_decl(ctx, "STR0", vmgenid_aml_string(ctx, bad[i])),
 			       "printable ASCII");
-		aml_ctx_free(ctx);
+		vmgenid_aml_ctx_free(ctx);
 	}
 }
 
@@ -1005,163 +1005,163 @@ static void test_invalid_eisaid(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct aml_ctx *ctx = aml_ctx_new();
+		struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
 
-		assert_refused(ctx, aml_name_decl(ctx, "_HID", aml_eisaid(ctx, bad[i])), "EISAID");
-		aml_ctx_free(ctx);
+		assert_refused(ctx, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_eisaid(ctx, bad[i])), "EISAID");
+		vmgenid_aml_ctx_free(ctx);
 	}
 }
 
 static void test_node_used_twice(void **state)
 {
-	struct aml_ctx *ctx;
-	struct aml *a, *b, *dev, *l0;
+	struct vmgenid_aml_ctx *ctx;
+	struct vmgenid_aml *a, *b, *dev, *l0;
 
 	(void)state;
 	/* Appended to two parents. */
-	ctx = aml_ctx_new();
-	a = aml_scope(ctx, "\\_SB");
-	b = aml_scope(ctx, "\\_GPE");
-	dev = aml_device(ctx, "DEV0");
-	aml_append(a, dev);
-	aml_append(b, dev);
-	aml_append(a, b);
+	ctx = vmgenid_aml_ctx_new();
+	a = vmgenid_aml_scope(ctx, "\\_SB");
+	b = vmgenid_aml_scope(ctx, "\\_GPE");
+	dev = vmgenid_aml_device(ctx, "DEV0");
+	vmgenid_aml_append(a, dev);
+	vmgenid_aml_append(b, dev);
+	vmgenid_aml_append(a, b);
 	assert_refused(ctx, a, "already part of the tree");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
 	/* Used as an operand after being appended. */
-	ctx = aml_ctx_new();
-	a = aml_method(ctx, "MTH0", 0, false);
-	l0 = aml_local(ctx, 0);
-	aml_append(a, aml_store(ctx, aml_one(ctx), l0));
-	aml_append(a, aml_return(ctx, l0));
+	ctx = vmgenid_aml_ctx_new();
+	a = vmgenid_aml_method(ctx, "MTH0", 0, false);
+	l0 = vmgenid_aml_local(ctx, 0);
+	vmgenid_aml_append(a, vmgenid_aml_store(ctx, vmgenid_aml_one(ctx), l0));
+	vmgenid_aml_append(a, vmgenid_aml_return(ctx, l0));
 	assert_refused(ctx, a, "already part of the tree");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
 	/* Two operand slots of one expression. */
-	ctx = aml_ctx_new();
-	l0 = aml_local(ctx, 0);
-	a = aml_add(ctx, l0, aml_one(ctx), l0);
+	ctx = vmgenid_aml_ctx_new();
+	l0 = vmgenid_aml_local(ctx, 0);
+	a = vmgenid_aml_add(ctx, l0, vmgenid_aml_one(ctx), l0);
 	assert_refused(ctx, a, "used twice");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
 	/* Inside itself. */
-	ctx = aml_ctx_new();
-	a = aml_scope(ctx, "\\_SB");
-	b = aml_device(ctx, "DEV0");
-	aml_append(a, b);
-	aml_append(b, a);
+	ctx = vmgenid_aml_ctx_new();
+	a = vmgenid_aml_scope(ctx, "\\_SB");
+	b = vmgenid_aml_device(ctx, "DEV0");
+	vmgenid_aml_append(a, b);
+	vmgenid_aml_append(b, a);
 	assert_refused(ctx, a, "contain itself");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 static void test_misplaced_nodes(void **state)
 {
-	struct aml_ctx *ctx;
-	struct aml *a;
+	struct vmgenid_aml_ctx *ctx;
+	struct vmgenid_aml *a;
 
 	(void)state;
-	ctx = aml_ctx_new();
-	a = aml_int(ctx, 5);
-	aml_append(a, aml_one(ctx));
+	ctx = vmgenid_aml_ctx_new();
+	a = vmgenid_aml_int(ctx, 5);
+	vmgenid_aml_append(a, vmgenid_aml_one(ctx));
 	assert_refused(ctx, a, "not a container");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	a = aml_scope(ctx, "\\_SB");
-	aml_append(a, aml_io(ctx, true, 0x60, 0x60, 1, 1));
+	ctx = vmgenid_aml_ctx_new();
+	a = vmgenid_aml_scope(ctx, "\\_SB");
+	vmgenid_aml_append(a, vmgenid_aml_io(ctx, true, 0x60, 0x60, 1, 1));
 	assert_refused(ctx, a, "IO cannot go inside Scope");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	a = aml_package(ctx, 2);
-	aml_append(a, aml_device(ctx, "DEV0"));
+	ctx = vmgenid_aml_ctx_new();
+	a = vmgenid_aml_package(ctx, 2);
+	vmgenid_aml_append(a, vmgenid_aml_device(ctx, "DEV0"));
 	assert_refused(ctx, a, "Device cannot go inside Package");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	a = aml_package(ctx, 1);
-	aml_append(a, aml_one(ctx));
-	aml_append(a, aml_one(ctx));
+	ctx = vmgenid_aml_ctx_new();
+	a = vmgenid_aml_package(ctx, 1);
+	vmgenid_aml_append(a, vmgenid_aml_one(ctx));
+	vmgenid_aml_append(a, vmgenid_aml_one(ctx));
 	assert_refused(ctx, a, "1 elements");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	a = aml_method(ctx, "MTH0", 0, false);
-	aml_append(a, aml_else(ctx));
+	ctx = vmgenid_aml_ctx_new();
+	a = vmgenid_aml_method(ctx, "MTH0", 0, false);
+	vmgenid_aml_append(a, vmgenid_aml_else(ctx));
 	assert_refused(ctx, a, "Else");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	a = aml_store(ctx, aml_one(ctx), aml_device(ctx, "DEV0"));
+	ctx = vmgenid_aml_ctx_new();
+	a = vmgenid_aml_store(ctx, vmgenid_aml_one(ctx), vmgenid_aml_device(ctx, "DEV0"));
 	assert_refused(ctx, a, "Device cannot be the target");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	a = aml_name_decl(ctx, "NAM0", aml_local(ctx, 0));
+	ctx = vmgenid_aml_ctx_new();
+	a = vmgenid_aml_name_decl(ctx, "NAM0", vmgenid_aml_local(ctx, 0));
 	assert_refused(ctx, a, "Local cannot be the value");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 
-	ctx = aml_ctx_new();
-	a = aml_store(ctx, aml_one(ctx), NULL);
+	ctx = vmgenid_aml_ctx_new();
+	a = vmgenid_aml_store(ctx, vmgenid_aml_one(ctx), NULL);
 	assert_refused(ctx, a, "target is missing");
-	aml_ctx_free(ctx);
+	vmgenid_aml_ctx_free(ctx);
 }
 
 static void test_first_error_is_kept(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *b = aml_block(ctx);
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *b = vmgenid_aml_block(ctx);
 
 	(void)state;
-	aml_append(b, aml_device(ctx, "bad1"));
-	aml_append(b, aml_local(ctx, 9));
+	vmgenid_aml_append(b, vmgenid_aml_device(ctx, "bad1"));
+	vmgenid_aml_append(b, vmgenid_aml_local(ctx, 9));
 	assert_refused(ctx, b, "\"bad1\"");
-	assert_null(strstr(aml_ctx_error(ctx), "Local9"));
-	aml_ctx_free(ctx);
+	assert_null(strstr(vmgenid_aml_ctx_error(ctx), "Local9"));
+	vmgenid_aml_ctx_free(ctx);
 }
 
 static void test_foreign_nodes_and_null(void **state)
 {
-	struct aml_ctx *c1 = aml_ctx_new();
-	struct aml_ctx *c2 = aml_ctx_new();
-	struct aml *s = aml_scope(c1, "\\_SB");
-	struct bytebuf out;
+	struct vmgenid_aml_ctx *c1 = vmgenid_aml_ctx_new();
+	struct vmgenid_aml_ctx *c2 = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *s = vmgenid_aml_scope(c1, "\\_SB");
+	struct vmgenid_bytebuf out;
 
 	(void)state;
-	aml_append(s, aml_device(c2, "DEV0"));
+	vmgenid_aml_append(s, vmgenid_aml_device(c2, "DEV0"));
 	assert_refused(c1, s, "another AML context");
-	assert_null(aml_ctx_error(c2));
+	assert_null(vmgenid_aml_ctx_error(c2));
 
 	/* Serializing a node with the wrong context is refused too. */
-	bytebuf_init(&out);
-	assert_int_equal(aml_serialize(c2, s, &out), -EINVAL);
+	vmgenid_bytebuf_init(&out);
+	assert_int_equal(vmgenid_aml_serialize(c2, s, &out), -EINVAL);
 	assert_int_equal(out.len, 0);
-	assert_non_null(aml_ctx_error(c2));
-	aml_ctx_free(c1);
-	aml_ctx_free(c2);
+	assert_non_null(vmgenid_aml_ctx_error(c2));
+	vmgenid_aml_ctx_free(c1);
+	vmgenid_aml_ctx_free(c2);
 
 	/* A node that failed in another context is still foreign here. */
-	c1 = aml_ctx_new();
-	c2 = aml_ctx_new();
-	s = aml_scope(c1, "\\_SB");
-	aml_append(s, aml_device(c2, "bad"));
+	c1 = vmgenid_aml_ctx_new();
+	c2 = vmgenid_aml_ctx_new();
+	s = vmgenid_aml_scope(c1, "\\_SB");
+	vmgenid_aml_append(s, vmgenid_aml_device(c2, "bad"));
 	assert_refused(c1, s, "another AML context");
-	aml_ctx_free(c1);
-	c1 = aml_ctx_new();
-	assert_refused(c1, aml_return(c1, aml_local(c2, 8)), "another AML context");
-	aml_ctx_free(c1);
-	aml_ctx_free(c2);
+	vmgenid_aml_ctx_free(c1);
+	c1 = vmgenid_aml_ctx_new();
+	assert_refused(c1, vmgenid_aml_return(c1, vmgenid_aml_local(c2, 8)), "another AML context");
+	vmgenid_aml_ctx_free(c1);
+	vmgenid_aml_ctx_free(c2);
 
 	/* No context (its allocation failed): nothing crashes, nothing is produced. */
-	assert_null(aml_int(NULL, 1));
-	assert_null(aml_scope(NULL, "\\_SB"));
-	assert_null(aml_store(NULL, NULL, NULL));
-	assert_null(aml_add(NULL, NULL, NULL, NULL));
-	aml_append(NULL, NULL);
-	assert_non_null(aml_ctx_error(NULL));
-	assert_int_equal(aml_serialize(NULL, NULL, &out), -EINVAL);
-	aml_ctx_free(NULL);
+	assert_null(vmgenid_aml_int(NULL, 1));
+	assert_null(vmgenid_aml_scope(NULL, "\\_SB"));
+	assert_null(vmgenid_aml_store(NULL, NULL, NULL));
+	assert_null(vmgenid_aml_add(NULL, NULL, NULL, NULL));
+	vmgenid_aml_append(NULL, NULL);
+	assert_non_null(vmgenid_aml_ctx_error(NULL));
+	assert_int_equal(vmgenid_aml_serialize(NULL, NULL, &out), -EINVAL);
+	vmgenid_aml_ctx_free(NULL);
 }
 
 int main(void)

@@ -32,10 +32,10 @@
 /* --- Helpers ------------------------------------------------------------- */
 
 /* A table of signature sig around body (consumed, with its context). */
-static void build_table(struct bytebuf *out, struct aml_ctx *ctx, struct aml *body,
+static void build_table(struct vmgenid_bytebuf *out, struct vmgenid_aml_ctx *ctx, struct vmgenid_aml *body,
 			const char *sig, uint8_t revision)
 {
-	static const struct acpi_table_id id = {
+	static const struct vmgenid_acpi_table_id id = {
 		.oem_id = "VMGTST",
 		.oem_table_id = "AMLREAD",
 		.oem_revision = 1,
@@ -44,25 +44,25 @@ static void build_table(struct bytebuf *out, struct aml_ctx *ctx, struct aml *bo
 	};
 	size_t start;
 
-	bytebuf_init(out);
-	start = acpi_table_begin(out, sig, revision, &id);
-	assert_int_equal(aml_serialize(ctx, body, out), 0);
-	acpi_table_end(out, start);
-	assert_false(bytebuf_failed(out));
-	aml_ctx_free(ctx);
+	vmgenid_bytebuf_init(out);
+	start = vmgenid_acpi_table_begin(out, sig, revision, &id);
+	assert_int_equal(vmgenid_aml_serialize(ctx, body, out), 0);
+	vmgenid_acpi_table_end(out, start);
+	assert_false(vmgenid_bytebuf_failed(out));
+	vmgenid_aml_ctx_free(ctx);
 }
 
 /* A DSDT (revision 2) whose body is exactly these bytes, checksum fixed. */
-static void raw_table(struct bytebuf *out, const uint8_t *body, size_t len)
+static void raw_table(struct vmgenid_bytebuf *out, const uint8_t *body, size_t len)
 {
-	static const struct acpi_table_id id = { "VMGTST", "RAW", 1, "TEST", 1 };
+	static const struct vmgenid_acpi_table_id id = { "VMGTST", "RAW", 1, "TEST", 1 };
 	size_t start;
 
-	bytebuf_init(out);
-	start = acpi_table_begin(out, "DSDT", 2, &id);
-	bytebuf_append(out, body, len);
-	acpi_table_end(out, start);
-	assert_false(bytebuf_failed(out));
+	vmgenid_bytebuf_init(out);
+	start = vmgenid_acpi_table_begin(out, "DSDT", 2, &id);
+	vmgenid_bytebuf_append(out, body, len);
+	vmgenid_acpi_table_end(out, start);
+	assert_false(vmgenid_bytebuf_failed(out));
 }
 
 static int find(const uint8_t *data, size_t len, const char *name, struct aml_reader_device *d,
@@ -87,42 +87,42 @@ static void assert_contains(const char *haystack, const char *needle)
 }
 
 /* \_SB.VGEN with the given ids; append ADDR (and more) to the result. */
-static struct aml *vgen_device(struct aml_ctx *ctx, const char *name, const char *hid,
+static struct vmgenid_aml *vgen_device(struct vmgenid_aml_ctx *ctx, const char *name, const char *hid,
 			       const char *cid)
 {
-	struct aml *dev = aml_device(ctx, name);
+	struct vmgenid_aml *dev = vmgenid_aml_device(ctx, name);
 
 	if (hid)
-		aml_append(dev, aml_name_decl(ctx, "_HID", aml_string(ctx, hid)));
+		vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_string(ctx, hid)));
 	if (cid)
-		aml_append(dev, aml_name_decl(ctx, "_CID", aml_string(ctx, cid)));
+		vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_CID", vmgenid_aml_string(ctx, cid)));
 	return dev;
 }
 
 /* Name (ADDR, Package {lo, hi}) with DWord elements, as Firecracker writes it. */
-static struct aml *addr_name_package(struct aml_ctx *ctx, uint32_t lo, uint32_t hi)
+static struct vmgenid_aml *addr_name_package(struct vmgenid_aml_ctx *ctx, uint32_t lo, uint32_t hi)
 {
-	struct aml *pkg = aml_package(ctx, 2);
+	struct vmgenid_aml *pkg = vmgenid_aml_package(ctx, 2);
 
-	aml_append(pkg, aml_dword(ctx, lo));
-	aml_append(pkg, aml_dword(ctx, hi));
-	return aml_name_decl(ctx, "ADDR", pkg);
+	vmgenid_aml_append(pkg, vmgenid_aml_dword(ctx, lo));
+	vmgenid_aml_append(pkg, vmgenid_aml_dword(ctx, hi));
+	return vmgenid_aml_name_decl(ctx, "ADDR", pkg);
 }
 
 /* A Generic Event Device whose _EVT notifies target on event 5. */
-static struct aml *ged_device(struct aml_ctx *ctx, const char *target)
+static struct vmgenid_aml *ged_device(struct vmgenid_aml_ctx *ctx, const char *target)
 {
-	struct aml *dev = aml_device(ctx, "_SB.GED");
-	struct aml *crs = aml_resource_template(ctx);
-	struct aml *evt = aml_method(ctx, "_EVT", 1, true);
-	struct aml *on5 = aml_if(ctx, aml_equal(ctx, aml_arg(ctx, 0), aml_int(ctx, 5)));
+	struct vmgenid_aml *dev = vmgenid_aml_device(ctx, "_SB.GED");
+	struct vmgenid_aml *crs = vmgenid_aml_resource_template(ctx);
+	struct vmgenid_aml *evt = vmgenid_aml_method(ctx, "_EVT", 1, true);
+	struct vmgenid_aml *on5 = vmgenid_aml_if(ctx, vmgenid_aml_equal(ctx, vmgenid_aml_arg(ctx, 0), vmgenid_aml_int(ctx, 5)));
 
-	aml_append(dev, aml_name_decl(ctx, "_HID", aml_string(ctx, "ACPI0013")));
-	aml_append(crs, aml_interrupt(ctx, AML_INT_CONSUMER | AML_INT_EDGE, 5));
-	aml_append(dev, aml_name_decl(ctx, "_CRS", crs));
-	aml_append(on5, aml_notify(ctx, aml_name(ctx, target), aml_int(ctx, 0x80)));
-	aml_append(evt, on5);
-	aml_append(dev, evt);
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_string(ctx, "ACPI0013")));
+	vmgenid_aml_append(crs, vmgenid_aml_interrupt(ctx, VMGENID_AML_INT_CONSUMER | VMGENID_AML_INT_EDGE, 5));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_CRS", crs));
+	vmgenid_aml_append(on5, vmgenid_aml_notify(ctx, vmgenid_aml_name(ctx, target), vmgenid_aml_int(ctx, 0x80)));
+	vmgenid_aml_append(evt, on5);
+	vmgenid_aml_append(dev, evt);
 	return dev;
 }
 
@@ -133,13 +133,13 @@ static void test_our_ssdt(void **state)
 	static const uint32_t vgias[] = { VGIA, 0x1000, 0xFFFFF000u };
 	struct aml_reader_device d;
 	struct aml_reader_report r;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(vgias) / sizeof(vgias[0]); i++) {
-		bytebuf_init(&b);
-		assert_int_equal(vmgenid_build_ssdt(&b, vgias[i], NULL), 0);
+		vmgenid_bytebuf_init(&b);
+		assert_int_equal(vmgenid_dev_build_ssdt(&b, vgias[i], NULL), 0);
 		assert_int_equal(find(b.data, b.len, "SSDT", &d, &r), 0);
 		assert_string_equal(d.path, "\\_SB_.VGEN");
 		assert_string_equal(d.table, "SSDT");
@@ -157,7 +157,7 @@ static void test_our_ssdt(void **state)
 		assert_int_equal(r.nmalformed, 0);
 		assert_int_equal(r.nskipped, 0);
 		assert_int_equal(r.nbad_checksum, 0);
-		bytebuf_free(&b);
+		vmgenid_bytebuf_free(&b);
 	}
 }
 
@@ -168,25 +168,25 @@ static void test_our_ssdt(void **state)
 static void test_integer_width_follows_dsdt(void **state)
 {
 	struct aml_reader_table t[2];
-	struct bytebuf ssdt, dsdt;
-	struct aml_ctx *ctx;
+	struct vmgenid_bytebuf ssdt, dsdt;
+	struct vmgenid_aml_ctx *ctx;
 	uint64_t addr = 0;
 	struct aml_reader_error e;
 
 	(void)state;
-	bytebuf_init(&ssdt);
-	assert_int_equal(vmgenid_build_ssdt(&ssdt, 0xFFFFFFF0u, NULL), 0);
+	vmgenid_bytebuf_init(&ssdt);
+	assert_int_equal(vmgenid_dev_build_ssdt(&ssdt, 0xFFFFFFF0u, NULL), 0);
 	assert_int_equal(addr_of(ssdt.data, ssdt.len, &addr, &e), 0);
 	assert_true(addr == 0x18);
 
-	ctx = aml_ctx_new();
-	build_table(&dsdt, ctx, aml_block(ctx), "DSDT", 2);
+	ctx = vmgenid_aml_ctx_new();
+	build_table(&dsdt, ctx, vmgenid_aml_block(ctx), "DSDT", 2);
 	t[0] = (struct aml_reader_table){ "DSDT", dsdt.data, dsdt.len };
 	t[1] = (struct aml_reader_table){ "SSDT", ssdt.data, ssdt.len };
 	assert_int_equal(aml_reader_vmgenid_addr(t, 2, &addr, &e), 0);
 	assert_true(addr == 0x100000018ull);
-	bytebuf_free(&ssdt);
-	bytebuf_free(&dsdt);
+	vmgenid_bytebuf_free(&ssdt);
+	vmgenid_bytebuf_free(&dsdt);
 }
 
 /*
@@ -198,58 +198,58 @@ static void test_integer_width_follows_dsdt(void **state)
 static void test_qemu_flow_patched_ssdt(void **state)
 {
 	static const char *guid_text = "324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87";
-	struct bios_loader_exec exec;
-	struct bios_loader loader;
+	struct vmgenid_bios_loader_exec exec;
+	struct vmgenid_bios_loader loader;
 	struct aml_reader_device d;
 	struct aml_reader_report r;
-	struct bytebuf tables;
+	struct vmgenid_bytebuf tables;
 	struct guest_sim sim;
-	struct vmgenid *dev;
-	struct guid g, seen;
+	struct vmgenid_dev *dev;
+	struct vmgenid_guid g, seen;
 	uint8_t written[8];
 	const uint8_t *ssdt;
 	uint64_t base;
 	long off;
 
 	(void)state;
-	assert_int_equal(guid_parse(guid_text, &g, NULL), 0);
+	assert_int_equal(vmgenid_guid_parse(guid_text, &g, NULL), 0);
 	guest_sim_init(&sim);
-	dev = vmgenid_new(&g, &sim.mem, NULL, NULL);
+	dev = vmgenid_dev_new(&g, &sim.mem, NULL, NULL);
 	assert_non_null(dev);
-	bios_loader_init(&loader);
-	bytebuf_init(&tables);
-	assert_int_equal(bios_loader_allocate(&loader, "etc/acpi/tables", 64,
-					      BIOS_LOADER_ZONE_HIGH), 0);
-	bytebuf_append(&tables, NULL, 128);
-	off = vmgenid_build_acpi(dev, &tables, "etc/acpi/tables", &loader);
+	vmgenid_bios_loader_init(&loader);
+	vmgenid_bytebuf_init(&tables);
+	assert_int_equal(vmgenid_bios_loader_allocate(&loader, "etc/acpi/tables", 64,
+					      VMGENID_BIOS_LOADER_ZONE_HIGH), 0);
+	vmgenid_bytebuf_append(&tables, NULL, 128);
+	off = vmgenid_dev_build_acpi(dev, &tables, "etc/acpi/tables", &loader);
 	assert_int_equal(off, 128);
-	assert_true(fw_cfg_add_file(sim.fw, BIOS_LOADER_FILE, loader.script.data,
+	assert_true(vmgenid_fw_cfg_add_file(sim.fw, VMGENID_BIOS_LOADER_FILE, loader.script.data,
 				    (uint32_t)loader.script.len, false, NULL, NULL) >= 0);
-	assert_true(fw_cfg_add_file(sim.fw, "etc/acpi/tables", tables.data,
+	assert_true(vmgenid_fw_cfg_add_file(sim.fw, "etc/acpi/tables", tables.data,
 				    (uint32_t)tables.len, false, NULL, NULL) >= 0);
-	assert_int_equal(vmgenid_add_fw_cfg(dev, sim.fw), 0);
+	assert_int_equal(vmgenid_dev_add_fw_cfg(dev, sim.fw), 0);
 	guest_sim_connect(&sim);
 	assert_int_equal(guest_sim_run_loader(&sim, &exec), 0);
 
 	base = guest_sim_file_addr(&exec, "etc/acpi/tables");
 	ssdt = guest_sim_hva(&sim, base + (uint64_t)off);
-	assert_int_equal(find(ssdt, get_le32(ssdt + 4), "SSDT", &d, &r), 0);
+	assert_int_equal(find(ssdt, vmgenid_get_le32(ssdt + 4), "SSDT", &d, &r), 0);
 	assert_int_equal(r.nbad_checksum, 0);
 	assert_true(d.addr_integers);
-	assert_int_equal(guest_sim_file_read(&sim, VMGENID_ADDR_FILE, written, 8), 8);
-	assert_true(d.addr == get_le64(written));
-	assert_true(d.addr == guest_sim_file_addr(&exec, VMGENID_GUID_FILE) + 40);
-	guid_from_le(guest_sim_hva(&sim, d.addr), &seen);
-	assert_true(guid_equal(&seen, &g));
+	assert_int_equal(guest_sim_file_read(&sim, VMGENID_DEV_ADDR_FILE, written, 8), 8);
+	assert_true(d.addr == vmgenid_get_le64(written));
+	assert_true(d.addr == guest_sim_file_addr(&exec, VMGENID_DEV_GUID_FILE) + 40);
+	vmgenid_guid_from_le(guest_sim_hva(&sim, d.addr), &seen);
+	assert_true(vmgenid_guid_equal(&seen, &g));
 
-	vmgenid_free(dev);
-	bios_loader_free(&loader);
-	bytebuf_free(&tables);
+	vmgenid_dev_free(dev);
+	vmgenid_bios_loader_free(&loader);
+	vmgenid_bytebuf_free(&tables);
 	guest_sim_destroy(&sim);
 }
 
 /*
- * genvm's whole table set (acpi_build_tables: DSDT with COM1, fw_cfg and
+ * genvm's whole table set (vmgenid_acpi_build_tables: DSDT with COM1, fw_cfg and
  * \_S5, FADT, MADT, the vmgenid SSDT), placed and patched by the
  * table-loader, and found the way the OS finds it: the RSDP in the BIOS
  * area, the XSDT, the FADT's X_DSDT, the XSDT's SSDT.  The reader must walk
@@ -257,43 +257,43 @@ static void test_qemu_flow_patched_ssdt(void **state)
  */
 static void test_genvm_machine_tables(void **state)
 {
-	static const struct acpi_machine machine = {
+	static const struct vmgenid_acpi_machine machine = {
 		.nr_cpus = 2, .lapic_addr = 0xfee00000, .ioapic_addr = 0xfec00000,
 		.ioapic_id = 2, .pm1a_evt_port = 0x600, .pm1a_cnt_port = 0x604,
 		.pm_tmr_port = 0x608, .gpe0_port = 0x620, .gpe0_len = 4, .sci_irq = 9,
 		.reset_port = 0xcf9, .reset_value = 0x06, .slp_typ_s5 = 5,
 		.uart_port = 0x3f8, .uart_irq = 4, .fw_cfg_port = 0x510,
 	};
-	static uint8_t guid_blob[VMGENID_BLOB_SIZE], addr_file[VMGENID_ADDR_SIZE];
-	struct guid g = { { 0x32, 0x4e, 0x6e, 0xaf } };
+	static uint8_t guid_blob[VMGENID_DEV_BLOB_SIZE], addr_file[VMGENID_DEV_ADDR_SIZE];
+	struct vmgenid_guid g = { { 0x32, 0x4e, 0x6e, 0xaf } };
 	struct aml_reader_table t[4];
 	struct aml_reader_device d;
 	struct aml_reader_report r;
-	struct bytebuf rsdp, tables;
-	struct bios_loader loader;
-	struct guest_mem no_mem;
+	struct vmgenid_bytebuf rsdp, tables;
+	struct vmgenid_bios_loader loader;
+	struct vmgenid_guest_mem no_mem;
 	struct loader_env env;
 	const uint8_t *p, *xsdt, *fadt;
-	struct vmgenid *dev;
+	struct vmgenid_dev *dev;
 	unsigned int nt = 0, i;
 	uint64_t a;
 
 	(void)state;
-	guest_mem_init(&no_mem);
-	dev = vmgenid_new(&g, &no_mem, NULL, NULL);
+	vmgenid_guest_mem_init(&no_mem);
+	dev = vmgenid_dev_new(&g, &no_mem, NULL, NULL);
 	assert_non_null(dev);
-	bytebuf_init(&rsdp);
-	bytebuf_init(&tables);
-	bios_loader_init(&loader);
-	assert_int_equal(acpi_build_tables(&machine, dev, &rsdp, &tables, &loader), 0);
+	vmgenid_bytebuf_init(&rsdp);
+	vmgenid_bytebuf_init(&tables);
+	vmgenid_bios_loader_init(&loader);
+	assert_int_equal(vmgenid_acpi_build_tables(&machine, dev, &rsdp, &tables, &loader), 0);
 	assert_int_equal(loader_env_init(&env, 4u << 20, 4u << 20), 0);
-	assert_int_equal(loader_env_add_file(&env, VMGENID_GUID_FILE, guid_blob,
+	assert_int_equal(loader_env_add_file(&env, VMGENID_DEV_GUID_FILE, guid_blob,
 					     sizeof(guid_blob), false), 0);
-	assert_int_equal(loader_env_add_file(&env, VMGENID_ADDR_FILE, addr_file,
+	assert_int_equal(loader_env_add_file(&env, VMGENID_DEV_ADDR_FILE, addr_file,
 					     sizeof(addr_file), true), 0);
-	assert_int_equal(loader_env_add_file(&env, ACPI_RSDP_FILE, rsdp.data,
+	assert_int_equal(loader_env_add_file(&env, VMGENID_ACPI_RSDP_FILE, rsdp.data,
 					     (uint32_t)rsdp.len, false), 0);
-	assert_int_equal(loader_env_add_file(&env, ACPI_TABLES_FILE, tables.data,
+	assert_int_equal(loader_env_add_file(&env, VMGENID_ACPI_TABLES_FILE, tables.data,
 					     (uint32_t)tables.len, false), 0);
 	assert_int_equal(loader_env_run(&env, &loader.script), 0);
 
@@ -303,26 +303,26 @@ static void test_genvm_machine_tables(void **state)
 			break;
 	}
 	assert_true(a < LOADER_ENV_FSEG_END);
-	xsdt = loader_env_ptr(&env, get_le64(p + 24), 36);
+	xsdt = loader_env_ptr(&env, vmgenid_get_le64(p + 24), 36);
 	assert_non_null(xsdt);
-	for (i = 36; i + 8 <= get_le32(xsdt + 4); i += 8) {
-		uint64_t at = get_le64(xsdt + i);
+	for (i = 36; i + 8 <= vmgenid_get_le32(xsdt + 4); i += 8) {
+		uint64_t at = vmgenid_get_le64(xsdt + i);
 		const uint8_t *h = loader_env_ptr(&env, at, 36);
 
 		assert_non_null(h);
 		if (!memcmp(h, "FACP", 4)) {
-			fadt = loader_env_ptr(&env, at, get_le32(h + 4));
+			fadt = loader_env_ptr(&env, at, vmgenid_get_le32(h + 4));
 			assert_non_null(fadt);
-			assert_true(get_le32(fadt + 4) >= 148);
-			h = loader_env_ptr(&env, get_le64(fadt + 140), 36);
+			assert_true(vmgenid_get_le32(fadt + 4) >= 148);
+			h = loader_env_ptr(&env, vmgenid_get_le64(fadt + 140), 36);
 			assert_non_null(h);
 			assert_memory_equal(h, "DSDT", 4);
 			/* The DSDT first, as the OS loads it. */
 			memmove(t + 1, t, nt * sizeof(t[0]));
-			t[0] = (struct aml_reader_table){ "DSDT", h, get_le32(h + 4) };
+			t[0] = (struct aml_reader_table){ "DSDT", h, vmgenid_get_le32(h + 4) };
 			nt++;
 		} else if (!memcmp(h, "SSDT", 4)) {
-			t[nt++] = (struct aml_reader_table){ "SSDT", h, get_le32(h + 4) };
+			t[nt++] = (struct aml_reader_table){ "SSDT", h, vmgenid_get_le32(h + 4) };
 		}
 	}
 	assert_int_equal(nt, 2);
@@ -337,16 +337,16 @@ static void test_genvm_machine_tables(void **state)
 	assert_string_equal(d.hid, "QEMUVGID");
 	assert_true(d.addr_integers);
 	assert_true(d.addr != 0x28);
-	assert_true(d.addr == get_le64(addr_file));
-	assert_true(d.addr == loader_env_addr(&env, VMGENID_GUID_FILE) + 40);
+	assert_true(d.addr == vmgenid_get_le64(addr_file));
+	assert_true(d.addr == loader_env_addr(&env, VMGENID_DEV_GUID_FILE) + 40);
 	assert_int_equal(d.notify_via, AML_READER_NOTIFY_GPE);
 	assert_string_equal(d.notify_method, "\\_GPE._E05");
 
 	loader_env_free(&env);
-	bios_loader_free(&loader);
-	bytebuf_free(&tables);
-	bytebuf_free(&rsdp);
-	vmgenid_free(dev);
+	vmgenid_bios_loader_free(&loader);
+	vmgenid_bytebuf_free(&tables);
+	vmgenid_bytebuf_free(&rsdp);
+	vmgenid_dev_free(dev);
 }
 
 /*
@@ -466,53 +466,53 @@ static void test_iasl_high_address(void **state)
 /* Method variants: a package in a Name of the method, a Local holding the sum. */
 static void test_method_variants(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx);
-	struct aml *sb = aml_scope(ctx, "\\_SB");
-	struct aml *dev = vgen_device(ctx, "VGEN", "VMGENCTR", NULL);
-	struct aml *m = aml_method(ctx, "ADDR", 0, true);
-	struct aml *pkg = aml_package(ctx, 2);
-	struct bytebuf b;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *sb = vmgenid_aml_scope(ctx, "\\_SB");
+	struct vmgenid_aml *dev = vgen_device(ctx, "VGEN", "VMGENCTR", NULL);
+	struct vmgenid_aml *m = vmgenid_aml_method(ctx, "ADDR", 0, true);
+	struct vmgenid_aml *pkg = vmgenid_aml_package(ctx, 2);
+	struct vmgenid_bytebuf b;
 	struct aml_reader_device d;
 
 	(void)state;
-	aml_append(body, aml_name_decl(ctx, "VGIA", aml_dword(ctx, VGIA)));
+	vmgenid_aml_append(body, vmgenid_aml_name_decl(ctx, "VGIA", vmgenid_aml_dword(ctx, VGIA)));
 	/* Name (PKG, Package {0, 0}); Add (VGIA, 0x100, Local1);
 	 * Store (Local1, Index (PKG, 0)); Return (PKG) */
-	aml_append(pkg, aml_zero(ctx));
-	aml_append(pkg, aml_zero(ctx));
-	aml_append(m, aml_name_decl(ctx, "PKG", pkg));
-	aml_append(m, aml_add(ctx, aml_name(ctx, "VGIA"), aml_int(ctx, 0x100), aml_local(ctx, 1)));
-	aml_append(m, aml_store(ctx, aml_local(ctx, 1),
-				aml_index(ctx, aml_name(ctx, "PKG"), aml_zero(ctx), NULL)));
-	aml_append(m, aml_return(ctx, aml_name(ctx, "PKG")));
-	aml_append(dev, m);
-	aml_append(sb, dev);
-	aml_append(body, sb);
+	vmgenid_aml_append(pkg, vmgenid_aml_zero(ctx));
+	vmgenid_aml_append(pkg, vmgenid_aml_zero(ctx));
+	vmgenid_aml_append(m, vmgenid_aml_name_decl(ctx, "PKG", pkg));
+	vmgenid_aml_append(m, vmgenid_aml_add(ctx, vmgenid_aml_name(ctx, "VGIA"), vmgenid_aml_int(ctx, 0x100), vmgenid_aml_local(ctx, 1)));
+	vmgenid_aml_append(m, vmgenid_aml_store(ctx, vmgenid_aml_local(ctx, 1),
+				vmgenid_aml_index(ctx, vmgenid_aml_name(ctx, "PKG"), vmgenid_aml_zero(ctx), NULL)));
+	vmgenid_aml_append(m, vmgenid_aml_return(ctx, vmgenid_aml_name(ctx, "PKG")));
+	vmgenid_aml_append(dev, m);
+	vmgenid_aml_append(sb, dev);
+	vmgenid_aml_append(body, sb);
 	build_table(&b, ctx, body, "SSDT", 1);
 
 	assert_int_equal(find(b.data, b.len, "SSDT", &d, NULL), 0);
 	assert_string_equal(d.hid, "VMGENCTR");
 	assert_int_equal(d.addr_status, 0);
 	assert_true(d.addr == VGIA + 0x100);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* --- Name (ADDR, Package {lo, hi}): Firecracker and this machine ----------- */
 
 static void test_name_package(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx);
-	struct aml *dev = vgen_device(ctx, "\\_SB.VGEN", "VMGENCTR", "VM_Gen_Counter");
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *dev = vgen_device(ctx, "\\_SB.VGEN", "VMGENCTR", "VM_Gen_Counter");
 	struct aml_reader_device d;
 	struct aml_reader_report r;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
-	aml_append(dev, addr_name_package(ctx, 0x12345678u, 0x9));
-	aml_append(body, dev);
-	aml_append(body, ged_device(ctx, "\\_SB.VGEN"));
+	vmgenid_aml_append(dev, addr_name_package(ctx, 0x12345678u, 0x9));
+	vmgenid_aml_append(body, dev);
+	vmgenid_aml_append(body, ged_device(ctx, "\\_SB.VGEN"));
 	build_table(&b, ctx, body, "DSDT", 2);
 
 	assert_int_equal(find(b.data, b.len, "DSDT", &d, &r), 0);
@@ -521,7 +521,7 @@ static void test_name_package(void **state)
 	assert_int_equal(d.notify_via, AML_READER_NOTIFY_GED);
 	assert_string_equal(d.notify_method, "\\_SB_.GED_._EVT");
 	assert_int_equal(r.nskipped, 0);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /*
@@ -532,51 +532,51 @@ static void test_name_package(void **state)
  */
 static void test_this_machine_dsdt_shape(void **state)
 {
-	static const struct acpi_table_id id = { "FIRECK", "FCVMDSDT", 0, "FCAT", 0x20240119 };
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx);
-	struct aml *vgen = vgen_device(ctx, "_SB.VGEN", "VMGENCTR", "VM_Gen_Counter");
-	struct aml *vclk = vgen_device(ctx, "_SB.VCLK", "AMZNC10C", "VMCLOCK");
-	struct aml *sta = aml_method(ctx, "_STA", 0, false);
-	struct aml *crs = aml_resource_template(ctx);
-	struct aml *ged = aml_device(ctx, "_SB.GED");
-	struct aml *ged_crs = aml_resource_template(ctx);
-	struct aml *evt = aml_method(ctx, "_EVT", 1, true);
-	struct aml *on5 = aml_if(ctx, aml_equal(ctx, aml_arg(ctx, 0), aml_int(ctx, 5)));
-	struct aml *on6 = aml_if(ctx, aml_equal(ctx, aml_arg(ctx, 0), aml_int(ctx, 6)));
+	static const struct vmgenid_acpi_table_id id = { "FIRECK", "FCVMDSDT", 0, "FCAT", 0x20240119 };
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *vgen = vgen_device(ctx, "_SB.VGEN", "VMGENCTR", "VM_Gen_Counter");
+	struct vmgenid_aml *vclk = vgen_device(ctx, "_SB.VCLK", "AMZNC10C", "VMCLOCK");
+	struct vmgenid_aml *sta = vmgenid_aml_method(ctx, "_STA", 0, false);
+	struct vmgenid_aml *crs = vmgenid_aml_resource_template(ctx);
+	struct vmgenid_aml *ged = vmgenid_aml_device(ctx, "_SB.GED");
+	struct vmgenid_aml *ged_crs = vmgenid_aml_resource_template(ctx);
+	struct vmgenid_aml *evt = vmgenid_aml_method(ctx, "_EVT", 1, true);
+	struct vmgenid_aml *on5 = vmgenid_aml_if(ctx, vmgenid_aml_equal(ctx, vmgenid_aml_arg(ctx, 0), vmgenid_aml_int(ctx, 5)));
+	struct vmgenid_aml *on6 = vmgenid_aml_if(ctx, vmgenid_aml_equal(ctx, vmgenid_aml_arg(ctx, 0), vmgenid_aml_int(ctx, 6)));
 	struct aml_reader_device d;
 	struct aml_reader_report r;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t start;
 
 	(void)state;
-	aml_append(vgen, aml_name_decl(ctx, "_DDN", aml_string(ctx, "VM_Gen_Counter")));
-	aml_append(vgen, addr_name_package(ctx, 0x000DFFF0u, 0));
-	aml_append(body, vgen);
+	vmgenid_aml_append(vgen, vmgenid_aml_name_decl(ctx, "_DDN", vmgenid_aml_string(ctx, "VM_Gen_Counter")));
+	vmgenid_aml_append(vgen, addr_name_package(ctx, 0x000DFFF0u, 0));
+	vmgenid_aml_append(body, vgen);
 
-	aml_append(vclk, aml_name_decl(ctx, "_DDN", aml_string(ctx, "VMCLOCK")));
-	aml_append(sta, aml_return(ctx, aml_int(ctx, 0x0F)));
-	aml_append(vclk, sta);
-	aml_append(crs, aml_memory32_fixed(ctx, false, 0xDE000, 0x1000));
-	aml_append(vclk, aml_name_decl(ctx, "_CRS", crs));
-	aml_append(body, vclk);
+	vmgenid_aml_append(vclk, vmgenid_aml_name_decl(ctx, "_DDN", vmgenid_aml_string(ctx, "VMCLOCK")));
+	vmgenid_aml_append(sta, vmgenid_aml_return(ctx, vmgenid_aml_int(ctx, 0x0F)));
+	vmgenid_aml_append(vclk, sta);
+	vmgenid_aml_append(crs, vmgenid_aml_memory32_fixed(ctx, false, 0xDE000, 0x1000));
+	vmgenid_aml_append(vclk, vmgenid_aml_name_decl(ctx, "_CRS", crs));
+	vmgenid_aml_append(body, vclk);
 
-	aml_append(ged, aml_name_decl(ctx, "_HID", aml_string(ctx, "ACPI0013")));
-	aml_append(ged_crs, aml_interrupt(ctx, AML_INT_CONSUMER | AML_INT_EDGE, 5));
-	aml_append(ged_crs, aml_interrupt(ctx, AML_INT_CONSUMER | AML_INT_EDGE, 6));
-	aml_append(ged, aml_name_decl(ctx, "_CRS", ged_crs));
-	aml_append(on5, aml_notify(ctx, aml_name(ctx, "\\_SB.VGEN"), aml_int(ctx, 0x80)));
-	aml_append(on6, aml_notify(ctx, aml_name(ctx, "\\_SB.VCLK"), aml_int(ctx, 0x80)));
-	aml_append(evt, on5);
-	aml_append(evt, on6);
-	aml_append(ged, evt);
-	aml_append(body, ged);
+	vmgenid_aml_append(ged, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_string(ctx, "ACPI0013")));
+	vmgenid_aml_append(ged_crs, vmgenid_aml_interrupt(ctx, VMGENID_AML_INT_CONSUMER | VMGENID_AML_INT_EDGE, 5));
+	vmgenid_aml_append(ged_crs, vmgenid_aml_interrupt(ctx, VMGENID_AML_INT_CONSUMER | VMGENID_AML_INT_EDGE, 6));
+	vmgenid_aml_append(ged, vmgenid_aml_name_decl(ctx, "_CRS", ged_crs));
+	vmgenid_aml_append(on5, vmgenid_aml_notify(ctx, vmgenid_aml_name(ctx, "\\_SB.VGEN"), vmgenid_aml_int(ctx, 0x80)));
+	vmgenid_aml_append(on6, vmgenid_aml_notify(ctx, vmgenid_aml_name(ctx, "\\_SB.VCLK"), vmgenid_aml_int(ctx, 0x80)));
+	vmgenid_aml_append(evt, on5);
+	vmgenid_aml_append(evt, on6);
+	vmgenid_aml_append(ged, evt);
+	vmgenid_aml_append(body, ged);
 
-	bytebuf_init(&b);
-	start = acpi_table_begin(&b, "DSDT", 2, &id);
-	assert_int_equal(aml_serialize(ctx, body, &b), 0);
-	acpi_table_end(&b, start);
-	aml_ctx_free(ctx);
+	vmgenid_bytebuf_init(&b);
+	start = vmgenid_acpi_table_begin(&b, "DSDT", 2, &id);
+	assert_int_equal(vmgenid_aml_serialize(ctx, body, &b), 0);
+	vmgenid_acpi_table_end(&b, start);
+	vmgenid_aml_ctx_free(ctx);
 
 	assert_int_equal(find(b.data, b.len, "DSDT", &d, &r), 0);
 	assert_string_equal(d.path, "\\_SB_.VGEN");
@@ -587,44 +587,44 @@ static void test_this_machine_dsdt_shape(void **state)
 	assert_int_equal(d.notify_via, AML_READER_NOTIFY_GED);
 	assert_string_equal(d.notify_method, "\\_SB_.GED_._EVT");
 	assert_int_equal(r.nmalformed + r.nskipped + r.nbad_checksum, 0);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* Hyper-V: _HID MSFT1002, a _CID package, ADDR from operation region fields. */
 static void test_hyperv_fields_unsupported(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx);
-	struct aml *dev = vgen_device(ctx, "\\_SB.GENC", "MSFT1002", NULL);
-	struct aml *cids = aml_package(ctx, 3);
-	struct aml *field = aml_field(ctx, "GCRG", AML_DWORD_ACC, false, AML_PRESERVE);
-	struct aml *m = aml_method(ctx, "ADDR", 0, false);
-	struct aml *pkg = aml_package(ctx, 2);
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *dev = vgen_device(ctx, "\\_SB.GENC", "MSFT1002", NULL);
+	struct vmgenid_aml *cids = vmgenid_aml_package(ctx, 3);
+	struct vmgenid_aml *field = vmgenid_aml_field(ctx, "GCRG", VMGENID_AML_DWORD_ACC, false, VMGENID_AML_PRESERVE);
+	struct vmgenid_aml *m = vmgenid_aml_method(ctx, "ADDR", 0, false);
+	struct vmgenid_aml *pkg = vmgenid_aml_package(ctx, 2);
 	struct aml_reader_device d;
 	struct aml_reader_error e;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	uint64_t addr = 0;
 
 	(void)state;
-	aml_append(body, aml_operation_region(ctx, "GCRG", AML_SYSTEM_MEMORY,
-					      aml_dword(ctx, 0xFED40000u), aml_int(ctx, 8)));
-	aml_append(field, aml_named_field(ctx, "GCAL", 32));
-	aml_append(field, aml_named_field(ctx, "GCAH", 32));
-	aml_append(body, field);
-	aml_append(cids, aml_string(ctx, "VM_Gen_Counter"));
-	aml_append(cids, aml_string(ctx, "VMGENCTR"));
-	aml_append(cids, aml_string(ctx, "Hyper_V_Gen_Counter_V1"));
-	aml_append(dev, aml_name_decl(ctx, "_CID", cids));
-	aml_append(pkg, aml_zero(ctx));
-	aml_append(pkg, aml_zero(ctx));
-	aml_append(m, aml_name_decl(ctx, "LPKG", pkg));
-	aml_append(m, aml_store(ctx, aml_name(ctx, "GCAL"),
-				aml_index(ctx, aml_name(ctx, "LPKG"), aml_zero(ctx), NULL)));
-	aml_append(m, aml_store(ctx, aml_name(ctx, "GCAH"),
-				aml_index(ctx, aml_name(ctx, "LPKG"), aml_one(ctx), NULL)));
-	aml_append(m, aml_return(ctx, aml_name(ctx, "LPKG")));
-	aml_append(dev, m);
-	aml_append(body, dev);
+	vmgenid_aml_append(body, vmgenid_aml_operation_region(ctx, "GCRG", VMGENID_AML_SYSTEM_MEMORY,
+					      vmgenid_aml_dword(ctx, 0xFED40000u), vmgenid_aml_int(ctx, 8)));
+	vmgenid_aml_append(field, vmgenid_aml_named_field(ctx, "GCAL", 32));
+	vmgenid_aml_append(field, vmgenid_aml_named_field(ctx, "GCAH", 32));
+	vmgenid_aml_append(body, field);
+	vmgenid_aml_append(cids, vmgenid_aml_string(ctx, "VM_Gen_Counter"));
+	vmgenid_aml_append(cids, vmgenid_aml_string(ctx, "VMGENCTR"));
+	vmgenid_aml_append(cids, vmgenid_aml_string(ctx, "Hyper_V_Gen_Counter_V1"));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "_CID", cids));
+	vmgenid_aml_append(pkg, vmgenid_aml_zero(ctx));
+	vmgenid_aml_append(pkg, vmgenid_aml_zero(ctx));
+	vmgenid_aml_append(m, vmgenid_aml_name_decl(ctx, "LPKG", pkg));
+	vmgenid_aml_append(m, vmgenid_aml_store(ctx, vmgenid_aml_name(ctx, "GCAL"),
+				vmgenid_aml_index(ctx, vmgenid_aml_name(ctx, "LPKG"), vmgenid_aml_zero(ctx), NULL)));
+	vmgenid_aml_append(m, vmgenid_aml_store(ctx, vmgenid_aml_name(ctx, "GCAH"),
+				vmgenid_aml_index(ctx, vmgenid_aml_name(ctx, "LPKG"), vmgenid_aml_one(ctx), NULL)));
+	vmgenid_aml_append(m, vmgenid_aml_return(ctx, vmgenid_aml_name(ctx, "LPKG")));
+	vmgenid_aml_append(dev, m);
+	vmgenid_aml_append(body, dev);
 	build_table(&b, ctx, body, "DSDT", 2);
 
 	assert_int_equal(find(b.data, b.len, "DSDT", &d, NULL), 0);
@@ -638,7 +638,7 @@ static void test_hyperv_fields_unsupported(void **state)
 	assert_string_equal(e.table, "DSDT");
 	assert_true(e.offset > 36 && e.offset < b.len);
 	assert_true(addr == 0);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* --- Identification ------------------------------------------------------- */
@@ -661,21 +661,21 @@ static void test_ids(void **state)
 /* Two candidates: the first wins, unless sysfs named the other; EISA ids read. */
 static void test_choice_and_eisa_ids(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx);
-	struct aml *a = aml_device(ctx, "\\_SB.VGEA");
-	struct aml *b2 = vgen_device(ctx, "\\_SB.VGEB", "QEMUVGID", NULL);
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *a = vmgenid_aml_device(ctx, "\\_SB.VGEA");
+	struct vmgenid_aml *b2 = vgen_device(ctx, "\\_SB.VGEB", "QEMUVGID", NULL);
 	struct aml_reader_table t;
 	struct aml_reader_device d;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
-	aml_append(a, aml_name_decl(ctx, "_HID", aml_eisaid(ctx, "PNP0A08")));
-	aml_append(a, aml_name_decl(ctx, "_CID", aml_string(ctx, "VM_GEN_COUNTER")));
-	aml_append(a, addr_name_package(ctx, 0x1000, 0));
-	aml_append(b2, addr_name_package(ctx, 0x2000, 0));
-	aml_append(body, a);
-	aml_append(body, b2);
+	vmgenid_aml_append(a, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_eisaid(ctx, "PNP0A08")));
+	vmgenid_aml_append(a, vmgenid_aml_name_decl(ctx, "_CID", vmgenid_aml_string(ctx, "VM_GEN_COUNTER")));
+	vmgenid_aml_append(a, addr_name_package(ctx, 0x1000, 0));
+	vmgenid_aml_append(b2, addr_name_package(ctx, 0x2000, 0));
+	vmgenid_aml_append(body, a);
+	vmgenid_aml_append(body, b2);
 	build_table(&b, ctx, body, "DSDT", 2);
 	t = (struct aml_reader_table){ "DSDT", b.data, b.len };
 
@@ -688,32 +688,32 @@ static void test_choice_and_eisa_ids(void **state)
 	assert_true(d.addr == 0x2000);
 	assert_int_equal(aml_reader_find_vmgenid(&t, 1, "\\_SB_.NONE", &d, NULL), 0);
 	assert_string_equal(d.path, "\\_SB_.VGEA");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_no_device_and_no_addr(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx);
-	struct aml *pci = aml_device(ctx, "\\_SB.PCI0");
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *pci = vmgenid_aml_device(ctx, "\\_SB.PCI0");
 	struct aml_reader_device d;
 	struct aml_reader_error e;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	uint64_t addr = 0;
 
 	(void)state;
-	aml_append(pci, aml_name_decl(ctx, "_HID", aml_eisaid(ctx, "PNP0A03")));
-	aml_append(body, pci);
+	vmgenid_aml_append(pci, vmgenid_aml_name_decl(ctx, "_HID", vmgenid_aml_eisaid(ctx, "PNP0A03")));
+	vmgenid_aml_append(body, pci);
 	build_table(&b, ctx, body, "DSDT", 2);
 	assert_int_equal(find(b.data, b.len, "DSDT", &d, NULL), -ENOENT);
 	assert_int_equal(addr_of(b.data, b.len, &addr, &e), -ENOENT);
 	assert_contains(e.msg, "no VM generation ID device");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	/* The device, but no ADDR. */
-	ctx = aml_ctx_new();
-	body = aml_block(ctx);
-	aml_append(body, vgen_device(ctx, "\\_SB.VGEN", "QEMUVGID", "VM_Gen_Counter"));
+	ctx = vmgenid_aml_ctx_new();
+	body = vmgenid_aml_block(ctx);
+	vmgenid_aml_append(body, vgen_device(ctx, "\\_SB.VGEN", "QEMUVGID", "VM_Gen_Counter"));
 	build_table(&b, ctx, body, "SSDT", 1);
 	assert_int_equal(find(b.data, b.len, "SSDT", &d, NULL), 0);
 	assert_int_equal(d.addr_form, AML_READER_ADDR_MISSING);
@@ -721,7 +721,7 @@ static void test_no_device_and_no_addr(void **state)
 	assert_int_equal(addr_of(b.data, b.len, &addr, &e), -ENOENT);
 	assert_contains(e.msg, "\\_SB_.VGEN has no ADDR");
 	assert_true(addr == 0);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* --- ADDR that does not yield two integers --------------------------------- */
@@ -737,55 +737,55 @@ enum bad_addr {
 	BAD_ARGS,       /* Method (ADDR, 1) */
 };
 
-static void bad_addr_table(struct bytebuf *b, enum bad_addr kind)
+static void bad_addr_table(struct vmgenid_bytebuf *b, enum bad_addr kind)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx);
-	struct aml *dev = vgen_device(ctx, "\\_SB.VGEN", "QEMUVGID", NULL);
-	struct aml *m = aml_method(ctx, "ADDR", kind == BAD_ARGS ? 1 : 0, false);
-	struct aml *pkg;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *dev = vgen_device(ctx, "\\_SB.VGEN", "QEMUVGID", NULL);
+	struct vmgenid_aml *m = vmgenid_aml_method(ctx, "ADDR", kind == BAD_ARGS ? 1 : 0, false);
+	struct vmgenid_aml *pkg;
 
 	switch (kind) {
 	case BAD_INTEGER:
-		aml_append(m, aml_return(ctx, aml_int(ctx, 0x1000)));
+		vmgenid_aml_append(m, vmgenid_aml_return(ctx, vmgenid_aml_int(ctx, 0x1000)));
 		break;
 	case BAD_ONE_ELEM:
-		pkg = aml_package(ctx, 1);
-		aml_append(pkg, aml_int(ctx, 0x1000));
-		aml_append(m, aml_name_decl(ctx, "ONE", pkg));
-		aml_append(m, aml_return(ctx, aml_name(ctx, "ONE")));
+		pkg = vmgenid_aml_package(ctx, 1);
+		vmgenid_aml_append(pkg, vmgenid_aml_int(ctx, 0x1000));
+		vmgenid_aml_append(m, vmgenid_aml_name_decl(ctx, "ONE", pkg));
+		vmgenid_aml_append(m, vmgenid_aml_return(ctx, vmgenid_aml_name(ctx, "ONE")));
 		break;
 	case BAD_STRING:
-		pkg = aml_package(ctx, 2);
-		aml_append(pkg, aml_string(ctx, "x"));
-		aml_append(pkg, aml_zero(ctx));
-		m = aml_name_decl(ctx, "ADDR", pkg);
+		pkg = vmgenid_aml_package(ctx, 2);
+		vmgenid_aml_append(pkg, vmgenid_aml_string(ctx, "x"));
+		vmgenid_aml_append(pkg, vmgenid_aml_zero(ctx));
+		m = vmgenid_aml_name_decl(ctx, "ADDR", pkg);
 		break;
 	case BAD_IF: {
-		struct aml *cond = aml_if(ctx, aml_equal(ctx, aml_one(ctx), aml_one(ctx)));
+		struct vmgenid_aml *cond = vmgenid_aml_if(ctx, vmgenid_aml_equal(ctx, vmgenid_aml_one(ctx), vmgenid_aml_one(ctx)));
 
-		aml_append(cond, aml_return(ctx, aml_int(ctx, 1)));
-		aml_append(m, cond);
+		vmgenid_aml_append(cond, vmgenid_aml_return(ctx, vmgenid_aml_int(ctx, 1)));
+		vmgenid_aml_append(m, cond);
 		break;
 	}
 	case BAD_NO_RETURN:
-		aml_append(m, aml_store(ctx, aml_one(ctx), aml_local(ctx, 0)));
+		vmgenid_aml_append(m, vmgenid_aml_store(ctx, vmgenid_aml_one(ctx), vmgenid_aml_local(ctx, 0)));
 		break;
 	case BAD_UNSET_LOCAL:
-		aml_append(m, aml_return(ctx, aml_local(ctx, 3)));
+		vmgenid_aml_append(m, vmgenid_aml_return(ctx, vmgenid_aml_local(ctx, 3)));
 		break;
 	case BAD_INDEX:
-		aml_append(m, aml_store(ctx, aml_package(ctx, 2), aml_local(ctx, 0)));
-		aml_append(m, aml_store(ctx, aml_zero(ctx),
-					aml_index(ctx, aml_local(ctx, 0), aml_int(ctx, 5), NULL)));
-		aml_append(m, aml_return(ctx, aml_local(ctx, 0)));
+		vmgenid_aml_append(m, vmgenid_aml_store(ctx, vmgenid_aml_package(ctx, 2), vmgenid_aml_local(ctx, 0)));
+		vmgenid_aml_append(m, vmgenid_aml_store(ctx, vmgenid_aml_zero(ctx),
+					vmgenid_aml_index(ctx, vmgenid_aml_local(ctx, 0), vmgenid_aml_int(ctx, 5), NULL)));
+		vmgenid_aml_append(m, vmgenid_aml_return(ctx, vmgenid_aml_local(ctx, 0)));
 		break;
 	case BAD_ARGS:
-		aml_append(m, aml_return(ctx, aml_arg(ctx, 0)));
+		vmgenid_aml_append(m, vmgenid_aml_return(ctx, vmgenid_aml_arg(ctx, 0)));
 		break;
 	}
-	aml_append(dev, m);
-	aml_append(body, dev);
+	vmgenid_aml_append(dev, m);
+	vmgenid_aml_append(body, dev);
 	build_table(b, ctx, body, "DSDT", 2);
 }
 
@@ -806,7 +806,7 @@ static void test_addr_wrong_shapes(void **state)
 		{ BAD_ARGS, -ENOTSUP, "takes 1 arguments" },
 	};
 	struct aml_reader_error e;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	uint64_t addr;
 	size_t i;
 
@@ -819,7 +819,7 @@ static void test_addr_wrong_shapes(void **state)
 		assert_string_equal(e.table, "DSDT");
 		assert_true(e.offset >= 36 && e.offset < b.len);
 		assert_true(addr == 0);
-		bytebuf_free(&b);
+		vmgenid_bytebuf_free(&b);
 	}
 }
 
@@ -837,7 +837,7 @@ static void test_truncated_every_prefix(void **state)
 	struct aml_reader_device d;
 	struct aml_reader_report r;
 	struct aml_reader_error e;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	unsigned int whole = 0;
 	uint64_t addr;
 	uint8_t *cut;
@@ -845,8 +845,8 @@ static void test_truncated_every_prefix(void **state)
 	int ret;
 
 	(void)state;
-	bytebuf_init(&b);
-	assert_int_equal(vmgenid_build_ssdt(&b, VGIA, NULL), 0);
+	vmgenid_bytebuf_init(&b);
+	assert_int_equal(vmgenid_dev_build_ssdt(&b, VGIA, NULL), 0);
 	for (len = 0; len < b.len; len++) {
 		/* Exactly len bytes on the heap, so ASan sees any overread. */
 		cut = malloc(len ? len : 1);
@@ -860,9 +860,9 @@ static void test_truncated_every_prefix(void **state)
 			continue;
 		}
 
-		put_le32(cut + 4, (uint32_t)len);
+		vmgenid_put_le32(cut + 4, (uint32_t)len);
 		cut[9] = 0;
-		cut[9] = acpi_checksum(cut, len);
+		cut[9] = vmgenid_acpi_checksum(cut, len);
 		ret = find(cut, len, "SSDT", &d, &r);
 		if (ret == 0) {
 			/* Only a cut right before Method (\_GPE._E05) leaves the
@@ -887,31 +887,31 @@ static void test_truncated_every_prefix(void **state)
 		free(cut);
 	}
 	assert_int_equal(whole, 1);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* The Firecracker-style DSDT cut everywhere: never a device with a wrong ADDR. */
 static void test_truncated_name_package(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx);
-	struct aml *dev = vgen_device(ctx, "_SB.VGEN", "VMGENCTR", "VM_Gen_Counter");
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *dev = vgen_device(ctx, "_SB.VGEN", "VMGENCTR", "VM_Gen_Counter");
 	struct aml_reader_device d;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	uint8_t *cut;
 	size_t len;
 	int ret;
 
 	(void)state;
-	aml_append(dev, addr_name_package(ctx, 0xDFFF0, 0));
-	aml_append(body, dev);
-	aml_append(body, ged_device(ctx, "\\_SB.VGEN"));
+	vmgenid_aml_append(dev, addr_name_package(ctx, 0xDFFF0, 0));
+	vmgenid_aml_append(body, dev);
+	vmgenid_aml_append(body, ged_device(ctx, "\\_SB.VGEN"));
 	build_table(&b, ctx, body, "DSDT", 2);
 	for (len = 36; len <= b.len; len++) {
 		cut = malloc(len);
 		assert_non_null(cut);
 		memcpy(cut, b.data, len);
-		put_le32(cut + 4, (uint32_t)len);
+		vmgenid_put_le32(cut + 4, (uint32_t)len);
 		ret = find(cut, len, "DSDT", &d, NULL);
 		if (ret == 0) {
 			assert_true(d.addr_integers);
@@ -919,7 +919,7 @@ static void test_truncated_name_package(void **state)
 		}
 		free(cut);
 	}
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* --- Hostile PkgLengths and names ---------------------------------------------- */
@@ -972,7 +972,7 @@ static void test_hostile_lengths(void **state)
 	struct aml_reader_report r;
 	struct aml_reader_device d;
 	struct aml_reader_error e;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	uint8_t *copy;
 	uint64_t addr;
 	size_t i;
@@ -992,7 +992,7 @@ static void test_hostile_lengths(void **state)
 		assert_int_equal(e.offset, cases[i].offset);
 		assert_contains(e.msg, cases[i].says);
 		free(copy);
-		bytebuf_free(&b);
+		vmgenid_bytebuf_free(&b);
 	}
 }
 
@@ -1008,7 +1008,7 @@ static void test_hostile_length_in_addr(void **state)
 	};
 	struct aml_reader_device d;
 	struct aml_reader_report r;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
 	raw_table(&b, body, sizeof(body));
@@ -1019,7 +1019,7 @@ static void test_hostile_length_in_addr(void **state)
 	assert_int_equal(d.addr_status, -EINVAL);
 	assert_int_equal(d.addr_error.offset, 36 + 31);
 	assert_contains(d.addr_error.msg, "Package at 0x42: PkgLength 0x3f goes past");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* An opcode the reader does not know: that container is skipped, noted, and
@@ -1036,7 +1036,7 @@ static void test_unknown_opcode_skipped(void **state)
 	};
 	struct aml_reader_device d;
 	struct aml_reader_report r;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
 	raw_table(&b, body, sizeof(body));
@@ -1046,120 +1046,120 @@ static void test_unknown_opcode_skipped(void **state)
 	assert_int_equal(r.skipped.offset, 40);
 	assert_contains(r.skipped.msg, "unknown opcode 0x5bfe");
 	assert_true(d.addr == 0x10);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_bad_checksum_reported(void **state)
 {
 	struct aml_reader_report r;
 	struct aml_reader_device d;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
-	bytebuf_init(&b);
-	assert_int_equal(vmgenid_build_ssdt(&b, VGIA, NULL), 0);
+	vmgenid_bytebuf_init(&b);
+	assert_int_equal(vmgenid_dev_build_ssdt(&b, VGIA, NULL), 0);
 	b.data[9] ^= 0x55;
 	assert_int_equal(find(b.data, b.len, "SSDT3", &d, &r), 0);
 	assert_int_equal(r.nbad_checksum, 1);
 	assert_string_equal(r.bad_checksum, "SSDT3");
 	assert_true(d.addr == VGIA + 0x28);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* --- Deep nesting ---------------------------------------------------------------- */
 
 static void test_deep_scopes(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx), *outer, *inner;
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx), *outer, *inner;
 	struct aml_reader_report r;
 	struct aml_reader_device d;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	int i;
 
 	(void)state;
 	/* 1000 Scope (\) inside each other: paths stay short, depth does not. */
-	outer = aml_scope(ctx, "\\");
+	outer = vmgenid_aml_scope(ctx, "\\");
 	inner = outer;
 	for (i = 1; i < 1000; i++) {
-		struct aml *s = aml_scope(ctx, "\\");
+		struct vmgenid_aml *s = vmgenid_aml_scope(ctx, "\\");
 
-		aml_append(inner, s);
+		vmgenid_aml_append(inner, s);
 		inner = s;
 	}
-	aml_append(inner, vgen_device(ctx, "VGEN", "QEMUVGID", NULL));
-	aml_append(body, outer);
+	vmgenid_aml_append(inner, vgen_device(ctx, "VGEN", "QEMUVGID", NULL));
+	vmgenid_aml_append(body, outer);
 	build_table(&b, ctx, body, "DSDT", 2);
 	assert_int_equal(find(b.data, b.len, "DSDT", &d, &r), -ENOENT);
 	assert_int_equal(r.nmalformed, 1);
 	assert_contains(r.malformed.msg, "nested deeper than 48 levels");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	/* 40 nested relative scopes: the path outgrows 127 characters first. */
-	ctx = aml_ctx_new();
-	body = aml_block(ctx);
-	outer = aml_scope(ctx, "S000");
+	ctx = vmgenid_aml_ctx_new();
+	body = vmgenid_aml_block(ctx);
+	outer = vmgenid_aml_scope(ctx, "S000");
 	inner = outer;
 	for (i = 1; i < 40; i++) {
-		struct aml *s = aml_device(ctx, "S001");
+		struct vmgenid_aml *s = vmgenid_aml_device(ctx, "S001");
 
-		aml_append(inner, s);
+		vmgenid_aml_append(inner, s);
 		inner = s;
 	}
-	aml_append(body, outer);
+	vmgenid_aml_append(body, outer);
 	build_table(&b, ctx, body, "DSDT", 2);
 	assert_int_equal(find(b.data, b.len, "DSDT", &d, &r), -ENOENT);
 	assert_int_equal(r.nmalformed, 1);
 	assert_contains(r.malformed.msg, "longer than 127 characters");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_deep_expression_in_addr(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx);
-	struct aml *dev = vgen_device(ctx, "\\_SB.VGEN", "QEMUVGID", NULL);
-	struct aml *m = aml_method(ctx, "ADDR", 0, false);
-	struct aml *expr = aml_int(ctx, 0x1000);
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *dev = vgen_device(ctx, "\\_SB.VGEN", "QEMUVGID", NULL);
+	struct vmgenid_aml *m = vmgenid_aml_method(ctx, "ADDR", 0, false);
+	struct vmgenid_aml *expr = vmgenid_aml_int(ctx, 0x1000);
 	struct aml_reader_error e;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	uint64_t addr;
 	int i;
 
 	(void)state;
 	for (i = 0; i < 300; i++)
-		expr = aml_add(ctx, expr, aml_one(ctx), NULL);
-	aml_append(m, aml_return(ctx, expr));
-	aml_append(dev, m);
-	aml_append(body, dev);
+		expr = vmgenid_aml_add(ctx, expr, vmgenid_aml_one(ctx), NULL);
+	vmgenid_aml_append(m, vmgenid_aml_return(ctx, expr));
+	vmgenid_aml_append(dev, m);
+	vmgenid_aml_append(body, dev);
 	build_table(&b, ctx, body, "DSDT", 2);
 	assert_int_equal(addr_of(b.data, b.len, &addr, &e), -EINVAL);
 	assert_contains(e.msg, "ADDR: terms nested deeper than 48 levels");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* ADDR's package names a Name whose package names ADDR: bounded, then refused. */
 static void test_names_referring_to_each_other(void **state)
 {
-	struct aml_ctx *ctx = aml_ctx_new();
-	struct aml *body = aml_block(ctx);
-	struct aml *dev = vgen_device(ctx, "\\_SB.VGEN", "QEMUVGID", NULL);
-	struct aml *p1 = aml_package(ctx, 2), *p2 = aml_package(ctx, 1);
+	struct vmgenid_aml_ctx *ctx = vmgenid_aml_ctx_new();
+	struct vmgenid_aml *body = vmgenid_aml_block(ctx);
+	struct vmgenid_aml *dev = vgen_device(ctx, "\\_SB.VGEN", "QEMUVGID", NULL);
+	struct vmgenid_aml *p1 = vmgenid_aml_package(ctx, 2), *p2 = vmgenid_aml_package(ctx, 1);
 	struct aml_reader_error e;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	uint64_t addr;
 
 	(void)state;
-	aml_append(p1, aml_name(ctx, "LOOP"));
-	aml_append(p1, aml_zero(ctx));
-	aml_append(dev, aml_name_decl(ctx, "ADDR", p1));
-	aml_append(p2, aml_name(ctx, "ADDR"));
-	aml_append(dev, aml_name_decl(ctx, "LOOP", p2));
-	aml_append(body, dev);
+	vmgenid_aml_append(p1, vmgenid_aml_name(ctx, "LOOP"));
+	vmgenid_aml_append(p1, vmgenid_aml_zero(ctx));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "ADDR", p1));
+	vmgenid_aml_append(p2, vmgenid_aml_name(ctx, "ADDR"));
+	vmgenid_aml_append(dev, vmgenid_aml_name_decl(ctx, "LOOP", p2));
+	vmgenid_aml_append(body, dev);
 	build_table(&b, ctx, body, "DSDT", 2);
 	assert_true(addr_of(b.data, b.len, &addr, &e) < 0);
 	assert_true(strstr(e.msg, "refer to each other") || strstr(e.msg, "nested"));
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /*
@@ -1182,36 +1182,36 @@ static void test_call_argument_declares_257th_object(void **state)
 	};
 	struct aml_reader_device d;
 	struct aml_reader_report r;
-	struct bytebuf body, b;
+	struct vmgenid_bytebuf body, b;
 	unsigned int i;
 
 	(void)state;
-	bytebuf_init(&body);
-	bytebuf_append(&body, method, sizeof(method));
+	vmgenid_bytebuf_init(&body);
+	vmgenid_bytebuf_append(&body, method, sizeof(method));
 	/* 255 more: the array (256 slots at first) is full. */
 	for (i = 0; i < 255; i++) {
 		uint8_t name[] = { 0x08, 'N', (uint8_t)('0' + i / 100), (uint8_t)('0' + i / 10 % 10),
 				   (uint8_t)('0' + i % 10), 0x00 };
 
-		bytebuf_append(&body, name, sizeof(name));
+		vmgenid_bytebuf_append(&body, name, sizeof(name));
 	}
-	bytebuf_append(&body, call, sizeof(call));
-	bytebuf_append(&body, dev, sizeof(dev));
-	assert_false(bytebuf_failed(&body));
+	vmgenid_bytebuf_append(&body, call, sizeof(call));
+	vmgenid_bytebuf_append(&body, dev, sizeof(dev));
+	assert_false(vmgenid_bytebuf_failed(&body));
 	raw_table(&b, body.data, body.len);
 	assert_int_equal(find(b.data, b.len, "DSDT", &d, &r), 0);
 	assert_int_equal(r.nmalformed, 0);
 	assert_int_equal(r.ntables, 1);
 	assert_string_equal(d.path, "\\VGEN");
 	assert_true(d.addr == 0x10);
-	bytebuf_free(&b);
-	bytebuf_free(&body);
+	vmgenid_bytebuf_free(&b);
+	vmgenid_bytebuf_free(&body);
 }
 
 /* --- Work bounds ------------------------------------------------------------ */
 
 /* opcode (1 or 2 bytes), a PkgLength of 1 to 4 bytes, the 4-byte name, body. */
-static void put_named_pkg(struct bytebuf *out, const uint8_t *op, size_t oplen, const char *name,
+static void put_named_pkg(struct vmgenid_bytebuf *out, const uint8_t *op, size_t oplen, const char *name,
 			  const uint8_t *body, size_t len)
 {
 	size_t total = 4 + len, n = 1;
@@ -1229,27 +1229,27 @@ static void put_named_pkg(struct bytebuf *out, const uint8_t *op, size_t oplen, 
 		for (i = 1; i < n; i++)
 			pkg[i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
 	}
-	bytebuf_append(out, op, oplen);
-	bytebuf_append(out, pkg, n);
-	bytebuf_append(out, name, 4);
-	bytebuf_append(out, body, len);
+	vmgenid_bytebuf_append(out, op, oplen);
+	vmgenid_bytebuf_append(out, pkg, n);
+	vmgenid_bytebuf_append(out, name, 4);
+	vmgenid_bytebuf_append(out, body, len);
 }
 
 /* body wrapped in depth nested Scope (Sxxx) { ... }. */
-static void nest_scopes(struct bytebuf *body, unsigned int depth)
+static void nest_scopes(struct vmgenid_bytebuf *body, unsigned int depth)
 {
 	static const uint8_t scope_op[] = { 0x10 };
 	unsigned int i;
 
 	for (i = 0; i < depth; i++) {
-		struct bytebuf outer;
+		struct vmgenid_bytebuf outer;
 		char name[5];
 
 		snprintf(name, sizeof(name), "S%03u", (depth - 1 - i) % 1000);
-		bytebuf_init(&outer);
+		vmgenid_bytebuf_init(&outer);
 		put_named_pkg(&outer, scope_op, 1, name, body->data, body->len);
-		assert_false(bytebuf_failed(&outer));
-		bytebuf_free(body);
+		assert_false(vmgenid_bytebuf_failed(&outer));
+		vmgenid_bytebuf_free(body);
 		*body = outer;
 	}
 }
@@ -1288,31 +1288,31 @@ static void test_many_names_deep_references(void **state)
 	const unsigned int nfields = 26000, nrefs = 2000, depth = 20;
 	struct aml_reader_device d;
 	struct aml_reader_report r;
-	struct bytebuf fields, refs, body, b;
+	struct vmgenid_bytebuf fields, refs, body, b;
 	unsigned int i;
 	char name[5];
 
 	(void)state;
-	bytebuf_init(&fields);
-	bytebuf_put_u8(&fields, 0x01); /* AnyAcc, NoLock, Preserve */
+	vmgenid_bytebuf_init(&fields);
+	vmgenid_bytebuf_put_u8(&fields, 0x01); /* AnyAcc, NoLock, Preserve */
 	for (i = 0; i < nfields; i++) {
 		field_name(i, name);
-		bytebuf_append(&fields, name, 4);
-		bytebuf_put_u8(&fields, 0x01); /* one bit */
+		vmgenid_bytebuf_append(&fields, name, 4);
+		vmgenid_bytebuf_put_u8(&fields, 0x01); /* one bit */
 	}
-	bytebuf_init(&refs);
+	vmgenid_bytebuf_init(&refs);
 	for (i = 0; i < nrefs; i++) {
 		field_name(i * 13 % nfields, name);
-		bytebuf_append(&refs, name, 4);
+		vmgenid_bytebuf_append(&refs, name, 4);
 	}
 	nest_scopes(&refs, depth);
-	bytebuf_init(&body);
-	bytebuf_append(&body, region, sizeof(region));
+	vmgenid_bytebuf_init(&body);
+	vmgenid_bytebuf_append(&body, region, sizeof(region));
 	/* The Field's "name" operand is the region it lives in; flags follow. */
 	put_named_pkg(&body, field_op, 2, "OPR0", fields.data, fields.len);
-	bytebuf_append(&body, refs.data, refs.len);
-	bytebuf_append(&body, dev, sizeof(dev));
-	assert_false(bytebuf_failed(&body));
+	vmgenid_bytebuf_append(&body, refs.data, refs.len);
+	vmgenid_bytebuf_append(&body, dev, sizeof(dev));
+	assert_false(vmgenid_bytebuf_failed(&body));
 	raw_table(&b, body.data, body.len);
 	assert_true(b.len > 130000);
 
@@ -1325,10 +1325,10 @@ static void test_many_names_deep_references(void **state)
 	 * slots each, where a scan of every name took 1.1 billion. */
 	if (r.lookup_steps > 4ul * (nfields + nrefs * (depth + 1)))
 		fail_msg("%lu lookup steps", r.lookup_steps);
-	bytebuf_free(&b);
-	bytebuf_free(&body);
-	bytebuf_free(&refs);
-	bytebuf_free(&fields);
+	vmgenid_bytebuf_free(&b);
+	vmgenid_bytebuf_free(&body);
+	vmgenid_bytebuf_free(&refs);
+	vmgenid_bytebuf_free(&fields);
 }
 
 /*
@@ -1341,19 +1341,19 @@ static void test_lookup_work_is_bounded(void **state)
 	const size_t len = (16u << 20) - 4096;
 	struct aml_reader_device d;
 	struct aml_reader_report r;
-	struct bytebuf refs, body, b;
+	struct vmgenid_bytebuf refs, body, b;
 	size_t i;
 
 	(void)state;
-	bytebuf_init(&body);
-	bytebuf_init(&refs);
+	vmgenid_bytebuf_init(&body);
+	vmgenid_bytebuf_init(&refs);
 	for (i = 0; i + 4 <= len; i += 4)
-		bytebuf_append(&refs, "QQQQ", 4);
+		vmgenid_bytebuf_append(&refs, "QQQQ", 4);
 	nest_scopes(&refs, 24);
 	/* Name (QQQR, Zero) first: there is a namespace to search. */
-	bytebuf_append(&body, "\x08QQQR\x00", 6);
-	bytebuf_append(&body, refs.data, refs.len);
-	assert_false(bytebuf_failed(&body));
+	vmgenid_bytebuf_append(&body, "\x08QQQR\x00", 6);
+	vmgenid_bytebuf_append(&body, refs.data, refs.len);
+	assert_false(vmgenid_bytebuf_failed(&body));
 	raw_table(&b, body.data, body.len);
 	assert_true(b.len <= 16u << 20);
 
@@ -1362,9 +1362,9 @@ static void test_lookup_work_is_bounded(void **state)
 	assert_contains(r.malformed.msg, "too complex");
 	assert_true(r.lookup_steps <= AML_READER_MAX_STEPS);
 	assert_true(r.lookup_steps >= AML_READER_MAX_STEPS / 2);
-	bytebuf_free(&b);
-	bytebuf_free(&body);
-	bytebuf_free(&refs);
+	vmgenid_bytebuf_free(&b);
+	vmgenid_bytebuf_free(&body);
+	vmgenid_bytebuf_free(&refs);
 }
 
 /*
@@ -1379,31 +1379,31 @@ static void test_notify_search_walks_each_body_once(void **state)
 	const size_t big = 256u << 10;
 	struct aml_reader_device d;
 	struct aml_reader_report r;
-	struct bytebuf gpe, e00, mb, mc, body, b;
+	struct vmgenid_bytebuf gpe, e00, mb, mc, body, b;
 	unsigned int i;
 
 	(void)state;
-	bytebuf_init(&e00);
-	bytebuf_put_u8(&e00, 0x00); /* no arguments */
+	vmgenid_bytebuf_init(&e00);
+	vmgenid_bytebuf_put_u8(&e00, 0x00); /* no arguments */
 	for (i = 0; i < 16; i++)
-		bytebuf_append(&e00, "MTB_", 4);
-	bytebuf_init(&mb);
-	bytebuf_put_u8(&mb, 0x00);
+		vmgenid_bytebuf_append(&e00, "MTB_", 4);
+	vmgenid_bytebuf_init(&mb);
+	vmgenid_bytebuf_put_u8(&mb, 0x00);
 	for (i = 0; i < 16; i++)
-		bytebuf_append(&mb, "MTC_", 4);
-	bytebuf_init(&mc);
-	bytebuf_put_u8(&mc, 0x00);
+		vmgenid_bytebuf_append(&mb, "MTC_", 4);
+	vmgenid_bytebuf_init(&mc);
+	vmgenid_bytebuf_put_u8(&mc, 0x00);
 	for (i = 0; i < big; i++)
-		bytebuf_put_u8(&mc, 0xA3); /* Noop */
-	bytebuf_init(&body);
+		vmgenid_bytebuf_put_u8(&mc, 0xA3); /* Noop */
+	vmgenid_bytebuf_init(&body);
 	put_named_pkg(&body, method_op, 1, "MTB_", mb.data, mb.len);
 	put_named_pkg(&body, method_op, 1, "MTC_", mc.data, mc.len);
-	bytebuf_init(&gpe);
+	vmgenid_bytebuf_init(&gpe);
 	put_named_pkg(&gpe, method_op, 1, "_E00", e00.data, e00.len);
 	put_named_pkg(&body, scope_op, 1, "_GPE", gpe.data, gpe.len);
-	bytebuf_append(&body, "\x5B\x82\x20VGEN\x08_HID\x0DVMGENCTR\x00"
+	vmgenid_bytebuf_append(&body, "\x5B\x82\x20VGEN\x08_HID\x0DVMGENCTR\x00"
 		       "\x08" "ADDR\x12\x06\x02\x0A\x10\x0A\x00", 34);
-	assert_false(bytebuf_failed(&body));
+	assert_false(vmgenid_bytebuf_failed(&body));
 	raw_table(&b, body.data, body.len);
 
 	assert_int_equal(find(b.data, b.len, "DSDT", &d, &r), 0);
@@ -1412,12 +1412,12 @@ static void test_notify_search_walks_each_body_once(void **state)
 	if (r.scan_bytes > b.len)
 		fail_msg("walked %lu bytes of method bodies in a %zu-byte table", r.scan_bytes, b.len);
 	assert_true(r.scan_bytes > big);
-	bytebuf_free(&b);
-	bytebuf_free(&body);
-	bytebuf_free(&gpe);
-	bytebuf_free(&mc);
-	bytebuf_free(&mb);
-	bytebuf_free(&e00);
+	vmgenid_bytebuf_free(&b);
+	vmgenid_bytebuf_free(&body);
+	vmgenid_bytebuf_free(&gpe);
+	vmgenid_bytebuf_free(&mc);
+	vmgenid_bytebuf_free(&mb);
+	vmgenid_bytebuf_free(&e00);
 }
 
 int main(void)

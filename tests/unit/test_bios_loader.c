@@ -20,11 +20,11 @@
 
 static unsigned int warnings;
 
-static void count_sink(void *opaque, enum log_level level, const char *module, const char *msg)
+static void count_sink(void *opaque, enum vmgenid_log_level level, const char *module, const char *msg)
 {
 	(void)opaque;
 	(void)msg;
-	if (level <= LOG_WARN && strcmp(module, "bios_loader") == 0)
+	if (level <= VMGENID_LOG_WARN && strcmp(module, "bios_loader") == 0)
 		warnings++;
 }
 
@@ -39,13 +39,13 @@ static void want_name(uint8_t *want, unsigned int off, const char *name)
 
 static void test_build_allocate(void **state)
 {
-	struct bios_loader l;
+	struct vmgenid_bios_loader l;
 	uint8_t want[128] = { 0 };
 
 	(void)state;
-	bios_loader_init(&l);
-	assert_int_equal(bios_loader_allocate(&l, "etc/vmgenid_guid", 4096,
-					      BIOS_LOADER_ZONE_HIGH), 0);
+	vmgenid_bios_loader_init(&l);
+	assert_int_equal(vmgenid_bios_loader_allocate(&l, "etc/vmgenid_guid", 4096,
+					      VMGENID_BIOS_LOADER_ZONE_HIGH), 0);
 	assert_int_equal(l.script.len, 128);
 	want[0] = 0x01;
 	want_name(want, 4, "etc/vmgenid_guid");
@@ -53,7 +53,7 @@ static void test_build_allocate(void **state)
 	want[61] = 0x10;
 	want[64] = 0x01;
 	assert_memory_equal(l.script.data, want, 128);
-	bios_loader_free(&l);
+	vmgenid_bios_loader_free(&l);
 	assert_null(l.script.data);
 	assert_int_equal(l.script.len, 0);
 }
@@ -62,30 +62,30 @@ static void test_build_allocate_fseg_max_name(void **state)
 {
 	/* 55 characters: the longest name that leaves its terminating NUL. */
 	static const char name[] = "0123456789012345678901234567890123456789012345678901234";
-	struct bios_loader l;
+	struct vmgenid_bios_loader l;
 	uint8_t want[128] = { 0 };
 
 	(void)state;
 	assert_int_equal(strlen(name), 55);
-	bios_loader_init(&l);
-	assert_int_equal(bios_loader_allocate(&l, name, 0x80000000u, BIOS_LOADER_ZONE_FSEG), 0);
+	vmgenid_bios_loader_init(&l);
+	assert_int_equal(vmgenid_bios_loader_allocate(&l, name, 0x80000000u, VMGENID_BIOS_LOADER_ZONE_FSEG), 0);
 	want[0] = 0x01;
 	want_name(want, 4, name);
 	want[63] = 0x80;
 	want[64] = 0x02;
 	assert_int_equal(l.script.data[59], 0);
 	assert_memory_equal(l.script.data, want, 128);
-	bios_loader_free(&l);
+	vmgenid_bios_loader_free(&l);
 }
 
 static void test_build_add_pointer(void **state)
 {
-	struct bios_loader l;
+	struct vmgenid_bios_loader l;
 	uint8_t want[128] = { 0 };
 
 	(void)state;
-	bios_loader_init(&l);
-	assert_int_equal(bios_loader_add_pointer(&l, "etc/acpi/tables", 0x01020304, 8,
+	vmgenid_bios_loader_init(&l);
+	assert_int_equal(vmgenid_bios_loader_add_pointer(&l, "etc/acpi/tables", 0x01020304, 8,
 						 "etc/vmgenid_guid"), 0);
 	assert_int_equal(l.script.len, 128);
 	want[0] = 0x02;
@@ -97,17 +97,17 @@ static void test_build_add_pointer(void **state)
 	want[119] = 0x01;
 	want[120] = 8;
 	assert_memory_equal(l.script.data, want, 128);
-	bios_loader_free(&l);
+	vmgenid_bios_loader_free(&l);
 }
 
 static void test_build_add_checksum(void **state)
 {
-	struct bios_loader l;
+	struct vmgenid_bios_loader l;
 	uint8_t want[128] = { 0 };
 
 	(void)state;
-	bios_loader_init(&l);
-	assert_int_equal(bios_loader_add_checksum(&l, "etc/acpi/tables", 0x109, 0x100, 0xca), 0);
+	vmgenid_bios_loader_init(&l);
+	assert_int_equal(vmgenid_bios_loader_add_checksum(&l, "etc/acpi/tables", 0x109, 0x100, 0xca), 0);
 	want[0] = 0x03;
 	want_name(want, 4, "etc/acpi/tables");
 	want[60] = 0x09;
@@ -116,17 +116,17 @@ static void test_build_add_checksum(void **state)
 	want[65] = 0x01;
 	want[68] = 0xca;
 	assert_memory_equal(l.script.data, want, 128);
-	bios_loader_free(&l);
+	vmgenid_bios_loader_free(&l);
 }
 
 static void test_build_write_pointer(void **state)
 {
-	struct bios_loader l;
+	struct vmgenid_bios_loader l;
 	uint8_t want[128] = { 0 };
 
 	(void)state;
-	bios_loader_init(&l);
-	assert_int_equal(bios_loader_write_pointer(&l, "etc/vmgenid_addr", 0xa0b0c0d0, 8,
+	vmgenid_bios_loader_init(&l);
+	assert_int_equal(vmgenid_bios_loader_write_pointer(&l, "etc/vmgenid_addr", 0xa0b0c0d0, 8,
 						   "etc/vmgenid_guid", 40), 0);
 	want[0] = 0x04;
 	want_name(want, 4, "etc/vmgenid_addr");
@@ -138,25 +138,25 @@ static void test_build_write_pointer(void **state)
 	want[120] = 40;
 	want[124] = 8;
 	assert_memory_equal(l.script.data, want, 128);
-	bios_loader_free(&l);
+	vmgenid_bios_loader_free(&l);
 }
 
 static void test_build_appends_in_order(void **state)
 {
-	struct bios_loader l;
+	struct vmgenid_bios_loader l;
 
 	(void)state;
-	bios_loader_init(&l);
-	assert_int_equal(bios_loader_allocate(&l, "a", 16, BIOS_LOADER_ZONE_HIGH), 0);
-	assert_int_equal(bios_loader_add_checksum(&l, "a", 0, 0, 1), 0);
-	assert_int_equal(bios_loader_add_pointer(&l, "a", 0, 1, "a"), 0);
-	assert_int_equal(bios_loader_write_pointer(&l, "b", 0, 4, "a", 0), 0);
+	vmgenid_bios_loader_init(&l);
+	assert_int_equal(vmgenid_bios_loader_allocate(&l, "a", 16, VMGENID_BIOS_LOADER_ZONE_HIGH), 0);
+	assert_int_equal(vmgenid_bios_loader_add_checksum(&l, "a", 0, 0, 1), 0);
+	assert_int_equal(vmgenid_bios_loader_add_pointer(&l, "a", 0, 1, "a"), 0);
+	assert_int_equal(vmgenid_bios_loader_write_pointer(&l, "b", 0, 4, "a", 0), 0);
 	assert_int_equal(l.script.len, 4 * 128);
-	assert_int_equal(get_le32(l.script.data + 0 * 128), 1);
-	assert_int_equal(get_le32(l.script.data + 1 * 128), 3);
-	assert_int_equal(get_le32(l.script.data + 2 * 128), 2);
-	assert_int_equal(get_le32(l.script.data + 3 * 128), 4);
-	bios_loader_free(&l);
+	assert_int_equal(vmgenid_get_le32(l.script.data + 0 * 128), 1);
+	assert_int_equal(vmgenid_get_le32(l.script.data + 1 * 128), 3);
+	assert_int_equal(vmgenid_get_le32(l.script.data + 2 * 128), 2);
+	assert_int_equal(vmgenid_get_le32(l.script.data + 3 * 128), 4);
+	vmgenid_bios_loader_free(&l);
 }
 
 /* The call must fail with -EINVAL, warn, and leave the script byte for byte as it was. */
@@ -175,48 +175,48 @@ static void test_build_appends_in_order(void **state)
 static void test_build_rejects_bad_args(void **state)
 {
 	static const char long_name[] = "01234567890123456789012345678901234567890123456789012345";
-	struct bios_loader l;
+	struct vmgenid_bios_loader l;
 
 	(void)state;
 	assert_int_equal(strlen(long_name), 56);
-	bios_loader_init(&l);
-	assert_int_equal(bios_loader_allocate(&l, "a", 16, BIOS_LOADER_ZONE_HIGH), 0);
+	vmgenid_bios_loader_init(&l);
+	assert_int_equal(vmgenid_bios_loader_allocate(&l, "a", 16, VMGENID_BIOS_LOADER_ZONE_HIGH), 0);
 
 	/* Names */
-	ASSERT_REJECTED(&l, bios_loader_allocate(&l, "", 16, BIOS_LOADER_ZONE_HIGH));
-	ASSERT_REJECTED(&l, bios_loader_allocate(&l, NULL, 16, BIOS_LOADER_ZONE_HIGH));
-	ASSERT_REJECTED(&l, bios_loader_allocate(&l, long_name, 16, BIOS_LOADER_ZONE_HIGH));
-	ASSERT_REJECTED(&l, bios_loader_add_pointer(&l, "a", 0, 4, ""));
-	ASSERT_REJECTED(&l, bios_loader_add_pointer(&l, long_name, 0, 4, "a"));
-	ASSERT_REJECTED(&l, bios_loader_add_checksum(&l, "", 0, 0, 1));
-	ASSERT_REJECTED(&l, bios_loader_write_pointer(&l, "", 0, 8, "a", 0));
-	ASSERT_REJECTED(&l, bios_loader_write_pointer(&l, "b", 0, 8, long_name, 0));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_allocate(&l, "", 16, VMGENID_BIOS_LOADER_ZONE_HIGH));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_allocate(&l, NULL, 16, VMGENID_BIOS_LOADER_ZONE_HIGH));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_allocate(&l, long_name, 16, VMGENID_BIOS_LOADER_ZONE_HIGH));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_add_pointer(&l, "a", 0, 4, ""));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_add_pointer(&l, long_name, 0, 4, "a"));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_add_checksum(&l, "", 0, 0, 1));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_write_pointer(&l, "", 0, 8, "a", 0));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_write_pointer(&l, "b", 0, 8, long_name, 0));
 
 	/* Alignment and zone */
-	ASSERT_REJECTED(&l, bios_loader_allocate(&l, "b", 0, BIOS_LOADER_ZONE_HIGH));
-	ASSERT_REJECTED(&l, bios_loader_allocate(&l, "b", 3, BIOS_LOADER_ZONE_HIGH));
-	ASSERT_REJECTED(&l, bios_loader_allocate(&l, "b", 0x80000001u, BIOS_LOADER_ZONE_HIGH));
-	ASSERT_REJECTED(&l, bios_loader_allocate(&l, "b", 16, 0));
-	ASSERT_REJECTED(&l, bios_loader_allocate(&l, "b", 16, 3));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_allocate(&l, "b", 0, VMGENID_BIOS_LOADER_ZONE_HIGH));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_allocate(&l, "b", 3, VMGENID_BIOS_LOADER_ZONE_HIGH));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_allocate(&l, "b", 0x80000001u, VMGENID_BIOS_LOADER_ZONE_HIGH));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_allocate(&l, "b", 16, 0));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_allocate(&l, "b", 16, 3));
 
 	/* Pointer sizes */
-	ASSERT_REJECTED(&l, bios_loader_add_pointer(&l, "a", 0, 0, "a"));
-	ASSERT_REJECTED(&l, bios_loader_add_pointer(&l, "a", 0, 3, "a"));
-	ASSERT_REJECTED(&l, bios_loader_add_pointer(&l, "a", 0, 16, "a"));
-	ASSERT_REJECTED(&l, bios_loader_write_pointer(&l, "b", 0, 3, "a", 0));
-	ASSERT_REJECTED(&l, bios_loader_write_pointer(&l, "b", 0, 0, "a", 0));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_add_pointer(&l, "a", 0, 0, "a"));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_add_pointer(&l, "a", 0, 3, "a"));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_add_pointer(&l, "a", 0, 16, "a"));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_write_pointer(&l, "b", 0, 3, "a", 0));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_write_pointer(&l, "b", 0, 0, "a", 0));
 
 	/* Checksum byte outside the range it covers */
-	ASSERT_REJECTED(&l, bios_loader_add_checksum(&l, "a", 9, 10, 20));
-	ASSERT_REJECTED(&l, bios_loader_add_checksum(&l, "a", 30, 10, 20));
-	ASSERT_REJECTED(&l, bios_loader_add_checksum(&l, "a", 10, 10, 0));
-	ASSERT_REJECTED(&l, bios_loader_add_checksum(&l, "a", 0xfffffff5u, 0xfffffff0u, 0x20));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_add_checksum(&l, "a", 9, 10, 20));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_add_checksum(&l, "a", 30, 10, 20));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_add_checksum(&l, "a", 10, 10, 0));
+	ASSERT_REJECTED(&l, vmgenid_bios_loader_add_checksum(&l, "a", 0xfffffff5u, 0xfffffff0u, 0x20));
 
 	/* Edges that are fine */
-	assert_int_equal(bios_loader_add_checksum(&l, "a", 29, 10, 20), 0);
-	assert_int_equal(bios_loader_add_checksum(&l, "a", 0xfffffffeu, 0xfffffff0u, 0xf), 0);
+	assert_int_equal(vmgenid_bios_loader_add_checksum(&l, "a", 29, 10, 20), 0);
+	assert_int_equal(vmgenid_bios_loader_add_checksum(&l, "a", 0xfffffffeu, 0xfffffff0u, 0xf), 0);
 	assert_int_equal(l.script.len, 3 * 128);
-	bios_loader_free(&l);
+	vmgenid_bios_loader_free(&l);
 }
 
 /* ------------------------------------------------------------------ */
@@ -304,13 +304,13 @@ static int fake_file_load(void *opaque, const char *name, uint32_t size, uint32_
 	assert_true(align != 0 && (align & (align - 1)) == 0);
 	if (env.fail_load && strcmp(env.fail_load, name) == 0)
 		return -ENOMEM;
-	if (zone == BIOS_LOADER_ZONE_FSEG) {
+	if (zone == VMGENID_BIOS_LOADER_ZONE_FSEG) {
 		ram = fseg_ram;
 		base = FSEG_BASE;
 		used = &env.fseg_used;
 		ram_size = FSEG_SIZE;
 	} else {
-		assert_int_equal(zone, BIOS_LOADER_ZONE_HIGH);
+		assert_int_equal(zone, VMGENID_BIOS_LOADER_ZONE_HIGH);
 		ram = high_ram;
 		base = env.high_base;
 		used = &env.high_used;
@@ -349,7 +349,7 @@ static int fake_file_write(void *opaque, const char *name, uint32_t offset, cons
 	return 0;
 }
 
-static struct bios_loader_ops ops = {
+static struct vmgenid_bios_loader_ops ops = {
 	.opaque = &env,
 	.file_size = fake_file_size,
 	.file_load = fake_file_load,
@@ -443,7 +443,7 @@ static void table_header(uint8_t *t, const char *sig, uint32_t len, uint8_t junk
 	for (i = 0; i < len; i++)
 		t[i] = (uint8_t)(i * 7 + 3);
 	memcpy(t, sig, 4);
-	put_le32(t + 4, len);
+	vmgenid_put_le32(t + 4, len);
 	t[8] = 1;
 	t[9] = junk_cksum; /* the loader must fix whatever is there */
 }
@@ -458,23 +458,23 @@ static void setup_std(void)
 	f->data[8] = 0x5a;
 	memcpy(f->data + 9, "BOCHS ", 6);
 	f->data[15] = 2;
-	put_le32(f->data + 16, RSDT_OFF);
-	put_le32(f->data + 20, 36);
-	put_le64(f->data + 24, XSDT_OFF);
+	vmgenid_put_le32(f->data + 16, RSDT_OFF);
+	vmgenid_put_le32(f->data + 20, 36);
+	vmgenid_put_le64(f->data + 24, XSDT_OFF);
 	f->data[32] = 0xa5;
 
 	f = add_file(F_TABLES, TABLES_SIZE, false);
 	t = f->data;
 	memset(t, 0x11, SSDT_OFF);
 	table_header(t + SSDT_OFF, "SSDT", 64, 0x33);
-	put_le32(t + SSDT_OFF + 40, 0); /* VGIA: offset 0 inside the GUID blob */
+	vmgenid_put_le32(t + SSDT_OFF + 40, 0); /* VGIA: offset 0 inside the GUID blob */
 	table_header(t + RSDT_OFF, "RSDT", 40, 0x44);
-	put_le32(t + RSDT_OFF + 36, SSDT_OFF);
+	vmgenid_put_le32(t + RSDT_OFF + 36, SSDT_OFF);
 	table_header(t + XSDT_OFF, "XSDT", 44, 0x55);
-	put_le64(t + XSDT_OFF + 36, SSDT_OFF);
-	put_le32(t + 168, 0x00000fff);
-	put_le32(t + 172, 0x00001000);
-	put_le64(t + 176, 0xfffffffffffffff0ull);
+	vmgenid_put_le64(t + XSDT_OFF + 36, SSDT_OFF);
+	vmgenid_put_le32(t + 168, 0x00000fff);
+	vmgenid_put_le32(t + 172, 0x00001000);
+	vmgenid_put_le64(t + 176, 0xfffffffffffffff0ull);
 
 	f = add_file(F_GUID, 4096, false);
 	memcpy(f->data + 40, guid_le, sizeof(guid_le));
@@ -488,9 +488,9 @@ static void setup_std(void)
 
 static void test_run_qemu_like_script(void **state)
 {
-	struct bios_loader l;
-	struct bios_loader_exec st;
-	const struct bios_loader_file *rsdp, *guid, *tables;
+	struct vmgenid_bios_loader l;
+	struct vmgenid_bios_loader_exec st;
+	const struct vmgenid_bios_loader_file *rsdp, *guid, *tables;
 	const uint8_t *t, *r;
 	uint8_t *c;
 	uint64_t tables_addr;
@@ -498,30 +498,30 @@ static void test_run_qemu_like_script(void **state)
 	(void)state;
 	env_reset();
 	setup_std();
-	bios_loader_init(&l);
-	assert_int_equal(bios_loader_allocate(&l, F_RSDP, 16, BIOS_LOADER_ZONE_FSEG), 0);
-	assert_int_equal(bios_loader_allocate(&l, F_GUID, 4096, BIOS_LOADER_ZONE_HIGH), 0);
-	assert_int_equal(bios_loader_allocate(&l, F_TABLES, 64, BIOS_LOADER_ZONE_HIGH), 0);
+	vmgenid_bios_loader_init(&l);
+	assert_int_equal(vmgenid_bios_loader_allocate(&l, F_RSDP, 16, VMGENID_BIOS_LOADER_ZONE_FSEG), 0);
+	assert_int_equal(vmgenid_bios_loader_allocate(&l, F_GUID, 4096, VMGENID_BIOS_LOADER_ZONE_HIGH), 0);
+	assert_int_equal(vmgenid_bios_loader_allocate(&l, F_TABLES, 64, VMGENID_BIOS_LOADER_ZONE_HIGH), 0);
 	/* Padding and a command from the future: both skipped, neither validated. */
-	assert_non_null(bytebuf_append(&l.script, NULL, 128));
-	c = bytebuf_append(&l.script, NULL, 128);
+	assert_non_null(vmgenid_bytebuf_append(&l.script, NULL, 128));
+	c = vmgenid_bytebuf_append(&l.script, NULL, 128);
 	assert_non_null(c);
 	memset(c, 'X', 128);
-	put_le32(c, 0x77);
-	assert_int_equal(bios_loader_write_pointer(&l, F_ADDR, 0, 8, F_GUID, 40), 0);
-	assert_int_equal(bios_loader_add_pointer(&l, F_TABLES, SSDT_OFF + 40, 4, F_GUID), 0);
-	assert_int_equal(bios_loader_add_checksum(&l, F_TABLES, SSDT_OFF + 9, SSDT_OFF, 64), 0);
-	assert_int_equal(bios_loader_add_pointer(&l, F_TABLES, RSDT_OFF + 36, 4, F_TABLES), 0);
-	assert_int_equal(bios_loader_add_checksum(&l, F_TABLES, RSDT_OFF + 9, RSDT_OFF, 40), 0);
-	assert_int_equal(bios_loader_add_pointer(&l, F_TABLES, XSDT_OFF + 36, 8, F_TABLES), 0);
-	assert_int_equal(bios_loader_add_checksum(&l, F_TABLES, XSDT_OFF + 9, XSDT_OFF, 44), 0);
-	assert_int_equal(bios_loader_add_pointer(&l, F_RSDP, 16, 4, F_TABLES), 0);
-	assert_int_equal(bios_loader_add_pointer(&l, F_RSDP, 24, 8, F_TABLES), 0);
-	assert_int_equal(bios_loader_add_checksum(&l, F_RSDP, 8, 0, 20), 0);
-	assert_int_equal(bios_loader_add_checksum(&l, F_RSDP, 32, 0, 36), 0);
+	vmgenid_put_le32(c, 0x77);
+	assert_int_equal(vmgenid_bios_loader_write_pointer(&l, F_ADDR, 0, 8, F_GUID, 40), 0);
+	assert_int_equal(vmgenid_bios_loader_add_pointer(&l, F_TABLES, SSDT_OFF + 40, 4, F_GUID), 0);
+	assert_int_equal(vmgenid_bios_loader_add_checksum(&l, F_TABLES, SSDT_OFF + 9, SSDT_OFF, 64), 0);
+	assert_int_equal(vmgenid_bios_loader_add_pointer(&l, F_TABLES, RSDT_OFF + 36, 4, F_TABLES), 0);
+	assert_int_equal(vmgenid_bios_loader_add_checksum(&l, F_TABLES, RSDT_OFF + 9, RSDT_OFF, 40), 0);
+	assert_int_equal(vmgenid_bios_loader_add_pointer(&l, F_TABLES, XSDT_OFF + 36, 8, F_TABLES), 0);
+	assert_int_equal(vmgenid_bios_loader_add_checksum(&l, F_TABLES, XSDT_OFF + 9, XSDT_OFF, 44), 0);
+	assert_int_equal(vmgenid_bios_loader_add_pointer(&l, F_RSDP, 16, 4, F_TABLES), 0);
+	assert_int_equal(vmgenid_bios_loader_add_pointer(&l, F_RSDP, 24, 8, F_TABLES), 0);
+	assert_int_equal(vmgenid_bios_loader_add_checksum(&l, F_RSDP, 8, 0, 20), 0);
+	assert_int_equal(vmgenid_bios_loader_add_checksum(&l, F_RSDP, 32, 0, 36), 0);
 	assert_int_equal(l.script.len, 16 * 128);
 
-	assert_int_equal(bios_loader_run(&st, l.script.data, (uint32_t)l.script.len, &ops), 0);
+	assert_int_equal(vmgenid_bios_loader_run(&st, l.script.data, (uint32_t)l.script.len, &ops), 0);
 	assert_int_equal(st.failed_cmd, 16);
 	assert_int_equal(st.nr_files, 3);
 	assert_int_equal(env.loads, 3);
@@ -548,11 +548,11 @@ static void test_run_qemu_like_script(void **state)
 	/* Pointers: guest addresses plus the offsets stored beforehand. */
 	t = high_ram + 0x1000;
 	r = fseg_ram;
-	assert_int_equal(get_le32(t + SSDT_OFF + 40), HIGH_BASE);
-	assert_int_equal(get_le32(t + RSDT_OFF + 36), tables_addr + SSDT_OFF);
-	assert_int_equal(get_le64(t + XSDT_OFF + 36), tables_addr + SSDT_OFF);
-	assert_int_equal(get_le32(r + 16), tables_addr + RSDT_OFF);
-	assert_int_equal(get_le64(r + 24), tables_addr + XSDT_OFF);
+	assert_int_equal(vmgenid_get_le32(t + SSDT_OFF + 40), HIGH_BASE);
+	assert_int_equal(vmgenid_get_le32(t + RSDT_OFF + 36), tables_addr + SSDT_OFF);
+	assert_int_equal(vmgenid_get_le64(t + XSDT_OFF + 36), tables_addr + SSDT_OFF);
+	assert_int_equal(vmgenid_get_le32(r + 16), tables_addr + RSDT_OFF);
+	assert_int_equal(vmgenid_get_le64(r + 24), tables_addr + XSDT_OFF);
 
 	/* Checksums: each range sums to zero although the bytes held junk. */
 	assert_int_equal(sum8(t + SSDT_OFF, 64), 0);
@@ -566,13 +566,13 @@ static void test_run_qemu_like_script(void **state)
 
 	/* The GUID is in RAM, and its address went back over fw_cfg. */
 	assert_memory_equal(high_ram + 40, guid_le, 16);
-	assert_int_equal(get_le64(fake_find(F_ADDR)->data), HIGH_BASE + 40);
+	assert_int_equal(vmgenid_get_le64(fake_find(F_ADDR)->data), HIGH_BASE + 40);
 
 	/* fw_cfg's own copies were only read, never patched. */
-	assert_int_equal(get_le32(fake_find(F_RSDP)->data + 16), RSDT_OFF);
+	assert_int_equal(vmgenid_get_le32(fake_find(F_RSDP)->data + 16), RSDT_OFF);
 	assert_int_equal(fake_find(F_TABLES)->data[SSDT_OFF + 9], 0x33);
 	assert_outside_allocs_untouched();
-	bios_loader_free(&l);
+	vmgenid_bios_loader_free(&l);
 }
 
 /* ---- scripts assembled by hand, to say what the builder refuses to ---- */
@@ -588,7 +588,7 @@ static uint8_t *s_cmd(struct script *s, uint32_t type)
 
 	assert_true(s->len + 128 <= sizeof(s->buf));
 	memset(c, 0, 128);
-	put_le32(c, type);
+	vmgenid_put_le32(c, type);
 	s->len += 128;
 	return c;
 }
@@ -606,7 +606,7 @@ static void s_alloc(struct script *s, const char *name, uint32_t align, uint8_t 
 	uint8_t *c = s_cmd(s, 1);
 
 	s_name(c, 4, name);
-	put_le32(c + 60, align);
+	vmgenid_put_le32(c + 60, align);
 	c[64] = zone;
 }
 
@@ -617,7 +617,7 @@ static void s_pointer(struct script *s, const char *dest, uint32_t off, uint8_t 
 
 	s_name(c, 4, dest);
 	s_name(c, 60, src);
-	put_le32(c + 116, off);
+	vmgenid_put_le32(c + 116, off);
 	c[120] = size;
 }
 
@@ -627,9 +627,9 @@ static void s_cksum(struct script *s, const char *name, uint32_t off, uint32_t s
 	uint8_t *c = s_cmd(s, 3);
 
 	s_name(c, 4, name);
-	put_le32(c + 60, off);
-	put_le32(c + 64, start);
-	put_le32(c + 68, length);
+	vmgenid_put_le32(c + 60, off);
+	vmgenid_put_le32(c + 64, start);
+	vmgenid_put_le32(c + 68, length);
 }
 
 static void s_wrptr(struct script *s, const char *dest, uint32_t dst_off, uint8_t size,
@@ -639,8 +639,8 @@ static void s_wrptr(struct script *s, const char *dest, uint32_t dst_off, uint8_
 
 	s_name(c, 4, dest);
 	s_name(c, 60, src);
-	put_le32(c + 116, dst_off);
-	put_le32(c + 120, src_off);
+	vmgenid_put_le32(c + 116, dst_off);
+	vmgenid_put_le32(c + 120, src_off);
 	c[124] = size;
 }
 
@@ -648,8 +648,8 @@ static void s_wrptr(struct script *s, const char *dest, uint32_t dst_off, uint8_
 static void s_std_prefix(struct script *s)
 {
 	s->len = 0;
-	s_alloc(s, F_TABLES, 64, BIOS_LOADER_ZONE_HIGH);
-	s_alloc(s, F_GUID, 4096, BIOS_LOADER_ZONE_HIGH);
+	s_alloc(s, F_TABLES, 64, VMGENID_BIOS_LOADER_ZONE_HIGH);
+	s_alloc(s, F_GUID, 4096, VMGENID_BIOS_LOADER_ZONE_HIGH);
 }
 
 static void snapshot(void)
@@ -682,23 +682,23 @@ typedef void (*setup_fn)(void);
  */
 static void expect_failure(setup_fn setup, const struct script *s, int err)
 {
-	struct bios_loader_exec st;
+	struct vmgenid_bios_loader_exec st;
 	uint32_t n = s->len / 128;
 	int ret;
 
 	env_reset();
 	setup();
-	ret = bios_loader_run(&st, s->buf, s->len - 128, &ops);
+	ret = vmgenid_bios_loader_run(&st, s->buf, s->len - 128, &ops);
 	assert_int_equal(ret, 0);
 	assert_int_equal(st.failed_cmd, n - 1);
 	snapshot();
 
 	env_reset();
 	setup();
-	ret = bios_loader_run(&st, s->buf, s->len, &ops);
+	ret = vmgenid_bios_loader_run(&st, s->buf, s->len, &ops);
 	if (ret != -err)
 		fail_msg("command %u: got %d (%s), want %d (%s)", n - 1, ret,
-			 bios_loader_strerror(ret), -err, bios_loader_strerror(-err));
+			 vmgenid_bios_loader_strerror(ret), -err, vmgenid_bios_loader_strerror(-err));
 	assert_int_equal(st.failed_cmd, n - 1);
 	assert_same_as_snapshot();
 	assert_outside_allocs_untouched();
@@ -708,7 +708,7 @@ static void expect_failure(setup_fn setup, const struct script *s, int err)
 
 static void test_err_length(void **state)
 {
-	struct bios_loader_exec st;
+	struct vmgenid_bios_loader_exec st;
 	struct script s;
 
 	(void)state;
@@ -719,19 +719,19 @@ static void test_err_length(void **state)
 	env_reset();
 	setup_std();
 	snapshot();
-	assert_int_equal(bios_loader_run(&st, s.buf, s.len - 1, &ops), -BIOS_LOADER_E_LENGTH);
+	assert_int_equal(vmgenid_bios_loader_run(&st, s.buf, s.len - 1, &ops), -VMGENID_BIOS_LOADER_E_LENGTH);
 	assert_int_equal(st.failed_cmd, 2);
 	assert_int_equal(st.nr_files, 0);
 	assert_same_as_snapshot();
 
-	assert_int_equal(bios_loader_run(&st, s.buf, 2 * 128 + 1, &ops), -BIOS_LOADER_E_LENGTH);
+	assert_int_equal(vmgenid_bios_loader_run(&st, s.buf, 2 * 128 + 1, &ops), -VMGENID_BIOS_LOADER_E_LENGTH);
 	assert_int_equal(st.failed_cmd, 2);
-	assert_int_equal(bios_loader_run(&st, s.buf, 127, &ops), -BIOS_LOADER_E_LENGTH);
+	assert_int_equal(vmgenid_bios_loader_run(&st, s.buf, 127, &ops), -VMGENID_BIOS_LOADER_E_LENGTH);
 	assert_int_equal(st.failed_cmd, 0);
 	assert_same_as_snapshot();
 
 	/* An empty script is a complete one. */
-	assert_int_equal(bios_loader_run(&st, s.buf, 0, &ops), 0);
+	assert_int_equal(vmgenid_bios_loader_run(&st, s.buf, 0, &ops), 0);
 	assert_int_equal(st.failed_cmd, 0);
 	assert_int_equal(st.nr_files, 0);
 }
@@ -744,32 +744,32 @@ static void test_err_name(void **state)
 	assert_int_equal(strlen(NAME56), 56);
 
 	s_std_prefix(&s);
-	s_alloc(&s, NAME56, 16, BIOS_LOADER_ZONE_HIGH);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NAME);
+	s_alloc(&s, NAME56, 16, VMGENID_BIOS_LOADER_ZONE_HIGH);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NAME);
 
 	s_std_prefix(&s);
-	s_alloc(&s, "", 16, BIOS_LOADER_ZONE_HIGH);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NAME);
+	s_alloc(&s, "", 16, VMGENID_BIOS_LOADER_ZONE_HIGH);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NAME);
 
 	s_std_prefix(&s);
 	s_pointer(&s, F_TABLES, 0, 4, NAME56);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NAME);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NAME);
 
 	s_std_prefix(&s);
 	s_pointer(&s, "", 0, 4, F_GUID);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NAME);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NAME);
 
 	s_std_prefix(&s);
 	s_cksum(&s, NAME56, 25, 16, 64);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NAME);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NAME);
 
 	s_std_prefix(&s);
 	s_wrptr(&s, NAME56, 0, 8, F_GUID, 40);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NAME);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NAME);
 
 	s_std_prefix(&s);
 	s_wrptr(&s, F_ADDR, 0, 8, "", 40);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NAME);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NAME);
 }
 
 static void test_err_align(void **state)
@@ -781,8 +781,8 @@ static void test_err_align(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		s_std_prefix(&s);
-		s_alloc(&s, F_RSDP, bad[i], BIOS_LOADER_ZONE_FSEG);
-		expect_failure(setup_std, &s, BIOS_LOADER_E_ALIGN);
+		s_alloc(&s, F_RSDP, bad[i], VMGENID_BIOS_LOADER_ZONE_FSEG);
+		expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_ALIGN);
 	}
 }
 
@@ -796,7 +796,7 @@ static void test_err_zone(void **state)
 	for (i = 0; i < sizeof(bad); i++) {
 		s_std_prefix(&s);
 		s_alloc(&s, F_RSDP, 16, bad[i]);
-		expect_failure(setup_std, &s, BIOS_LOADER_E_ZONE);
+		expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_ZONE);
 	}
 }
 
@@ -806,8 +806,8 @@ static void test_err_duplicate(void **state)
 
 	(void)state;
 	s_std_prefix(&s);
-	s_alloc(&s, F_GUID, 8, BIOS_LOADER_ZONE_FSEG);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_DUPLICATE);
+	s_alloc(&s, F_GUID, 8, VMGENID_BIOS_LOADER_ZONE_FSEG);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_DUPLICATE);
 }
 
 static void setup_many(void)
@@ -815,7 +815,7 @@ static void setup_many(void)
 	char name[16];
 	unsigned int i;
 
-	for (i = 0; i <= BIOS_LOADER_MAX_FILES; i++) {
+	for (i = 0; i <= VMGENID_BIOS_LOADER_MAX_FILES; i++) {
 		snprintf(name, sizeof(name), "etc/f%02u", i);
 		add_file(name, 16, false)->data[0] = (uint8_t)i;
 	}
@@ -830,12 +830,12 @@ static void test_err_too_many(void **state)
 	(void)state;
 	s.len = 0;
 	/* Exactly the maximum runs (checked by expect_failure), one more does not. */
-	for (i = 0; i <= BIOS_LOADER_MAX_FILES; i++) {
+	for (i = 0; i <= VMGENID_BIOS_LOADER_MAX_FILES; i++) {
 		snprintf(name, sizeof(name), "etc/f%02u", i);
-		s_alloc(&s, name, 16, BIOS_LOADER_ZONE_HIGH);
+		s_alloc(&s, name, 16, VMGENID_BIOS_LOADER_ZONE_HIGH);
 	}
-	expect_failure(setup_many, &s, BIOS_LOADER_E_TOO_MANY);
-	assert_int_equal(env.loads, BIOS_LOADER_MAX_FILES);
+	expect_failure(setup_many, &s, VMGENID_BIOS_LOADER_E_TOO_MANY);
+	assert_int_equal(env.loads, VMGENID_BIOS_LOADER_MAX_FILES);
 }
 
 static void test_err_no_file(void **state)
@@ -844,33 +844,33 @@ static void test_err_no_file(void **state)
 
 	(void)state;
 	s_std_prefix(&s);
-	s_alloc(&s, "etc/missing", 16, BIOS_LOADER_ZONE_HIGH);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NO_FILE);
+	s_alloc(&s, "etc/missing", 16, VMGENID_BIOS_LOADER_ZONE_HIGH);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NO_FILE);
 
 	s_std_prefix(&s);
-	s_alloc(&s, "etc/empty", 16, BIOS_LOADER_ZONE_HIGH);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NO_FILE);
+	s_alloc(&s, "etc/empty", 16, VMGENID_BIOS_LOADER_ZONE_HIGH);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NO_FILE);
 
 	/* In fw_cfg but never allocated, as destination and as source. */
 	s_std_prefix(&s);
 	s_pointer(&s, F_RSDP, 16, 4, F_TABLES);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NO_FILE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NO_FILE);
 
 	s_std_prefix(&s);
 	s_pointer(&s, F_TABLES, 0, 4, F_RSDP);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NO_FILE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NO_FILE);
 
 	s_std_prefix(&s);
 	s_cksum(&s, F_RSDP, 8, 0, 20);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NO_FILE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NO_FILE);
 
 	s_std_prefix(&s);
 	s_wrptr(&s, F_ADDR, 0, 8, F_RSDP, 0);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NO_FILE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NO_FILE);
 
 	s_std_prefix(&s);
 	s_wrptr(&s, "etc/missing", 0, 8, F_GUID, 40);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_NO_FILE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_NO_FILE);
 }
 
 static void setup_refuse_rsdp(void)
@@ -881,24 +881,24 @@ static void setup_refuse_rsdp(void)
 
 static void test_err_alloc(void **state)
 {
-	struct bios_loader_exec st;
+	struct vmgenid_bios_loader_exec st;
 	struct script s;
 
 	(void)state;
 	s_std_prefix(&s);
-	s_alloc(&s, F_RSDP, 16, BIOS_LOADER_ZONE_FSEG);
-	expect_failure(setup_refuse_rsdp, &s, BIOS_LOADER_E_ALLOC);
+	s_alloc(&s, F_RSDP, 16, VMGENID_BIOS_LOADER_ZONE_FSEG);
+	expect_failure(setup_refuse_rsdp, &s, VMGENID_BIOS_LOADER_E_ALLOC);
 
 	/*
 	 * An environment that places a blob where its end wraps past 2^64 is
 	 * refused too, since every later pointer would be computed from it.
 	 */
 	s.len = 0;
-	s_alloc(&s, F_GUID, 4096, BIOS_LOADER_ZONE_HIGH);
+	s_alloc(&s, F_GUID, 4096, VMGENID_BIOS_LOADER_ZONE_HIGH);
 	env_reset();
 	setup_std();
 	env.high_base = 0xfffffffffffff000ull;
-	assert_int_equal(bios_loader_run(&st, s.buf, s.len, &ops), -BIOS_LOADER_E_ALLOC);
+	assert_int_equal(vmgenid_bios_loader_run(&st, s.buf, s.len, &ops), -VMGENID_BIOS_LOADER_E_ALLOC);
 	assert_int_equal(st.failed_cmd, 0);
 	assert_int_equal(st.nr_files, 0);
 }
@@ -913,11 +913,11 @@ static void test_err_ptr_size(void **state)
 	for (i = 0; i < sizeof(bad); i++) {
 		s_std_prefix(&s);
 		s_pointer(&s, F_TABLES, 0, bad[i], F_GUID);
-		expect_failure(setup_std, &s, BIOS_LOADER_E_PTR_SIZE);
+		expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_PTR_SIZE);
 
 		s_std_prefix(&s);
 		s_wrptr(&s, F_ADDR, 0, bad[i], F_GUID, 40);
-		expect_failure(setup_std, &s, BIOS_LOADER_E_PTR_SIZE);
+		expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_PTR_SIZE);
 	}
 }
 
@@ -929,61 +929,61 @@ static void test_err_range(void **state)
 	/* ADD_POINTER: past the end, straddling it, and an offset that wraps. */
 	s_std_prefix(&s);
 	s_pointer(&s, F_TABLES, TABLES_SIZE, 1, F_GUID);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	s_std_prefix(&s);
 	s_pointer(&s, F_TABLES, TABLES_SIZE - 3, 4, F_GUID);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	s_std_prefix(&s);
 	s_pointer(&s, F_TABLES, 0xffffffffu, 8, F_GUID);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	/* ADD_CHECKSUM: range past the end or wrapping, offset outside file or range. */
 	s_std_prefix(&s);
 	s_cksum(&s, F_TABLES, 0, 0, TABLES_SIZE + 1);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	s_std_prefix(&s);
 	s_cksum(&s, F_TABLES, 0, 0xffffffffu, 2);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	s_std_prefix(&s);
 	s_cksum(&s, F_TABLES, TABLES_SIZE, 0, TABLES_SIZE);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	s_std_prefix(&s);
 	s_cksum(&s, F_TABLES, 0xffffffffu, 16, 64);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	s_std_prefix(&s);
 	s_cksum(&s, F_TABLES, 10, 16, 64);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	s_std_prefix(&s);
 	s_cksum(&s, F_TABLES, 80, 16, 64);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	s_std_prefix(&s);
 	s_cksum(&s, F_TABLES, 16, 16, 0);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	/* WRITE_POINTER: destination range in the fw_cfg file, source offset in the blob. */
 	s_std_prefix(&s);
 	s_wrptr(&s, F_ADDR, 1, 8, F_GUID, 40);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	s_std_prefix(&s);
 	s_wrptr(&s, F_ADDR, 0xffffffffu, 8, F_GUID, 40);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	s_std_prefix(&s);
 	s_wrptr(&s, F_ADDR, 0, 8, F_GUID, 4096);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 
 	s_std_prefix(&s);
 	s_wrptr(&s, F_ADDR, 0, 8, F_GUID, 0xffffffffu);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_RANGE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_RANGE);
 }
 
 static void setup_above_4g(void)
@@ -1007,40 +1007,40 @@ static void test_err_overflow(void **state)
 	/* A 4-byte pointer (RSDT entry, VGIA) to a blob above 4 GiB. */
 	s_std_prefix(&s);
 	s_pointer(&s, F_TABLES, SSDT_OFF + 40, 4, F_GUID);
-	expect_failure(setup_above_4g, &s, BIOS_LOADER_E_OVERFLOW);
+	expect_failure(setup_above_4g, &s, VMGENID_BIOS_LOADER_E_OVERFLOW);
 
 	s_std_prefix(&s);
 	s_pointer(&s, F_TABLES, RSDT_OFF + 36, 4, F_TABLES);
-	expect_failure(setup_above_4g, &s, BIOS_LOADER_E_OVERFLOW);
+	expect_failure(setup_above_4g, &s, VMGENID_BIOS_LOADER_E_OVERFLOW);
 
 	/* Stored value plus address just fits 32 bits, then one more does not. */
 	s_std_prefix(&s);
 	s_pointer(&s, F_TABLES, 168, 4, F_TABLES);
 	s_pointer(&s, F_TABLES, 172, 4, F_TABLES);
-	expect_failure(setup_just_below_4g, &s, BIOS_LOADER_E_OVERFLOW);
+	expect_failure(setup_just_below_4g, &s, VMGENID_BIOS_LOADER_E_OVERFLOW);
 
 	/* 1- and 2-byte pointers cannot reach 1 MiB. */
 	s_std_prefix(&s);
 	s_pointer(&s, F_TABLES, 0, 2, F_GUID);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_OVERFLOW);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_OVERFLOW);
 
 	s_std_prefix(&s);
 	s_pointer(&s, F_TABLES, 0, 1, F_GUID);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_OVERFLOW);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_OVERFLOW);
 
 	/* An 8-byte addition that wraps around 2^64. */
 	s_std_prefix(&s);
 	s_pointer(&s, F_TABLES, 176, 8, F_TABLES);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_OVERFLOW);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_OVERFLOW);
 
 	/* WRITE_POINTER of a 4-byte address above 4 GiB, and of a 2-byte one. */
 	s_std_prefix(&s);
 	s_wrptr(&s, F_ADDR, 0, 4, F_GUID, 40);
-	expect_failure(setup_above_4g, &s, BIOS_LOADER_E_OVERFLOW);
+	expect_failure(setup_above_4g, &s, VMGENID_BIOS_LOADER_E_OVERFLOW);
 
 	s_std_prefix(&s);
 	s_wrptr(&s, F_ADDR, 0, 2, F_GUID, 40);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_OVERFLOW);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_OVERFLOW);
 }
 
 static void setup_write_fails(void)
@@ -1062,15 +1062,15 @@ static void test_err_write(void **state)
 	(void)state;
 	s_std_prefix(&s);
 	s_wrptr(&s, F_ADDR, 0, 8, F_GUID, 40);
-	expect_failure(setup_write_fails, &s, BIOS_LOADER_E_WRITE);
+	expect_failure(setup_write_fails, &s, VMGENID_BIOS_LOADER_E_WRITE);
 
 	s_std_prefix(&s);
 	s_wrptr(&s, "etc/readonly", 0, 8, F_GUID, 40);
-	expect_failure(setup_std, &s, BIOS_LOADER_E_WRITE);
+	expect_failure(setup_std, &s, VMGENID_BIOS_LOADER_E_WRITE);
 
 	s_std_prefix(&s);
 	s_wrptr(&s, F_ADDR, 0, 8, F_GUID, 40);
-	expect_failure(setup_no_write_op, &s, BIOS_LOADER_E_WRITE);
+	expect_failure(setup_no_write_op, &s, VMGENID_BIOS_LOADER_E_WRITE);
 	ops.file_write = fake_file_write;
 }
 
@@ -1078,7 +1078,7 @@ static void test_err_write(void **state)
 
 static void test_run_small_pointers_and_edges(void **state)
 {
-	struct bios_loader_exec st;
+	struct vmgenid_bios_loader_exec st;
 	struct script s;
 	struct fake_file *f;
 	const uint8_t *b;
@@ -1089,20 +1089,20 @@ static void test_run_small_pointers_and_edges(void **state)
 	add_file("a", 64, false);
 	f = add_file("b", 64, false);
 	f->data[0] = 0x05;
-	put_le16(f->data + 1, 0x0300);
-	put_le32(f->data + 60, 0x10);
+	vmgenid_put_le16(f->data + 1, 0x0300);
+	vmgenid_put_le32(f->data + 60, 0x10);
 	f->data[63] = 0x99;
 	add_file("w", 2, true);
 
 	s.len = 0;
-	s_alloc(&s, "a", 16, BIOS_LOADER_ZONE_HIGH);
-	s_alloc(&s, "b", 1, BIOS_LOADER_ZONE_HIGH);
+	s_alloc(&s, "a", 16, VMGENID_BIOS_LOADER_ZONE_HIGH);
+	s_alloc(&s, "b", 1, VMGENID_BIOS_LOADER_ZONE_HIGH);
 	s_pointer(&s, "b", 0, 1, "a");
 	s_pointer(&s, "b", 1, 2, "a");
 	s_pointer(&s, "b", 60, 4, "a"); /* ends exactly at the end of b */
 	s_cksum(&s, "b", 63, 0, 64);    /* checksum byte last in its range */
 	s_wrptr(&s, "w", 0, 2, "b", 63); /* src_offset at the last byte */
-	assert_int_equal(bios_loader_run(&st, s.buf, s.len, &ops), 0);
+	assert_int_equal(vmgenid_bios_loader_run(&st, s.buf, s.len, &ops), 0);
 	assert_int_equal(st.failed_cmd, 7);
 
 	assert_int_equal(st.files[0].addr, 0x80);
@@ -1110,28 +1110,28 @@ static void test_run_small_pointers_and_edges(void **state)
 	b = st.files[1].data;
 	assert_ptr_equal(b, high_ram + 0x40);
 	assert_int_equal(b[0], 0x85);
-	assert_int_equal(get_le16(b + 1), 0x0380);
-	assert_int_equal(get_le32(b + 60) & 0x00ffffff, 0x90);
+	assert_int_equal(vmgenid_get_le16(b + 1), 0x0380);
+	assert_int_equal(vmgenid_get_le32(b + 60) & 0x00ffffff, 0x90);
 	assert_int_equal(sum8(b, 64), 0);
-	assert_int_equal(get_le16(fake_find("w")->data), 0xc0 + 63);
+	assert_int_equal(vmgenid_get_le16(fake_find("w")->data), 0xc0 + 63);
 	assert_outside_allocs_untouched();
 }
 
 static void test_run_resets_state(void **state)
 {
-	struct bios_loader_exec st;
+	struct vmgenid_bios_loader_exec st;
 	struct script s;
 
 	(void)state;
 	s_std_prefix(&s);
 	env_reset();
 	setup_std();
-	assert_int_equal(bios_loader_run(&st, s.buf, s.len, &ops), 0);
+	assert_int_equal(vmgenid_bios_loader_run(&st, s.buf, s.len, &ops), 0);
 	assert_int_equal(st.nr_files, 2);
 	/* A second run on the same state starts from no files, so no duplicate. */
 	env_reset();
 	setup_std();
-	assert_int_equal(bios_loader_run(&st, s.buf, s.len, &ops), 0);
+	assert_int_equal(vmgenid_bios_loader_run(&st, s.buf, s.len, &ops), 0);
 	assert_int_equal(st.nr_files, 2);
 }
 
@@ -1160,7 +1160,7 @@ static void test_run_random_scripts(void **state)
 	};
 	static const uint8_t sizes[] = { 0, 1, 2, 3, 4, 8, 16 };
 #define PICK(a) ((a)[rnd() % (sizeof(a) / sizeof((a)[0]))])
-	struct bios_loader_exec st;
+	struct vmgenid_bios_loader_exec st;
 	struct script s;
 	unsigned int iter, i, ncmd;
 	int ret;
@@ -1196,9 +1196,9 @@ static void test_run_random_scripts(void **state)
 		setup_std();
 		if (rnd() % 4 == 0)
 			env.high_base = 0xfffff000ull;
-		ret = bios_loader_run(&st, s.buf, s.len, &ops);
-		assert_true(ret <= 0 && ret > -BIOS_LOADER_E_COUNT);
-		assert_true(st.nr_files <= BIOS_LOADER_MAX_FILES);
+		ret = vmgenid_bios_loader_run(&st, s.buf, s.len, &ops);
+		assert_true(ret <= 0 && ret > -VMGENID_BIOS_LOADER_E_COUNT);
+		assert_true(st.nr_files <= VMGENID_BIOS_LOADER_MAX_FILES);
 		if (ret == 0)
 			assert_int_equal(st.failed_cmd, ncmd);
 		else
@@ -1213,32 +1213,32 @@ static void test_strerror(void **state)
 	int i, j;
 
 	(void)state;
-	for (i = 0; i < BIOS_LOADER_E_COUNT; i++) {
-		const char *m = bios_loader_strerror(-i);
+	for (i = 0; i < VMGENID_BIOS_LOADER_E_COUNT; i++) {
+		const char *m = vmgenid_bios_loader_strerror(-i);
 
 		assert_non_null(m);
 		assert_true(strlen(m) > 5);
 		for (j = 0; j < i; j++)
-			assert_string_not_equal(m, bios_loader_strerror(-j));
+			assert_string_not_equal(m, vmgenid_bios_loader_strerror(-j));
 	}
-	assert_string_equal(bios_loader_strerror(-BIOS_LOADER_E_OVERFLOW),
+	assert_string_equal(vmgenid_bios_loader_strerror(-VMGENID_BIOS_LOADER_E_OVERFLOW),
 			    "pointer value does not fit its size");
-	assert_string_equal(bios_loader_strerror(-BIOS_LOADER_E_COUNT), "unknown loader error");
-	assert_string_equal(bios_loader_strerror(1), "unknown loader error");
-	assert_string_equal(bios_loader_strerror(-1000), "unknown loader error");
+	assert_string_equal(vmgenid_bios_loader_strerror(-VMGENID_BIOS_LOADER_E_COUNT), "unknown loader error");
+	assert_string_equal(vmgenid_bios_loader_strerror(1), "unknown loader error");
+	assert_string_equal(vmgenid_bios_loader_strerror(-1000), "unknown loader error");
 }
 
 static int group_setup(void **state)
 {
 	(void)state;
-	log_set_sink(count_sink, NULL);
+	vmgenid_log_set_sink(count_sink, NULL);
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	log_set_sink(NULL, NULL);
+	vmgenid_log_set_sink(NULL, NULL);
 	return 0;
 }
 

@@ -63,15 +63,15 @@ static int setup(void **state)
 		return -1;
 	k[BZ_SETUP_SECTS] = 4;
 	k[0x201] = 0x66; /* setup header runs to 0x202 + 0x66 = 0x268 */
-	put_le16(k + BZ_BOOT_FLAG, 0xaa55);
-	put_le32(k + BZ_HEADER, BZ_HDRS_MAGIC);
-	put_le16(k + BZ_VERSION, 0x020f);
+	vmgenid_put_le16(k + BZ_BOOT_FLAG, 0xaa55);
+	vmgenid_put_le32(k + BZ_HEADER, BZ_HDRS_MAGIC);
+	vmgenid_put_le16(k + BZ_VERSION, 0x020f);
 	k[BZ_LOADFLAGS] = BZ_LOADED_HIGH;
-	put_le32(k + BZ_INITRD_ADDR_MAX, 0x7fffffff);
-	put_le16(k + BZ_XLOADFLAGS, BZ_XLF_KERNEL_64);
-	put_le32(k + BZ_CMDLINE_SIZE, 2047);
-	put_le64(k + BZ_PREF_ADDRESS, 0x1000000);
-	put_le32(k + BZ_INIT_SIZE, 0x1000000);
+	vmgenid_put_le32(k + BZ_INITRD_ADDR_MAX, 0x7fffffff);
+	vmgenid_put_le16(k + BZ_XLOADFLAGS, BZ_XLF_KERNEL_64);
+	vmgenid_put_le32(k + BZ_CMDLINE_SIZE, 2047);
+	vmgenid_put_le64(k + BZ_PREF_ADDRESS, 0x1000000);
+	vmgenid_put_le32(k + BZ_INIT_SIZE, 0x1000000);
 	for (size_t n = 5 * 512; n < KERNEL_FILE_SIZE; n++)
 		k[n] = (uint8_t)(n * 7);
 	for (size_t n = 0; n < INITRD_SIZE; n++)
@@ -110,8 +110,8 @@ static void boot(struct fixture *f, bool with_initrd)
 	f->vm.ram = f->ram;
 	f->vm.ram_size = RAM;
 	f->vm.low_size = RAM;
-	guest_mem_init(&f->vm.mem);
-	assert_int_equal(guest_mem_add(&f->vm.mem, 0, RAM, f->ram), 0);
+	vmgenid_guest_mem_init(&f->vm.mem);
+	assert_int_equal(vmgenid_guest_mem_add(&f->vm.mem, 0, RAM, f->ram), 0);
 
 	f->cfg.ram_size = RAM;
 	f->cfg.nr_cpus = 1;
@@ -148,15 +148,15 @@ static void test_zero_page(void **state)
 	boot(&f, true);
 	bp = zero_page(&f);
 	/* The setup header is the file's, with the loader's fields filled in. */
-	assert_int_equal(get_le32(bp + BZ_HEADER), BZ_HDRS_MAGIC);
-	assert_int_equal(get_le16(bp + BZ_VERSION), 0x020f);
-	assert_int_equal(get_le32(bp + BZ_INIT_SIZE), 0x1000000);
+	assert_int_equal(vmgenid_get_le32(bp + BZ_HEADER), BZ_HDRS_MAGIC);
+	assert_int_equal(vmgenid_get_le16(bp + BZ_VERSION), 0x020f);
+	assert_int_equal(vmgenid_get_le32(bp + BZ_INIT_SIZE), 0x1000000);
 	assert_int_equal(bp[BZ_TYPE_OF_LOADER], 0xff);
 	assert_int_equal(bp[BZ_LOADFLAGS], BZ_LOADED_HIGH | BZ_CAN_USE_HEAP);
-	assert_int_equal(get_le32(bp + BZ_CMD_LINE_PTR), LAYOUT_CMDLINE);
+	assert_int_equal(vmgenid_get_le32(bp + BZ_CMD_LINE_PTR), LAYOUT_CMDLINE);
 	assert_string_equal((const char *)f.ram + LAYOUT_CMDLINE, "console=ttyS0 quiet");
 	/* The firmware fills acpi_rsdp_addr in later. */
-	assert_int_equal(get_le64(bp + 0x070), 0);
+	assert_int_equal(vmgenid_get_le64(bp + 0x070), 0);
 	/* Nothing before the header but what the loader put there. */
 	for (size_t i = 0x1e9; i < BZ_SETUP_SECTS; i++)
 		assert_int_equal(bp[i], 0);
@@ -177,9 +177,9 @@ static void test_kernel_and_initrd_placement(void **state)
 		assert_int_equal(f.ram[LAYOUT_KERNEL + n], (uint8_t)((n + 5 * 512) * 7));
 	assert_int_equal(f.info.kernel_entry, LAYOUT_KERNEL + 0x200);
 
-	addr = get_le32(bp + BZ_RAMDISK_IMAGE) | (uint64_t)get_le32(bp + 0x0c0) << 32;
+	addr = vmgenid_get_le32(bp + BZ_RAMDISK_IMAGE) | (uint64_t)vmgenid_get_le32(bp + 0x0c0) << 32;
 	assert_int_equal(addr, f.info.initrd_addr);
-	assert_int_equal(get_le32(bp + BZ_RAMDISK_SIZE), INITRD_SIZE);
+	assert_int_equal(vmgenid_get_le32(bp + BZ_RAMDISK_SIZE), INITRD_SIZE);
 	/* Page aligned, as high as it goes below the reserved zone, clear of the kernel. */
 	assert_int_equal(addr % 4096, 0);
 	assert_true(addr + INITRD_SIZE <= RAM - LAYOUT_HIGH_ZONE_SIZE);
@@ -190,8 +190,8 @@ static void test_kernel_and_initrd_placement(void **state)
 	unboot(&f);
 
 	boot(&f, false);
-	assert_int_equal(get_le32(zero_page(&f) + BZ_RAMDISK_IMAGE), 0);
-	assert_int_equal(get_le32(zero_page(&f) + BZ_RAMDISK_SIZE), 0);
+	assert_int_equal(vmgenid_get_le32(zero_page(&f) + BZ_RAMDISK_IMAGE), 0);
+	assert_int_equal(vmgenid_get_le32(zero_page(&f) + BZ_RAMDISK_SIZE), 0);
 	unboot(&f);
 }
 
@@ -217,9 +217,9 @@ static void test_e820(void **state)
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const uint8_t *e = bp + 0x2d0 + 20 * i;
 
-		assert_int_equal(get_le64(e), want[i].addr);
-		assert_int_equal(get_le64(e + 8), want[i].size);
-		assert_int_equal(get_le32(e + 16), want[i].type);
+		assert_int_equal(vmgenid_get_le64(e), want[i].addr);
+		assert_int_equal(vmgenid_get_le64(e + 8), want[i].size);
+		assert_int_equal(vmgenid_get_le32(e + 16), want[i].type);
 	}
 	/*
 	 * The zone the firmware allocates HIGH from is the reserved one, but
@@ -244,23 +244,23 @@ static void test_e820_above_4g(void **state)
 	bp = zero_page(&f);
 	assert_int_equal(bp[0x1e8], 6);
 	e = bp + 0x2d0 + 20 * 5;
-	assert_int_equal(get_le64(e), 1ull << 32);
-	assert_int_equal(get_le64(e + 8), 1ull << 30);
-	assert_int_equal(get_le32(e + 16), 1);
+	assert_int_equal(vmgenid_get_le64(e), 1ull << 32);
+	assert_int_equal(vmgenid_get_le64(e + 8), 1ull << 30);
+	assert_int_equal(vmgenid_get_le32(e + 16), 1);
 	unboot(&f);
 }
 
 /* What the MMU does with an address under genvm's page tables. */
 static uint64_t translate(struct fixture *f, uint64_t va)
 {
-	uint64_t pml4e = get_le64(f->ram + f->info.cpu.cr3 + 8 * ((va >> 39) & 511));
+	uint64_t pml4e = vmgenid_get_le64(f->ram + f->info.cpu.cr3 + 8 * ((va >> 39) & 511));
 	uint64_t pdpte, pde;
 
 	assert_int_equal(pml4e & 1, 1);
-	pdpte = get_le64(f->ram + (pml4e & ~0xfffull) + 8 * ((va >> 30) & 511));
+	pdpte = vmgenid_get_le64(f->ram + (pml4e & ~0xfffull) + 8 * ((va >> 30) & 511));
 	assert_int_equal(pdpte & 1, 1);
 	assert_int_equal(pdpte & 0x80, 0);
-	pde = get_le64(f->ram + (pdpte & ~0xfffull) + 8 * ((va >> 21) & 511));
+	pde = vmgenid_get_le64(f->ram + (pdpte & ~0xfffull) + 8 * ((va >> 21) & 511));
 	assert_int_equal(pde & 0x83, 0x83); /* present, writable, 2 MiB */
 	return (pde & ~0x1fffffull) | (va & 0x1fffff);
 }
@@ -277,21 +277,21 @@ static void test_identity_paging_and_gdt(void **state)
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
 		assert_int_equal(translate(&f, probes[i]), probes[i]);
 	/* Nothing above 4 GiB is mapped. */
-	assert_int_equal(get_le64(f.ram + f.info.cpu.cr3 + 8), 0);
+	assert_int_equal(vmgenid_get_le64(f.ram + f.info.cpu.cr3 + 8), 0);
 
 	/* __BOOT_CS and __BOOT_DS, as the 64-bit boot protocol names them. */
 	assert_int_equal(f.info.cpu.code_sel, 0x10);
 	assert_int_equal(f.info.cpu.data_sel, 0x18);
 	gdt = f.ram + f.info.cpu.gdt_base;
 	/* Code: present, DPL 0, code, L=1 D=0. */
-	assert_int_equal((get_le64(gdt + 0x10) >> 40) & 0xff, 0x9b);
-	assert_int_equal((get_le64(gdt + 0x10) >> 53) & 3, 1);
+	assert_int_equal((vmgenid_get_le64(gdt + 0x10) >> 40) & 0xff, 0x9b);
+	assert_int_equal((vmgenid_get_le64(gdt + 0x10) >> 53) & 3, 1);
 	/* Data: present, writable, D/B=1. */
-	assert_int_equal((get_le64(gdt + 0x18) >> 40) & 0xff, 0x93);
-	assert_int_equal((get_le64(gdt + 0x18) >> 54) & 1, 1);
+	assert_int_equal((vmgenid_get_le64(gdt + 0x18) >> 40) & 0xff, 0x93);
+	assert_int_equal((vmgenid_get_le64(gdt + 0x18) >> 54) & 1, 1);
 	/* TR: a busy 64-bit TSS descriptor, two slots. */
 	assert_int_equal(f.info.cpu.tss_sel, 0x20);
-	assert_int_equal((get_le64(gdt + 0x20) >> 40) & 0xff, 0x8b);
+	assert_int_equal((vmgenid_get_le64(gdt + 0x20) >> 40) & 0xff, 0x8b);
 	assert_true(f.info.cpu.gdt_limit >= 0x2f);
 	unboot(&f);
 }
@@ -317,13 +317,13 @@ static void test_handoff_and_firmware(void **state)
 	assert_int_equal(h.fseg_end, 0x100000);
 
 	/* The built firmware sits where its header says, entry inside it. */
-	load = get_le64(genvm_firmware_start + FW_IMAGE_OFF_LOAD);
-	assert_int_equal(get_le32(f.ram + load), FW_IMAGE_MAGIC);
+	load = vmgenid_get_le64(genvm_firmware_start + FW_IMAGE_OFF_LOAD);
+	assert_int_equal(vmgenid_get_le32(f.ram + load), FW_IMAGE_MAGIC);
 	assert_memory_equal(f.ram + load, genvm_firmware_start, FW_IMAGE_HEADER_SIZE);
-	assert_int_equal(f.info.cpu.rip, get_le64(genvm_firmware_start + FW_IMAGE_OFF_ENTRY));
+	assert_int_equal(f.info.cpu.rip, vmgenid_get_le64(genvm_firmware_start + FW_IMAGE_OFF_ENTRY));
 	assert_true(f.info.cpu.rip > load);
 	assert_true(load >= LAYOUT_FW_START);
-	assert_true(get_le64(genvm_firmware_start + FW_IMAGE_OFF_MEM_END) <= LAYOUT_FW_END);
+	assert_true(vmgenid_get_le64(genvm_firmware_start + FW_IMAGE_OFF_MEM_END) <= LAYOUT_FW_END);
 	unboot(&f);
 }
 
@@ -331,7 +331,7 @@ static void status(struct firmware_status *fs, uint32_t code, uint32_t len)
 {
 	uint8_t d[4];
 
-	put_le32(d, code);
+	vmgenid_put_le32(d, code);
 	firmware_status_io(fs, 0, d, len, true);
 }
 
@@ -362,31 +362,31 @@ static void test_firmware_status_port(void **state)
 
 static int warnings;
 
-static void count_warnings(void *opaque, enum log_level level, const char *module,
+static void count_warnings(void *opaque, enum vmgenid_log_level level, const char *module,
 			   const char *msg)
 {
 	(void)opaque;
 	(void)msg;
-	if (level == LOG_WARN && !strcmp(module, "firmware"))
+	if (level == VMGENID_LOG_WARN && !strcmp(module, "firmware"))
 		warnings++;
 }
 
 /* The "firmware" section as a snapshot carries it: saved, then read back. */
 static int save_and_load(struct firmware_status *from, struct firmware_status *to)
 {
-	struct bytebuf b;
-	struct state_reader r;
-	struct state_section sec;
+	struct vmgenid_bytebuf b;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section sec;
 	const char *why = NULL;
 	int ret;
 
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	assert_int_equal(firmware_status_save(from, &b), 0);
-	state_reader_init(&r, b.data, b.len);
-	assert_int_equal(state_reader_next(&r, &sec, &why), 1);
+	vmgenid_state_reader_init(&r, b.data, b.len);
+	assert_int_equal(vmgenid_state_reader_next(&r, &sec, &why), 1);
 	assert_string_equal(sec.id, FIRMWARE_STATE_ID);
 	ret = firmware_status_load(to, sec.payload, sec.length, sec.version, &why);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 	return ret;
 }
 
@@ -404,7 +404,7 @@ static void test_status_port_after_restore(void **state)
 	(void)state;
 	exit_requests = 0;
 	warnings = 0;
-	log_set_sink(count_warnings, NULL);
+	vmgenid_log_set_sink(count_warnings, NULL);
 	atomic_store(&src.done, true);
 	assert_int_equal(save_and_load(&src, &dst), 0);
 	for (int i = 0; i < 5; i++) {
@@ -429,7 +429,7 @@ static void test_status_port_after_restore(void **state)
 			 -EINVAL);
 	assert_int_equal(firmware_status_load(&dst, bad + 1, 1, 2, &why), -EINVAL);
 	assert_false(atomic_load(&dst.done));
-	log_set_sink(NULL, NULL);
+	vmgenid_log_set_sink(NULL, NULL);
 }
 
 int main(void)

@@ -25,12 +25,12 @@
 
 struct machine {
 	struct guest_sim sim;
-	struct vmgenid *dev;
-	struct bios_loader loader;
-	struct bytebuf tables;
+	struct vmgenid_dev *dev;
+	struct vmgenid_bios_loader loader;
+	struct vmgenid_bytebuf tables;
 	long ssdt_offset;
 	unsigned int notified;
-	struct bios_loader_exec exec;
+	struct vmgenid_bios_loader_exec exec;
 };
 
 static void count_notify(void *opaque)
@@ -40,37 +40,37 @@ static void count_notify(void *opaque)
 
 static void machine_create(struct machine *m, const char *guid_text)
 {
-	struct guid g;
+	struct vmgenid_guid g;
 
 	memset(m, 0, sizeof(*m));
-	assert_int_equal(guid_parse(guid_text, &g, NULL), 0);
+	assert_int_equal(vmgenid_guid_parse(guid_text, &g, NULL), 0);
 	guest_sim_init(&m->sim);
-	m->dev = vmgenid_new(&g, &m->sim.mem, count_notify, m);
+	m->dev = vmgenid_dev_new(&g, &m->sim.mem, count_notify, m);
 	assert_non_null(m->dev);
 
-	bios_loader_init(&m->loader);
-	bytebuf_init(&m->tables);
-	assert_int_equal(bios_loader_allocate(&m->loader, TABLES_FILE, 64, BIOS_LOADER_ZONE_HIGH),
+	vmgenid_bios_loader_init(&m->loader);
+	vmgenid_bytebuf_init(&m->tables);
+	assert_int_equal(vmgenid_bios_loader_allocate(&m->loader, TABLES_FILE, 64, VMGENID_BIOS_LOADER_ZONE_HIGH),
 			 0);
 	/* Something before the SSDT, so offsets inside the blob matter. */
-	bytebuf_append(&m->tables, NULL, 64);
-	m->ssdt_offset = vmgenid_build_acpi(m->dev, &m->tables, TABLES_FILE, &m->loader);
+	vmgenid_bytebuf_append(&m->tables, NULL, 64);
+	m->ssdt_offset = vmgenid_dev_build_acpi(m->dev, &m->tables, TABLES_FILE, &m->loader);
 	assert_int_equal(m->ssdt_offset, 64);
 
-	assert_true(fw_cfg_add_file(m->sim.fw, BIOS_LOADER_FILE, m->loader.script.data,
+	assert_true(vmgenid_fw_cfg_add_file(m->sim.fw, VMGENID_BIOS_LOADER_FILE, m->loader.script.data,
 				    (uint32_t)m->loader.script.len, false, NULL, NULL) >= 0);
-	assert_true(fw_cfg_add_file(m->sim.fw, TABLES_FILE, m->tables.data,
+	assert_true(vmgenid_fw_cfg_add_file(m->sim.fw, TABLES_FILE, m->tables.data,
 				    (uint32_t)m->tables.len, false, NULL, NULL) >= 0);
-	assert_int_equal(vmgenid_add_fw_cfg(m->dev, m->sim.fw), 0);
+	assert_int_equal(vmgenid_dev_add_fw_cfg(m->dev, m->sim.fw), 0);
 	guest_sim_connect(&m->sim);
 }
 
 static void machine_destroy(struct machine *m)
 {
-	vmgenid_free(m->dev);
+	vmgenid_dev_free(m->dev);
 	guest_sim_destroy(&m->sim);
-	bios_loader_free(&m->loader);
-	bytebuf_free(&m->tables);
+	vmgenid_bios_loader_free(&m->loader);
+	vmgenid_bytebuf_free(&m->tables);
 }
 
 static uint8_t sum(const uint8_t *p, size_t len)
@@ -88,36 +88,36 @@ static void test_firmware_runs_loader(void **state)
 	uint64_t tables, blob;
 	const uint8_t *ssdt;
 	uint8_t expect[16];
-	struct guid g;
+	struct vmgenid_guid g;
 
 	(void)state;
 	machine_create(&m, "324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87");
 	assert_int_equal(guest_sim_run_loader(&m.sim, &m.exec), 0);
 
 	tables = guest_sim_file_addr(&m.exec, TABLES_FILE);
-	blob = guest_sim_file_addr(&m.exec, VMGENID_GUID_FILE);
+	blob = guest_sim_file_addr(&m.exec, VMGENID_DEV_GUID_FILE);
 	assert_true(tables != 0 && tables % 64 == 0);
 	assert_true(blob != 0 && blob % 4096 == 0);
 
 	/* The SSDT in guest RAM: VGIA patched to the blob, checksum valid. */
 	ssdt = guest_sim_hva(&m.sim, tables + (uint64_t)m.ssdt_offset);
 	assert_memory_equal(ssdt, "SSDT", 4);
-	assert_int_equal(sum(ssdt, get_le32(ssdt + 4)), 0);
+	assert_int_equal(sum(ssdt, vmgenid_get_le32(ssdt + 4)), 0);
 	{
 		size_t vgia_off;
-		struct bytebuf fresh;
+		struct vmgenid_bytebuf fresh;
 
-		bytebuf_init(&fresh);
-		assert_int_equal(vmgenid_build_ssdt(&fresh, 0, &vgia_off), 0);
-		assert_true(get_le32(ssdt + vgia_off) == blob);
-		bytebuf_free(&fresh);
+		vmgenid_bytebuf_init(&fresh);
+		assert_int_equal(vmgenid_dev_build_ssdt(&fresh, 0, &vgia_off), 0);
+		assert_true(vmgenid_get_le32(ssdt + vgia_off) == blob);
+		vmgenid_bytebuf_free(&fresh);
 	}
 
 	/* The GUID at blob + 40, little-endian; the device learned that address. */
-	assert_int_equal(guid_parse("324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87", &g, NULL), 0);
-	guid_to_le(&g, expect);
-	assert_memory_equal(guest_sim_hva(&m.sim, blob + VMGENID_GUID_OFFSET), expect, 16);
-	assert_true(vmgenid_get_addr(m.dev) == blob + VMGENID_GUID_OFFSET);
+	assert_int_equal(vmgenid_guid_parse("324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87", &g, NULL), 0);
+	vmgenid_guid_to_le(&g, expect);
+	assert_memory_equal(guest_sim_hva(&m.sim, blob + VMGENID_DEV_GUID_OFFSET), expect, 16);
+	assert_true(vmgenid_dev_get_addr(m.dev) == blob + VMGENID_DEV_GUID_OFFSET);
 
 	/*
 	 * The firmware loaded the blob, GUID included, before it wrote the
@@ -138,16 +138,16 @@ static void test_notify_once_then_not_again(void **state)
 	(void)state;
 	machine_create(&m, "324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87");
 	assert_int_equal(guest_sim_run_loader(&m.sim, &m.exec), 0);
-	addr = vmgenid_get_addr(m.dev);
+	addr = vmgenid_dev_get_addr(m.dev);
 
 	/* Something in the guest scribbled over the GUID; the next write of
 	 * the address restores it and notifies, once. */
 	memset(guest_sim_hva(&m.sim, addr), 0xee, 16);
-	put_le64(le, addr);
-	assert_int_equal(guest_sim_file_write(&m.sim, VMGENID_ADDR_FILE, 0, le, 8), 0);
+	vmgenid_put_le64(le, addr);
+	assert_int_equal(guest_sim_file_write(&m.sim, VMGENID_DEV_ADDR_FILE, 0, le, 8), 0);
 	assert_int_equal(m.notified, 1);
 	/* A second identical write: nothing to do. */
-	assert_int_equal(guest_sim_file_write(&m.sim, VMGENID_ADDR_FILE, 0, le, 8), 0);
+	assert_int_equal(guest_sim_file_write(&m.sim, VMGENID_DEV_ADDR_FILE, 0, le, 8), 0);
 	assert_int_equal(m.notified, 1);
 	machine_destroy(&m);
 }
@@ -155,39 +155,39 @@ static void test_notify_once_then_not_again(void **state)
 static void test_changed_guid_after_state_load_notifies_once(void **state)
 {
 	struct machine m;
-	struct bytebuf saved;
-	struct state_reader r;
-	struct state_section s;
-	struct guid g2, back;
+	struct vmgenid_bytebuf saved;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
+	struct vmgenid_guid g2, back;
 	const char *why = NULL;
 	uint64_t addr;
 
 	(void)state;
 	machine_create(&m, "324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87");
 	assert_int_equal(guest_sim_run_loader(&m.sim, &m.exec), 0);
-	addr = vmgenid_get_addr(m.dev);
+	addr = vmgenid_dev_get_addr(m.dev);
 
-	bytebuf_init(&saved);
-	assert_int_equal(vmgenid_save(m.dev, &saved), 0);
+	vmgenid_bytebuf_init(&saved);
+	assert_int_equal(vmgenid_dev_save(m.dev, &saved), 0);
 
 	/* "Restore" into the same RAM with a new GUID property. */
-	assert_int_equal(guid_parse("8b0b0ee0-4f45-4d8c-9d4b-0d1f6f0a7e21", &g2, NULL), 0);
-	vmgenid_set_guid(m.dev, &g2);
-	vmgenid_reset(m.dev);
-	state_reader_init(&r, saved.data, saved.len);
-	assert_int_equal(state_reader_next(&r, &s, &why), 1);
-	assert_int_equal(vmgenid_load(m.dev, s.payload, s.length, s.version, &why), 0);
-	assert_int_equal(state_reader_next(&r, &s, &why), 0);
+	assert_int_equal(vmgenid_guid_parse("8b0b0ee0-4f45-4d8c-9d4b-0d1f6f0a7e21", &g2, NULL), 0);
+	vmgenid_dev_set_guid(m.dev, &g2);
+	vmgenid_dev_reset(m.dev);
+	vmgenid_state_reader_init(&r, saved.data, saved.len);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), 1);
+	assert_int_equal(vmgenid_dev_load(m.dev, s.payload, s.length, s.version, &why), 0);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), 0);
 
-	assert_int_equal(vmgenid_post_load(m.dev), 1);
+	assert_int_equal(vmgenid_dev_post_load(m.dev), 1);
 	assert_int_equal(m.notified, 1);
-	guid_from_le(guest_sim_hva(&m.sim, addr), &back);
-	assert_true(guid_equal(&back, &g2));
+	vmgenid_guid_from_le(guest_sim_hva(&m.sim, addr), &back);
+	assert_true(vmgenid_guid_equal(&back, &g2));
 
 	/* Loading the same state again with the same GUID: no notification. */
-	assert_int_equal(vmgenid_post_load(m.dev), 0);
+	assert_int_equal(vmgenid_dev_post_load(m.dev), 0);
 	assert_int_equal(m.notified, 1);
-	bytebuf_free(&saved);
+	vmgenid_bytebuf_free(&saved);
 	machine_destroy(&m);
 }
 
@@ -199,15 +199,15 @@ static void test_reboot_reruns_loader_without_notify(void **state)
 	(void)state;
 	machine_create(&m, "324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87");
 	assert_int_equal(guest_sim_run_loader(&m.sim, &m.exec), 0);
-	first = vmgenid_get_addr(m.dev);
+	first = vmgenid_dev_get_addr(m.dev);
 
-	vmgenid_reset(m.dev);
-	fw_cfg_reset(m.sim.fw);
-	assert_true(vmgenid_get_addr(m.dev) == 0);
+	vmgenid_dev_reset(m.dev);
+	vmgenid_fw_cfg_reset(m.sim.fw);
+	assert_true(vmgenid_dev_get_addr(m.dev) == 0);
 	m.sim.next_free = SIM_RAM_BASE + 0x10000;
 	guest_sim_connect(&m.sim);
 	assert_int_equal(guest_sim_run_loader(&m.sim, &m.exec), 0);
-	assert_true(vmgenid_get_addr(m.dev) == first);
+	assert_true(vmgenid_dev_get_addr(m.dev) == first);
 	assert_int_equal(m.notified, 0);
 	machine_destroy(&m);
 }

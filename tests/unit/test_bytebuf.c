@@ -18,74 +18,74 @@ static void test_append_and_put(void **state)
 		0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, /* le64 */
 		'h', 'i', 0, 0,                                 /* bytes, zeros */
 	};
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
-	bytebuf_init(&b);
-	bytebuf_put_u8(&b, 0xaa);
-	bytebuf_put_le16(&b, 0x1234);
-	bytebuf_put_le32(&b, 0x12345678);
-	bytebuf_put_le64(&b, 0x0102030405060708ull);
-	bytebuf_append(&b, "hi", 2);
-	bytebuf_append(&b, NULL, 2);
-	assert_false(bytebuf_failed(&b));
+	vmgenid_bytebuf_init(&b);
+	vmgenid_bytebuf_put_u8(&b, 0xaa);
+	vmgenid_bytebuf_put_le16(&b, 0x1234);
+	vmgenid_bytebuf_put_le32(&b, 0x12345678);
+	vmgenid_bytebuf_put_le64(&b, 0x0102030405060708ull);
+	vmgenid_bytebuf_append(&b, "hi", 2);
+	vmgenid_bytebuf_append(&b, NULL, 2);
+	assert_false(vmgenid_bytebuf_failed(&b));
 	assert_int_equal(b.len, sizeof(expect));
 	assert_memory_equal(b.data, expect, sizeof(expect));
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 	assert_null(b.data);
 	assert_int_equal(b.len, 0);
 }
 
 static void test_grows_past_initial_capacity(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	for (unsigned int i = 0; i < 100000; i++)
-		bytebuf_put_u8(&b, (uint8_t)i);
-	assert_false(bytebuf_failed(&b));
+		vmgenid_bytebuf_put_u8(&b, (uint8_t)i);
+	assert_false(vmgenid_bytebuf_failed(&b));
 	assert_int_equal(b.len, 100000);
 	for (unsigned int i = 0; i < 100000; i += 4099)
 		assert_int_equal(b.data[i], (uint8_t)i);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_align(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
-	bytebuf_init(&b);
-	bytebuf_align(&b, 8);
+	vmgenid_bytebuf_init(&b);
+	vmgenid_bytebuf_align(&b, 8);
 	assert_int_equal(b.len, 0);
-	bytebuf_put_u8(&b, 1);
-	bytebuf_align(&b, 8);
+	vmgenid_bytebuf_put_u8(&b, 1);
+	vmgenid_bytebuf_align(&b, 8);
 	assert_int_equal(b.len, 8);
-	bytebuf_align(&b, 8);
+	vmgenid_bytebuf_align(&b, 8);
 	assert_int_equal(b.len, 8);
-	bytebuf_align(&b, 64);
+	vmgenid_bytebuf_align(&b, 64);
 	assert_int_equal(b.len, 64);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_failure_is_sticky(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
-	bytebuf_init(&b);
-	bytebuf_put_u8(&b, 1);
+	vmgenid_bytebuf_init(&b);
+	vmgenid_bytebuf_put_u8(&b, 1);
 	/* A request that cannot be satisfied fails and leaves the contents. */
-	assert_null(bytebuf_append(&b, NULL, SIZE_MAX));
-	assert_true(bytebuf_failed(&b));
+	assert_null(vmgenid_bytebuf_append(&b, NULL, SIZE_MAX));
+	assert_true(vmgenid_bytebuf_failed(&b));
 	assert_int_equal(b.len, 1);
 	/* Later appends do nothing. */
-	assert_null(bytebuf_append(&b, "x", 1));
-	bytebuf_put_le32(&b, 7);
+	assert_null(vmgenid_bytebuf_append(&b, "x", 1));
+	vmgenid_bytebuf_put_le32(&b, 7);
 	assert_int_equal(b.len, 1);
-	bytebuf_free(&b);
-	assert_false(bytebuf_failed(&b));
+	vmgenid_bytebuf_free(&b);
+	assert_false(vmgenid_bytebuf_failed(&b));
 }
 
 static void test_endian_helpers(void **state)
@@ -93,21 +93,21 @@ static void test_endian_helpers(void **state)
 	uint8_t p[8];
 
 	(void)state;
-	put_be64(p, 0x0102030405060708ull);
+	vmgenid_put_be64(p, 0x0102030405060708ull);
 	assert_int_equal(p[0], 1);
 	assert_int_equal(p[7], 8);
-	assert_true(get_be64(p) == 0x0102030405060708ull);
-	assert_int_equal(get_le32(p), 0x04030201);
-	assert_int_equal(get_be16(p + 6), 0x0708);
-	put_le64(p, 0xfedcba9876543210ull);
-	assert_true(get_le64(p) == 0xfedcba9876543210ull);
+	assert_true(vmgenid_get_be64(p) == 0x0102030405060708ull);
+	assert_int_equal(vmgenid_get_le32(p), 0x04030201);
+	assert_int_equal(vmgenid_get_be16(p + 6), 0x0708);
+	vmgenid_put_le64(p, 0xfedcba9876543210ull);
+	assert_true(vmgenid_get_le64(p) == 0xfedcba9876543210ull);
 	assert_int_equal(p[0], 0x10);
-	put_be32(p, 0xdeadbeef);
-	assert_int_equal(get_be32(p), 0xdeadbeef);
-	put_le16(p, 0xbeef);
+	vmgenid_put_be32(p, 0xdeadbeef);
+	assert_int_equal(vmgenid_get_be32(p), 0xdeadbeef);
+	vmgenid_put_le16(p, 0xbeef);
 	assert_int_equal(p[0], 0xef);
-	assert_int_equal(get_le16(p), 0xbeef);
-	put_be16(p, 0xbeef);
+	assert_int_equal(vmgenid_get_le16(p), 0xbeef);
+	vmgenid_put_be16(p, 0xbeef);
 	assert_int_equal(p[0], 0xbe);
 }
 

@@ -44,16 +44,16 @@ static void make_kernel(const char *path, void (*tweak)(uint8_t *hdr, size_t *le
 	FILE *f;
 
 	buf[BZ_SETUP_SECTS] = 4;
-	put_le16(buf + BZ_BOOT_FLAG, 0xaa55);
-	put_le32(buf + BZ_HEADER, BZ_HDRS_MAGIC);
-	put_le16(buf + BZ_VERSION, 0x020f);
+	vmgenid_put_le16(buf + BZ_BOOT_FLAG, 0xaa55);
+	vmgenid_put_le32(buf + BZ_HEADER, BZ_HDRS_MAGIC);
+	vmgenid_put_le16(buf + BZ_VERSION, 0x020f);
 	buf[BZ_LOADFLAGS] = BZ_LOADED_HIGH;
-	put_le32(buf + BZ_INITRD_ADDR_MAX, 0x7fffffff);
-	put_le32(buf + BZ_KERNEL_ALIGNMENT, 0x200000);
-	put_le16(buf + BZ_XLOADFLAGS, BZ_XLF_KERNEL_64);
-	put_le32(buf + BZ_CMDLINE_SIZE, 64);
-	put_le64(buf + BZ_PREF_ADDRESS, 0x1000000);
-	put_le32(buf + BZ_INIT_SIZE, 0x1000000); /* 16M at 16M: fits 48M with room */
+	vmgenid_put_le32(buf + BZ_INITRD_ADDR_MAX, 0x7fffffff);
+	vmgenid_put_le32(buf + BZ_KERNEL_ALIGNMENT, 0x200000);
+	vmgenid_put_le16(buf + BZ_XLOADFLAGS, BZ_XLF_KERNEL_64);
+	vmgenid_put_le32(buf + BZ_CMDLINE_SIZE, 64);
+	vmgenid_put_le64(buf + BZ_PREF_ADDRESS, 0x1000000);
+	vmgenid_put_le32(buf + BZ_INIT_SIZE, 0x1000000); /* 16M at 16M: fits 48M with room */
 	if (tweak)
 		tweak(buf, &len);
 	f = fopen(path, "wb");
@@ -618,13 +618,13 @@ static void test_kernel_refusals(void **state)
 static void old_protocol(uint8_t *h, size_t *len)
 {
 	(void)len;
-	put_le16(h + BZ_VERSION, 0x020b);
+	vmgenid_put_le16(h + BZ_VERSION, 0x020b);
 }
 
 static void not_64bit(uint8_t *h, size_t *len)
 {
 	(void)len;
-	put_le16(h + BZ_XLOADFLAGS, 0);
+	vmgenid_put_le16(h + BZ_XLOADFLAGS, 0);
 }
 
 static void zimage(uint8_t *h, size_t *len)
@@ -648,13 +648,13 @@ static void too_short(uint8_t *h, size_t *len)
 static void no_boot_flag(uint8_t *h, size_t *len)
 {
 	(void)len;
-	put_le16(h + BZ_BOOT_FLAG, 0);
+	vmgenid_put_le16(h + BZ_BOOT_FLAG, 0);
 }
 
 static void huge_init_size(uint8_t *h, size_t *len)
 {
 	(void)len;
-	put_le32(h + BZ_INIT_SIZE, 0x10000000);
+	vmgenid_put_le32(h + BZ_INIT_SIZE, 0x10000000);
 }
 
 static void test_bad_boot_headers(void **state)
@@ -745,7 +745,7 @@ static void test_vmgenid_refusals(void **state)
 	(void)state;
 	parse(&r, "-kernel", kernel, "-device", "vmgenid", "-device", "vmgenid,guid=auto");
 	assert_refused(&r, "genvm: -device vmgenid,guid=auto: at most one vmgenid device is permitted\n");
-	/* The bad value is echoed, with guid_parse's reason. */
+	/* The bad value is echoed, with vmgenid_guid_parse's reason. */
 	parse(&r, "-kernel", kernel, "-device", "vmgenid,guid=324e6eaf-d1d1-4bf6-bf41");
 	assert_refused(&r, "genvm: -device vmgenid,guid=324e6eaf-d1d1-4bf6-bf41: Property 'vmgenid.guid' doesn't take value '324e6eaf-d1d1-4bf6-bf41'\n");
 	parse(&r, "-kernel", kernel, "-device", "vmgenid,guid=324e6eaf-d1d1-4bf6-bf41-b9bb6c91fbzz");

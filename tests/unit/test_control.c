@@ -81,8 +81,8 @@ void __wrap_vm_irq_line(struct vm *vm, unsigned int irq, int level)
 }
 
 /* No vCPUs to read: a save of the RAM alone. */
-int __wrap_snapshot_save_state(struct machine *m, struct bytebuf *out);
-int __wrap_snapshot_save_state(struct machine *m, struct bytebuf *out)
+int __wrap_snapshot_save_state(struct machine *m, struct vmgenid_bytebuf *out);
+int __wrap_snapshot_save_state(struct machine *m, struct vmgenid_bytebuf *out)
 {
 	(void)m;
 	(void)out;
@@ -384,7 +384,7 @@ static void test_qmp_management(void **state)
 	snprintf(path, sizeof(path), "%s/qmp.sock", dir);
 	memcpy(cfg.name, "vm1", 4);
 	cfg.name_given = true;
-	assert_int_equal(guid_parse("324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87", &cfg.uuid, &got), 0);
+	assert_int_equal(vmgenid_guid_parse("324e6eaf-d1d1-4bf6-bf41-b9bb6c91fb87", &cfg.uuid, &got), 0);
 	cfg.qmp[0].text = path;
 	cfg.qmp[0].spec.kind = CHARDEV_UNIX;
 	memcpy(cfg.qmp[0].spec.path, path, strlen(path) + 1);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The fw_cfg device driven only through fw_cfg_io(), the way a guest drives
+ * The fw_cfg device driven only through vmgenid_fw_cfg_io(), the way a guest drives
  * it: port writes and reads, and DMA descriptors placed in a RAM array that
  * guest_mem maps at RAM_GPA.
  */
@@ -28,8 +28,8 @@ static uint8_t ram[RAM_SIZE];
 static uint8_t high_ram[4096];
 
 struct ctx {
-	struct guest_mem mem;
-	struct fw_cfg *fw;
+	struct vmgenid_guest_mem mem;
+	struct vmgenid_fw_cfg *fw;
 	uint8_t ro[10];	 /* "ro" file: read-only */
 	uint8_t rw[8];	 /* "rw" file: guest-writable */
 	int ro_key, rw_key;
@@ -40,12 +40,12 @@ struct ctx {
 
 static unsigned int warnings;
 
-static void count_warnings(void *opaque, enum log_level level, const char *module,
+static void count_warnings(void *opaque, enum vmgenid_log_level level, const char *module,
 			   const char *msg)
 {
 	(void)opaque;
 	(void)msg;
-	if (level == LOG_WARN && strcmp(module, "fw_cfg") == 0)
+	if (level == VMGENID_LOG_WARN && strcmp(module, "fw_cfg") == 0)
 		warnings++;
 }
 
@@ -66,19 +66,19 @@ static int setup(void **state)
 	memset(&c, 0, sizeof(c));
 	memset(ram, 0, sizeof(ram));
 	memset(high_ram, 0, sizeof(high_ram));
-	guest_mem_init(&c.mem);
-	assert_int_equal(guest_mem_add(&c.mem, RAM_GPA, RAM_SIZE, ram), 0);
-	assert_int_equal(guest_mem_add(&c.mem, HIGH_GPA, sizeof(high_ram), high_ram), 0);
-	c.fw = fw_cfg_new(&c.mem);
+	vmgenid_guest_mem_init(&c.mem);
+	assert_int_equal(vmgenid_guest_mem_add(&c.mem, RAM_GPA, RAM_SIZE, ram), 0);
+	assert_int_equal(vmgenid_guest_mem_add(&c.mem, HIGH_GPA, sizeof(high_ram), high_ram), 0);
+	c.fw = vmgenid_fw_cfg_new(&c.mem);
 	assert_non_null(c.fw);
 	memcpy(c.ro, "0123456789", 10);
 	memcpy(c.rw, "abcdefgh", 8);
-	c.ro_key = fw_cfg_add_file(c.fw, "ro", c.ro, sizeof(c.ro), false, NULL, NULL);
-	c.rw_key = fw_cfg_add_file(c.fw, "rw", c.rw, sizeof(c.rw), true, rw_written, &c);
-	assert_int_equal(c.ro_key, FW_CFG_FILE_FIRST);
-	assert_int_equal(c.rw_key, FW_CFG_FILE_FIRST + 1);
+	c.ro_key = vmgenid_fw_cfg_add_file(c.fw, "ro", c.ro, sizeof(c.ro), false, NULL, NULL);
+	c.rw_key = vmgenid_fw_cfg_add_file(c.fw, "rw", c.rw, sizeof(c.rw), true, rw_written, &c);
+	assert_int_equal(c.ro_key, VMGENID_FW_CFG_FILE_FIRST);
+	assert_int_equal(c.rw_key, VMGENID_FW_CFG_FILE_FIRST + 1);
 	warnings = 0;
-	log_set_sink(count_warnings, NULL);
+	vmgenid_log_set_sink(count_warnings, NULL);
 	*state = &c;
 	return 0;
 }
@@ -87,51 +87,51 @@ static int teardown(void **state)
 {
 	struct ctx *c = *state;
 
-	fw_cfg_free(c->fw);
-	log_set_sink(NULL, NULL);
+	vmgenid_fw_cfg_free(c->fw);
+	vmgenid_log_set_sink(NULL, NULL);
 	return 0;
 }
 
 /* --- the guest's side of the bus ---------------------------------------- */
 
-static void outw(struct fw_cfg *fw, uint16_t port, uint16_t v)
+static void outw(struct vmgenid_fw_cfg *fw, uint16_t port, uint16_t v)
 {
 	uint8_t b[2];
 
-	put_le16(b, v); /* an x86 CPU puts the low byte on the lowest port */
-	fw_cfg_io(fw, port, b, 2, true);
+	vmgenid_put_le16(b, v); /* an x86 CPU puts the low byte on the lowest port */
+	vmgenid_fw_cfg_io(fw, port, b, 2, true);
 }
 
-static void outl(struct fw_cfg *fw, uint16_t port, uint32_t v)
+static void outl(struct vmgenid_fw_cfg *fw, uint16_t port, uint32_t v)
 {
 	uint8_t b[4];
 
-	put_le32(b, v);
-	fw_cfg_io(fw, port, b, 4, true);
+	vmgenid_put_le32(b, v);
+	vmgenid_fw_cfg_io(fw, port, b, 4, true);
 }
 
-static uint32_t inl(struct fw_cfg *fw, uint16_t port)
+static uint32_t inl(struct vmgenid_fw_cfg *fw, uint16_t port)
 {
 	uint8_t b[4];
 
-	fw_cfg_io(fw, port, b, 4, false);
-	return get_le32(b);
+	vmgenid_fw_cfg_io(fw, port, b, 4, false);
+	return vmgenid_get_le32(b);
 }
 
-static uint8_t inb(struct fw_cfg *fw)
+static uint8_t inb(struct vmgenid_fw_cfg *fw)
 {
 	uint8_t b = 0x5a;
 
-	fw_cfg_io(fw, FW_CFG_PORT_DATA, &b, 1, false);
+	vmgenid_fw_cfg_io(fw, VMGENID_FW_CFG_PORT_DATA, &b, 1, false);
 	return b;
 }
 
-static void select_key(struct fw_cfg *fw, uint16_t key)
+static void select_key(struct vmgenid_fw_cfg *fw, uint16_t key)
 {
-	outw(fw, FW_CFG_PORT_SEL, key);
+	outw(fw, VMGENID_FW_CFG_PORT_SEL, key);
 }
 
-static void read_data(struct fw_cfg *fw, uint8_t *buf, size_t n)
+static void read_data(struct vmgenid_fw_cfg *fw, uint8_t *buf, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		buf[i] = inb(fw);
@@ -144,29 +144,29 @@ static uint32_t bswap32(uint32_t v)
 
 static void put_desc(uint8_t *p, uint32_t ctl, uint32_t len, uint64_t addr)
 {
-	put_be32(p, ctl);
-	put_be32(p + 4, len);
-	put_be64(p + 8, addr);
+	vmgenid_put_be32(p, ctl);
+	vmgenid_put_be32(p + 4, len);
+	vmgenid_put_be64(p + 8, addr);
 }
 
 /* Kick a DMA at gpa as an x86 guest does: two byte-swapped outl. */
-static void kick(struct fw_cfg *fw, uint64_t gpa)
+static void kick(struct vmgenid_fw_cfg *fw, uint64_t gpa)
 {
-	outl(fw, FW_CFG_PORT_DMA_HI, bswap32((uint32_t)(gpa >> 32)));
-	outl(fw, FW_CFG_PORT_DMA_LO, bswap32((uint32_t)gpa));
+	outl(fw, VMGENID_FW_CFG_PORT_DMA_HI, bswap32((uint32_t)(gpa >> 32)));
+	outl(fw, VMGENID_FW_CFG_PORT_DMA_LO, bswap32((uint32_t)gpa));
 }
 
 /* Place a descriptor at ram[DESC_OFF], run it, return its control word. */
-static uint32_t dma(struct fw_cfg *fw, uint32_t ctl, uint32_t len, uint64_t addr)
+static uint32_t dma(struct vmgenid_fw_cfg *fw, uint32_t ctl, uint32_t len, uint64_t addr)
 {
 	put_desc(ram + DESC_OFF, ctl, len, addr);
 	kick(fw, RAM_GPA + DESC_OFF);
-	return get_be32(ram + DESC_OFF);
+	return vmgenid_get_be32(ram + DESC_OFF);
 }
 
 static uint32_t sel_ctl(int key, uint32_t op)
 {
-	return (uint32_t)key << 16 | FW_CFG_DMA_CTL_SELECT | op;
+	return (uint32_t)key << 16 | VMGENID_FW_CFG_DMA_CTL_SELECT | op;
 }
 
 /* --- traditional interface ---------------------------------------------- */
@@ -176,30 +176,30 @@ static void test_signature_and_id(void **state)
 	struct ctx *c = *state;
 	uint8_t buf[5];
 
-	select_key(c->fw, FW_CFG_SIGNATURE);
+	select_key(c->fw, VMGENID_FW_CFG_SIGNATURE);
 	read_data(c->fw, buf, 5);
 	assert_memory_equal(buf, "QEMU\0", 5);
 
-	select_key(c->fw, FW_CFG_ID);
+	select_key(c->fw, VMGENID_FW_CFG_ID);
 	read_data(c->fw, buf, 5);
-	assert_int_equal(get_le32(buf), FW_CFG_VERSION_TRADITIONAL | FW_CFG_VERSION_DMA);
+	assert_int_equal(vmgenid_get_le32(buf), VMGENID_FW_CFG_VERSION_TRADITIONAL | VMGENID_FW_CFG_VERSION_DMA);
 	assert_int_equal(buf[4], 0);
 }
 
 static void test_id_without_dma(void **state)
 {
-	struct fw_cfg *fw = fw_cfg_new(NULL);
+	struct vmgenid_fw_cfg *fw = vmgenid_fw_cfg_new(NULL);
 	uint8_t buf[4];
 
 	(void)state;
 	assert_non_null(fw);
-	select_key(fw, FW_CFG_ID);
+	select_key(fw, VMGENID_FW_CFG_ID);
 	read_data(fw, buf, 4);
-	assert_int_equal(get_le32(buf), FW_CFG_VERSION_TRADITIONAL);
+	assert_int_equal(vmgenid_get_le32(buf), VMGENID_FW_CFG_VERSION_TRADITIONAL);
 	/* No DMA register: reads float high, writes do nothing. */
-	assert_int_equal(inl(fw, FW_CFG_PORT_DMA_HI), 0xffffffffu);
+	assert_int_equal(inl(fw, VMGENID_FW_CFG_PORT_DMA_HI), 0xffffffffu);
 	kick(fw, RAM_GPA + DESC_OFF);
-	fw_cfg_free(fw);
+	vmgenid_fw_cfg_free(fw);
 }
 
 static void test_directory_bytes(void **state)
@@ -215,12 +215,12 @@ static void test_directory_bytes(void **state)
 		uint32_t size;
 		int key;
 	} want[6];
-	uint8_t entry[FW_CFG_DIR_ENTRY_SIZE], expect[FW_CFG_DIR_ENTRY_SIZE];
+	uint8_t entry[VMGENID_FW_CFG_DIR_ENTRY_SIZE], expect[VMGENID_FW_CFG_DIR_ENTRY_SIZE];
 
 	for (int i = 0; i < 4; i++) {
-		keys[i] = fw_cfg_add_file(c->fw, names[i], data[i], sizes[i], false, NULL,
+		keys[i] = vmgenid_fw_cfg_add_file(c->fw, names[i], data[i], sizes[i], false, NULL,
 					  NULL);
-		assert_int_equal(keys[i], FW_CFG_FILE_FIRST + 2 + i);
+		assert_int_equal(keys[i], VMGENID_FW_CFG_FILE_FIRST + 2 + i);
 	}
 	want[0].name = "etc/a", want[0].size = 0, want[0].key = keys[3];
 	want[1].name = "etc/aa", want[1].size = 3, want[1].key = keys[2];
@@ -229,7 +229,7 @@ static void test_directory_bytes(void **state)
 	want[4].name = "rw", want[4].size = 8, want[4].key = c->rw_key;
 	want[5].name = "zz", want[5].size = 1, want[5].key = keys[0];
 
-	select_key(c->fw, FW_CFG_FILE_DIR);
+	select_key(c->fw, VMGENID_FW_CFG_FILE_DIR);
 	read_data(c->fw, entry, 4);
 	assert_memory_equal(entry, "\0\0\0\6", 4); /* be32 count */
 	for (int i = 0; i < 6; i++) {
@@ -261,7 +261,7 @@ static void test_file_read_port(void **state)
 static void test_invalid_selector_reads_zero(void **state)
 {
 	struct ctx *c = *state;
-	const uint16_t keys[] = { 0x0002, 0x1234, FW_CFG_FILE_FIRST + 2, 0x8000, 0xffff };
+	const uint16_t keys[] = { 0x0002, 0x1234, VMGENID_FW_CFG_FILE_FIRST + 2, 0x8000, 0xffff };
 	uint16_t key;
 	uint32_t off;
 
@@ -269,8 +269,8 @@ static void test_invalid_selector_reads_zero(void **state)
 		select_key(c->fw, keys[i]);
 		assert_int_equal(inb(c->fw), 0);
 		assert_int_equal(inb(c->fw), 0);
-		fw_cfg_get_position(c->fw, &key, &off);
-		assert_int_equal(key, FW_CFG_INVALID);
+		vmgenid_fw_cfg_get_position(c->fw, &key, &off);
+		assert_int_equal(key, VMGENID_FW_CFG_INVALID);
 		assert_int_equal(off, 0);
 	}
 }
@@ -281,7 +281,7 @@ static void test_data_port_write_ignored(void **state)
 	uint8_t b = 'X';
 
 	select_key(c->fw, (uint16_t)c->rw_key);
-	fw_cfg_io(c->fw, FW_CFG_PORT_DATA, &b, 1, true);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_DATA, &b, 1, true);
 	assert_memory_equal(c->rw, "abcdefgh", 8);
 	assert_int_equal(inb(c->fw), 'a'); /* offset did not move either */
 }
@@ -297,37 +297,37 @@ static void test_wrong_size_accesses(void **state)
 	assert_int_equal(inb(c->fw), '0');
 
 	/* Selector written with 1 and 4 bytes: ignored. */
-	b[0] = FW_CFG_SIGNATURE;
-	fw_cfg_io(c->fw, FW_CFG_PORT_SEL, b, 1, true);
+	b[0] = VMGENID_FW_CFG_SIGNATURE;
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_SEL, b, 1, true);
 	memset(b, 0, 4);
-	fw_cfg_io(c->fw, FW_CFG_PORT_SEL, b, 4, true);
-	fw_cfg_get_position(c->fw, &key, &off);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_SEL, b, 4, true);
+	vmgenid_fw_cfg_get_position(c->fw, &key, &off);
 	assert_int_equal(key, c->ro_key);
 	assert_int_equal(off, 1);
 
 	/* Reads of the wrong size or at a missing port float high and move nothing. */
-	fw_cfg_io(c->fw, FW_CFG_PORT_DATA, b, 2, false);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_DATA, b, 2, false);
 	assert_memory_equal(b, "\xff\xff", 2);
-	fw_cfg_io(c->fw, FW_CFG_PORT_SEL, b, 2, false);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_SEL, b, 2, false);
 	assert_memory_equal(b, "\xff\xff", 2);
-	fw_cfg_io(c->fw, 2, b, 1, false);
+	vmgenid_fw_cfg_io(c->fw, 2, b, 1, false);
 	assert_int_equal(b[0], 0xff);
-	fw_cfg_io(c->fw, FW_CFG_PORT_DMA_HI, b, 2, false);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_DMA_HI, b, 2, false);
 	assert_memory_equal(b, "\xff\xff", 2);
-	fw_cfg_io(c->fw, FW_CFG_PORT_DMA_LO, b, 8, false);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_DMA_LO, b, 8, false);
 	assert_memory_equal(b, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
-	fw_cfg_io(c->fw, 12, b, 1, false);
+	vmgenid_fw_cfg_io(c->fw, 12, b, 1, false);
 	assert_int_equal(b[0], 0xff);
 	assert_int_equal(inb(c->fw), '1');
 
 	/* DMA register: a 2-byte or misplaced write does not start anything. */
-	put_desc(ram + DESC_OFF, sel_ctl(c->ro_key, FW_CFG_DMA_CTL_READ), 4,
+	put_desc(ram + DESC_OFF, sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_READ), 4,
 		 RAM_GPA + BUF_OFF);
-	put_be32(b, (uint32_t)(RAM_GPA + DESC_OFF));
-	fw_cfg_io(c->fw, FW_CFG_PORT_DMA_LO, b, 2, true);
-	fw_cfg_io(c->fw, FW_CFG_PORT_DMA_LO + 2, b, 4, true);
-	fw_cfg_io(c->fw, FW_CFG_PORT_DMA_LO, b, 8, true);
-	assert_int_equal(get_be32(ram + DESC_OFF), sel_ctl(c->ro_key, FW_CFG_DMA_CTL_READ));
+	vmgenid_put_be32(b, (uint32_t)(RAM_GPA + DESC_OFF));
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_DMA_LO, b, 2, true);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_DMA_LO + 2, b, 4, true);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_DMA_LO, b, 8, true);
+	assert_int_equal(vmgenid_get_be32(ram + DESC_OFF), sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_READ));
 	assert_int_equal(ram[BUF_OFF], 0);
 	assert_int_equal(warnings, 0);
 }
@@ -337,15 +337,15 @@ static void test_dma_signature(void **state)
 	struct ctx *c = *state;
 	uint8_t b[8];
 
-	fw_cfg_io(c->fw, FW_CFG_PORT_DMA_HI, b, 8, false);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_DMA_HI, b, 8, false);
 	assert_memory_equal(b, "QEMU CFG", 8);
-	assert_int_equal(get_be64(b), FW_CFG_DMA_SIGNATURE);
-	fw_cfg_io(c->fw, FW_CFG_PORT_DMA_HI, b, 4, false);
+	assert_int_equal(vmgenid_get_be64(b), VMGENID_FW_CFG_DMA_SIGNATURE);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_DMA_HI, b, 4, false);
 	assert_memory_equal(b, "QEMU", 4);
-	fw_cfg_io(c->fw, FW_CFG_PORT_DMA_LO, b, 4, false);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_DMA_LO, b, 4, false);
 	assert_memory_equal(b, " CFG", 4);
 	/* What an x86 inl() sees, once swapped back. */
-	assert_int_equal(bswap32(inl(c->fw, FW_CFG_PORT_DMA_HI)), 0x51454d55u);
+	assert_int_equal(bswap32(inl(c->fw, VMGENID_FW_CFG_PORT_DMA_HI)), 0x51454d55u);
 }
 
 /* --- DMA ----------------------------------------------------------------- */
@@ -354,13 +354,13 @@ static void test_dma_read(void **state)
 {
 	struct ctx *c = *state;
 
-	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, FW_CFG_DMA_CTL_READ), 4,
+	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_READ), 4,
 			     RAM_GPA + BUF_OFF),
 			 0);
 	assert_memory_equal(ram + BUF_OFF, "0123", 4);
 	assert_int_equal(ram[BUF_OFF + 4], 0);
 	/* Without SELECT the next read continues where the last one stopped. */
-	assert_int_equal(dma(c->fw, FW_CFG_DMA_CTL_READ, 3, RAM_GPA + BUF_OFF + 4), 0);
+	assert_int_equal(dma(c->fw, VMGENID_FW_CFG_DMA_CTL_READ, 3, RAM_GPA + BUF_OFF + 4), 0);
 	assert_memory_equal(ram + BUF_OFF, "0123456", 7);
 	/* And so does the data port. */
 	assert_int_equal(inb(c->fw), '7');
@@ -374,22 +374,22 @@ static void test_dma_read_past_end_zero_fills(void **state)
 	uint32_t off;
 
 	memset(ram + BUF_OFF, 0xaa, 32);
-	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, FW_CFG_DMA_CTL_READ), 16,
+	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_READ), 16,
 			     RAM_GPA + BUF_OFF),
 			 0);
 	assert_memory_equal(ram + BUF_OFF, "0123456789\0\0\0\0\0\0", 16);
 	assert_int_equal(ram[BUF_OFF + 16], 0xaa);
-	fw_cfg_get_position(c->fw, &key, &off);
+	vmgenid_fw_cfg_get_position(c->fw, &key, &off);
 	assert_int_equal(off, 10);
 
 	/* From an invalid selector: all zeros. */
 	memset(ram + BUF_OFF, 0xaa, 32);
-	assert_int_equal(dma(c->fw, sel_ctl(0x1234, FW_CFG_DMA_CTL_READ), 8,
+	assert_int_equal(dma(c->fw, sel_ctl(0x1234, VMGENID_FW_CFG_DMA_CTL_READ), 8,
 			     RAM_GPA + BUF_OFF),
 			 0);
 	assert_memory_equal(ram + BUF_OFF, "\0\0\0\0\0\0\0\0\xaa", 9);
-	fw_cfg_get_position(c->fw, &key, &off);
-	assert_int_equal(key, FW_CFG_INVALID);
+	vmgenid_fw_cfg_get_position(c->fw, &key, &off);
+	assert_int_equal(key, VMGENID_FW_CFG_INVALID);
 	assert_int_equal(off, 0);
 }
 
@@ -398,18 +398,18 @@ static void test_dma_skip_and_select(void **state)
 	struct ctx *c = *state;
 
 	/* SELECT alone selects and moves no data. */
-	select_key(c->fw, FW_CFG_SIGNATURE);
+	select_key(c->fw, VMGENID_FW_CFG_SIGNATURE);
 	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, 0), 5, RAM_GPA + BUF_OFF), 0);
 	assert_int_equal(ram[BUF_OFF], 0);
 	assert_int_equal(inb(c->fw), '0');
 
-	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, FW_CFG_DMA_CTL_SKIP), 6, 0), 0);
-	assert_int_equal(dma(c->fw, FW_CFG_DMA_CTL_READ, 2, RAM_GPA + BUF_OFF), 0);
+	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_SKIP), 6, 0), 0);
+	assert_int_equal(dma(c->fw, VMGENID_FW_CFG_DMA_CTL_READ, 2, RAM_GPA + BUF_OFF), 0);
 	assert_memory_equal(ram + BUF_OFF, "67", 2);
 	/* Skipping past the end stops at the end. */
-	assert_int_equal(dma(c->fw, FW_CFG_DMA_CTL_SKIP, 100, 0), 0);
+	assert_int_equal(dma(c->fw, VMGENID_FW_CFG_DMA_CTL_SKIP, 100, 0), 0);
 	assert_int_equal(inb(c->fw), 0);
-	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, FW_CFG_DMA_CTL_SKIP), 9, 0), 0);
+	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_SKIP), 9, 0), 0);
 	assert_int_equal(inb(c->fw), '9');
 }
 
@@ -418,8 +418,8 @@ static void test_dma_write(void **state)
 	struct ctx *c = *state;
 
 	memcpy(ram + BUF_OFF, "XYZ", 3);
-	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, FW_CFG_DMA_CTL_SKIP), 2, 0), 0);
-	assert_int_equal(dma(c->fw, FW_CFG_DMA_CTL_WRITE, 3, RAM_GPA + BUF_OFF), 0);
+	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, VMGENID_FW_CFG_DMA_CTL_SKIP), 2, 0), 0);
+	assert_int_equal(dma(c->fw, VMGENID_FW_CFG_DMA_CTL_WRITE, 3, RAM_GPA + BUF_OFF), 0);
 	assert_memory_equal(c->rw, "abXYZfgh", 8);
 	assert_int_equal(c->cb_calls, 1);
 	assert_int_equal(c->cb_offset, 2);
@@ -428,7 +428,7 @@ static void test_dma_write(void **state)
 
 	/* SELECT|WRITE writes at offset 0, up to the very end. */
 	memcpy(ram + BUF_OFF, "12345678", 8);
-	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, FW_CFG_DMA_CTL_WRITE), 8,
+	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, VMGENID_FW_CFG_DMA_CTL_WRITE), 8,
 			     RAM_GPA + BUF_OFF),
 			 0);
 	assert_memory_equal(c->rw, "12345678", 8);
@@ -437,7 +437,7 @@ static void test_dma_write(void **state)
 	assert_int_equal(c->cb_len, 8);
 
 	/* And reading it back over DMA gives the new bytes. */
-	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, FW_CFG_DMA_CTL_READ), 8,
+	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, VMGENID_FW_CFG_DMA_CTL_READ), 8,
 			     RAM_GPA + BUF_OFF + 16),
 			 0);
 	assert_memory_equal(ram + BUF_OFF + 16, "12345678", 8);
@@ -453,39 +453,39 @@ static void test_dma_write_refused(void **state)
 	memcpy(ram + BUF_OFF, "XXXXXXXXXXXX", 12);
 
 	/* Read-only file. */
-	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, FW_CFG_DMA_CTL_WRITE), 2,
+	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_WRITE), 2,
 			     RAM_GPA + BUF_OFF),
-			 FW_CFG_DMA_CTL_ERROR);
+			 VMGENID_FW_CFG_DMA_CTL_ERROR);
 	assert_memory_equal(c->ro, "0123456789", 10);
 	assert_int_equal(warnings, 1);
 
 	/* Fixed items are read-only too. */
-	assert_int_equal(dma(c->fw, sel_ctl(FW_CFG_SIGNATURE, FW_CFG_DMA_CTL_WRITE), 2,
+	assert_int_equal(dma(c->fw, sel_ctl(VMGENID_FW_CFG_SIGNATURE, VMGENID_FW_CFG_DMA_CTL_WRITE), 2,
 			     RAM_GPA + BUF_OFF),
-			 FW_CFG_DMA_CTL_ERROR);
+			 VMGENID_FW_CFG_DMA_CTL_ERROR);
 	assert_int_equal(warnings, 2);
 
 	/* Past the end of a writable file: nothing lands, not even a prefix. */
-	select_key(c->fw, FW_CFG_SIGNATURE);
-	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, FW_CFG_DMA_CTL_WRITE), 9,
+	select_key(c->fw, VMGENID_FW_CFG_SIGNATURE);
+	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, VMGENID_FW_CFG_DMA_CTL_WRITE), 9,
 			     RAM_GPA + BUF_OFF),
-			 FW_CFG_DMA_CTL_ERROR);
-	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, FW_CFG_DMA_CTL_SKIP), 6, 0), 0);
-	assert_int_equal(dma(c->fw, FW_CFG_DMA_CTL_WRITE, 3, RAM_GPA + BUF_OFF),
-			 FW_CFG_DMA_CTL_ERROR);
+			 VMGENID_FW_CFG_DMA_CTL_ERROR);
+	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, VMGENID_FW_CFG_DMA_CTL_SKIP), 6, 0), 0);
+	assert_int_equal(dma(c->fw, VMGENID_FW_CFG_DMA_CTL_WRITE, 3, RAM_GPA + BUF_OFF),
+			 VMGENID_FW_CFG_DMA_CTL_ERROR);
 	assert_memory_equal(c->rw, "abcdefgh", 8);
 	assert_int_equal(c->cb_calls, 0);
 	assert_int_equal(warnings, 4);
 	/* A refused request leaves the position alone. */
-	fw_cfg_get_position(c->fw, &key, &off);
+	vmgenid_fw_cfg_get_position(c->fw, &key, &off);
 	assert_int_equal(key, c->rw_key);
 	assert_int_equal(off, 6);
 
 	/* Invalid selector: nothing to write into. */
-	assert_int_equal(dma(c->fw, sel_ctl(0x1234, FW_CFG_DMA_CTL_WRITE), 1,
+	assert_int_equal(dma(c->fw, sel_ctl(0x1234, VMGENID_FW_CFG_DMA_CTL_WRITE), 1,
 			     RAM_GPA + BUF_OFF),
-			 FW_CFG_DMA_CTL_ERROR);
-	fw_cfg_get_position(c->fw, &key, &off);
+			 VMGENID_FW_CFG_DMA_CTL_ERROR);
+	vmgenid_fw_cfg_get_position(c->fw, &key, &off);
 	assert_int_equal(key, c->rw_key);
 	assert_int_equal(warnings, 5);
 }
@@ -509,13 +509,13 @@ static void test_dma_descriptor_outside_ram(void **state)
 	assert_int_equal(warnings, 3);
 
 	/* Straddling the end of RAM: the control word is inside, so it gets ERROR. */
-	put_be32(ram + RAM_SIZE - 8, sel_ctl(c->rw_key, FW_CFG_DMA_CTL_READ));
-	put_be32(ram + RAM_SIZE - 4, 8); /* the address field would be past RAM */
+	vmgenid_put_be32(ram + RAM_SIZE - 8, sel_ctl(c->rw_key, VMGENID_FW_CFG_DMA_CTL_READ));
+	vmgenid_put_be32(ram + RAM_SIZE - 4, 8); /* the address field would be past RAM */
 	kick(c->fw, RAM_GPA + RAM_SIZE - 8);
-	assert_int_equal(get_be32(ram + RAM_SIZE - 8), FW_CFG_DMA_CTL_ERROR);
+	assert_int_equal(vmgenid_get_be32(ram + RAM_SIZE - 8), VMGENID_FW_CFG_DMA_CTL_ERROR);
 	assert_int_equal(warnings, 4);
 
-	fw_cfg_get_position(c->fw, &key, &off);
+	vmgenid_fw_cfg_get_position(c->fw, &key, &off);
 	assert_int_equal(key, c->ro_key);
 	assert_int_equal(off, 0);
 }
@@ -524,7 +524,7 @@ static void test_dma_target_outside_ram(void **state)
 {
 	struct ctx *c = *state;
 	static uint8_t before[RAM_SIZE];
-	const uint32_t ctl = sel_ctl(c->ro_key, FW_CFG_DMA_CTL_READ);
+	const uint32_t ctl = sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_READ);
 
 	memset(ram, 0x44, sizeof(ram));
 
@@ -532,26 +532,26 @@ static void test_dma_target_outside_ram(void **state)
 	put_desc(ram + DESC_OFF, ctl, 32, 0xfffffffffffffff0ull);
 	memcpy(before, ram, sizeof(ram));
 	kick(c->fw, RAM_GPA + DESC_OFF);
-	assert_int_equal(get_be32(ram + DESC_OFF), FW_CFG_DMA_CTL_ERROR);
-	put_be32(before + DESC_OFF, FW_CFG_DMA_CTL_ERROR);
+	assert_int_equal(vmgenid_get_be32(ram + DESC_OFF), VMGENID_FW_CFG_DMA_CTL_ERROR);
+	vmgenid_put_be32(before + DESC_OFF, VMGENID_FW_CFG_DMA_CTL_ERROR);
 	assert_memory_equal(ram, before, sizeof(ram));
 
 	/* Runs past the end of RAM by one byte: no partial copy. */
 	put_desc(ram + DESC_OFF, ctl, 16, RAM_GPA + RAM_SIZE - 15);
 	memcpy(before, ram, sizeof(ram));
 	kick(c->fw, RAM_GPA + DESC_OFF);
-	put_be32(before + DESC_OFF, FW_CFG_DMA_CTL_ERROR);
+	vmgenid_put_be32(before + DESC_OFF, VMGENID_FW_CFG_DMA_CTL_ERROR);
 	assert_memory_equal(ram, before, sizeof(ram));
 
 	/* Starts in the hole below the high range and ends inside it. */
 	put_desc(ram + DESC_OFF, ctl, 8, HIGH_GPA - 4);
 	kick(c->fw, RAM_GPA + DESC_OFF);
-	assert_int_equal(get_be32(ram + DESC_OFF), FW_CFG_DMA_CTL_ERROR);
+	assert_int_equal(vmgenid_get_be32(ram + DESC_OFF), VMGENID_FW_CFG_DMA_CTL_ERROR);
 
 	/* A write whose source is outside RAM changes nothing. */
-	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, FW_CFG_DMA_CTL_WRITE), 4,
+	assert_int_equal(dma(c->fw, sel_ctl(c->rw_key, VMGENID_FW_CFG_DMA_CTL_WRITE), 4,
 			     RAM_GPA + RAM_SIZE),
-			 FW_CFG_DMA_CTL_ERROR);
+			 VMGENID_FW_CFG_DMA_CTL_ERROR);
 	assert_memory_equal(c->rw, "abcdefgh", 8);
 	assert_int_equal(c->cb_calls, 0);
 	assert_int_equal(warnings, 4);
@@ -563,23 +563,23 @@ static void test_dma_control_bits(void **state)
 
 	/* Bits 5..15 mean nothing to us: refuse rather than guess. */
 	for (uint32_t bit = 0x20; bit <= 0x8000; bit <<= 1) {
-		assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, FW_CFG_DMA_CTL_READ | bit), 4,
+		assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_READ | bit), 4,
 				     RAM_GPA + BUF_OFF),
-				 FW_CFG_DMA_CTL_ERROR);
+				 VMGENID_FW_CFG_DMA_CTL_ERROR);
 		assert_int_equal(ram[BUF_OFF], 0);
 	}
 	assert_int_equal(warnings, 11);
 
 	/* The error bit is an output: set on input, it is ignored. */
-	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, FW_CFG_DMA_CTL_READ |
-							   FW_CFG_DMA_CTL_ERROR),
+	assert_int_equal(dma(c->fw, sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_READ |
+							   VMGENID_FW_CFG_DMA_CTL_ERROR),
 			     2, RAM_GPA + BUF_OFF),
 			 0);
 	assert_memory_equal(ram + BUF_OFF, "01", 2);
 
 	/* READ wins over WRITE and SKIP, as in QEMU. */
-	assert_int_equal(dma(c->fw, FW_CFG_DMA_CTL_READ | FW_CFG_DMA_CTL_WRITE |
-					     FW_CFG_DMA_CTL_SKIP,
+	assert_int_equal(dma(c->fw, VMGENID_FW_CFG_DMA_CTL_READ | VMGENID_FW_CFG_DMA_CTL_WRITE |
+					     VMGENID_FW_CFG_DMA_CTL_SKIP,
 			     2, RAM_GPA + BUF_OFF),
 			 0);
 	assert_memory_equal(ram + BUF_OFF, "23", 2);
@@ -597,25 +597,25 @@ static void test_dma_64bit_address(void **state)
 	uint8_t b[8];
 
 	/* A descriptor above 4 GiB needs the high half. */
-	put_desc(high_ram + 64, sel_ctl(c->ro_key, FW_CFG_DMA_CTL_READ), 3, HIGH_GPA + 256);
+	put_desc(high_ram + 64, sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_READ), 3, HIGH_GPA + 256);
 	kick(c->fw, HIGH_GPA + 64);
-	assert_int_equal(get_be32(high_ram + 64), 0);
+	assert_int_equal(vmgenid_get_be32(high_ram + 64), 0);
 	assert_memory_equal(high_ram + 256, "012", 3);
 
 	/* One 64-bit write (MMIO-style) also starts a transfer. */
-	put_desc(high_ram + 64, FW_CFG_DMA_CTL_READ, 2, HIGH_GPA + 512);
-	put_be64(b, HIGH_GPA + 64);
-	fw_cfg_io(c->fw, FW_CFG_PORT_DMA_HI, b, 8, true);
-	assert_int_equal(get_be32(high_ram + 64), 0);
+	put_desc(high_ram + 64, VMGENID_FW_CFG_DMA_CTL_READ, 2, HIGH_GPA + 512);
+	vmgenid_put_be64(b, HIGH_GPA + 64);
+	vmgenid_fw_cfg_io(c->fw, VMGENID_FW_CFG_PORT_DMA_HI, b, 8, true);
+	assert_int_equal(vmgenid_get_be32(high_ram + 64), 0);
 	assert_memory_equal(high_ram + 512, "34", 2);
 
 	/*
 	 * The register clears after each transfer, so a guest that writes
 	 * only the low half (as SeaBIOS does) reaches low memory.
 	 */
-	put_desc(ram + DESC_OFF, FW_CFG_DMA_CTL_READ, 1, RAM_GPA + BUF_OFF);
-	outl(c->fw, FW_CFG_PORT_DMA_LO, bswap32((uint32_t)(RAM_GPA + DESC_OFF)));
-	assert_int_equal(get_be32(ram + DESC_OFF), 0);
+	put_desc(ram + DESC_OFF, VMGENID_FW_CFG_DMA_CTL_READ, 1, RAM_GPA + BUF_OFF);
+	outl(c->fw, VMGENID_FW_CFG_PORT_DMA_LO, bswap32((uint32_t)(RAM_GPA + DESC_OFF)));
+	assert_int_equal(vmgenid_get_be32(ram + DESC_OFF), 0);
 	assert_int_equal(ram[BUF_OFF], '5');
 	assert_int_equal(warnings, 0);
 }
@@ -630,18 +630,18 @@ static void test_reset(void **state)
 	(void)inb(c->fw);
 	(void)inb(c->fw);
 	/* A half-written DMA address must not survive the reset. */
-	outl(c->fw, FW_CFG_PORT_DMA_HI, bswap32(1));
-	fw_cfg_reset(c->fw);
+	outl(c->fw, VMGENID_FW_CFG_PORT_DMA_HI, bswap32(1));
+	vmgenid_fw_cfg_reset(c->fw);
 
-	fw_cfg_get_position(c->fw, &key, &off);
-	assert_int_equal(key, FW_CFG_SIGNATURE);
+	vmgenid_fw_cfg_get_position(c->fw, &key, &off);
+	assert_int_equal(key, VMGENID_FW_CFG_SIGNATURE);
 	assert_int_equal(off, 0);
 	assert_int_equal(inb(c->fw), 'Q');
 
-	put_desc(ram + DESC_OFF, sel_ctl(c->ro_key, FW_CFG_DMA_CTL_READ), 2,
+	put_desc(ram + DESC_OFF, sel_ctl(c->ro_key, VMGENID_FW_CFG_DMA_CTL_READ), 2,
 		 RAM_GPA + BUF_OFF);
-	outl(c->fw, FW_CFG_PORT_DMA_LO, bswap32((uint32_t)(RAM_GPA + DESC_OFF)));
-	assert_int_equal(get_be32(ram + DESC_OFF), 0);
+	outl(c->fw, VMGENID_FW_CFG_PORT_DMA_LO, bswap32((uint32_t)(RAM_GPA + DESC_OFF)));
+	assert_int_equal(vmgenid_get_be32(ram + DESC_OFF), 0);
 	assert_memory_equal(ram + BUF_OFF, "01", 2);
 	assert_int_equal(warnings, 0);
 }
@@ -654,36 +654,36 @@ static void test_add_file_errors(void **state)
 	static uint8_t byte;
 	char name[64];
 
-	assert_int_equal(fw_cfg_add_file(c->fw, "ro", &byte, 1, false, NULL, NULL), -EINVAL);
-	assert_int_equal(fw_cfg_add_file(c->fw, "", &byte, 1, false, NULL, NULL), -EINVAL);
-	assert_int_equal(fw_cfg_add_file(c->fw, NULL, &byte, 1, false, NULL, NULL), -EINVAL);
-	assert_int_equal(fw_cfg_add_file(c->fw, "x", NULL, 1, false, NULL, NULL), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_file(c->fw, "ro", &byte, 1, false, NULL, NULL), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_file(c->fw, "", &byte, 1, false, NULL, NULL), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_file(c->fw, NULL, &byte, 1, false, NULL, NULL), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_file(c->fw, "x", NULL, 1, false, NULL, NULL), -EINVAL);
 
 	memset(name, 'n', sizeof(name));
-	name[FW_CFG_FILE_NAME_MAX] = '\0'; /* 56 characters: no room for the NUL */
-	assert_int_equal(fw_cfg_add_file(c->fw, name, &byte, 1, false, NULL, NULL), -EINVAL);
-	name[FW_CFG_FILE_NAME_MAX - 1] = '\0'; /* 55: the longest that fits */
-	assert_int_equal(fw_cfg_add_file(c->fw, name, &byte, 1, false, NULL, NULL),
-			 FW_CFG_FILE_FIRST + 2);
+	name[VMGENID_FW_CFG_FILE_NAME_MAX] = '\0'; /* 56 characters: no room for the NUL */
+	assert_int_equal(vmgenid_fw_cfg_add_file(c->fw, name, &byte, 1, false, NULL, NULL), -EINVAL);
+	name[VMGENID_FW_CFG_FILE_NAME_MAX - 1] = '\0'; /* 55: the longest that fits */
+	assert_int_equal(vmgenid_fw_cfg_add_file(c->fw, name, &byte, 1, false, NULL, NULL),
+			 VMGENID_FW_CFG_FILE_FIRST + 2);
 
 	/* Fill the directory; the next one does not fit. */
-	for (int i = 3; i < FW_CFG_MAX_FILES; i++) {
+	for (int i = 3; i < VMGENID_FW_CFG_MAX_FILES; i++) {
 		snprintf(name, sizeof(name), "f%02d", i);
-		assert_int_equal(fw_cfg_add_file(c->fw, name, &byte, 1, false, NULL, NULL),
-				 FW_CFG_FILE_FIRST + i);
+		assert_int_equal(vmgenid_fw_cfg_add_file(c->fw, name, &byte, 1, false, NULL, NULL),
+				 VMGENID_FW_CFG_FILE_FIRST + i);
 	}
-	assert_int_equal(fw_cfg_add_file(c->fw, "last", &byte, 1, false, NULL, NULL),
+	assert_int_equal(vmgenid_fw_cfg_add_file(c->fw, "last", &byte, 1, false, NULL, NULL),
 			 -ENOSPC);
 
 	/* The full directory still reads back in order and in full. */
-	select_key(c->fw, FW_CFG_FILE_DIR);
+	select_key(c->fw, VMGENID_FW_CFG_FILE_DIR);
 	{
-		uint8_t hdr[4], entry[FW_CFG_DIR_ENTRY_SIZE];
-		char prev[FW_CFG_FILE_NAME_MAX] = "";
+		uint8_t hdr[4], entry[VMGENID_FW_CFG_DIR_ENTRY_SIZE];
+		char prev[VMGENID_FW_CFG_FILE_NAME_MAX] = "";
 
 		read_data(c->fw, hdr, 4);
-		assert_int_equal(get_be32(hdr), FW_CFG_MAX_FILES);
-		for (int i = 0; i < FW_CFG_MAX_FILES; i++) {
+		assert_int_equal(vmgenid_get_be32(hdr), VMGENID_FW_CFG_MAX_FILES);
+		for (int i = 0; i < VMGENID_FW_CFG_MAX_FILES; i++) {
 			read_data(c->fw, entry, sizeof(entry));
 			assert_true(strcmp(prev, (const char *)entry + 8) < 0);
 			memcpy(prev, entry + 8, sizeof(prev));
@@ -697,14 +697,14 @@ static void test_add_bytes(void **state)
 	struct ctx *c = *state;
 	static const uint8_t val[2] = { 0x34, 0x12 };
 
-	assert_int_equal(fw_cfg_add_bytes(c->fw, FW_CFG_SIGNATURE, val, 2), -EINVAL);
-	assert_int_equal(fw_cfg_add_bytes(c->fw, FW_CFG_ID, val, 2), -EINVAL);
-	assert_int_equal(fw_cfg_add_bytes(c->fw, FW_CFG_FILE_DIR, val, 2), -EINVAL);
-	assert_int_equal(fw_cfg_add_bytes(c->fw, FW_CFG_FILE_FIRST, val, 2), -EINVAL);
-	assert_int_equal(fw_cfg_add_bytes(c->fw, 0xffff, val, 2), -EINVAL);
-	assert_int_equal(fw_cfg_add_bytes(c->fw, 0x05, NULL, 2), -EINVAL);
-	assert_int_equal(fw_cfg_add_bytes(c->fw, 0x05, val, 2), 0);
-	assert_int_equal(fw_cfg_add_bytes(c->fw, 0x05, val, 2), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_bytes(c->fw, VMGENID_FW_CFG_SIGNATURE, val, 2), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_bytes(c->fw, VMGENID_FW_CFG_ID, val, 2), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_bytes(c->fw, VMGENID_FW_CFG_FILE_DIR, val, 2), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_bytes(c->fw, VMGENID_FW_CFG_FILE_FIRST, val, 2), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_bytes(c->fw, 0xffff, val, 2), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_bytes(c->fw, 0x05, NULL, 2), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_bytes(c->fw, 0x05, val, 2), 0);
+	assert_int_equal(vmgenid_fw_cfg_add_bytes(c->fw, 0x05, val, 2), -EINVAL);
 
 	select_key(c->fw, 0x05);
 	assert_int_equal(inb(c->fw), 0x34);
@@ -712,15 +712,15 @@ static void test_add_bytes(void **state)
 	assert_int_equal(inb(c->fw), 0);
 	/* Fixed items are read-only to DMA writes. */
 	ram[BUF_OFF] = 0x99;
-	assert_int_equal(dma(c->fw, sel_ctl(0x05, FW_CFG_DMA_CTL_WRITE), 1, RAM_GPA + BUF_OFF),
-			 FW_CFG_DMA_CTL_ERROR);
+	assert_int_equal(dma(c->fw, sel_ctl(0x05, VMGENID_FW_CFG_DMA_CTL_WRITE), 1, RAM_GPA + BUF_OFF),
+			 VMGENID_FW_CFG_DMA_CTL_ERROR);
 	assert_int_equal(val[0], 0x34);
 }
 
 static void test_position(void **state)
 {
 	struct ctx *c = *state;
-	struct fw_cfg *copy;
+	struct vmgenid_fw_cfg *copy;
 	uint8_t ro2[10];
 	uint16_t key;
 	uint32_t off;
@@ -729,94 +729,94 @@ static void test_position(void **state)
 	(void)inb(c->fw);
 	(void)inb(c->fw);
 	(void)inb(c->fw);
-	fw_cfg_get_position(c->fw, &key, &off);
+	vmgenid_fw_cfg_get_position(c->fw, &key, &off);
 	assert_int_equal(key, c->ro_key);
 	assert_int_equal(off, 3);
 
 	/* Restore into a device built the same way: reading continues. */
-	copy = fw_cfg_new(&c->mem);
+	copy = vmgenid_fw_cfg_new(&c->mem);
 	assert_non_null(copy);
 	memcpy(ro2, "abcdefghij", 10);
-	assert_int_equal(fw_cfg_add_file(copy, "ro", ro2, 10, false, NULL, NULL), c->ro_key);
-	assert_int_equal(fw_cfg_set_position(copy, key, off), 0);
+	assert_int_equal(vmgenid_fw_cfg_add_file(copy, "ro", ro2, 10, false, NULL, NULL), c->ro_key);
+	assert_int_equal(vmgenid_fw_cfg_set_position(copy, key, off), 0);
 	assert_int_equal(inb(copy), 'd');
 
 	/* Refused: absent key, offset past the end.  Position unchanged. */
-	assert_int_equal(fw_cfg_set_position(copy, 0x1234, 0), -EINVAL);
-	assert_int_equal(fw_cfg_set_position(copy, FW_CFG_FILE_FIRST + 1, 0), -EINVAL);
-	assert_int_equal(fw_cfg_set_position(copy, (uint16_t)c->ro_key, 11), -EINVAL);
-	assert_int_equal(fw_cfg_set_position(copy, FW_CFG_INVALID, 1), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_set_position(copy, 0x1234, 0), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_set_position(copy, VMGENID_FW_CFG_FILE_FIRST + 1, 0), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_set_position(copy, (uint16_t)c->ro_key, 11), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_set_position(copy, VMGENID_FW_CFG_INVALID, 1), -EINVAL);
 	assert_int_equal(inb(copy), 'e');
 
 	/* The end of an item and the invalid selector are valid states. */
-	assert_int_equal(fw_cfg_set_position(copy, (uint16_t)c->ro_key, 10), 0);
+	assert_int_equal(vmgenid_fw_cfg_set_position(copy, (uint16_t)c->ro_key, 10), 0);
 	assert_int_equal(inb(copy), 0);
-	assert_int_equal(fw_cfg_set_position(copy, FW_CFG_INVALID, 0), 0);
+	assert_int_equal(vmgenid_fw_cfg_set_position(copy, VMGENID_FW_CFG_INVALID, 0), 0);
 	assert_int_equal(inb(copy), 0);
-	assert_int_equal(fw_cfg_set_position(copy, FW_CFG_FILE_DIR, 4), 0);
+	assert_int_equal(vmgenid_fw_cfg_set_position(copy, VMGENID_FW_CFG_FILE_DIR, 4), 0);
 	assert_int_equal(inb(copy), 0); /* first entry's be32 size starts 0x00 */
-	fw_cfg_get_position(copy, &key, &off);
-	assert_int_equal(key, FW_CFG_FILE_DIR);
+	vmgenid_fw_cfg_get_position(copy, &key, &off);
+	assert_int_equal(key, VMGENID_FW_CFG_FILE_DIR);
 	assert_int_equal(off, 5);
-	fw_cfg_free(copy);
+	vmgenid_fw_cfg_free(copy);
 }
 
 /* Save c->fw, return the section (payload points into b). */
-static void save_section(struct fw_cfg *fw, struct bytebuf *b, struct state_section *sec)
+static void save_section(struct vmgenid_fw_cfg *fw, struct vmgenid_bytebuf *b, struct vmgenid_state_section *sec)
 {
-	struct state_reader r;
+	struct vmgenid_state_reader r;
 	const char *why = NULL;
 
-	bytebuf_init(b);
-	assert_int_equal(fw_cfg_save(fw, b), 0);
-	state_reader_init(&r, b->data, b->len);
-	assert_int_equal(state_reader_next(&r, sec, &why), 1);
-	assert_string_equal(sec->id, FW_CFG_STATE_ID);
-	assert_int_equal(state_reader_next(&r, sec + 1, &why), 0);
+	vmgenid_bytebuf_init(b);
+	assert_int_equal(vmgenid_fw_cfg_save(fw, b), 0);
+	vmgenid_state_reader_init(&r, b->data, b->len);
+	assert_int_equal(vmgenid_state_reader_next(&r, sec, &why), 1);
+	assert_string_equal(sec->id, VMGENID_FW_CFG_STATE_ID);
+	assert_int_equal(vmgenid_state_reader_next(&r, sec + 1, &why), 0);
 }
 
 static void test_snapshot_round_trip(void **state)
 {
 	struct ctx *c = *state;
-	struct state_section sec[2];
-	struct bytebuf b;
-	struct fw_cfg *copy;
+	struct vmgenid_state_section sec[2];
+	struct vmgenid_bytebuf b;
+	struct vmgenid_fw_cfg *copy;
 	uint8_t ro2[10] = "0123456789", rw2[8] = "ZZZZZZZZ";
 	const char *why = NULL;
 
 	/* The guest wrote into the writable file and is half-way through "ro". */
 	memcpy(ram + BUF_OFF, "WXYZ", 4);
-	assert_int_equal(dma(c->fw, sel_ctl((uint16_t)c->rw_key, FW_CFG_DMA_CTL_WRITE), 4,
+	assert_int_equal(dma(c->fw, sel_ctl((uint16_t)c->rw_key, VMGENID_FW_CFG_DMA_CTL_WRITE), 4,
 			     RAM_GPA + BUF_OFF), 0);
 	select_key(c->fw, (uint16_t)c->ro_key);
 	(void)inb(c->fw);
 	(void)inb(c->fw);
 	save_section(c->fw, &b, sec);
 
-	copy = fw_cfg_new(&c->mem);
+	copy = vmgenid_fw_cfg_new(&c->mem);
 	assert_non_null(copy);
-	assert_int_equal(fw_cfg_add_file(copy, "ro", ro2, sizeof(ro2), false, NULL, NULL),
+	assert_int_equal(vmgenid_fw_cfg_add_file(copy, "ro", ro2, sizeof(ro2), false, NULL, NULL),
 			 c->ro_key);
-	assert_int_equal(fw_cfg_add_file(copy, "rw", rw2, sizeof(rw2), true, rw_written, c),
+	assert_int_equal(vmgenid_fw_cfg_add_file(copy, "rw", rw2, sizeof(rw2), true, rw_written, c),
 			 c->rw_key);
 	c->cb_calls = 0;
-	assert_int_equal(fw_cfg_load(copy, sec[0].payload, sec[0].length, sec[0].version, &why),
+	assert_int_equal(vmgenid_fw_cfg_load(copy, sec[0].payload, sec[0].length, sec[0].version, &why),
 			 0);
 	assert_memory_equal(rw2, "WXYZefgh", 8);
 	/* A load is not a guest write: no callback. */
 	assert_int_equal(c->cb_calls, 0);
 	assert_int_equal(inb(copy), '2');
-	fw_cfg_free(copy);
-	bytebuf_free(&b);
+	vmgenid_fw_cfg_free(copy);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_snapshot_refused_changes_nothing(void **state)
 {
 	struct ctx *c = *state;
-	struct state_section sec[2];
-	struct bytebuf b;
+	struct vmgenid_state_section sec[2];
+	struct vmgenid_bytebuf b;
 	uint8_t bad[128];
-	struct fw_cfg *other;
+	struct vmgenid_fw_cfg *other;
 	uint8_t rw_small[4] = "1234";
 	const char *why;
 
@@ -826,37 +826,37 @@ static void test_snapshot_refused_changes_nothing(void **state)
 	assert_true(sec[0].length <= sizeof(bad));
 	memcpy(bad, sec[0].payload, sec[0].length);
 	memcpy(c->rw, "abcdefgh", 8);
-	select_key(c->fw, FW_CFG_SIGNATURE);
+	select_key(c->fw, VMGENID_FW_CFG_SIGNATURE);
 
 	for (uint32_t len = 0; len < sec[0].length; len++) {
 		why = NULL;
-		assert_int_equal(fw_cfg_load(c->fw, bad, len, 1, &why), -EINVAL);
+		assert_int_equal(vmgenid_fw_cfg_load(c->fw, bad, len, 1, &why), -EINVAL);
 		assert_non_null(why);
 	}
-	assert_int_equal(fw_cfg_load(c->fw, bad, sec[0].length, 2, &why), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_load(c->fw, bad, sec[0].length, 2, &why), -EINVAL);
 	/* A selector with no item. */
 	bad[0] = 0x34;
-	assert_int_equal(fw_cfg_load(c->fw, bad, sec[0].length, 1, &why), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_load(c->fw, bad, sec[0].length, 1, &why), -EINVAL);
 	assert_non_null(strstr(why, "selects"));
 	bad[0] = sec[0].payload[0];
 	/* A file name this device lacks. */
 	bad[20] = 'x';
-	assert_int_equal(fw_cfg_load(c->fw, bad, sec[0].length, 1, &why), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_load(c->fw, bad, sec[0].length, 1, &why), -EINVAL);
 	assert_non_null(strstr(why, "does not have"));
 	bad[20] = sec[0].payload[20];
 	/* Trailing bytes. */
-	assert_int_equal(fw_cfg_load(c->fw, bad, sec[0].length + 1, 1, &why), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_load(c->fw, bad, sec[0].length + 1, 1, &why), -EINVAL);
 	assert_int_equal(inb(c->fw), 'Q');
 
 	/* The same name with another size, on a device built differently. */
-	other = fw_cfg_new(&c->mem);
+	other = vmgenid_fw_cfg_new(&c->mem);
 	assert_non_null(other);
-	assert_int_equal(fw_cfg_add_file(other, "rw", rw_small, 4, true, NULL, NULL),
-			 FW_CFG_FILE_FIRST);
-	assert_int_equal(fw_cfg_load(other, bad, sec[0].length, 1, &why), -EINVAL);
+	assert_int_equal(vmgenid_fw_cfg_add_file(other, "rw", rw_small, 4, true, NULL, NULL),
+			 VMGENID_FW_CFG_FILE_FIRST);
+	assert_int_equal(vmgenid_fw_cfg_load(other, bad, sec[0].length, 1, &why), -EINVAL);
 	assert_memory_equal(rw_small, "1234", 4);
-	fw_cfg_free(other);
-	bytebuf_free(&b);
+	vmgenid_fw_cfg_free(other);
+	vmgenid_bytebuf_free(&b);
 }
 
 int main(void)

@@ -30,7 +30,7 @@ static struct genstate make(const char *guid, long long counter, const char *boo
 	memset(&s, 0, sizeof(s));
 	if (guid) {
 		s.guid_known = true;
-		assert_int_equal(guid_parse(guid, &s.guid, NULL), 0);
+		assert_int_equal(vmgenid_guid_parse(guid, &s.guid, NULL), 0);
 	}
 	if (counter >= 0) {
 		s.counter_known = true;

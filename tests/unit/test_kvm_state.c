@@ -41,24 +41,24 @@ static void fill(void *p, size_t n)
 }
 
 /* The only section in buf, as the reader hands it out. */
-static void only_section(const struct bytebuf *b, struct state_section *s)
+static void only_section(const struct vmgenid_bytebuf *b, struct vmgenid_state_section *s)
 {
-	struct state_reader r;
+	struct vmgenid_state_reader r;
 	const char *why = NULL;
 
-	assert_false(bytebuf_failed(b));
-	state_reader_init(&r, b->data, b->len);
-	assert_int_equal(state_reader_next(&r, s, &why), 1);
-	assert_int_equal(state_reader_next(&r, s, &why), 0);
-	state_reader_init(&r, b->data, b->len);
-	assert_int_equal(state_reader_next(&r, s, &why), 1);
+	assert_false(vmgenid_bytebuf_failed(b));
+	vmgenid_state_reader_init(&r, b->data, b->len);
+	assert_int_equal(vmgenid_state_reader_next(&r, s, &why), 1);
+	assert_int_equal(vmgenid_state_reader_next(&r, s, &why), 0);
+	vmgenid_state_reader_init(&r, b->data, b->len);
+	assert_int_equal(vmgenid_state_reader_next(&r, s, &why), 1);
 }
 
 /* A section over an exact-size heap copy of payload, so ASan sees overreads. */
-static struct state_section section_copy(const char *id, uint32_t version, const uint8_t *payload,
+static struct vmgenid_state_section section_copy(const char *id, uint32_t version, const uint8_t *payload,
 					 size_t len)
 {
-	struct state_section s;
+	struct vmgenid_state_section s;
 	uint8_t *copy = malloc(len ? len : 1);
 
 	assert_non_null(copy);
@@ -71,7 +71,7 @@ static struct state_section section_copy(const char *id, uint32_t version, const
 	return s;
 }
 
-static void section_free(struct state_section *s)
+static void section_free(struct vmgenid_state_section *s)
 {
 	free((void *)s->payload);
 }
@@ -157,10 +157,10 @@ static void make_vcpu(struct kvm_state_vcpu *st, uint32_t id, const uint8_t *xsa
 	}
 }
 
-static void encode_vcpu(const struct kvm_state_vcpu *st, struct bytebuf *b,
-			struct state_section *s)
+static void encode_vcpu(const struct kvm_state_vcpu *st, struct vmgenid_bytebuf *b,
+			struct vmgenid_state_section *s)
 {
-	bytebuf_init(b);
+	vmgenid_bytebuf_init(b);
 	kvm_state_encode_vcpu(b, st);
 	only_section(b, s);
 }
@@ -189,13 +189,13 @@ static void assert_vcpu_equal(const struct kvm_state_vcpu *a, const struct kvm_s
 static void test_irqchip_round_trip(void **state)
 {
 	struct kvm_state_irqchip in, out;
-	struct state_section s;
-	struct bytebuf b;
+	struct vmgenid_state_section s;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 
 	(void)state;
 	make_irqchip(&in);
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	kvm_state_encode_irqchip(&b, &in);
 	only_section(&b, &s);
 	assert_string_equal(s.id, "kvm-irqchip");
@@ -204,48 +204,48 @@ static void test_irqchip_round_trip(void **state)
 	/* Layout spot checks: PIC bytes first, then the IOAPIC's base. */
 	assert_int_equal(s.payload[0], in.pic[0].last_irr);
 	assert_int_equal(s.payload[31], in.pic[1].elcr_mask);
-	assert_int_equal(get_le64(s.payload + 32), VM_IOAPIC_ADDR);
-	assert_int_equal(get_le64(s.payload + 52), in.ioapic.redirtbl[0].bits);
+	assert_int_equal(vmgenid_get_le64(s.payload + 32), VM_IOAPIC_ADDR);
+	assert_int_equal(vmgenid_get_le64(s.payload + 52), in.ioapic.redirtbl[0].bits);
 
 	assert_int_equal(kvm_state_decode_irqchip(&s, &out, &why), 0);
 	assert_memory_equal(&in, &out, sizeof(in));
 	assert_int_equal(kvm_state_check_vm_section(&s, &why), 0);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_pit_round_trip(void **state)
 {
 	struct kvm_pit_state2 in, out;
-	struct state_section s;
-	struct bytebuf b;
+	struct vmgenid_state_section s;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 
 	(void)state;
 	make_pit(&in);
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	kvm_state_encode_pit(&b, &in);
 	only_section(&b, &s);
 	assert_string_equal(s.id, "kvm-pit");
 	assert_int_equal(s.length, 76);
-	assert_int_equal(get_le32(s.payload), 0x10000);
-	assert_int_equal(get_le64(s.payload + 16), (uint64_t)in.channels[0].count_load_time);
-	assert_int_equal(get_le32(s.payload + 72), in.flags);
+	assert_int_equal(vmgenid_get_le32(s.payload), 0x10000);
+	assert_int_equal(vmgenid_get_le64(s.payload + 16), (uint64_t)in.channels[0].count_load_time);
+	assert_int_equal(vmgenid_get_le32(s.payload + 72), in.flags);
 
 	assert_int_equal(kvm_state_decode_pit(&s, &out, &why), 0);
 	assert_memory_equal(&in, &out, sizeof(in));
 	assert_int_equal(kvm_state_check_vm_section(&s, &why), 0);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_clock_round_trip(void **state)
 {
-	struct state_section s;
-	struct bytebuf b;
+	struct vmgenid_state_section s;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 	uint64_t clock = 0;
 
 	(void)state;
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	kvm_state_encode_clock(&b, 0x0123456789abcdefull);
 	only_section(&b, &s);
 	assert_string_equal(s.id, "kvm-clock");
@@ -253,17 +253,17 @@ static void test_clock_round_trip(void **state)
 	assert_int_equal(kvm_state_decode_clock(&s, &clock, &why), 0);
 	assert_int_equal(clock, 0x0123456789abcdefull);
 	assert_int_equal(kvm_state_check_vm_section(&s, &why), 0);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* Every shorter payload, one byte more, and a wrong version: all refused. */
-static void refuse_bad_lengths(const struct state_section *good)
+static void refuse_bad_lengths(const struct vmgenid_state_section *good)
 {
 	const char *why;
 	uint8_t *longer;
 
 	for (uint32_t cut = 0; cut < good->length; cut++) {
-		struct state_section s = section_copy(good->id, good->version, good->payload, cut);
+		struct vmgenid_state_section s = section_copy(good->id, good->version, good->payload, cut);
 
 		why = NULL;
 		assert_int_equal(kvm_state_check_vm_section(&s, &why), -1);
@@ -275,7 +275,7 @@ static void refuse_bad_lengths(const struct state_section *good)
 	assert_non_null(longer);
 	memcpy(longer, good->payload, good->length);
 	{
-		struct state_section s = section_copy(good->id, good->version, longer,
+		struct vmgenid_state_section s = section_copy(good->id, good->version, longer,
 						      good->length + 1);
 
 		assert_int_equal(kvm_state_check_vm_section(&s, &why), -1);
@@ -284,7 +284,7 @@ static void refuse_bad_lengths(const struct state_section *good)
 	}
 	free(longer);
 	{
-		struct state_section s = section_copy(good->id, 2, good->payload, good->length);
+		struct vmgenid_state_section s = section_copy(good->id, 2, good->payload, good->length);
 
 		assert_int_equal(kvm_state_check_vm_section(&s, &why), -1);
 		assert_non_null(strstr(why, "version"));
@@ -296,67 +296,67 @@ static void test_vm_sections_refuse_bad_lengths(void **state)
 {
 	struct kvm_state_irqchip chips;
 	struct kvm_pit_state2 pit;
-	struct state_reader r;
-	struct state_section s;
-	struct bytebuf b;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 	int n = 0;
 
 	(void)state;
 	make_irqchip(&chips);
 	make_pit(&pit);
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	kvm_state_encode_irqchip(&b, &chips);
 	kvm_state_encode_pit(&b, &pit);
 	kvm_state_encode_clock(&b, 42);
-	assert_false(bytebuf_failed(&b));
-	state_reader_init(&r, b.data, b.len);
-	while (state_reader_next(&r, &s, &why) == 1) {
+	assert_false(vmgenid_bytebuf_failed(&b));
+	vmgenid_state_reader_init(&r, b.data, b.len);
+	while (vmgenid_state_reader_next(&r, &s, &why) == 1) {
 		refuse_bad_lengths(&s);
 		n++;
 	}
 	assert_int_equal(n, 3);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_vm_sections_refuse_bad_values(void **state)
 {
 	struct kvm_state_irqchip chips;
 	struct kvm_pit_state2 pit;
-	struct state_section s;
-	struct bytebuf b;
+	struct vmgenid_state_section s;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 
 	(void)state;
 	make_irqchip(&chips);
 	chips.ioapic.base_address = VM_IOAPIC_ADDR + 0x1000;
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	kvm_state_encode_irqchip(&b, &chips);
 	only_section(&b, &s);
 	assert_int_equal(kvm_state_check_vm_section(&s, &why), -1);
 	assert_string_equal(why, "kvm-irqchip state puts the IOAPIC at another address");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	make_pit(&pit);
 	pit.channels[2].count = 0x10001;
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	kvm_state_encode_pit(&b, &pit);
 	only_section(&b, &s);
 	assert_int_equal(kvm_state_check_vm_section(&s, &why), -1);
 	assert_string_equal(why, "kvm-pit state has a channel count above 65536");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	make_pit(&pit);
 	pit.flags = 4;
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	kvm_state_encode_pit(&b, &pit);
 	only_section(&b, &s);
 	assert_int_equal(kvm_state_check_vm_section(&s, &why), -1);
 	assert_string_equal(why, "kvm-pit state has unknown flags");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	/* A section that is not the VM's. */
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	kvm_state_encode_clock(&b, 1);
 	only_section(&b, &s);
 	strcpy(s.id, "kvm-clocks");
@@ -364,7 +364,7 @@ static void test_vm_sections_refuse_bad_values(void **state)
 	assert_string_equal(why, "not a KVM VM state section");
 	strcpy(s.id, "vcpu");
 	assert_int_equal(kvm_state_check_vm_section(&s, &why), -1);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* ---- vcpu sections ---- */
@@ -372,8 +372,8 @@ static void test_vm_sections_refuse_bad_values(void **state)
 static void round_trip_vcpu(const struct kvm_state_vcpu *in, size_t expect_len)
 {
 	struct kvm_state_vcpu *out = malloc(sizeof(*out));
-	struct state_section s;
-	struct bytebuf b;
+	struct vmgenid_state_section s;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 	unsigned int id = 99;
 
@@ -382,12 +382,12 @@ static void round_trip_vcpu(const struct kvm_state_vcpu *in, size_t expect_len)
 	assert_string_equal(s.id, "vcpu");
 	assert_int_equal(s.version, 1);
 	assert_int_equal(s.length, expect_len);
-	assert_int_equal(get_le32(s.payload), in->id);
-	assert_int_equal(get_le32(s.payload + OFF_FLAGS), in->flags);
-	assert_int_equal(get_le64(s.payload + OFF_REGS), in->regs.rax);
-	assert_int_equal(get_le64(s.payload + OFF_REGS + 17 * 8), in->regs.rflags);
+	assert_int_equal(vmgenid_get_le32(s.payload), in->id);
+	assert_int_equal(vmgenid_get_le32(s.payload + OFF_FLAGS), in->flags);
+	assert_int_equal(vmgenid_get_le64(s.payload + OFF_REGS), in->regs.rax);
+	assert_int_equal(vmgenid_get_le64(s.payload + OFF_REGS + 17 * 8), in->regs.rflags);
 	/* The MSRs end the payload. */
-	assert_int_equal(get_le32(s.payload + s.length - 4 - in->nr_msrs * 12), in->nr_msrs);
+	assert_int_equal(vmgenid_get_le32(s.payload + s.length - 4 - in->nr_msrs * 12), in->nr_msrs);
 
 	assert_int_equal(kvm_state_decode_vcpu(&s, out, &why), 0);
 	assert_vcpu_equal(in, out);
@@ -395,7 +395,7 @@ static void round_trip_vcpu(const struct kvm_state_vcpu *in, size_t expect_len)
 		assert_ptr_equal(out->xsave, s.payload + OFF_FPU + 4);
 	assert_int_equal(kvm_state_check_vcpu_section(&s, NR_CPUS, &id, &why), 0);
 	assert_int_equal(id, in->id);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 	free(out);
 }
 
@@ -434,7 +434,7 @@ static void test_vcpu_round_trip_xsave(void **state)
 }
 
 /* Decode a copy of s patched by the caller; returns why (checks -1). */
-static const char *refuse_vcpu(const struct state_section *s, unsigned int nr_cpus)
+static const char *refuse_vcpu(const struct vmgenid_state_section *s, unsigned int nr_cpus)
 {
 	const char *why = NULL;
 	unsigned int id = 12345;
@@ -449,8 +449,8 @@ static void test_vcpu_every_truncation_refused(void **state)
 {
 	struct kvm_state_vcpu *st = malloc(sizeof(*st));
 	uint8_t *area = malloc(4096);
-	struct state_section good;
-	struct bytebuf b;
+	struct vmgenid_state_section good;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
 	assert_non_null(st);
@@ -463,7 +463,7 @@ static void test_vcpu_every_truncation_refused(void **state)
 			make_vcpu(st, 1, NULL, 0, -1, NR_SOME_MSRS);
 		encode_vcpu(st, &b, &good);
 		for (uint32_t cut = 0; cut < good.length; cut++) {
-			struct state_section s = section_copy("vcpu", 1, good.payload, cut);
+			struct vmgenid_state_section s = section_copy("vcpu", 1, good.payload, cut);
 
 			refuse_vcpu(&s, NR_CPUS);
 			section_free(&s);
@@ -471,7 +471,7 @@ static void test_vcpu_every_truncation_refused(void **state)
 		/* One byte more: trailing. */
 		{
 			uint8_t *longer = calloc(1, good.length + 1);
-			struct state_section s;
+			struct vmgenid_state_section s;
 
 			assert_non_null(longer);
 			memcpy(longer, good.payload, good.length);
@@ -481,7 +481,7 @@ static void test_vcpu_every_truncation_refused(void **state)
 			section_free(&s);
 			free(longer);
 		}
-		bytebuf_free(&b);
+		vmgenid_bytebuf_free(&b);
 	}
 	free(area);
 	free(st);
@@ -491,8 +491,8 @@ static void test_vcpu_every_truncation_refused(void **state)
 static const char *refuse_patched(const struct kvm_state_vcpu *st, size_t off, uint32_t v32,
 				  unsigned int nr_cpus)
 {
-	struct state_section good, s;
-	struct bytebuf b;
+	struct vmgenid_state_section good, s;
+	struct vmgenid_bytebuf b;
 	const char *why;
 	uint8_t *copy;
 
@@ -501,20 +501,20 @@ static const char *refuse_patched(const struct kvm_state_vcpu *st, size_t off, u
 	assert_non_null(copy);
 	memcpy(copy, good.payload, good.length);
 	if (off != SIZE_MAX)
-		put_le32(copy + off, v32);
+		vmgenid_put_le32(copy + off, v32);
 	s = section_copy("vcpu", 1, copy, good.length);
 	why = refuse_vcpu(&s, nr_cpus);
 	section_free(&s);
 	free(copy);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 	return why;
 }
 
 static void test_vcpu_bad_version_and_id(void **state)
 {
 	struct kvm_state_vcpu *st = malloc(sizeof(*st));
-	struct state_section good, s;
-	struct bytebuf b;
+	struct vmgenid_state_section good, s;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 	unsigned int id = 0;
 
@@ -539,7 +539,7 @@ static void test_vcpu_bad_version_and_id(void **state)
 	s = section_copy("kvm-clock", 1, good.payload, good.length);
 	assert_string_equal(refuse_vcpu(&s, NR_CPUS), "not a vcpu state section");
 	section_free(&s);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 	free(st);
 }
 
@@ -632,8 +632,8 @@ static void test_vcpu_accepts_every_run_state(void **state)
 		KVM_MP_STATE_SUSPENDED,
 	};
 	struct kvm_state_vcpu *st = malloc(sizeof(*st));
-	struct state_section s;
-	struct bytebuf b;
+	struct vmgenid_state_section s;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 	unsigned int id;
 
@@ -644,7 +644,7 @@ static void test_vcpu_accepts_every_run_state(void **state)
 		st->mp_state.mp_state = ok[i];
 		encode_vcpu(st, &b, &s);
 		assert_int_equal(kvm_state_check_vcpu_section(&s, 1, &id, &why), 0);
-		bytebuf_free(&b);
+		vmgenid_bytebuf_free(&b);
 	}
 	free(st);
 }

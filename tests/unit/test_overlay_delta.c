@@ -485,7 +485,7 @@ static void spit(const char *path, const uint8_t *buf, size_t len)
 
 static void reseal(uint8_t *page)
 {
-	put_le32(page + 4092, state_crc32(0, page, 4092));
+	vmgenid_put_le32(page + 4092, vmgenid_state_crc32(0, page, 4092));
 }
 
 /*
@@ -548,22 +548,22 @@ static void test_bad_regions(void **state)
 	 * Block 64 (the last) moved to block 65 of a 65-block disk, sealed with
 	 * a right checksum: the count and the layout still agree.
 	 */
-	CASE((map[8] = 0x2, put_le32(desc + 20, state_crc32(0, map, 16)), reseal(hdr)),
+	CASE((map[8] = 0x2, vmgenid_put_le32(desc + 20, vmgenid_state_crc32(0, map, 16)), reseal(hdr)),
 	     -EBADMSG, "drive 1: the disk delta's bitmap marks blocks past the end of the disk");
 	/* A bitmap whose count disagrees with its header. */
-	CASE((put_le64(desc + 24, 4), reseal(hdr)), -EBADMSG,
+	CASE((vmgenid_put_le64(desc + 24, 4), reseal(hdr)), -EBADMSG,
 	     "disk region: 32768 bytes, its drives need 28672");
-	CASE((map[0] |= 0x4, put_le32(desc + 20, state_crc32(0, map, 16)), reseal(hdr)),
+	CASE((map[0] |= 0x4, vmgenid_put_le32(desc + 20, vmgenid_state_crc32(0, map, 16)), reseal(hdr)),
 	     -EBADMSG, "drive 1: the disk delta's bitmap marks 6 blocks, its header says 5");
-	CASE((put_le64(desc + 24, 1000), reseal(hdr)), -EBADMSG,
+	CASE((vmgenid_put_le64(desc + 24, 1000), reseal(hdr)), -EBADMSG,
 	     "disk region: drive 1 claims 1000 written blocks of a 65-block disk");
-	CASE((put_le64(desc + 32, 0), reseal(hdr)), -EBADMSG,
+	CASE((vmgenid_put_le64(desc + 32, 0), reseal(hdr)), -EBADMSG,
 	     "disk region: drive 1's bitmap is at 0, not 4096");
-	CASE((put_le32(desc + 8, 3), reseal(hdr)), -EBADMSG,
+	CASE((vmgenid_put_le32(desc + 8, 3), reseal(hdr)), -EBADMSG,
 	     "disk region: drive 1 has unknown flags or reserved bytes");
-	CASE((put_le64(hdr + 24, len + 1), reseal(hdr)), -EBADMSG,
+	CASE((vmgenid_put_le64(hdr + 24, len + 1), reseal(hdr)), -EBADMSG,
 	     "disk region: its length 32769 differs from the header's 32768");
-	CASE((put_le32(hdr + 8, 2), reseal(hdr)), -EBADMSG,
+	CASE((vmgenid_put_le32(hdr + 8, 2), reseal(hdr)), -EBADMSG,
 	     "disk region version 2 is not supported (this genvm reads 1)");
 
 	/* Truncated in the blocks: a file's read and a stream's both end early. */
@@ -613,7 +613,7 @@ static void test_overlay_in_use(void **state)
 
 /*
  * The region's checksums are zlib's crc32 (docs/snapshot.md), computed
- * eight bytes at a time: the same value as state_crc32() for every length
+ * eight bytes at a time: the same value as vmgenid_state_crc32() for every length
  * and alignment, started fresh or continued.
  */
 static void test_crc32(void **state)
@@ -628,12 +628,12 @@ static void test_crc32(void **state)
 	assert_int_equal(disk_crc32(0, buf, 0), 0);
 	for (size_t off = 0; off < 9; off++) {
 		for (size_t len = 0; len < 70; len++)
-			assert_int_equal(disk_crc32(0, buf + off, len), state_crc32(0, buf + off, len));
-		assert_int_equal(disk_crc32(0, buf + off, 4096), state_crc32(0, buf + off, 4096));
+			assert_int_equal(disk_crc32(0, buf + off, len), vmgenid_state_crc32(0, buf + off, len));
+		assert_int_equal(disk_crc32(0, buf + off, 4096), vmgenid_state_crc32(0, buf + off, 4096));
 	}
 	uint32_t half = disk_crc32(0, buf, 1001);
 
-	assert_int_equal(disk_crc32(half, buf + 1001, 3000), state_crc32(0, buf, 4001));
+	assert_int_equal(disk_crc32(half, buf + 1001, 3000), vmgenid_state_crc32(0, buf, 4001));
 }
 
 int main(void)

@@ -254,9 +254,9 @@ static void test_snapshot_round_trip(void **state)
 {
 	const struct pm_ops ops = { .poweroff = on_poweroff, .reset = on_reset };
 	struct pm *pm = *state;
-	struct state_section sec;
-	struct state_reader r;
-	struct bytebuf b;
+	struct vmgenid_state_section sec;
+	struct vmgenid_state_reader r;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 	struct pm *copy;
 	uint32_t before, after;
@@ -266,10 +266,10 @@ static void test_snapshot_round_trip(void **state)
 	pm_raise_gpe(pm, 5);
 	assert_int_equal(sci_level, 1);
 	before = tmr_rd(pm);
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	assert_int_equal(pm_save(pm, &b), 0);
-	state_reader_init(&r, b.data, b.len);
-	assert_int_equal(state_reader_next(&r, &sec, &why), 1);
+	vmgenid_state_reader_init(&r, b.data, b.len);
+	assert_int_equal(vmgenid_state_reader_next(&r, &sec, &why), 1);
 	assert_string_equal(sec.id, PM_STATE_ID);
 
 	copy = pm_new(NULL, &ops);
@@ -288,23 +288,23 @@ static void test_snapshot_round_trip(void **state)
 	gpe_wr(copy, 0, 1u << 5);
 	assert_int_equal(sci_level, 0);
 	pm_free(copy);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_snapshot_bad_payloads_change_nothing(void **state)
 {
 	struct pm *pm = *state;
-	struct bytebuf b;
-	struct state_reader r;
-	struct state_section sec;
+	struct vmgenid_bytebuf b;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section sec;
 	uint8_t bad[16];
 	const char *why = NULL;
 
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	gpe_wr(pm, 2, 0x20);
 	assert_int_equal(pm_save(pm, &b), 0);
-	state_reader_init(&r, b.data, b.len);
-	assert_int_equal(state_reader_next(&r, &sec, &why), 1);
+	vmgenid_state_reader_init(&r, b.data, b.len);
+	assert_int_equal(vmgenid_state_reader_next(&r, &sec, &why), 1);
 	assert_int_equal(sec.length, sizeof(bad));
 	memcpy(bad, sec.payload, sizeof(bad));
 	gpe_wr(pm, 2, 0x01);
@@ -315,7 +315,7 @@ static void test_snapshot_bad_payloads_change_nothing(void **state)
 	bad[11] = 1;
 	assert_int_equal(pm_load(pm, bad, sizeof(bad), 1, &why), -EINVAL);
 	assert_int_equal(gpe_rd(pm, 2), 0x01);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 int main(void)

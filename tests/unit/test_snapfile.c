@@ -25,7 +25,7 @@ static void layout(struct snapfile_header *h)
 /* Re-seal a header after editing it, so the edit reaches the field checks. */
 static void reseal(uint8_t *buf)
 {
-	put_le32(buf + 4092, state_crc32(0, buf, 4092));
+	vmgenid_put_le32(buf + 4092, vmgenid_state_crc32(0, buf, 4092));
 }
 
 static void decode_fails(const uint8_t *buf, size_t len, const char *expect)
@@ -49,7 +49,7 @@ static void test_layout(void **state)
 	assert_int_equal(h.nr_cpus, 2);
 	assert_int_equal(h.state_offset, 4096);
 	assert_int_equal(h.state_length, sizeof(some_state));
-	assert_int_equal(h.state_crc, state_crc32(0, some_state, sizeof(some_state)));
+	assert_int_equal(h.state_crc, vmgenid_state_crc32(0, some_state, sizeof(some_state)));
 	assert_int_equal(h.ram_offset, 8192);
 	assert_int_equal(h.ram_length, RAM);
 
@@ -74,20 +74,20 @@ static void test_encode_layout(void **state)
 	layout(&h);
 	snapfile_encode(&h, buf);
 	assert_memory_equal(buf, "GENVMSNP", 8);
-	assert_int_equal(get_le32(buf + 8), 1);
-	assert_int_equal(get_le32(buf + 12), 4096);
-	assert_int_equal(get_le64(buf + 16), RAM);
-	assert_int_equal(get_le32(buf + 24), 2);
-	assert_int_equal(get_le32(buf + 28), 0);
-	assert_int_equal(get_le64(buf + 32), 4096);
-	assert_int_equal(get_le64(buf + 40), sizeof(some_state));
-	assert_int_equal(get_le32(buf + 48), h.state_crc);
-	assert_int_equal(get_le32(buf + 52), 0);
-	assert_int_equal(get_le64(buf + 56), 8192);
-	assert_int_equal(get_le64(buf + 64), RAM);
+	assert_int_equal(vmgenid_get_le32(buf + 8), 1);
+	assert_int_equal(vmgenid_get_le32(buf + 12), 4096);
+	assert_int_equal(vmgenid_get_le64(buf + 16), RAM);
+	assert_int_equal(vmgenid_get_le32(buf + 24), 2);
+	assert_int_equal(vmgenid_get_le32(buf + 28), 0);
+	assert_int_equal(vmgenid_get_le64(buf + 32), 4096);
+	assert_int_equal(vmgenid_get_le64(buf + 40), sizeof(some_state));
+	assert_int_equal(vmgenid_get_le32(buf + 48), h.state_crc);
+	assert_int_equal(vmgenid_get_le32(buf + 52), 0);
+	assert_int_equal(vmgenid_get_le64(buf + 56), 8192);
+	assert_int_equal(vmgenid_get_le64(buf + 64), RAM);
 	for (i = 72; i < 4092; i++)
 		assert_int_equal(buf[i], 0);
-	assert_int_equal(get_le32(buf + 4092), state_crc32(0, buf, 4092));
+	assert_int_equal(vmgenid_get_le32(buf + 4092), vmgenid_state_crc32(0, buf, 4092));
 }
 
 static void test_round_trip(void **state)
@@ -156,15 +156,15 @@ static void test_identity_fields(void **state)
 
 	/* A later version is named even though its checksum may live elsewhere. */
 	memcpy(bad, buf, sizeof(bad));
-	put_le32(bad + 8, 3);
+	vmgenid_put_le32(bad + 8, 3);
 	decode_fails(bad, sizeof(bad),
 		     "snapshot format version 3 is not supported (this genvm reads 1 to 2)");
-	put_le32(bad + 8, 0);
+	vmgenid_put_le32(bad + 8, 0);
 	decode_fails(bad, sizeof(bad),
 		     "snapshot format version 0 is not supported (this genvm reads 1 to 2)");
 
 	memcpy(bad, buf, sizeof(bad));
-	put_le32(bad + 12, 8192);
+	vmgenid_put_le32(bad + 12, 8192);
 	reseal(bad);
 	decode_fails(bad, sizeof(bad), "header size 8192 is not supported (this genvm reads 4096)");
 }
@@ -202,7 +202,7 @@ static void test_reserved(void **state)
 	snapfile_encode(&h, buf);
 
 	memcpy(bad, buf, sizeof(bad));
-	put_le32(bad + 28, 0x80);
+	vmgenid_put_le32(bad + 28, 0x80);
 	reseal(bad);
 	decode_fails(bad, sizeof(bad), "unknown header flags 0x80");
 
@@ -326,15 +326,15 @@ static void test_disk_region(void **state)
 	snapfile_layout_disks(&h, 0);
 	assert_int_equal(h.disk_offset, 0);
 	snapfile_encode(&h, buf);
-	assert_int_equal(get_le32(buf + 8), 1);
-	assert_int_equal(get_le64(buf + 72), 0);
+	assert_int_equal(vmgenid_get_le32(buf + 8), 1);
+	assert_int_equal(vmgenid_get_le64(buf + 72), 0);
 
 	snapfile_layout_disks(&h, 3 * 4096 + 12);
 	assert_int_equal(h.disk_offset, 8192 + RAM);
 	snapfile_encode(&h, buf);
-	assert_int_equal(get_le32(buf + 8), 2);
-	assert_int_equal(get_le64(buf + 72), 8192 + RAM);
-	assert_int_equal(get_le64(buf + 80), 3 * 4096 + 12);
+	assert_int_equal(vmgenid_get_le32(buf + 8), 2);
+	assert_int_equal(vmgenid_get_le64(buf + 72), 8192 + RAM);
+	assert_int_equal(vmgenid_get_le64(buf + 80), 3 * 4096 + 12);
 	assert_int_equal(snapfile_decode(buf, sizeof(buf), &d, why, sizeof(why)), 0);
 	assert_int_equal(d.ram_offset, h.ram_offset);
 	assert_int_equal(d.disk_offset, h.disk_offset);
@@ -351,7 +351,7 @@ static void test_disk_region(void **state)
 	/* Version 1 has zeros there. */
 	layout(&h);
 	snapfile_encode(&h, buf);
-	put_le64(buf + 72, 8192 + RAM);
+	vmgenid_put_le64(buf + 72, 8192 + RAM);
 	reseal(buf);
 	decode_fails(buf, sizeof(buf), "reserved header byte at offset 73 is not zero");
 
@@ -374,7 +374,7 @@ static void test_disk_region(void **state)
 	field_fails(&h, "disk region offset 67117056 plus length 18446744073709547520 overflows");
 	/* A version 2 header with no region: encode writes version 1, so forge it. */
 	snapfile_encode(&good, buf);
-	put_le64(buf + 80, 0);
+	vmgenid_put_le64(buf + 80, 0);
 	reseal(buf);
 	decode_fails(buf, sizeof(buf), "version 2 with an empty disk region");
 }

@@ -67,7 +67,7 @@ struct fixture {
 static int setup(void **state)
 {
 	static struct fixture f;
-	struct guid g = { { 1, 2, 3 } };
+	struct vmgenid_guid g = { { 1, 2, 3 } };
 
 	memset(&f, 0, sizeof(f));
 	f.m.vm.vm_fd = -1; /* no KVM: the first ioctl of the apply pass fails */
@@ -79,20 +79,20 @@ static int setup(void **state)
 		f.vcpu[i].vm = &f.m.vm;
 		f.vcpus[i] = &f.vcpu[i];
 	}
-	guest_mem_init(&f.m.vm.mem);
-	assert_int_equal(guest_mem_add(&f.m.vm.mem, 0, sizeof(ram), ram), 0);
+	vmgenid_guest_mem_init(&f.m.vm.mem);
+	assert_int_equal(vmgenid_guest_mem_add(&f.m.vm.mem, 0, sizeof(ram), ram), 0);
 	pthread_mutex_init(&f.m.fw_cfg_lock, NULL);
-	f.m.fw_cfg = fw_cfg_new(&f.m.vm.mem);
+	f.m.fw_cfg = vmgenid_fw_cfg_new(&f.m.vm.mem);
 	f.m.uart = uart_new(&f.m.vm, UART_COM1_IRQ, -1);
 	f.m.pm = pm_new(&f.m.vm, &pm_ops);
-	f.m.vmgenid = vmgenid_new(&g, &f.m.vm.mem, no_notify, NULL);
-	f.m.vmclock = vmclock_new(&f.m.vm.mem, VMCLOCK_GPA, no_notify, NULL);
+	f.m.vmgenid = vmgenid_dev_new(&g, &f.m.vm.mem, no_notify, NULL);
+	f.m.vmclock = vmgenid_vmclock_new(&f.m.vm.mem, VMCLOCK_GPA, no_notify, NULL);
 	assert_non_null(f.m.vmclock);
 	assert_non_null(f.m.fw_cfg);
 	assert_non_null(f.m.uart);
 	assert_non_null(f.m.pm);
 	assert_non_null(f.m.vmgenid);
-	assert_int_equal(vmgenid_add_fw_cfg(f.m.vmgenid, f.m.fw_cfg), 0);
+	assert_int_equal(vmgenid_dev_add_fw_cfg(f.m.vmgenid, f.m.fw_cfg), 0);
 	*state = &f;
 	return 0;
 }
@@ -101,9 +101,9 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	vmgenid_free(f->m.vmgenid);
-	vmclock_free(f->m.vmclock);
-	fw_cfg_free(f->m.fw_cfg);
+	vmgenid_dev_free(f->m.vmgenid);
+	vmgenid_vmclock_free(f->m.vmclock);
+	vmgenid_fw_cfg_free(f->m.fw_cfg);
 	uart_free(f->m.uart);
 	pm_free(f->m.pm);
 	pthread_mutex_destroy(&f->m.fw_cfg_lock);
@@ -124,7 +124,7 @@ enum {
 	WITH_ALL = (1 << 10) - 1,
 };
 
-static void add_vcpu(struct bytebuf *b, uint32_t id)
+static void add_vcpu(struct vmgenid_bytebuf *b, uint32_t id)
 {
 	static struct kvm_state_vcpu st;
 
@@ -134,12 +134,12 @@ static void add_vcpu(struct bytebuf *b, uint32_t id)
 }
 
 /* A well-formed state with the sections of mask, in a shuffled order. */
-static void build(struct fixture *f, struct bytebuf *b, unsigned int mask)
+static void build(struct fixture *f, struct vmgenid_bytebuf *b, unsigned int mask)
 {
 	static struct kvm_state_irqchip chip = { .ioapic = { .base_address = VM_IOAPIC_ADDR } };
 	static const struct kvm_pit_state2 pit;
 
-	bytebuf_init(b);
+	vmgenid_bytebuf_init(b);
 	if (mask & WITH_PM)
 		assert_int_equal(pm_save(f->m.pm, b), 0);
 	if (mask & WITH_VCPU1)
@@ -147,23 +147,23 @@ static void build(struct fixture *f, struct bytebuf *b, unsigned int mask)
 	if (mask & WITH_IRQCHIP)
 		kvm_state_encode_irqchip(b, &chip);
 	if (mask & WITH_FW_CFG)
-		assert_int_equal(fw_cfg_save(f->m.fw_cfg, b), 0);
+		assert_int_equal(vmgenid_fw_cfg_save(f->m.fw_cfg, b), 0);
 	if (mask & WITH_PIT)
 		kvm_state_encode_pit(b, &pit);
 	if (mask & WITH_VMGENID)
-		assert_int_equal(vmgenid_save(f->m.vmgenid, b), 0);
+		assert_int_equal(vmgenid_dev_save(f->m.vmgenid, b), 0);
 	if (mask & WITH_CLOCK)
 		kvm_state_encode_clock(b, 123456789);
 	if (mask & WITH_VMCLOCK)
-		assert_int_equal(vmclock_save(f->m.vmclock, b), 0);
+		assert_int_equal(vmgenid_vmclock_save(f->m.vmclock, b), 0);
 	if (mask & WITH_VCPU0)
 		add_vcpu(b, 0);
 	if (mask & WITH_UART)
 		assert_int_equal(uart_save(f->m.uart, b), 0);
-	assert_false(bytebuf_failed(b));
+	assert_false(vmgenid_bytebuf_failed(b));
 }
 
-static void expect_refused(struct fixture *f, const struct bytebuf *b, const char *what)
+static void expect_refused(struct fixture *f, const struct vmgenid_bytebuf *b, const char *what)
 {
 	char why[256] = "";
 
@@ -184,7 +184,7 @@ static uint8_t uart_scratch(struct uart *u)
 static void test_complete_state_reaches_kvm_first(void **state)
 {
 	struct fixture *f = *state;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	uint8_t v = 0x5a;
 
 	uart_io(f->m.uart, 7, &v, 1, true);
@@ -194,7 +194,7 @@ static void test_complete_state_reaches_kvm_first(void **state)
 	/* Everything checks out; the VM's irqchip is applied first and fails. */
 	expect_refused(f, &b, "section 'kvm-irqchip': KVM refused the irqchip state");
 	assert_int_equal(uart_scratch(f->m.uart), 0);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_missing_sections(void **state)
@@ -215,39 +215,39 @@ static void test_missing_sections(void **state)
 		{ WITH_VMCLOCK, "the snapshot has no vmclock device: remove -device vmclock" },
 	};
 	struct fixture *f = *state;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		build(f, &b, WITH_ALL & ~cases[i].drop);
 		expect_refused(f, &b, cases[i].what);
-		bytebuf_free(&b);
+		vmgenid_bytebuf_free(&b);
 	}
 }
 
 static void test_vmgenid_on_one_side_only(void **state)
 {
 	struct fixture *f = *state;
-	struct vmgenid *dev = f->m.vmgenid;
-	struct bytebuf b;
+	struct vmgenid_dev *dev = f->m.vmgenid;
+	struct vmgenid_bytebuf b;
 
 	build(f, &b, WITH_ALL);
 	f->m.vmgenid = NULL;
 	expect_refused(f, &b, "add -device vmgenid");
 	f->m.vmgenid = dev;
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_vmclock_on_one_side_only(void **state)
 {
 	struct fixture *f = *state;
-	struct vmclock *dev = f->m.vmclock;
-	struct bytebuf b;
+	struct vmgenid_vmclock *dev = f->m.vmclock;
+	struct vmgenid_bytebuf b;
 
 	build(f, &b, WITH_ALL);
 	f->m.vmclock = NULL;
 	expect_refused(f, &b, "the snapshot has a vmclock device: add -device vmclock");
 	f->m.vmclock = dev;
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /*
@@ -257,60 +257,60 @@ static void test_vmclock_on_one_side_only(void **state)
 static void test_vmclock_state_checked_before_apply(void **state)
 {
 	struct fixture *f = *state;
-	struct vmclock *other = vmclock_new(&f->m.vm.mem, VMCLOCK_GPA - 0x1000, no_notify, NULL);
-	struct bytebuf b;
+	struct vmgenid_vmclock *other = vmgenid_vmclock_new(&f->m.vm.mem, VMCLOCK_GPA - 0x1000, no_notify, NULL);
+	struct vmgenid_bytebuf b;
 
 	assert_non_null(other);
 	build(f, &b, WITH_ALL & ~WITH_VMCLOCK);
-	assert_int_equal(vmclock_save(other, &b), 0);
+	assert_int_equal(vmgenid_vmclock_save(other, &b), 0);
 	expect_refused(f, &b, "section 'vmclock': vmclock state names a page at another address");
-	bytebuf_free(&b);
-	vmclock_free(other);
+	vmgenid_bytebuf_free(&b);
+	vmgenid_vmclock_free(other);
 }
 
 static void test_duplicates_unknown_and_foreign_vcpus(void **state)
 {
 	struct fixture *f = *state;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t start;
 
 	build(f, &b, WITH_ALL);
 	assert_int_equal(uart_save(f->m.uart, &b), 0);
 	expect_refused(f, &b, "section 'uart' appears twice");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	build(f, &b, WITH_ALL);
 	add_vcpu(&b, 1);
 	expect_refused(f, &b, "vCPU 1 appears twice");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	/* A vCPU this machine does not have: the snapshot is of another one. */
 	build(f, &b, WITH_ALL);
 	add_vcpu(&b, NR_CPUS);
 	expect_refused(f, &b, "section 'vcpu'");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	build(f, &b, WITH_ALL);
-	start = state_section_begin(&b, "usb-ehci", 1);
-	bytebuf_put_le32(&b, 0);
-	state_section_end(&b, start);
+	start = vmgenid_state_section_begin(&b, "usb-ehci", 1);
+	vmgenid_bytebuf_put_le32(&b, 0);
+	vmgenid_state_section_end(&b, start);
 	expect_refused(f, &b, "unknown section 'usb-ehci'");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_damaged_framing(void **state)
 {
 	struct fixture *f = *state;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	build(f, &b, WITH_ALL);
 	/* A payload byte of the first section: its CRC no longer matches. */
-	b.data[STATE_SECTION_HEADER_SIZE] ^= 0x40;
+	b.data[VMGENID_STATE_SECTION_HEADER_SIZE] ^= 0x40;
 	expect_refused(f, &b, "state sections:");
-	b.data[STATE_SECTION_HEADER_SIZE] ^= 0x40;
+	b.data[VMGENID_STATE_SECTION_HEADER_SIZE] ^= 0x40;
 	/* Cut in the middle of the last section. */
-	expect_refused(f, &(struct bytebuf){ .data = b.data, .len = b.len - 3 }, "state sections:");
-	bytebuf_free(&b);
+	expect_refused(f, &(struct vmgenid_bytebuf){ .data = b.data, .len = b.len - 3 }, "state sections:");
+	vmgenid_bytebuf_free(&b);
 }
 
 /*
@@ -323,21 +323,21 @@ static void fix_crcs(uint8_t *data, size_t len)
 {
 	size_t pos = 0;
 
-	while (pos + STATE_SECTION_HEADER_SIZE <= len) {
-		uint32_t plen = get_le32(data + pos + 20);
+	while (pos + VMGENID_STATE_SECTION_HEADER_SIZE <= len) {
+		uint32_t plen = vmgenid_get_le32(data + pos + 20);
 
-		if (plen > len - pos - STATE_SECTION_HEADER_SIZE)
+		if (plen > len - pos - VMGENID_STATE_SECTION_HEADER_SIZE)
 			return;
-		put_le32(data + pos + 24,
-			 state_crc32(0, data + pos + STATE_SECTION_HEADER_SIZE, plen));
-		pos += STATE_SECTION_HEADER_SIZE + plen;
+		vmgenid_put_le32(data + pos + 24,
+			 vmgenid_state_crc32(0, data + pos + VMGENID_STATE_SECTION_HEADER_SIZE, plen));
+		pos += VMGENID_STATE_SECTION_HEADER_SIZE + plen;
 	}
 }
 
 static void test_random_damage_is_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	uint8_t *copy;
 	unsigned int seed = 12345, refused_early = 0;
 	char why[256];
@@ -364,7 +364,7 @@ static void test_random_damage_is_refused(void **state)
 	 */
 	assert_true(refused_early > 0);
 	free(copy);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static char disk_small[64], disk_big[64];
@@ -411,39 +411,39 @@ static void test_virtio_sections(void **state)
 {
 	static struct genvm_config cfg, other;
 	struct fixture *f = *state;
-	struct bytebuf b, saved;
+	struct vmgenid_bytebuf b, saved;
 	size_t start;
 
 	make_disk(disk_small, 1 << 20, "small");
 	make_disk(disk_big, 2 << 20, "big");
 	virtio_machine(f, &cfg, disk_small, false, false);
-	bytebuf_init(&saved);
+	vmgenid_bytebuf_init(&saved);
 	assert_int_equal(virtio_devices_save(&f->m, &saved), 0);
 	assert_non_null(memmem(saved.data, saved.len, "virtio.0", 8));
 	assert_non_null(memmem(saved.data, saved.len, "virtio.1", 8));
 
 	build(f, &b, WITH_ALL);
-	bytebuf_append(&b, saved.data, saved.len);
+	vmgenid_bytebuf_append(&b, saved.data, saved.len);
 	expect_refused(f, &b, "section 'kvm-irqchip': KVM refused");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	build(f, &b, WITH_ALL);
 	expect_refused(f, &b, "the snapshot has no virtio device 0");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	build(f, &b, WITH_ALL);
-	bytebuf_append(&b, saved.data, saved.len);
-	bytebuf_append(&b, saved.data, saved.len);
+	vmgenid_bytebuf_append(&b, saved.data, saved.len);
+	vmgenid_bytebuf_append(&b, saved.data, saved.len);
 	expect_refused(f, &b, "section 'virtio.0' appears twice");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	build(f, &b, WITH_ALL);
-	bytebuf_append(&b, saved.data, saved.len);
-	start = state_section_begin(&b, "virtio.5", VIRTIO_STATE_VERSION);
-	bytebuf_put_le32(&b, 0);
-	state_section_end(&b, start);
+	vmgenid_bytebuf_append(&b, saved.data, saved.len);
+	start = vmgenid_state_section_begin(&b, "virtio.5", VIRTIO_STATE_VERSION);
+	vmgenid_bytebuf_put_le32(&b, 0);
+	vmgenid_state_section_end(&b, start);
 	expect_refused(f, &b, "more virtio devices than the command line gives");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 
 	virtio_devices_destroy(&f->m);
 	virtio_devices_close_drives(&f->m);
@@ -459,13 +459,13 @@ static void test_virtio_sections(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		virtio_machine(f, &other, cases[i].disk, cases[i].readonly, cases[i].rng_first);
 		build(f, &b, WITH_ALL);
-		bytebuf_append(&b, saved.data, saved.len);
+		vmgenid_bytebuf_append(&b, saved.data, saved.len);
 		expect_refused(f, &b, cases[i].what);
-		bytebuf_free(&b);
+		vmgenid_bytebuf_free(&b);
 		virtio_devices_destroy(&f->m);
 		virtio_devices_close_drives(&f->m);
 	}
-	bytebuf_free(&saved);
+	vmgenid_bytebuf_free(&saved);
 	io_bus_free(f->m.vm.mmio);
 	f->m.vm.mmio = NULL;
 	f->m.cfg = NULL;
@@ -489,20 +489,20 @@ static void vsock_machine(struct fixture *f, struct genvm_config *cfg, enum cli_
 }
 
 /* saved's one section again, its payload changed by edit, or len bytes shorter. */
-static void reframe(struct bytebuf *b, const struct bytebuf *saved, size_t tail_off, uint8_t value,
+static void reframe(struct vmgenid_bytebuf *b, const struct vmgenid_bytebuf *saved, size_t tail_off, uint8_t value,
 		    uint32_t shorter)
 {
-	uint32_t len = get_le32(saved->data + 20);
+	uint32_t len = vmgenid_get_le32(saved->data + 20);
 	uint8_t *payload = malloc(len);
 	size_t start;
 
 	assert_non_null(payload);
-	memcpy(payload, saved->data + STATE_SECTION_HEADER_SIZE, len);
+	memcpy(payload, saved->data + VMGENID_STATE_SECTION_HEADER_SIZE, len);
 	if (value != 0xff)
 		payload[len - VSOCK_STATE_LEN + tail_off] = value;
-	start = state_section_begin(b, "virtio.0", VIRTIO_STATE_VERSION);
-	bytebuf_append(b, payload, len - shorter);
-	state_section_end(b, start);
+	start = vmgenid_state_section_begin(b, "virtio.0", VIRTIO_STATE_VERSION);
+	vmgenid_bytebuf_append(b, payload, len - shorter);
+	vmgenid_state_section_end(b, start);
 	free(payload);
 }
 
@@ -516,7 +516,7 @@ static void test_vsock_section(void **state)
 {
 	static struct genvm_config cfg, other;
 	struct fixture *f = *state;
-	struct bytebuf b, saved;
+	struct vmgenid_bytebuf b, saved;
 	static const struct {
 		size_t off;
 		uint8_t value;
@@ -531,29 +531,29 @@ static void test_vsock_section(void **state)
 	};
 
 	vsock_machine(f, &cfg, CLI_VIRTIO_VSOCK);
-	bytebuf_init(&saved);
+	vmgenid_bytebuf_init(&saved);
 	assert_int_equal(virtio_devices_save(&f->m, &saved), 0);
-	assert_int_equal(get_le32(saved.data + STATE_SECTION_HEADER_SIZE), VIRTIO_ID_VSOCK);
+	assert_int_equal(vmgenid_get_le32(saved.data + VMGENID_STATE_SECTION_HEADER_SIZE), VIRTIO_ID_VSOCK);
 
 	build(f, &b, WITH_ALL);
-	bytebuf_append(&b, saved.data, saved.len);
+	vmgenid_bytebuf_append(&b, saved.data, saved.len);
 	expect_refused(f, &b, "section 'kvm-irqchip': KVM refused");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		build(f, &b, WITH_ALL);
 		reframe(&b, &saved, cases[i].off, cases[i].value, cases[i].shorter);
 		expect_refused(f, &b, cases[i].what);
-		bytebuf_free(&b);
+		vmgenid_bytebuf_free(&b);
 	}
 	virtio_devices_destroy(&f->m);
 
 	vsock_machine(f, &other, CLI_VIRTIO_RNG);
 	build(f, &b, WITH_ALL);
-	bytebuf_append(&b, saved.data, saved.len);
+	vmgenid_bytebuf_append(&b, saved.data, saved.len);
 	expect_refused(f, &b, "another kind of virtio device");
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 	virtio_devices_destroy(&f->m);
-	bytebuf_free(&saved);
+	vmgenid_bytebuf_free(&saved);
 	io_bus_free(f->m.vm.mmio);
 	f->m.vm.mmio = NULL;
 	f->m.cfg = NULL;

@@ -28,11 +28,11 @@ static void test_crc32_known_values(void **state)
 
 	(void)state;
 	/* The CRC-32 check value, and two more computed with zlib.crc32(). */
-	assert_int_equal(state_crc32(0, "123456789", 9), 0xcbf43926);
-	assert_int_equal(state_crc32(0, fox, strlen(fox)), 0x414fa339);
-	assert_int_equal(state_crc32(0, &zero, 1), 0xd202ef8d);
-	assert_int_equal(state_crc32(0, NULL, 0), 0);
-	assert_int_equal(state_crc32(0x12345678, "", 0), 0x12345678);
+	assert_int_equal(vmgenid_state_crc32(0, "123456789", 9), 0xcbf43926);
+	assert_int_equal(vmgenid_state_crc32(0, fox, strlen(fox)), 0x414fa339);
+	assert_int_equal(vmgenid_state_crc32(0, &zero, 1), 0xd202ef8d);
+	assert_int_equal(vmgenid_state_crc32(0, NULL, 0), 0);
+	assert_int_equal(vmgenid_state_crc32(0x12345678, "", 0), 0x12345678);
 }
 
 static void test_crc32_chains(void **state)
@@ -42,36 +42,36 @@ static void test_crc32_chains(void **state)
 
 	(void)state;
 	for (cut = 0; cut <= len; cut++) {
-		uint32_t crc = state_crc32(0, fox, cut);
+		uint32_t crc = vmgenid_state_crc32(0, fox, cut);
 
-		assert_int_equal(state_crc32(crc, fox + cut, len - cut), 0x414fa339);
+		assert_int_equal(vmgenid_state_crc32(crc, fox + cut, len - cut), 0x414fa339);
 	}
 }
 
 /* Three sections: a typical one, an empty payload, a 15-character id. */
-static void build_image(struct bytebuf *b, size_t *ends)
+static void build_image(struct vmgenid_bytebuf *b, size_t *ends)
 {
 	size_t start;
 	uint32_t i;
 
-	bytebuf_init(b);
-	start = state_section_begin(b, "vmgenid", 1);
+	vmgenid_bytebuf_init(b);
+	start = vmgenid_state_section_begin(b, "vmgenid", 1);
 	assert_int_equal(start, 0);
-	bytebuf_put_le64(b, 0x0ffff028);
-	state_section_end(b, start);
+	vmgenid_bytebuf_put_le64(b, 0x0ffff028);
+	vmgenid_state_section_end(b, start);
 	ends[0] = b->len;
 
-	start = state_section_begin(b, "empty", 7);
+	start = vmgenid_state_section_begin(b, "empty", 7);
 	assert_int_equal(start, ends[0]);
-	state_section_end(b, start);
+	vmgenid_state_section_end(b, start);
 	ends[1] = b->len;
 
-	start = state_section_begin(b, "fifteen-chars-x", 0xdeadbeef);
+	start = vmgenid_state_section_begin(b, "fifteen-chars-x", 0xdeadbeef);
 	for (i = 0; i < 100; i++)
-		bytebuf_put_u8(b, (uint8_t)(i * 7));
-	state_section_end(b, start);
+		vmgenid_bytebuf_put_u8(b, (uint8_t)(i * 7));
+	vmgenid_state_section_end(b, start);
 	ends[2] = b->len;
-	assert_false(bytebuf_failed(b));
+	assert_false(vmgenid_bytebuf_failed(b));
 }
 
 static void test_writer_layout(void **state)
@@ -85,7 +85,7 @@ static void test_writer_layout(void **state)
 		0x00, 0x00, 0x00, 0x00, /* reserved */
 		0x28, 0xf0, 0xff, 0x0f, 0x00, 0x00, 0x00, 0x00,
 	};
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t ends[3];
 
 	(void)state;
@@ -93,85 +93,85 @@ static void test_writer_layout(void **state)
 	assert_int_equal(ends[0], sizeof(expect));
 	assert_memory_equal(b.data, expect, sizeof(expect));
 	/* The empty section: header only, length 0, CRC of nothing is 0. */
-	assert_int_equal(ends[1] - ends[0], STATE_SECTION_HEADER_SIZE);
-	assert_int_equal(get_le32(b.data + ends[0] + 16), 7);
-	assert_int_equal(get_le32(b.data + ends[0] + 20), 0);
-	assert_int_equal(get_le32(b.data + ends[0] + 24), 0);
-	assert_int_equal(ends[2] - ends[1], STATE_SECTION_HEADER_SIZE + 100);
-	assert_int_equal(get_le32(b.data + ends[1] + 20), 100);
-	bytebuf_free(&b);
+	assert_int_equal(ends[1] - ends[0], VMGENID_STATE_SECTION_HEADER_SIZE);
+	assert_int_equal(vmgenid_get_le32(b.data + ends[0] + 16), 7);
+	assert_int_equal(vmgenid_get_le32(b.data + ends[0] + 20), 0);
+	assert_int_equal(vmgenid_get_le32(b.data + ends[0] + 24), 0);
+	assert_int_equal(ends[2] - ends[1], VMGENID_STATE_SECTION_HEADER_SIZE + 100);
+	assert_int_equal(vmgenid_get_le32(b.data + ends[1] + 20), 100);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_round_trip(void **state)
 {
-	struct state_reader r;
-	struct state_section s;
-	struct bytebuf b;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
+	struct vmgenid_bytebuf b;
 	size_t ends[3];
 	const char *why = NULL;
 	uint32_t i;
 
 	(void)state;
 	build_image(&b, ends);
-	state_reader_init(&r, b.data, b.len);
+	vmgenid_state_reader_init(&r, b.data, b.len);
 
-	assert_int_equal(state_reader_next(&r, &s, &why), 1);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), 1);
 	assert_string_equal(s.id, "vmgenid");
 	assert_int_equal(s.version, 1);
 	assert_int_equal(s.length, 8);
-	assert_ptr_equal(s.payload, b.data + STATE_SECTION_HEADER_SIZE);
-	assert_int_equal(get_le64(s.payload), 0x0ffff028);
+	assert_ptr_equal(s.payload, b.data + VMGENID_STATE_SECTION_HEADER_SIZE);
+	assert_int_equal(vmgenid_get_le64(s.payload), 0x0ffff028);
 
-	assert_int_equal(state_reader_next(&r, &s, &why), 1);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), 1);
 	assert_string_equal(s.id, "empty");
 	assert_int_equal(s.version, 7);
 	assert_int_equal(s.length, 0);
 
-	assert_int_equal(state_reader_next(&r, &s, &why), 1);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), 1);
 	assert_string_equal(s.id, "fifteen-chars-x");
-	assert_int_equal(s.id[STATE_ID_SIZE - 1], '\0');
+	assert_int_equal(s.id[VMGENID_STATE_ID_SIZE - 1], '\0');
 	assert_int_equal(s.version, 0xdeadbeef);
 	assert_int_equal(s.length, 100);
 	for (i = 0; i < 100; i++)
 		assert_int_equal(s.payload[i], (uint8_t)(i * 7));
 
 	/* Clean end, and it stays the end. */
-	assert_int_equal(state_reader_next(&r, &s, &why), 0);
-	assert_int_equal(state_reader_next(&r, &s, &why), 0);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), 0);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), 0);
 	assert_null(why);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_empty_buffer(void **state)
 {
 	static const uint8_t nothing[1];
-	struct state_reader r;
-	struct state_section s;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
 
 	(void)state;
-	state_reader_init(&r, NULL, 0);
-	assert_int_equal(state_reader_next(&r, &s, NULL), 0);
-	state_reader_init(&r, nothing, 0);
-	assert_int_equal(state_reader_next(&r, &s, NULL), 0);
+	vmgenid_state_reader_init(&r, NULL, 0);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, NULL), 0);
+	vmgenid_state_reader_init(&r, nothing, 0);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, NULL), 0);
 }
 
 /* Read every section of data[0..len); return the last result and count. */
 static int read_all(const uint8_t *data, size_t len, size_t *count, const char **why)
 {
-	struct state_reader r;
-	struct state_section s;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
 	int ret;
 
 	*count = 0;
-	state_reader_init(&r, data, len);
-	while ((ret = state_reader_next(&r, &s, why)) == 1)
+	vmgenid_state_reader_init(&r, data, len);
+	while ((ret = vmgenid_state_reader_next(&r, &s, why)) == 1)
 		(*count)++;
 	return ret;
 }
 
 static void test_truncated_anywhere(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t ends[3], cut;
 
 	(void)state;
@@ -196,16 +196,16 @@ static void test_truncated_anywhere(void **state)
 			size_t into = cut - (whole ? ends[whole - 1] : 0);
 
 			assert_int_equal(ret, -EBADMSG);
-			assert_string_equal(why, into < STATE_SECTION_HEADER_SIZE ? WHY_HEADER :
+			assert_string_equal(why, into < VMGENID_STATE_SECTION_HEADER_SIZE ? WHY_HEADER :
 										   WHY_PAYLOAD);
 		}
 		free(copy);
 	}
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* Patch one header or payload byte of section 0 and expect one error. */
-static void expect_corrupt(const struct bytebuf *b, size_t off, uint8_t xor_mask,
+static void expect_corrupt(const struct vmgenid_bytebuf *b, size_t off, uint8_t xor_mask,
 			   const char *expect_why)
 {
 	uint8_t *copy = malloc(b->len);
@@ -224,23 +224,23 @@ static void expect_corrupt(const struct bytebuf *b, size_t off, uint8_t xor_mask
 
 static void test_payload_or_crc_flip_fails_crc(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t ends[3], i;
 	int bit;
 
 	(void)state;
 	build_image(&b, ends);
-	for (i = STATE_SECTION_HEADER_SIZE; i < ends[0]; i++)
+	for (i = VMGENID_STATE_SECTION_HEADER_SIZE; i < ends[0]; i++)
 		for (bit = 0; bit < 8; bit++)
 			expect_corrupt(&b, i, (uint8_t)(1u << bit), WHY_CRC);
 	for (i = 24; i < 28; i++)
 		expect_corrupt(&b, i, 0x01, WHY_CRC);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_bad_header_fields(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t ends[3], i;
 
 	(void)state;
@@ -248,18 +248,18 @@ static void test_bad_header_fields(void **state)
 	/* 'v' ^ 'v' = 0: empty id. */
 	expect_corrupt(&b, 0, 'v', WHY_EMPTY_ID);
 	/* Junk after the NUL that ends "vmgenid", at each padding position. */
-	for (i = 8; i < STATE_ID_SIZE; i++)
+	for (i = 8; i < VMGENID_STATE_ID_SIZE; i++)
 		expect_corrupt(&b, i, 'x', WHY_ID_PAD);
 	for (i = 28; i < 32; i++)
 		expect_corrupt(&b, i, 0x80, WHY_RESERVED);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_id_without_nul(void **state)
 {
-	struct state_reader r;
-	struct state_section s;
-	struct bytebuf b;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
+	struct vmgenid_bytebuf b;
 	size_t ends[3];
 	const char *why = NULL;
 
@@ -267,16 +267,16 @@ static void test_id_without_nul(void **state)
 	build_image(&b, ends);
 	/* Fill all 16 id bytes of the third section: no room for a NUL. */
 	b.data[ends[1] + 15] = 'y';
-	state_reader_init(&r, b.data, b.len);
-	assert_int_equal(state_reader_next(&r, &s, &why), 1);
-	assert_int_equal(state_reader_next(&r, &s, &why), 1);
-	assert_int_equal(state_reader_next(&r, &s, &why), -EBADMSG);
+	vmgenid_state_reader_init(&r, b.data, b.len);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), 1);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), 1);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), -EBADMSG);
 	assert_string_equal(why, WHY_ID_NUL);
 	/* A failed read does not move on: the same error again. */
 	why = NULL;
-	assert_int_equal(state_reader_next(&r, &s, &why), -EBADMSG);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), -EBADMSG);
 	assert_string_equal(why, WHY_ID_NUL);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_huge_lengths(void **state)
@@ -284,28 +284,28 @@ static void test_huge_lengths(void **state)
 	static const uint32_t lengths[] = {
 		0xffffffff, 0xffffffe0, 0x80000000, 9,
 	};
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t ends[3], i;
 
 	(void)state;
 	build_image(&b, ends);
 	for (i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
-		struct state_reader r;
-		struct state_section s;
+		struct vmgenid_state_reader r;
+		struct vmgenid_state_section s;
 		uint8_t *copy = malloc(ends[0]);
 		const char *why = NULL;
 
 		/* Only the first section, so 9 is one byte past the end. */
 		assert_non_null(copy);
 		memcpy(copy, b.data, ends[0]);
-		put_le32(copy + 20, lengths[i]);
-		state_reader_init(&r, copy, ends[0]);
-		assert_int_equal(state_reader_next(&r, &s, &why), -EBADMSG);
+		vmgenid_put_le32(copy + 20, lengths[i]);
+		vmgenid_state_reader_init(&r, copy, ends[0]);
+		assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), -EBADMSG);
 		assert_string_equal(why, WHY_PAYLOAD);
 		free(copy);
 	}
 	/* A shorter length is caught too: the CRC then covers fewer bytes. */
-	put_le32(b.data + 20, 7);
+	vmgenid_put_le32(b.data + 20, 7);
 	{
 		size_t count;
 		const char *why = NULL;
@@ -313,24 +313,24 @@ static void test_huge_lengths(void **state)
 		assert_int_equal(read_all(b.data, b.len, &count, &why), -EBADMSG);
 		assert_string_equal(why, WHY_CRC);
 	}
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static int errors_logged;
 
-static void count_errors(void *opaque, enum log_level level, const char *module,
+static void count_errors(void *opaque, enum vmgenid_log_level level, const char *module,
 			 const char *msg)
 {
 	(void)opaque;
 	(void)msg;
-	if (level == LOG_ERR && !strcmp(module, "state"))
+	if (level == VMGENID_LOG_ERR && !strcmp(module, "state"))
 		errors_logged++;
 }
 
 static int restore_log(void **state)
 {
 	(void)state;
-	log_set_sink(NULL, NULL);
+	vmgenid_log_set_sink(NULL, NULL);
 	return 0;
 }
 
@@ -341,44 +341,44 @@ static void test_writer_rejects_bad_ids(void **state)
 	size_t i;
 
 	(void)state;
-	log_set_sink(count_errors, NULL);
+	vmgenid_log_set_sink(count_errors, NULL);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct bytebuf b;
+		struct vmgenid_bytebuf b;
 		size_t start;
 
 		errors_logged = 0;
-		bytebuf_init(&b);
-		bytebuf_put_le32(&b, 0x11223344);
-		start = state_section_begin(&b, bad[i], 1);
+		vmgenid_bytebuf_init(&b);
+		vmgenid_bytebuf_put_le32(&b, 0x11223344);
+		start = vmgenid_state_section_begin(&b, bad[i], 1);
 		assert_int_equal(start, 4);
-		assert_true(bytebuf_failed(&b));
+		assert_true(vmgenid_bytebuf_failed(&b));
 		assert_int_equal(errors_logged, 1);
 		/* Nothing written, and the rest of the image is a no-op. */
 		assert_int_equal(b.len, 4);
-		bytebuf_put_le32(&b, 1);
-		state_section_end(&b, start);
+		vmgenid_bytebuf_put_le32(&b, 1);
+		vmgenid_state_section_end(&b, start);
 		assert_int_equal(b.len, 4);
-		bytebuf_free(&b);
+		vmgenid_bytebuf_free(&b);
 	}
 }
 
 static void test_writer_end_without_header(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
-	log_set_sink(count_errors, NULL);
+	vmgenid_log_set_sink(count_errors, NULL);
 	errors_logged = 0;
-	bytebuf_init(&b);
-	bytebuf_append(&b, NULL, 16);
-	state_section_end(&b, 0);
-	assert_true(bytebuf_failed(&b));
-	bytebuf_free(&b);
+	vmgenid_bytebuf_init(&b);
+	vmgenid_bytebuf_append(&b, NULL, 16);
+	vmgenid_state_section_end(&b, 0);
+	assert_true(vmgenid_bytebuf_failed(&b));
+	vmgenid_bytebuf_free(&b);
 
-	bytebuf_init(&b);
-	state_section_end(&b, 100);
-	assert_true(bytebuf_failed(&b));
-	bytebuf_free(&b);
+	vmgenid_bytebuf_init(&b);
+	vmgenid_state_section_end(&b, 100);
+	assert_true(vmgenid_bytebuf_failed(&b));
+	vmgenid_bytebuf_free(&b);
 	assert_int_equal(errors_logged, 2);
 }
 

@@ -260,15 +260,15 @@ static void test_scratch_and_odd_accesses(void **state)
 }
 
 /* Save into a bytebuf and hand back the one section's payload. */
-static void save_section(struct uart *u, struct bytebuf *b, struct state_section *sec)
+static void save_section(struct uart *u, struct vmgenid_bytebuf *b, struct vmgenid_state_section *sec)
 {
-	struct state_reader r;
+	struct vmgenid_state_reader r;
 	const char *why = NULL;
 
-	bytebuf_init(b);
+	vmgenid_bytebuf_init(b);
 	assert_int_equal(uart_save(u, b), 0);
-	state_reader_init(&r, b->data, b->len);
-	assert_int_equal(state_reader_next(&r, sec, &why), 1);
+	vmgenid_state_reader_init(&r, b->data, b->len);
+	assert_int_equal(vmgenid_state_reader_next(&r, sec, &why), 1);
 	assert_string_equal(sec->id, UART_STATE_ID);
 	assert_int_equal(sec->version, UART_STATE_VERSION);
 }
@@ -276,8 +276,8 @@ static void save_section(struct uart *u, struct bytebuf *b, struct state_section
 static void test_snapshot_round_trip(void **state)
 {
 	struct fixture *f = *state;
-	struct state_section sec;
-	struct bytebuf b;
+	struct vmgenid_state_section sec;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 	struct uart *copy;
 
@@ -311,14 +311,14 @@ static void test_snapshot_round_trip(void **state)
 	wr(copy, LCR, 0x83);
 	assert_int_equal(rd(copy, DLL), 3);
 	uart_free(copy);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void test_snapshot_bad_payloads_change_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct state_section sec;
-	struct bytebuf b;
+	struct vmgenid_state_section sec;
+	struct vmgenid_bytebuf b;
 	uint8_t bad[14 + 256];
 	const char *why;
 
@@ -351,7 +351,7 @@ static void test_snapshot_bad_payloads_change_nothing(void **state)
 	/* Nothing was applied. */
 	assert_int_equal(rd(f->u, SCR), 0x11);
 	assert_int_equal(rd(f->u, RBR), 'a');
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static int notified;

@@ -132,9 +132,9 @@ static int request(struct fixture *f, uint32_t type, uint64_t sector, uint32_t l
 	uint16_t before = vsim_used_idx(&f->s);
 	uint32_t id;
 
-	put_le32(h, type);
-	put_le32(h + 4, 0);
-	put_le64(h + 8, sector);
+	vmgenid_put_le32(h, type);
+	vmgenid_put_le32(h + 4, 0);
+	vmgenid_put_le64(h + 8, sector);
 	*vsim_hva(&f->s, f->status) = 0xee;
 	if (len) {
 		vsim_put_desc(&f->s, 0, f->hdr, 16, F_NEXT, 1);
@@ -158,11 +158,11 @@ static void test_config(void **state)
 
 	start(f, false, "");
 	virtio_mmio_io(&f->b->mmio, VIRTIO_MMIO_CONFIG, b, 8, false);
-	assert_int_equal(get_le64(b), DISK_BYTES / 512);
+	assert_int_equal(vmgenid_get_le64(b), DISK_BYTES / 512);
 	virtio_mmio_io(&f->b->mmio, VIRTIO_MMIO_CONFIG + 12, b, 4, false);
-	assert_int_equal(get_le32(b), VIRTIO_BLK_SEG_MAX);
+	assert_int_equal(vmgenid_get_le32(b), VIRTIO_BLK_SEG_MAX);
 	virtio_mmio_io(&f->b->mmio, VIRTIO_MMIO_CONFIG + 20, b, 4, false);
-	assert_int_equal(get_le32(b), 512);
+	assert_int_equal(vmgenid_get_le32(b), 512);
 	assert_int_equal(vsim_rd(&f->b->mmio, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
 	assert_false(f->b->mmio.device_features & (1ull << VIRTIO_BLK_F_RO));
 	assert_true(f->b->mmio.device_features & (1ull << VIRTIO_BLK_F_FLUSH));
@@ -258,7 +258,7 @@ static void test_malformed_requests(void **state)
 	start(f, false, "");
 	h = vsim_hva(&f->s, f->hdr);
 	/* A header shorter than 16 bytes: IOERR. */
-	put_le32(h, VIRTIO_BLK_T_IN);
+	vmgenid_put_le32(h, VIRTIO_BLK_T_IN);
 	vsim_put_desc(&f->s, 0, f->hdr, 8, F_NEXT, 2);
 	vsim_put_desc(&f->s, 2, f->status, 1, F_WRITE, 0);
 	vsim_publish(&f->s, 0);

@@ -97,7 +97,7 @@ static void test_register_widths(void **state)
 	virtio_mmio_io(&f->d, VIRTIO_MMIO_MAGIC_VALUE, b, 1, false);
 	assert_int_equal(b[0], 0);
 	virtio_mmio_io(&f->d, VIRTIO_MMIO_MAGIC_VALUE + 2, b, 4, false); /* misaligned */
-	assert_int_equal(get_le32(b), 0);
+	assert_int_equal(vmgenid_get_le32(b), 0);
 	b[0] = VIRTIO_STATUS_ACKNOWLEDGE;
 	virtio_mmio_io(&f->d, VIRTIO_MMIO_STATUS, b, 1, true);
 	assert_int_equal(vsim_rd(&f->d, VIRTIO_MMIO_STATUS), 0);
@@ -105,13 +105,13 @@ static void test_register_widths(void **state)
 	virtio_mmio_io(&f->d, VIRTIO_MMIO_CONFIG + 1, b, 1, false);
 	assert_int_equal(b[0], 2);
 	virtio_mmio_io(&f->d, VIRTIO_MMIO_CONFIG + 2, b, 2, false);
-	assert_int_equal(get_le16(b), 0x0403);
+	assert_int_equal(vmgenid_get_le16(b), 0x0403);
 	virtio_mmio_io(&f->d, VIRTIO_MMIO_CONFIG + 8, b, 8, false);
 	assert_memory_equal(b, "\x09\x0a\x0b\x0c\0\0\0\0", 8);
 	memset(b, 0x55, 4);
 	virtio_mmio_io(&f->d, VIRTIO_MMIO_CONFIG, b, 4, true);
 	virtio_mmio_io(&f->d, VIRTIO_MMIO_CONFIG, b, 4, false);
-	assert_int_equal(get_le32(b), 0x04030201);
+	assert_int_equal(vmgenid_get_le32(b), 0x04030201);
 	assert_int_equal(vsim_rd(&f->d, VIRTIO_MMIO_CONFIG_GENERATION), 0);
 }
 
@@ -335,7 +335,7 @@ static void test_state_round_trip(void **state)
 {
 	struct fixture *f = *state;
 	struct virtio_mmio other;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	const char *why;
 	uint32_t used;
 
@@ -344,9 +344,9 @@ static void test_state_round_trip(void **state)
 	vsim_publish(&f->s, 0);
 	assert_int_equal(virtio_mmio_begin(&f->d, 0, &f->c), 1);
 	virtio_mmio_end(&f->d, 0, f->c.head, 1);
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	virtio_mmio_save(&f->d, &b);
-	assert_false(bytebuf_failed(&b));
+	assert_false(vmgenid_bytebuf_failed(&b));
 
 	virtio_mmio_init(&other, &f->s.mem, 4, DEV_FEATURE | INDIRECT | EVENT_IDX, 1, config,
 			 sizeof(config), &f->s.ops);
@@ -370,7 +370,7 @@ static void test_state_round_trip(void **state)
 	virtio_mmio_end(&other, 0, f->c.head, 1);
 	assert_int_equal(vsim_used_idx(&f->s), 2);
 	virtio_mmio_destroy(&other);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 /* Each damage is refused by check, which changes nothing. */
@@ -378,13 +378,13 @@ static void test_state_refusals(void **state)
 {
 	struct fixture *f = *state;
 	struct virtio_mmio rng, ro;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	const char *why;
 	uint32_t used;
 	uint8_t *p;
 
 	assert_int_equal(vsim_driver_init(&f->s, &f->d, V1), OK_STATUS);
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	virtio_mmio_save(&f->d, &b);
 	p = b.data;
 	assert_int_equal(virtio_mmio_check(&f->d, p, (uint32_t)b.len - 1, &used, &why), -EINVAL);
@@ -398,27 +398,27 @@ static void test_state_refusals(void **state)
 	assert_int_equal(virtio_mmio_check(&ro, p, (uint32_t)b.len, &used, &why), -EINVAL);
 	assert_non_null(strstr(why, "features differ"));
 	/* Driver features never offered; unknown status bits; a bad ready flag. */
-	put_le64(p + 12, V1 | (1ull << 3));
+	vmgenid_put_le64(p + 12, V1 | (1ull << 3));
 	assert_int_equal(virtio_mmio_check(&f->d, p, (uint32_t)b.len, &used, &why), -EINVAL);
-	put_le64(p + 12, V1);
-	put_le32(p + 32, 0x10f);
+	vmgenid_put_le64(p + 12, V1);
+	vmgenid_put_le32(p + 32, 0x10f);
 	assert_int_equal(virtio_mmio_check(&f->d, p, (uint32_t)b.len, &used, &why), -EINVAL);
-	put_le32(p + 32, OK_STATUS);
+	vmgenid_put_le32(p + 32, OK_STATUS);
 	p[45 + 2] = 2;
 	assert_int_equal(virtio_mmio_check(&f->d, p, (uint32_t)b.len, &used, &why), -EINVAL);
 	p[45 + 2] = 1;
 	/* A ready queue whose rings are not in this guest's RAM, or of a bad size. */
-	put_le64(p + 45 + 4, 0x40000000);
+	vmgenid_put_le64(p + 45 + 4, 0x40000000);
 	assert_int_equal(virtio_mmio_check(&f->d, p, (uint32_t)b.len, &used, &why), -EINVAL);
 	assert_non_null(strstr(why, "outside guest RAM"));
-	put_le64(p + 45 + 4, VSIM_DESC);
-	put_le16(p + 45, 24);
+	vmgenid_put_le64(p + 45 + 4, VSIM_DESC);
+	vmgenid_put_le16(p + 45, 24);
 	assert_int_equal(virtio_mmio_check(&f->d, p, (uint32_t)b.len, &used, &why), -EINVAL);
-	put_le16(p + 45, 16);
+	vmgenid_put_le16(p + 45, 16);
 	assert_int_equal(virtio_mmio_check(&f->d, p, (uint32_t)b.len, &used, &why), 0);
 	virtio_mmio_destroy(&rng);
 	virtio_mmio_destroy(&ro);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 int main(void)

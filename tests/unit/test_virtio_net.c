@@ -116,14 +116,14 @@ static void start(struct fixture *f, bool guest_offload, uint64_t features)
 
 static void tx_publish(struct fixture *f, uint16_t head)
 {
-	put_le16(vsim_hva(&f->s, TX_AVAIL + 4 + 2ull * (f->tx_avail % QSIZE)), head);
+	vmgenid_put_le16(vsim_hva(&f->s, TX_AVAIL + 4 + 2ull * (f->tx_avail % QSIZE)), head);
 	f->tx_avail++;
-	put_le16(vsim_hva(&f->s, TX_AVAIL + 2), f->tx_avail);
+	vmgenid_put_le16(vsim_hva(&f->s, TX_AVAIL + 2), f->tx_avail);
 }
 
 static uint16_t tx_used_idx(struct fixture *f)
 {
-	return get_le16(vsim_hva(&f->s, TX_USED + 2));
+	return vmgenid_get_le16(vsim_hva(&f->s, TX_USED + 2));
 }
 
 static uint32_t status(struct fixture *f)
@@ -148,7 +148,7 @@ static void test_config_and_features(void **state)
 	assert_int_equal(vsim_rd(&f->n->mmio, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
 	virtio_mmio_io(&f->n->mmio, VIRTIO_MMIO_CONFIG, cfg, 8, false);
 	assert_memory_equal(cfg, mac, 6);
-	assert_int_equal(get_le16(cfg + 6), VIRTIO_NET_S_LINK_UP);
+	assert_int_equal(vmgenid_get_le16(cfg + 6), VIRTIO_NET_S_LINK_UP);
 	assert_true(f->n->mmio.device_features & F(VIRTIO_NET_F_MRG_RXBUF));
 	assert_true(f->n->mmio.device_features & F(VIRTIO_NET_F_HOST_TSO4));
 	assert_true(f->n->mmio.device_features & F(VIRTIO_NET_F_CSUM));
@@ -234,7 +234,7 @@ static void test_receive_one_buffer(void **state)
 	assert_int_equal(len, sizeof(frame));
 	g = vsim_hva(&f->s, buf);
 	assert_int_equal(g[0], 0);
-	assert_int_equal(get_le16(g + 10), 1); /* num_buffers */
+	assert_int_equal(vmgenid_get_le16(g + 10), 1); /* num_buffers */
 	assert_memory_equal(g + 12, frame + 12, sizeof(frame) - 12);
 	assert_int_equal(f->n->rx_frames, 1);
 }
@@ -266,7 +266,7 @@ static void test_receive_mergeable(void **state)
 	}
 	assert_int_equal(total, sizeof(frame));
 	assert_int_equal(joined[0], VIRTIO_NET_HDR_F_NEEDS_CSUM);
-	assert_int_equal(get_le16(joined + 10), 2);
+	assert_int_equal(vmgenid_get_le16(joined + 10), 2);
 	assert_memory_equal(joined + 12, frame + 12, sizeof(frame) - 12);
 	/* The offloads the driver accepted reached the backend: checksums, no segments. */
 	assert_true(f->offload_calls >= 1);
@@ -401,17 +401,17 @@ static void test_snapshot_part(void **state)
 	const struct virtio_net_backend be = { .fd = f->sock[0] };
 	static const uint8_t other_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 };
 	struct virtio_net *other;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	const char *why = NULL;
 	uint8_t p[VIRTIO_NET_STATE_LEN];
 
 	start(f, false, 0);
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	virtio_net_save(f->n, &b);
-	assert_false(bytebuf_failed(&b));
+	assert_false(vmgenid_bytebuf_failed(&b));
 	assert_int_equal(b.len, VIRTIO_NET_STATE_LEN);
 	memcpy(p, b.data, sizeof(p));
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 	assert_int_equal(virtio_net_check(f->n, p, sizeof(p), &why), 0);
 	assert_int_equal(virtio_net_check(f->n, p, sizeof(p) - 1, &why), -EINVAL);
 	assert_string_equal(why, "virtio-net state has the wrong length");

@@ -91,7 +91,7 @@ static void driver_init(struct fixture *f)
 		vsim_wr(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)q->used);
 		vsim_wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
 		/* used_event far away: the test counts no interrupts. */
-		put_le16(vsim_hva(&f->s, q->avail + 4 + 2 * QSIZE), 0xffff);
+		vmgenid_put_le16(vsim_hva(&f->s, q->avail + 4 + 2 * QSIZE), 0xffff);
 	}
 	vsim_wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 					       VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
@@ -148,9 +148,9 @@ static void post(struct fixture *f, unsigned int qi, const uint64_t *addr, const
 				 (uint16_t)((d + 1) % QSIZE));
 	}
 	q->next_desc = (uint16_t)((head + n) % QSIZE);
-	put_le16(vsim_hva(&f->s, q->avail + 4 + 2 * (q->avail_idx % QSIZE)), head);
+	vmgenid_put_le16(vsim_hva(&f->s, q->avail + 4 + 2 * (q->avail_idx % QSIZE)), head);
 	q->avail_idx++;
-	put_le16(vsim_hva(&f->s, q->avail + 2), q->avail_idx);
+	vmgenid_put_le16(vsim_hva(&f->s, q->avail + 2), q->avail_idx);
 	kick(f, qi);
 }
 
@@ -166,7 +166,7 @@ static uint64_t post_rx(struct fixture *f, uint32_t payload)
 
 static uint16_t used_idx(struct fixture *f, unsigned int qi)
 {
-	return get_le16(vsim_hva(&f->s, f->q[qi].used + 2));
+	return vmgenid_get_le16(vsim_hva(&f->s, f->q[qi].used + 2));
 }
 
 /* The next used element of q: its length, and the buffer's guest address through *id. */
@@ -178,8 +178,8 @@ static bool take_used(struct fixture *f, unsigned int qi, uint32_t *id, uint32_t
 	if (used_idx(f, qi) == q->used_seen)
 		return false;
 	e = vsim_hva(&f->s, q->used + 4 + 8 * (q->used_seen % QSIZE));
-	*id = get_le32(e);
-	*len = get_le32(e + 4);
+	*id = vmgenid_get_le32(e);
+	*len = vmgenid_get_le32(e + 4);
 	q->used_seen++;
 	return true;
 }
@@ -200,19 +200,19 @@ static bool rx_pkt(struct fixture *f, struct pkt *p)
 
 	if (!take_used(f, VSOCK_QUEUE_RX, &id, &len))
 		return false;
-	hdr = get_le64(vsim_hva(&f->s, f->q[0].desc + 16 * id));
-	data = get_le64(vsim_hva(&f->s, f->q[0].desc + 16 * ((id + 1) % QSIZE)));
+	hdr = vmgenid_get_le64(vsim_hva(&f->s, f->q[0].desc + 16 * id));
+	data = vmgenid_get_le64(vsim_hva(&f->s, f->q[0].desc + 16 * ((id + 1) % QSIZE)));
 	h = vsim_hva(&f->s, hdr);
-	p->src_cid = get_le64(h);
-	p->dst_cid = get_le64(h + 8);
-	p->src_port = get_le32(h + 16);
-	p->dst_port = get_le32(h + 20);
-	p->len = get_le32(h + 24);
-	p->type = get_le16(h + 28);
-	p->op = get_le16(h + 30);
-	p->flags = get_le32(h + 32);
-	p->buf_alloc = get_le32(h + 36);
-	p->fwd_cnt = get_le32(h + 40);
+	p->src_cid = vmgenid_get_le64(h);
+	p->dst_cid = vmgenid_get_le64(h + 8);
+	p->src_port = vmgenid_get_le32(h + 16);
+	p->dst_port = vmgenid_get_le32(h + 20);
+	p->len = vmgenid_get_le32(h + 24);
+	p->type = vmgenid_get_le16(h + 28);
+	p->op = vmgenid_get_le16(h + 30);
+	p->flags = vmgenid_get_le32(h + 32);
+	p->buf_alloc = vmgenid_get_le32(h + 36);
+	p->fwd_cnt = vmgenid_get_le32(h + 40);
 	assert_int_equal(len, VSOCK_HDR_LEN + p->len);
 	assert_true(p->len <= sizeof(p->data));
 	memcpy(p->data, vsim_hva(&f->s, data), p->len);
@@ -228,16 +228,16 @@ static void tx_pkt(struct fixture *f, uint32_t src_port, uint32_t dst_port, uint
 	uint32_t l[2] = { VSOCK_HDR_LEN, len };
 	uint8_t *h = vsim_hva(&f->s, a[0]);
 
-	put_le64(h, CID);
-	put_le64(h + 8, VSOCK_CID_HOST);
-	put_le32(h + 16, src_port);
-	put_le32(h + 20, dst_port);
-	put_le32(h + 24, len);
-	put_le16(h + 28, VSOCK_TYPE_STREAM);
-	put_le16(h + 30, op);
-	put_le32(h + 32, flags);
-	put_le32(h + 36, buf_alloc);
-	put_le32(h + 40, fwd_cnt);
+	vmgenid_put_le64(h, CID);
+	vmgenid_put_le64(h + 8, VSOCK_CID_HOST);
+	vmgenid_put_le32(h + 16, src_port);
+	vmgenid_put_le32(h + 20, dst_port);
+	vmgenid_put_le32(h + 24, len);
+	vmgenid_put_le16(h + 28, VSOCK_TYPE_STREAM);
+	vmgenid_put_le16(h + 30, op);
+	vmgenid_put_le32(h + 32, flags);
+	vmgenid_put_le32(h + 36, buf_alloc);
+	vmgenid_put_le32(h + 40, fwd_cnt);
 	if (len) {
 		a[1] = vsim_alloc(&f->s, len);
 		memcpy(vsim_hva(&f->s, a[1]), data, len);
@@ -551,14 +551,14 @@ static void test_flood(void **state)
 		uint8_t *h = vsim_hva(&f->s, a[0]);
 
 		memset(h, 0, VSOCK_HDR_LEN);
-		put_le64(h, CID);
-		put_le64(h + 8, VSOCK_CID_HOST);
-		put_le32(h + 16, 99);
-		put_le32(h + 20, 6001);
-		put_le32(h + 24, 64 * 1024);
-		put_le16(h + 28, VSOCK_TYPE_STREAM);
-		put_le16(h + 30, VSOCK_OP_RW);
-		put_le32(h + 36, 4096);
+		vmgenid_put_le64(h, CID);
+		vmgenid_put_le64(h + 8, VSOCK_CID_HOST);
+		vmgenid_put_le32(h + 16, 99);
+		vmgenid_put_le32(h + 20, 6001);
+		vmgenid_put_le32(h + 24, 64 * 1024);
+		vmgenid_put_le16(h + 28, VSOCK_TYPE_STREAM);
+		vmgenid_put_le16(h + 30, VSOCK_OP_RW);
+		vmgenid_put_le32(h + 36, 4096);
 		post(f, VSOCK_QUEUE_TX, a, l, 2, false);
 		post_rx(f, 256);
 		step(f);
@@ -601,7 +601,7 @@ static void test_bad_chains(void **state)
 	assert_true(take_used(f, VSOCK_QUEUE_TX, &id, &len));
 	assert_int_equal(len, 0);
 	tx_pkt(f, 1, 6000, VSOCK_OP_REQUEST, 0, 0, 0, NULL, 0);
-	put_le32(vsim_hva(&f->s, get_le64(vsim_hva(&f->s, f->q[1].desc +
+	vmgenid_put_le32(vsim_hva(&f->s, vmgenid_get_le64(vsim_hva(&f->s, f->q[1].desc +
 						16 * ((f->q[1].next_desc + QSIZE - 1) % QSIZE))) + 24),
 		 100);
 	step(f);
@@ -647,7 +647,7 @@ static void test_transport_reset(void **state)
 	step(f);
 	assert_true(take_used(f, VSOCK_QUEUE_EVENT, &id, &len));
 	assert_int_equal(len, 4);
-	assert_int_equal(get_le32(vsim_hva(&f->s, ev)), VSOCK_EVENT_TRANSPORT_RESET);
+	assert_int_equal(vmgenid_get_le32(vsim_hva(&f->s, ev)), VSOCK_EVENT_TRANSPORT_RESET);
 	assert_int_equal(host_read(old, buf, sizeof(buf)), 0);
 	close(old);
 
@@ -703,11 +703,11 @@ static void test_bad_paths(void **state)
 
 static void test_state_tail(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	const char *why;
 
 	(void)state;
-	bytebuf_init(&b);
+	vmgenid_bytebuf_init(&b);
 	vsock_save_tail(CID, VSOCK_BACKEND_HYBRID, &b);
 	assert_int_equal(b.len, VSOCK_STATE_LEN);
 	assert_int_equal(vsock_check_tail(b.data, (uint32_t)b.len, VSOCK_BACKEND_HYBRID, &why), 0);
@@ -720,10 +720,10 @@ static void test_state_tail(void **state)
 	assert_int_equal(vsock_check_tail(b.data, (uint32_t)b.len, VSOCK_BACKEND_HYBRID, &why), -EINVAL);
 	assert_non_null(strstr(why, "version"));
 	b.data[0] = 1;
-	put_le64(b.data + 4, 2);
+	vmgenid_put_le64(b.data + 4, 2);
 	assert_int_equal(vsock_check_tail(b.data, (uint32_t)b.len, VSOCK_BACKEND_HYBRID, &why), -EINVAL);
 	assert_non_null(strstr(why, "CID"));
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 int main(void)

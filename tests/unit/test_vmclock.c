@@ -27,7 +27,7 @@
 #define PAGE_GPA (RAM_BASE + 0x2000)
 
 static _Alignas(4096) uint8_t ram[RAM_SIZE];
-static struct guest_mem mem;
+static struct vmgenid_guest_mem mem;
 
 /*
  * struct vmclock_abi as the Linux header declares it, field by field, in
@@ -72,9 +72,9 @@ static void record_notify(void *opaque)
 	struct notes *n = opaque;
 
 	n->calls++;
-	n->seq_seen = get_le32(ram + (PAGE_GPA - RAM_BASE) + VMCLOCK_OFF_SEQ_COUNT);
+	n->seq_seen = vmgenid_get_le32(ram + (PAGE_GPA - RAM_BASE) + VMGENID_VMCLOCK_OFF_SEQ_COUNT);
 	n->counter_seen =
-		get_le64(ram + (PAGE_GPA - RAM_BASE) + VMCLOCK_OFF_VM_GENERATION_COUNTER);
+		vmgenid_get_le64(ram + (PAGE_GPA - RAM_BASE) + VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER);
 }
 
 static uint8_t *page(void)
@@ -103,9 +103,9 @@ ssize_t __wrap_getrandom(void *buf, size_t len, unsigned int flags);
 ssize_t __wrap_getrandom(void *buf, size_t len, unsigned int flags)
 {
 	mid.calls++;
-	mid.seq = get_le32(page() + VMCLOCK_OFF_SEQ_COUNT);
-	mid.counter = get_le64(page() + VMCLOCK_OFF_VM_GENERATION_COUNTER);
-	mid.marker = get_le64(page() + VMCLOCK_OFF_DISRUPTION_MARKER);
+	mid.seq = vmgenid_get_le32(page() + VMGENID_VMCLOCK_OFF_SEQ_COUNT);
+	mid.counter = vmgenid_get_le64(page() + VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER);
+	mid.marker = vmgenid_get_le64(page() + VMGENID_VMCLOCK_OFF_DISRUPTION_MARKER);
 	if (!mid.scripted || len != sizeof(mid.value))
 		return __real_getrandom(buf, len, flags);
 	memcpy(buf, &mid.value, sizeof(mid.value));
@@ -116,8 +116,8 @@ static int setup(void **state)
 {
 	memset(ram, 0xa5, sizeof(ram));
 	memset(&mid, 0, sizeof(mid));
-	guest_mem_init(&mem);
-	assert_int_equal(guest_mem_add(&mem, RAM_BASE, RAM_SIZE, ram), 0);
+	vmgenid_guest_mem_init(&mem);
+	assert_int_equal(vmgenid_guest_mem_add(&mem, RAM_BASE, RAM_SIZE, ram), 0);
 	*state = NULL;
 	return 0;
 }
@@ -127,77 +127,77 @@ static void test_offsets_match_the_linux_header(void **state)
 	(void)state;
 	/* The values are the header's and UAPI.13's table's (which agree up to 0x60). */
 	assert_int_equal(offsetof(struct linux_vmclock_abi, magic), 0x00);
-	assert_int_equal(VMCLOCK_OFF_MAGIC, 0x00);
-	assert_int_equal(offsetof(struct linux_vmclock_abi, size), VMCLOCK_OFF_SIZE);
-	assert_int_equal(VMCLOCK_OFF_SIZE, 0x04);
-	assert_int_equal(offsetof(struct linux_vmclock_abi, version), VMCLOCK_OFF_VERSION);
-	assert_int_equal(VMCLOCK_OFF_VERSION, 0x08);
-	assert_int_equal(offsetof(struct linux_vmclock_abi, counter_id), VMCLOCK_OFF_COUNTER_ID);
-	assert_int_equal(VMCLOCK_OFF_COUNTER_ID, 0x0a);
-	assert_int_equal(offsetof(struct linux_vmclock_abi, time_type), VMCLOCK_OFF_TIME_TYPE);
-	assert_int_equal(VMCLOCK_OFF_TIME_TYPE, 0x0b);
-	assert_int_equal(offsetof(struct linux_vmclock_abi, seq_count), VMCLOCK_OFF_SEQ_COUNT);
-	assert_int_equal(VMCLOCK_OFF_SEQ_COUNT, 0x0c);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_MAGIC, 0x00);
+	assert_int_equal(offsetof(struct linux_vmclock_abi, size), VMGENID_VMCLOCK_OFF_SIZE);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_SIZE, 0x04);
+	assert_int_equal(offsetof(struct linux_vmclock_abi, version), VMGENID_VMCLOCK_OFF_VERSION);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_VERSION, 0x08);
+	assert_int_equal(offsetof(struct linux_vmclock_abi, counter_id), VMGENID_VMCLOCK_OFF_COUNTER_ID);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_COUNTER_ID, 0x0a);
+	assert_int_equal(offsetof(struct linux_vmclock_abi, time_type), VMGENID_VMCLOCK_OFF_TIME_TYPE);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_TIME_TYPE, 0x0b);
+	assert_int_equal(offsetof(struct linux_vmclock_abi, seq_count), VMGENID_VMCLOCK_OFF_SEQ_COUNT);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_SEQ_COUNT, 0x0c);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, disruption_marker),
-			 VMCLOCK_OFF_DISRUPTION_MARKER);
-	assert_int_equal(VMCLOCK_OFF_DISRUPTION_MARKER, 0x10);
-	assert_int_equal(offsetof(struct linux_vmclock_abi, flags), VMCLOCK_OFF_FLAGS);
-	assert_int_equal(VMCLOCK_OFF_FLAGS, 0x18);
-	assert_int_equal(offsetof(struct linux_vmclock_abi, pad), VMCLOCK_OFF_PAD);
-	assert_int_equal(VMCLOCK_OFF_PAD, 0x20);
+			 VMGENID_VMCLOCK_OFF_DISRUPTION_MARKER);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_DISRUPTION_MARKER, 0x10);
+	assert_int_equal(offsetof(struct linux_vmclock_abi, flags), VMGENID_VMCLOCK_OFF_FLAGS);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_FLAGS, 0x18);
+	assert_int_equal(offsetof(struct linux_vmclock_abi, pad), VMGENID_VMCLOCK_OFF_PAD);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_PAD, 0x20);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, clock_status),
-			 VMCLOCK_OFF_CLOCK_STATUS);
-	assert_int_equal(VMCLOCK_OFF_CLOCK_STATUS, 0x22);
+			 VMGENID_VMCLOCK_OFF_CLOCK_STATUS);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_CLOCK_STATUS, 0x22);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, leap_second_smearing_hint),
-			 VMCLOCK_OFF_SMEARING_HINT);
-	assert_int_equal(VMCLOCK_OFF_SMEARING_HINT, 0x23);
+			 VMGENID_VMCLOCK_OFF_SMEARING_HINT);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_SMEARING_HINT, 0x23);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, tai_offset_sec),
-			 VMCLOCK_OFF_TAI_OFFSET_SEC);
-	assert_int_equal(VMCLOCK_OFF_TAI_OFFSET_SEC, 0x24);
+			 VMGENID_VMCLOCK_OFF_TAI_OFFSET_SEC);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_TAI_OFFSET_SEC, 0x24);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, leap_indicator),
-			 VMCLOCK_OFF_LEAP_INDICATOR);
-	assert_int_equal(VMCLOCK_OFF_LEAP_INDICATOR, 0x26);
+			 VMGENID_VMCLOCK_OFF_LEAP_INDICATOR);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_LEAP_INDICATOR, 0x26);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, counter_period_shift),
-			 VMCLOCK_OFF_COUNTER_PERIOD_SHIFT);
-	assert_int_equal(VMCLOCK_OFF_COUNTER_PERIOD_SHIFT, 0x27);
+			 VMGENID_VMCLOCK_OFF_COUNTER_PERIOD_SHIFT);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_COUNTER_PERIOD_SHIFT, 0x27);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, counter_value),
-			 VMCLOCK_OFF_COUNTER_VALUE);
-	assert_int_equal(VMCLOCK_OFF_COUNTER_VALUE, 0x28);
+			 VMGENID_VMCLOCK_OFF_COUNTER_VALUE);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_COUNTER_VALUE, 0x28);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, counter_period_frac_sec),
-			 VMCLOCK_OFF_COUNTER_PERIOD);
-	assert_int_equal(VMCLOCK_OFF_COUNTER_PERIOD, 0x30);
+			 VMGENID_VMCLOCK_OFF_COUNTER_PERIOD);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_COUNTER_PERIOD, 0x30);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, counter_period_esterror_rate_frac_sec),
-			 VMCLOCK_OFF_PERIOD_ESTERROR);
-	assert_int_equal(VMCLOCK_OFF_PERIOD_ESTERROR, 0x38);
+			 VMGENID_VMCLOCK_OFF_PERIOD_ESTERROR);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_PERIOD_ESTERROR, 0x38);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, counter_period_maxerror_rate_frac_sec),
-			 VMCLOCK_OFF_PERIOD_MAXERROR);
-	assert_int_equal(VMCLOCK_OFF_PERIOD_MAXERROR, 0x40);
-	assert_int_equal(offsetof(struct linux_vmclock_abi, time_sec), VMCLOCK_OFF_TIME_SEC);
-	assert_int_equal(VMCLOCK_OFF_TIME_SEC, 0x48);
+			 VMGENID_VMCLOCK_OFF_PERIOD_MAXERROR);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_PERIOD_MAXERROR, 0x40);
+	assert_int_equal(offsetof(struct linux_vmclock_abi, time_sec), VMGENID_VMCLOCK_OFF_TIME_SEC);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_TIME_SEC, 0x48);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, time_frac_sec),
-			 VMCLOCK_OFF_TIME_FRAC_SEC);
-	assert_int_equal(VMCLOCK_OFF_TIME_FRAC_SEC, 0x50);
+			 VMGENID_VMCLOCK_OFF_TIME_FRAC_SEC);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_TIME_FRAC_SEC, 0x50);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, time_esterror_nanosec),
-			 VMCLOCK_OFF_TIME_ESTERROR);
-	assert_int_equal(VMCLOCK_OFF_TIME_ESTERROR, 0x58);
+			 VMGENID_VMCLOCK_OFF_TIME_ESTERROR);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_TIME_ESTERROR, 0x58);
 	assert_int_equal(offsetof(struct linux_vmclock_abi, time_maxerror_nanosec),
-			 VMCLOCK_OFF_TIME_MAXERROR);
-	assert_int_equal(VMCLOCK_OFF_TIME_MAXERROR, 0x60);
+			 VMGENID_VMCLOCK_OFF_TIME_MAXERROR);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_TIME_MAXERROR, 0x60);
 	/* UAPI.13's table says 0x64 here, which would overlap time_maxerror: Linux's 0x68. */
 	assert_int_equal(offsetof(struct linux_vmclock_abi, vm_generation_counter),
-			 VMCLOCK_OFF_VM_GENERATION_COUNTER);
-	assert_int_equal(VMCLOCK_OFF_VM_GENERATION_COUNTER, 0x68);
-	assert_int_equal(sizeof(struct linux_vmclock_abi), VMCLOCK_ABI_SIZE);
-	assert_int_equal(VMCLOCK_ABI_SIZE, 112);
+			 VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER);
+	assert_int_equal(VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER, 0x68);
+	assert_int_equal(sizeof(struct linux_vmclock_abi), VMGENID_VMCLOCK_ABI_SIZE);
+	assert_int_equal(VMGENID_VMCLOCK_ABI_SIZE, 112);
 	/* The header's flag bits: TIME_MONOTONIC is bit 7, then these two. */
-	assert_true(VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT == 0x100);
-	assert_true(VMCLOCK_FLAG_NOTIFICATION_PRESENT == 0x200);
+	assert_true(VMGENID_VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT == 0x100);
+	assert_true(VMGENID_VMCLOCK_FLAG_NOTIFICATION_PRESENT == 0x200);
 }
 
 /* The page after power-on, every byte of it. */
 static void test_page_bytes_after_reset(void **state)
 {
-	static const uint8_t want[VMCLOCK_ABI_SIZE] = {
+	static const uint8_t want[VMGENID_VMCLOCK_ABI_SIZE] = {
 		0x56, 0x43, 0x4c, 0x4b,                         /* 0x00 magic "VCLK" */
 		0x00, 0x10, 0x00, 0x00,                         /* 0x04 size 4096 */
 		0x01, 0x00,                                     /* 0x08 version 1 */
@@ -211,89 +211,89 @@ static void test_page_bytes_after_reset(void **state)
 		/* 0x23 .. 0x67: hint, TAI offset, leap, shift, counter and time: zero */
 		[0x68] = 0,                                     /* 0x68 vm_generation_counter */
 	};
-	struct vmclock *c = vmclock_new(&mem, PAGE_GPA, NULL, NULL);
+	struct vmgenid_vmclock *c = vmgenid_vmclock_new(&mem, PAGE_GPA, NULL, NULL);
 
 	(void)state;
 	assert_non_null(c);
 	/* Nothing is written before reset: the machine decides when (not on a restore). */
 	assert_int_equal(page()[0], 0xa5);
-	vmclock_reset(c);
+	vmgenid_vmclock_reset(c);
 	assert_memory_equal(page(), want, sizeof(want));
-	for (size_t i = sizeof(want); i < VMCLOCK_PAGE_SIZE; i++)
+	for (size_t i = sizeof(want); i < VMGENID_VMCLOCK_PAGE_SIZE; i++)
 		assert_int_equal(page()[i], 0);
 	/* Neighbouring memory is untouched. */
 	assert_int_equal(page()[-1], 0xa5);
-	assert_int_equal(page()[VMCLOCK_PAGE_SIZE], 0xa5);
-	vmclock_free(c);
+	assert_int_equal(page()[VMGENID_VMCLOCK_PAGE_SIZE], 0xa5);
+	vmgenid_vmclock_free(c);
 }
 
 static void test_post_load_bumps_counter_and_marker(void **state)
 {
 	struct notes n = { 0 };
-	struct vmclock *c = vmclock_new(&mem, PAGE_GPA, record_notify, &n);
+	struct vmgenid_vmclock *c = vmgenid_vmclock_new(&mem, PAGE_GPA, record_notify, &n);
 	uint64_t marker[4];
 
 	(void)state;
 	assert_non_null(c);
-	vmclock_reset(c);
+	vmgenid_vmclock_reset(c);
 	assert_int_equal(n.calls, 0);
-	marker[0] = vmclock_get_disruption_marker(c);
+	marker[0] = vmgenid_vmclock_get_disruption_marker(c);
 	for (unsigned int i = 1; i < 4; i++) {
-		assert_int_equal(vmclock_post_load(c), 0);
+		assert_int_equal(vmgenid_vmclock_post_load(c), 0);
 		assert_int_equal(n.calls, i);
 		/* By one each time, in the device and on the page. */
-		assert_int_equal(vmclock_get_generation(c), i);
-		assert_int_equal(get_le64(page() + VMCLOCK_OFF_VM_GENERATION_COUNTER), i);
+		assert_int_equal(vmgenid_vmclock_get_generation(c), i);
+		assert_int_equal(vmgenid_get_le64(page() + VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER), i);
 		/* Two increments per update: odd, then even again. */
-		assert_int_equal(vmclock_get_seq_count(c), 2 * i);
-		assert_int_equal(get_le32(page() + VMCLOCK_OFF_SEQ_COUNT), 2 * i);
-		marker[i] = vmclock_get_disruption_marker(c);
-		assert_int_equal(get_le64(page() + VMCLOCK_OFF_DISRUPTION_MARKER), marker[i]);
+		assert_int_equal(vmgenid_vmclock_get_seq_count(c), 2 * i);
+		assert_int_equal(vmgenid_get_le32(page() + VMGENID_VMCLOCK_OFF_SEQ_COUNT), 2 * i);
+		marker[i] = vmgenid_vmclock_get_disruption_marker(c);
+		assert_int_equal(vmgenid_get_le64(page() + VMGENID_VMCLOCK_OFF_DISRUPTION_MARKER), marker[i]);
 		for (unsigned int j = 0; j < i; j++)
 			assert_true(marker[i] != marker[j]);
 		/* The notification comes after the update is complete. */
 		assert_int_equal(n.seq_seen, 2 * i);
 		assert_int_equal(n.counter_seen, i);
 	}
-	vmclock_free(c);
+	vmgenid_vmclock_free(c);
 }
 
 /* A reboot keeps the generation and repairs a page the guest scribbled on. */
 static void test_reset_keeps_generation(void **state)
 {
 	struct notes n = { 0 };
-	struct vmclock *c = vmclock_new(&mem, PAGE_GPA, record_notify, &n);
+	struct vmgenid_vmclock *c = vmgenid_vmclock_new(&mem, PAGE_GPA, record_notify, &n);
 	uint64_t marker;
 
 	(void)state;
 	assert_non_null(c);
-	vmclock_reset(c);
-	assert_int_equal(vmclock_post_load(c), 0);
-	marker = vmclock_get_disruption_marker(c);
-	memset(page(), 0x33, VMCLOCK_PAGE_SIZE);
-	vmclock_reset(c);
+	vmgenid_vmclock_reset(c);
+	assert_int_equal(vmgenid_vmclock_post_load(c), 0);
+	marker = vmgenid_vmclock_get_disruption_marker(c);
+	memset(page(), 0x33, VMGENID_VMCLOCK_PAGE_SIZE);
+	vmgenid_vmclock_reset(c);
 	assert_int_equal(n.calls, 1);
-	assert_int_equal(get_le32(page() + VMCLOCK_OFF_MAGIC), VMCLOCK_MAGIC);
-	assert_int_equal(get_le32(page() + VMCLOCK_OFF_SEQ_COUNT), 2);
-	assert_int_equal(get_le64(page() + VMCLOCK_OFF_VM_GENERATION_COUNTER), 1);
-	assert_int_equal(get_le64(page() + VMCLOCK_OFF_DISRUPTION_MARKER), marker);
-	assert_int_equal(page()[VMCLOCK_PAGE_SIZE - 1], 0);
-	vmclock_free(c);
+	assert_int_equal(vmgenid_get_le32(page() + VMGENID_VMCLOCK_OFF_MAGIC), VMGENID_VMCLOCK_MAGIC);
+	assert_int_equal(vmgenid_get_le32(page() + VMGENID_VMCLOCK_OFF_SEQ_COUNT), 2);
+	assert_int_equal(vmgenid_get_le64(page() + VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER), 1);
+	assert_int_equal(vmgenid_get_le64(page() + VMGENID_VMCLOCK_OFF_DISRUPTION_MARKER), marker);
+	assert_int_equal(page()[VMGENID_VMCLOCK_PAGE_SIZE - 1], 0);
+	vmgenid_vmclock_free(c);
 }
 
-static struct vmclock *loaded_device(struct notes *n, uint32_t seq, uint64_t marker,
+static struct vmgenid_vmclock *loaded_device(struct notes *n, uint32_t seq, uint64_t marker,
 				     uint64_t generation)
 {
-	struct vmclock *c = vmclock_new(&mem, PAGE_GPA, record_notify, n);
-	uint8_t payload[VMCLOCK_STATE_LENGTH];
+	struct vmgenid_vmclock *c = vmgenid_vmclock_new(&mem, PAGE_GPA, record_notify, n);
+	uint8_t payload[VMGENID_VMCLOCK_STATE_LENGTH];
 	const char *why = NULL;
 
 	assert_non_null(c);
-	put_le64(payload, PAGE_GPA);
-	put_le32(payload + 8, seq);
-	put_le64(payload + 12, marker);
-	put_le64(payload + 20, generation);
-	assert_int_equal(vmclock_load(c, payload, sizeof(payload), VMCLOCK_STATE_VERSION, &why),
+	vmgenid_put_le64(payload, PAGE_GPA);
+	vmgenid_put_le32(payload + 8, seq);
+	vmgenid_put_le64(payload + 12, marker);
+	vmgenid_put_le64(payload + 20, generation);
+	assert_int_equal(vmgenid_vmclock_load(c, payload, sizeof(payload), VMGENID_VMCLOCK_STATE_VERSION, &why),
 			 0);
 	return c;
 }
@@ -306,13 +306,13 @@ static struct vmclock *loaded_device(struct notes *n, uint32_t seq, uint64_t mar
 static void test_update_order(void **state)
 {
 	struct notes n = { 0 };
-	struct vmclock *c = loaded_device(&n, 6, 500, 9);
+	struct vmgenid_vmclock *c = loaded_device(&n, 6, 500, 9);
 
 	(void)state;
-	vmclock_reset(c);
+	vmgenid_vmclock_reset(c);
 	mid.scripted = true;
 	mid.value = 0xfeedface;
-	assert_int_equal(vmclock_post_load(c), 0);
+	assert_int_equal(vmgenid_vmclock_post_load(c), 0);
 	assert_int_equal(mid.calls, 1);
 	assert_int_equal(mid.seq, 7);
 	assert_int_equal(mid.counter, 9);
@@ -320,13 +320,13 @@ static void test_update_order(void **state)
 	assert_int_equal(n.calls, 1);
 	assert_int_equal(n.seq_seen, 8);
 	assert_int_equal(n.counter_seen, 10);
-	assert_int_equal(get_le64(page() + VMCLOCK_OFF_DISRUPTION_MARKER), 0xfeedface);
+	assert_int_equal(vmgenid_get_le64(page() + VMGENID_VMCLOCK_OFF_DISRUPTION_MARKER), 0xfeedface);
 
 	/* A draw equal to the old marker would be no change: the device moves on by one. */
 	mid.value = 0xfeedface;
-	assert_int_equal(vmclock_post_load(c), 0);
-	assert_int_equal(vmclock_get_disruption_marker(c), 0xfeedfaceull + 1);
-	vmclock_free(c);
+	assert_int_equal(vmgenid_vmclock_post_load(c), 0);
+	assert_int_equal(vmgenid_vmclock_get_disruption_marker(c), 0xfeedfaceull + 1);
+	vmgenid_vmclock_free(c);
 }
 
 /*
@@ -348,17 +348,17 @@ static void *reader_thread(void *opaque)
 
 	while (!atomic_load(&r->stop)) {
 		uint32_t seq1 = __atomic_load_n((const uint32_t *)(const void *)
-						(p + VMCLOCK_OFF_SEQ_COUNT), __ATOMIC_ACQUIRE);
+						(p + VMGENID_VMCLOCK_OFF_SEQ_COUNT), __ATOMIC_ACQUIRE);
 		uint64_t counter;
 		uint32_t seq2;
 
 		if (seq1 & 1)
 			continue;
 		counter = __atomic_load_n((const uint64_t *)(const void *)
-					  (p + VMCLOCK_OFF_VM_GENERATION_COUNTER),
+					  (p + VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER),
 					  __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		seq2 = __atomic_load_n((const uint32_t *)(const void *)(p + VMCLOCK_OFF_SEQ_COUNT),
+		seq2 = __atomic_load_n((const uint32_t *)(const void *)(p + VMGENID_VMCLOCK_OFF_SEQ_COUNT),
 				       __ATOMIC_RELAXED);
 		if (seq1 != seq2)
 			continue;
@@ -371,103 +371,103 @@ static void *reader_thread(void *opaque)
 
 static void test_seq_count_protects_concurrent_readers(void **state)
 {
-	struct vmclock *c = vmclock_new(&mem, PAGE_GPA, NULL, NULL);
+	struct vmgenid_vmclock *c = vmgenid_vmclock_new(&mem, PAGE_GPA, NULL, NULL);
 	struct reader r = { .accepted = 0, .torn = 0 };
 	pthread_t t;
 
 	(void)state;
 	assert_non_null(c);
-	vmclock_reset(c);
+	vmgenid_vmclock_reset(c);
 	atomic_init(&r.stop, false);
 	assert_int_equal(pthread_create(&t, NULL, reader_thread, &r), 0);
 	for (unsigned int i = 0; i < 20000; i++)
-		assert_int_equal(vmclock_post_load(c), 0);
+		assert_int_equal(vmgenid_vmclock_post_load(c), 0);
 	atomic_store(&r.stop, true);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(r.torn, 0);
-	assert_int_equal(get_le32(page() + VMCLOCK_OFF_SEQ_COUNT), 40000);
-	vmclock_free(c);
+	assert_int_equal(vmgenid_get_le32(page() + VMGENID_VMCLOCK_OFF_SEQ_COUNT), 40000);
+	vmgenid_vmclock_free(c);
 }
 
 /* A guest that left seq_count odd does not make the device's update look done early. */
 static void test_update_from_odd_guest_seq(void **state)
 {
 	struct notes n = { 0 };
-	struct vmclock *c = vmclock_new(&mem, PAGE_GPA, record_notify, &n);
+	struct vmgenid_vmclock *c = vmgenid_vmclock_new(&mem, PAGE_GPA, record_notify, &n);
 
 	(void)state;
 	assert_non_null(c);
-	vmclock_reset(c);
-	put_le32(page() + VMCLOCK_OFF_SEQ_COUNT, 7);
-	assert_int_equal(vmclock_post_load(c), 0);
+	vmgenid_vmclock_reset(c);
+	vmgenid_put_le32(page() + VMGENID_VMCLOCK_OFF_SEQ_COUNT, 7);
+	assert_int_equal(vmgenid_vmclock_post_load(c), 0);
 	/* The device's own count rules: 0 -> 1 -> 2, even at the end. */
-	assert_int_equal(get_le32(page() + VMCLOCK_OFF_SEQ_COUNT), 2);
+	assert_int_equal(vmgenid_get_le32(page() + VMGENID_VMCLOCK_OFF_SEQ_COUNT), 2);
 	assert_int_equal(n.seq_seen, 2);
-	vmclock_free(c);
+	vmgenid_vmclock_free(c);
 }
 
 static void test_new_refuses_bad_pages(void **state)
 {
 	(void)state;
 	errno = 0;
-	assert_null(vmclock_new(&mem, PAGE_GPA + 8, NULL, NULL));
+	assert_null(vmgenid_vmclock_new(&mem, PAGE_GPA + 8, NULL, NULL));
 	assert_int_equal(errno, EINVAL);
 	/* Half in RAM, half out; wholly out; below RAM. */
-	assert_null(vmclock_new(&mem, RAM_BASE + RAM_SIZE - 0x800, NULL, NULL));
-	assert_null(vmclock_new(&mem, RAM_BASE + RAM_SIZE, NULL, NULL));
-	assert_null(vmclock_new(&mem, RAM_BASE - 0x1000, NULL, NULL));
-	assert_null(vmclock_new(&mem, 0xfffffffffffff000ull, NULL, NULL));
+	assert_null(vmgenid_vmclock_new(&mem, RAM_BASE + RAM_SIZE - 0x800, NULL, NULL));
+	assert_null(vmgenid_vmclock_new(&mem, RAM_BASE + RAM_SIZE, NULL, NULL));
+	assert_null(vmgenid_vmclock_new(&mem, RAM_BASE - 0x1000, NULL, NULL));
+	assert_null(vmgenid_vmclock_new(&mem, 0xfffffffffffff000ull, NULL, NULL));
 }
 
 /* A mapping where seq_count could not be stored in one aligned access. */
 static void test_new_refuses_misaligned_mapping(void **state)
 {
-	struct guest_mem odd;
+	struct vmgenid_guest_mem odd;
 
 	(void)state;
-	guest_mem_init(&odd);
-	assert_int_equal(guest_mem_add(&odd, RAM_BASE, RAM_SIZE - 8, ram + 4), 0);
+	vmgenid_guest_mem_init(&odd);
+	assert_int_equal(vmgenid_guest_mem_add(&odd, RAM_BASE, RAM_SIZE - 8, ram + 4), 0);
 	errno = 0;
-	assert_null(vmclock_new(&odd, PAGE_GPA, NULL, NULL));
+	assert_null(vmgenid_vmclock_new(&odd, PAGE_GPA, NULL, NULL));
 	assert_int_equal(errno, EINVAL);
 }
 
 static void test_save_layout_and_round_trip(void **state)
 {
 	struct notes n = { 0 };
-	struct vmclock *c = loaded_device(&n, 10, 0x1122334455667788ull, 41), *d;
-	struct state_reader r;
-	struct state_section s;
+	struct vmgenid_vmclock *c = loaded_device(&n, 10, 0x1122334455667788ull, 41), *d;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
 	const char *why = NULL;
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
-	bytebuf_init(&b);
-	assert_int_equal(vmclock_save(c, &b), 0);
-	state_reader_init(&r, b.data, b.len);
-	assert_int_equal(state_reader_next(&r, &s, &why), 1);
+	vmgenid_bytebuf_init(&b);
+	assert_int_equal(vmgenid_vmclock_save(c, &b), 0);
+	vmgenid_state_reader_init(&r, b.data, b.len);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &why), 1);
 	assert_string_equal(s.id, "vmclock");
 	assert_int_equal(s.version, 1);
-	assert_int_equal(s.length, VMCLOCK_STATE_LENGTH);
-	assert_int_equal(get_le64(s.payload), PAGE_GPA);
-	assert_int_equal(get_le32(s.payload + 8), 10);
-	assert_int_equal(get_le64(s.payload + 12), 0x1122334455667788ull);
-	assert_int_equal(get_le64(s.payload + 20), 41);
+	assert_int_equal(s.length, VMGENID_VMCLOCK_STATE_LENGTH);
+	assert_int_equal(vmgenid_get_le64(s.payload), PAGE_GPA);
+	assert_int_equal(vmgenid_get_le32(s.payload + 8), 10);
+	assert_int_equal(vmgenid_get_le64(s.payload + 12), 0x1122334455667788ull);
+	assert_int_equal(vmgenid_get_le64(s.payload + 20), 41);
 
 	/* A restore: the destination takes the state, then post-load bumps it. */
-	d = vmclock_new(&mem, PAGE_GPA, record_notify, &n);
+	d = vmgenid_vmclock_new(&mem, PAGE_GPA, record_notify, &n);
 	assert_non_null(d);
-	assert_int_equal(vmclock_load(d, s.payload, s.length, s.version, &why), 0);
+	assert_int_equal(vmgenid_vmclock_load(d, s.payload, s.length, s.version, &why), 0);
 	assert_int_equal(n.calls, 0);
-	assert_int_equal(vmclock_post_load(d), 0);
+	assert_int_equal(vmgenid_vmclock_post_load(d), 0);
 	assert_int_equal(n.calls, 1);
-	assert_int_equal(vmclock_get_generation(d), 42);
-	assert_int_equal(vmclock_get_seq_count(d), 12);
-	assert_true(vmclock_get_disruption_marker(d) != 0x1122334455667788ull);
-	assert_int_equal(get_le64(page() + VMCLOCK_OFF_VM_GENERATION_COUNTER), 42);
-	bytebuf_free(&b);
-	vmclock_free(c);
-	vmclock_free(d);
+	assert_int_equal(vmgenid_vmclock_get_generation(d), 42);
+	assert_int_equal(vmgenid_vmclock_get_seq_count(d), 12);
+	assert_true(vmgenid_vmclock_get_disruption_marker(d) != 0x1122334455667788ull);
+	assert_int_equal(vmgenid_get_le64(page() + VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER), 42);
+	vmgenid_bytebuf_free(&b);
+	vmgenid_vmclock_free(c);
+	vmgenid_vmclock_free(d);
 }
 
 static void test_load_refusals_change_nothing(void **state)
@@ -478,41 +478,41 @@ static void test_load_refusals_change_nothing(void **state)
 		uint32_t seq;
 		const char *why;
 	} cases[] = {
-		{ 2, VMCLOCK_STATE_LENGTH, PAGE_GPA, 0, "unsupported vmclock state version" },
-		{ 0, VMCLOCK_STATE_LENGTH, PAGE_GPA, 0, "unsupported vmclock state version" },
-		{ 1, VMCLOCK_STATE_LENGTH - 1, PAGE_GPA, 0, "wrong length" },
-		{ 1, VMCLOCK_STATE_LENGTH + 1, PAGE_GPA, 0, "wrong length" },
-		{ 1, VMCLOCK_STATE_LENGTH, PAGE_GPA + 0x1000, 0, "another address" },
-		{ 1, VMCLOCK_STATE_LENGTH, 0, 0, "another address" },
-		{ 1, VMCLOCK_STATE_LENGTH, PAGE_GPA, 5, "odd seq_count" },
+		{ 2, VMGENID_VMCLOCK_STATE_LENGTH, PAGE_GPA, 0, "unsupported vmclock state version" },
+		{ 0, VMGENID_VMCLOCK_STATE_LENGTH, PAGE_GPA, 0, "unsupported vmclock state version" },
+		{ 1, VMGENID_VMCLOCK_STATE_LENGTH - 1, PAGE_GPA, 0, "wrong length" },
+		{ 1, VMGENID_VMCLOCK_STATE_LENGTH + 1, PAGE_GPA, 0, "wrong length" },
+		{ 1, VMGENID_VMCLOCK_STATE_LENGTH, PAGE_GPA + 0x1000, 0, "another address" },
+		{ 1, VMGENID_VMCLOCK_STATE_LENGTH, 0, 0, "another address" },
+		{ 1, VMGENID_VMCLOCK_STATE_LENGTH, PAGE_GPA, 5, "odd seq_count" },
 	};
 	struct notes n = { 0 };
-	struct vmclock *c = loaded_device(&n, 4, 99, 3);
-	uint8_t payload[VMCLOCK_STATE_LENGTH + 1];
+	struct vmgenid_vmclock *c = loaded_device(&n, 4, 99, 3);
+	uint8_t payload[VMGENID_VMCLOCK_STATE_LENGTH + 1];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *why = NULL;
 
 		memset(payload, 0, sizeof(payload));
-		put_le64(payload, cases[i].gpa);
-		put_le32(payload + 8, cases[i].seq);
-		put_le64(payload + 12, 1234);
-		put_le64(payload + 20, 77);
-		assert_int_equal(vmclock_check_state(c, payload, cases[i].length, cases[i].version,
+		vmgenid_put_le64(payload, cases[i].gpa);
+		vmgenid_put_le32(payload + 8, cases[i].seq);
+		vmgenid_put_le64(payload + 12, 1234);
+		vmgenid_put_le64(payload + 20, 77);
+		assert_int_equal(vmgenid_vmclock_check_state(c, payload, cases[i].length, cases[i].version,
 						     &why), -EINVAL);
 		assert_non_null(why);
 		why = NULL;
-		assert_int_equal(vmclock_load(c, payload, cases[i].length, cases[i].version, &why),
+		assert_int_equal(vmgenid_vmclock_load(c, payload, cases[i].length, cases[i].version, &why),
 				 -EINVAL);
 		if (!strstr(why, cases[i].why))
 			fail_msg("case %zu: expected '%s' in '%s'", i, cases[i].why, why);
-		assert_int_equal(vmclock_get_seq_count(c), 4);
-		assert_int_equal(vmclock_get_disruption_marker(c), 99);
-		assert_int_equal(vmclock_get_generation(c), 3);
+		assert_int_equal(vmgenid_vmclock_get_seq_count(c), 4);
+		assert_int_equal(vmgenid_vmclock_get_disruption_marker(c), 99);
+		assert_int_equal(vmgenid_vmclock_get_generation(c), 3);
 	}
 	assert_int_equal(n.calls, 0);
-	vmclock_free(c);
+	vmgenid_vmclock_free(c);
 }
 
 /*
@@ -551,26 +551,26 @@ static void test_ssdt_matches_iasl(void **state)
 		0x5c, 0x2e, 0x5f, 0x53, 0x42, 0x5f, 0x56, 0x43,
 		0x4c, 0x4b, 0x0a, 0x80,
 	};
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 
 	(void)state;
-	bytebuf_init(&b);
-	assert_int_equal(vmclock_build_ssdt(&b, 0x0ffff000), 0);
-	assert_int_equal(b.len, ACPI_TABLE_HEADER_SIZE + sizeof(body));
+	vmgenid_bytebuf_init(&b);
+	assert_int_equal(vmgenid_vmclock_build_ssdt(&b, 0x0ffff000), 0);
+	assert_int_equal(b.len, VMGENID_ACPI_TABLE_HEADER_SIZE + sizeof(body));
 	assert_memory_equal(b.data, "SSDT", 4);
-	assert_int_equal(get_le32(b.data + 4), b.len);
+	assert_int_equal(vmgenid_get_le32(b.data + 4), b.len);
 	assert_memory_equal(b.data + 10, "GENVM VMCLOCK ", 14);
-	assert_int_equal(acpi_checksum(b.data, b.len), 0);
-	assert_memory_equal(b.data + ACPI_TABLE_HEADER_SIZE, body, sizeof(body));
-	bytebuf_free(&b);
+	assert_int_equal(vmgenid_acpi_checksum(b.data, b.len), 0);
+	assert_memory_equal(b.data + VMGENID_ACPI_TABLE_HEADER_SIZE, body, sizeof(body));
+	vmgenid_bytebuf_free(&b);
 
 	/* Not aligned, or above what Memory32Fixed can say: refused, nothing written. */
-	bytebuf_init(&b);
-	assert_int_equal(vmclock_build_ssdt(&b, 0x0ffff800), -EINVAL);
-	assert_int_equal(vmclock_build_ssdt(&b, 0x100000000ull), -EINVAL);
-	assert_int_equal(vmclock_build_ssdt(&b, 0xfffff000ull + 0x1000), -EINVAL);
+	vmgenid_bytebuf_init(&b);
+	assert_int_equal(vmgenid_vmclock_build_ssdt(&b, 0x0ffff800), -EINVAL);
+	assert_int_equal(vmgenid_vmclock_build_ssdt(&b, 0x100000000ull), -EINVAL);
+	assert_int_equal(vmgenid_vmclock_build_ssdt(&b, 0xfffff000ull + 0x1000), -EINVAL);
 	assert_int_equal(b.len, 0);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 int main(void)

@@ -25,20 +25,20 @@
 
 #include "vmclock_dev.h"
 
-static uint8_t page[VMCLOCK_PAGE_SIZE];
+static uint8_t page[VMGENID_VMCLOCK_PAGE_SIZE];
 
 static void good_page(uint64_t counter)
 {
 	memset(page, 0, sizeof(page));
-	put_le32(page + VMCLOCK_OFF_MAGIC, VMCLOCK_MAGIC);
-	put_le32(page + VMCLOCK_OFF_SIZE, VMCLOCK_PAGE_SIZE);
-	put_le16(page + VMCLOCK_OFF_VERSION, 1);
-	page[VMCLOCK_OFF_COUNTER_ID] = VMCLOCK_COUNTER_INVALID;
-	put_le32(page + VMCLOCK_OFF_SEQ_COUNT, 4);
-	put_le64(page + VMCLOCK_OFF_DISRUPTION_MARKER, 0x1122334455667788ull);
-	put_le64(page + VMCLOCK_OFF_FLAGS, VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT |
-		 VMCLOCK_FLAG_NOTIFICATION_PRESENT);
-	put_le64(page + VMCLOCK_OFF_VM_GENERATION_COUNTER, counter);
+	vmgenid_put_le32(page + VMGENID_VMCLOCK_OFF_MAGIC, VMGENID_VMCLOCK_MAGIC);
+	vmgenid_put_le32(page + VMGENID_VMCLOCK_OFF_SIZE, VMGENID_VMCLOCK_PAGE_SIZE);
+	vmgenid_put_le16(page + VMGENID_VMCLOCK_OFF_VERSION, 1);
+	page[VMGENID_VMCLOCK_OFF_COUNTER_ID] = VMGENID_VMCLOCK_COUNTER_INVALID;
+	vmgenid_put_le32(page + VMGENID_VMCLOCK_OFF_SEQ_COUNT, 4);
+	vmgenid_put_le64(page + VMGENID_VMCLOCK_OFF_DISRUPTION_MARKER, 0x1122334455667788ull);
+	vmgenid_put_le64(page + VMGENID_VMCLOCK_OFF_FLAGS, VMGENID_VMCLOCK_FLAG_VM_GEN_COUNTER_PRESENT |
+		 VMGENID_VMCLOCK_FLAG_NOTIFICATION_PRESENT);
+	vmgenid_put_le64(page + VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER, counter);
 }
 
 static void test_good(void **state)
@@ -74,22 +74,22 @@ static void test_corrupt(void **state)
 
 	(void)state;
 	good_page(1);
-	put_le32(page + VMCLOCK_OFF_MAGIC, 0x12345678);
+	vmgenid_put_le32(page + VMGENID_VMCLOCK_OFF_MAGIC, 0x12345678);
 	expect_refused(-EINVAL, "bad magic 0x12345678");
 	good_page(1);
-	put_le32(page + VMCLOCK_OFF_SIZE, VMCLOCK_ABI_SIZE - 1);
+	vmgenid_put_le32(page + VMGENID_VMCLOCK_OFF_SIZE, VMGENID_VMCLOCK_ABI_SIZE - 1);
 	expect_refused(-EINVAL, "size 111 is too small");
 	good_page(1);
-	put_le32(page + VMCLOCK_OFF_SIZE, VMCLOCK_ABI_SIZE); /* exactly enough is fine */
+	vmgenid_put_le32(page + VMGENID_VMCLOCK_OFF_SIZE, VMGENID_VMCLOCK_ABI_SIZE); /* exactly enough is fine */
 	assert_int_equal(vmclock_dev_check(page, sizeof(page), why, sizeof(why)), 0);
 	good_page(1);
-	put_le16(page + VMCLOCK_OFF_VERSION, 2);
+	vmgenid_put_le16(page + VMGENID_VMCLOCK_OFF_VERSION, 2);
 	expect_refused(-EINVAL, "version 2, not 1");
 	good_page(1);
-	put_le64(page + VMCLOCK_OFF_FLAGS, VMCLOCK_FLAG_NOTIFICATION_PRESENT);
+	vmgenid_put_le64(page + VMGENID_VMCLOCK_OFF_FLAGS, VMGENID_VMCLOCK_FLAG_NOTIFICATION_PRESENT);
 	expect_refused(-ENOTSUP, "lack VM_GEN_COUNTER_PRESENT");
 	good_page(1);
-	assert_int_equal(vmclock_dev_check(page, VMCLOCK_ABI_SIZE - 8, why, sizeof(why)), -EINVAL);
+	assert_int_equal(vmclock_dev_check(page, VMGENID_VMCLOCK_ABI_SIZE - 8, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "only 104 bytes mapped"));
 }
 
@@ -109,7 +109,7 @@ static void test_odd_forever(void **state)
 
 	(void)state;
 	good_page(3);
-	put_le32(page + VMCLOCK_OFF_SEQ_COUNT, 9);
+	vmgenid_put_le32(page + VMGENID_VMCLOCK_OFF_SEQ_COUNT, 9);
 	t0 = now_s();
 	assert_int_equal(vmclock_dev_read(page, sizeof(page), VMCLOCK_DEV_TRIES, &s, why,
 					  sizeof(why)), -EAGAIN);
@@ -119,7 +119,7 @@ static void test_odd_forever(void **state)
 }
 
 /* A writer that follows the protocol: odd, fields, even; marker = 3 * counter. */
-static volatile uint8_t shared[VMCLOCK_PAGE_SIZE];
+static volatile uint8_t shared[VMGENID_VMCLOCK_PAGE_SIZE];
 static volatile int stop_writer;
 
 static void store32(volatile uint8_t *p, uint32_t v)
@@ -141,13 +141,13 @@ static void *writer(void *arg)
 
 	(void)arg;
 	while (!__atomic_load_n(&stop_writer, __ATOMIC_ACQUIRE)) {
-		store32(shared + VMCLOCK_OFF_SEQ_COUNT, ++seq);
+		store32(shared + VMGENID_VMCLOCK_OFF_SEQ_COUNT, ++seq);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		c++;
-		store64(shared + VMCLOCK_OFF_VM_GENERATION_COUNTER, c);
-		store64(shared + VMCLOCK_OFF_DISRUPTION_MARKER, 3 * c);
+		store64(shared + VMGENID_VMCLOCK_OFF_VM_GENERATION_COUNTER, c);
+		store64(shared + VMGENID_VMCLOCK_OFF_DISRUPTION_MARKER, 3 * c);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
-		store32(shared + VMCLOCK_OFF_SEQ_COUNT, ++seq);
+		store32(shared + VMGENID_VMCLOCK_OFF_SEQ_COUNT, ++seq);
 	}
 	return NULL;
 }
@@ -161,8 +161,8 @@ static void test_race(void **state)
 
 	(void)state;
 	good_page(0);
-	put_le64(page + VMCLOCK_OFF_DISRUPTION_MARKER, 0);
-	put_le32(page + VMCLOCK_OFF_SEQ_COUNT, 0);
+	vmgenid_put_le64(page + VMGENID_VMCLOCK_OFF_DISRUPTION_MARKER, 0);
+	vmgenid_put_le32(page + VMGENID_VMCLOCK_OFF_SEQ_COUNT, 0);
 	for (size_t i = 0; i < sizeof(page); i++)
 		shared[i] = page[i];
 	stop_writer = 0;
@@ -223,7 +223,7 @@ static void test_open(void **state)
 	assert_int_equal(vmclock_dev_open(&d, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "100 bytes, not a page"));
 
-	put_le32(page + VMCLOCK_OFF_MAGIC, 0);
+	vmgenid_put_le32(page + VMGENID_VMCLOCK_OFF_MAGIC, 0);
 	write_dev(page, sizeof(page));
 	assert_int_equal(vmclock_dev_open(&d, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "/dev/vmclock0: not a usable VMClock page: bad magic"));

@@ -28,7 +28,7 @@ static const uint8_t guid1_le[16] = {
 
 struct fixture {
 	struct guest_sim sim;
-	struct vmgenid *dev;
+	struct vmgenid_dev *dev;
 	unsigned int notified;
 };
 
@@ -37,24 +37,24 @@ static void count_notify(void *opaque)
 	((struct fixture *)opaque)->notified++;
 }
 
-static struct guid parse(const char *text)
+static struct vmgenid_guid parse(const char *text)
 {
-	struct guid g;
+	struct vmgenid_guid g;
 
-	assert_int_equal(guid_parse(text, &g, NULL), 0);
+	assert_int_equal(vmgenid_guid_parse(text, &g, NULL), 0);
 	return g;
 }
 
 static int setup(void **state)
 {
 	static struct fixture f;
-	struct guid g = parse(GUID1);
+	struct vmgenid_guid g = parse(GUID1);
 
 	memset(&f, 0, sizeof(f));
 	guest_sim_init(&f.sim);
-	f.dev = vmgenid_new(&g, &f.sim.mem, count_notify, &f);
+	f.dev = vmgenid_dev_new(&g, &f.sim.mem, count_notify, &f);
 	assert_non_null(f.dev);
-	assert_int_equal(vmgenid_add_fw_cfg(f.dev, f.sim.fw), 0);
+	assert_int_equal(vmgenid_dev_add_fw_cfg(f.dev, f.sim.fw), 0);
 	guest_sim_connect(&f.sim);
 	*state = &f;
 	return 0;
@@ -64,7 +64,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	vmgenid_free(f->dev);
+	vmgenid_dev_free(f->dev);
 	guest_sim_destroy(&f->sim);
 	return 0;
 }
@@ -74,20 +74,20 @@ static void guest_writes_addr(struct fixture *f, uint64_t addr)
 {
 	uint8_t le[8];
 
-	put_le64(le, addr);
-	assert_int_equal(guest_sim_file_write(&f->sim, VMGENID_ADDR_FILE, 0, le, 8), 0);
+	vmgenid_put_le64(le, addr);
+	assert_int_equal(guest_sim_file_write(&f->sim, VMGENID_DEV_ADDR_FILE, 0, le, 8), 0);
 }
 
 static void test_guid_blob_layout(void **state)
 {
 	struct fixture *f = *state;
-	static uint8_t blob[VMGENID_BLOB_SIZE];
+	static uint8_t blob[VMGENID_DEV_BLOB_SIZE];
 
-	assert_int_equal(guest_sim_file_read(&f->sim, VMGENID_GUID_FILE, blob, sizeof(blob)),
-			 VMGENID_BLOB_SIZE);
-	for (unsigned int i = 0; i < VMGENID_BLOB_SIZE; i++) {
-		if (i >= VMGENID_GUID_OFFSET && i < VMGENID_GUID_OFFSET + 16)
-			assert_int_equal(blob[i], guid1_le[i - VMGENID_GUID_OFFSET]);
+	assert_int_equal(guest_sim_file_read(&f->sim, VMGENID_DEV_GUID_FILE, blob, sizeof(blob)),
+			 VMGENID_DEV_BLOB_SIZE);
+	for (unsigned int i = 0; i < VMGENID_DEV_BLOB_SIZE; i++) {
+		if (i >= VMGENID_DEV_GUID_OFFSET && i < VMGENID_DEV_GUID_OFFSET + 16)
+			assert_int_equal(blob[i], guid1_le[i - VMGENID_DEV_GUID_OFFSET]);
 		else
 			assert_int_equal(blob[i], 0);
 	}
@@ -98,21 +98,21 @@ static void test_addr_file_is_writable_8_bytes(void **state)
 	struct fixture *f = *state;
 	uint8_t addr[16];
 
-	assert_int_equal(guest_sim_file_read(&f->sim, VMGENID_ADDR_FILE, addr, sizeof(addr)), 8);
+	assert_int_equal(guest_sim_file_read(&f->sim, VMGENID_DEV_ADDR_FILE, addr, sizeof(addr)), 8);
 	/* Nine bytes do not fit: the device refuses the whole write. */
-	assert_int_not_equal(guest_sim_file_write(&f->sim, VMGENID_ADDR_FILE, 0, addr, 9), 0);
+	assert_int_not_equal(guest_sim_file_write(&f->sim, VMGENID_DEV_ADDR_FILE, 0, addr, 9), 0);
 	assert_int_equal(f->notified, 0);
 }
 
 static void test_good_address_writes_and_notifies_once(void **state)
 {
 	struct fixture *f = *state;
-	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_GUID_OFFSET;
+	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_DEV_GUID_OFFSET;
 
 	guest_writes_addr(f, addr);
 	assert_memory_equal(guest_sim_hva(&f->sim, addr), guid1_le, 16);
 	assert_int_equal(f->notified, 1);
-	assert_true(vmgenid_get_addr(f->dev) == addr);
+	assert_true(vmgenid_dev_get_addr(f->dev) == addr);
 
 	/* The same address again (a reboot): memory already right, no notify. */
 	guest_writes_addr(f, addr);
@@ -128,7 +128,7 @@ static void test_memory_already_holding_guid_is_not_notified(void **state)
 	memcpy(guest_sim_hva(&f->sim, addr), guid1_le, 16);
 	guest_writes_addr(f, addr);
 	assert_int_equal(f->notified, 0);
-	assert_true(vmgenid_get_addr(f->dev) == addr);
+	assert_true(vmgenid_dev_get_addr(f->dev) == addr);
 }
 
 static void check_refused(struct fixture *f, uint64_t addr)
@@ -141,7 +141,7 @@ static void check_refused(struct fixture *f, uint64_t addr)
 	/* Only the DMA scratch page and descriptor may differ. */
 	assert_memory_equal(before + 0x2000, f->sim.ram + 0x2000, SIM_RAM_SIZE - 0x2000);
 	assert_int_equal(f->notified, 0);
-	assert_true(vmgenid_get_addr(f->dev) == 0);
+	assert_true(vmgenid_dev_get_addr(f->dev) == 0);
 	assert_int_equal(f->sim.warnings, warnings + 1);
 }
 
@@ -161,16 +161,16 @@ static void test_bad_addresses_are_refused(void **state)
 static void test_bad_address_after_good_forgets_it(void **state)
 {
 	struct fixture *f = *state;
-	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_GUID_OFFSET;
-	struct guid g2 = parse(GUID2);
+	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_DEV_GUID_OFFSET;
+	struct vmgenid_guid g2 = parse(GUID2);
 
 	guest_writes_addr(f, addr);
 	assert_int_equal(f->notified, 1);
 	guest_writes_addr(f, 3);
-	assert_true(vmgenid_get_addr(f->dev) == 0);
+	assert_true(vmgenid_dev_get_addr(f->dev) == 0);
 	/* With no address, a new GUID goes nowhere. */
-	vmgenid_set_guid(f->dev, &g2);
-	assert_int_equal(vmgenid_post_load(f->dev), 0);
+	vmgenid_dev_set_guid(f->dev, &g2);
+	assert_int_equal(vmgenid_dev_post_load(f->dev), 0);
 	assert_memory_equal(guest_sim_hva(&f->sim, addr), guid1_le, 16);
 	assert_int_equal(f->notified, 1);
 }
@@ -178,154 +178,154 @@ static void test_bad_address_after_good_forgets_it(void **state)
 static void test_set_guid_updates_blob_and_post_load_notifies(void **state)
 {
 	struct fixture *f = *state;
-	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_GUID_OFFSET;
-	struct guid g2 = parse(GUID2), back;
-	static uint8_t blob[VMGENID_BLOB_SIZE];
+	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_DEV_GUID_OFFSET;
+	struct vmgenid_guid g2 = parse(GUID2), back;
+	static uint8_t blob[VMGENID_DEV_BLOB_SIZE];
 
 	guest_writes_addr(f, addr);
-	vmgenid_set_guid(f->dev, &g2);
-	assert_true(guid_equal(vmgenid_get_guid(f->dev), &g2));
+	vmgenid_dev_set_guid(f->dev, &g2);
+	assert_true(vmgenid_guid_equal(vmgenid_dev_get_guid(f->dev), &g2));
 
 	/* fw_cfg's copy follows at once, so the guest can read it there. */
-	assert_int_equal(guest_sim_file_read(&f->sim, VMGENID_GUID_FILE, blob, sizeof(blob)),
-			 VMGENID_BLOB_SIZE);
-	guid_from_le(blob + VMGENID_GUID_OFFSET, &back);
-	assert_true(guid_equal(&back, &g2));
+	assert_int_equal(guest_sim_file_read(&f->sim, VMGENID_DEV_GUID_FILE, blob, sizeof(blob)),
+			 VMGENID_DEV_BLOB_SIZE);
+	vmgenid_guid_from_le(blob + VMGENID_DEV_GUID_OFFSET, &back);
+	assert_true(vmgenid_guid_equal(&back, &g2));
 
-	assert_int_equal(vmgenid_post_load(f->dev), 1);
-	guid_from_le(guest_sim_hva(&f->sim, addr), &back);
-	assert_true(guid_equal(&back, &g2));
+	assert_int_equal(vmgenid_dev_post_load(f->dev), 1);
+	vmgenid_guid_from_le(guest_sim_hva(&f->sim, addr), &back);
+	assert_true(vmgenid_guid_equal(&back, &g2));
 	assert_int_equal(f->notified, 2);
-	assert_int_equal(vmgenid_post_load(f->dev), 0);
+	assert_int_equal(vmgenid_dev_post_load(f->dev), 0);
 	assert_int_equal(f->notified, 2);
 }
 
 static void test_reset_forgets_address(void **state)
 {
 	struct fixture *f = *state;
-	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_GUID_OFFSET;
-	struct guid g2 = parse(GUID2);
+	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_DEV_GUID_OFFSET;
+	struct vmgenid_guid g2 = parse(GUID2);
 	uint8_t file[8];
 
 	guest_writes_addr(f, addr);
-	vmgenid_reset(f->dev);
-	assert_true(vmgenid_get_addr(f->dev) == 0);
-	assert_int_equal(guest_sim_file_read(&f->sim, VMGENID_ADDR_FILE, file, sizeof(file)), 8);
-	assert_true(get_le64(file) == 0);
-	vmgenid_set_guid(f->dev, &g2);
-	assert_int_equal(vmgenid_post_load(f->dev), 0);
+	vmgenid_dev_reset(f->dev);
+	assert_true(vmgenid_dev_get_addr(f->dev) == 0);
+	assert_int_equal(guest_sim_file_read(&f->sim, VMGENID_DEV_ADDR_FILE, file, sizeof(file)), 8);
+	assert_true(vmgenid_get_le64(file) == 0);
+	vmgenid_dev_set_guid(f->dev, &g2);
+	assert_int_equal(vmgenid_dev_post_load(f->dev), 0);
 	assert_int_equal(f->notified, 1);
 }
 
-static void load_section(struct bytebuf *saved, struct vmgenid *dst, int expect, const char **why)
+static void load_section(struct vmgenid_bytebuf *saved, struct vmgenid_dev *dst, int expect, const char **why)
 {
-	struct state_reader r;
-	struct state_section s;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
 	const char *rwhy = NULL;
 
-	state_reader_init(&r, saved->data, saved->len);
-	assert_int_equal(state_reader_next(&r, &s, &rwhy), 1);
-	assert_string_equal(s.id, VMGENID_STATE_ID);
-	assert_int_equal(vmgenid_load(dst, s.payload, s.length, s.version, why), expect);
+	vmgenid_state_reader_init(&r, saved->data, saved->len);
+	assert_int_equal(vmgenid_state_reader_next(&r, &s, &rwhy), 1);
+	assert_string_equal(s.id, VMGENID_DEV_STATE_ID);
+	assert_int_equal(vmgenid_dev_load(dst, s.payload, s.length, s.version, why), expect);
 }
 
 static void test_save_load_with_new_guid_notifies(void **state)
 {
 	struct fixture *f = *state;
-	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_GUID_OFFSET;
-	struct guid g2 = parse(GUID2), back;
-	struct vmgenid *restored;
-	struct bytebuf saved;
+	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_DEV_GUID_OFFSET;
+	struct vmgenid_guid g2 = parse(GUID2), back;
+	struct vmgenid_dev *restored;
+	struct vmgenid_bytebuf saved;
 	const char *why = NULL;
 
 	guest_writes_addr(f, addr);
-	bytebuf_init(&saved);
-	assert_int_equal(vmgenid_save(f->dev, &saved), 0);
+	vmgenid_bytebuf_init(&saved);
+	assert_int_equal(vmgenid_dev_save(f->dev, &saved), 0);
 
 	/* The destination's property wins: a new device with another GUID. */
-	restored = vmgenid_new(&g2, &f->sim.mem, count_notify, f);
+	restored = vmgenid_dev_new(&g2, &f->sim.mem, count_notify, f);
 	assert_non_null(restored);
 	load_section(&saved, restored, 0, &why);
-	assert_true(vmgenid_get_addr(restored) == addr);
-	assert_int_equal(vmgenid_post_load(restored), 1);
-	guid_from_le(guest_sim_hva(&f->sim, addr), &back);
-	assert_true(guid_equal(&back, &g2));
+	assert_true(vmgenid_dev_get_addr(restored) == addr);
+	assert_int_equal(vmgenid_dev_post_load(restored), 1);
+	vmgenid_guid_from_le(guest_sim_hva(&f->sim, addr), &back);
+	assert_true(vmgenid_guid_equal(&back, &g2));
 	assert_int_equal(f->notified, 2);
-	vmgenid_free(restored);
+	vmgenid_dev_free(restored);
 
 	/* The same GUID as before: no write, no notification. */
-	restored = vmgenid_new(&g2, &f->sim.mem, count_notify, f);
+	restored = vmgenid_dev_new(&g2, &f->sim.mem, count_notify, f);
 	load_section(&saved, restored, 0, &why);
-	assert_int_equal(vmgenid_post_load(restored), 0);
+	assert_int_equal(vmgenid_dev_post_load(restored), 0);
 	assert_int_equal(f->notified, 2);
-	vmgenid_free(restored);
-	bytebuf_free(&saved);
+	vmgenid_dev_free(restored);
+	vmgenid_bytebuf_free(&saved);
 }
 
 static void test_load_rejects_bad_state(void **state)
 {
 	struct fixture *f = *state;
-	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_GUID_OFFSET;
+	uint64_t addr = SIM_RAM_BASE + 0x20000 + VMGENID_DEV_GUID_OFFSET;
 	uint8_t payload[9] = { 0 };
 	const char *why;
 
 	guest_writes_addr(f, addr);
 
 	why = NULL;
-	assert_int_equal(vmgenid_load(f->dev, payload, 8, 2, &why), -EINVAL);
+	assert_int_equal(vmgenid_dev_load(f->dev, payload, 8, 2, &why), -EINVAL);
 	assert_non_null(why);
 	why = NULL;
-	assert_int_equal(vmgenid_load(f->dev, payload, 9, 1, &why), -EINVAL);
+	assert_int_equal(vmgenid_dev_load(f->dev, payload, 9, 1, &why), -EINVAL);
 	assert_non_null(why);
 	why = NULL;
-	assert_int_equal(vmgenid_load(f->dev, payload, 4, 1, &why), -EINVAL);
+	assert_int_equal(vmgenid_dev_load(f->dev, payload, 4, 1, &why), -EINVAL);
 	assert_non_null(why);
-	put_le64(payload, addr + 4);
+	vmgenid_put_le64(payload, addr + 4);
 	why = NULL;
-	assert_int_equal(vmgenid_load(f->dev, payload, 8, 1, &why), -EINVAL);
+	assert_int_equal(vmgenid_dev_load(f->dev, payload, 8, 1, &why), -EINVAL);
 	assert_non_null(why);
-	put_le64(payload, SIM_RAM_BASE + SIM_RAM_SIZE);
-	assert_int_equal(vmgenid_load(f->dev, payload, 8, 1, &why), -EINVAL);
+	vmgenid_put_le64(payload, SIM_RAM_BASE + SIM_RAM_SIZE);
+	assert_int_equal(vmgenid_dev_load(f->dev, payload, 8, 1, &why), -EINVAL);
 	/* Rejected loads left the device as it was. */
-	assert_true(vmgenid_get_addr(f->dev) == addr);
+	assert_true(vmgenid_dev_get_addr(f->dev) == addr);
 
 	/* Zero is a valid saved address: firmware had not run yet. */
-	put_le64(payload, 0);
-	assert_int_equal(vmgenid_load(f->dev, payload, 8, 1, &why), 0);
-	assert_true(vmgenid_get_addr(f->dev) == 0);
+	vmgenid_put_le64(payload, 0);
+	assert_int_equal(vmgenid_dev_load(f->dev, payload, 8, 1, &why), 0);
+	assert_true(vmgenid_dev_get_addr(f->dev) == 0);
 }
 
 static void test_ssdt_header_and_vgia(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t off;
 	uint8_t sum = 0;
 
 	(void)state;
-	bytebuf_init(&b);
-	bytebuf_append(&b, "prefix", 6);
-	assert_int_equal(vmgenid_build_ssdt(&b, 0x07fff000, &off), 0);
+	vmgenid_bytebuf_init(&b);
+	vmgenid_bytebuf_append(&b, "prefix", 6);
+	assert_int_equal(vmgenid_dev_build_ssdt(&b, 0x07fff000, &off), 0);
 	const uint8_t *t = b.data + 6;
 	size_t len = b.len - 6;
 
 	assert_memory_equal(t, "SSDT", 4);
 	/* Same size as QEMU's table in the spec's dump: 0xCA bytes. */
-	assert_int_equal(get_le32(t + 4), 202);
+	assert_int_equal(vmgenid_get_le32(t + 4), 202);
 	assert_int_equal(len, 202);
 	assert_int_equal(t[8], 1);
 	assert_memory_equal(t + 10, "BOCHS ", 6);
 	assert_memory_equal(t + 16, "VMGENID\0", 8);
-	assert_int_equal(get_le32(t + 24), 1);
+	assert_int_equal(vmgenid_get_le32(t + 24), 1);
 	assert_memory_equal(t + 28, "BXPC", 4);
-	assert_int_equal(get_le32(t + 32), 1);
+	assert_int_equal(vmgenid_get_le32(t + 32), 1);
 	for (size_t i = 0; i < len; i++)
 		sum = (uint8_t)(sum + t[i]);
 	assert_int_equal(sum, 0);
 	/* Name (VGIA, DWordConst): 08 'VGIA' 0C <value> */
 	assert_int_equal(t[off - 1], 0x0c);
 	assert_memory_equal(t + off - 5, "VGIA", 4);
-	assert_int_equal(get_le32(t + off), 0x07fff000);
-	bytebuf_free(&b);
+	assert_int_equal(vmgenid_get_le32(t + off), 0x07fff000);
+	vmgenid_bytebuf_free(&b);
 }
 
 /*
@@ -356,21 +356,21 @@ static const uint8_t qemu_ssdt[202] = {
 
 static void test_ssdt_matches_qemu(void **state)
 {
-	struct bytebuf b;
+	struct vmgenid_bytebuf b;
 	size_t off;
 
 	(void)state;
-	bytebuf_init(&b);
-	assert_int_equal(vmgenid_build_ssdt(&b, 0x0ffff000, &off), 0);
+	vmgenid_bytebuf_init(&b);
+	assert_int_equal(vmgenid_dev_build_ssdt(&b, 0x0ffff000, &off), 0);
 	assert_int_equal(b.len, sizeof(qemu_ssdt));
 	assert_memory_equal(b.data, qemu_ssdt, sizeof(qemu_ssdt));
 	assert_int_equal(off, 42);
-	bytebuf_free(&b);
+	vmgenid_bytebuf_free(&b);
 }
 
 static void check_cmd_name(const uint8_t *cmd, size_t at, const char *name)
 {
-	char field[BIOS_LOADER_NAME_SIZE] = { 0 };
+	char field[VMGENID_BIOS_LOADER_NAME_SIZE] = { 0 };
 
 	strncpy(field, name, sizeof(field) - 1);
 	assert_memory_equal(cmd + at, field, sizeof(field));
@@ -379,56 +379,56 @@ static void check_cmd_name(const uint8_t *cmd, size_t at, const char *name)
 static void test_build_acpi_loader_commands(void **state)
 {
 	struct fixture *f = *state;
-	struct bios_loader l;
-	struct bytebuf tables;
+	struct vmgenid_bios_loader l;
+	struct vmgenid_bytebuf tables;
 	long start;
 	const uint8_t *c;
 	size_t vgia_off;
-	struct bytebuf ssdt;
+	struct vmgenid_bytebuf ssdt;
 
-	bios_loader_init(&l);
-	bytebuf_init(&tables);
-	bytebuf_append(&tables, NULL, 100);
-	start = vmgenid_build_acpi(f->dev, &tables, "etc/acpi/tables", &l);
+	vmgenid_bios_loader_init(&l);
+	vmgenid_bytebuf_init(&tables);
+	vmgenid_bytebuf_append(&tables, NULL, 100);
+	start = vmgenid_dev_build_acpi(f->dev, &tables, "etc/acpi/tables", &l);
 	assert_int_equal(start, 100);
-	assert_int_equal(l.script.len, 4 * BIOS_LOADER_CMD_SIZE);
+	assert_int_equal(l.script.len, 4 * VMGENID_BIOS_LOADER_CMD_SIZE);
 
-	bytebuf_init(&ssdt);
-	assert_int_equal(vmgenid_build_ssdt(&ssdt, 0, &vgia_off), 0);
+	vmgenid_bytebuf_init(&ssdt);
+	assert_int_equal(vmgenid_dev_build_ssdt(&ssdt, 0, &vgia_off), 0);
 	assert_int_equal(tables.len, 100 + ssdt.len);
 	assert_memory_equal(tables.data + 100, ssdt.data, ssdt.len);
 
 	c = l.script.data;
-	assert_int_equal(get_le32(c), BIOS_LOADER_CMD_ALLOCATE);
-	check_cmd_name(c, 4, VMGENID_GUID_FILE);
-	assert_int_equal(get_le32(c + 60), 4096);
-	assert_int_equal(c[64], BIOS_LOADER_ZONE_HIGH);
+	assert_int_equal(vmgenid_get_le32(c), VMGENID_BIOS_LOADER_CMD_ALLOCATE);
+	check_cmd_name(c, 4, VMGENID_DEV_GUID_FILE);
+	assert_int_equal(vmgenid_get_le32(c + 60), 4096);
+	assert_int_equal(c[64], VMGENID_BIOS_LOADER_ZONE_HIGH);
 
-	c += BIOS_LOADER_CMD_SIZE;
-	assert_int_equal(get_le32(c), BIOS_LOADER_CMD_ADD_POINTER);
+	c += VMGENID_BIOS_LOADER_CMD_SIZE;
+	assert_int_equal(vmgenid_get_le32(c), VMGENID_BIOS_LOADER_CMD_ADD_POINTER);
 	check_cmd_name(c, 4, "etc/acpi/tables");
-	check_cmd_name(c, 60, VMGENID_GUID_FILE);
-	assert_int_equal(get_le32(c + 116), 100 + vgia_off);
+	check_cmd_name(c, 60, VMGENID_DEV_GUID_FILE);
+	assert_int_equal(vmgenid_get_le32(c + 116), 100 + vgia_off);
 	assert_int_equal(c[120], 4);
 
-	c += BIOS_LOADER_CMD_SIZE;
-	assert_int_equal(get_le32(c), BIOS_LOADER_CMD_ADD_CHECKSUM);
+	c += VMGENID_BIOS_LOADER_CMD_SIZE;
+	assert_int_equal(vmgenid_get_le32(c), VMGENID_BIOS_LOADER_CMD_ADD_CHECKSUM);
 	check_cmd_name(c, 4, "etc/acpi/tables");
-	assert_int_equal(get_le32(c + 60), 100 + ACPI_TABLE_CHECKSUM_OFFSET);
-	assert_int_equal(get_le32(c + 64), 100);
-	assert_int_equal(get_le32(c + 68), ssdt.len);
+	assert_int_equal(vmgenid_get_le32(c + 60), 100 + VMGENID_ACPI_TABLE_CHECKSUM_OFFSET);
+	assert_int_equal(vmgenid_get_le32(c + 64), 100);
+	assert_int_equal(vmgenid_get_le32(c + 68), ssdt.len);
 
-	c += BIOS_LOADER_CMD_SIZE;
-	assert_int_equal(get_le32(c), BIOS_LOADER_CMD_WRITE_POINTER);
-	check_cmd_name(c, 4, VMGENID_ADDR_FILE);
-	check_cmd_name(c, 60, VMGENID_GUID_FILE);
-	assert_int_equal(get_le32(c + 116), 0);
-	assert_int_equal(get_le32(c + 120), VMGENID_GUID_OFFSET);
+	c += VMGENID_BIOS_LOADER_CMD_SIZE;
+	assert_int_equal(vmgenid_get_le32(c), VMGENID_BIOS_LOADER_CMD_WRITE_POINTER);
+	check_cmd_name(c, 4, VMGENID_DEV_ADDR_FILE);
+	check_cmd_name(c, 60, VMGENID_DEV_GUID_FILE);
+	assert_int_equal(vmgenid_get_le32(c + 116), 0);
+	assert_int_equal(vmgenid_get_le32(c + 120), VMGENID_DEV_GUID_OFFSET);
 	assert_int_equal(c[124], 8);
 
-	bytebuf_free(&ssdt);
-	bytebuf_free(&tables);
-	bios_loader_free(&l);
+	vmgenid_bytebuf_free(&ssdt);
+	vmgenid_bytebuf_free(&tables);
+	vmgenid_bios_loader_free(&l);
 }
 
 int main(void)

@@ -34,7 +34,7 @@ int disk_full_pwritev(int fd, const struct iovec *iov, int iovcnt, uint64_t off)
 int disk_full_pread(int fd, void *buf, size_t len, uint64_t off);
 int disk_full_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 
-/* zlib's crc32 (equal to state_crc32()), faster: crc.c. */
+/* zlib's crc32 (equal to vmgenid_state_crc32()), faster: crc.c. */
 uint32_t disk_crc32(uint32_t crc, const void *data, size_t len);
 
 /* ---- the raw image ----------------------------------------------------- */

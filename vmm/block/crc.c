@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * crc32 (zlib's, as state_crc32() computes it) eight bytes at a time.  The
+ * crc32 (zlib's, as vmgenid_state_crc32() computes it) eight bytes at a time.  The
  * disk region checksums every block a snapshot carries, at a save and at
- * each clone's restore: state_crc32's four bits a step (~50 to 200 MB/s)
+ * each clone's restore: vmgenid_state_crc32's four bits a step (~50 to 200 MB/s)
  * would make a 1 GiB delta cost seconds each time; eight tables of 256
  * words let one step fold in eight bytes.
  *

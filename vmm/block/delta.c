@@ -173,10 +173,10 @@ static int write_header(struct disk_region *r, struct snapwriter *w, char *why, 
 
 	memset(page, 0, sizeof(page));
 	memcpy(page, REGION_MAGIC, 8);
-	put_le32(page + 8, REGION_VERSION);
-	put_le32(page + 12, r->n);
-	put_le32(page + 16, OVERLAY_BLOCK);
-	put_le64(page + 24, r->length);
+	vmgenid_put_le32(page + 8, REGION_VERSION);
+	vmgenid_put_le32(page + 12, r->n);
+	vmgenid_put_le32(page + 16, OVERLAY_BLOCK);
+	vmgenid_put_le64(page + 24, r->length);
 	for (unsigned i = 0; i < r->n; i++) {
 		const struct disk_region_drive *dr = &r->drv[i];
 		uint8_t *desc = page + DESC_OFF + i * DESC_SIZE;
@@ -186,25 +186,25 @@ static int write_header(struct disk_region *r, struct snapwriter *w, char *why, 
 		if (ret)
 			return why_say(why, why_len, ret, "drive %u (%s): reading the image: %s", i + 1,
 				   disk_path(dr->d), strerror(-ret));
-		put_le64(desc, disk_size(dr->d));
-		put_le32(desc + 12, head);
-		put_le32(desc + 16, tail);
+		vmgenid_put_le64(desc, disk_size(dr->d));
+		vmgenid_put_le32(desc + 12, head);
+		vmgenid_put_le32(desc + 16, tail);
 		if (dr->map) {
 			uint8_t *le = malloc(dr->words * 8 + 1);
 
 			if (!le)
 				return why_say(why, why_len, -ENOMEM, "out of memory");
 			for (uint64_t k = 0; k < dr->words; k++)
-				put_le64(le + k * 8, dr->map[k]);
-			put_le32(desc + 8, FLAG_DELTA);
-			put_le32(desc + 20, disk_crc32(0, le, (size_t)(dr->words * 8)));
+				vmgenid_put_le64(le + k * 8, dr->map[k]);
+			vmgenid_put_le32(desc + 8, FLAG_DELTA);
+			vmgenid_put_le32(desc + 20, disk_crc32(0, le, (size_t)(dr->words * 8)));
 			free(le);
-			put_le64(desc + 24, dr->blocks);
-			put_le64(desc + 32, dr->bitmap_off);
-			put_le64(desc + 40, dr->data_off);
+			vmgenid_put_le64(desc + 24, dr->blocks);
+			vmgenid_put_le64(desc + 32, dr->bitmap_off);
+			vmgenid_put_le64(desc + 40, dr->data_off);
 		}
 	}
-	put_le32(page + CRC_OFF, disk_crc32(0, page, CRC_OFF));
+	vmgenid_put_le32(page + CRC_OFF, disk_crc32(0, page, CRC_OFF));
 	return snapwriter_write(w, page, sizeof(page));
 }
 
@@ -221,7 +221,7 @@ static int write_delta(struct disk_region_drive *dr, struct snapwriter *w, uint8
 		uint64_t m = dr->words - k < CHUNK / 8 ? dr->words - k : CHUNK / 8;
 
 		for (uint64_t j = 0; j < m; j++)
-			put_le64(buf + j * 8, dr->map[k + j]);
+			vmgenid_put_le64(buf + j * 8, dr->map[k + j]);
 		ret = snapwriter_write(w, buf, (size_t)(m * 8));
 		if (ret)
 			return ret;
@@ -276,7 +276,7 @@ int disk_region_save(struct disk_region *r, struct snapwriter *w, char *why, siz
 		return why_say(why, why_len, -ENOMEM, "out of memory");
 	memset(trailer, 0, sizeof(trailer));
 	memcpy(trailer, TRAILER_MAGIC, 8);
-	put_le32(trailer + 8, r->n);
+	vmgenid_put_le32(trailer + 8, r->n);
 	for (unsigned i = 0; i < r->n; i++) {
 		uint32_t crc = 0;
 
@@ -288,10 +288,10 @@ int disk_region_save(struct disk_region *r, struct snapwriter *w, char *why, siz
 			return why_say(why, why_len, ret, "drive %u (%s): saving its writes: %s", i + 1,
 				   disk_path(r->drv[i].d), strerror(-ret));
 		}
-		put_le32(trailer + 16 + 4 * i, crc);
+		vmgenid_put_le32(trailer + 16 + 4 * i, crc);
 	}
 	free(buf);
-	put_le32(trailer + CRC_OFF, disk_crc32(0, trailer, CRC_OFF));
+	vmgenid_put_le32(trailer + CRC_OFF, disk_crc32(0, trailer, CRC_OFF));
 	ret = snapwriter_write(w, trailer, sizeof(trailer));
 	if (ret)
 		return why_say(why, why_len, ret, "writing the drives: %s", strerror(-ret));
@@ -355,24 +355,24 @@ static int load_header(struct load *l)
 		return ret;
 	if (memcmp(page, REGION_MAGIC, 8))
 		return why_say(l->why, l->why_len, -EBADMSG, "disk region: bad magic");
-	if (get_le32(page + 8) != REGION_VERSION)
+	if (vmgenid_get_le32(page + 8) != REGION_VERSION)
 		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region version %u is not supported (this genvm reads %d)",
-			   get_le32(page + 8), REGION_VERSION);
-	if (disk_crc32(0, page, CRC_OFF) != get_le32(page + CRC_OFF))
+			   vmgenid_get_le32(page + 8), REGION_VERSION);
+	if (disk_crc32(0, page, CRC_OFF) != vmgenid_get_le32(page + CRC_OFF))
 		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region: header checksum mismatch: the file is corrupt");
-	nr = get_le32(page + 12);
+	nr = vmgenid_get_le32(page + 12);
 	if (nr == 0 || nr > DISK_REGION_MAX_DRIVES)
 		return why_say(l->why, l->why_len, -EBADMSG, "disk region: %u drives is out of range", nr);
-	if (get_le32(page + 16) != OVERLAY_BLOCK || get_le32(page + 20) || !zeros(page + 32, 32) ||
+	if (vmgenid_get_le32(page + 16) != OVERLAY_BLOCK || vmgenid_get_le32(page + 20) || !zeros(page + 32, 32) ||
 	    !zeros(page + DESC_OFF + nr * DESC_SIZE, CRC_OFF - DESC_OFF - nr * DESC_SIZE))
 		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region: unknown block size or reserved bytes set");
-	if (get_le64(page + 24) != l->region_len)
+	if (vmgenid_get_le64(page + 24) != l->region_len)
 		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region: its length %llu differs from the header's %llu",
-			   (ull)get_le64(page + 24), (ull)l->region_len);
+			   (ull)vmgenid_get_le64(page + 24), (ull)l->region_len);
 	if (nr != l->n)
 		return why_say(l->why, l->why_len, -EINVAL,
 			   "the snapshot has %u drive%s, the command line %u: give the same "
@@ -382,14 +382,14 @@ static int load_header(struct load *l)
 		const uint8_t *desc = page + DESC_OFF + i * DESC_SIZE;
 		struct load_drive *ld = &l->drv[i];
 
-		ld->size = get_le64(desc);
-		ld->flags = get_le32(desc + 8);
-		ld->head = get_le32(desc + 12);
-		ld->tail = get_le32(desc + 16);
-		ld->bitmap_crc = get_le32(desc + 20);
-		ld->blocks = get_le64(desc + 24);
-		ld->bitmap_off = get_le64(desc + 32);
-		ld->data_off = get_le64(desc + 40);
+		ld->size = vmgenid_get_le64(desc);
+		ld->flags = vmgenid_get_le32(desc + 8);
+		ld->head = vmgenid_get_le32(desc + 12);
+		ld->tail = vmgenid_get_le32(desc + 16);
+		ld->bitmap_crc = vmgenid_get_le32(desc + 20);
+		ld->blocks = vmgenid_get_le64(desc + 24);
+		ld->bitmap_off = vmgenid_get_le64(desc + 32);
+		ld->data_off = vmgenid_get_le64(desc + 40);
 		if ((ld->flags & ~FLAG_DELTA) || !zeros(desc + 48, 16))
 			return why_say(l->why, l->why_len, -EBADMSG,
 				   "disk region: drive %u has unknown flags or reserved bytes", i + 1);
@@ -481,7 +481,7 @@ static int load_bitmap(struct load *l, unsigned i)
 		ret = why_say(l->why, l->why_len, -EBADMSG,
 			  "drive %u: the disk delta's bitmap is corrupt (checksum mismatch)", i + 1);
 	for (uint64_t k = 0; !ret && k < ld->words; k++)
-		ld->map[k] = get_le64(le + k * 8);
+		ld->map[k] = vmgenid_get_le64(le + k * 8);
 	free(le);
 	if (ret)
 		return ret;
@@ -542,15 +542,15 @@ static int load_trailer(struct load *l)
 
 	if (ret)
 		return ret;
-	if (memcmp(page, TRAILER_MAGIC, 8) || disk_crc32(0, page, CRC_OFF) != get_le32(page + CRC_OFF))
+	if (memcmp(page, TRAILER_MAGIC, 8) || disk_crc32(0, page, CRC_OFF) != vmgenid_get_le32(page + CRC_OFF))
 		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region: the trailer is corrupt");
-	if (get_le32(page + 8) != l->n || get_le32(page + 12) ||
+	if (vmgenid_get_le32(page + 8) != l->n || vmgenid_get_le32(page + 12) ||
 	    !zeros(page + 16 + 4 * l->n, CRC_OFF - 16 - 4 * l->n))
 		return why_say(l->why, l->why_len, -EBADMSG,
 			   "disk region: the trailer does not match its header");
 	for (unsigned i = 0; i < l->n; i++) {
-		if (get_le32(page + 16 + 4 * i) != l->drv[i].data_crc)
+		if (vmgenid_get_le32(page + 16 + 4 * i) != l->drv[i].data_crc)
 			return why_say(l->why, l->why_len, -EBADMSG,
 				   "drive %u: the disk delta's blocks are corrupt (checksum mismatch)",
 				   i + 1);

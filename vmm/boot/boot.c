@@ -82,11 +82,11 @@ static int setup_page_tables(struct vm *vm)
 		return -1;
 	memset(pml4, 0, 0x1000);
 	memset(pdpt, 0, 0x1000);
-	put_le64(pml4, LAYOUT_PDPT | PTE_PRESENT | PTE_WRITE);
+	vmgenid_put_le64(pml4, LAYOUT_PDPT | PTE_PRESENT | PTE_WRITE);
 	for (uint64_t i = 0; i < 4; i++)
-		put_le64(pdpt + 8 * i, (LAYOUT_PD + i * 0x1000) | PTE_PRESENT | PTE_WRITE);
+		vmgenid_put_le64(pdpt + 8 * i, (LAYOUT_PD + i * 0x1000) | PTE_PRESENT | PTE_WRITE);
 	for (uint64_t i = 0; i < 4 * 512; i++)
-		put_le64(pd + 8 * i, (i << 21) | PTE_PRESENT | PTE_WRITE | PTE_LARGE);
+		vmgenid_put_le64(pd + 8 * i, (i << 21) | PTE_PRESENT | PTE_WRITE | PTE_LARGE);
 	return 0;
 }
 
@@ -105,7 +105,7 @@ static int setup_gdt(struct vm *vm, struct vcpu_boot_state *cpu)
 	if (!p)
 		return -1;
 	for (size_t i = 0; i < GDT_ENTRIES; i++)
-		put_le64(p + 8 * i, gdt[i]);
+		vmgenid_put_le64(p + 8 * i, gdt[i]);
 	cpu->gdt_base = LAYOUT_GDT;
 	cpu->gdt_limit = sizeof(gdt) - 1;
 	cpu->code_sel = GDT_CODE_SEL;
@@ -121,9 +121,9 @@ static void e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
 
 	if (size == 0 || n >= BP_E820_MAX)
 		return;
-	put_le64(e, addr);
-	put_le64(e + 8, size);
-	put_le32(e + 16, type);
+	vmgenid_put_le64(e, addr);
+	vmgenid_put_le64(e + 8, size);
+	vmgenid_put_le32(e + 16, type);
 	bp[BP_E820_ENTRIES] = (uint8_t)(n + 1);
 }
 
@@ -172,7 +172,7 @@ static int load_kernel(struct vm *vm, const struct genvm_config *cfg, uint8_t *b
 
 	bp[BZ_TYPE_OF_LOADER] = LOADER_TYPE_UNDEFINED;
 	bp[BZ_LOADFLAGS] = (uint8_t)(bz->loadflags | BZ_CAN_USE_HEAP);
-	put_le16(bp + BZ_HEAP_END_PTR, 0xfe00);
+	vmgenid_put_le16(bp + BZ_HEAP_END_PTR, 0xfe00);
 	return 0;
 }
 
@@ -204,10 +204,10 @@ static int load_initrd(struct vm *vm, const struct genvm_config *cfg, uint8_t *b
 		return -1;
 	if (cfg->initrd_size && read_file_into(cfg->initrd_path, 0, dst, cfg->initrd_size) < 0)
 		return -1;
-	put_le32(bp + BZ_RAMDISK_IMAGE, (uint32_t)addr);
-	put_le32(bp + BZ_RAMDISK_SIZE, (uint32_t)cfg->initrd_size);
-	put_le32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(addr >> 32));
-	put_le32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)(cfg->initrd_size >> 32));
+	vmgenid_put_le32(bp + BZ_RAMDISK_IMAGE, (uint32_t)addr);
+	vmgenid_put_le32(bp + BZ_RAMDISK_SIZE, (uint32_t)cfg->initrd_size);
+	vmgenid_put_le32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(addr >> 32));
+	vmgenid_put_le32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)(cfg->initrd_size >> 32));
 	*initrd_addr = addr;
 	return 0;
 }
@@ -222,8 +222,8 @@ static int load_cmdline(struct vm *vm, const struct genvm_config *cfg, uint8_t *
 		return -1;
 	}
 	memcpy(dst, cfg->cmdline, len + 1);
-	put_le32(bp + BZ_CMD_LINE_PTR, (uint32_t)LAYOUT_CMDLINE);
-	put_le32(bp + BP_EXT_CMD_LINE_PTR, 0);
+	vmgenid_put_le32(bp + BZ_CMD_LINE_PTR, (uint32_t)LAYOUT_CMDLINE);
+	vmgenid_put_le32(bp + BP_EXT_CMD_LINE_PTR, 0);
 	return 0;
 }
 

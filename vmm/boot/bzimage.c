@@ -16,17 +16,17 @@ int bzimage_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct bzi
 		*why = "too short to be a bzImage";
 		return -EINVAL;
 	}
-	if (get_le32(buf + BZ_HEADER) != BZ_HDRS_MAGIC || get_le16(buf + BZ_BOOT_FLAG) != 0xaa55) {
+	if (vmgenid_get_le32(buf + BZ_HEADER) != BZ_HDRS_MAGIC || vmgenid_get_le16(buf + BZ_BOOT_FLAG) != 0xaa55) {
 		*why = "not a bzImage (no \"HdrS\" boot header)";
 		return -EINVAL;
 	}
-	bz.version = get_le16(buf + BZ_VERSION);
+	bz.version = vmgenid_get_le16(buf + BZ_VERSION);
 	if (bz.version < BZ_MIN_VERSION) {
 		*why = "boot protocol older than 2.12 (no 64-bit entry point)";
 		return -EINVAL;
 	}
 	bz.loadflags = buf[BZ_LOADFLAGS];
-	bz.xloadflags = get_le16(buf + BZ_XLOADFLAGS);
+	bz.xloadflags = vmgenid_get_le16(buf + BZ_XLOADFLAGS);
 	if (!(bz.xloadflags & BZ_XLF_KERNEL_64)) {
 		*why = "not a 64-bit kernel (XLF_KERNEL_64 not set)";
 		return -EINVAL;
@@ -44,11 +44,11 @@ int bzimage_parse(const uint8_t *buf, size_t len, uint64_t file_size, struct bzi
 		return -EINVAL;
 	}
 	bz.kernel_size = file_size - bz.setup_size;
-	bz.initrd_addr_max = get_le32(buf + BZ_INITRD_ADDR_MAX);
-	bz.kernel_alignment = get_le32(buf + BZ_KERNEL_ALIGNMENT);
-	bz.cmdline_size = get_le32(buf + BZ_CMDLINE_SIZE);
-	bz.pref_address = get_le64(buf + BZ_PREF_ADDRESS);
-	bz.init_size = get_le32(buf + BZ_INIT_SIZE);
+	bz.initrd_addr_max = vmgenid_get_le32(buf + BZ_INITRD_ADDR_MAX);
+	bz.kernel_alignment = vmgenid_get_le32(buf + BZ_KERNEL_ALIGNMENT);
+	bz.cmdline_size = vmgenid_get_le32(buf + BZ_CMDLINE_SIZE);
+	bz.pref_address = vmgenid_get_le64(buf + BZ_PREF_ADDRESS);
+	bz.init_size = vmgenid_get_le32(buf + BZ_INIT_SIZE);
 	*out = bz;
 	return 0;
 }

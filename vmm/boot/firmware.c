@@ -20,14 +20,14 @@ int firmware_load(struct vm *vm, uint64_t *entry, uint64_t *mem_end)
 	uint64_t load, end;
 	uint8_t *dst;
 
-	if (size < FW_IMAGE_HEADER_SIZE || get_le32(img + FW_IMAGE_OFF_MAGIC) != FW_IMAGE_MAGIC ||
-	    get_le32(img + FW_IMAGE_OFF_VERSION) != FW_IMAGE_VERSION) {
+	if (size < FW_IMAGE_HEADER_SIZE || vmgenid_get_le32(img + FW_IMAGE_OFF_MAGIC) != FW_IMAGE_MAGIC ||
+	    vmgenid_get_le32(img + FW_IMAGE_OFF_VERSION) != FW_IMAGE_VERSION) {
 		fprintf(stderr, "genvm: firmware: built-in image has no valid header\n");
 		return -1;
 	}
-	load = get_le64(img + FW_IMAGE_OFF_LOAD);
-	*entry = get_le64(img + FW_IMAGE_OFF_ENTRY);
-	end = get_le64(img + FW_IMAGE_OFF_MEM_END);
+	load = vmgenid_get_le64(img + FW_IMAGE_OFF_LOAD);
+	*entry = vmgenid_get_le64(img + FW_IMAGE_OFF_ENTRY);
+	end = vmgenid_get_le64(img + FW_IMAGE_OFF_MEM_END);
 	if (load < LAYOUT_FW_START || end > LAYOUT_FW_END || end < load || end - load < size ||
 	    *entry < load || *entry >= load + size) {
 		fprintf(stderr, "genvm: firmware: image at %#llx..%#llx does not fit %#llx..%#llx\n",

@@ -45,7 +45,7 @@ const char *firmware_describe(uint32_t code)
 
 	if (phase == FW_E_LOADER_RUN)
 		snprintf(buf, sizeof(buf), "%s: %s", phase_text(phase),
-			 bios_loader_strerror(-(int)detail));
+			 vmgenid_bios_loader_strerror(-(int)detail));
 	else
 		snprintf(buf, sizeof(buf), "%s (code %#x)", phase_text(phase), code);
 	return buf;
@@ -65,23 +65,23 @@ void firmware_status_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len
 	 */
 	if (atomic_exchange(&fs->done, true)) {
 		if (!atomic_exchange(&fs->warned, true))
-			pr_warn("firmware", "write to the status port after boot ignored");
+			vmgenid_pr_warn("firmware", "write to the status port after boot ignored");
 		return;
 	}
-	code = get_le32(data);
+	code = vmgenid_get_le32(data);
 	if (code == FW_DONE)
 		return;
 	fprintf(stderr, "genvm: firmware: %s\n", firmware_describe(code));
 	vm_request_exit(fs->vm, 1);
 }
 
-int firmware_status_save(struct firmware_status *fs, struct bytebuf *out)
+int firmware_status_save(struct firmware_status *fs, struct vmgenid_bytebuf *out)
 {
-	size_t start = state_section_begin(out, FIRMWARE_STATE_ID, FIRMWARE_STATE_VERSION);
+	size_t start = vmgenid_state_section_begin(out, FIRMWARE_STATE_ID, FIRMWARE_STATE_VERSION);
 
-	bytebuf_put_u8(out, atomic_load(&fs->done));
-	state_section_end(out, start);
-	return bytebuf_failed(out) ? -ENOMEM : 0;
+	vmgenid_bytebuf_put_u8(out, atomic_load(&fs->done));
+	vmgenid_state_section_end(out, start);
+	return vmgenid_bytebuf_failed(out) ? -ENOMEM : 0;
 }
 
 int firmware_status_load(struct firmware_status *fs, const uint8_t *payload, uint32_t length,

@@ -34,8 +34,8 @@ void firmware_status_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len
  */
 #define FIRMWARE_STATE_ID "firmware"
 #define FIRMWARE_STATE_VERSION 1
-struct bytebuf;
-int firmware_status_save(struct firmware_status *fs, struct bytebuf *out);
+struct vmgenid_bytebuf;
+int firmware_status_save(struct firmware_status *fs, struct vmgenid_bytebuf *out);
 int firmware_status_load(struct firmware_status *fs, const uint8_t *payload, uint32_t length,
 			 uint32_t version, const char **why);
 

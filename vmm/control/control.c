@@ -224,7 +224,7 @@ int control_guid(struct control *c, char text[37], const char **why)
 		*why = "VM Generation ID device not found";
 		return -1;
 	}
-	guid_format(vmgenid_get_guid(c->m->vmgenid), text);
+	vmgenid_guid_format(vmgenid_dev_get_guid(c->m->vmgenid), text);
 	return 0;
 }
 

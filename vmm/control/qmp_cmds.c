@@ -137,7 +137,7 @@ static int cmd_query_uuid(struct qmp_call *call)
 {
 	char text[37];
 
-	guid_format(&control_machine(call->ctx)->cfg->uuid, text);
+	vmgenid_guid_format(&control_machine(call->ctx)->cfg->uuid, text);
 	call->ret = json_pack("{s:s}", "UUID", text);
 	return 0;
 }

@@ -122,7 +122,7 @@ static bool write_cnt(struct pm *pm, uint16_t v)
 		return false;
 	if (typ == PM_SLP_TYP_S5)
 		return true;
-	pr_warn("pm", "sleep type %u requested; only S5 (%u) is supported", typ, PM_SLP_TYP_S5);
+	vmgenid_pr_warn("pm", "sleep type %u requested; only S5 (%u) is supported", typ, PM_SLP_TYP_S5);
 	return false;
 }
 
@@ -277,22 +277,22 @@ uint16_t pm_gpe_status(struct pm *pm)
 
 #define PM_STATE_LEN 16
 
-int pm_save(struct pm *pm, struct bytebuf *out)
+int pm_save(struct pm *pm, struct vmgenid_bytebuf *out)
 {
-	size_t start = state_section_begin(out, PM_STATE_ID, PM_STATE_VERSION);
+	size_t start = vmgenid_state_section_begin(out, PM_STATE_ID, PM_STATE_VERSION);
 
 	pthread_mutex_lock(&pm->lock);
-	bytebuf_put_le16(out, pm->pm1_sts);
-	bytebuf_put_le16(out, pm->pm1_en);
-	bytebuf_put_le16(out, pm->pm1_cnt);
-	bytebuf_append(out, pm->gpe_sts, sizeof(pm->gpe_sts));
-	bytebuf_append(out, pm->gpe_en, sizeof(pm->gpe_en));
-	bytebuf_put_u8(out, pm->reset_reg);
-	bytebuf_put_u8(out, 0);
-	bytebuf_put_le32(out, timer_now(pm));
+	vmgenid_bytebuf_put_le16(out, pm->pm1_sts);
+	vmgenid_bytebuf_put_le16(out, pm->pm1_en);
+	vmgenid_bytebuf_put_le16(out, pm->pm1_cnt);
+	vmgenid_bytebuf_append(out, pm->gpe_sts, sizeof(pm->gpe_sts));
+	vmgenid_bytebuf_append(out, pm->gpe_en, sizeof(pm->gpe_en));
+	vmgenid_bytebuf_put_u8(out, pm->reset_reg);
+	vmgenid_bytebuf_put_u8(out, 0);
+	vmgenid_bytebuf_put_le32(out, timer_now(pm));
 	pthread_mutex_unlock(&pm->lock);
-	state_section_end(out, start);
-	return bytebuf_failed(out) ? -ENOMEM : 0;
+	vmgenid_state_section_end(out, start);
+	return vmgenid_bytebuf_failed(out) ? -ENOMEM : 0;
 }
 
 int pm_load(struct pm *pm, const uint8_t *payload, uint32_t length, uint32_t version,
@@ -314,14 +314,14 @@ int pm_load(struct pm *pm, const uint8_t *payload, uint32_t length, uint32_t ver
 	}
 
 	pthread_mutex_lock(&pm->lock);
-	pm->pm1_sts = get_le16(payload);
-	pm->pm1_en = get_le16(payload + 2);
-	pm->pm1_cnt = (uint16_t)(get_le16(payload + 4) | PM1_CNT_SCI_EN);
+	pm->pm1_sts = vmgenid_get_le16(payload);
+	pm->pm1_en = vmgenid_get_le16(payload + 2);
+	pm->pm1_cnt = (uint16_t)(vmgenid_get_le16(payload + 4) | PM1_CNT_SCI_EN);
 	memcpy(pm->gpe_sts, payload + 6, sizeof(pm->gpe_sts));
 	memcpy(pm->gpe_en, payload + 8, sizeof(pm->gpe_en));
 	pm->reset_reg = payload[10];
 	/* Move the timer's origin back so that it reads on from the saved count. */
-	ticks = get_le32(payload + 12);
+	ticks = vmgenid_get_le32(payload + 12);
 	ns = ticks * 1000000000ull / PM_TIMER_HZ;
 	clock_gettime(CLOCK_MONOTONIC, &pm->start);
 	pm->start.tv_sec -= (time_t)(ns / 1000000000ull);

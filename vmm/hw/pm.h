@@ -61,8 +61,8 @@ uint16_t pm_gpe_status(struct pm *pm);
  */
 #define PM_STATE_ID "pm"
 #define PM_STATE_VERSION 1
-struct bytebuf;
-int pm_save(struct pm *pm, struct bytebuf *out);
+struct vmgenid_bytebuf;
+int pm_save(struct pm *pm, struct vmgenid_bytebuf *out);
 int pm_load(struct pm *pm, const uint8_t *payload, uint32_t length, uint32_t version,
 	    const char **why);
 

@@ -428,24 +428,24 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len)
 /* The ten registers, thr_ipending, the line level, le16 count, the bytes. */
 #define UART_STATE_FIXED 14
 
-int uart_save(struct uart *u, struct bytebuf *out)
+int uart_save(struct uart *u, struct vmgenid_bytebuf *out)
 {
-	size_t start = state_section_begin(out, UART_STATE_ID, UART_STATE_VERSION);
+	size_t start = vmgenid_state_section_begin(out, UART_STATE_ID, UART_STATE_VERSION);
 
 	pthread_mutex_lock(&u->lock);
 	const uint8_t regs[10] = { u->ier, u->iir, u->fcr, u->lcr, u->mcr,
 				   u->lsr, u->msr, u->scr, u->dll, u->dlm };
 
-	bytebuf_append(out, regs, sizeof(regs));
-	bytebuf_put_u8(out, u->thr_ipending);
-	bytebuf_put_u8(out, u->line);
+	vmgenid_bytebuf_append(out, regs, sizeof(regs));
+	vmgenid_bytebuf_put_u8(out, u->thr_ipending);
+	vmgenid_bytebuf_put_u8(out, u->line);
 	/* Unread input in arrival order, so the ring's position is not state. */
-	bytebuf_put_le16(out, (uint16_t)u->rx_count);
+	vmgenid_bytebuf_put_le16(out, (uint16_t)u->rx_count);
 	for (size_t i = 0; i < u->rx_count; i++)
-		bytebuf_put_u8(out, u->rx[(u->rx_head + i) % RX_BUF_SIZE]);
+		vmgenid_bytebuf_put_u8(out, u->rx[(u->rx_head + i) % RX_BUF_SIZE]);
 	pthread_mutex_unlock(&u->lock);
-	state_section_end(out, start);
-	return bytebuf_failed(out) ? -ENOMEM : 0;
+	vmgenid_state_section_end(out, start);
+	return vmgenid_bytebuf_failed(out) ? -ENOMEM : 0;
 }
 
 int uart_load(struct uart *u, const uint8_t *payload, uint32_t length, uint32_t version,
@@ -461,7 +461,7 @@ int uart_load(struct uart *u, const uint8_t *payload, uint32_t length, uint32_t 
 		*why = "uart state is truncated";
 		return -EINVAL;
 	}
-	count = get_le16(payload + 12);
+	count = vmgenid_get_le16(payload + 12);
 	if (count > RX_BUF_SIZE || length != UART_STATE_FIXED + (uint32_t)count) {
 		*why = "uart state has the wrong length for its receive buffer";
 		return -EINVAL;

@@ -44,8 +44,8 @@ void uart_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len, bool is_w
  */
 #define UART_STATE_ID "uart"
 #define UART_STATE_VERSION 1
-struct bytebuf;
-int uart_save(struct uart *u, struct bytebuf *out);
+struct vmgenid_bytebuf;
+int uart_save(struct uart *u, struct vmgenid_bytebuf *out);
 int uart_load(struct uart *u, const uint8_t *payload, uint32_t length, uint32_t version,
 	      const char **why);
 

@@ -31,7 +31,7 @@ static int vcpu_fail(const struct vcpu *v, const char *what)
 	return -1;
 }
 
-int kvm_state_save_vm(struct vm *vm, struct bytebuf *out)
+int kvm_state_save_vm(struct vm *vm, struct vmgenid_bytebuf *out)
 {
 	struct kvm_state_irqchip chips;
 	struct kvm_clock_data clock;
@@ -58,7 +58,7 @@ int kvm_state_save_vm(struct vm *vm, struct bytebuf *out)
 	kvm_state_encode_irqchip(out, &chips);
 	kvm_state_encode_pit(out, &pit);
 	kvm_state_encode_clock(out, clock.clock);
-	if (bytebuf_failed(out)) {
+	if (vmgenid_bytebuf_failed(out)) {
 		fprintf(stderr, "genvm: snapshot: out of memory\n");
 		return -1;
 	}
@@ -179,7 +179,7 @@ static int save_vcpu_state(struct vcpu *v, struct kvm_state_vcpu *st, uint8_t **
 	return save_msrs(v, st);
 }
 
-int kvm_state_save_vcpu(struct vcpu *v, struct bytebuf *out)
+int kvm_state_save_vcpu(struct vcpu *v, struct vmgenid_bytebuf *out)
 {
 	struct kvm_state_vcpu *st = calloc(1, sizeof(*st));
 	uint8_t *area = NULL;
@@ -189,7 +189,7 @@ int kvm_state_save_vcpu(struct vcpu *v, struct bytebuf *out)
 		return vcpu_fail(v, "vcpu state");
 	if (save_vcpu_state(v, st, &area) == 0) {
 		kvm_state_encode_vcpu(out, st);
-		if (bytebuf_failed(out))
+		if (vmgenid_bytebuf_failed(out))
 			fprintf(stderr, "genvm: snapshot: out of memory\n");
 		else
 			ret = 0;
@@ -199,7 +199,7 @@ int kvm_state_save_vcpu(struct vcpu *v, struct bytebuf *out)
 	return ret;
 }
 
-int kvm_state_check_vm_section(const struct state_section *s, const char **why)
+int kvm_state_check_vm_section(const struct vmgenid_state_section *s, const char **why)
 {
 	struct kvm_state_irqchip chips;
 	struct kvm_pit_state2 pit;
@@ -215,7 +215,7 @@ int kvm_state_check_vm_section(const struct state_section *s, const char **why)
 	return -1;
 }
 
-int kvm_state_check_vcpu_section(const struct state_section *s, unsigned int nr_cpus,
+int kvm_state_check_vcpu_section(const struct vmgenid_state_section *s, unsigned int nr_cpus,
 				 unsigned int *vcpu_id, const char **why)
 {
 	struct kvm_state_vcpu *st;
@@ -252,7 +252,7 @@ static int set(int fd, unsigned long req, void *arg, const char *what, const cha
 	return 0;
 }
 
-int kvm_state_load_vm(struct vm *vm, const struct state_section *s, const char **why)
+int kvm_state_load_vm(struct vm *vm, const struct vmgenid_state_section *s, const char **why)
 {
 	struct kvm_state_irqchip chips;
 	struct kvm_irqchip chip;
@@ -404,7 +404,7 @@ static int load_vcpu_state(struct vcpu *v, struct kvm_state_vcpu *st, const char
 		   why);
 }
 
-int kvm_state_load_vcpu(struct vcpu *v, const struct state_section *s, const char **why)
+int kvm_state_load_vcpu(struct vcpu *v, const struct vmgenid_state_section *s, const char **why)
 {
 	struct kvm_state_vcpu *st = malloc(sizeof(*st));
 	int ret = -1;

@@ -19,21 +19,21 @@
 
 struct vm;
 struct vcpu;
-struct state_section;
-struct bytebuf;
+struct vmgenid_state_section;
+struct vmgenid_bytebuf;
 
 /* Append "kvm-irqchip", "kvm-pit", "kvm-clock".  0 or -1 (printed, "genvm: snapshot: ..."). */
-int kvm_state_save_vm(struct vm *vm, struct bytebuf *out);
+int kvm_state_save_vm(struct vm *vm, struct vmgenid_bytebuf *out);
 /* Append one "vcpu" section (payload starts with le32 vcpu id).  0 or -1 (printed). */
-int kvm_state_save_vcpu(struct vcpu *v, struct bytebuf *out);
+int kvm_state_save_vcpu(struct vcpu *v, struct vmgenid_bytebuf *out);
 
 /*
  * Check a section's payload without touching KVM: 0, or -1 with *why (a
  * static sentence naming what is wrong).  Used to validate a whole snapshot
  * before anything is applied.
  */
-int kvm_state_check_vm_section(const struct state_section *s, const char **why);
-int kvm_state_check_vcpu_section(const struct state_section *s, unsigned int nr_cpus,
+int kvm_state_check_vm_section(const struct vmgenid_state_section *s, const char **why);
+int kvm_state_check_vcpu_section(const struct vmgenid_state_section *s, unsigned int nr_cpus,
 				 unsigned int *vcpu_id, const char **why);
 
 /*
@@ -41,7 +41,7 @@ int kvm_state_check_vcpu_section(const struct state_section *s, unsigned int nr_
  * errno still says why it did.  Order: guest RAM first, then the VM's
  * sections, then the vCPUs (kvm_state.c explains why).
  */
-int kvm_state_load_vm(struct vm *vm, const struct state_section *s, const char **why);
-int kvm_state_load_vcpu(struct vcpu *v, const struct state_section *s, const char **why);
+int kvm_state_load_vm(struct vm *vm, const struct vmgenid_state_section *s, const char **why);
+int kvm_state_load_vcpu(struct vcpu *v, const struct vmgenid_state_section *s, const char **why);
 
 #endif

@@ -135,12 +135,12 @@ _Static_assert(MSR_TABLE_SIZE <= KVM_STATE_MAX_MSRS, "msr_table outgrew KVM_STAT
 
 /* ---- Writing ---- */
 
-static void put_bytes(struct bytebuf *b, const void *p, size_t n)
+static void put_bytes(struct vmgenid_bytebuf *b, const void *p, size_t n)
 {
-	bytebuf_append(b, p, n);
+	vmgenid_bytebuf_append(b, p, n);
 }
 
-static void put_pic(struct bytebuf *b, const struct kvm_pic_state *p)
+static void put_pic(struct vmgenid_bytebuf *b, const struct kvm_pic_state *p)
 {
 	const uint8_t f[16] = {
 		p->last_irr, p->irr, p->imr, p->isr, p->priority_add, p->irq_base,
@@ -152,24 +152,24 @@ static void put_pic(struct bytebuf *b, const struct kvm_pic_state *p)
 	put_bytes(b, f, sizeof(f));
 }
 
-void kvm_state_encode_irqchip(struct bytebuf *out, const struct kvm_state_irqchip *c)
+void kvm_state_encode_irqchip(struct vmgenid_bytebuf *out, const struct kvm_state_irqchip *c)
 {
-	size_t start = state_section_begin(out, KVM_STATE_ID_IRQCHIP, KVM_STATE_VERSION);
+	size_t start = vmgenid_state_section_begin(out, KVM_STATE_ID_IRQCHIP, KVM_STATE_VERSION);
 
 	put_pic(out, &c->pic[0]);
 	put_pic(out, &c->pic[1]);
-	bytebuf_put_le64(out, c->ioapic.base_address);
-	bytebuf_put_le32(out, c->ioapic.ioregsel);
-	bytebuf_put_le32(out, c->ioapic.id);
-	bytebuf_put_le32(out, c->ioapic.irr);
+	vmgenid_bytebuf_put_le64(out, c->ioapic.base_address);
+	vmgenid_bytebuf_put_le32(out, c->ioapic.ioregsel);
+	vmgenid_bytebuf_put_le32(out, c->ioapic.id);
+	vmgenid_bytebuf_put_le32(out, c->ioapic.irr);
 	for (unsigned int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
-		bytebuf_put_le64(out, c->ioapic.redirtbl[i].bits);
-	state_section_end(out, start);
+		vmgenid_bytebuf_put_le64(out, c->ioapic.redirtbl[i].bits);
+	vmgenid_state_section_end(out, start);
 }
 
-void kvm_state_encode_pit(struct bytebuf *out, const struct kvm_pit_state2 *p)
+void kvm_state_encode_pit(struct vmgenid_bytebuf *out, const struct kvm_pit_state2 *p)
 {
-	size_t start = state_section_begin(out, KVM_STATE_ID_PIT, KVM_STATE_VERSION);
+	size_t start = vmgenid_state_section_begin(out, KVM_STATE_ID_PIT, KVM_STATE_VERSION);
 
 	for (unsigned int i = 0; i < 3; i++) {
 		const struct kvm_pit_channel_state *ch = &p->channels[i];
@@ -179,42 +179,42 @@ void kvm_state_encode_pit(struct bytebuf *out, const struct kvm_pit_state2 *p)
 			ch->gate,
 		};
 
-		bytebuf_put_le32(out, ch->count);
-		bytebuf_put_le16(out, ch->latched_count);
+		vmgenid_bytebuf_put_le32(out, ch->count);
+		vmgenid_bytebuf_put_le16(out, ch->latched_count);
 		put_bytes(out, f, sizeof(f));
-		bytebuf_put_le64(out, (uint64_t)ch->count_load_time);
+		vmgenid_bytebuf_put_le64(out, (uint64_t)ch->count_load_time);
 	}
-	bytebuf_put_le32(out, p->flags);
-	state_section_end(out, start);
+	vmgenid_bytebuf_put_le32(out, p->flags);
+	vmgenid_state_section_end(out, start);
 }
 
-void kvm_state_encode_clock(struct bytebuf *out, uint64_t clock)
+void kvm_state_encode_clock(struct vmgenid_bytebuf *out, uint64_t clock)
 {
-	size_t start = state_section_begin(out, KVM_STATE_ID_CLOCK, KVM_STATE_VERSION);
+	size_t start = vmgenid_state_section_begin(out, KVM_STATE_ID_CLOCK, KVM_STATE_VERSION);
 
-	bytebuf_put_le64(out, clock);
-	state_section_end(out, start);
+	vmgenid_bytebuf_put_le64(out, clock);
+	vmgenid_state_section_end(out, start);
 }
 
-static void put_segment(struct bytebuf *b, const struct kvm_segment *s)
+static void put_segment(struct vmgenid_bytebuf *b, const struct kvm_segment *s)
 {
 	const uint8_t f[10] = {
 		s->type, s->present, s->dpl, s->db, s->s, s->l, s->g, s->avl, s->unusable, 0,
 	};
 
-	bytebuf_put_le64(b, s->base);
-	bytebuf_put_le32(b, s->limit);
-	bytebuf_put_le16(b, s->selector);
+	vmgenid_bytebuf_put_le64(b, s->base);
+	vmgenid_bytebuf_put_le32(b, s->limit);
+	vmgenid_bytebuf_put_le16(b, s->selector);
 	put_bytes(b, f, sizeof(f));
 }
 
-static void put_dtable(struct bytebuf *b, const struct kvm_dtable *d)
+static void put_dtable(struct vmgenid_bytebuf *b, const struct kvm_dtable *d)
 {
-	bytebuf_put_le64(b, d->base);
-	bytebuf_put_le16(b, d->limit);
+	vmgenid_bytebuf_put_le64(b, d->base);
+	vmgenid_bytebuf_put_le16(b, d->limit);
 }
 
-static void put_regs(struct bytebuf *b, const struct kvm_regs *r)
+static void put_regs(struct vmgenid_bytebuf *b, const struct kvm_regs *r)
 {
 	const uint64_t f[18] = {
 		r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rsp, r->rbp, r->r8, r->r9,
@@ -222,10 +222,10 @@ static void put_regs(struct bytebuf *b, const struct kvm_regs *r)
 	};
 
 	for (unsigned int i = 0; i < 18; i++)
-		bytebuf_put_le64(b, f[i]);
+		vmgenid_bytebuf_put_le64(b, f[i]);
 }
 
-static void put_sregs(struct bytebuf *b, const struct kvm_sregs *s)
+static void put_sregs(struct vmgenid_bytebuf *b, const struct kvm_sregs *s)
 {
 	const struct kvm_segment *seg[8] = {
 		&s->cs, &s->ds, &s->es, &s->fs, &s->gs, &s->ss, &s->tr, &s->ldt,
@@ -237,25 +237,25 @@ static void put_sregs(struct bytebuf *b, const struct kvm_sregs *s)
 	put_dtable(b, &s->gdt);
 	put_dtable(b, &s->idt);
 	for (unsigned int i = 0; i < 7; i++)
-		bytebuf_put_le64(b, f[i]);
+		vmgenid_bytebuf_put_le64(b, f[i]);
 	for (unsigned int i = 0; i < 4; i++)
-		bytebuf_put_le64(b, s->interrupt_bitmap[i]);
+		vmgenid_bytebuf_put_le64(b, s->interrupt_bitmap[i]);
 }
 
-static void put_fpu(struct bytebuf *b, const struct kvm_fpu *f)
+static void put_fpu(struct vmgenid_bytebuf *b, const struct kvm_fpu *f)
 {
 	put_bytes(b, f->fpr, sizeof(f->fpr));
-	bytebuf_put_le16(b, f->fcw);
-	bytebuf_put_le16(b, f->fsw);
-	bytebuf_put_u8(b, f->ftwx);
-	bytebuf_put_le16(b, f->last_opcode);
-	bytebuf_put_le64(b, f->last_ip);
-	bytebuf_put_le64(b, f->last_dp);
+	vmgenid_bytebuf_put_le16(b, f->fcw);
+	vmgenid_bytebuf_put_le16(b, f->fsw);
+	vmgenid_bytebuf_put_u8(b, f->ftwx);
+	vmgenid_bytebuf_put_le16(b, f->last_opcode);
+	vmgenid_bytebuf_put_le64(b, f->last_ip);
+	vmgenid_bytebuf_put_le64(b, f->last_dp);
 	put_bytes(b, f->xmm, sizeof(f->xmm));
-	bytebuf_put_le32(b, f->mxcsr);
+	vmgenid_bytebuf_put_le32(b, f->mxcsr);
 }
 
-static void put_events(struct bytebuf *b, const struct kvm_vcpu_events *e)
+static void put_events(struct vmgenid_bytebuf *b, const struct kvm_vcpu_events *e)
 {
 	const uint8_t f[7] = {
 		e->interrupt.injected, e->interrupt.nr, e->interrupt.soft, e->interrupt.shadow,
@@ -266,54 +266,54 @@ static void put_events(struct bytebuf *b, const struct kvm_vcpu_events *e)
 		e->triple_fault.pending, e->exception_has_payload,
 	};
 
-	bytebuf_put_u8(b, e->exception.injected);
-	bytebuf_put_u8(b, e->exception.nr);
-	bytebuf_put_u8(b, e->exception.has_error_code);
-	bytebuf_put_u8(b, e->exception.pending);
-	bytebuf_put_le32(b, e->exception.error_code);
+	vmgenid_bytebuf_put_u8(b, e->exception.injected);
+	vmgenid_bytebuf_put_u8(b, e->exception.nr);
+	vmgenid_bytebuf_put_u8(b, e->exception.has_error_code);
+	vmgenid_bytebuf_put_u8(b, e->exception.pending);
+	vmgenid_bytebuf_put_le32(b, e->exception.error_code);
 	put_bytes(b, f, sizeof(f));
-	bytebuf_put_le32(b, e->sipi_vector);
-	bytebuf_put_le32(b, e->flags);
+	vmgenid_bytebuf_put_le32(b, e->sipi_vector);
+	vmgenid_bytebuf_put_le32(b, e->flags);
 	put_bytes(b, smi, sizeof(smi));
-	bytebuf_put_le64(b, e->exception_payload);
+	vmgenid_bytebuf_put_le64(b, e->exception_payload);
 }
 
 /* The caller keeps the counts within what kvm_state_decode_vcpu() accepts. */
-void kvm_state_encode_vcpu(struct bytebuf *out, const struct kvm_state_vcpu *st)
+void kvm_state_encode_vcpu(struct vmgenid_bytebuf *out, const struct kvm_state_vcpu *st)
 {
-	size_t start = state_section_begin(out, KVM_STATE_ID_VCPU, KVM_STATE_VERSION);
+	size_t start = vmgenid_state_section_begin(out, KVM_STATE_ID_VCPU, KVM_STATE_VERSION);
 	const struct kvm_debugregs *d = &st->debugregs;
 
-	bytebuf_put_le32(out, st->id);
-	bytebuf_put_le32(out, st->flags);
+	vmgenid_bytebuf_put_le32(out, st->id);
+	vmgenid_bytebuf_put_le32(out, st->flags);
 	put_regs(out, &st->regs);
 	put_sregs(out, &st->sregs);
 	if (st->flags & KVM_STATE_VCPU_XSAVE) {
-		bytebuf_put_le32(out, st->xsave_len);
+		vmgenid_bytebuf_put_le32(out, st->xsave_len);
 		put_bytes(out, st->xsave, st->xsave_len);
 	} else {
 		put_fpu(out, &st->fpu);
 	}
 	if (st->flags & KVM_STATE_VCPU_XCRS) {
-		bytebuf_put_le32(out, st->xcrs.nr_xcrs);
+		vmgenid_bytebuf_put_le32(out, st->xcrs.nr_xcrs);
 		for (uint32_t i = 0; i < st->xcrs.nr_xcrs; i++) {
-			bytebuf_put_le32(out, st->xcrs.xcrs[i].xcr);
-			bytebuf_put_le64(out, st->xcrs.xcrs[i].value);
+			vmgenid_bytebuf_put_le32(out, st->xcrs.xcrs[i].xcr);
+			vmgenid_bytebuf_put_le64(out, st->xcrs.xcrs[i].value);
 		}
 	}
 	for (unsigned int i = 0; i < 4; i++)
-		bytebuf_put_le64(out, d->db[i]);
-	bytebuf_put_le64(out, d->dr6);
-	bytebuf_put_le64(out, d->dr7);
+		vmgenid_bytebuf_put_le64(out, d->db[i]);
+	vmgenid_bytebuf_put_le64(out, d->dr6);
+	vmgenid_bytebuf_put_le64(out, d->dr7);
 	put_bytes(out, st->lapic.regs, sizeof(st->lapic.regs));
 	put_events(out, &st->events);
-	bytebuf_put_le32(out, st->mp_state.mp_state);
-	bytebuf_put_le32(out, st->nr_msrs);
+	vmgenid_bytebuf_put_le32(out, st->mp_state.mp_state);
+	vmgenid_bytebuf_put_le32(out, st->nr_msrs);
 	for (uint32_t i = 0; i < st->nr_msrs; i++) {
-		bytebuf_put_le32(out, st->msrs[i].index);
-		bytebuf_put_le64(out, st->msrs[i].data);
+		vmgenid_bytebuf_put_le32(out, st->msrs[i].index);
+		vmgenid_bytebuf_put_le64(out, st->msrs[i].data);
 	}
-	state_section_end(out, start);
+	vmgenid_state_section_end(out, start);
 }
 
 /* ---- Reading: a cursor that reads zeros once it has run short ---- */
@@ -325,7 +325,7 @@ struct cursor {
 	bool short_read;
 };
 
-static void cur_init(struct cursor *c, const struct state_section *s)
+static void cur_init(struct cursor *c, const struct vmgenid_state_section *s)
 {
 	c->p = s->payload;
 	c->len = s->length;
@@ -362,21 +362,21 @@ static uint16_t get_u16(struct cursor *c)
 {
 	const uint8_t *p = cur_take(c, 2);
 
-	return p ? get_le16(p) : 0;
+	return p ? vmgenid_get_le16(p) : 0;
 }
 
 static uint32_t get_u32(struct cursor *c)
 {
 	const uint8_t *p = cur_take(c, 4);
 
-	return p ? get_le32(p) : 0;
+	return p ? vmgenid_get_le32(p) : 0;
 }
 
 static uint64_t get_u64(struct cursor *c)
 {
 	const uint8_t *p = cur_take(c, 8);
 
-	return p ? get_le64(p) : 0;
+	return p ? vmgenid_get_le64(p) : 0;
 }
 
 static void get_bytes(struct cursor *c, void *dst, size_t n)
@@ -422,7 +422,7 @@ static void get_pic(struct cursor *c, struct kvm_pic_state *p)
 	p->elcr_mask = get_u8(c);
 }
 
-int kvm_state_decode_irqchip(const struct state_section *s, struct kvm_state_irqchip *ch,
+int kvm_state_decode_irqchip(const struct vmgenid_state_section *s, struct kvm_state_irqchip *ch,
 			     const char **why)
 {
 	struct cursor c;
@@ -452,7 +452,7 @@ int kvm_state_decode_irqchip(const struct state_section *s, struct kvm_state_irq
 	return 0;
 }
 
-int kvm_state_decode_pit(const struct state_section *s, struct kvm_pit_state2 *p,
+int kvm_state_decode_pit(const struct vmgenid_state_section *s, struct kvm_pit_state2 *p,
 			 const char **why)
 {
 	struct cursor c;
@@ -497,7 +497,7 @@ int kvm_state_decode_pit(const struct state_section *s, struct kvm_pit_state2 *p
 	return 0;
 }
 
-int kvm_state_decode_clock(const struct state_section *s, uint64_t *clock, const char **why)
+int kvm_state_decode_clock(const struct vmgenid_state_section *s, uint64_t *clock, const char **why)
 {
 	struct cursor c;
 
@@ -678,7 +678,7 @@ static const char *get_msrs(struct cursor *c, struct kvm_state_vcpu *st)
 	return NULL;
 }
 
-int kvm_state_decode_vcpu(const struct state_section *s, struct kvm_state_vcpu *st,
+int kvm_state_decode_vcpu(const struct vmgenid_state_section *s, struct kvm_state_vcpu *st,
 			  const char **why)
 {
 	struct kvm_debugregs *d = &st->debugregs;

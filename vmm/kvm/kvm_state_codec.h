@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct state_section;
-struct bytebuf;
+struct vmgenid_state_section;
+struct vmgenid_bytebuf;
 
 #define KVM_STATE_VERSION 1
 
@@ -55,18 +55,18 @@ struct kvm_state_vcpu {
 };
 
 /* Append a whole section (begin, payload, end); failure is the buffer's. */
-void kvm_state_encode_irqchip(struct bytebuf *out, const struct kvm_state_irqchip *c);
-void kvm_state_encode_pit(struct bytebuf *out, const struct kvm_pit_state2 *p);
-void kvm_state_encode_clock(struct bytebuf *out, uint64_t clock);
-void kvm_state_encode_vcpu(struct bytebuf *out, const struct kvm_state_vcpu *st);
+void kvm_state_encode_irqchip(struct vmgenid_bytebuf *out, const struct kvm_state_irqchip *c);
+void kvm_state_encode_pit(struct vmgenid_bytebuf *out, const struct kvm_pit_state2 *p);
+void kvm_state_encode_clock(struct vmgenid_bytebuf *out, uint64_t clock);
+void kvm_state_encode_vcpu(struct vmgenid_bytebuf *out, const struct kvm_state_vcpu *st);
 
 /* Decode and check a payload: 0, or -1 with *why.  st->xsave points into s. */
-int kvm_state_decode_irqchip(const struct state_section *s, struct kvm_state_irqchip *c,
+int kvm_state_decode_irqchip(const struct vmgenid_state_section *s, struct kvm_state_irqchip *c,
 			     const char **why);
-int kvm_state_decode_pit(const struct state_section *s, struct kvm_pit_state2 *p,
+int kvm_state_decode_pit(const struct vmgenid_state_section *s, struct kvm_pit_state2 *p,
 			 const char **why);
-int kvm_state_decode_clock(const struct state_section *s, uint64_t *clock, const char **why);
-int kvm_state_decode_vcpu(const struct state_section *s, struct kvm_state_vcpu *st,
+int kvm_state_decode_clock(const struct vmgenid_state_section *s, uint64_t *clock, const char **why);
+int kvm_state_decode_vcpu(const struct vmgenid_state_section *s, struct kvm_state_vcpu *st,
 			  const char **why);
 
 /* Is index one of the MSRs genvm saves and restores? */

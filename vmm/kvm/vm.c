@@ -168,10 +168,10 @@ static int setup_memory(struct vm *vm, uint64_t ram_size, int ram_fd, uint64_t r
 	vm->low_size = ram_size < VM_PCI_HOLE_START ? ram_size : VM_PCI_HOLE_START;
 	vm->high_size = ram_size - vm->low_size;
 
-	guest_mem_init(&vm->mem);
-	if (guest_mem_add(&vm->mem, 0, vm->low_size, vm->ram) < 0 ||
+	vmgenid_guest_mem_init(&vm->mem);
+	if (vmgenid_guest_mem_add(&vm->mem, 0, vm->low_size, vm->ram) < 0 ||
 	    (vm->high_size &&
-	     guest_mem_add(&vm->mem, VM_HIGH_RAM_START, vm->high_size, vm->ram + vm->low_size) < 0)) {
+	     vmgenid_guest_mem_add(&vm->mem, VM_HIGH_RAM_START, vm->high_size, vm->ram + vm->low_size) < 0)) {
 		fprintf(stderr, "genvm: guest memory: cannot describe %lluM of RAM\n",
 			(unsigned long long)(ram_size >> 20));
 		return -1;

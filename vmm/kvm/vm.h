@@ -49,7 +49,7 @@ struct vm {
 	uint64_t ram_size;
 	uint64_t low_size;   /* bytes at guest-physical 0 */
 	uint64_t high_size;  /* bytes at VM_HIGH_RAM_START */
-	struct guest_mem mem;
+	struct vmgenid_guest_mem mem;
 
 	struct io_bus *io;
 	struct io_bus *mmio; /* below 4 GiB, outside RAM: the virtio-mmio windows */
@@ -147,7 +147,7 @@ bool vm_ram_file_report(struct vm *vm);
 /* Host pointer for [gpa, gpa+len) of guest RAM, or NULL. */
 static inline void *vm_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
 {
-	return guest_mem_ptr(&vm->mem, gpa, len);
+	return vmgenid_guest_mem_ptr(&vm->mem, gpa, len);
 }
 
 #endif

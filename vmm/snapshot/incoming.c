@@ -130,10 +130,10 @@ int incoming_finish(struct incoming *in, struct machine *m)
 	 */
 	in->loaded_ns = restore_clock_ns();
 	if (m->vmgenid)
-		vmgenid_post_load(m->vmgenid);
+		vmgenid_dev_post_load(m->vmgenid);
 	/* Every load is a new generation for VMClock, whatever the GUID did. */
 	if (m->vmclock)
-		vmclock_post_load(m->vmclock);
+		vmgenid_vmclock_post_load(m->vmclock);
 	/* The host ends of the guest's vsock connections stayed with the source. */
 	virtio_devices_post_load(m);
 	return 0;

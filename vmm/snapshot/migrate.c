@@ -39,7 +39,7 @@ struct migration {
 	bool thread_live;
 	struct snapuri uri;
 	struct snapwriter w;
-	struct bytebuf state;
+	struct vmgenid_bytebuf state;
 	struct disk_region disks; /* planned while stopped, written after the RAM */
 	int thread_ret;
 	char thread_why[320];
@@ -147,7 +147,7 @@ static void on_done(struct loop *l, int fd, unsigned int events, void *opaque)
 		return;
 	pthread_join(mg->thread, NULL);
 	mg->thread_live = false;
-	bytebuf_free(&mg->state);
+	vmgenid_bytebuf_free(&mg->state);
 	disk_region_free(&mg->disks);
 	mg->total_ms = ms_since(&mg->start);
 	if (mg->thread_ret == 0) {
@@ -186,7 +186,7 @@ struct migration *migration_new(struct control *c)
 		free(mg);
 		return NULL;
 	}
-	bytebuf_init(&mg->state);
+	vmgenid_bytebuf_init(&mg->state);
 	return mg;
 }
 
@@ -206,7 +206,7 @@ void migration_free(struct migration *mg)
 	}
 	loop_del_fd(mg->loop, mg->done_fd);
 	close(mg->done_fd);
-	bytebuf_free(&mg->state);
+	vmgenid_bytebuf_free(&mg->state);
 	disk_region_free(&mg->disks);
 	free(mg);
 }
@@ -268,8 +268,8 @@ int migration_start(struct migration *mg, const char *uri, int fd, char *why, si
 	}
 	control_set_runstate(c, RUNSTATE_FINISH_MIGRATE);
 
-	bytebuf_free(&mg->state);
-	bytebuf_init(&mg->state);
+	vmgenid_bytebuf_free(&mg->state);
+	vmgenid_bytebuf_init(&mg->state);
 	if (snapshot_save_state(mg->m, &mg->state) < 0) {
 		snprintf(why, why_len, "collecting the machine's state failed");
 		goto undo;
@@ -295,7 +295,7 @@ int migration_start(struct migration *mg, const char *uri, int fd, char *why, si
 
 undo:
 	snapwriter_abort(&mg->w);
-	bytebuf_free(&mg->state);
+	vmgenid_bytebuf_free(&mg->state);
 	disk_region_free(&mg->disks);
 	control_set_runstate(c, RUNSTATE_PAUSED);
 	if (mg->resume_state == RUNSTATE_RUNNING)

@@ -45,7 +45,7 @@ void snapfile_layout(struct snapfile_header *h, uint64_t ram_size, uint32_t nr_c
 	h->nr_cpus = nr_cpus;
 	h->state_offset = SNAPFILE_HEADER_SIZE;
 	h->state_length = state_length;
-	h->state_crc = state_length ? state_crc32(0, state, (size_t)state_length) : 0;
+	h->state_crc = state_length ? vmgenid_state_crc32(0, state, (size_t)state_length) : 0;
 	h->ram_offset = page_up(h->state_offset + state_length);
 	h->ram_length = ram_size;
 }
@@ -60,20 +60,20 @@ void snapfile_encode(const struct snapfile_header *h, uint8_t out[SNAPFILE_HEADE
 {
 	memset(out, 0, SNAPFILE_HEADER_SIZE);
 	memcpy(out + OFF_MAGIC, SNAPFILE_MAGIC, MAGIC_LEN);
-	put_le32(out + OFF_VERSION, h->disk_length ? 2 : 1);
-	put_le32(out + OFF_HEADER_SIZE, SNAPFILE_HEADER_SIZE);
-	put_le64(out + OFF_RAM_SIZE, h->ram_size);
-	put_le32(out + OFF_NR_CPUS, h->nr_cpus);
-	put_le64(out + OFF_STATE_OFFSET, h->state_offset);
-	put_le64(out + OFF_STATE_LENGTH, h->state_length);
-	put_le32(out + OFF_STATE_CRC, h->state_crc);
-	put_le64(out + OFF_RAM_OFFSET, h->ram_offset);
-	put_le64(out + OFF_RAM_LENGTH, h->ram_length);
+	vmgenid_put_le32(out + OFF_VERSION, h->disk_length ? 2 : 1);
+	vmgenid_put_le32(out + OFF_HEADER_SIZE, SNAPFILE_HEADER_SIZE);
+	vmgenid_put_le64(out + OFF_RAM_SIZE, h->ram_size);
+	vmgenid_put_le32(out + OFF_NR_CPUS, h->nr_cpus);
+	vmgenid_put_le64(out + OFF_STATE_OFFSET, h->state_offset);
+	vmgenid_put_le64(out + OFF_STATE_LENGTH, h->state_length);
+	vmgenid_put_le32(out + OFF_STATE_CRC, h->state_crc);
+	vmgenid_put_le64(out + OFF_RAM_OFFSET, h->ram_offset);
+	vmgenid_put_le64(out + OFF_RAM_LENGTH, h->ram_length);
 	if (h->disk_length) {
-		put_le64(out + OFF_DISK_OFFSET, h->disk_offset);
-		put_le64(out + OFF_DISK_LENGTH, h->disk_length);
+		vmgenid_put_le64(out + OFF_DISK_OFFSET, h->disk_offset);
+		vmgenid_put_le64(out + OFF_DISK_LENGTH, h->disk_length);
 	}
-	put_le32(out + OFF_HEADER_CRC, state_crc32(0, out, OFF_HEADER_CRC));
+	vmgenid_put_le32(out + OFF_HEADER_CRC, vmgenid_state_crc32(0, out, OFF_HEADER_CRC));
 }
 
 /* Reserved words and the zero tail: the first non-zero byte, or 0 if none. */
@@ -163,35 +163,35 @@ int snapfile_decode(const uint8_t *buf, size_t len, struct snapfile_header *h,
 			    len, SNAPFILE_HEADER_SIZE);
 	if (memcmp(buf + OFF_MAGIC, SNAPFILE_MAGIC, MAGIC_LEN))
 		return why_say(why, why_len, -EBADMSG, "not a genvm snapshot (bad magic)");
-	version = get_le32(buf + OFF_VERSION);
+	version = vmgenid_get_le32(buf + OFF_VERSION);
 	if (version < 1 || version > SNAPFILE_VERSION)
 		return why_say(why, why_len, -EBADMSG,
 			    "snapshot format version %u is not supported (this genvm reads 1 to %d)",
 			    version, SNAPFILE_VERSION);
-	header_size = get_le32(buf + OFF_HEADER_SIZE);
+	header_size = vmgenid_get_le32(buf + OFF_HEADER_SIZE);
 	if (header_size != SNAPFILE_HEADER_SIZE)
 		return why_say(why, why_len, -EBADMSG,
 			    "header size %u is not supported (this genvm reads %d)",
 			    header_size, SNAPFILE_HEADER_SIZE);
-	crc = state_crc32(0, buf, OFF_HEADER_CRC);
-	if (crc != get_le32(buf + OFF_HEADER_CRC))
+	crc = vmgenid_state_crc32(0, buf, OFF_HEADER_CRC);
+	if (crc != vmgenid_get_le32(buf + OFF_HEADER_CRC))
 		return why_say(why, why_len, -EBADMSG, "header checksum mismatch: the file is corrupt");
-	flags = get_le32(buf + OFF_FLAGS);
+	flags = vmgenid_get_le32(buf + OFF_FLAGS);
 	if (flags)
 		return why_say(why, why_len, -EBADMSG, "unknown header flags %#x", flags);
 	bad = first_reserved_byte(buf, version);
 	if (bad)
 		return why_say(why, why_len, -EBADMSG, "reserved header byte at offset %zu is not zero", bad);
 
-	d.ram_size = get_le64(buf + OFF_RAM_SIZE);
-	d.nr_cpus = get_le32(buf + OFF_NR_CPUS);
-	d.state_offset = get_le64(buf + OFF_STATE_OFFSET);
-	d.state_length = get_le64(buf + OFF_STATE_LENGTH);
-	d.state_crc = get_le32(buf + OFF_STATE_CRC);
-	d.ram_offset = get_le64(buf + OFF_RAM_OFFSET);
-	d.ram_length = get_le64(buf + OFF_RAM_LENGTH);
-	d.disk_offset = version >= 2 ? get_le64(buf + OFF_DISK_OFFSET) : 0;
-	d.disk_length = version >= 2 ? get_le64(buf + OFF_DISK_LENGTH) : 0;
+	d.ram_size = vmgenid_get_le64(buf + OFF_RAM_SIZE);
+	d.nr_cpus = vmgenid_get_le32(buf + OFF_NR_CPUS);
+	d.state_offset = vmgenid_get_le64(buf + OFF_STATE_OFFSET);
+	d.state_length = vmgenid_get_le64(buf + OFF_STATE_LENGTH);
+	d.state_crc = vmgenid_get_le32(buf + OFF_STATE_CRC);
+	d.ram_offset = vmgenid_get_le64(buf + OFF_RAM_OFFSET);
+	d.ram_length = vmgenid_get_le64(buf + OFF_RAM_LENGTH);
+	d.disk_offset = version >= 2 ? vmgenid_get_le64(buf + OFF_DISK_OFFSET) : 0;
+	d.disk_length = version >= 2 ? vmgenid_get_le64(buf + OFF_DISK_LENGTH) : 0;
 	if (check_layout(&d, why, why_len))
 		return -EBADMSG;
 	if (version >= 2 && check_disks(&d, why, why_len))
@@ -216,7 +216,7 @@ int snapfile_check_size(const struct snapfile_header *h, uint64_t file_size,
 int snapfile_check_state(const struct snapfile_header *h, const void *state,
 			 char *why, size_t why_len)
 {
-	uint32_t crc = state_crc32(0, state, (size_t)h->state_length);
+	uint32_t crc = vmgenid_state_crc32(0, state, (size_t)h->state_length);
 
 	if (crc != h->state_crc)
 		return why_say(why, why_len, -EBADMSG, "state checksum mismatch: the file is corrupt");

@@ -10,14 +10,14 @@
  *   28    le32  flags         0 (reserved)
  *   32    le64  state_offset  4096
  *   40    le64  state_length  bytes of state sections (lib/state.c framing)
- *   48    le32  state_crc32   state_crc32() of those bytes
+ *   48    le32  vmgenid_state_crc32   vmgenid_state_crc32() of those bytes
  *   52    le32  reserved      0
  *   56    le64  ram_offset    page aligned, >= state_offset + state_length
  *   64    le64  ram_length    == ram_size
  *   72    le64  disk_offset   version 2: page aligned, >= ram_offset + ram_length
  *   80    le64  disk_length   version 2: bytes of the disk region, > 0
  *   88    zeros up to 4092    (version 1: zeros from 72)
- * 4092    le32  header_crc32  state_crc32() of bytes 0..4091
+ * 4092    le32  header_crc32  vmgenid_state_crc32() of bytes 0..4091
  *
  * The state sections follow at state_offset, then zero padding, then the
  * guest RAM image at ram_offset, then (version 2) the drives' region at

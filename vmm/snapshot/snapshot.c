@@ -14,7 +14,7 @@
 #include "snapshot.h"
 #include "uart.h"
 
-int snapshot_save_state(struct machine *m, struct bytebuf *out)
+int snapshot_save_state(struct machine *m, struct vmgenid_bytebuf *out)
 {
 	if (kvm_state_save_vm(&m->vm, out) < 0)
 		return -1;
@@ -24,18 +24,18 @@ int snapshot_save_state(struct machine *m, struct bytebuf *out)
 	}
 	/* The devices' saves fail only by running out of memory: the buffer's sticky failure. */
 	pthread_mutex_lock(&m->fw_cfg_lock);
-	fw_cfg_save(m->fw_cfg, out);
+	vmgenid_fw_cfg_save(m->fw_cfg, out);
 	if (m->vmgenid)
-		vmgenid_save(m->vmgenid, out);
+		vmgenid_dev_save(m->vmgenid, out);
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 	if (m->vmclock)
-		vmclock_save(m->vmclock, out);
+		vmgenid_vmclock_save(m->vmclock, out);
 	uart_save(m->uart, out);
 	pm_save(m->pm, out);
 	firmware_status_save(&m->fw_status, out);
 	/* The machine is paused, so the virtio devices are quiesced: nothing in flight. */
 	virtio_devices_save(m, out);
-	if (bytebuf_failed(out)) {
+	if (vmgenid_bytebuf_failed(out)) {
 		fprintf(stderr, "genvm: snapshot: out of memory collecting the device state\n");
 		return -1;
 	}
@@ -60,20 +60,20 @@ static const char *const single_ids[NR_SINGLE_SECTIONS] = {
 	[SEC_IRQCHIP] = "kvm-irqchip",
 	[SEC_PIT] = "kvm-pit",
 	[SEC_CLOCK] = "kvm-clock",
-	[SEC_FW_CFG] = FW_CFG_STATE_ID,
-	[SEC_VMGENID] = VMGENID_STATE_ID,
+	[SEC_FW_CFG] = VMGENID_FW_CFG_STATE_ID,
+	[SEC_VMGENID] = VMGENID_DEV_STATE_ID,
 	[SEC_UART] = UART_STATE_ID,
 	[SEC_PM] = PM_STATE_ID,
-	[SEC_VMCLOCK] = VMCLOCK_STATE_ID,
+	[SEC_VMCLOCK] = VMGENID_VMCLOCK_STATE_ID,
 	[SEC_FIRMWARE] = FIRMWARE_STATE_ID,
 };
 
 struct found {
-	struct state_section single[NR_SINGLE_SECTIONS];
+	struct vmgenid_state_section single[NR_SINGLE_SECTIONS];
 	bool have[NR_SINGLE_SECTIONS];
-	struct state_section *vcpu; /* indexed by vCPU id */
+	struct vmgenid_state_section *vcpu; /* indexed by vCPU id */
 	bool *have_vcpu;
-	struct state_section virtio[LAYOUT_VIRTIO_MAX]; /* indexed by slot */
+	struct vmgenid_state_section virtio[LAYOUT_VIRTIO_MAX]; /* indexed by slot */
 	bool have_virtio[LAYOUT_VIRTIO_MAX];
 };
 
@@ -89,13 +89,13 @@ static int single_index(const char *id)
 static int check_sections(struct machine *m, const void *state, size_t len, struct found *f,
 			  char *why, size_t why_len)
 {
-	struct state_reader r;
-	struct state_section s;
+	struct vmgenid_state_reader r;
+	struct vmgenid_state_section s;
 	const char *what = NULL;
 	int ret;
 
-	state_reader_init(&r, state, len);
-	while ((ret = state_reader_next(&r, &s, &what)) == 1) {
+	vmgenid_state_reader_init(&r, state, len);
+	while ((ret = vmgenid_state_reader_next(&r, &s, &what)) == 1) {
 		int i = single_index(s.id);
 		unsigned int id;
 
@@ -179,7 +179,7 @@ static int check_sections(struct machine *m, const void *state, size_t len, stru
 	}
 	if (m->vmclock) {
 		s = f->single[SEC_VMCLOCK];
-		if (vmclock_check_state(m->vmclock, s.payload, s.length, s.version, &what) < 0)
+		if (vmgenid_vmclock_check_state(m->vmclock, s.payload, s.length, s.version, &what) < 0)
 			goto bad;
 	}
 	return 0;
@@ -190,7 +190,7 @@ bad:
 
 static int apply_sections(struct machine *m, struct found *f, char *why, size_t why_len)
 {
-	const struct state_section *s = NULL;
+	const struct vmgenid_state_section *s = NULL;
 	const char *what = NULL;
 	int ret = 0;
 
@@ -206,10 +206,10 @@ static int apply_sections(struct machine *m, struct found *f, char *why, size_t 
 	}
 	s = &f->single[SEC_FW_CFG];
 	pthread_mutex_lock(&m->fw_cfg_lock);
-	ret = fw_cfg_load(m->fw_cfg, s->payload, s->length, s->version, &what);
+	ret = vmgenid_fw_cfg_load(m->fw_cfg, s->payload, s->length, s->version, &what);
 	if (!ret && m->vmgenid) {
 		s = &f->single[SEC_VMGENID];
-		ret = vmgenid_load(m->vmgenid, s->payload, s->length, s->version, &what);
+		ret = vmgenid_dev_load(m->vmgenid, s->payload, s->length, s->version, &what);
 	}
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 	if (ret < 0)
@@ -221,7 +221,7 @@ static int apply_sections(struct machine *m, struct found *f, char *why, size_t 
 	if (pm_load(m->pm, s->payload, s->length, s->version, &what) < 0)
 		goto bad;
 	s = &f->single[SEC_VMCLOCK];
-	if (m->vmclock && vmclock_load(m->vmclock, s->payload, s->length, s->version, &what) < 0)
+	if (m->vmclock && vmgenid_vmclock_load(m->vmclock, s->payload, s->length, s->version, &what) < 0)
 		goto bad;
 	/* Checked whole in the first pass: loading cannot fail. */
 	for (unsigned int i = 0; i < m->nr_virtio; i++)

@@ -14,11 +14,11 @@
 
 #include <stddef.h>
 
-struct bytebuf;
+struct vmgenid_bytebuf;
 struct machine;
 
 /* Append every section of a paused machine: 0, or -1 (printed). */
-int snapshot_save_state(struct machine *m, struct bytebuf *out);
+int snapshot_save_state(struct machine *m, struct vmgenid_bytebuf *out);
 
 /*
  * Apply sections to a machine built from the same configuration (vCPUs

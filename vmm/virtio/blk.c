@@ -13,7 +13,7 @@
 #define REQ_HEADER 16u /* le32 type, le32 reserved, le64 sector */
 #define CONFIG_LEN 60u /* struct virtio_blk_config up to write_zeroes_may_unmap */
 
-struct virtio_blk *virtio_blk_new(const struct guest_mem *mem, struct disk *disk,
+struct virtio_blk *virtio_blk_new(const struct vmgenid_guest_mem *mem, struct disk *disk,
 				  const char *serial, const struct virtio_mmio_ops *ops)
 {
 	struct virtio_blk *b = calloc(1, sizeof(*b));
@@ -30,9 +30,9 @@ struct virtio_blk *virtio_blk_new(const struct guest_mem *mem, struct disk *disk
 	memcpy(b->serial, serial, strnlen(serial, sizeof(b->serial)));
 	if (disk_readonly(disk))
 		features |= 1ull << VIRTIO_BLK_F_RO;
-	put_le64(config, b->capacity);                 /* capacity, in 512-byte sectors */
-	put_le32(config + 12, VIRTIO_BLK_SEG_MAX);     /* seg_max */
-	put_le32(config + 20, DISK_SECTOR);            /* blk_size */
+	vmgenid_put_le64(config, b->capacity);                 /* capacity, in 512-byte sectors */
+	vmgenid_put_le32(config + 12, VIRTIO_BLK_SEG_MAX);     /* seg_max */
+	vmgenid_put_le32(config + 20, DISK_SECTOR);            /* blk_size */
 	virtio_mmio_init(&b->mmio, mem, VIRTIO_ID_BLOCK, features, 1, config, sizeof(config), ops);
 	return b;
 }
@@ -96,8 +96,8 @@ static int serve(struct virtio_blk *b, uint32_t *written)
 	if (c->out_len < REQ_HEADER)
 		return VIRTIO_BLK_S_IOERR;
 	iov_copy_from(c->iov, c->nr_out, 0, hdr, sizeof(hdr));
-	type = get_le32(hdr);
-	sector = get_le64(hdr + 8);
+	type = vmgenid_get_le32(hdr);
+	sector = vmgenid_get_le64(hdr + 8);
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 		/* Header only in the readable part; data then status in the writable one. */

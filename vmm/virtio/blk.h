@@ -41,7 +41,7 @@ struct virtio_blk {
 };
 
 /* NULL when out of memory.  serial: up to 20 bytes, "" for none. */
-struct virtio_blk *virtio_blk_new(const struct guest_mem *mem, struct disk *disk,
+struct virtio_blk *virtio_blk_new(const struct vmgenid_guest_mem *mem, struct disk *disk,
 				  const char *serial, const struct virtio_mmio_ops *ops);
 void virtio_blk_free(struct virtio_blk *b);
 

@@ -445,19 +445,19 @@ void virtio_devices_destroy(struct machine *m)
  */
 #define BLK_TAIL 9u
 
-int virtio_devices_save(struct machine *m, struct bytebuf *out)
+int virtio_devices_save(struct machine *m, struct vmgenid_bytebuf *out)
 {
 	for (unsigned int i = 0; i < m->nr_virtio; i++) {
 		struct virtio_slot *s = m->virtio[i];
-		char id[STATE_ID_SIZE];
+		char id[VMGENID_STATE_ID_SIZE];
 		size_t start;
 
 		snprintf(id, sizeof(id), VIRTIO_STATE_PREFIX "%c", (char)('0' + i));
-		start = state_section_begin(out, id, VIRTIO_STATE_VERSION);
+		start = vmgenid_state_section_begin(out, id, VIRTIO_STATE_VERSION);
 		virtio_mmio_save(s->mmio, out);
 		if (s->disk) {
-			bytebuf_put_le64(out, disk_size(s->disk));
-			bytebuf_put_u8(out, disk_readonly(s->disk));
+			vmgenid_bytebuf_put_le64(out, disk_size(s->disk));
+			vmgenid_bytebuf_put_u8(out, disk_readonly(s->disk));
 		}
 		if (s->vsock)
 			vsock_save_tail(s->vsock->guest_cid, VSOCK_BACKEND_HYBRID, out);
@@ -465,12 +465,12 @@ int virtio_devices_save(struct machine *m, struct bytebuf *out)
 			vsock_save_tail(s->vhost->guest_cid, VSOCK_BACKEND_VHOST, out);
 		if (s->net)
 			virtio_net_save(s->net, out);
-		state_section_end(out, start);
+		vmgenid_state_section_end(out, start);
 	}
-	return bytebuf_failed(out) ? -ENOMEM : 0;
+	return vmgenid_bytebuf_failed(out) ? -ENOMEM : 0;
 }
 
-int virtio_devices_check(struct machine *m, const struct state_section *sec, unsigned int *slot,
+int virtio_devices_check(struct machine *m, const struct vmgenid_state_section *sec, unsigned int *slot,
 			 const char **why)
 {
 	const char *num = sec->id + strlen(VIRTIO_STATE_PREFIX);
@@ -505,7 +505,7 @@ int virtio_devices_check(struct machine *m, const struct state_section *sec, uns
 	if (s->disk) {
 		const uint8_t *tail = sec->payload + used;
 
-		if (get_le64(tail) != disk_size(s->disk)) {
+		if (vmgenid_get_le64(tail) != disk_size(s->disk)) {
 			*why = "the drive's size differs from the snapshot's disk";
 			return -EINVAL;
 		}
@@ -517,7 +517,7 @@ int virtio_devices_check(struct machine *m, const struct state_section *sec, uns
 	return 0;
 }
 
-void virtio_devices_load(struct machine *m, unsigned int slot, const struct state_section *s)
+void virtio_devices_load(struct machine *m, unsigned int slot, const struct vmgenid_state_section *s)
 {
 	virtio_mmio_load(m->virtio[slot]->mmio, s->payload);
 }

@@ -63,15 +63,15 @@ void virtio_devices_destroy(struct machine *m);
 struct disk *virtio_devices_disk(struct machine *m, unsigned int n);
 
 /* One section per device; quiesced by the caller (the machine is paused). */
-int virtio_devices_save(struct machine *m, struct bytebuf *out);
+int virtio_devices_save(struct machine *m, struct vmgenid_bytebuf *out);
 /*
  * A "virtio.N" section: check that it fits slot N of this machine (same
  * device, same features, a drive of the same size, rings in RAM) without
  * changing anything; *slot says which.  Then load applies a checked one.
  */
-int virtio_devices_check(struct machine *m, const struct state_section *s, unsigned int *slot,
+int virtio_devices_check(struct machine *m, const struct vmgenid_state_section *s, unsigned int *slot,
 			 const char **why);
-void virtio_devices_load(struct machine *m, unsigned int slot, const struct state_section *s);
+void virtio_devices_load(struct machine *m, unsigned int slot, const struct vmgenid_state_section *s);
 /* After a whole restore: vsock resets the guest's transport (vsock.h). */
 void virtio_devices_post_load(struct machine *m);
 

@@ -13,7 +13,7 @@
 	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK |        \
 	 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED)
 
-void virtio_mmio_init(struct virtio_mmio *d, const struct guest_mem *mem, uint32_t device_id,
+void virtio_mmio_init(struct virtio_mmio *d, const struct vmgenid_guest_mem *mem, uint32_t device_id,
 		      uint64_t device_features, unsigned int nr_queues, const void *config,
 		      uint32_t config_len, const struct virtio_mmio_ops *ops)
 {
@@ -59,7 +59,7 @@ static void needs_reset(struct virtio_mmio *d, const char *why)
 {
 	if (d->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
-	pr_warn(MOD, "device %u: %s: the device needs a reset", d->device_id, why);
+	vmgenid_pr_warn(MOD, "device %u: %s: the device needs a reset", d->device_id, why);
 	d->broken = why;
 	d->status |= VIRTIO_STATUS_NEEDS_RESET;
 	raise_irq(d, VIRTIO_MMIO_INT_CONFIG);
@@ -288,9 +288,9 @@ void virtio_mmio_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len, bo
 	}
 	pthread_mutex_lock(&d->lock);
 	if (is_write)
-		write_reg(d, addr, get_le32(data));
+		write_reg(d, addr, vmgenid_get_le32(data));
 	else
-		put_le32(data, read_reg(d, addr));
+		vmgenid_put_le32(data, read_reg(d, addr));
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -407,32 +407,32 @@ void virtio_mmio_resume(struct virtio_mmio *d)
 #define Q_EVENT_IDX 1u
 #define Q_INDIRECT 2u
 
-void virtio_mmio_save(struct virtio_mmio *d, struct bytebuf *out)
+void virtio_mmio_save(struct virtio_mmio *d, struct vmgenid_bytebuf *out)
 {
 	pthread_mutex_lock(&d->lock);
-	bytebuf_put_le32(out, d->device_id);
-	bytebuf_put_le64(out, d->device_features);
-	bytebuf_put_le64(out, d->driver_features);
-	bytebuf_put_le32(out, d->device_features_sel);
-	bytebuf_put_le32(out, d->driver_features_sel);
-	bytebuf_put_le32(out, d->queue_sel);
-	bytebuf_put_le32(out, d->status);
-	bytebuf_put_le32(out, d->config_generation);
-	bytebuf_put_le32(out, atomic_load(&d->isr));
-	bytebuf_put_u8(out, (uint8_t)d->nr_queues);
+	vmgenid_bytebuf_put_le32(out, d->device_id);
+	vmgenid_bytebuf_put_le64(out, d->device_features);
+	vmgenid_bytebuf_put_le64(out, d->driver_features);
+	vmgenid_bytebuf_put_le32(out, d->device_features_sel);
+	vmgenid_bytebuf_put_le32(out, d->driver_features_sel);
+	vmgenid_bytebuf_put_le32(out, d->queue_sel);
+	vmgenid_bytebuf_put_le32(out, d->status);
+	vmgenid_bytebuf_put_le32(out, d->config_generation);
+	vmgenid_bytebuf_put_le32(out, atomic_load(&d->isr));
+	vmgenid_bytebuf_put_u8(out, (uint8_t)d->nr_queues);
 	for (unsigned int i = 0; i < d->nr_queues; i++) {
 		const struct virtq *q = &d->queues[i];
 
-		bytebuf_put_le16(out, q->size);
-		bytebuf_put_u8(out, q->ready);
-		bytebuf_put_u8(out, (uint8_t)((q->event_idx ? Q_EVENT_IDX : 0) |
+		vmgenid_bytebuf_put_le16(out, q->size);
+		vmgenid_bytebuf_put_u8(out, q->ready);
+		vmgenid_bytebuf_put_u8(out, (uint8_t)((q->event_idx ? Q_EVENT_IDX : 0) |
 					      (q->indirect ? Q_INDIRECT : 0)));
-		bytebuf_put_le64(out, q->desc);
-		bytebuf_put_le64(out, q->avail);
-		bytebuf_put_le64(out, q->used);
-		bytebuf_put_le16(out, q->last_avail);
-		bytebuf_put_le16(out, q->used_idx);
-		bytebuf_put_le16(out, q->signalled);
+		vmgenid_bytebuf_put_le64(out, q->desc);
+		vmgenid_bytebuf_put_le64(out, q->avail);
+		vmgenid_bytebuf_put_le64(out, q->used);
+		vmgenid_bytebuf_put_le16(out, q->last_avail);
+		vmgenid_bytebuf_put_le16(out, q->used_idx);
+		vmgenid_bytebuf_put_le16(out, q->signalled);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
@@ -440,16 +440,16 @@ void virtio_mmio_save(struct virtio_mmio *d, struct bytebuf *out)
 static void decode_queue(const uint8_t *p, struct virtq *q)
 {
 	memset(q, 0, sizeof(*q));
-	q->size = get_le16(p);
+	q->size = vmgenid_get_le16(p);
 	q->ready = p[2];
 	q->event_idx = p[3] & Q_EVENT_IDX;
 	q->indirect = p[3] & Q_INDIRECT;
-	q->desc = get_le64(p + 4);
-	q->avail = get_le64(p + 12);
-	q->used = get_le64(p + 20);
-	q->last_avail = get_le16(p + 28);
-	q->used_idx = get_le16(p + 30);
-	q->signalled = get_le16(p + 32);
+	q->desc = vmgenid_get_le64(p + 4);
+	q->avail = vmgenid_get_le64(p + 12);
+	q->used = vmgenid_get_le64(p + 20);
+	q->last_avail = vmgenid_get_le16(p + 28);
+	q->used_idx = vmgenid_get_le16(p + 30);
+	q->signalled = vmgenid_get_le16(p + 32);
 }
 
 int virtio_mmio_check(const struct virtio_mmio *d, const uint8_t *p, uint32_t len,
@@ -462,21 +462,21 @@ int virtio_mmio_check(const struct virtio_mmio *d, const uint8_t *p, uint32_t le
 		*why = "virtio transport state is truncated";
 		return -EINVAL;
 	}
-	if (get_le32(p) != d->device_id) {
+	if (vmgenid_get_le32(p) != d->device_id) {
 		*why = "the snapshot has another kind of virtio device in this slot";
 		return -EINVAL;
 	}
-	if (get_le64(p + 4) != d->device_features) {
+	if (vmgenid_get_le64(p + 4) != d->device_features) {
 		*why = "the device's features differ from the snapshot's (was readonly= changed?)";
 		return -EINVAL;
 	}
-	driver_features = get_le64(p + 12);
-	status = get_le32(p + 32);
+	driver_features = vmgenid_get_le64(p + 12);
+	status = vmgenid_get_le32(p + 32);
 	if (driver_features & ~d->device_features) {
 		*why = "the driver's features were never offered";
 		return -EINVAL;
 	}
-	if (status & ~STATUS_KNOWN || get_le32(p + 40) > 3) {
+	if (status & ~STATUS_KNOWN || vmgenid_get_le32(p + 40) > 3) {
 		*why = "virtio status or interrupt status has unknown bits";
 		return -EINVAL;
 	}
@@ -506,13 +506,13 @@ void virtio_mmio_load(struct virtio_mmio *d, const uint8_t *p)
 
 	pthread_mutex_lock(&d->lock);
 	wait_idle(d);
-	d->driver_features = get_le64(p + 12);
-	d->device_features_sel = get_le32(p + 20);
-	d->driver_features_sel = get_le32(p + 24);
-	d->queue_sel = get_le32(p + 28);
-	d->status = get_le32(p + 32);
-	d->config_generation = get_le32(p + 36);
-	isr = get_le32(p + 40);
+	d->driver_features = vmgenid_get_le64(p + 12);
+	d->device_features_sel = vmgenid_get_le32(p + 20);
+	d->driver_features_sel = vmgenid_get_le32(p + 24);
+	d->queue_sel = vmgenid_get_le32(p + 28);
+	d->status = vmgenid_get_le32(p + 32);
+	d->config_generation = vmgenid_get_le32(p + 36);
+	isr = vmgenid_get_le32(p + 40);
 	atomic_store(&d->isr, isr);
 	d->broken = NULL;
 	for (unsigned int i = 0; i < d->nr_queues; i++)

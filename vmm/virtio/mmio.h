@@ -92,7 +92,7 @@ struct virtio_mmio_ops {
 struct virtio_mmio {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;        /* signalled when busy drops */
-	const struct guest_mem *mem;
+	const struct vmgenid_guest_mem *mem;
 	struct virtio_mmio_ops ops;
 
 	/* What the device is. */
@@ -120,7 +120,7 @@ struct virtio_mmio {
 	const char *broken;
 };
 
-void virtio_mmio_init(struct virtio_mmio *d, const struct guest_mem *mem, uint32_t device_id,
+void virtio_mmio_init(struct virtio_mmio *d, const struct vmgenid_guest_mem *mem, uint32_t device_id,
 		      uint64_t device_features, unsigned int nr_queues, const void *config,
 		      uint32_t config_len, const struct virtio_mmio_ops *ops);
 void virtio_mmio_destroy(struct virtio_mmio *d);
@@ -173,7 +173,7 @@ void virtio_mmio_resume(struct virtio_mmio *d);
  * nothing changes.  load: apply a checked state; raises the interrupt
  * again if one was pending and kicks the worker.
  */
-void virtio_mmio_save(struct virtio_mmio *d, struct bytebuf *out);
+void virtio_mmio_save(struct virtio_mmio *d, struct vmgenid_bytebuf *out);
 int virtio_mmio_check(const struct virtio_mmio *d, const uint8_t *payload, uint32_t len,
 		      uint32_t *used, const char **why);
 void virtio_mmio_load(struct virtio_mmio *d, const uint8_t *payload);

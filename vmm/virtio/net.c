@@ -23,7 +23,7 @@
 #define HDR_GSO_TYPE 1
 #define HDR_NUM_BUFFERS 10
 
-struct virtio_net *virtio_net_new(const struct guest_mem *mem,
+struct virtio_net *virtio_net_new(const struct vmgenid_guest_mem *mem,
 				  const struct virtio_net_backend *be, const uint8_t *mac,
 				  const struct virtio_mmio_ops *ops)
 {
@@ -51,7 +51,7 @@ struct virtio_net *virtio_net_new(const struct guest_mem *mem,
 	if (be->guest_offload)
 		features |= GUEST_OFFLOADS;
 	memcpy(config, mac, VIRTIO_NET_MAC_LEN);
-	put_le16(config + 6, VIRTIO_NET_S_LINK_UP);
+	vmgenid_put_le16(config + 6, VIRTIO_NET_S_LINK_UP);
 	virtio_mmio_init(&n->mmio, mem, VIRTIO_ID_NET, features, 2, config, sizeof(config), ops);
 	return n;
 }
@@ -85,7 +85,7 @@ static void apply_offload(struct virtio_net *n, uint64_t features)
 				want & BIT(VIRTIO_NET_F_GUEST_TSO4),
 				want & BIT(VIRTIO_NET_F_GUEST_TSO6));
 	if (err < 0)
-		pr_warn(MOD, "setting the tap's offloads: %s", strerror(-err));
+		vmgenid_pr_warn(MOD, "setting the tap's offloads: %s", strerror(-err));
 }
 
 static void transmit(struct virtio_net *n, unsigned int *budget)
@@ -155,7 +155,7 @@ static enum rx_result deliver(struct virtio_net *n, uint64_t features)
 		return RX_DROPPED;
 	if (!(features & BIT(VIRTIO_NET_F_GUEST_CSUM)))
 		n->rx_frame[HDR_FLAGS] = 0; /* 5.1.6.4.1: no flags without GUEST_CSUM */
-	put_le16(n->rx_frame + HDR_NUM_BUFFERS, 1);
+	vmgenid_put_le16(n->rx_frame + HDR_NUM_BUFFERS, 1);
 	while (copied < n->rx_len) {
 		size_t got;
 
@@ -186,7 +186,7 @@ static enum rx_result deliver(struct virtio_net *n, uint64_t features)
 		copied += (uint32_t)got;
 	}
 	if (nbufs > 1) {
-		put_le16(count, (uint16_t)nbufs);
+		vmgenid_put_le16(count, (uint16_t)nbufs);
 		iov_copy_to(first, nfirst, HDR_NUM_BUFFERS, count, sizeof(count));
 	}
 	virtio_mmio_end_many(&n->mmio, VIRTIO_NET_RXQ, n->heads, n->lens, nbufs);
@@ -249,14 +249,14 @@ void virtio_net_backend_lost(struct virtio_net *n, const char *why)
 	if (n->backend_lost)
 		return;
 	n->backend_lost = true;
-	pr_warn(MOD, "the tap failed (%s): the guest receives nothing more", why);
+	vmgenid_pr_warn(MOD, "the tap failed (%s): the guest receives nothing more", why);
 }
 
-void virtio_net_save(const struct virtio_net *n, struct bytebuf *out)
+void virtio_net_save(const struct virtio_net *n, struct vmgenid_bytebuf *out)
 {
-	bytebuf_put_u8(out, STATE_VERSION);
-	bytebuf_append(out, n->mac, VIRTIO_NET_MAC_LEN);
-	bytebuf_put_le16(out, VIRTIO_NET_S_LINK_UP);
+	vmgenid_bytebuf_put_u8(out, STATE_VERSION);
+	vmgenid_bytebuf_append(out, n->mac, VIRTIO_NET_MAC_LEN);
+	vmgenid_bytebuf_put_le16(out, VIRTIO_NET_S_LINK_UP);
 }
 
 int virtio_net_check(const struct virtio_net *n, const uint8_t *p, uint32_t len,
@@ -274,7 +274,7 @@ int virtio_net_check(const struct virtio_net *n, const uint8_t *p, uint32_t len,
 		*why = "the NIC's MAC differs from the snapshot's (give the source's mac=)";
 		return -EINVAL;
 	}
-	if (get_le16(p + 7) & ~VIRTIO_NET_S_LINK_UP) {
+	if (vmgenid_get_le16(p + 7) & ~VIRTIO_NET_S_LINK_UP) {
 		*why = "virtio-net link status has unknown bits";
 		return -EINVAL;
 	}

@@ -82,7 +82,7 @@ struct virtio_net {
 };
 
 /* NULL when out of memory. */
-struct virtio_net *virtio_net_new(const struct guest_mem *mem,
+struct virtio_net *virtio_net_new(const struct vmgenid_guest_mem *mem,
 				  const struct virtio_net_backend *be, const uint8_t *mac,
 				  const struct virtio_mmio_ops *ops);
 void virtio_net_free(struct virtio_net *n);
@@ -108,7 +108,7 @@ void virtio_net_backend_lost(struct virtio_net *n, const char *why);
  * device would have written (the same MAC); len bytes exactly.
  */
 #define VIRTIO_NET_STATE_LEN 9u
-void virtio_net_save(const struct virtio_net *n, struct bytebuf *out);
+void virtio_net_save(const struct virtio_net *n, struct vmgenid_bytebuf *out);
 int virtio_net_check(const struct virtio_net *n, const uint8_t *p, uint32_t len,
 		     const char **why);
 

@@ -29,7 +29,7 @@ void virtq_reset(struct virtq *q)
 	memset(q, 0, sizeof(*q));
 }
 
-int virtq_check(const struct guest_mem *mem, const struct virtq *q, uint16_t max,
+int virtq_check(const struct vmgenid_guest_mem *mem, const struct virtq *q, uint16_t max,
 		const char **why)
 {
 	if (q->size == 0 || q->size > max || (q->size & (q->size - 1))) {
@@ -40,9 +40,9 @@ int virtq_check(const struct guest_mem *mem, const struct virtq *q, uint16_t max
 		*why = "queue ring addresses are misaligned";
 		return -EINVAL;
 	}
-	if (!guest_mem_ptr(mem, q->desc, (uint64_t)VIRTQ_DESC_SIZE * q->size) ||
-	    !guest_mem_ptr(mem, q->avail, avail_bytes(q->size)) ||
-	    !guest_mem_ptr(mem, q->used, used_bytes(q->size))) {
+	if (!vmgenid_guest_mem_ptr(mem, q->desc, (uint64_t)VIRTQ_DESC_SIZE * q->size) ||
+	    !vmgenid_guest_mem_ptr(mem, q->avail, avail_bytes(q->size)) ||
+	    !vmgenid_guest_mem_ptr(mem, q->used, used_bytes(q->size))) {
 		*why = "a queue ring is outside guest RAM";
 		return -EINVAL;
 	}
@@ -57,27 +57,27 @@ int virtq_check(const struct guest_mem *mem, const struct virtq *q, uint16_t max
  * reading the driver's suppression fields.  A ring outside RAM reads as 0
  * and is not written: virtq_check keeps that from happening in practice.
  */
-static uint16_t load16(const struct guest_mem *mem, uint64_t gpa)
+static uint16_t load16(const struct vmgenid_guest_mem *mem, uint64_t gpa)
 {
-	uint16_t *p = guest_mem_ptr(mem, gpa, 2);
+	uint16_t *p = vmgenid_guest_mem_ptr(mem, gpa, 2);
 
 	return p ? le16toh(__atomic_load_n(p, __ATOMIC_ACQUIRE)) : 0;
 }
 
-static void store16(const struct guest_mem *mem, uint64_t gpa, uint16_t v)
+static void store16(const struct vmgenid_guest_mem *mem, uint64_t gpa, uint16_t v)
 {
-	uint16_t *p = guest_mem_ptr(mem, gpa, 2);
+	uint16_t *p = vmgenid_guest_mem_ptr(mem, gpa, 2);
 
 	if (p)
 		__atomic_store_n(p, htole16(v), __ATOMIC_RELEASE);
 }
 
-static uint16_t avail_idx(const struct guest_mem *mem, const struct virtq *q)
+static uint16_t avail_idx(const struct vmgenid_guest_mem *mem, const struct virtq *q)
 {
 	return load16(mem, q->avail + AVAIL_IDX);
 }
 
-bool virtq_has_work(const struct guest_mem *mem, const struct virtq *q)
+bool virtq_has_work(const struct vmgenid_guest_mem *mem, const struct virtq *q)
 {
 	return q->ready && avail_idx(mem, q) != q->last_avail;
 }
@@ -89,16 +89,16 @@ struct desc {
 	uint16_t next;
 };
 
-static int read_desc(const struct guest_mem *mem, uint64_t table, uint32_t i, struct desc *d)
+static int read_desc(const struct vmgenid_guest_mem *mem, uint64_t table, uint32_t i, struct desc *d)
 {
 	uint8_t raw[VIRTQ_DESC_SIZE];
 
-	if (guest_mem_read(mem, table + (uint64_t)i * VIRTQ_DESC_SIZE, raw, sizeof(raw)) < 0)
+	if (vmgenid_guest_mem_read(mem, table + (uint64_t)i * VIRTQ_DESC_SIZE, raw, sizeof(raw)) < 0)
 		return -EFAULT;
-	d->addr = get_le64(raw);
-	d->len = get_le32(raw + 8);
-	d->flags = get_le16(raw + 12);
-	d->next = get_le16(raw + 14);
+	d->addr = vmgenid_get_le64(raw);
+	d->len = vmgenid_get_le32(raw + 8);
+	d->flags = vmgenid_get_le16(raw + 12);
+	d->next = vmgenid_get_le16(raw + 14);
 	return 0;
 }
 
@@ -109,7 +109,7 @@ static int fail(const char **why, const char *what)
 }
 
 /* Walk the chain at head into c.  Bounded: each table is walked at most its size. */
-static int walk_chain(const struct guest_mem *mem, const struct virtq *q, uint16_t head,
+static int walk_chain(const struct vmgenid_guest_mem *mem, const struct virtq *q, uint16_t head,
 		      struct virtq_chain *c, const char **why)
 {
 	uint64_t table = q->desc;
@@ -140,7 +140,7 @@ static int walk_chain(const struct guest_mem *mem, const struct virtq *q, uint16
 			if (d.len == 0 || d.len % VIRTQ_DESC_SIZE ||
 			    d.len / VIRTQ_DESC_SIZE > VIRTQ_MAX_SEGS)
 				return fail(why, "an indirect table of a bad length");
-			if (!guest_mem_ptr(mem, d.addr, d.len))
+			if (!vmgenid_guest_mem_ptr(mem, d.addr, d.len))
 				return fail(why, "an indirect table is outside guest RAM");
 			table = d.addr;
 			table_size = d.len / VIRTQ_DESC_SIZE;
@@ -151,7 +151,7 @@ static int walk_chain(const struct guest_mem *mem, const struct virtq *q, uint16
 		}
 		if (d.len == 0)
 			return fail(why, "a zero-length buffer");
-		buf = guest_mem_ptr(mem, d.addr, d.len);
+		buf = vmgenid_guest_mem_ptr(mem, d.addr, d.len);
 		if (!buf)
 			return fail(why, "a buffer is outside guest RAM");
 		if (c->nr_out + c->nr_in == VIRTQ_MAX_SEGS)
@@ -172,7 +172,7 @@ static int walk_chain(const struct guest_mem *mem, const struct virtq *q, uint16
 	}
 }
 
-int virtq_pop(const struct guest_mem *mem, struct virtq *q, struct virtq_chain *c,
+int virtq_pop(const struct vmgenid_guest_mem *mem, struct virtq *q, struct virtq_chain *c,
 	      const char **why)
 {
 	uint16_t idx = avail_idx(mem, q), head;
@@ -201,21 +201,21 @@ int virtq_pop(const struct guest_mem *mem, struct virtq *q, struct virtq_chain *
 	return 1;
 }
 
-int virtq_push(const struct guest_mem *mem, struct virtq *q, uint16_t head, uint32_t len)
+int virtq_push(const struct vmgenid_guest_mem *mem, struct virtq *q, uint16_t head, uint32_t len)
 {
 	uint8_t elem[USED_ELEM_SIZE];
 	uint64_t at = q->used + USED_RING + (uint64_t)USED_ELEM_SIZE * (q->used_idx & (q->size - 1));
 
-	put_le32(elem, head);
-	put_le32(elem + 4, len);
-	if (guest_mem_write(mem, at, elem, sizeof(elem)) < 0)
+	vmgenid_put_le32(elem, head);
+	vmgenid_put_le32(elem + 4, len);
+	if (vmgenid_guest_mem_write(mem, at, elem, sizeof(elem)) < 0)
 		return -EFAULT;
 	q->used_idx++;
 	store16(mem, q->used + USED_IDX, q->used_idx);
 	return 0;
 }
 
-int virtq_push_many(const struct guest_mem *mem, struct virtq *q, const uint16_t *heads,
+int virtq_push_many(const struct vmgenid_guest_mem *mem, struct virtq *q, const uint16_t *heads,
 		    const uint32_t *lens, unsigned int n)
 {
 	uint8_t elem[USED_ELEM_SIZE];
@@ -223,9 +223,9 @@ int virtq_push_many(const struct guest_mem *mem, struct virtq *q, const uint16_t
 	for (unsigned int i = 0; i < n; i++) {
 		uint16_t slot = (uint16_t)(q->used_idx + i) & (uint16_t)(q->size - 1);
 
-		put_le32(elem, heads[i]);
-		put_le32(elem + 4, lens[i]);
-		if (guest_mem_write(mem, q->used + USED_RING + (uint64_t)USED_ELEM_SIZE * slot, elem,
+		vmgenid_put_le32(elem, heads[i]);
+		vmgenid_put_le32(elem + 4, lens[i]);
+		if (vmgenid_guest_mem_write(mem, q->used + USED_RING + (uint64_t)USED_ELEM_SIZE * slot, elem,
 				    sizeof(elem)) < 0)
 			return -EFAULT;
 	}
@@ -235,7 +235,7 @@ int virtq_push_many(const struct guest_mem *mem, struct virtq *q, const uint16_t
 	return 0;
 }
 
-bool virtq_should_notify(const struct guest_mem *mem, struct virtq *q)
+bool virtq_should_notify(const struct vmgenid_guest_mem *mem, struct virtq *q)
 {
 	uint16_t old = q->signalled, now = q->used_idx;
 

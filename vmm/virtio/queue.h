@@ -65,7 +65,7 @@ void virtq_reset(struct virtq *q);
  * at most max, rings aligned and wholly inside guest RAM.  0, or -EINVAL
  * with a reason.
  */
-int virtq_check(const struct guest_mem *mem, const struct virtq *q, uint16_t max,
+int virtq_check(const struct vmgenid_guest_mem *mem, const struct virtq *q, uint16_t max,
 		const char **why);
 
 /*
@@ -78,18 +78,18 @@ int virtq_check(const struct guest_mem *mem, const struct virtq *q, uint16_t max
  * With EVENT_IDX, an empty queue also publishes avail_event, and checks
  * once more so that nothing made available meanwhile goes unnoticed.
  */
-int virtq_pop(const struct guest_mem *mem, struct virtq *q, struct virtq_chain *c,
+int virtq_pop(const struct vmgenid_guest_mem *mem, struct virtq *q, struct virtq_chain *c,
 	      const char **why);
 
 /* Return a chain with len bytes written into its writable part: 0 or -EFAULT. */
-int virtq_push(const struct guest_mem *mem, struct virtq *q, uint16_t head, uint32_t len);
+int virtq_push(const struct vmgenid_guest_mem *mem, struct virtq *q, uint16_t head, uint32_t len);
 
 /*
  * Return n chains at once, published by one used-index update, so a driver
  * never sees the first buffers of a packet without the rest (virtio-net's
  * mergeable receive buffers).  0 or -EFAULT (nothing published).
  */
-int virtq_push_many(const struct guest_mem *mem, struct virtq *q, const uint16_t *heads,
+int virtq_push_many(const struct vmgenid_guest_mem *mem, struct virtq *q, const uint16_t *heads,
 		    const uint32_t *lens, unsigned int n);
 
 /*
@@ -97,10 +97,10 @@ int virtq_push_many(const struct guest_mem *mem, struct virtq *q, const uint16_t
  * since the last call (VIRTQ_AVAIL_F_NO_INTERRUPT, or used_event with
  * EVENT_IDX).
  */
-bool virtq_should_notify(const struct guest_mem *mem, struct virtq *q);
+bool virtq_should_notify(const struct vmgenid_guest_mem *mem, struct virtq *q);
 
 /* Whether the driver has made buffers available that are not taken yet. */
-bool virtq_has_work(const struct guest_mem *mem, const struct virtq *q);
+bool virtq_has_work(const struct vmgenid_guest_mem *mem, const struct virtq *q);
 
 /* Copy up to len bytes out of / into a chain's segments; the bytes copied. */
 size_t iov_copy_from(const struct iovec *iov, unsigned int n, size_t skip, void *dst,

@@ -8,7 +8,7 @@
 
 #include "rng.h"
 
-struct virtio_rng *virtio_rng_new(const struct guest_mem *mem, const struct virtio_mmio_ops *ops)
+struct virtio_rng *virtio_rng_new(const struct vmgenid_guest_mem *mem, const struct virtio_mmio_ops *ops)
 {
 	struct virtio_rng *r = calloc(1, sizeof(*r));
 
@@ -39,7 +39,7 @@ static size_t fill(uint8_t *p, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			pr_warn("virtio-rng", "getrandom: %s", strerror(errno));
+			vmgenid_pr_warn("virtio-rng", "getrandom: %s", strerror(errno));
 			break;
 		}
 		done += (size_t)n;

@@ -18,7 +18,7 @@ struct virtio_rng {
 	struct virtq_chain chain;
 };
 
-struct virtio_rng *virtio_rng_new(const struct guest_mem *mem, const struct virtio_mmio_ops *ops);
+struct virtio_rng *virtio_rng_new(const struct vmgenid_guest_mem *mem, const struct virtio_mmio_ops *ops);
 void virtio_rng_free(struct virtio_rng *r);
 void virtio_rng_process(struct virtio_rng *r);
 

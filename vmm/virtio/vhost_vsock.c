@@ -30,7 +30,7 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-struct vhost_vsock *vhost_vsock_new(const struct guest_mem *mem, uint32_t guest_cid,
+struct vhost_vsock *vhost_vsock_new(const struct vmgenid_guest_mem *mem, uint32_t guest_cid,
 				    const struct virtio_mmio_ops *ops, char *why, size_t why_len)
 {
 	struct vhost_vsock *v = calloc(1, sizeof(*v));
@@ -96,7 +96,7 @@ struct vhost_vsock *vhost_vsock_new(const struct guest_mem *mem, uint32_t guest_
 		}
 	}
 	free(table);
-	put_le64(config, guest_cid);
+	vmgenid_put_le64(config, guest_cid);
 	virtio_mmio_init(&v->mmio, mem, VIRTIO_ID_VSOCK, v->backend_features & OFFERABLE, 3, config,
 			 sizeof(config), ops);
 	return v;
@@ -154,9 +154,9 @@ static int start_locked(struct vhost_vsock *v)
 		if (!q->ready)
 			continue;
 		/* virtq_check saw these inside RAM when the driver enabled the queue. */
-		desc = guest_mem_ptr(d->mem, q->desc, 16ull * q->size);
-		avail = guest_mem_ptr(d->mem, q->avail, 6ull + 2ull * q->size);
-		used = guest_mem_ptr(d->mem, q->used, 6ull + 8ull * q->size);
+		desc = vmgenid_guest_mem_ptr(d->mem, q->desc, 16ull * q->size);
+		avail = vmgenid_guest_mem_ptr(d->mem, q->avail, 6ull + 2ull * q->size);
+		used = vmgenid_guest_mem_ptr(d->mem, q->used, 6ull + 8ull * q->size);
 		if (!desc || !avail || !used) {
 			errno = EFAULT;
 			goto fail;
@@ -176,7 +176,7 @@ static int start_locked(struct vhost_vsock *v)
 	v->running = true;
 	return 0;
 fail:
-	pr_warn(MOD, "starting the queues: %s", strerror(errno));
+	vmgenid_pr_warn(MOD, "starting the queues: %s", strerror(errno));
 	return -1;
 }
 
@@ -189,7 +189,7 @@ static void stop_locked(struct vhost_vsock *v)
 	if (!v->running)
 		return;
 	if (ioctl(v->fd, VHOST_VSOCK_SET_RUNNING, &off) < 0)
-		pr_warn(MOD, "stopping: %s", strerror(errno));
+		vmgenid_pr_warn(MOD, "stopping: %s", strerror(errno));
 	v->running = false;
 	for (unsigned int i = 0; i < 2; i++) {
 		struct virtq *q = &d->queues[i];
@@ -199,8 +199,8 @@ static void stop_locked(struct vhost_vsock *v)
 		if (!q->ready || ioctl(v->fd, VHOST_GET_VRING_BASE, &base) < 0)
 			continue;
 		q->last_avail = (uint16_t)base.num;
-		if (guest_mem_read(d->mem, q->used + 2, idx, 2) == 0)
-			q->used_idx = q->signalled = get_le16(idx);
+		if (vmgenid_guest_mem_read(d->mem, q->used + 2, idx, 2) == 0)
+			q->used_idx = q->signalled = vmgenid_get_le16(idx);
 	}
 }
 
@@ -252,7 +252,7 @@ void vhost_vsock_post_load(struct vhost_vsock *v, int kick_fd)
 	pthread_mutex_unlock(&v->mmio.lock);
 	atomic_store(&v->reset_pending, true);
 	if (write(kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		pr_warn(MOD, "waking the worker: %s", strerror(errno));
+		vmgenid_pr_warn(MOD, "waking the worker: %s", strerror(errno));
 }
 
 void vhost_vsock_step(struct vhost_vsock *v, int kick_fd, int timeout_ms)
@@ -271,7 +271,7 @@ void vhost_vsock_step(struct vhost_vsock *v, int kick_fd, int timeout_ms)
 		if (!(p[i].revents & POLLIN))
 			continue;
 		if (read(p[i].fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-			pr_warn(MOD, "eventfd: %s", strerror(errno));
+			vmgenid_pr_warn(MOD, "eventfd: %s", strerror(errno));
 		if (i > 0)
 			virtio_mmio_interrupt(&v->mmio);
 	}
@@ -283,7 +283,7 @@ void vhost_vsock_step(struct vhost_vsock *v, int kick_fd, int timeout_ms)
 		virtio_mmio_fail(&v->mmio, "an event buffer shorter than an event");
 		return;
 	}
-	put_le32(ev, VSOCK_EVENT_TRANSPORT_RESET);
+	vmgenid_put_le32(ev, VSOCK_EVENT_TRANSPORT_RESET);
 	iov_copy_to(v->chain.iov + v->chain.nr_out, v->chain.nr_in, 0, ev, sizeof(ev));
 	virtio_mmio_end(&v->mmio, VSOCK_QUEUE_EVENT, v->chain.head, sizeof(ev));
 }

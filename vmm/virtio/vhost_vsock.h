@@ -45,7 +45,7 @@ struct vhost_vsock {
  * Open the device, take ownership, tell it the guest's memory and CID.
  * NULL with a sentence in why (no /dev/vhost-vsock, the CID taken ...).
  */
-struct vhost_vsock *vhost_vsock_new(const struct guest_mem *mem, uint32_t guest_cid,
+struct vhost_vsock *vhost_vsock_new(const struct vmgenid_guest_mem *mem, uint32_t guest_cid,
 				    const struct virtio_mmio_ops *ops, char *why, size_t why_len);
 void vhost_vsock_free(struct vhost_vsock *v);
 

@@ -171,7 +171,7 @@ static int epoll_add(int ep, int fd, uint32_t events, uint32_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
 }
 
-struct virtio_vsock *virtio_vsock_new(const struct guest_mem *mem, uint32_t guest_cid,
+struct virtio_vsock *virtio_vsock_new(const struct vmgenid_guest_mem *mem, uint32_t guest_cid,
 				      const char *path, int kick_fd,
 				      const struct virtio_mmio_ops *ops, char *why, size_t why_len)
 {
@@ -194,7 +194,7 @@ struct virtio_vsock *virtio_vsock_new(const struct guest_mem *mem, uint32_t gues
 	v->next_host_port = VSOCK_HOST_PORT_FIRST;
 	atomic_init(&v->reset_pending, false);
 	memcpy(v->path, path, strlen(path) + 1);
-	put_le64(config, guest_cid); /* struct virtio_vsock_config: le64 guest_cid */
+	vmgenid_put_le64(config, guest_cid); /* struct virtio_vsock_config: le64 guest_cid */
 	virtio_mmio_init(&v->mmio, mem, VIRTIO_ID_VSOCK,
 			 (1ull << VIRTIO_VSOCK_F_STREAM) | (1ull << VIRTIO_F_EVENT_IDX) |
 				 (1ull << VIRTIO_F_INDIRECT_DESC),
@@ -264,7 +264,7 @@ void virtio_vsock_post_load(struct virtio_vsock *v)
 
 	atomic_store(&v->reset_pending, true);
 	if (write(v->kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		pr_warn(MOD, "waking the worker: %s", strerror(errno));
+		vmgenid_pr_warn(MOD, "waking the worker: %s", strerror(errno));
 }
 
 /* ---- connections ---- */
@@ -274,7 +274,7 @@ static void warn_once(struct virtio_vsock *v, const char *what)
 	if (v->warned)
 		return;
 	v->warned = true;
-	pr_warn(MOD, "the driver %s (dropped; further ones are not reported)", what);
+	vmgenid_pr_warn(MOD, "the driver %s (dropped; further ones are not reported)", what);
 }
 
 static void queue_rst(struct virtio_vsock *v, uint32_t host_port, uint32_t guest_port)
@@ -409,16 +409,16 @@ static bool conn_flush(struct virtio_vsock *v, struct vsock_conn *c)
 
 static void pkt_decode(const uint8_t *h, struct pkt *p)
 {
-	p->src_cid = get_le64(h);
-	p->dst_cid = get_le64(h + 8);
-	p->src_port = get_le32(h + 16);
-	p->dst_port = get_le32(h + 20);
-	p->len = get_le32(h + 24);
-	p->type = get_le16(h + 28);
-	p->op = get_le16(h + 30);
-	p->flags = get_le32(h + 32);
-	p->buf_alloc = get_le32(h + 36);
-	p->fwd_cnt = get_le32(h + 40);
+	p->src_cid = vmgenid_get_le64(h);
+	p->dst_cid = vmgenid_get_le64(h + 8);
+	p->src_port = vmgenid_get_le32(h + 16);
+	p->dst_port = vmgenid_get_le32(h + 20);
+	p->len = vmgenid_get_le32(h + 24);
+	p->type = vmgenid_get_le16(h + 28);
+	p->op = vmgenid_get_le16(h + 30);
+	p->flags = vmgenid_get_le32(h + 32);
+	p->buf_alloc = vmgenid_get_le32(h + 36);
+	p->fwd_cnt = vmgenid_get_le32(h + 40);
 }
 
 /* A guest REQUEST to the host: connect to PATH_<port>, or reset. */
@@ -635,16 +635,16 @@ static void put_hdr(struct virtio_vsock *v, uint8_t *h, uint32_t host_port, uint
 		    uint32_t len, uint16_t op, uint32_t flags, const struct vsock_conn *c)
 {
 	memset(h, 0, VSOCK_HDR_LEN);
-	put_le64(h, VSOCK_CID_HOST);
-	put_le64(h + 8, v->guest_cid);
-	put_le32(h + 16, host_port);
-	put_le32(h + 20, guest_port);
-	put_le32(h + 24, len);
-	put_le16(h + 28, VSOCK_TYPE_STREAM);
-	put_le16(h + 30, op);
-	put_le32(h + 32, flags);
-	put_le32(h + 36, c ? VSOCK_BUF_ALLOC : 0);
-	put_le32(h + 40, c ? c->fwd_cnt : 0);
+	vmgenid_put_le64(h, VSOCK_CID_HOST);
+	vmgenid_put_le64(h + 8, v->guest_cid);
+	vmgenid_put_le32(h + 16, host_port);
+	vmgenid_put_le32(h + 20, guest_port);
+	vmgenid_put_le32(h + 24, len);
+	vmgenid_put_le16(h + 28, VSOCK_TYPE_STREAM);
+	vmgenid_put_le16(h + 30, op);
+	vmgenid_put_le32(h + 32, flags);
+	vmgenid_put_le32(h + 36, c ? VSOCK_BUF_ALLOC : 0);
+	vmgenid_put_le32(h + 40, c ? c->fwd_cnt : 0);
 }
 
 /* Host bytes straight into the receive buffer, after the header's room. */
@@ -822,9 +822,9 @@ static int avail_idx(struct virtio_vsock *v, unsigned int q)
 	ready = v->mmio.queues[q].ready;
 	gpa = v->mmio.queues[q].avail + 2;
 	pthread_mutex_unlock(&v->mmio.lock);
-	if (!ready || guest_mem_read(v->mmio.mem, gpa, raw, 2) < 0)
+	if (!ready || vmgenid_guest_mem_read(v->mmio.mem, gpa, raw, 2) < 0)
 		return -1;
-	return get_le16(raw);
+	return vmgenid_get_le16(raw);
 }
 
 /*
@@ -855,7 +855,7 @@ static void send_event(struct virtio_vsock *v)
 		virtio_mmio_fail(&v->mmio, "an event buffer shorter than an event");
 		return;
 	}
-	put_le32(ev, VSOCK_EVENT_TRANSPORT_RESET);
+	vmgenid_put_le32(ev, VSOCK_EVENT_TRANSPORT_RESET);
 	iov_copy_to(v->chain.iov + v->chain.nr_out, v->chain.nr_in, 0, ev, sizeof(ev));
 	idx = avail_idx(v, VSOCK_QUEUE_EVENT);
 	virtio_mmio_end(&v->mmio, VSOCK_QUEUE_EVENT, v->chain.head, sizeof(ev));
@@ -987,7 +987,7 @@ void virtio_vsock_step(struct virtio_vsock *v, int timeout_ms)
 
 		if (tag == TAG_KICK) {
 			if (read(v->kick_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-				pr_warn(MOD, "queue notification: %s", strerror(errno));
+				vmgenid_pr_warn(MOD, "queue notification: %s", strerror(errno));
 		} else if (tag == TAG_LISTEN) {
 			accept_clients(v);
 		} else if (tag - TAG_CONN < VSOCK_MAX_CONNS && v->conns[tag - TAG_CONN] &&
@@ -1012,11 +1012,11 @@ void virtio_vsock_step(struct virtio_vsock *v, int timeout_ms)
 
 /* ---- snapshot ---- */
 
-void vsock_save_tail(uint32_t guest_cid, uint8_t backend, struct bytebuf *out)
+void vsock_save_tail(uint32_t guest_cid, uint8_t backend, struct vmgenid_bytebuf *out)
 {
-	bytebuf_put_le32(out, VSOCK_STATE_VERSION);
-	bytebuf_put_le64(out, guest_cid);
-	bytebuf_put_u8(out, backend);
+	vmgenid_bytebuf_put_le32(out, VSOCK_STATE_VERSION);
+	vmgenid_bytebuf_put_le64(out, guest_cid);
+	vmgenid_bytebuf_put_u8(out, backend);
 }
 
 int vsock_check_tail(const uint8_t *p, uint32_t len, uint8_t backend, const char **why)
@@ -1027,11 +1027,11 @@ int vsock_check_tail(const uint8_t *p, uint32_t len, uint8_t backend, const char
 		*why = "vsock state has the wrong length";
 		return -EINVAL;
 	}
-	if (get_le32(p) != VSOCK_STATE_VERSION) {
+	if (vmgenid_get_le32(p) != VSOCK_STATE_VERSION) {
 		*why = "unsupported vsock state version";
 		return -EINVAL;
 	}
-	cid = get_le64(p + 4);
+	cid = vmgenid_get_le64(p + 4);
 	if (cid < VSOCK_CID_MIN || cid > VSOCK_CID_MAX) {
 		*why = "the snapshot's guest CID is out of range";
 		return -EINVAL;

@@ -117,7 +117,7 @@ struct virtio_vsock {
  * is replaced; a live one or any other file is not) and set up the epoll
  * that kick_fd wakes.  NULL with a sentence in why.
  */
-struct virtio_vsock *virtio_vsock_new(const struct guest_mem *mem, uint32_t guest_cid,
+struct virtio_vsock *virtio_vsock_new(const struct vmgenid_guest_mem *mem, uint32_t guest_cid,
 				      const char *path, int kick_fd,
 				      const struct virtio_mmio_ops *ops, char *why, size_t why_len);
 /* Close everything and remove the socket file. */
@@ -147,7 +147,7 @@ int vsock_parse_connect(const char *buf, size_t len, uint32_t *port, size_t *lin
 #define VSOCK_STATE_LEN 13u /* le32 version, le64 guest CID, u8 backend */
 #define VSOCK_BACKEND_HYBRID 0
 #define VSOCK_BACKEND_VHOST 1
-void vsock_save_tail(uint32_t guest_cid, uint8_t backend, struct bytebuf *out);
+void vsock_save_tail(uint32_t guest_cid, uint8_t backend, struct vmgenid_bytebuf *out);
 int vsock_check_tail(const uint8_t *p, uint32_t len, uint8_t backend, const char **why);
 
 #endif

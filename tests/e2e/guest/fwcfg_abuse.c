@@ -25,7 +25,7 @@
 #define FW_CFG_DATA 0x511
 #define FW_CFG_DMA_HI 0x514
 #define FW_CFG_DMA_LO 0x518
-#define FW_CFG_FILE_DIR 0x19
+#define VMGENID_FW_CFG_FILE_DIR 0x19
 #define HANDOFF_EXIT_PORT 0x501 /* firmware/handoff.h */
 
 #define DMA_ERROR 0x01u
@@ -72,7 +72,7 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void put_be32(volatile uint8_t *p, uint32_t v)
+static void vmgenid_put_be32(volatile uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
@@ -84,7 +84,7 @@ static int find_file(const char *name, uint16_t *key, uint32_t *size)
 {
 	uint8_t count[4], entry[64];
 
-	select_item(FW_CFG_FILE_DIR);
+	select_item(VMGENID_FW_CFG_FILE_DIR);
 	read_data(count, 4);
 	for (uint32_t i = 0; i < be32(count); i++) {
 		read_data(entry, sizeof(entry));
@@ -127,10 +127,10 @@ static void dma_kick(uint64_t desc_pa)
 /* One DMA request with our page's descriptor; returns the control word after. */
 static uint32_t dma(uint32_t control, uint32_t length, uint64_t address)
 {
-	put_be32(page, control);
-	put_be32(page + 4, length);
-	put_be32(page + 8, (uint32_t)(address >> 32));
-	put_be32(page + 12, (uint32_t)address);
+	vmgenid_put_be32(page, control);
+	vmgenid_put_be32(page + 4, length);
+	vmgenid_put_be32(page + 8, (uint32_t)(address >> 32));
+	vmgenid_put_be32(page + 12, (uint32_t)address);
 	__sync_synchronize();
 	dma_kick(page_pa);
 	__sync_synchronize();

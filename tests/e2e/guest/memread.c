@@ -29,7 +29,7 @@
 #define MEMMAP_DIR "/sys/firmware/memmap"
 #define ACPI_HEADER_LEN 36
 #define ACPI_OEM_TABLE_ID_OFF 16
-#define VMGENID_GUID_OFFSET 0x28
+#define VMGENID_DEV_GUID_OFFSET 0x28
 #define MAX_TABLE_LEN (1u << 20)
 
 #define AML_NAME_OP 0x08
@@ -176,7 +176,7 @@ static int cmd_vgia(void)
 	if (find_vgia(&vgia))
 		return 1;
 	printf("vgia=0x%" PRIx64 "\naddr=0x%" PRIx64 "\n", vgia,
-	       vgia + VMGENID_GUID_OFFSET);
+	       vgia + VMGENID_DEV_GUID_OFFSET);
 	return 0;
 }
 
