@@ -62,7 +62,7 @@ void fw_cfg_setup(void)
 	if (!fw_cfg.has_dma)
 		fw_fail(fw_code(FW_E_NO_DMA, 0), "fw_cfg has no DMA interface");
 	/* Every look-up of the loader script then costs no VM exit. */
-	fw_cfg_guest_cache_dir(&fw_cfg, dir_copy, (uint64_t)(uintptr_t)dir_copy, sizeof(dir_copy));
+	vmgenid_fw_cfg_guest_cache_dir(&fw_cfg, dir_copy, (uint64_t)(uintptr_t)dir_copy, sizeof(dir_copy));
 }
 
 struct zone {

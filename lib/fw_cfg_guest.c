@@ -137,7 +137,7 @@ static int skip(struct vmgenid_fw_cfg_guest *g, uint32_t n)
 	return 0;
 }
 
-void fw_cfg_guest_cache_dir(struct vmgenid_fw_cfg_guest *g, uint8_t *buf, uint64_t addr, uint32_t cap)
+void vmgenid_fw_cfg_guest_cache_dir(struct vmgenid_fw_cfg_guest *g, uint8_t *buf, uint64_t addr, uint32_t cap)
 {
 	g->dir = buf;
 	g->dir_addr = addr;

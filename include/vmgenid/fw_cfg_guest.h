@@ -29,7 +29,7 @@ struct vmgenid_fw_cfg_guest {
 	uint8_t *dma_desc;
 	uint64_t dma_desc_addr;
 	bool has_dma;
-	/* The directory copy of fw_cfg_guest_cache_dir (dir NULL: none). */
+	/* The directory copy of vmgenid_fw_cfg_guest_cache_dir (dir NULL: none). */
 	uint8_t *dir;
 	uint64_t dir_addr;
 	uint32_t dir_cap;
@@ -52,7 +52,7 @@ int vmgenid_fw_cfg_guest_init(struct vmgenid_fw_cfg_guest *g, const struct vmgen
  * ports as before.  The copy is kept until vmgenid_fw_cfg_guest_init, so it is for
  * clients that run while the directory cannot change (firmware).
  */
-void fw_cfg_guest_cache_dir(struct vmgenid_fw_cfg_guest *g, uint8_t *buf, uint64_t addr, uint32_t cap);
+void vmgenid_fw_cfg_guest_cache_dir(struct vmgenid_fw_cfg_guest *g, uint8_t *buf, uint64_t addr, uint32_t cap);
 
 /* Look a file up in the directory: 0 with *select and *size, or -1. */
 int vmgenid_fw_cfg_guest_find(struct vmgenid_fw_cfg_guest *g, const char *name, uint16_t *select,

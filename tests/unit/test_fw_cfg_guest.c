@@ -322,7 +322,7 @@ static void test_find_in_copy(void **state)
 	uint16_t sel = 0;
 	uint32_t size = 0;
 
-	fw_cfg_guest_cache_dir(&c->g, copy, RAM_GPA + BUF_OFF, 4096);
+	vmgenid_fw_cfg_guest_cache_dir(&c->g, copy, RAM_GPA + BUF_OFF, 4096);
 	c->bus.inb_calls = 0;
 	c->bus.outl_calls = 0;
 	assert_int_equal(vmgenid_fw_cfg_guest_find(&c->g, "etc/acpi/tables", &sel, &size), 0);
@@ -344,7 +344,7 @@ static void test_find_in_copy(void **state)
 	assert_int_equal(c->bus.outl_calls, 2);
 
 	/* A copy too small for the directory: the ports answer, rightly. */
-	fw_cfg_guest_cache_dir(&c->g, copy, RAM_GPA + BUF_OFF, 4 + VMGENID_FW_CFG_DIR_ENTRY_SIZE);
+	vmgenid_fw_cfg_guest_cache_dir(&c->g, copy, RAM_GPA + BUF_OFF, 4 + VMGENID_FW_CFG_DIR_ENTRY_SIZE);
 	c->bus.inb_calls = 0;
 	assert_int_equal(vmgenid_fw_cfg_guest_find(&c->g, "etc/acpi/rsdp", &sel, &size), 0);
 	assert_int_equal(sel, c->rsdp_key);
@@ -352,7 +352,7 @@ static void test_find_in_copy(void **state)
 	assert_true(c->bus.inb_calls > 0);
 
 	/* init drops the copy: a stale one is never searched. */
-	fw_cfg_guest_cache_dir(&c->g, copy, RAM_GPA + BUF_OFF, 4096);
+	vmgenid_fw_cfg_guest_cache_dir(&c->g, copy, RAM_GPA + BUF_OFF, 4096);
 	assert_int_equal(vmgenid_fw_cfg_guest_find(&c->g, "etc/acpi/rsdp", &sel, &size), 0);
 	memset(copy, 0, 4096);
 	assert_int_equal(vmgenid_fw_cfg_guest_init(&c->g, &full_ops, ram + DESC_OFF, RAM_GPA + DESC_OFF), 0);
