@@ -90,6 +90,7 @@ struct genvm_config {
 	bool vmclock;       /* -device vmclock */
 	bool nographic;
 	bool no_reboot;
+	bool no_shutdown;  /* a guest power-off stops the vCPUs; quit ends genvm */
 	bool start_paused;  /* -S */
 	struct cli_chardev qmp[CLI_MAX_CHARDEVS];
 	unsigned int nr_qmp;

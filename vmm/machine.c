@@ -30,11 +30,17 @@ static void locked_fw_cfg_io(void *opaque, uint64_t addr, uint8_t *data, uint32_
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 }
 
+void machine_guest_poweroff(struct machine *m)
+{
+	if (m->cfg->no_shutdown)
+		machine_request(m, MACHINE_REQ_POWEROFF);
+	else
+		vm_request_exit_why(&m->vm, 0, VM_EXIT_GUEST_SHUTDOWN);
+}
+
 static void on_poweroff(void *opaque)
 {
-	struct machine *m = opaque;
-
-	vm_request_exit_why(&m->vm, 0, VM_EXIT_GUEST_SHUTDOWN);
+	machine_guest_poweroff(opaque);
 }
 
 /* vCPU context: with -no-reboot the machine ends, else the main loop resets it. */

@@ -418,7 +418,13 @@ static void test_libvirt_command_line(void **state)
 	parse(&r, "-object", "iothread,id=io1", "-kernel", kernel);
 	assert_refused(&r, "genvm has no 'iothread' objects");
 	parse(&r, "-no-shutdown", "-kernel", kernel);
-	assert_refused(&r, "genvm: -no-shutdown: genvm exits when the guest powers off");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.no_shutdown);
+	done(&r);
+	parse(&r, "-kernel", kernel);
+	assert_int_equal(r.result, CLI_RUN);
+	assert_false(r.cfg.no_shutdown);
+	done(&r);
 	parse(&r, "-rtc", "base=localtime", "-kernel", kernel);
 	assert_refused(&r, "genvm has no RTC");
 	parse(&r, "-global", "PIIX4_PM.disable_s3=0", "-kernel", kernel);

@@ -459,6 +459,74 @@ static void test_qmp_management(void **state)
 	close(sock);
 }
 
+/*
+ * -no-shutdown: the guest's power-off stops the machine, QMP stays, and
+ * the machine ends only with quit; system_reset then cont runs it again.
+ */
+static void test_no_shutdown(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[96];
+	const char *got, *shut, *stop;
+	int sock;
+
+	(void)state;
+	control_free(ctl);
+	snprintf(path, sizeof(path), "%s/qmp2.sock", dir);
+	memset(cfg.qmp, 0, sizeof(cfg.qmp));
+	cfg.qmp[0].text = path;
+	cfg.qmp[0].spec.kind = CHARDEV_UNIX;
+	memcpy(cfg.qmp[0].spec.path, path, strlen(path) + 1);
+	cfg.qmp[0].spec.server = true;
+	cfg.nr_qmp = 1;
+	cfg.no_shutdown = true;
+	ctl = control_new(&m, loop);
+	assert_non_null(ctl);
+	assert_int_equal(control_start(ctl), 0);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_non_null(strstr(qmp_read(sock, 30), "{\"QMP\": "));
+	expect_reply(sock, "{\"execute\": \"qmp_capabilities\"}", -1, "{\"return\": {}}");
+	assert_int_equal(control_runstate(ctl), RUNSTATE_RUNNING);
+
+	machine_guest_poweroff(&m);
+	got = qmp_read(sock, 30);
+	shut = strstr(got, "\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, "
+			   "\"reason\": \"guest-shutdown\"}");
+	stop = strstr(got, "\"event\": \"STOP\"");
+	if (!shut || !stop || stop < shut)
+		fail_msg("expected SHUTDOWN then STOP, got %s", got);
+	assert_false(control_exiting(ctl));
+	expect_reply(sock, "{\"execute\": \"query-status\"}", -1,
+		     "{\"return\": {\"status\": \"shutdown\", \"singlestep\": false, "
+		     "\"running\": false}}");
+	expect_reply(sock, "{\"execute\": \"cont\"}", -1,
+		     "\"desc\": \"Resetting the Virtual Machine is required\"");
+	/* A second power-off (the request raced the pause) changes nothing. */
+	machine_guest_poweroff(&m);
+	assert_null(strstr(qmp_read(sock, 30), "SHUTDOWN"));
+
+	resets = 0;
+	expect_reply(sock, "{\"execute\": \"system_reset\"}", -1, "{\"return\": {}}");
+	assert_int_equal(resets, 1);
+	assert_int_equal(control_runstate(ctl), RUNSTATE_PRELAUNCH);
+	expect_reply(sock, "{\"execute\": \"cont\"}", -1, "{\"return\": {}}");
+	assert_int_equal(control_runstate(ctl), RUNSTATE_RUNNING);
+
+	/* Once more off, then quit: its own SHUTDOWN, the host's, and genvm ends. */
+	machine_guest_poweroff(&m);
+	qmp_read(sock, 30);
+	assert_int_equal(control_runstate(ctl), RUNSTATE_SHUTDOWN);
+	qmp_send(sock, "{\"execute\": \"quit\"}", -1);
+	got = qmp_read(sock, 30);
+	if (!strstr(got, "\"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}"))
+		fail_msg("expected quit's SHUTDOWN, got %s", got);
+	assert_true(control_exiting(ctl));
+	close(sock);
+	cfg.no_shutdown = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_console_nobody_reads),
 		/* Last: it replaces the shared control plane with one that has QMP. */
 		cmocka_unit_test(test_qmp_management),
+		cmocka_unit_test(test_no_shutdown),
 	};
 
 	return cmocka_run_group_tests_name("control", tests, setup, teardown);

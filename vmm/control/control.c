@@ -48,6 +48,7 @@ struct control {
 	int exit_code;
 	bool shutdown_sent;
 	bool reset_pending; /* the guest asked for a reset during a save */
+	bool poweroff_pending; /* the guest powered off under -no-shutdown */
 	bool console_waiting; /* the console's fd is watched until it takes more */
 	bool console_drop_said;
 	/* QMP getfd: the last descriptor a client passed, then named ones. */
@@ -184,6 +185,12 @@ int control_system_reset(struct control *c, const char **why)
 		*why = "the reset failed; genvm is exiting";
 		return -1;
 	}
+	/*
+	 * QEMU leaves a machine that was not running in prelaunch after a
+	 * reset; from shutdown (-no-shutdown) that is what makes cont work.
+	 */
+	if (c->state == RUNSTATE_SHUTDOWN)
+		c->state = RUNSTATE_PRELAUNCH;
 	return 0;
 }
 
@@ -406,12 +413,43 @@ static void on_exit_fd(struct loop *l, int fd, unsigned int events, void *opaque
 }
 
 /*
+ * -no-shutdown: QEMU's order, SHUTDOWN then STOP, and the machine stays,
+ * its vCPUs stopped, until quit (or system_reset and cont).  The event is
+ * sent here, not through send_shutdown(): quit sends its own later.
+ */
+static void guest_powered_off(struct control *c)
+{
+	bool was_running = c->state == RUNSTATE_RUNNING;
+
+	if (c->state == RUNSTATE_SHUTDOWN)
+		return;
+	control_event(c, "SHUTDOWN", why_data(true, exit_reasons[VM_EXIT_GUEST_SHUTDOWN]));
+	if (machine_pause(c->m) < 0) {
+		fprintf(stderr, "genvm: -no-shutdown: cannot stop the vCPUs\n");
+		c->state = RUNSTATE_INTERNAL_ERROR;
+		vm_request_exit(&c->m->vm, 1);
+		return;
+	}
+	c->state = RUNSTATE_SHUTDOWN;
+	if (was_running)
+		control_event(c, "STOP", NULL);
+}
+
+/*
  * A guest reset rebuilds RAM (firmware, kernel, initrd) while a save's
  * writer thread reads it: it waits for the save to end, then happens.
  */
 static void run_requests(struct control *c)
 {
-	if (!c->reset_pending || migration_active(c->migration))
+	if (migration_active(c->migration))
+		return;
+	if (c->poweroff_pending) {
+		c->poweroff_pending = false;
+		c->reset_pending = false; /* a powered-off machine does not reboot */
+		if (!atomic_load(&c->m->vm.exiting))
+			guest_powered_off(c);
+	}
+	if (!c->reset_pending)
 		return;
 	c->reset_pending = false;
 	if (!atomic_load(&c->m->vm.exiting))
@@ -498,6 +536,8 @@ static void on_request_fd(struct loop *l, int fd, unsigned int events, void *opa
 		pump_console(c);
 	if (req & MACHINE_REQ_RESET)
 		c->reset_pending = true;
+	if (req & MACHINE_REQ_POWEROFF)
+		c->poweroff_pending = true;
 	run_requests(c);
 }
 
