@@ -8,7 +8,9 @@
 # answers query-name/uuid/kvm; libvirt's save (getfd with the file over
 # SCM_RIGHTS, migrate to fd:NAME, the MIGRATION events) and its restore
 # from a descriptor (-incoming fd:N) give the clone a new GUID.  An
-# LXD-style -readconfig file does the same for its sections.  Each option
+# LXD-style -readconfig file does the same for its sections.  Under
+# -no-shutdown the guest's power-off leaves genvm in runstate shutdown
+# until quit.  Each option
 # genvm cannot honour is refused with QEMU 7.2's words, exit 1.
 . "$(dirname "$0")/lib.sh"
 
@@ -238,6 +240,46 @@ tap "qemu-cli: LXD's -readconfig file ([machine], [memory], [smp-opts], [chardev
 	"$lxd_log" check_lxd
 qmp "$lxd_mon" quit >/dev/null 2>&1
 wait_pid_gone "$vm_pid" 20
+
+# ---- -no-shutdown: the guest powers off, genvm stays until quit ----
+
+ns_mon=$E2E_WORK/ns-qmp.sock
+ns_log=$E2E_WORK/ns-console.log
+rm -f "$pidf" "$ns_mon"
+"$GENVM" -no-shutdown -daemonize -pidfile "$pidf" -m "$E2E_MEM" -nodefaults \
+	-qmp "unix:$ns_mon,server=on,wait=off" -serial "file:$ns_log" -device vmgenid \
+	-kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" -append "$E2E_APPEND_BASE e2e=boot" 2>"$err"
+ns_rc=$?
+vm_pid=$(cat "$pidf" 2>/dev/null)
+ns_status=""
+_n=0
+while [ "$_n" -lt $((E2E_TIMEOUT * 10)) ]; do
+	ns_status=$(qmp "$ns_mon" query-status 2>&1)
+	case $ns_status in *'"shutdown"'*) break ;; esac
+	sleep 0.1
+	_n=$((_n + 1))
+done
+kill -0 "$vm_pid" 2>/dev/null
+ns_alive=$?
+ns_cont=$(qmp "$ns_mon" cont 2>&1)
+qmp "$ns_mon" quit >/dev/null 2>&1
+wait_pid_gone "$vm_pid" 20
+ns_gone=$?
+check_no_shutdown() {
+	[ "$ns_rc" = 0 ] || { echo "genvm -no-shutdown exited $ns_rc: $(cat "$err")"; return 1; }
+	case $ns_status in
+	*'"status": "shutdown"'*'"running": false'*) ;;
+	*) echo "after the guest's poweroff -f, query-status says: $ns_status"; return 1 ;;
+	esac
+	[ "$ns_alive" = 0 ] || { echo "genvm exited on the guest's power-off"; return 1; }
+	case $ns_cont in
+	*"Resetting the Virtual Machine is required"*) ;;
+	*) echo "cont after the power-off: $ns_cont"; return 1 ;;
+	esac
+	[ "$ns_gone" = 0 ] || { echo "quit did not end genvm"; return 1; }
+}
+tap "qemu-cli: -no-shutdown: the guest's power-off leaves genvm in runstate shutdown, serving QMP, until quit" \
+	"$ns_log" check_no_shutdown
 
 # ---- what genvm cannot honour: QEMU's words, exit 1, nothing started ----
 
