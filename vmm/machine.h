@@ -130,6 +130,13 @@ int machine_console_output(int fd);
  */
 void machine_guest_poweroff(struct machine *m);
 
+/*
+ * -serial pty: a new pseudo-terminal in raw mode, its path (name, len
+ * bytes) announced on stderr in QEMU's words with label; the master's fd,
+ * non-blocking, for the console's output and input.  -1 (printed).
+ */
+int machine_console_pty(const char *label, char *name, size_t len);
+
 /* Ask the main loop to act (any thread); take the pending requests. */
 void machine_request(struct machine *m, unsigned int req);
 unsigned int machine_take_requests(struct machine *m);

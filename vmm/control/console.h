@@ -18,11 +18,15 @@ struct loop;
 struct uart;
 struct console;
 
-/* with_monitor: C-a c reaches a human monitor on stdio.  NULL: no memory. */
+/*
+ * with_monitor: C-a c reaches a human monitor on stdio.  pty_fd >= 0:
+ * the keys come from that -serial pty instead, every byte to the guest
+ * (the caller keeps the fd).  NULL: no memory.
+ */
 struct console *console_new(struct control *c, struct loop *l, struct uart *u,
-			    bool with_monitor);
+			    bool with_monitor, int pty_fd);
 void console_free(struct console *con);
-/* Start reading stdin. */
+/* Start reading stdin (or the pty). */
 int console_start(struct console *con);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,8 @@ struct control {
 	bool poweroff_pending; /* the guest powered off under -no-shutdown */
 	bool console_waiting; /* the console's fd is watched until it takes more */
 	bool console_drop_said;
+	bool console_backoff; /* a hung-up pty: its watch waits for a timer */
+	int pty_in; /* -serial pty: the master again, for the keys (epoll watches each fd once) */
 	/* QMP getfd: the last descriptor a client passed, then named ones. */
 	int passed_fd;
 	struct {
@@ -468,7 +471,7 @@ static void pump_console(struct control *c)
 	struct uart *u = c->m->uart;
 	int fd = uart_output_fd(u), more = uart_flush_output(u);
 
-	if (more > 0 && !c->console_waiting) {
+	if (more > 0 && !c->console_waiting && !c->console_backoff) {
 		if (loop_add_fd(c->loop, fd, LOOP_WRITE, on_console_writable, c) == 0)
 			c->console_waiting = true;
 	} else if (more <= 0 && c->console_waiting) {
@@ -484,12 +487,31 @@ static void pump_console(struct control *c)
 	}
 }
 
+static void on_console_retry(struct loop *l, void *opaque)
+{
+	struct control *c = opaque;
+
+	(void)l;
+	c->console_backoff = false;
+	pump_console(c);
+}
+
 static void on_console_writable(struct loop *l, int fd, unsigned int events, void *opaque)
 {
-	(void)l;
-	(void)fd;
-	(void)events;
-	pump_console(opaque);
+	struct control *c = opaque;
+
+	/*
+	 * A pty nobody has open hangs up without ever taking more: look again
+	 * in a second rather than spin; the UART's queue holds the output.
+	 */
+	if (!(events & LOOP_WRITE)) {
+		loop_del_fd(l, fd);
+		c->console_waiting = false;
+		c->console_backoff = true;
+		loop_add_timer(l, 1000, on_console_retry, c);
+		return;
+	}
+	pump_console(c);
 }
 
 /* At exit: what is queued gets up to ms to go, then the count of what did not. */
@@ -629,6 +651,7 @@ struct control *control_new(struct machine *m, struct loop *l)
 		return NULL;
 	}
 	c->passed_fd = -1;
+	c->pty_in = -1;
 	for (int i = 0; i < CONTROL_MAX_FDS; i++)
 		c->fds[i].fd = -1;
 	c->m = m;
@@ -656,8 +679,16 @@ struct control *control_new(struct machine *m, struct loop *l)
 		fprintf(stderr, "genvm: migration: %s\n", strerror(errno));
 		goto fail;
 	}
-	if (cfg->nographic) {
-		c->console = console_new(c, l, m->uart, cfg->mux_monitor);
+	if (cfg->serial_pty && m->serial_fd >= 0) {
+		c->pty_in = fcntl(m->serial_fd, F_DUPFD_CLOEXEC, 0);
+		if (c->pty_in < 0) {
+			fprintf(stderr, "genvm: -serial pty: %s\n", strerror(errno));
+			goto fail;
+		}
+	}
+	if (cfg->nographic || c->pty_in >= 0) {
+		c->console = console_new(c, l, m->uart, cfg->mux_monitor && c->pty_in < 0,
+					 c->pty_in);
 		if (!c->console) {
 			fprintf(stderr, "genvm: console: out of memory\n");
 			goto fail;
@@ -699,6 +730,9 @@ void control_free(struct control *c)
 	loop_del_fd(c->loop, c->m->request_fd);
 	if (c->passed_fd >= 0)
 		close(c->passed_fd);
+	loop_del_timer(c->loop, on_console_retry, c);
+	if (c->pty_in >= 0)
+		close(c->pty_in);
 	for (int i = 0; i < CONTROL_MAX_FDS; i++) {
 		if (c->fds[i].fd >= 0)
 			close(c->fds[i].fd);
