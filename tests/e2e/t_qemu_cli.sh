@@ -10,7 +10,7 @@
 # from a descriptor (-incoming fd:N) give the clone a new GUID.  An
 # LXD-style -readconfig file does the same for its sections.  Under
 # -no-shutdown the guest's power-off leaves genvm in runstate shutdown
-# until quit.  Each option
+# until quit; -chardev pty puts the console on the pty QEMU's line names.  Each option
 # genvm cannot honour is refused with QEMU 7.2's words, exit 1.
 . "$(dirname "$0")/lib.sh"
 
@@ -280,6 +280,39 @@ check_no_shutdown() {
 }
 tap "qemu-cli: -no-shutdown: the guest's power-off leaves genvm in runstate shutdown, serving QMP, until quit" \
 	"$ns_log" check_no_shutdown
+
+# ---- the console on a pty, as libvirt's <console type='pty'> ----
+
+pty_mon=$E2E_WORK/pty-qmp.sock
+pty_out=$E2E_WORK/pty-console.log
+PTY_GUID=5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716
+rm -f "$pidf" "$pty_mon" "$pty_out"
+"$GENVM" -daemonize -pidfile "$pidf" -m "$E2E_MEM" -nodefaults \
+	-qmp "unix:$pty_mon,server=on,wait=off" -S \
+	-chardev pty,id=charserial0 -serial chardev:charserial0 -device "vmgenid,guid=$PTY_GUID" \
+	-kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" -append "$E2E_APPEND_BASE e2e=snapshot" 2>"$err"
+pty_rc=$?
+vm_pid=$(cat "$pidf" 2>/dev/null)
+pty_line=$(grep '^char device redirected to ' "$err")
+pty_path=$(printf '%s\n' "$pty_line" | sed -n 's|^char device redirected to \(/dev/pts/[0-9]*\) (label charserial0)$|\1|p')
+pty_reader=""
+if [ -n "$pty_path" ] && [ -c "$pty_path" ]; then
+	cat "$pty_path" >"$pty_out" 2>/dev/null &
+	pty_reader=$!
+fi
+qmp "$pty_mon" cont >/dev/null 2>&1
+wait_marker "$pty_out" guid
+[ -n "$pty_reader" ] && kill "$pty_reader" 2>/dev/null
+qmp "$pty_mon" quit >/dev/null 2>&1
+wait_pid_gone "$vm_pid" 20
+check_pty() {
+	[ "$pty_rc" = 0 ] || { echo "genvm -serial pty exited $pty_rc: $(cat "$err")"; return 1; }
+	[ -n "$pty_path" ] || { echo "no 'char device redirected to /dev/pts/N (label charserial0)' line: $(cat "$err")"; return 1; }
+	[ -n "$pty_reader" ] || { echo "$pty_path is not a character device"; return 1; }
+	expect_cmarker "$pty_out" guid "$PTY_GUID"
+}
+tap "qemu-cli: -chardev pty,id=charserial0: QEMU's 'char device redirected' line names a pty that carries the guest's console" \
+	"$err" check_pty
 
 # ---- what genvm cannot honour: QEMU's words, exit 1, nothing started ----
 

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -609,7 +610,28 @@ static void test_console_pty(void **state)
 	}
 	assert_string_equal(got, "\001x");
 	assert_false(control_exiting(ctl));
+
+	/*
+	 * The reader goes away and the guest prints more than the pty holds:
+	 * the hang-up must not spin the loop (it did: ~all of a CPU).
+	 */
 	close(s);
+	for (int i = 0; i < 65536; i++) {
+		b = 'z';
+		uart_io(m.uart, 0, &b, 1, true);
+	}
+	run_for(50);
+	{
+		struct timespec t0, t1;
+		long used_ms;
+
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+		run_for(400);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+		used_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (used_ms > 100)
+			fail_msg("the loop spun on the hung-up pty: %ld ms of CPU in 400 ms", used_ms);
+	}
 	control_free(ctl);
 	ctl = control_new(&m, loop);
 	cfg.serial_pty = false;

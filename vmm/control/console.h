@@ -4,7 +4,8 @@
  * Ctrl-A commands: C-a x quits, C-a c switches between the guest console
  * and the human monitor (when the monitor shares stdio), C-a h prints
  * help, C-a C-a sends a C-a.  The guest's output reaches stdout straight
- * from the UART, whichever side has the keyboard, as in QEMU.
+ * from the UART, whichever side has the keyboard, as in QEMU.  Under
+ * -serial pty the keys come from the pty instead, all of them the guest's.
  */
 #ifndef GENVM_CONSOLE_H
 #define GENVM_CONSOLE_H

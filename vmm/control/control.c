@@ -499,12 +499,15 @@ static void on_console_retry(struct loop *l, void *opaque)
 static void on_console_writable(struct loop *l, int fd, unsigned int events, void *opaque)
 {
 	struct control *c = opaque;
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
 
+	(void)events;
 	/*
-	 * A pty nobody has open hangs up without ever taking more: look again
-	 * in a second rather than spin; the UART's queue holds the output.
+	 * A pty whose other end was closed reports a hang-up, which the loop
+	 * passes on as writable, while its buffer is full: look again in a
+	 * second rather than spin; the UART's queue holds the output.
 	 */
-	if (!(events & LOOP_WRITE)) {
+	if (c->pty_in >= 0 && poll(&p, 1, 0) == 1 && !(p.revents & POLLOUT)) {
 		loop_del_fd(l, fd);
 		c->console_waiting = false;
 		c->console_backoff = true;
