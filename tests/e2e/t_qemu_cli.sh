@@ -302,6 +302,12 @@ if [ -n "$pty_path" ] && [ -c "$pty_path" ]; then
 fi
 qmp "$pty_mon" cont >/dev/null 2>&1
 wait_marker "$pty_out" guid
+# A pty hands over what is there: the line may still be arriving.
+_n=0
+while [ "$(cmarker "$pty_out" guid | tr -d '\n' | wc -c)" -lt 36 ] && [ "$_n" -lt 50 ]; do
+	sleep 0.1
+	_n=$((_n + 1))
+done
 [ -n "$pty_reader" ] && kill "$pty_reader" 2>/dev/null
 qmp "$pty_mon" quit >/dev/null 2>&1
 wait_pid_gone "$vm_pid" 20
