@@ -1121,7 +1121,7 @@ static const struct option_desc options[] = {
 	{ "no-hpet", NULL, cli_opt_no_hpet, "accepted: genvm has no HPET" },
 	{ "boot", "strict=on[,menu=off]", cli_opt_boot, "accepted: genvm boots -kernel directly" },
 	{ "msg", "timestamp=on|off", cli_opt_msg, "prefix genvm's messages with the time" },
-	{ "no-shutdown", NULL, cli_opt_no_shutdown, NULL },
+	{ "no-shutdown", NULL, cli_opt_no_shutdown, "on guest power-off stop and wait for quit" },
 	{ "help", NULL, opt_help, "print this help and exit" },
 	{ "h", NULL, opt_help, NULL },
 	{ "version", NULL, opt_version, "print the version and exit" },

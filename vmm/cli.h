@@ -88,6 +88,7 @@ struct cli_named_chardev {
 	const char *file;        /* file,path=P: a console's output only */
 	bool append;             /* file,append=on */
 	bool is_null;            /* null */
+	bool is_pty;             /* pty: a pseudo-terminal for the console */
 	bool used;
 	struct chardev_spec spec; /* a channel backend (socket, stdio, pipe, serial) */
 };
@@ -103,6 +104,7 @@ struct genvm_config {
 	bool vmclock;       /* -device vmclock */
 	bool nographic;
 	bool no_reboot;
+	bool no_shutdown;  /* a guest power-off stops the vCPUs; quit ends genvm */
 	bool start_paused;  /* -S */
 	struct cli_chardev qmp[CLI_MAX_CHARDEVS];
 	unsigned int nr_qmp;
@@ -133,6 +135,8 @@ struct genvm_config {
 	bool nodefaults;      /* -nodefaults: no console unless -serial names one */
 	bool serial_given;    /* -serial was on the command line */
 	bool serial_null;     /* -serial null|none: the console's output is dropped */
+	bool serial_pty;      /* -serial pty (or a pty chardev): the console on a new pty */
+	char serial_pty_label[CLI_ID_MAX + 1]; /* its label in "char device redirected" */
 	const char *serial_file; /* -serial file:PATH: the console's output goes there */
 	bool serial_append;   /* ... after what the file holds (-chardev file,append=on) */
 	char mem_backend[CLI_ID_MAX + 1]; /* -machine memory-backend=ID */

@@ -508,7 +508,7 @@ static int check_socket_fd(struct parser *p, const char *arg, const char *v, int
  */
 int cli_opt_chardev(struct parser *p, const char *arg)
 {
-	static const char *const known[] = { "pty", "vc", "ringbuf", "memory", "udp", "msmouse",
+	static const char *const known[] = { "vc", "ringbuf", "memory", "udp", "msmouse",
 					      "wctablet", "braille", "testdev", "spicevmc",
 					      "spiceport", "parallel", "qemu-vdagent", "mux" };
 	struct genvm_config *cfg = p->cfg;
@@ -615,12 +615,14 @@ int cli_opt_chardev(struct parser *p, const char *arg)
 			return cli_bad(p, arg, "too many long texts on the command line");
 	} else if (!strcmp(backend, "null")) {
 		nc.is_null = true;
+	} else if (!strcmp(backend, "pty")) {
+		nc.is_pty = true;
 	} else {
 		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 			if (!strcmp(backend, known[i])) {
 				snprintf(why, sizeof(why),
 					 "genvm has no '%s' character backend (socket, stdio, pipe, "
-					 "serial, file, null)",
+					 "serial, file, null, pty)",
 					 backend);
 				return cli_bad(p, arg, why);
 			}
@@ -678,7 +680,7 @@ int cli_opt_mon(struct parser *p, const char *arg)
 		return cli_bad(p, arg, "a property is too long");
 	if (!nc)
 		return cli_bad(p, arg, "chardev=ID is required");
-	if (nc->file || nc->is_null)
+	if (nc->file || nc->is_null || nc->is_pty)
 		return cli_bad(p, arg, "a monitor needs a two-way chardev (socket, stdio, pipe, "
 				       "serial)");
 	if (nc->used) {
@@ -718,6 +720,12 @@ int cli_opt_serial(struct parser *p, const char *arg)
 		cfg->serial_file = arg + 5;
 		return 0;
 	}
+	/* QEMU's label for the console's own chardev. */
+	if (!strcmp(arg, "pty")) {
+		cfg->serial_pty = true;
+		memcpy(cfg->serial_pty_label, "serial0", sizeof("serial0"));
+		return 0;
+	}
 	if (!strncmp(arg, "chardev:", 8)) {
 		struct cli_named_chardev *nc = find_chardev(cfg, arg + 8);
 
@@ -736,19 +744,22 @@ int cli_opt_serial(struct parser *p, const char *arg)
 		}
 		else if (nc->is_null)
 			cfg->serial_null = true;
-		else if (nc->spec.kind != CHARDEV_STDIO)
-			return cli_bad(p, arg, "genvm's console goes to stdio, a file or null");
+		else if (nc->is_pty) {
+			cfg->serial_pty = true;
+			memcpy(cfg->serial_pty_label, nc->id, strlen(nc->id) + 1);
+		} else if (nc->spec.kind != CHARDEV_STDIO)
+			return cli_bad(p, arg, "genvm's console goes to stdio, a file, a pty or null");
 		return 0;
 	}
 	{
-		static const char *const other[] = { "pty", "vc", "mon:", "unix:", "tcp:", "udp:",
+		static const char *const other[] = { "vc", "mon:", "unix:", "tcp:", "udp:",
 						     "pipe:", "telnet:", "/dev/", "msmouse",
 						     "braille", "chardev:" };
 
 		for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
 			if (!strncmp(arg, other[i], strlen(other[i])))
 				return cli_bad(p, arg, "genvm's console goes to stdio, file:PATH, "
-						       "null or none");
+						       "pty, null or none");
 		}
 	}
 	snprintf(why, sizeof(why), "'%.64s' is not a valid char driver", arg);
@@ -1028,7 +1039,7 @@ int cli_compat_check(struct parser *p)
 				goto stdio;
 		}
 		/* A daemon's stdout is /dev/null: the console goes where -serial says, or nowhere. */
-		if (!cfg->serial_file)
+		if (!cfg->serial_file && !cfg->serial_pty)
 			cfg->serial_null = true;
 	}
 	/* -machine memory-backend=ID: the RAM is that object's size (which -m may repeat). */
@@ -1296,10 +1307,10 @@ int cli_opt_msg(struct parser *p, const char *arg)
 	return ret < 0 ? cli_bad(p, arg, "a property is too long") : 0;
 }
 
-/* QEMU stays, stopped, after the guest powers off; genvm's vCPUs end with it. */
+/* libvirt's: a guest power-off leaves genvm stopped, serving QMP until quit. */
 int cli_opt_no_shutdown(struct parser *p, const char *arg)
 {
 	(void)arg;
-	return cli_bad(p, NULL, "genvm exits when the guest powers off (SHUTDOWN is its last "
-				"event): -no-shutdown is not supported");
+	p->cfg->no_shutdown = true;
+	return 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "vmgenid/log.h"
@@ -30,11 +31,17 @@ static void locked_fw_cfg_io(void *opaque, uint64_t addr, uint8_t *data, uint32_
 	pthread_mutex_unlock(&m->fw_cfg_lock);
 }
 
+void machine_guest_poweroff(struct machine *m)
+{
+	if (m->cfg->no_shutdown)
+		machine_request(m, MACHINE_REQ_POWEROFF);
+	else
+		vm_request_exit_why(&m->vm, 0, VM_EXIT_GUEST_SHUTDOWN);
+}
+
 static void on_poweroff(void *opaque)
 {
-	struct machine *m = opaque;
-
-	vm_request_exit_why(&m->vm, 0, VM_EXIT_GUEST_SHUTDOWN);
+	machine_guest_poweroff(opaque);
 }
 
 /* vCPU context: with -no-reboot the machine ends, else the main loop resets it. */
@@ -105,9 +112,37 @@ int machine_console_output(int fd)
 	return fd;
 }
 
+int machine_console_pty(const char *label, char *name, size_t len)
+{
+	struct termios t;
+	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0 || grantpt(fd) < 0 || unlockpt(fd) < 0 || ptsname_r(fd, name, len) != 0) {
+		fprintf(stderr, "genvm: -serial pty: %s\n", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* Raw, as QEMU makes it: the guest's bytes pass unchanged, both ways. */
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	/* QEMU's line, word for word: scripts (and libvirt) read the path from it. */
+	fprintf(stderr, "char device redirected to %s (label %s)\n", name, label);
+	return fd;
+}
+
 static int console_out_fd(struct machine *m)
 {
 	int fd;
+
+	if (m->cfg->serial_pty) {
+		char name[64];
+
+		m->serial_fd = machine_console_pty(m->cfg->serial_pty_label, name, sizeof(name));
+		return m->serial_fd;
+	}
 
 	/* -serial file:PATH starts the file afresh, as QEMU's file backend does, unless append=on. */
 	if (m->cfg->serial_file) {

@@ -81,6 +81,7 @@ struct machine {
 
 #define MACHINE_REQ_RESET 1u  /* the guest asked for a reset */
 #define MACHINE_REQ_OUTPUT 2u /* console output waits to be written */
+#define MACHINE_REQ_POWEROFF 4u /* the guest powered off under -no-shutdown */
 
 /*
  * Build everything up to, not including, starting the vCPUs (-1, printed).
@@ -125,6 +126,19 @@ int machine_reset(struct machine *m);
  * written through fd itself, at its offset.
  */
 int machine_console_output(int fd);
+
+/*
+ * The guest powered off (ACPI S5; vCPU context): genvm ends, or under
+ * -no-shutdown the main loop stops the machine and keeps serving QMP.
+ */
+void machine_guest_poweroff(struct machine *m);
+
+/*
+ * -serial pty: a new pseudo-terminal in raw mode, its path (name, len
+ * bytes) announced on stderr in QEMU's words with label; the master's fd,
+ * non-blocking, for the console's output and input.  -1 (printed).
+ */
+int machine_console_pty(const char *label, char *name, size_t len);
 
 /* Ask the main loop to act (any thread); take the pending requests. */
 void machine_request(struct machine *m, unsigned int req);

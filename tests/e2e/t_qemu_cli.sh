@@ -8,7 +8,9 @@
 # answers query-name/uuid/kvm; libvirt's save (getfd with the file over
 # SCM_RIGHTS, migrate to fd:NAME, the MIGRATION events) and its restore
 # from a descriptor (-incoming fd:N) give the clone a new GUID.  An
-# LXD-style -readconfig file does the same for its sections.  Each option
+# LXD-style -readconfig file does the same for its sections.  Under
+# -no-shutdown the guest's power-off leaves genvm in runstate shutdown
+# until quit; -chardev pty puts the console on the pty QEMU's line names.  Each option
 # genvm cannot honour is refused with QEMU 7.2's words, exit 1.
 . "$(dirname "$0")/lib.sh"
 
@@ -238,6 +240,85 @@ tap "qemu-cli: LXD's -readconfig file ([machine], [memory], [smp-opts], [chardev
 	"$lxd_log" check_lxd
 qmp "$lxd_mon" quit >/dev/null 2>&1
 wait_pid_gone "$vm_pid" 20
+
+# ---- -no-shutdown: the guest powers off, genvm stays until quit ----
+
+ns_mon=$E2E_WORK/ns-qmp.sock
+ns_log=$E2E_WORK/ns-console.log
+rm -f "$pidf" "$ns_mon"
+"$GENVM" -no-shutdown -daemonize -pidfile "$pidf" -m "$E2E_MEM" -nodefaults \
+	-qmp "unix:$ns_mon,server=on,wait=off" -serial "file:$ns_log" -device vmgenid \
+	-kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" -append "$E2E_APPEND_BASE e2e=boot" 2>"$err"
+ns_rc=$?
+vm_pid=$(cat "$pidf" 2>/dev/null)
+ns_status=""
+_n=0
+while [ "$_n" -lt $((E2E_TIMEOUT * 10)) ]; do
+	ns_status=$(qmp "$ns_mon" query-status 2>&1)
+	case $ns_status in *'"shutdown"'*) break ;; esac
+	sleep 0.1
+	_n=$((_n + 1))
+done
+kill -0 "$vm_pid" 2>/dev/null
+ns_alive=$?
+ns_cont=$(qmp "$ns_mon" cont 2>&1)
+qmp "$ns_mon" quit >/dev/null 2>&1
+wait_pid_gone "$vm_pid" 20
+ns_gone=$?
+check_no_shutdown() {
+	[ "$ns_rc" = 0 ] || { echo "genvm -no-shutdown exited $ns_rc: $(cat "$err")"; return 1; }
+	case $ns_status in
+	*'"status": "shutdown"'*'"running": false'*) ;;
+	*) echo "after the guest's poweroff -f, query-status says: $ns_status"; return 1 ;;
+	esac
+	[ "$ns_alive" = 0 ] || { echo "genvm exited on the guest's power-off"; return 1; }
+	case $ns_cont in
+	*"Resetting the Virtual Machine is required"*) ;;
+	*) echo "cont after the power-off: $ns_cont"; return 1 ;;
+	esac
+	[ "$ns_gone" = 0 ] || { echo "quit did not end genvm"; return 1; }
+}
+tap "qemu-cli: -no-shutdown: the guest's power-off leaves genvm in runstate shutdown, serving QMP, until quit" \
+	"$ns_log" check_no_shutdown
+
+# ---- the console on a pty, as libvirt's <console type='pty'> ----
+
+pty_mon=$E2E_WORK/pty-qmp.sock
+pty_out=$E2E_WORK/pty-console.log
+PTY_GUID=5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716
+rm -f "$pidf" "$pty_mon" "$pty_out"
+"$GENVM" -daemonize -pidfile "$pidf" -m "$E2E_MEM" -nodefaults \
+	-qmp "unix:$pty_mon,server=on,wait=off" -S \
+	-chardev pty,id=charserial0 -serial chardev:charserial0 -device "vmgenid,guid=$PTY_GUID" \
+	-kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" -append "$E2E_APPEND_BASE e2e=snapshot" 2>"$err"
+pty_rc=$?
+vm_pid=$(cat "$pidf" 2>/dev/null)
+pty_line=$(grep '^char device redirected to ' "$err")
+pty_path=$(printf '%s\n' "$pty_line" | sed -n 's|^char device redirected to \(/dev/pts/[0-9]*\) (label charserial0)$|\1|p')
+pty_reader=""
+if [ -n "$pty_path" ] && [ -c "$pty_path" ]; then
+	cat "$pty_path" >"$pty_out" 2>/dev/null &
+	pty_reader=$!
+fi
+qmp "$pty_mon" cont >/dev/null 2>&1
+wait_marker "$pty_out" guid
+# A pty hands over what is there: the line may still be arriving.
+_n=0
+while [ "$(cmarker "$pty_out" guid | tr -d '\n' | wc -c)" -lt 36 ] && [ "$_n" -lt 50 ]; do
+	sleep 0.1
+	_n=$((_n + 1))
+done
+[ -n "$pty_reader" ] && kill "$pty_reader" 2>/dev/null
+qmp "$pty_mon" quit >/dev/null 2>&1
+wait_pid_gone "$vm_pid" 20
+check_pty() {
+	[ "$pty_rc" = 0 ] || { echo "genvm -serial pty exited $pty_rc: $(cat "$err")"; return 1; }
+	[ -n "$pty_path" ] || { echo "no 'char device redirected to /dev/pts/N (label charserial0)' line: $(cat "$err")"; return 1; }
+	[ -n "$pty_reader" ] || { echo "$pty_path is not a character device"; return 1; }
+	expect_cmarker "$pty_out" guid "$PTY_GUID"
+}
+tap "qemu-cli: -chardev pty,id=charserial0: QEMU's 'char device redirected' line names a pty that carries the guest's console" \
+	"$err" check_pty
 
 # ---- what genvm cannot honour: QEMU's words, exit 1, nothing started ----
 

@@ -418,7 +418,13 @@ static void test_libvirt_command_line(void **state)
 	parse(&r, "-object", "iothread,id=io1", "-kernel", kernel);
 	assert_refused(&r, "genvm has no 'iothread' objects");
 	parse(&r, "-no-shutdown", "-kernel", kernel);
-	assert_refused(&r, "genvm: -no-shutdown: genvm exits when the guest powers off");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.no_shutdown);
+	done(&r);
+	parse(&r, "-kernel", kernel);
+	assert_int_equal(r.result, CLI_RUN);
+	assert_false(r.cfg.no_shutdown);
+	done(&r);
 	parse(&r, "-rtc", "base=localtime", "-kernel", kernel);
 	assert_refused(&r, "genvm has no RTC");
 	parse(&r, "-global", "PIIX4_PM.disable_s3=0", "-kernel", kernel);
@@ -459,12 +465,13 @@ static void test_qemu_option_refusals(void **state)
 		{ "-device", "{\"driver\":\"e1000\"}", "'e1000' is not a valid device model name" },
 		{ "-chardev", "socket,path=/tmp/x,server=on", "chardev: no id specified" },
 		{ "-chardev", "bogus,id=x", "'bogus' is not a valid char driver name" },
-		{ "-chardev", "pty,id=x", "genvm has no 'pty' character backend" },
+		{ "-chardev", "vc,id=x", "genvm has no 'vc' character backend" },
+		{ "-chardev", "pty,id=x", "genvm: -chardev pty,id=x: no -mon or -serial uses it\n" },
 		{ "-chardev", "socket,id=x,path=/tmp/x", "client mode is not supported: add server=on" },
 		{ "-chardev", "null,id=x", "genvm: -chardev null,id=x: no -mon or -serial uses it\n" },
 		{ "-mon", "chardev=nope", "genvm: -mon chardev=nope: chardev \"nope\" not found\n" },
 		{ "-serial", "bogus:", "genvm: -serial bogus:: 'bogus:' is not a valid char driver\n" },
-		{ "-serial", "pty", "genvm's console goes to stdio, file:PATH, null or none" },
+		{ "-serial", "vc", "genvm's console goes to stdio, file:PATH, pty, null or none" },
 		{ "-readconfig", "/nonexistent.cfg",
 		  "genvm: -readconfig /nonexistent.cfg: Could not open '/nonexistent.cfg': No such file or directory\n" },
 	};
@@ -479,6 +486,21 @@ static void test_qemu_option_refusals(void **state)
 		assert_ptr_equal(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
 		done(&r);
 	}
+	/* The console on a pty: QEMU's label, serial0 or the chardev's id. */
+	parse(&r, "-kernel", kernel, "-serial", "pty");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.serial_pty);
+	assert_string_equal(r.cfg.serial_pty_label, "serial0");
+	done(&r);
+	parse(&r, "-kernel", kernel, "-chardev", "pty,id=charserial0", "-serial", "chardev:charserial0",
+	      "-daemonize");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.serial_pty);
+	assert_false(r.cfg.serial_null);
+	assert_string_equal(r.cfg.serial_pty_label, "charserial0");
+	done(&r);
+	parse(&r, "-kernel", kernel, "-chardev", "pty,id=m", "-mon", "chardev=m");
+	assert_refused(&r, "a monitor needs a two-way chardev");
 	parse(&r, "-kernel", kernel, "-chardev", "null,id=a", "-chardev", "null,id=a");
 	assert_refused(&r, "genvm: -chardev null,id=a: Duplicate ID 'a' for chardev\n");
 	parse(&r, "-kernel", kernel, "-daemonize", "-nographic");

@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -459,6 +461,184 @@ static void test_qmp_management(void **state)
 	close(sock);
 }
 
+/*
+ * -no-shutdown: the guest's power-off stops the machine, QMP stays, and
+ * the machine ends only with quit; system_reset then cont runs it again.
+ */
+static void test_no_shutdown(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[96];
+	const char *got, *shut, *stop;
+	int sock;
+
+	(void)state;
+	control_free(ctl);
+	snprintf(path, sizeof(path), "%s/qmp2.sock", dir);
+	memset(cfg.qmp, 0, sizeof(cfg.qmp));
+	cfg.qmp[0].text = path;
+	cfg.qmp[0].spec.kind = CHARDEV_UNIX;
+	memcpy(cfg.qmp[0].spec.path, path, strlen(path) + 1);
+	cfg.qmp[0].spec.server = true;
+	cfg.nr_qmp = 1;
+	cfg.no_shutdown = true;
+	ctl = control_new(&m, loop);
+	assert_non_null(ctl);
+	assert_int_equal(control_start(ctl), 0);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_non_null(strstr(qmp_read(sock, 30), "{\"QMP\": "));
+	expect_reply(sock, "{\"execute\": \"qmp_capabilities\"}", -1, "{\"return\": {}}");
+	assert_int_equal(control_runstate(ctl), RUNSTATE_RUNNING);
+
+	machine_guest_poweroff(&m);
+	got = qmp_read(sock, 30);
+	shut = strstr(got, "\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, "
+			   "\"reason\": \"guest-shutdown\"}");
+	stop = strstr(got, "\"event\": \"STOP\"");
+	if (!shut || !stop || stop < shut)
+		fail_msg("expected SHUTDOWN then STOP, got %s", got);
+	assert_false(control_exiting(ctl));
+	expect_reply(sock, "{\"execute\": \"query-status\"}", -1,
+		     "{\"return\": {\"status\": \"shutdown\", \"singlestep\": false, "
+		     "\"running\": false}}");
+	expect_reply(sock, "{\"execute\": \"cont\"}", -1,
+		     "\"desc\": \"Resetting the Virtual Machine is required\"");
+	/* A second power-off (the request raced the pause) changes nothing. */
+	machine_guest_poweroff(&m);
+	assert_null(strstr(qmp_read(sock, 30), "SHUTDOWN"));
+
+	resets = 0;
+	expect_reply(sock, "{\"execute\": \"system_reset\"}", -1, "{\"return\": {}}");
+	assert_int_equal(resets, 1);
+	assert_int_equal(control_runstate(ctl), RUNSTATE_PRELAUNCH);
+	expect_reply(sock, "{\"execute\": \"cont\"}", -1, "{\"return\": {}}");
+	assert_int_equal(control_runstate(ctl), RUNSTATE_RUNNING);
+
+	/* Once more off, then quit: its own SHUTDOWN, the host's, and genvm ends. */
+	machine_guest_poweroff(&m);
+	qmp_read(sock, 30);
+	assert_int_equal(control_runstate(ctl), RUNSTATE_SHUTDOWN);
+	qmp_send(sock, "{\"execute\": \"quit\"}", -1);
+	got = qmp_read(sock, 30);
+	if (!strstr(got, "\"data\": {\"guest\": false, \"reason\": \"host-qmp-quit\"}"))
+		fail_msg("expected quit's SHUTDOWN, got %s", got);
+	assert_true(control_exiting(ctl));
+	close(sock);
+	cfg.no_shutdown = false;
+	/* The machine lives on for the tests after this one. */
+	{
+		uint64_t n;
+
+		atomic_store(&m.vm.exiting, false);
+		assert_int_equal(read(m.vm.exit_fd, &n, sizeof(n)), sizeof(n));
+	}
+}
+
+/* What the pty's other end has read within ms, appended to buf. */
+static void pty_read(int fd, char *buf, size_t size, const char *want, unsigned int ms)
+{
+	size_t len = strlen(buf);
+	ssize_t n;
+
+	for (unsigned int t = 0; t < ms && !strstr(buf, want); t += 20) {
+		run_for(20);
+		while ((n = read(fd, buf + len, size - 1 - len)) > 0)
+			len += (size_t)n;
+		buf[len] = '\0';
+	}
+}
+
+/*
+ * -serial pty: the console on a pseudo-terminal.  Output waits in the
+ * UART's queue while nobody has the pty open, then reaches whoever opens
+ * it; what they type reaches the guest unchanged (no C-a commands).
+ */
+static void test_console_pty(void **state)
+{
+	char name[64], got[256] = "";
+	const char *hello = "hello\001x";
+	struct termios t;
+	uint8_t b;
+	int master, s;
+
+	(void)state;
+	control_free(ctl);
+	uart_free(m.uart);
+	master = machine_console_pty("c", name, sizeof(name));
+	assert_true(master >= 0);
+	assert_memory_equal(name, "/dev/pts/", 9);
+	assert_true(fcntl(master, F_GETFL) & O_NONBLOCK);
+	m.serial_fd = master;
+	cfg.serial_pty = true;
+	m.uart = uart_new(&m.vm, UART_COM1_IRQ, master);
+	assert_non_null(m.uart);
+	uart_set_output_notify(m.uart, console_output, &m);
+	ctl = control_new(&m, loop);
+	assert_non_null(ctl);
+	assert_int_equal(control_start(ctl), 0);
+
+	/* Nobody has it open: the guest prints anyway, and the loop goes on. */
+	for (size_t i = 0; i < strlen(hello); i++) {
+		b = (uint8_t)hello[i];
+		uart_io(m.uart, 0, &b, 1, true);
+	}
+	run_for(100);
+
+	s = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(s >= 0);
+	/* Raw: no echo, no CR added, bytes as they are. */
+	assert_int_equal(tcgetattr(s, &t), 0);
+	assert_int_equal(t.c_lflag & (ECHO | ICANON), 0);
+	pty_read(s, got, sizeof(got), hello, 3000);
+	assert_string_equal(got, hello);
+
+	/* Keys: C-a is the guest's, not a command (C-a x would quit). */
+	assert_int_equal(write(s, "\001x", 2), 2);
+	got[0] = '\0';
+	for (int i = 0; i < 200 && strlen(got) < 2; i++) {
+		uint8_t lsr;
+
+		run_for(10);
+		uart_io(m.uart, 5, &lsr, 1, false); /* LSR: bit 0, data ready */
+		if (lsr & 1) {
+			uart_io(m.uart, 0, &b, 1, false);
+			got[strlen(got) + 1] = '\0';
+			got[strlen(got)] = (char)b;
+		}
+	}
+	assert_string_equal(got, "\001x");
+	assert_false(control_exiting(ctl));
+
+	/*
+	 * The reader goes away and the guest prints more than the pty holds:
+	 * the hang-up must not spin the loop (it did: ~all of a CPU).
+	 */
+	close(s);
+	for (int i = 0; i < 65536; i++) {
+		b = 'z';
+		uart_io(m.uart, 0, &b, 1, true);
+	}
+	run_for(50);
+	{
+		struct timespec t0, t1;
+		long used_ms;
+
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+		run_for(400);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+		used_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (used_ms > 100)
+			fail_msg("the loop spun on the hung-up pty: %ld ms of CPU in 400 ms", used_ms);
+	}
+	control_free(ctl);
+	ctl = control_new(&m, loop);
+	cfg.serial_pty = false;
+	close(master);
+	m.serial_fd = -1;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +647,8 @@ int main(void)
 		cmocka_unit_test(test_console_nobody_reads),
 		/* Last: it replaces the shared control plane with one that has QMP. */
 		cmocka_unit_test(test_qmp_management),
+		cmocka_unit_test(test_no_shutdown),
+		cmocka_unit_test(test_console_pty),
 	};
 
 	return cmocka_run_group_tests_name("control", tests, setup, teardown);

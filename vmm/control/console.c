@@ -12,6 +12,8 @@
 #include "uart.h"
 
 #define UART_RETRY_MS 10
+/* A pty nobody has open reads EIO and hangs up at once: QEMU looks again each second. */
+#define PTY_RETRY_MS 1000
 
 struct console {
 	struct control *ctl;
@@ -22,6 +24,8 @@ struct console {
 	bool monitor_seen;
 	bool escape;
 	bool reading;
+	int in_fd;        /* stdin, or the -serial pty's master */
+	bool pty;         /* keys from a pty: no C-a commands, as QEMU's pty */
 };
 
 static void write_stdout(void *opaque, const char *buf, size_t len)
@@ -97,7 +101,7 @@ static void key(struct console *con, unsigned char ch)
 		default:
 			return;
 		}
-	} else if (ch == CONSOLE_ESCAPE) {
+	} else if (ch == CONSOLE_ESCAPE && !con->pty) {
 		con->escape = true;
 		return;
 	}
@@ -132,6 +136,12 @@ static void on_stdin(struct loop *l, int fd, unsigned int events, void *opaque)
 	n = read(fd, buf, want);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
+	if (n <= 0 && con->pty) {
+		/* Nobody has the pty open (EIO): quiet until someone may. */
+		loop_set_mask(l, fd, 0);
+		loop_add_timer(l, PTY_RETRY_MS, on_retry, con);
+		return;
+	}
 	if (n <= 0) {
 		loop_del_fd(l, fd);
 		con->reading = false;
@@ -146,7 +156,7 @@ static void on_retry(struct loop *l, void *opaque)
 	struct console *con = opaque;
 
 	if (con->reading)
-		loop_set_mask(l, STDIN_FILENO, LOOP_READ);
+		loop_set_mask(l, con->in_fd, LOOP_READ);
 }
 
 static void hmp_write(void *opaque, const char *buf, size_t len)
@@ -155,13 +165,15 @@ static void hmp_write(void *opaque, const char *buf, size_t len)
 }
 
 struct console *console_new(struct control *c, struct loop *l, struct uart *u,
-			    bool with_monitor)
+			    bool with_monitor, int pty_fd)
 {
 	struct console *con = calloc(1, sizeof(*con));
 	const struct hmp_io io = { .write = hmp_write, .opaque = NULL };
 
 	if (!con)
 		return NULL;
+	con->in_fd = pty_fd >= 0 ? pty_fd : STDIN_FILENO;
+	con->pty = pty_fd >= 0;
 	con->ctl = c;
 	con->loop = l;
 	con->uart = u;
@@ -180,7 +192,7 @@ void console_free(struct console *con)
 	if (!con)
 		return;
 	if (con->reading)
-		loop_del_fd(con->loop, STDIN_FILENO);
+		loop_del_fd(con->loop, con->in_fd);
 	loop_del_timer(con->loop, on_retry, con);
 	hmp_free(con->hmp);
 	free(con);
@@ -188,10 +200,11 @@ void console_free(struct console *con)
 
 int console_start(struct console *con)
 {
-	int ret = loop_add_fd(con->loop, STDIN_FILENO, LOOP_READ, on_stdin, con);
+	int ret = loop_add_fd(con->loop, con->in_fd, LOOP_READ, on_stdin, con);
 
 	if (ret < 0) {
-		fprintf(stderr, "genvm: console: stdin: %s\n", strerror(-ret));
+		fprintf(stderr, "genvm: console: %s: %s\n", con->pty ? "pty" : "stdin",
+			strerror(-ret));
 		return -1;
 	}
 	con->reading = true;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +49,11 @@ struct control {
 	int exit_code;
 	bool shutdown_sent;
 	bool reset_pending; /* the guest asked for a reset during a save */
+	bool poweroff_pending; /* the guest powered off under -no-shutdown */
 	bool console_waiting; /* the console's fd is watched until it takes more */
 	bool console_drop_said;
+	bool console_backoff; /* a hung-up pty: its watch waits for a timer */
+	int pty_in; /* -serial pty: the master again, for the keys (epoll watches each fd once) */
 	/* QMP getfd: the last descriptor a client passed, then named ones. */
 	int passed_fd;
 	struct {
@@ -184,6 +188,12 @@ int control_system_reset(struct control *c, const char **why)
 		*why = "the reset failed; genvm is exiting";
 		return -1;
 	}
+	/*
+	 * QEMU leaves a machine that was not running in prelaunch after a
+	 * reset; from shutdown (-no-shutdown) that is what makes cont work.
+	 */
+	if (c->state == RUNSTATE_SHUTDOWN)
+		c->state = RUNSTATE_PRELAUNCH;
 	return 0;
 }
 
@@ -406,12 +416,43 @@ static void on_exit_fd(struct loop *l, int fd, unsigned int events, void *opaque
 }
 
 /*
+ * -no-shutdown: QEMU's order, SHUTDOWN then STOP, and the machine stays,
+ * its vCPUs stopped, until quit (or system_reset and cont).  The event is
+ * sent here, not through send_shutdown(): quit sends its own later.
+ */
+static void guest_powered_off(struct control *c)
+{
+	bool was_running = c->state == RUNSTATE_RUNNING;
+
+	if (c->state == RUNSTATE_SHUTDOWN)
+		return;
+	control_event(c, "SHUTDOWN", why_data(true, exit_reasons[VM_EXIT_GUEST_SHUTDOWN]));
+	if (machine_pause(c->m) < 0) {
+		fprintf(stderr, "genvm: -no-shutdown: cannot stop the vCPUs\n");
+		c->state = RUNSTATE_INTERNAL_ERROR;
+		vm_request_exit(&c->m->vm, 1);
+		return;
+	}
+	c->state = RUNSTATE_SHUTDOWN;
+	if (was_running)
+		control_event(c, "STOP", NULL);
+}
+
+/*
  * A guest reset rebuilds RAM (firmware, kernel, initrd) while a save's
  * writer thread reads it: it waits for the save to end, then happens.
  */
 static void run_requests(struct control *c)
 {
-	if (!c->reset_pending || migration_active(c->migration))
+	if (migration_active(c->migration))
+		return;
+	if (c->poweroff_pending) {
+		c->poweroff_pending = false;
+		c->reset_pending = false; /* a powered-off machine does not reboot */
+		if (!atomic_load(&c->m->vm.exiting))
+			guest_powered_off(c);
+	}
+	if (!c->reset_pending)
 		return;
 	c->reset_pending = false;
 	if (!atomic_load(&c->m->vm.exiting))
@@ -430,7 +471,7 @@ static void pump_console(struct control *c)
 	struct uart *u = c->m->uart;
 	int fd = uart_output_fd(u), more = uart_flush_output(u);
 
-	if (more > 0 && !c->console_waiting) {
+	if (more > 0 && !c->console_waiting && !c->console_backoff) {
 		if (loop_add_fd(c->loop, fd, LOOP_WRITE, on_console_writable, c) == 0)
 			c->console_waiting = true;
 	} else if (more <= 0 && c->console_waiting) {
@@ -446,12 +487,34 @@ static void pump_console(struct control *c)
 	}
 }
 
+static void on_console_retry(struct loop *l, void *opaque)
+{
+	struct control *c = opaque;
+
+	(void)l;
+	c->console_backoff = false;
+	pump_console(c);
+}
+
 static void on_console_writable(struct loop *l, int fd, unsigned int events, void *opaque)
 {
-	(void)l;
-	(void)fd;
+	struct control *c = opaque;
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
 	(void)events;
-	pump_console(opaque);
+	/*
+	 * A pty whose other end was closed reports a hang-up, which the loop
+	 * passes on as writable, while its buffer is full: look again in a
+	 * second rather than spin; the UART's queue holds the output.
+	 */
+	if (c->pty_in >= 0 && poll(&p, 1, 0) == 1 && !(p.revents & POLLOUT)) {
+		loop_del_fd(l, fd);
+		c->console_waiting = false;
+		c->console_backoff = true;
+		loop_add_timer(l, 1000, on_console_retry, c);
+		return;
+	}
+	pump_console(c);
 }
 
 /* At exit: what is queued gets up to ms to go, then the count of what did not. */
@@ -498,6 +561,8 @@ static void on_request_fd(struct loop *l, int fd, unsigned int events, void *opa
 		pump_console(c);
 	if (req & MACHINE_REQ_RESET)
 		c->reset_pending = true;
+	if (req & MACHINE_REQ_POWEROFF)
+		c->poweroff_pending = true;
 	run_requests(c);
 }
 
@@ -589,6 +654,7 @@ struct control *control_new(struct machine *m, struct loop *l)
 		return NULL;
 	}
 	c->passed_fd = -1;
+	c->pty_in = -1;
 	for (int i = 0; i < CONTROL_MAX_FDS; i++)
 		c->fds[i].fd = -1;
 	c->m = m;
@@ -616,8 +682,16 @@ struct control *control_new(struct machine *m, struct loop *l)
 		fprintf(stderr, "genvm: migration: %s\n", strerror(errno));
 		goto fail;
 	}
-	if (cfg->nographic) {
-		c->console = console_new(c, l, m->uart, cfg->mux_monitor);
+	if (cfg->serial_pty && m->serial_fd >= 0) {
+		c->pty_in = fcntl(m->serial_fd, F_DUPFD_CLOEXEC, 0);
+		if (c->pty_in < 0) {
+			fprintf(stderr, "genvm: -serial pty: %s\n", strerror(errno));
+			goto fail;
+		}
+	}
+	if (cfg->nographic || c->pty_in >= 0) {
+		c->console = console_new(c, l, m->uart, cfg->mux_monitor && c->pty_in < 0,
+					 c->pty_in);
 		if (!c->console) {
 			fprintf(stderr, "genvm: console: out of memory\n");
 			goto fail;
@@ -659,6 +733,9 @@ void control_free(struct control *c)
 	loop_del_fd(c->loop, c->m->request_fd);
 	if (c->passed_fd >= 0)
 		close(c->passed_fd);
+	loop_del_timer(c->loop, on_console_retry, c);
+	if (c->pty_in >= 0)
+		close(c->pty_in);
 	for (int i = 0; i < CONTROL_MAX_FDS; i++) {
 		if (c->fds[i].fd >= 0)
 			close(c->fds[i].fd);
