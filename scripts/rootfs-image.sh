@@ -30,7 +30,8 @@
 #   20-genvm.network                     systemd-networkd: 10.0.2.15/24 on the
 #                                        virtio NIC (and DHCP)
 #   on-change.d/40-renew-dhcp-lease,     hooks: renew the lease and the
-#   on-change.d/60-genid-instance        instance ID in a clone
+#   on-change.d/45-genid-instance        instance ID in a clone, before
+#                                        50-genid reports the clone
 #   genid-report.service                 after multi-user.target: says the
 #                                        ID on the console, runs the steps
 #                                        the kernel command line asks for
@@ -140,7 +141,7 @@ done
 install -D -m 0644 "$files/20-genvm.network" "$root/etc/systemd/network/20-genvm.network"
 install -D -m 0755 "$repo/contrib/on-change.d/40-renew-dhcp-lease" \
 	"$root/etc/vmgenid/on-change.d/40-renew-dhcp-lease"
-install -D -m 0755 "$files/60-genid-instance" "$root/etc/vmgenid/on-change.d/60-genid-instance"
+install -D -m 0755 "$files/45-genid-instance" "$root/etc/vmgenid/on-change.d/45-genid-instance"
 
 # systemctl enable, by hand: the links its [Install] sections ask for.
 wants=$root/etc/systemd/system

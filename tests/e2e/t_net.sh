@@ -7,7 +7,7 @@
 # each in a network namespace of its own (scripts/clone-netns.sh) with the
 # same tap name, MAC and guest IP as the source, each answer on 10.0.2.15
 # inside their namespace with their own GUID and a new instance ID (the
-# image's hook 60-genid-instance), and the host reaches each through its
+# image's hook 45-genid-instance), and the host reaches each through its
 # veth address (DNAT in the namespace) when nft is there.
 #
 # The guest side is tests/e2e/guest/rootfs/genid-agent (genid.e2e=serve).
