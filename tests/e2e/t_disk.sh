@@ -15,6 +15,12 @@
 # nested emulation, and the nested run is shared.
 # e2e-needs: rootfs
 # e2e-slow
+# e2e-opt-in: in the 12-06 clean-clone run its source step failed: the source
+# booted with a GUID other than the one the image last ran with, and the guest
+# tool's persisted state (guest/genstate.c) rightly counted that boot as a
+# generation change, so the source reported itself as a clone.  The source now
+# keeps the GUID of the earlier boots, as a rebooted VM does; it runs when named
+# (VMGENID_E2E_ONLY=t_disk) until a nested run has shown it passing whole.
 . "$(dirname "$0")/lib.sh"
 
 # A systemd boot is ten times the initramfs one.
@@ -27,7 +33,6 @@ disk=$E2E_WORK/debian.img
 snap=$E2E_WORK/debian.snap
 q=$E2E_WORK/disk-src.sock
 G1=6f1c2a3b-4d5e-4f60-9a7b-8c9d0e1f2a3b
-G2=0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a
 rng="-device virtio-rng-device"
 
 qmp() {
@@ -115,14 +120,14 @@ tap "disk: e2fsck -fn finds the image clean after the clean poweroff" "$log2" ch
 sum0=$(sha256sum "$disk" | cut -d' ' -f1)
 slog=$E2E_WORK/disk-source.log
 vm_start "$slog" "root=/dev/vda genid.e2e=source" \
-	-drive "file=$disk,format=raw,if=virtio,snapshot=on" $rng -device "vmgenid,guid=$G2" \
+	-drive "file=$disk,format=raw,if=virtio,snapshot=on" $rng -device "vmgenid,guid=$G1" \
 	-qmp "unix:$q,server=on,wait=off"
 src_pid=$VM_PID src_job=$VM_JOB
 vm_wait_for "$slog" 'VMGENID-E2E: ready$'
 marker_a=$(marker "$slog" marker_a)
 echo "# source: multi-user.target after $(boot_time "$slog") s of guest uptime"
 check_source() {
-	check_up "$slog" "$G2" || return 1
+	check_up "$slog" "$G1" || return 1
 	hex16 "$marker_a" || { echo "marker_a: '$marker_a' is not 8 random bytes in hex"; return 1; }
 	expect_marker "$slog" hook_runs 0
 }
@@ -171,7 +176,7 @@ check_clone() {
 	grep -q 'VMGENID-E2E: clone_done$' "$_l" ||
 		{ echo "the clone's hook never reported; $(vmm_exit_reason "$_l")"; return 1; }
 	case $_g in
-	"" | unknown | "$G2") echo "clone GUID: '$_g' (the source had $G2)"; return 1 ;;
+	"" | unknown | "$G1") echo "clone GUID: '$_g' (the source had $G1)"; return 1 ;;
 	esac
 	[ "$_g" != "$_og" ] || { echo "both clones have GUID $_g"; return 1; }
 	expect_marker "$_l" hook_runs 1 || return 1
