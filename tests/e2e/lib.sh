@@ -25,6 +25,21 @@ stamp_lines() {
 	done
 }
 
+# vmm_stderr_apart LOG COMMAND...: runs COMMAND with its stdout (the guest's
+# console) on this function's stdout, and its stderr (genvm's own warnings)
+# stamped and appended to LOG by a stamper of its own; the exit status goes
+# to LOG.rc.  The serial console drains after the guest's shell has moved
+# on, so a warning written between two console writes would land inside a
+# console line if both shared one stream; two stampers append whole lines.
+vmm_stderr_apart() {
+	_sa_log=$1
+	shift
+	{
+		{ "$@" </dev/null 3>&-; echo "$?" >"$_sa_log.rc"; } 2>&1 1>&3 3>&- |
+			stamp_lines >>"$_sa_log"
+	} 3>&1
+}
+
 # vm_boot LOG APPEND [VMM ARGS...]
 # Boots the test guest with "e2e=..." words in APPEND and writes its console
 # to LOG as "UPTIME LINE"; the last line is "UPTIME VMM-EXIT: STATUS", stamped
@@ -37,15 +52,16 @@ vm_boot() {
 		return 0
 	fi
 	read -r _t0 _ </proc/uptime
+	: >"$_log"
 	{
-		timeout "$E2E_TIMEOUT" "$GENVM" -m "$E2E_MEM" -smp "$E2E_SMP" \
+		vmm_stderr_apart "$_log" timeout "$E2E_TIMEOUT" "$GENVM" \
+			-m "$E2E_MEM" -smp "$E2E_SMP" \
 			-kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" \
 			-append "$E2E_APPEND_BASE $_append" \
-			-nographic -no-reboot "$@" </dev/null 2>&1
-		_rc=$?
+			-nographic -no-reboot "$@"
 		echo
-		echo "VMM-EXIT: $_rc"
-	} | stamp_lines >"$_log"
+		echo "VMM-EXIT: $(cat "$_log.rc")"
+	} | stamp_lines >>"$_log"
 	# Timings as diagnostics: under nesting they are the only record of them.
 	awk -v t0="$_t0" -v what="$_append" '
 		/VMGENID-E2E: init$/ && !init { init = $1 - t0 }
@@ -63,15 +79,16 @@ vm_start() {
 	shift 2
 	_pidf=$E2E_WORK/vmm.pid.$$
 	rm -f "$_pidf"
+	: >"$_log"
 	{
-		sh -c 'echo $$ >"$0"; exec "$@"' "$_pidf" timeout "$E2E_TIMEOUT" "$GENVM" \
+		vmm_stderr_apart "$_log" sh -c 'echo $$ >"$0"; exec "$@"' "$_pidf" \
+			timeout "$E2E_TIMEOUT" "$GENVM" \
 			-m "$E2E_MEM" -smp "$E2E_SMP" \
 			-kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" \
-			-append "$E2E_APPEND_BASE $_append" -nographic "$@" </dev/null 2>&1
-		_rc=$?
+			-append "$E2E_APPEND_BASE $_append" -nographic "$@"
 		echo
-		echo "VMM-EXIT: $_rc"
-	} | stamp_lines >"$_log" &
+		echo "VMM-EXIT: $(cat "$_log.rc")"
+	} | stamp_lines >>"$_log" &
 	VM_JOB=$!
 	_n=0
 	while [ ! -s "$_pidf" ] && [ "$_n" -lt 200 ]; do
