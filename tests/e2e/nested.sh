@@ -427,8 +427,9 @@ console_tail() {
 # l1_cut_short: why the last L1 run ended without "done", in $why; true when
 # the emulator is to blame rather than a scenario.  That is a stalled
 # emulator, or an emulated machine that reset itself (QEMU exits 0 under
-# -no-reboot) with no panic from its kernel: an L2 guest cannot reset L1.
-# Both seen here, the reset twice in long loops of L2 boots.
+# -no-reboot) with no panic from its kernel: an L2 guest cannot reset L1;
+# or a panic of L1's own kernel.  All seen here, the reset twice in long
+# loops of L2 boots.
 l1_cut_short() {
 	local during="during ${current:-no scenario}"
 	if [ "$stalled" = 1 ]; then
@@ -438,6 +439,14 @@ l1_cut_short() {
 		return 1
 	elif [ "$status" = 0 ] && ! grep -q 'Kernel panic' "$console"; then
 		why="L1 reset itself without a word (no panic, no 'done') $during"
+	elif [ "$status" = 0 ]; then
+		# L1's own kernel died (seen: a general protection fault in
+		# __schedule, and setup_IO_APIC's timer check) with emulated SVM
+		# guests running under TCG.  Nothing genvm does in L1's user space
+		# can panic L1's kernel, so this is the emulator's failure too:
+		# the panic line is shown, and a second one fails the suite.
+		why="L1's kernel panicked ($(grep -m1 'Kernel panic' "$console" |
+			sed 's/^.*Kernel panic/Kernel panic/')) $during"
 	else
 		why="$qemu exited with status $status before the suite finished"
 		return 1
