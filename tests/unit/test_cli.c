@@ -952,7 +952,7 @@ static void test_drive_refusals(void **state)
 	assert_refused(&r, "genvm: -drive id=d0: no -device virtio-blk-device,drive=d0 uses it");
 	/* A device naming a drive that is not there, or is taken. */
 	parse(&r, "-kernel", kernel, "-device", "virtio-blk-device,drive=nope");
-	assert_refused(&r, "no -drive with id 'nope'");
+	assert_refused(&r, "no -drive with id 'nope' (give -drive ...,if=none,id=nope first)");
 	parse(&r, "-kernel", kernel, "-device", "virtio-blk-device");
 	assert_refused(&r, "drive=ID is required");
 	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=none,id=d0",
