@@ -192,8 +192,12 @@ int cli_opt_nodefaults(struct parser *p, const char *arg)
 	return 0;
 }
 
-/* genvm reads no configuration file of its own, so there is nothing to skip. */
-int cli_opt_no_user_config(struct parser *p, const char *arg)
+/*
+ * -enable-kvm (genvm runs on KVM only), -no-hpet (it has none) and
+ * -no-user-config (it reads no configuration file of its own): each asks
+ * for what genvm does anyway.
+ */
+int cli_opt_as_is(struct parser *p, const char *arg)
 {
 	(void)p;
 	(void)arg;
@@ -334,13 +338,6 @@ int cli_opt_accel(struct parser *p, const char *arg)
 		first = false;
 	}
 	return ret;
-}
-
-int cli_opt_enable_kvm(struct parser *p, const char *arg)
-{
-	(void)p;
-	(void)arg;
-	return 0;
 }
 
 /* "host" or "max" (the same under KVM), with libvirt's migratable=on|off. */
@@ -1249,13 +1246,6 @@ int cli_opt_global(struct parser *p, const char *arg)
 	}
 	return cli_bad(p, arg, "genvm's machine cannot be changed so (docs/qemu-compat.md lists "
 			       "the -global settings that describe it)");
-}
-
-int cli_opt_no_hpet(struct parser *p, const char *arg)
-{
-	(void)p;
-	(void)arg;
-	return 0;
 }
 
 /* genvm loads -kernel itself: no boot devices to order, no menu. */
