@@ -221,6 +221,13 @@ wait_migrated() {
 	return 1
 }
 
+# qmp_save SOCK URI: QMP migrate to URI, then wait_migrated.  Silent and
+# true when the save completed; else one line on what failed.
+qmp_save() {
+	_qs=$(qmp "$1" migrate "{\"uri\": \"$2\"}" 2>&1) || { echo "migrate: $_qs"; return 1; }
+	_qs=$(wait_migrated "$1") || { echo "query-migrate: $_qs"; return 1; }
+}
+
 # ticks_after LOG [PATTERN]: tick lines after the first PATTERN line (all of
 # them without one).
 ticks_after() {
