@@ -194,6 +194,21 @@ le_to_uuid() {
 		substr($0,17,4), substr($0,21,12) }'
 }
 
+# expect_refused TEXT ARGS...: genvm given the suite's kernel, initrd and
+# ARGS refuses to start: exit status 1 and one line "genvm: ...TEXT...".
+expect_refused() {
+	_want=$1
+	shift
+	_out=$("$GENVM" -kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" "$@" 2>&1 </dev/null)
+	_rc=$?
+	[ "$_rc" = 1 ] || { echo "exit status $_rc: $_out"; return 1; }
+	[ "$(printf '%s\n' "$_out" | wc -l)" = 1 ] || { echo "more than one line: $_out"; return 1; }
+	case $_out in
+	"genvm: "*"$_want"*) ;;
+	*) echo "expected '$_want' in: $_out"; return 1 ;;
+	esac
+}
+
 # ---- QMP, saves and clones (t_snapshot.sh, t_faults.sh) ----
 
 # qmp SOCK COMMAND [ARGS]: genvm-qmp with a 20 s limit.
