@@ -194,6 +194,28 @@ le_to_uuid() {
 		substr($0,17,4), substr($0,21,12) }'
 }
 
+# ---- a scenario's own initramfs (t_virtio.sh, t_vsock.sh) ----
+
+# initrd_unpack DIR MODULE...: DIR, emptied first, holds the suite's
+# initramfs plus lib/modules/MODULE.ko for each MODULE, taken from the
+# kernel package: in the nested L1 at /lib/modules, on the host beside
+# the kernel.
+initrd_unpack() {
+	_ir=$1
+	shift
+	if [ -n "${VMGENID_E2E_L1:-}" ]; then _md=/lib/modules; else _md=$(dirname "$E2E_KERNEL")/modules; fi
+	rm -rf "$_ir"
+	mkdir -p "$_ir" && (cd "$_ir" && gzip -dc "$E2E_INITRD" | cpio -id 2>/dev/null) || return 1
+	for _m in "$@"; do
+		cp "$_md/$_m.ko" "$_ir/lib/modules/" || return 1
+	done
+}
+
+# initrd_pack DIR FILE: DIR as a gzipped newc initramfs in FILE.
+initrd_pack() {
+	(cd "$1" && find . | cpio -o -H newc 2>/dev/null) | gzip -1 >"$2"
+}
+
 # expect_refused TEXT ARGS...: genvm given the suite's kernel, initrd and
 # ARGS refuses to start: exit status 1 and one line "genvm: ...TEXT...".
 expect_refused() {

@@ -13,8 +13,6 @@
 # own, built in the scenario's scratch directory.
 . "$(dirname "$0")/lib.sh"
 
-# In the nested L1 the kernel package's modules are at /lib/modules; on the host, beside the kernel.
-if [ -n "${VMGENID_E2E_L1:-}" ]; then moddir=/lib/modules; else moddir=$(dirname "$E2E_KERNEL")/modules; fi
 root=$E2E_WORK/virtio-root
 initrd=$E2E_WORK/virtio-initrd.gz
 disk=$E2E_WORK/disk-a.img
@@ -22,11 +20,7 @@ rodisk=$E2E_WORK/disk-b.img
 log=$E2E_WORK/virtio.log
 
 build_initrd() {
-	rm -rf "$root"
-	mkdir -p "$root" && (cd "$root" && gzip -dc "$E2E_INITRD" | cpio -id 2>/dev/null) || return 1
-	for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng; do
-		cp "$moddir/$m.ko" "$root/lib/modules/" || return 1
-	done
+	initrd_unpack "$root" virtio_ring virtio virtio_mmio virtio_blk virtio-rng || return 1
 	cat >"$root/init" <<'INIT'
 #!/bin/sh
 export PATH=/bin
@@ -83,7 +77,7 @@ while :; do
 done
 INIT
 	chmod 755 "$root/init"
-	(cd "$root" && find . | cpio -o -H newc 2>/dev/null) | gzip -1 >"$initrd"
+	initrd_pack "$root" "$initrd"
 }
 
 if ! err=$(build_initrd 2>&1); then
@@ -117,6 +111,7 @@ dd if=/dev/zero of="$rodisk" bs=512 count=100 2>/dev/null
 printf 'GENVM-DISK-B-RO!' | dd of="$rodisk" conv=notrunc 2>/dev/null
 ro_sum=$(md5sum <"$rodisk")
 
+# shellcheck disable=SC2034 # read by lib.sh (vm_start, expect_refused)
 E2E_INITRD=$initrd
 q=$E2E_WORK/virtio-src.sock
 clone_log=$E2E_WORK/virtio-clone.log

@@ -18,7 +18,6 @@
 # /init of its own; vsockio (tests/e2e/guest/vsockio.c) is both ends.
 . "$(dirname "$0")/lib.sh"
 
-if [ -n "${VMGENID_E2E_L1:-}" ]; then moddir=/lib/modules; else moddir=$(dirname "$E2E_KERNEL")/modules; fi
 root=$E2E_WORK/vsock-root
 initrd=$E2E_WORK/vsock-initrd.gz
 log=$E2E_WORK/vsock.log
@@ -26,12 +25,9 @@ mods="virtio_ring virtio virtio_mmio vsock vmw_vsock_virtio_transport_common vmw
 size=1048576
 
 build_initrd() {
-	rm -rf "$root"
-	mkdir -p "$root" && (cd "$root" && gzip -dc "$E2E_INITRD" | cpio -id 2>/dev/null) || return 1
+	# shellcheck disable=SC2086 # the module names, one word each
+	initrd_unpack "$root" $mods || return 1
 	[ -x "$root/bin/vsockio" ] || { echo "the suite's initramfs has no /bin/vsockio (scripts/guest-image.sh)"; return 1; }
-	for m in $mods; do
-		cp "$moddir/$m.ko" "$root/lib/modules/" || return 1
-	done
 	cat >"$root/init" <<INIT
 #!/bin/sh
 export PATH=/bin
@@ -68,7 +64,7 @@ while :; do
 done
 INIT
 	chmod 755 "$root/init"
-	(cd "$root" && find . | cpio -o -H newc 2>/dev/null) | gzip -1 >"$initrd"
+	initrd_pack "$root" "$initrd"
 }
 
 if ! err=$(build_initrd 2>&1); then
@@ -94,6 +90,7 @@ tap "vsock: a second vsock device is refused" /dev/null \
 	expect_refused "only one vsock device is allowed" -device "vsock,uds=$E2E_WORK/vsbad/a.sock" \
 	-device "vsock,uds=$E2E_WORK/vsbad/b.sock"
 
+# shellcheck disable=SC2034 # read by lib.sh (vm_start, expect_refused)
 E2E_INITRD=$initrd
 src=$E2E_WORK/vs-src.sock
 q=$E2E_WORK/vs-src.qmp
