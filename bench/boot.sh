@@ -163,26 +163,10 @@ done
 echo "  command line: $append_base e2e=idle; counted at the guest's first /init line, the VMM stopped there"
 [ "$kvm_debugfs" = 1 ] || echo "  (no KVM debugfs here: no per-VM statistics)"
 [ "$kvm_hist$kvm_trace" != 00 ] || echo "  (no KVM_RUN returns or exits by reason: $kvm_hist_why)"
-# One unmeasured boot each warms the page cache for kernel and initramfs
-# (in L1 they are in RAM already).
-if [ "$bench_mode" = hardware ]; then
-	for v in "${vmms[@]}"; do
-		one_boot "$v" warmup 0
-	done
-fi
-for ((i = 1; i <= runs; i++)); do
-	for v in "${vmms[@]}"; do
-		one_boot "$v" measure "$i"
-	done
-done
+bench_rounds one_boot
 
 echo "launch -> /init (ms):"
-declare -A med=()
-for v in "${vmms[@]}"; do
-	read -r m lo hi < <(stats "${times[$v]}")
-	med[$v]=$m
-	printf '  %-13s median %9.1f  (min %.1f, max %.1f)\n' "$v" "$m" "$lo" "$hi"
-done
+bench_medians 13
 r=$(ratio "${med[genvm]}" "${med[qemu-pc]}")
 printf '  ratio genvm/qemu-pc %s (target <= 0.5: %s), genvm/qemu-microvm %s\n' "$r" \
 	"$(awk -v r="$r" 'BEGIN { print (r != "n/a" && r <= 0.5) ? "met" : "MISSED" }')" \

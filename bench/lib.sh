@@ -166,6 +166,38 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.3f\n", a / b }'
 }
 
+# bench_rounds FN: FN VMM measure I for I in 1..runs, the VMMs alternating
+# within each round.  On hardware KVM one unmeasured FN VMM warmup 0 each
+# comes first, to warm the page cache for what the VMM reads (kernel,
+# initramfs, snapshots); in L1 those are in RAM already.
+# shellcheck disable=SC2154 # vmms and runs are the bench's settings
+bench_rounds() {
+	local v i
+	if [ "$bench_mode" = hardware ]; then
+		for v in "${vmms[@]}"; do
+			"$1" "$v" warmup 0
+		done
+	fi
+	for ((i = 1; i <= runs; i++)); do
+		for v in "${vmms[@]}"; do
+			"$1" "$v" measure "$i"
+		done
+	done
+}
+
+# bench_medians WIDTH: a line per VMM with the median, min and max of its
+# times[VMM] (ms), the name padded to WIDTH; the medians go into med[VMM].
+# shellcheck disable=SC2034,SC2154 # the bench fills times and reads med
+bench_medians() {
+	local v m lo hi
+	declare -gA med=()
+	for v in "${vmms[@]}"; do
+		read -r m lo hi < <(stats "${times[$v]}")
+		med[$v]=$m
+		printf '  %-*s median %9.1f  (min %.1f, max %.1f)\n' "$1" "$v" "$m" "$lo" "$hi"
+	done
+}
+
 # ---- counts that do not depend on the clock ----
 #
 # KVM keeps statistics per VM; the kernel shows them, summed over the vCPUs,

@@ -238,26 +238,10 @@ done
 printf '  snapshots: genvm %s KiB (%s KiB allocated), qemu-pc %s KiB\n' \
 	"$(($(stat -c %s "$work/genvm.snap") / 1024))" "$(du -k "$work/genvm.snap" | cut -f1)" \
 	"$(($(stat -c %s "$work/qemu-pc.snap") / 1024))"
-# One unmeasured restore each warms the page cache for the snapshots (in
-# L1, /tmp is RAM already).
-if [ "$bench_mode" = hardware ]; then
-	for v in "${vmms[@]}"; do
-		one_restore "$v" warmup 0
-	done
-fi
-for ((i = 1; i <= runs; i++)); do
-	for v in "${vmms[@]}"; do
-		one_restore "$v" measure "$i"
-	done
-done
+bench_rounds one_restore
 
 echo "launch -> new GUID seen (ms):"
-declare -A med=()
-for v in "${vmms[@]}"; do
-	read -r m lo hi < <(stats "${times[$v]}")
-	med[$v]=$m
-	printf '  %-8s median %9.1f  (min %.1f, max %.1f)\n' "$v" "$m" "$lo" "$hi"
-done
+bench_medians 8
 r=$(ratio "${med[genvm]}" "${med[qemu-pc]}")
 printf '  ratio genvm/qemu-pc %s (target <= 0.2: %s)\n' "$r" \
 	"$(awk -v r="$r" 'BEGIN { print (r != "n/a" && r <= 0.2) ? "met" : "MISSED" }')"

@@ -292,6 +292,35 @@ static int add_virtio(struct parser *p, const char *arg, enum cli_virtio_kind ki
 	return 0;
 }
 
+/*
+ * The backend a -device names (drive=ID or netdev=ID): its index among the
+ * -drive or -netdev options given so far, or -1 after one line saying why
+ * (no such id, or another device has it).
+ */
+static int find_backend(struct parser *p, const char *arg, enum cli_virtio_kind kind,
+			const char *id)
+{
+	const struct genvm_config *cfg = p->cfg;
+	bool net = kind == CLI_VIRTIO_NET;
+	unsigned int n = net ? cfg->nr_netdevs : cfg->nr_drives;
+	const char *what = net ? "netdev" : "drive";
+	char why[160];
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (strcmp(net ? cfg->netdevs[i].id : cfg->drives[i].id, id))
+			continue;
+		if (net ? cfg->netdevs[i].used : cfg->drives[i].used) {
+			snprintf(why, sizeof(why), "%s '%s' is already in use by another device", what,
+				 id);
+			return bad(p, arg, why);
+		}
+		return (int)i;
+	}
+	snprintf(why, sizeof(why), "no -%s with id '%s' (give -%s %s,id=%s first)", what, id, what,
+		 net ? "tap" : "...,if=none", id);
+	return bad(p, arg, why);
+}
+
 /* "-drive file=PATH,format=raw,if=virtio|none[,id=ID][,readonly=on][,cache=...][,snapshot=on]" */
 static int opt_drive(struct parser *p, const char *arg)
 {
@@ -379,8 +408,7 @@ static int device_virtio_blk(struct parser *p, const char *arg, const char *prop
 	char prop[128], drive[CLI_ID_MAX + 1] = "", serial[CLI_SERIAL_MAX + 1] = "";
 	const char *pos = props;
 	struct cli_virtio *dev;
-	unsigned int i;
-	int ret;
+	int i, ret;
 
 	while ((ret = next_prop(&pos, prop, sizeof(prop))) > 0) {
 		const char *v;
@@ -402,26 +430,12 @@ static int device_virtio_blk(struct parser *p, const char *arg, const char *prop
 		return bad(p, arg, "a property is too long");
 	if (!drive[0])
 		return bad(p, arg, "drive=ID is required");
-	for (i = 0; i < cfg->nr_drives; i++) {
-		if (!strcmp(cfg->drives[i].id, drive))
-			break;
-	}
-	if (i == cfg->nr_drives) {
-		char why[160];
-
-		snprintf(why, sizeof(why), "no -drive with id '%s' (give -drive ...,if=none,id=%s first)",
-			 drive, drive);
-		return bad(p, arg, why);
-	}
-	if (cfg->drives[i].used) {
-		char why[128];
-
-		snprintf(why, sizeof(why), "drive '%s' is already in use by another device", drive);
-		return bad(p, arg, why);
-	}
+	i = find_backend(p, arg, CLI_VIRTIO_BLK, drive);
+	if (i < 0)
+		return -1;
 	if (add_virtio(p, arg, CLI_VIRTIO_BLK, &dev) < 0)
 		return -1;
-	dev->drive = i;
+	dev->drive = (unsigned int)i;
 	memcpy(dev->serial, serial, sizeof(serial));
 	cfg->drives[i].used = true;
 	return 0;
@@ -664,13 +678,11 @@ static int add_nic(struct parser *p, const char *arg, unsigned int nd, const uin
 /* virtio-net-device,netdev=ID[,mac=MAC][,id=NAME] */
 static int device_virtio_net(struct parser *p, const char *arg, const char *props)
 {
-	struct genvm_config *cfg = p->cfg;
-	char prop[128], netdev[CLI_ID_MAX + 1] = "", why[160];
+	char prop[128], netdev[CLI_ID_MAX + 1] = "";
 	uint8_t mac[CLI_MAC_LEN];
 	bool have_mac = false;
 	const char *pos = props, *mac_why;
-	unsigned int i;
-	int ret;
+	int i, ret;
 
 	while ((ret = next_prop(&pos, prop, sizeof(prop))) > 0) {
 		const char *v;
@@ -691,20 +703,10 @@ static int device_virtio_net(struct parser *p, const char *arg, const char *prop
 		return bad(p, arg, "a property is too long");
 	if (!netdev[0])
 		return bad(p, arg, "netdev=ID is required");
-	for (i = 0; i < cfg->nr_netdevs; i++) {
-		if (!strcmp(cfg->netdevs[i].id, netdev))
-			break;
-	}
-	if (i == cfg->nr_netdevs) {
-		snprintf(why, sizeof(why), "no -netdev with id '%s' (give -netdev tap,id=%s first)",
-			 netdev, netdev);
-		return bad(p, arg, why);
-	}
-	if (cfg->netdevs[i].used) {
-		snprintf(why, sizeof(why), "netdev '%s' is already in use by another device", netdev);
-		return bad(p, arg, why);
-	}
-	return add_nic(p, arg, i, have_mac ? mac : NULL);
+	i = find_backend(p, arg, CLI_VIRTIO_NET, netdev);
+	if (i < 0)
+		return -1;
+	return add_nic(p, arg, (unsigned int)i, have_mac ? mac : NULL);
 }
 
 /* -nic tap[,id=ID][,ifname=NAME][,script=no][,downscript=no][,vhost=off][,mac=MAC][,model=M] */
@@ -1098,7 +1100,7 @@ static const struct option_desc options[] = {
 	  "accepted for QEMU's machine types: genvm has one machine" },
 	{ "M", "TYPE", cli_opt_machine, NULL },
 	{ "accel", "kvm", cli_opt_accel, "KVM, the only accelerator genvm has" },
-	{ "enable-kvm", NULL, cli_opt_enable_kvm, "the same as -accel kvm" },
+	{ "enable-kvm", NULL, cli_opt_as_is, "the same as -accel kvm" },
 	{ "cpu", "host", cli_opt_cpu, "the host's CPU model, the only one genvm offers" },
 	{ "chardev", "BACKEND,id=ID[,...]", cli_opt_chardev,
 	  "socket (path= or fd=), stdio, pipe, serial, file or null, for -mon and -serial" },
@@ -1111,14 +1113,14 @@ static const struct option_desc options[] = {
 	{ "daemonize", NULL, cli_opt_daemonize, "detach once the guest is set up" },
 	{ "pidfile", "FILE", cli_opt_pidfile, "write genvm's process id to FILE" },
 	{ "nodefaults", NULL, cli_opt_nodefaults, "no default console (give -serial)" },
-	{ "no-user-config", NULL, cli_opt_no_user_config, "accepted: genvm reads no config file" },
+	{ "no-user-config", NULL, cli_opt_as_is, "accepted: genvm reads no config file" },
 	{ "object", "memory-backend-ram,id=ID,size=SIZE", cli_opt_object,
 	  "guest RAM for -machine memory-backend=ID (also as JSON); secret objects are accepted" },
 	{ "overcommit", "mem-lock=off", cli_opt_overcommit, "accepted as off: genvm does not lock RAM" },
 	{ "rtc", "base=utc[,driftfix=slew]", cli_opt_rtc, "accepted: genvm has no RTC (kvmclock)" },
 	{ "global", "DRIVER.PROP=VALUE", cli_opt_global,
 	  "the few libvirt writes that describe genvm as it is (docs/qemu-compat.md)" },
-	{ "no-hpet", NULL, cli_opt_no_hpet, "accepted: genvm has no HPET" },
+	{ "no-hpet", NULL, cli_opt_as_is, "accepted: genvm has no HPET" },
 	{ "boot", "strict=on[,menu=off]", cli_opt_boot, "accepted: genvm boots -kernel directly" },
 	{ "msg", "timestamp=on|off", cli_opt_msg, "prefix genvm's messages with the time" },
 	{ "no-shutdown", NULL, cli_opt_no_shutdown, "on guest power-off stop and wait for quit" },

@@ -26,6 +26,22 @@ static const char *split_prop(char *prop)
 	return eq + 1;
 }
 
+/*
+ * The next property of a QEMU list (cli_next_prop) into prop, split: *v is
+ * its value, NULL for a bare word.  1, 0 at the end, or -1 after saying
+ * that a property was too long.
+ */
+static int next_kv(struct parser *p, const char *arg, const char **pos, char *prop, size_t size,
+		   const char **v)
+{
+	int ret = cli_next_prop(pos, prop, size);
+
+	if (ret < 0)
+		return cli_bad(p, arg, "a property is too long");
+	*v = ret > 0 ? split_prop(prop) : NULL;
+	return ret;
+}
+
 static int invalid_param(struct parser *p, const char *arg, const char *key)
 {
 	char why[96];
@@ -57,6 +73,17 @@ static int expect_onoff(struct parser *p, const char *arg, const char *key, cons
 		return 0;
 	snprintf(why, sizeof(why), "Parameter '%.64s' expects 'on' or 'off'", key);
 	return cli_bad(p, arg, why);
+}
+
+/* A switch where only off describes genvm: on is refused with why_on. */
+static int expect_off(struct parser *p, const char *arg, const char *key, const char *v,
+		      const char *why_on)
+{
+	bool on;
+
+	if (expect_onoff(p, arg, key, v, &on) < 0)
+		return -1;
+	return on ? cli_bad(p, arg, why_on) : 0;
 }
 
 /* A copy that lives as long as the config (argv's strings do already). */
@@ -165,8 +192,12 @@ int cli_opt_nodefaults(struct parser *p, const char *arg)
 	return 0;
 }
 
-/* genvm reads no configuration file of its own, so there is nothing to skip. */
-int cli_opt_no_user_config(struct parser *p, const char *arg)
+/*
+ * -enable-kvm (genvm runs on KVM only), -no-hpet (it has none) and
+ * -no-user-config (it reads no configuration file of its own): each asks
+ * for what genvm does anyway.
+ */
+int cli_opt_as_is(struct parser *p, const char *arg)
 {
 	(void)p;
 	(void)arg;
@@ -214,12 +245,11 @@ int cli_opt_machine(struct parser *p, const char *arg)
 					      "hpet", "pcspk", "smm", "pit", "nvdimm",
 					      "sgx-epc", "x-oem-id", "acpi-pci-hotplug" };
 	char prop[128], type[64] = "pc";
-	const char *pos = arg;
+	const char *pos = arg, *v;
 	bool first = true, b;
 	int ret;
 
-	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
-		const char *v = split_prop(prop);
+	while ((ret = next_kv(p, arg, &pos, prop, sizeof(prop), &v)) > 0) {
 		char why[160];
 		size_t i;
 
@@ -260,11 +290,9 @@ int cli_opt_machine(struct parser *p, const char *arg)
 			continue;
 		}
 		if (!strcmp(prop, "mem-merge")) {
-			if (expect_onoff(p, arg, prop, v, &b) < 0)
+			if (expect_off(p, arg, prop, v, "genvm does not offer guest RAM to KSM "
+							"(mem-merge=off)") < 0)
 				return -1;
-			if (b)
-				return cli_bad(p, arg, "genvm does not offer guest RAM to KSM "
-						       "(mem-merge=off)");
 			continue;
 		}
 		if (!strcmp(prop, "kernel_irqchip") || !strcmp(prop, "kernel-irqchip")) {
@@ -286,21 +314,17 @@ int cli_opt_machine(struct parser *p, const char *arg)
 		snprintf(why, sizeof(why), "Property '%s-machine.%.64s' not found", type, prop);
 		return cli_bad(p, arg, why);
 	}
-	if (ret < 0)
-		return cli_bad(p, arg, "a property is too long");
-	return 0;
+	return ret;
 }
 
 int cli_opt_accel(struct parser *p, const char *arg)
 {
 	char prop[128];
-	const char *pos = arg;
+	const char *pos = arg, *v;
 	bool first = true;
 	int ret;
 
-	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
-		const char *v = split_prop(prop);
-
+	while ((ret = next_kv(p, arg, &pos, prop, sizeof(prop), &v)) > 0) {
 		if ((!v && first) || (v && !strcmp(prop, "accel"))) {
 			if (check_accel(p, arg, v ? v : prop) < 0)
 				return -1;
@@ -313,29 +337,18 @@ int cli_opt_accel(struct parser *p, const char *arg)
 		}
 		first = false;
 	}
-	if (ret < 0)
-		return cli_bad(p, arg, "a property is too long");
-	return 0;
-}
-
-int cli_opt_enable_kvm(struct parser *p, const char *arg)
-{
-	(void)p;
-	(void)arg;
-	return 0;
+	return ret;
 }
 
 /* "host" or "max" (the same under KVM), with libvirt's migratable=on|off. */
 int cli_opt_cpu(struct parser *p, const char *arg)
 {
 	char prop[128];
-	const char *pos = arg;
+	const char *pos = arg, *v;
 	bool first = true, b;
 	int ret;
 
-	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
-		const char *v = split_prop(prop);
-
+	while ((ret = next_kv(p, arg, &pos, prop, sizeof(prop), &v)) > 0) {
 		if (first) {
 			if (v || (strcmp(prop, "host") && strcmp(prop, "max")))
 				return cli_bad(p, arg, "genvm offers the host's CPU model only "
@@ -349,9 +362,7 @@ int cli_opt_cpu(struct parser *p, const char *arg)
 		}
 		first = false;
 	}
-	if (ret < 0)
-		return cli_bad(p, arg, "a property is too long");
-	return 0;
+	return ret;
 }
 
 /* ---- -smp ---- */
@@ -385,12 +396,11 @@ int cli_opt_smp(struct parser *p, const char *arg)
 	unsigned long val[6] = { 0 }; /* in keys' order; 0: not given */
 	unsigned long n, s, d, c, t, m;
 	char prop[64], why[256];
-	const char *pos = arg;
+	const char *pos = arg, *v;
 	bool first = true;
 	int ret;
 
-	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
-		const char *v = split_prop(prop);
+	while ((ret = next_kv(p, arg, &pos, prop, sizeof(prop), &v)) > 0) {
 		size_t k = 0;
 
 		if (!v && first) {
@@ -411,7 +421,7 @@ int cli_opt_smp(struct parser *p, const char *arg)
 		first = false;
 	}
 	if (ret < 0)
-		return cli_bad(p, arg, "a property is too long");
+		return -1;
 
 	n = val[0];
 	d = val[2] ? val[2] : 1;
@@ -1090,28 +1100,28 @@ int cli_opt_object(struct parser *p, const char *arg)
 {
 	struct genvm_config *cfg = p->cfg;
 	char props[1024] = "", prop[256], type[48] = "", id[CLI_ID_MAX + 1] = "", why[160];
-	const char *pos;
+	const char *pos, *v;
 	uint64_t size = 0;
 	int ret;
 
 	if (arg[0] == '{') {
-		json_t *obj = json_loads(arg, JSON_REJECT_DUPLICATES, NULL), *v;
+		json_t *obj = json_loads(arg, JSON_REJECT_DUPLICATES, NULL), *jv;
 		const char *key;
 
 		if (!json_is_object(obj)) {
 			json_decref(obj);
 			return cli_bad(p, arg, "not a JSON object");
 		}
-		json_object_foreach(obj, key, v) {
+		json_object_foreach(obj, key, jv) {
 			char text[32];
 			const char *value = text;
 
-			if (json_is_string(v))
-				value = json_string_value(v);
-			else if (json_is_integer(v))
-				snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
-			else if (json_is_boolean(v))
-				value = json_is_true(v) ? "on" : "off";
+			if (json_is_string(jv))
+				value = json_string_value(jv);
+			else if (json_is_integer(jv))
+				snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(jv));
+			else if (json_is_boolean(jv))
+				value = json_is_true(jv) ? "on" : "off";
 			else
 				value = "";
 			if (append_prop(props, sizeof(props), !strcmp(key, "qom-type") ? "qom-type" : key,
@@ -1126,9 +1136,7 @@ int cli_opt_object(struct parser *p, const char *arg)
 		snprintf(props, sizeof(props), "qom-type=%s", arg);
 	}
 	pos = props;
-	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
-		const char *v = split_prop(prop);
-
+	while ((ret = next_kv(p, arg, &pos, prop, sizeof(prop), &v)) > 0) {
 		if (!v)
 			return invalid_param(p, arg, prop);
 		if (!strcmp(prop, "qom-type")) {
@@ -1153,7 +1161,7 @@ int cli_opt_object(struct parser *p, const char *arg)
 		}
 	}
 	if (ret < 0)
-		return cli_bad(p, arg, "a property is too long");
+		return -1;
 	if (!id[0])
 		return cli_bad(p, arg, "Parameter 'id' is missing");
 	if (!strcmp(type, "secret"))
@@ -1177,24 +1185,20 @@ static int only_off(struct parser *p, const char *arg, const char *const *keys, 
 		    const char *why_on)
 {
 	char prop[64];
-	const char *pos = arg;
-	bool b;
+	const char *pos = arg, *v;
 	int ret;
 
-	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
-		const char *v = split_prop(prop);
+	while ((ret = next_kv(p, arg, &pos, prop, sizeof(prop), &v)) > 0) {
 		size_t i;
 
 		for (i = 0; i < nr && strcmp(prop, keys[i]); i++)
 			;
 		if (i == nr || !v)
 			return invalid_param(p, arg, prop);
-		if (expect_onoff(p, arg, prop, v, &b) < 0)
+		if (expect_off(p, arg, prop, v, why_on) < 0)
 			return -1;
-		if (b)
-			return cli_bad(p, arg, why_on);
 	}
-	return ret < 0 ? cli_bad(p, arg, "a property is too long") : 0;
+	return ret;
 }
 
 int cli_opt_overcommit(struct parser *p, const char *arg)
@@ -1209,12 +1213,10 @@ int cli_opt_overcommit(struct parser *p, const char *arg)
 int cli_opt_rtc(struct parser *p, const char *arg)
 {
 	char prop[64];
-	const char *pos = arg;
+	const char *pos = arg, *v;
 	int ret;
 
-	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
-		const char *v = split_prop(prop);
-
+	while ((ret = next_kv(p, arg, &pos, prop, sizeof(prop), &v)) > 0) {
 		if (v && !strcmp(prop, "base") && !strcmp(v, "utc"))
 			continue;
 		if (v && !strcmp(prop, "clock") && !strcmp(v, "host"))
@@ -1226,7 +1228,7 @@ int cli_opt_rtc(struct parser *p, const char *arg)
 		return cli_bad(p, arg, "genvm has no RTC; the guest's clock is the host's, in UTC "
 				       "(base=utc, clock=host)");
 	}
-	return ret < 0 ? cli_bad(p, arg, "a property is too long") : 0;
+	return ret;
 }
 
 /* The -global settings libvirt writes that say what genvm's machine already is. */
@@ -1246,65 +1248,49 @@ int cli_opt_global(struct parser *p, const char *arg)
 			       "the -global settings that describe it)");
 }
 
-int cli_opt_no_hpet(struct parser *p, const char *arg)
-{
-	(void)p;
-	(void)arg;
-	return 0;
-}
-
 /* genvm loads -kernel itself: no boot devices to order, no menu. */
 int cli_opt_boot(struct parser *p, const char *arg)
 {
 	char prop[64];
-	const char *pos = arg;
+	const char *pos = arg, *v;
 	bool b;
 	int ret;
 
-	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
-		const char *v = split_prop(prop);
-
+	while ((ret = next_kv(p, arg, &pos, prop, sizeof(prop), &v)) > 0) {
 		if (v && !strcmp(prop, "strict")) {
 			if (expect_onoff(p, arg, prop, v, &b) < 0)
 				return -1;
 		} else if (v && !strcmp(prop, "menu")) {
-			if (expect_onoff(p, arg, prop, v, &b) < 0)
+			if (expect_off(p, arg, prop, v, "genvm has no boot menu (menu=off)") < 0)
 				return -1;
-			if (b)
-				return cli_bad(p, arg, "genvm has no boot menu (menu=off)");
 		} else if (v) {
 			return cli_bad(p, arg, "genvm boots -kernel itself: there is no boot order");
 		} else {
 			return invalid_param(p, arg, prop);
 		}
 	}
-	return ret < 0 ? cli_bad(p, arg, "a property is too long") : 0;
+	return ret;
 }
 
 int cli_opt_msg(struct parser *p, const char *arg)
 {
 	char prop[64];
-	const char *pos = arg;
-	bool b;
+	const char *pos = arg, *v;
 	int ret;
 
-	while ((ret = cli_next_prop(&pos, prop, sizeof(prop))) > 0) {
-		const char *v = split_prop(prop);
-
+	while ((ret = next_kv(p, arg, &pos, prop, sizeof(prop), &v)) > 0) {
 		if (v && !strcmp(prop, "timestamp")) {
 			if (expect_onoff(p, arg, prop, v, &p->cfg->msg_timestamp) < 0)
 				return -1;
 		} else if (v && !strcmp(prop, "guest-name")) {
-			if (expect_onoff(p, arg, prop, v, &b) < 0)
+			if (expect_off(p, arg, prop, v, "genvm does not put the guest's name in its "
+							"messages (guest-name=off)") < 0)
 				return -1;
-			if (b)
-				return cli_bad(p, arg, "genvm does not put the guest's name in its "
-						       "messages (guest-name=off)");
 		} else {
 			return invalid_param(p, arg, prop);
 		}
 	}
-	return ret < 0 ? cli_bad(p, arg, "a property is too long") : 0;
+	return ret;
 }
 
 /* libvirt's: a guest power-off leaves genvm stopped, serving QMP until quit. */

@@ -33,13 +33,13 @@ int cli_opt_m(struct parser *p, const char *arg);
 /* cli_compat.c: the options' handlers. */
 int cli_opt_name(struct parser *p, const char *arg);
 int cli_opt_uuid(struct parser *p, const char *arg);
+/* The switches that ask for what genvm is anyway (-enable-kvm, -no-hpet...): accepted. */
+int cli_opt_as_is(struct parser *p, const char *arg);
 int cli_opt_daemonize(struct parser *p, const char *arg);
 int cli_opt_pidfile(struct parser *p, const char *arg);
 int cli_opt_nodefaults(struct parser *p, const char *arg);
-int cli_opt_no_user_config(struct parser *p, const char *arg);
 int cli_opt_machine(struct parser *p, const char *arg);
 int cli_opt_accel(struct parser *p, const char *arg);
-int cli_opt_enable_kvm(struct parser *p, const char *arg);
 int cli_opt_cpu(struct parser *p, const char *arg);
 int cli_opt_smp(struct parser *p, const char *arg);
 int cli_opt_chardev(struct parser *p, const char *arg);
@@ -50,7 +50,6 @@ int cli_opt_object(struct parser *p, const char *arg);
 int cli_opt_overcommit(struct parser *p, const char *arg);
 int cli_opt_rtc(struct parser *p, const char *arg);
 int cli_opt_global(struct parser *p, const char *arg);
-int cli_opt_no_hpet(struct parser *p, const char *arg);
 int cli_opt_boot(struct parser *p, const char *arg);
 int cli_opt_msg(struct parser *p, const char *arg);
 int cli_opt_no_shutdown(struct parser *p, const char *arg);

@@ -211,6 +211,43 @@ le_to_uuid() {
 		substr($0,17,4), substr($0,21,12) }'
 }
 
+# ---- a scenario's own initramfs (t_virtio.sh, t_vsock.sh) ----
+
+# initrd_unpack DIR MODULE...: DIR, emptied first, holds the suite's
+# initramfs plus lib/modules/MODULE.ko for each MODULE, taken from the
+# kernel package: in the nested L1 at /lib/modules, on the host beside
+# the kernel.
+initrd_unpack() {
+	_ir=$1
+	shift
+	if [ -n "${VMGENID_E2E_L1:-}" ]; then _md=/lib/modules; else _md=$(dirname "$E2E_KERNEL")/modules; fi
+	rm -rf "$_ir"
+	mkdir -p "$_ir" && (cd "$_ir" && gzip -dc "$E2E_INITRD" | cpio -id 2>/dev/null) || return 1
+	for _m in "$@"; do
+		cp "$_md/$_m.ko" "$_ir/lib/modules/" || return 1
+	done
+}
+
+# initrd_pack DIR FILE: DIR as a gzipped newc initramfs in FILE.
+initrd_pack() {
+	(cd "$1" && find . | cpio -o -H newc 2>/dev/null) | gzip -1 >"$2"
+}
+
+# expect_refused TEXT ARGS...: genvm given the suite's kernel, initrd and
+# ARGS refuses to start: exit status 1 and one line "genvm: ...TEXT...".
+expect_refused() {
+	_want=$1
+	shift
+	_out=$("$GENVM" -kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" "$@" 2>&1 </dev/null)
+	_rc=$?
+	[ "$_rc" = 1 ] || { echo "exit status $_rc: $_out"; return 1; }
+	[ "$(printf '%s\n' "$_out" | wc -l)" = 1 ] || { echo "more than one line: $_out"; return 1; }
+	case $_out in
+	"genvm: "*"$_want"*) ;;
+	*) echo "expected '$_want' in: $_out"; return 1 ;;
+	esac
+}
+
 # ---- QMP, saves and clones (t_snapshot.sh, t_faults.sh) ----
 
 # qmp SOCK COMMAND [ARGS]: genvm-qmp with a 20 s limit.
@@ -236,6 +273,13 @@ wait_migrated() {
 	done
 	echo "still not completed after ${E2E_TIMEOUT}s: $_st"
 	return 1
+}
+
+# qmp_save SOCK URI: QMP migrate to URI, then wait_migrated.  Silent and
+# true when the save completed; else one line on what failed.
+qmp_save() {
+	_qs=$(qmp "$1" migrate "{\"uri\": \"$2\"}" 2>&1) || { echo "migrate: $_qs"; return 1; }
+	_qs=$(wait_migrated "$1") || { echo "query-migrate: $_qs"; return 1; }
 }
 
 # ticks_after LOG [PATTERN]: tick lines after the first PATTERN line (all of

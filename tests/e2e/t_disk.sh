@@ -35,12 +35,6 @@ q=$E2E_WORK/disk-src.sock
 G1=6f1c2a3b-4d5e-4f60-9a7b-8c9d0e1f2a3b
 rng="-device virtio-rng-device"
 
-qmp() {
-	_sock=$1
-	shift
-	"$GENVM_QMP" -t 20 "$_sock" "$@"
-}
-
 if [ -z "${E2E_ROOTFS:-}" ] || [ ! -r "$E2E_ROOTFS" ]; then
 	echo "not ok - disk: the Debian root image (E2E_ROOTFS='${E2E_ROOTFS:-}') is not readable"
 	exit 1
@@ -133,24 +127,8 @@ check_source() {
 }
 tap "disk: the source (snapshot=on) boots and writes marker A=$marker_a" "$slog" check_source
 
-save_out=
-check_save() {
-	save_out=$(qmp "$q" migrate "{\"uri\": \"file:$snap\"}" 2>&1) || { echo "migrate: $save_out"; return 1; }
-	_n=0
-	while [ "$_n" -lt $((E2E_TIMEOUT * 10)) ]; do
-		_st=$(qmp "$q" query-migrate 2>&1)
-		case $_st in
-		*'"status": "completed"'*) return 0 ;;
-		*'"status": "failed"'* | *'"status": "cancelled"'* | genvm-qmp:*)
-			echo "query-migrate: $_st"; return 1 ;;
-		esac
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	echo "query-migrate: not completed after ${E2E_TIMEOUT}s: $_st"
-	return 1
-}
-tap "disk: the source is saved with QMP migrate (RAM and its disk writes)" "$slog" check_save
+tap "disk: the source is saved with QMP migrate (RAM and its disk writes)" "$slog" \
+	qmp_save "$q" "file:$snap"
 qmp "$q" quit >/dev/null 2>&1
 VM_PID=$src_pid VM_JOB=$src_job
 vm_wait_exit 20

@@ -36,12 +36,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 netns_sh=$here/clone-netns.sh
 [ -x "$netns_sh" ] || netns_sh=$here/../../scripts/clone-netns.sh
 
-qmp() {
-	_sock=$1
-	shift
-	"$GENVM_QMP" -t 20 "$_sock" "$@"
-}
-
 fail_all() {
 	echo "not ok - net: $1"
 	exit 1
@@ -132,23 +126,7 @@ check_from_guest() {
 tap "net: the same 64 MiB guest to host arrive bit-exact (sha256)" "$slog" check_from_guest
 rm -f "$blob" "$blob.back"
 
-check_save() {
-	_out=$(qmp "$q" migrate "{\"uri\": \"file:$snap\"}" 2>&1) || { echo "migrate: $_out"; return 1; }
-	_n=0
-	while [ "$_n" -lt $((E2E_TIMEOUT * 10)) ]; do
-		_st=$(qmp "$q" query-migrate 2>&1)
-		case $_st in
-		*'"status": "completed"'*) return 0 ;;
-		*'"status": "failed"'* | *'"status": "cancelled"'* | genvm-qmp:*)
-			echo "query-migrate: $_st"; return 1 ;;
-		esac
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	echo "query-migrate: not completed"
-	return 1
-}
-tap "net: the source (on its tap) is saved with QMP migrate" "$slog" check_save
+tap "net: the source (on its tap) is saved with QMP migrate" "$slog" qmp_save "$q" "file:$snap"
 qmp "$q" quit >/dev/null 2>&1
 VM_PID=$src_pid VM_JOB=$src_job
 vm_wait_exit 20

@@ -13,8 +13,6 @@
 # own, built in the scenario's scratch directory.
 . "$(dirname "$0")/lib.sh"
 
-# In the nested L1 the kernel package's modules are at /lib/modules; on the host, beside the kernel.
-if [ -n "${VMGENID_E2E_L1:-}" ]; then moddir=/lib/modules; else moddir=$(dirname "$E2E_KERNEL")/modules; fi
 root=$E2E_WORK/virtio-root
 initrd=$E2E_WORK/virtio-initrd.gz
 disk=$E2E_WORK/disk-a.img
@@ -22,11 +20,7 @@ rodisk=$E2E_WORK/disk-b.img
 log=$E2E_WORK/virtio.log
 
 build_initrd() {
-	rm -rf "$root"
-	mkdir -p "$root" && (cd "$root" && gzip -dc "$E2E_INITRD" | cpio -id 2>/dev/null) || return 1
-	for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng; do
-		cp "$moddir/$m.ko" "$root/lib/modules/" || return 1
-	done
+	initrd_unpack "$root" virtio_ring virtio virtio_mmio virtio_blk virtio-rng || return 1
 	cat >"$root/init" <<'INIT'
 #!/bin/sh
 export PATH=/bin
@@ -83,7 +77,7 @@ while :; do
 done
 INIT
 	chmod 755 "$root/init"
-	(cd "$root" && find . | cpio -o -H newc 2>/dev/null) | gzip -1 >"$initrd"
+	initrd_pack "$root" "$initrd"
 }
 
 if ! err=$(build_initrd 2>&1); then
@@ -93,33 +87,21 @@ if ! err=$(build_initrd 2>&1); then
 fi
 
 # ---- bad drives: one line, exit 1, before any guest ----
-bad_drive() { # EXPECTED-TEXT -drive/-device ARGS...
-	_want=$1
-	shift
-	_out=$("$GENVM" -kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" "$@" 2>&1 </dev/null)
-	_rc=$?
-	[ "$_rc" = 1 ] || { echo "exit status $_rc: $_out"; return 1; }
-	[ "$(printf '%s\n' "$_out" | wc -l)" = 1 ] || { echo "more than one line: $_out"; return 1; }
-	case $_out in
-	"genvm: "*"$_want"*) ;;
-	*) echo "expected '$_want' in: $_out"; return 1 ;;
-	esac
-}
 mkdir -p "$E2E_WORK/bad"
 head -c 1000 /dev/zero >"$E2E_WORK/bad/odd.img"
 : >"$E2E_WORK/bad/empty.img"
 tap "virtio: a missing drive file is refused" /dev/null \
-	bad_drive "No such file or directory" -drive "file=$E2E_WORK/bad/none.img,if=virtio"
+	expect_refused "No such file or directory" -drive "file=$E2E_WORK/bad/none.img,if=virtio"
 tap "virtio: a directory as a drive is refused" /dev/null \
-	bad_drive "is a directory" -drive "file=$E2E_WORK/bad,if=virtio"
+	expect_refused "is a directory" -drive "file=$E2E_WORK/bad,if=virtio"
 tap "virtio: a drive of 1000 bytes is refused" /dev/null \
-	bad_drive "not a non-zero multiple of 512" -drive "file=$E2E_WORK/bad/odd.img,if=virtio"
+	expect_refused "not a non-zero multiple of 512" -drive "file=$E2E_WORK/bad/odd.img,if=virtio"
 tap "virtio: an empty drive is refused" /dev/null \
-	bad_drive "not a non-zero multiple of 512" -drive "file=$E2E_WORK/bad/empty.img,if=virtio"
+	expect_refused "not a non-zero multiple of 512" -drive "file=$E2E_WORK/bad/empty.img,if=virtio"
 tap "virtio: format=qcow2 is refused" /dev/null \
-	bad_drive "unsupported format" -drive "file=$E2E_WORK/bad/odd.img,format=qcow2,if=virtio"
+	expect_refused "unsupported format" -drive "file=$E2E_WORK/bad/odd.img,format=qcow2,if=virtio"
 tap "virtio: a device naming a missing drive is refused" /dev/null \
-	bad_drive "no -drive with id 'd9'" -device virtio-blk-device,drive=d9
+	expect_refused "no -drive with id 'd9'" -device virtio-blk-device,drive=d9
 
 # Drive A: 8 MiB with a header and a tail we can recognize; drive B read-only.
 dd if=/dev/zero of="$disk" bs=1M count=8 2>/dev/null
@@ -129,18 +111,13 @@ dd if=/dev/zero of="$rodisk" bs=512 count=100 2>/dev/null
 printf 'GENVM-DISK-B-RO!' | dd of="$rodisk" conv=notrunc 2>/dev/null
 ro_sum=$(md5sum <"$rodisk")
 
+# shellcheck disable=SC2034 # read by lib.sh (vm_start, expect_refused)
 E2E_INITRD=$initrd
 q=$E2E_WORK/virtio-src.sock
 clone_log=$E2E_WORK/virtio-clone.log
 snapfile=$E2E_WORK/virtio.snap
 drives="-drive file=$disk,format=raw,if=none,id=d0 -device virtio-blk-device,drive=d0,serial=GENVM-SERIAL-0
 	-drive file=$rodisk,format=raw,if=virtio,readonly=on -device virtio-rng-device"
-
-qmp() {
-	_sock=$1
-	shift
-	"$GENVM_QMP" -t 20 "$_sock" "$@"
-}
 
 # last_tick LOG: the guest's last completed write-and-read round.
 last_tick() {
@@ -153,11 +130,7 @@ vm_start "$log" e2e=virtio -qmp "unix:$q,server=on,wait=off" $drives
 src_ok=0
 vm_wait_for "$log" 'VMGENID-E2E: tick=' "$E2E_TIMEOUT" 3 && src_ok=1
 save_reply=$(qmp "$q" migrate "{\"uri\": \"file:$snapfile\"}" 2>&1)
-save_state=
-for _ in $(seq 1 300); do
-	save_state=$(qmp "$q" query-migrate 2>&1)
-	case $save_state in *'"active"'*) sleep 0.1 ;; *) break ;; esac
-done
+save_state=$(wait_migrated "$q")
 saved_tick=$(last_tick "$log")
 quit_reply=$(qmp "$q" quit 2>&1)
 vm_wait_exit 10

@@ -18,7 +18,6 @@
 # /init of its own; vsockio (tests/e2e/guest/vsockio.c) is both ends.
 . "$(dirname "$0")/lib.sh"
 
-if [ -n "${VMGENID_E2E_L1:-}" ]; then moddir=/lib/modules; else moddir=$(dirname "$E2E_KERNEL")/modules; fi
 root=$E2E_WORK/vsock-root
 initrd=$E2E_WORK/vsock-initrd.gz
 log=$E2E_WORK/vsock.log
@@ -26,12 +25,9 @@ mods="virtio_ring virtio virtio_mmio vsock vmw_vsock_virtio_transport_common vmw
 size=1048576
 
 build_initrd() {
-	rm -rf "$root"
-	mkdir -p "$root" && (cd "$root" && gzip -dc "$E2E_INITRD" | cpio -id 2>/dev/null) || return 1
+	# shellcheck disable=SC2086 # the module names, one word each
+	initrd_unpack "$root" $mods || return 1
 	[ -x "$root/bin/vsockio" ] || { echo "the suite's initramfs has no /bin/vsockio (scripts/guest-image.sh)"; return 1; }
-	for m in $mods; do
-		cp "$moddir/$m.ko" "$root/lib/modules/" || return 1
-	done
 	cat >"$root/init" <<INIT
 #!/bin/sh
 export PATH=/bin
@@ -68,7 +64,7 @@ while :; do
 done
 INIT
 	chmod 755 "$root/init"
-	(cd "$root" && find . | cpio -o -H newc 2>/dev/null) | gzip -1 >"$initrd"
+	initrd_pack "$root" "$initrd"
 }
 
 if ! err=$(build_initrd 2>&1); then
@@ -82,30 +78,19 @@ vsockio=$root/bin/vsockio
 E2E_TIMEOUT=$((E2E_TIMEOUT * 3))
 
 # ---- bad input: one line, exit 1, before any guest ----
-bad_vsock() { # EXPECTED-TEXT ARGS...
-	_want=$1
-	shift
-	_out=$("$GENVM" -kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" "$@" 2>&1 </dev/null)
-	_rc=$?
-	[ "$_rc" = 1 ] || { echo "exit status $_rc: $_out"; return 1; }
-	[ "$(printf '%s\n' "$_out" | wc -l)" = 1 ] || { echo "more than one line: $_out"; return 1; }
-	case $_out in
-	"genvm: "*"$_want"*) ;;
-	*) echo "expected '$_want' in: $_out"; return 1 ;;
-	esac
-}
 mkdir -p "$E2E_WORK/vsbad"
 : >"$E2E_WORK/vsbad/file"
 tap "vsock: a socket path in a missing directory is refused" /dev/null \
-	bad_vsock "No such file or directory" -device "vsock,uds=$E2E_WORK/vsbad/none/v.sock"
+	expect_refused "No such file or directory" -device "vsock,uds=$E2E_WORK/vsbad/none/v.sock"
 tap "vsock: a socket path where a file is is refused" /dev/null \
-	bad_vsock "exists and is not a socket" -device "vsock,uds=$E2E_WORK/vsbad/file"
+	expect_refused "exists and is not a socket" -device "vsock,uds=$E2E_WORK/vsbad/file"
 tap "vsock: guest-cid=2 is refused" /dev/null \
-	bad_vsock "a guest CID is 3 to 4294967294" -device "vsock,guest-cid=2,uds=$E2E_WORK/vsbad/v.sock"
+	expect_refused "a guest CID is 3 to 4294967294" -device "vsock,guest-cid=2,uds=$E2E_WORK/vsbad/v.sock"
 tap "vsock: a second vsock device is refused" /dev/null \
-	bad_vsock "only one vsock device is allowed" -device "vsock,uds=$E2E_WORK/vsbad/a.sock" \
+	expect_refused "only one vsock device is allowed" -device "vsock,uds=$E2E_WORK/vsbad/a.sock" \
 	-device "vsock,uds=$E2E_WORK/vsbad/b.sock"
 
+# shellcheck disable=SC2034 # read by lib.sh (vm_start, expect_refused)
 E2E_INITRD=$initrd
 src=$E2E_WORK/vs-src.sock
 q=$E2E_WORK/vs-src.qmp
@@ -124,11 +109,7 @@ hold=$!
 vm_wait_for "$log" 'vsock_conn_open port=5000' 30 2
 vm_wait_for "$log" 'VMGENID-E2E: refused=' 30
 save_reply=$(qmp "$q" migrate "{\"uri\": \"file:$snapfile\"}" 2>&1)
-save_state=
-for _ in $(seq 1 300); do
-	save_state=$(qmp "$q" query-migrate 2>&1)
-	case $save_state in *'"active"'*) sleep 0.1 ;; *) break ;; esac
-done
+save_state=$(wait_migrated "$q")
 quit_reply=$(qmp "$q" quit 2>&1)
 vm_wait_exit 10
 kill "$echo_src" "$hold" 2>/dev/null
@@ -214,16 +195,14 @@ if [ -c /dev/vhost-vsock ]; then
 	vhost_ok=0
 	vm_wait_for "$vlog" 'VMGENID-E2E: done$' "$E2E_TIMEOUT" && vhost_ok=1
 	vh2g=$("$vsockio" vsock-connect 4242 5000 "$size" 2>&1)
-	taken=$(bad_vsock "guest-cid=4242 is in use by another VM" \
+	taken=$(expect_refused "guest-cid=4242 is in use by another VM" \
 		-device vhost-vsock-device,guest-cid=4242 2>&1) && taken=ok
 	# A connection held across the save (the host's end is a plain AF_VSOCK socket).
 	"$vsockio" vsock-hold 4242 5000 >/dev/null 2>&1 &
 	vhold=$!
 	vm_wait_for "$vlog" 'vsock_conn_open port=5000' 30 2
 	vsave=$(qmp "$vq" migrate "{\"uri\": \"file:$vsnap\"}" 2>&1)
-	for _ in $(seq 1 300); do
-		case $(qmp "$vq" query-migrate 2>&1) in *'"active"'*) sleep 0.1 ;; *) break ;; esac
-	done
+	wait_migrated "$vq" >/dev/null
 	qmp "$vq" quit >/dev/null 2>&1
 	vm_wait_exit 10
 	kill "$vhold" 2>/dev/null

@@ -455,6 +455,18 @@ static void test_qemu_option_refusals(void **state)
 		{ "-accel", "foo", "genvm: -accel foo: invalid accelerator foo\n" },
 		{ "-accel", "tcg", "genvm runs guests on KVM only (accelerator tcg)" },
 		{ "-cpu", "qemu64", "genvm offers the host's CPU model only (-cpu host)" },
+		{ "-machine", "pc,mem-merge=on",
+		  "genvm: -machine pc,mem-merge=on: genvm does not offer guest RAM to KSM (mem-merge=off)\n" },
+		{ "-boot", "menu=on", "genvm: -boot menu=on: genvm has no boot menu (menu=off)\n" },
+		{ "-boot", "menu=maybe", "genvm: -boot menu=maybe: Parameter 'menu' expects 'on' or 'off'\n" },
+		{ "-msg", "guest-name=on", "genvm does not put the guest's name in its messages (guest-name=off)" },
+		{ "-overcommit", "cpu-pm=on", "genvm neither locks guest RAM" },
+		/* Longer than the property buffer (64 bytes for -boot and -smp). */
+		{ "-boot", "order=cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+		  "genvm: -boot order=cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc: "
+		  "a property is too long\n" },
+		{ "-smp", "2,cores=1111111111111111111111111111111111111111111111111111111111111111",
+		  "a property is too long" },
 		{ "-cpu", "host,+avx512f", "cannot add or remove one" },
 		{ "-device", "{\"driver\":\"vmgenid\",\"guid\":\"xyz\"}",
 		  "genvm: -device {\"driver\":\"vmgenid\",\"guid\":\"xyz\"}: Property 'vmgenid.guid' "
@@ -952,7 +964,7 @@ static void test_drive_refusals(void **state)
 	assert_refused(&r, "genvm: -drive id=d0: no -device virtio-blk-device,drive=d0 uses it");
 	/* A device naming a drive that is not there, or is taken. */
 	parse(&r, "-kernel", kernel, "-device", "virtio-blk-device,drive=nope");
-	assert_refused(&r, "no -drive with id 'nope'");
+	assert_refused(&r, "no -drive with id 'nope' (give -drive ...,if=none,id=nope first)");
 	parse(&r, "-kernel", kernel, "-device", "virtio-blk-device");
 	assert_refused(&r, "drive=ID is required");
 	parse(&r, "-kernel", kernel, "-drive", "file=/a.img,if=none,id=d0",

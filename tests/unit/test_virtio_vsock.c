@@ -185,9 +185,7 @@ static bool take_used(struct fixture *f, unsigned int qi, uint32_t *id, uint32_t
 }
 
 struct pkt {
-	uint64_t src_cid, dst_cid;
-	uint32_t src_port, dst_port, len, flags, buf_alloc, fwd_cnt;
-	uint16_t type, op;
+	struct vsock_hdr hdr;
 	uint8_t data[256];
 };
 
@@ -203,19 +201,10 @@ static bool rx_pkt(struct fixture *f, struct pkt *p)
 	hdr = vmgenid_get_le64(vsim_hva(&f->s, f->q[0].desc + 16 * id));
 	data = vmgenid_get_le64(vsim_hva(&f->s, f->q[0].desc + 16 * ((id + 1) % QSIZE)));
 	h = vsim_hva(&f->s, hdr);
-	p->src_cid = vmgenid_get_le64(h);
-	p->dst_cid = vmgenid_get_le64(h + 8);
-	p->src_port = vmgenid_get_le32(h + 16);
-	p->dst_port = vmgenid_get_le32(h + 20);
-	p->len = vmgenid_get_le32(h + 24);
-	p->type = vmgenid_get_le16(h + 28);
-	p->op = vmgenid_get_le16(h + 30);
-	p->flags = vmgenid_get_le32(h + 32);
-	p->buf_alloc = vmgenid_get_le32(h + 36);
-	p->fwd_cnt = vmgenid_get_le32(h + 40);
-	assert_int_equal(len, VSOCK_HDR_LEN + p->len);
-	assert_true(p->len <= sizeof(p->data));
-	memcpy(p->data, vsim_hva(&f->s, data), p->len);
+	vsock_hdr_decode(h, &p->hdr);
+	assert_int_equal(len, VSOCK_HDR_LEN + p->hdr.len);
+	assert_true(p->hdr.len <= sizeof(p->data));
+	memcpy(p->data, vsim_hva(&f->s, data), p->hdr.len);
 	return true;
 }
 
@@ -226,18 +215,12 @@ static void tx_pkt(struct fixture *f, uint32_t src_port, uint32_t dst_port, uint
 {
 	uint64_t a[2] = { vsim_alloc(&f->s, VSOCK_HDR_LEN), 0 };
 	uint32_t l[2] = { VSOCK_HDR_LEN, len };
-	uint8_t *h = vsim_hva(&f->s, a[0]);
+	const struct vsock_hdr hdr = { .src_cid = CID, .dst_cid = VSOCK_CID_HOST,
+				       .src_port = src_port, .dst_port = dst_port, .len = len,
+				       .type = VSOCK_TYPE_STREAM, .op = op, .flags = flags,
+				       .buf_alloc = buf_alloc, .fwd_cnt = fwd_cnt };
 
-	vmgenid_put_le64(h, CID);
-	vmgenid_put_le64(h + 8, VSOCK_CID_HOST);
-	vmgenid_put_le32(h + 16, src_port);
-	vmgenid_put_le32(h + 20, dst_port);
-	vmgenid_put_le32(h + 24, len);
-	vmgenid_put_le16(h + 28, VSOCK_TYPE_STREAM);
-	vmgenid_put_le16(h + 30, op);
-	vmgenid_put_le32(h + 32, flags);
-	vmgenid_put_le32(h + 36, buf_alloc);
-	vmgenid_put_le32(h + 40, fwd_cnt);
+	vsock_hdr_encode(vsim_hva(&f->s, a[0]), &hdr);
 	if (len) {
 		a[1] = vsim_alloc(&f->s, len);
 		memcpy(vsim_hva(&f->s, a[1]), data, len);
@@ -294,20 +277,69 @@ static uint32_t host_to_guest(struct fixture *f, int *fd, const char *first_byte
 	post_rx(f, 256);
 	step(f);
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.op, VSOCK_OP_REQUEST);
-	assert_int_equal(p.type, VSOCK_TYPE_STREAM);
-	assert_int_equal(p.src_cid, VSOCK_CID_HOST);
-	assert_int_equal(p.dst_cid, CID);
-	assert_int_equal(p.dst_port, 5000);
-	assert_true(p.src_port >= VSOCK_HOST_PORT_FIRST);
-	assert_int_equal(p.buf_alloc, VSOCK_BUF_ALLOC);
+	assert_int_equal(p.hdr.op, VSOCK_OP_REQUEST);
+	assert_int_equal(p.hdr.type, VSOCK_TYPE_STREAM);
+	assert_int_equal(p.hdr.src_cid, VSOCK_CID_HOST);
+	assert_int_equal(p.hdr.dst_cid, CID);
+	assert_int_equal(p.hdr.dst_port, 5000);
+	assert_true(p.hdr.src_port >= VSOCK_HOST_PORT_FIRST);
+	assert_int_equal(p.hdr.buf_alloc, VSOCK_BUF_ALLOC);
 	assert_int_equal(host_read(*fd, buf, sizeof(buf)), -1); /* no OK before the guest said yes */
-	tx_pkt(f, 5000, p.src_port, VSOCK_OP_RESPONSE, 0, 4096, 0, NULL, 0);
+	tx_pkt(f, 5000, p.hdr.src_port, VSOCK_OP_RESPONSE, 0, 4096, 0, NULL, 0);
 	step(f);
-	snprintf(expect, sizeof(expect), "OK %u\n", p.src_port);
+	snprintf(expect, sizeof(expect), "OK %u\n", p.hdr.src_port);
 	assert_int_equal(host_read(*fd, buf, sizeof(buf)), (ssize_t)strlen(expect));
 	assert_string_equal(buf, expect);
-	return p.src_port;
+	return p.hdr.src_port;
+}
+
+/*
+ * The header codec against bytes written out by hand from virtio 1.2
+ * 5.10.6 (le64 src_cid, le64 dst_cid, le32 src_port, le32 dst_port, le32
+ * len, le16 type, le16 op, le32 flags, le32 buf_alloc, le32 fwd_cnt).  The
+ * other tests build and read headers with the same codec, so this is the
+ * one that catches a field in the wrong place or order.
+ */
+static void test_hdr_bytes(void **state)
+{
+	static const uint8_t want[VSOCK_HDR_LEN] = {
+		0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, /* src_cid */
+		0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11, /* dst_cid */
+		0x24, 0x23, 0x22, 0x21,                         /* src_port */
+		0x34, 0x33, 0x32, 0x31,                         /* dst_port */
+		0x44, 0x43, 0x42, 0x41,                         /* len */
+		0x52, 0x51,                                     /* type */
+		0x62, 0x61,                                     /* op */
+		0x74, 0x73, 0x72, 0x71,                         /* flags */
+		0x84, 0x83, 0x82, 0x81,                         /* buf_alloc */
+		0x94, 0x93, 0x92, 0x91,                         /* fwd_cnt */
+	};
+	const struct vsock_hdr hdr = { .src_cid = 0x0102030405060708u,
+				       .dst_cid = 0x1112131415161718u,
+				       .src_port = 0x21222324u, .dst_port = 0x31323334u,
+				       .len = 0x41424344u, .type = 0x5152u, .op = 0x6162u,
+				       .flags = 0x71727374u, .buf_alloc = 0x81828384u,
+				       .fwd_cnt = 0x91929394u };
+	uint8_t buf[VSOCK_HDR_LEN + 1];
+	struct vsock_hdr got;
+
+	(void)state;
+	memset(buf, 0xee, sizeof(buf));
+	vsock_hdr_encode(buf, &hdr);
+	assert_memory_equal(buf, want, VSOCK_HDR_LEN);
+	assert_int_equal(buf[VSOCK_HDR_LEN], 0xee); /* nothing past the header */
+	memset(&got, 0, sizeof(got));
+	vsock_hdr_decode(want, &got);
+	assert_int_equal(got.src_cid, hdr.src_cid);
+	assert_int_equal(got.dst_cid, hdr.dst_cid);
+	assert_int_equal(got.src_port, hdr.src_port);
+	assert_int_equal(got.dst_port, hdr.dst_port);
+	assert_int_equal(got.len, hdr.len);
+	assert_int_equal(got.type, hdr.type);
+	assert_int_equal(got.op, hdr.op);
+	assert_int_equal(got.flags, hdr.flags);
+	assert_int_equal(got.buf_alloc, hdr.buf_alloc);
+	assert_int_equal(got.fwd_cnt, hdr.fwd_cnt);
 }
 
 static void test_connect_line(void **state)
@@ -372,10 +404,10 @@ static void test_host_to_guest(void **state)
 	post_rx(f, 256);
 	step(f);
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.op, VSOCK_OP_RW);
-	assert_int_equal(p.src_port, hp);
-	assert_int_equal(p.dst_port, 5000);
-	assert_int_equal(p.len, 5);
+	assert_int_equal(p.hdr.op, VSOCK_OP_RW);
+	assert_int_equal(p.hdr.src_port, hp);
+	assert_int_equal(p.hdr.dst_port, 5000);
+	assert_int_equal(p.hdr.len, 5);
 	assert_memory_equal(p.data, "hello", 5);
 
 	tx_pkt(f, 5000, hp, VSOCK_OP_RW, 0, 4096, 5, "world", 5);
@@ -388,15 +420,15 @@ static void test_host_to_guest(void **state)
 	post_rx(f, 256);
 	step(f);
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.op, VSOCK_OP_SHUTDOWN);
-	assert_int_equal(p.flags, VSOCK_SHUTDOWN_SEND);
+	assert_int_equal(p.hdr.op, VSOCK_OP_SHUTDOWN);
+	assert_int_equal(p.hdr.flags, VSOCK_SHUTDOWN_SEND);
 	/* The guest closes: both ways shut; the device answers RST and closes the host end. */
 	tx_pkt(f, 5000, hp, VSOCK_OP_SHUTDOWN, VSOCK_SHUTDOWN_RCV | VSOCK_SHUTDOWN_SEND, 4096, 5,
 	       NULL, 0);
 	post_rx(f, 256);
 	step(f);
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.op, VSOCK_OP_RST);
+	assert_int_equal(p.hdr.op, VSOCK_OP_RST);
 	assert_int_equal(host_read(fd, buf, sizeof(buf)), 0);
 	close(fd);
 }
@@ -452,16 +484,16 @@ static void test_guest_refused(void **state)
 	tx_pkt(f, 1234, 7000, VSOCK_OP_REQUEST, 0, 4096, 0, NULL, 0);
 	step(f);
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.op, VSOCK_OP_RST);
-	assert_int_equal(p.src_port, 7000);
-	assert_int_equal(p.dst_port, 1234);
+	assert_int_equal(p.hdr.op, VSOCK_OP_RST);
+	assert_int_equal(p.hdr.src_port, 7000);
+	assert_int_equal(p.hdr.dst_port, 1234);
 	/* A guest packet for a connection never made: reset too. */
 	post_rx(f, 256);
 	tx_pkt(f, 1235, 7001, VSOCK_OP_RW, 0, 4096, 0, "x", 1);
 	step(f);
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.op, VSOCK_OP_RST);
-	assert_int_equal(p.dst_port, 1235);
+	assert_int_equal(p.hdr.op, VSOCK_OP_RST);
+	assert_int_equal(p.hdr.dst_port, 1235);
 }
 
 static void test_guest_to_host(void **state)
@@ -478,9 +510,9 @@ static void test_guest_to_host(void **state)
 	tx_pkt(f, 1234, 6000, VSOCK_OP_REQUEST, 0, 8, 0, NULL, 0);
 	step(f);
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.op, VSOCK_OP_RESPONSE);
-	assert_int_equal(p.src_port, 6000);
-	assert_int_equal(p.dst_port, 1234);
+	assert_int_equal(p.hdr.op, VSOCK_OP_RESPONSE);
+	assert_int_equal(p.hdr.src_port, 6000);
+	assert_int_equal(p.hdr.dst_port, 1234);
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	assert_true(fd >= 0);
 
@@ -494,24 +526,24 @@ static void test_guest_to_host(void **state)
 	post_rx(f, 256);
 	step(f);
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.op, VSOCK_OP_RW);
-	assert_int_equal(p.len, 8);
+	assert_int_equal(p.hdr.op, VSOCK_OP_RW);
+	assert_int_equal(p.hdr.len, 8);
 	assert_memory_equal(p.data, "01234567", 8);
 	assert_false(rx_pkt(f, &p)); /* out of credit: the second buffer stays free */
 	/* The guest read them and says so: 8 more. */
 	tx_pkt(f, 1234, 6000, VSOCK_OP_CREDIT_UPDATE, 0, 8, 8, NULL, 0);
 	step(f);
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.len, 8);
+	assert_int_equal(p.hdr.len, 8);
 	assert_memory_equal(p.data, "89abcdef", 8);
 	/* A credit request is answered with the device's credit. */
 	post_rx(f, 256);
 	tx_pkt(f, 1234, 6000, VSOCK_OP_CREDIT_REQUEST, 0, 8, 8, NULL, 0);
 	step(f);
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.op, VSOCK_OP_CREDIT_UPDATE);
-	assert_int_equal(p.buf_alloc, VSOCK_BUF_ALLOC);
-	assert_int_equal(p.fwd_cnt, 4);
+	assert_int_equal(p.hdr.op, VSOCK_OP_CREDIT_UPDATE);
+	assert_int_equal(p.hdr.buf_alloc, VSOCK_BUF_ALLOC);
+	assert_int_equal(p.hdr.fwd_cnt, 4);
 	/* The guest resets: the host end closes. */
 	tx_pkt(f, 1234, 6000, VSOCK_OP_RST, 0, 8, 16, NULL, 0);
 	step(f);
@@ -540,7 +572,7 @@ static void test_flood(void **state)
 	tx_pkt(f, 99, 6001, VSOCK_OP_REQUEST, 0, 4096, 0, NULL, 0);
 	step(f);
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.op, VSOCK_OP_RESPONSE);
+	assert_int_equal(p.hdr.op, VSOCK_OP_RESPONSE);
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	assert_true(fd >= 0);
 	memset(vsim_hva(&f->s, big), 'z', 64 * 1024);
@@ -548,26 +580,21 @@ static void test_flood(void **state)
 	for (i = 0; i < 32 && !reset; i++) {
 		uint64_t a[2] = { vsim_alloc(&f->s, VSOCK_HDR_LEN), big };
 		uint32_t l[2] = { VSOCK_HDR_LEN, 64 * 1024 };
-		uint8_t *h = vsim_hva(&f->s, a[0]);
+		const struct vsock_hdr hdr = { .src_cid = CID, .dst_cid = VSOCK_CID_HOST,
+					       .src_port = 99, .dst_port = 6001, .len = 64 * 1024,
+					       .type = VSOCK_TYPE_STREAM, .op = VSOCK_OP_RW,
+					       .buf_alloc = 4096 };
 
-		memset(h, 0, VSOCK_HDR_LEN);
-		vmgenid_put_le64(h, CID);
-		vmgenid_put_le64(h + 8, VSOCK_CID_HOST);
-		vmgenid_put_le32(h + 16, 99);
-		vmgenid_put_le32(h + 20, 6001);
-		vmgenid_put_le32(h + 24, 64 * 1024);
-		vmgenid_put_le16(h + 28, VSOCK_TYPE_STREAM);
-		vmgenid_put_le16(h + 30, VSOCK_OP_RW);
-		vmgenid_put_le32(h + 36, 4096);
+		vsock_hdr_encode(vsim_hva(&f->s, a[0]), &hdr);
 		post(f, VSOCK_QUEUE_TX, a, l, 2, false);
 		post_rx(f, 256);
 		step(f);
 		while (rx_pkt(f, &p)) {
-			if (p.op == VSOCK_OP_RST) {
-				assert_int_equal(p.dst_port, 99);
+			if (p.hdr.op == VSOCK_OP_RST) {
+				assert_int_equal(p.hdr.dst_port, 99);
 				reset = true;
 			} else {
-				assert_int_equal(p.op, VSOCK_OP_CREDIT_UPDATE);
+				assert_int_equal(p.hdr.op, VSOCK_OP_CREDIT_UPDATE);
 			}
 		}
 	}
@@ -620,7 +647,7 @@ static void test_bad_chains(void **state)
 		step(f);
 		assert_true(rx_pkt(f, &p));
 		post(f, VSOCK_QUEUE_RX, a, l, 1, true);
-		tx_pkt(f, 1, p.src_port, VSOCK_OP_CREDIT_REQUEST, 0, 0, 0, NULL, 0);
+		tx_pkt(f, 1, p.hdr.src_port, VSOCK_OP_CREDIT_REQUEST, 0, 0, 0, NULL, 0);
 		step(f);
 		assert_int_equal(vsim_rd(&f->v->mmio, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET,
 				 VIRTIO_STATUS_NEEDS_RESET);
@@ -661,8 +688,8 @@ static void test_transport_reset(void **state)
 	step(f);
 	/* ...and is offered then. */
 	assert_true(rx_pkt(f, &p));
-	assert_int_equal(p.op, VSOCK_OP_REQUEST);
-	assert_int_equal(p.dst_port, 5000);
+	assert_int_equal(p.hdr.op, VSOCK_OP_REQUEST);
+	assert_int_equal(p.hdr.dst_port, 5000);
 	close(fresh);
 }
 
@@ -729,6 +756,7 @@ static void test_state_tail(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hdr_bytes),
 		cmocka_unit_test(test_connect_line),
 		cmocka_unit_test_setup_teardown(test_host_to_guest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_lines, setup, teardown),

@@ -60,13 +60,6 @@ struct vsock_conn {
 	uint32_t guest_buf_alloc, guest_fwd_cnt, sent_cnt;
 };
 
-struct pkt {
-	uint64_t src_cid, dst_cid;
-	uint32_t src_port, dst_port, len;
-	uint16_t type, op;
-	uint32_t flags, buf_alloc, fwd_cnt;
-};
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -407,22 +400,36 @@ static bool conn_flush(struct virtio_vsock *v, struct vsock_conn *c)
 
 /* ---- guest to host ---- */
 
-static void pkt_decode(const uint8_t *h, struct pkt *p)
+void vsock_hdr_encode(uint8_t *h, const struct vsock_hdr *hdr)
 {
-	p->src_cid = vmgenid_get_le64(h);
-	p->dst_cid = vmgenid_get_le64(h + 8);
-	p->src_port = vmgenid_get_le32(h + 16);
-	p->dst_port = vmgenid_get_le32(h + 20);
-	p->len = vmgenid_get_le32(h + 24);
-	p->type = vmgenid_get_le16(h + 28);
-	p->op = vmgenid_get_le16(h + 30);
-	p->flags = vmgenid_get_le32(h + 32);
-	p->buf_alloc = vmgenid_get_le32(h + 36);
-	p->fwd_cnt = vmgenid_get_le32(h + 40);
+	vmgenid_put_le64(h, hdr->src_cid);
+	vmgenid_put_le64(h + 8, hdr->dst_cid);
+	vmgenid_put_le32(h + 16, hdr->src_port);
+	vmgenid_put_le32(h + 20, hdr->dst_port);
+	vmgenid_put_le32(h + 24, hdr->len);
+	vmgenid_put_le16(h + 28, hdr->type);
+	vmgenid_put_le16(h + 30, hdr->op);
+	vmgenid_put_le32(h + 32, hdr->flags);
+	vmgenid_put_le32(h + 36, hdr->buf_alloc);
+	vmgenid_put_le32(h + 40, hdr->fwd_cnt);
+}
+
+void vsock_hdr_decode(const uint8_t *h, struct vsock_hdr *hdr)
+{
+	hdr->src_cid = vmgenid_get_le64(h);
+	hdr->dst_cid = vmgenid_get_le64(h + 8);
+	hdr->src_port = vmgenid_get_le32(h + 16);
+	hdr->dst_port = vmgenid_get_le32(h + 20);
+	hdr->len = vmgenid_get_le32(h + 24);
+	hdr->type = vmgenid_get_le16(h + 28);
+	hdr->op = vmgenid_get_le16(h + 30);
+	hdr->flags = vmgenid_get_le32(h + 32);
+	hdr->buf_alloc = vmgenid_get_le32(h + 36);
+	hdr->fwd_cnt = vmgenid_get_le32(h + 40);
 }
 
 /* A guest REQUEST to the host: connect to PATH_<port>, or reset. */
-static void guest_connect(struct virtio_vsock *v, const struct pkt *p)
+static void guest_connect(struct virtio_vsock *v, const struct vsock_hdr *p)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vsock_conn *c;
@@ -507,14 +514,14 @@ static void guest_packet(struct virtio_vsock *v)
 	const struct virtq_chain *ch = &v->chain;
 	uint8_t h[VSOCK_HDR_LEN];
 	struct vsock_conn *c;
-	struct pkt p;
+	struct vsock_hdr p;
 
 	if (ch->out_len < VSOCK_HDR_LEN) {
 		warn_once(v, "sent a packet shorter than its header");
 		return;
 	}
 	iov_copy_from(ch->iov, ch->nr_out, 0, h, sizeof(h));
-	pkt_decode(h, &p);
+	vsock_hdr_decode(h, &p);
 	if (p.len > ch->out_len - VSOCK_HDR_LEN) {
 		warn_once(v, "sent a packet whose length is past its buffers");
 		return;
@@ -634,17 +641,20 @@ static bool has_output(const struct vsock_conn *c)
 static void put_hdr(struct virtio_vsock *v, uint8_t *h, uint32_t host_port, uint32_t guest_port,
 		    uint32_t len, uint16_t op, uint32_t flags, const struct vsock_conn *c)
 {
-	memset(h, 0, VSOCK_HDR_LEN);
-	vmgenid_put_le64(h, VSOCK_CID_HOST);
-	vmgenid_put_le64(h + 8, v->guest_cid);
-	vmgenid_put_le32(h + 16, host_port);
-	vmgenid_put_le32(h + 20, guest_port);
-	vmgenid_put_le32(h + 24, len);
-	vmgenid_put_le16(h + 28, VSOCK_TYPE_STREAM);
-	vmgenid_put_le16(h + 30, op);
-	vmgenid_put_le32(h + 32, flags);
-	vmgenid_put_le32(h + 36, c ? VSOCK_BUF_ALLOC : 0);
-	vmgenid_put_le32(h + 40, c ? c->fwd_cnt : 0);
+	const struct vsock_hdr hdr = {
+		.src_cid = VSOCK_CID_HOST,
+		.dst_cid = v->guest_cid,
+		.src_port = host_port,
+		.dst_port = guest_port,
+		.len = len,
+		.type = VSOCK_TYPE_STREAM,
+		.op = op,
+		.flags = flags,
+		.buf_alloc = c ? VSOCK_BUF_ALLOC : 0,
+		.fwd_cnt = c ? c->fwd_cnt : 0,
+	};
+
+	vsock_hdr_encode(h, &hdr);
 }
 
 /* Host bytes straight into the receive buffer, after the header's room. */

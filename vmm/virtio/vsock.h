@@ -64,6 +64,18 @@
 #define VSOCK_SHUTDOWN_SEND 2u
 #define VSOCK_EVENT_TRANSPORT_RESET 0u
 
+/* A packet header's fields, in host byte order. */
+struct vsock_hdr {
+	uint64_t src_cid, dst_cid;
+	uint32_t src_port, dst_port, len;
+	uint16_t type, op;
+	uint32_t flags, buf_alloc, fwd_cnt;
+};
+
+/* A header to and from its VSOCK_HDR_LEN little-endian bytes at h. */
+void vsock_hdr_encode(uint8_t *h, const struct vsock_hdr *hdr);
+void vsock_hdr_decode(const uint8_t *h, struct vsock_hdr *hdr);
+
 /* What the device gives each connection: its credit to the guest. */
 #define VSOCK_BUF_ALLOC (256u * 1024u)
 /* The most connections at once; more host clients are closed at once. */
