@@ -15,12 +15,6 @@
 # nested emulation, and the nested run is shared.
 # e2e-needs: rootfs
 # e2e-slow
-# e2e-opt-in: in the 12-06 clean-clone run its source step failed: the source
-# booted with a GUID other than the one the image last ran with, and the guest
-# tool's persisted state (guest/genstate.c) rightly counted that boot as a
-# generation change, so the source reported itself as a clone.  The source now
-# keeps the GUID of the earlier boots, as a rebooted VM does; it runs when named
-# (VMGENID_E2E_ONLY=t_disk) until a nested run has shown it passing whole.
 . "$(dirname "$0")/lib.sh"
 
 # A systemd boot is ten times the initramfs one.
