@@ -16,9 +16,6 @@
 # ratios only).  On a host with hardware KVM they run on the host.
 # e2e-needs: bench
 # e2e-slow
-# e2e-opt-in: not yet seen to pass whole in one nested run, and 10 to 20
-# minutes of QEMU boots and restores under emulation; run it by name
-# (VMGENID_E2E_ONLY=t_bench) until it has (issue 16).
 . "$(dirname "$0")/lib.sh"
 
 if [ "${VMGENID_E2E_L1:-0}" = 1 ]; then
