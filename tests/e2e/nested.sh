@@ -440,8 +440,9 @@ l1_cut_short() {
 	elif [ "$status" = 0 ] && ! grep -q 'Kernel panic' "$console"; then
 		why="L1 reset itself without a word (no panic, no 'done') $during"
 	elif [ "$status" = 0 ]; then
-		# L1's own kernel died (seen: a general protection fault in
-		# __schedule, and setup_IO_APIC's timer check) with emulated SVM
+		# L1's own kernel died (seen: "corrupted stack end detected
+		# inside scheduler", a fault in __schedule, a page fault that hit
+		# the stack guard page, the IO-APIC timer check) with emulated SVM
 		# guests running under TCG.  Nothing genvm does in L1's user space
 		# can panic L1's kernel, so this is the emulator's failure too:
 		# the panic line is shown, and a second one fails the suite.
