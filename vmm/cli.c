@@ -948,10 +948,13 @@ static int opt_incoming(struct parser *p, const char *arg)
 		p->cfg->incoming = arg;
 		return 0;
 	}
-	if (!strcmp(arg, "defer"))
-		return bad(p, arg, "genvm restores only at start (no migrate-incoming): give "
-				   "-incoming file:PATH, exec:COMMAND or fd:N");
-	return bad(p, arg, "expected file:PATH, exec:COMMAND or fd:N");
+	/* QMP migrate-incoming gives the URI later (libvirt's and LXD's restore). */
+	if (!strcmp(arg, "defer")) {
+		p->cfg->incoming = arg;
+		p->cfg->incoming_defer = true;
+		return 0;
+	}
+	return bad(p, arg, "expected file:PATH, exec:COMMAND, fd:N or defer");
 }
 
 /* QEMU's spellings of a boolean. */
@@ -1087,7 +1090,8 @@ static const struct option_desc options[] = {
 	  "pipe:PATH, /dev/..." },
 	{ "monitor", "DEV", opt_monitor, "human monitor on DEV (as -qmp), or none" },
 	{ "incoming", "URI", opt_incoming,
-	  "start from a snapshot: file:PATH, or exec:COMMAND that writes it to stdout" },
+	  "start from a snapshot: file:PATH, exec:COMMAND that writes it to stdout, fd:N, "
+	  "or defer (QMP migrate-incoming gives the URI)" },
 	{ "sandbox", "on|off[,spawn=deny]", opt_sandbox,
 	  "seccomp allowlist per genvm thread (default on; docs/sandbox.md); "
 	  "spawn=deny: no exec: commands" },

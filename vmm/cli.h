@@ -111,7 +111,8 @@ struct genvm_config {
 	struct cli_chardev monitor[CLI_MAX_CHARDEVS];
 	unsigned int nr_monitor;
 	bool monitor_none;  /* -monitor none */
-	const char *incoming; /* -incoming file:PATH | exec:COMMAND */
+	const char *incoming; /* -incoming file:PATH | exec:COMMAND | fd:N | defer */
+	bool incoming_defer;  /* -incoming defer: QMP migrate-incoming gives the URI */
 	bool sandbox;         /* -sandbox on (the default) */
 	bool sandbox_spawn;   /* -sandbox spawn=allow (the default): exec: may start commands */
 	bool ram_size_given;  /* -m was on the command line */

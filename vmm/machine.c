@@ -266,8 +266,12 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 	/* An incoming machine's page is in the snapshot's RAM, and post-load updates it. */
 	if (boot && m->vmclock)
 		vmgenid_vmclock_reset(m->vmclock);
-	/* Paused means quiesced too, from the start: -S then cont, or a save before cont. */
-	if (cfg->start_paused) {
+	/*
+	 * Paused means quiesced too, from the start: -S then cont, or a save
+	 * before cont.  -incoming defer's vCPUs start parked too, after the
+	 * restore, and run if the control plane resumes them.
+	 */
+	if (cfg->start_paused || cfg->incoming_defer) {
 		vcpu_request_pause(&m->vm);
 		virtio_devices_quiesce(m);
 	}

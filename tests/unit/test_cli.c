@@ -1017,8 +1017,8 @@ static void test_incoming(void **state)
 	done(&r);
 
 	parse(&r, "-kernel", kernel, "-incoming", "tcp:0:4444");
-	assert_refused(&r, "genvm: -incoming tcp:0:4444: expected file:PATH, exec:COMMAND or fd:N");
-	/* fd:N is an inherited descriptor, checked open; defer is refused plainly. */
+	assert_refused(&r, "genvm: -incoming tcp:0:4444: expected file:PATH, exec:COMMAND, fd:N or defer");
+	/* fd:N is an inherited descriptor, checked open. */
 	parse(&r, "-kernel", kernel, "-incoming", "fd:0");
 	assert_int_equal(r.result, CLI_RUN);
 	assert_string_equal(r.cfg.incoming, "fd:0");
@@ -1026,13 +1026,24 @@ static void test_incoming(void **state)
 	parse(&r, "-kernel", kernel, "-incoming", "fd:999");
 	assert_refused(&r, "genvm: -incoming fd:999: not an open file descriptor\n");
 	parse(&r, "-kernel", kernel, "-incoming", "fd:x");
-	assert_refused(&r, "expected file:PATH, exec:COMMAND or fd:N");
-	parse(&r, "-kernel", kernel, "-incoming", "defer");
-	assert_refused(&r, "genvm: -incoming defer: genvm restores only at start (no migrate-incoming)");
+	assert_refused(&r, "expected file:PATH, exec:COMMAND, fd:N or defer");
+	/* defer: QMP migrate-incoming gives the URI later. */
+	parse(&r, "-kernel", kernel, "-incoming", "defer", "-S");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_string_equal(r.cfg.incoming, "defer");
+	assert_true(r.cfg.incoming_defer);
+	assert_true(r.cfg.start_paused);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-incoming", "file:/tmp/x.snap");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_false(r.cfg.incoming_defer);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-incoming", "deferred");
+	assert_refused(&r, "genvm: -incoming deferred: expected file:PATH, exec:COMMAND, fd:N or defer");
 	parse(&r, "-kernel", kernel, "-incoming", "file:");
-	assert_refused(&r, "expected file:PATH, exec:COMMAND or fd:N");
+	assert_refused(&r, "expected file:PATH, exec:COMMAND, fd:N or defer");
 	parse(&r, "-kernel", kernel, "-incoming", "exec:");
-	assert_refused(&r, "expected file:PATH, exec:COMMAND or fd:N");
+	assert_refused(&r, "expected file:PATH, exec:COMMAND, fd:N or defer");
 	parse(&r, "-kernel", kernel, "-incoming");
 	assert_refused(&r, "genvm: -incoming: requires an argument");
 }

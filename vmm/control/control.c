@@ -15,6 +15,7 @@
 #include "control.h"
 #include "cpu_dump.h"
 #include "hmp.h"
+#include "incoming.h"
 #include "loop.h"
 #include "machine.h"
 #include "migrate.h"
@@ -50,6 +51,10 @@ struct control {
 	bool shutdown_sent;
 	bool reset_pending; /* the guest asked for a reset during a save */
 	bool poweroff_pending; /* the guest powered off under -no-shutdown */
+	/* -incoming defer: migrate-incoming came (QEMU's "once"); run when it ends. */
+	bool incoming_started;
+	bool autostart;
+	char *incoming_error; /* why migrate-incoming failed, for query-migrate */
 	bool console_waiting; /* the console's fd is watched until it takes more */
 	bool console_drop_said;
 	bool console_backoff; /* a hung-up pty: its watch waits for a timer */
@@ -121,6 +126,10 @@ static json_t *why_data(bool guest, const char *reason)
 int control_stop(struct control *c, const char **why)
 {
 	switch (c->state) {
+	case RUNSTATE_INMIGRATE:
+		/* As QEMU: the machine stays paused once the incoming state is in. */
+		c->autostart = false;
+		return 0;
 	case RUNSTATE_RUNNING:
 		if (machine_pause(c->m) < 0) {
 			*why = "cannot stop the vCPUs";
@@ -145,8 +154,9 @@ int control_cont(struct control *c, const char **why)
 		*why = "Resetting the Virtual Machine is required";
 		return -1;
 	case RUNSTATE_INMIGRATE:
-		*why = "Guest state has not been loaded yet (-incoming)";
-		return -1;
+		/* As QEMU: not refused, the machine runs once the incoming state is in. */
+		c->autostart = true;
+		return 0;
 	case RUNSTATE_FINISH_MIGRATE:
 		*why = "The guest is being saved (migrate); try again when it is done";
 		return -1;
@@ -301,6 +311,90 @@ int control_migrate(struct control *c, const char *uri, char *why, size_t why_le
 	if (ret < 0 && fd >= 0)
 		close(fd);
 	return ret;
+}
+
+/* QEMU's MIGRATION event. */
+static void migration_event(struct control *c, const char *status)
+{
+	control_event(c, "MIGRATION", json_pack("{s:s}", "status", status));
+}
+
+int control_migrate_incoming(struct control *c, const char *uri, char *why, size_t why_len)
+{
+	const struct genvm_config *cfg = c->m->cfg;
+	struct snapuri *u;
+	int ret;
+
+	/* QEMU 7.2's checks, in its order; -incoming URI counts as started. */
+	if (c->incoming_started || (cfg->incoming && !cfg->incoming_defer)) {
+		snprintf(why, why_len, "The incoming migration has already been started");
+		return -1;
+	}
+	if (!cfg->incoming_defer || c->state != RUNSTATE_INMIGRATE) {
+		snprintf(why, why_len, "'-incoming' was not specified on the command line");
+		return -1;
+	}
+	u = malloc(sizeof(*u));
+	if (!u) {
+		snprintf(why, why_len, "out of memory");
+		return -1;
+	}
+	/* A URI genvm cannot read leaves it waiting for another migrate-incoming. */
+	if (snapuri_parse(uri, u, why, why_len) < 0) {
+		free(u);
+		return -1;
+	}
+	if (u->kind == SNAPURI_FD && u->fd >= 0) {
+		snprintf(why, why_len, "fd:N names a descriptor of genvm's own: pass one with "
+				       "getfd and use fd:NAME");
+		free(u);
+		return -1;
+	}
+	if (u->kind == SNAPURI_FD) {
+		u->fd = control_take_fd(c, u->arg);
+		if (u->fd < 0) {
+			snprintf(why, why_len, "File descriptor named '%s' has not been found",
+				 u->arg);
+			free(u);
+			return -1;
+		}
+	}
+	c->incoming_started = true;
+	migration_event(c, "setup");
+	migration_event(c, "active");
+	/* In the main loop, as the restore at start: QMP answers when it is done. */
+	ret = incoming_restore(c->m, u, NULL, why, why_len);
+	free(u);
+	if (ret < 0) {
+		/*
+		 * QEMU exits here; genvm stays, in inmigrate, so that the client
+		 * reads why (here and in query-migrate) and quits it.
+		 */
+		free(c->incoming_error);
+		c->incoming_error = strdup(why);
+		migration_event(c, "failed");
+		return -1;
+	}
+	migration_event(c, "completed");
+	/* machine_create() asked the vCPUs to park: they start parked. */
+	if (machine_start(c->m) < 0) {
+		snprintf(why, why_len, "cannot start the vCPUs");
+		c->state = RUNSTATE_INTERNAL_ERROR;
+		vm_request_exit(&c->m->vm, 1);
+		return -1;
+	}
+	c->state = RUNSTATE_PAUSED;
+	if (c->autostart) {
+		machine_resume(c->m);
+		c->state = RUNSTATE_RUNNING;
+		control_event(c, "RESUME", NULL);
+	}
+	return 0;
+}
+
+const char *control_incoming_error(const struct control *c)
+{
+	return c->incoming_error;
 }
 
 static void fd_received(void *opaque, int fd)
@@ -659,8 +753,11 @@ struct control *control_new(struct machine *m, struct loop *l)
 		c->fds[i].fd = -1;
 	c->m = m;
 	c->loop = l;
+	c->autostart = !cfg->start_paused;
 	/* A restored machine has run before: -S leaves it paused, as QEMU says. */
-	if (cfg->start_paused)
+	if (cfg->incoming_defer)
+		c->state = RUNSTATE_INMIGRATE;
+	else if (cfg->start_paused)
 		c->state = cfg->incoming ? RUNSTATE_PAUSED : RUNSTATE_PRELAUNCH;
 	else
 		c->state = RUNSTATE_RUNNING;
@@ -711,6 +808,9 @@ int control_start(struct control *c)
 	}
 	if (c->console && console_start(c->console) < 0)
 		return -1;
+	/* -incoming defer: the vCPUs start once migrate-incoming has loaded them. */
+	if (c->state == RUNSTATE_INMIGRATE)
+		return 0;
 	return machine_start(c->m);
 }
 
@@ -740,5 +840,6 @@ void control_free(struct control *c)
 		if (c->fds[i].fd >= 0)
 			close(c->fds[i].fd);
 	}
+	free(c->incoming_error);
 	free(c);
 }
