@@ -139,6 +139,8 @@ struct genvm_config {
 	bool serial_pty;      /* -serial pty (or a pty chardev): the console on a new pty */
 	char serial_pty_label[CLI_ID_MAX + 1]; /* its label in "char device redirected" */
 	const char *serial_file; /* -serial file:PATH: the console's output goes there */
+	bool serial_socket;   /* -serial unix:|tcp:, or a socket chardev: the console there */
+	struct cli_chardev serial_chardev; /* ... its listening socket */
 	bool serial_append;   /* ... after what the file holds (-chardev file,append=on) */
 	char mem_backend[CLI_ID_MAX + 1]; /* -machine memory-backend=ID */
 	char ram_object[CLI_ID_MAX + 1];  /* -object memory-backend-ram,id=ID ... */

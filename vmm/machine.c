@@ -137,6 +137,9 @@ static int console_out_fd(struct machine *m)
 {
 	int fd;
 
+	/* A socket console: the output waits in the UART's queue until a client connects. */
+	if (m->cfg->serial_socket)
+		return UART_OUT_HOLD;
 	if (m->cfg->serial_pty) {
 		char name[64];
 
@@ -180,7 +183,7 @@ static int create_devices(struct machine *m)
 
 	int out = console_out_fd(m);
 
-	if (out < 0)
+	if (out < 0 && out != UART_OUT_HOLD)
 		return -1;
 	m->uart = uart_new(&m->vm, UART_COM1_IRQ, out);
 	m->pm = pm_new(&m->vm, &pm_ops);

@@ -680,6 +680,119 @@ static void test_console_pty(void **state)
 	m.serial_fd = -1;
 }
 
+static void guest_prints(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = (uint8_t)text[i];
+
+		uart_io(m.uart, 0, &b, 1, true);
+	}
+}
+
+/* What the guest reads from its UART within ms (LSR bit 0, then RBR). */
+static void guest_reads(char *got, size_t size, size_t want, unsigned int ms)
+{
+	size_t len = 0;
+
+	for (unsigned int t = 0; t < ms && len < want && len + 1 < size; t += 10) {
+		uint8_t lsr, b;
+
+		run_for(10);
+		for (;;) {
+			uart_io(m.uart, 5, &lsr, 1, false);
+			if (!(lsr & 1) || len + 1 >= size)
+				break;
+			uart_io(m.uart, 0, &b, 1, false);
+			got[len++] = (char)b;
+		}
+	}
+	got[len] = '\0';
+}
+
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_int_equal(connect(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return sock;
+}
+
+/*
+ * The console on a socket (-serial unix:PATH,server=on,wait=off): output
+ * waits in the UART's queue while nobody is connected and reaches the
+ * client that connects; the client's bytes reach the guest, all of them
+ * even beyond the UART's FIFO; one client at a time, as QEMU: a second
+ * waits, unserved, until the first hangs up, then gets what the guest
+ * printed meanwhile.
+ */
+static void test_console_socket(void **state)
+{
+	static char big[3000];
+	char path[96], got[4096] = "";
+	int a, b;
+
+	(void)state;
+	control_free(ctl);
+	snprintf(path, sizeof(path), "%s/console.sock", dir);
+	cfg.serial_socket = true;
+	cfg.serial_chardev.text = path;
+	cfg.serial_chardev.spec.kind = CHARDEV_UNIX;
+	memcpy(cfg.serial_chardev.spec.path, path, strlen(path) + 1);
+	cfg.serial_chardev.spec.server = true;
+	uart_set_output_fd(m.uart, UART_OUT_HOLD);
+	ctl = control_new(&m, loop);
+	assert_non_null(ctl);
+	assert_int_equal(control_start(ctl), 0);
+
+	/* Nobody connected: the output waits. */
+	guest_prints("early\n", 6);
+	run_for(50);
+	a = connect_unix(path);
+	pty_read(a, got, sizeof(got), "early\n", 2000);
+	assert_string_equal(got, "early\n");
+
+	/* Keys: more than the FIFO holds, every byte delivered in order. */
+	for (size_t i = 0; i < sizeof(big) - 1; i++)
+		big[i] = (char)('a' + i % 26);
+	assert_int_equal(write(a, big, sizeof(big) - 1), (ssize_t)sizeof(big) - 1);
+	guest_reads(got, sizeof(got), sizeof(big) - 1, 5000);
+	assert_string_equal(got, big);
+
+	/* A second client waits while the first has the console. */
+	b = connect_unix(path);
+	guest_prints("one\n", 4);
+	got[0] = '\0';
+	pty_read(a, got, sizeof(got), "one\n", 2000);
+	assert_string_equal(got, "one\n");
+	got[0] = '\0';
+	pty_read(b, got, sizeof(got), "x", 200);
+	assert_string_equal(got, "");
+	/* The first goes; what the guest prints then is the second's. */
+	close(a);
+	run_for(50);
+	guest_prints("two\n", 4);
+	got[0] = '\0';
+	pty_read(b, got, sizeof(got), "two\n", 2000);
+	assert_string_equal(got, "two\n");
+	close(b);
+	run_for(50);
+	/* Nobody again: held, not dropped, not an error. */
+	guest_prints("three\n", 6);
+	run_for(50);
+	assert_false(control_exiting(ctl));
+	a = connect_unix(path);
+	got[0] = '\0';
+	pty_read(a, got, sizeof(got), "three\n", 2000);
+	assert_string_equal(got, "three\n");
+	close(a);
+	control_free(ctl);
+	cfg.serial_socket = false;
+	uart_set_output_fd(m.uart, console_fd);
+	ctl = control_new(&m, loop);
+}
+
 /* A snapshot of the test machine (RAM_SIZE, one vCPU, no state sections), RAM filled with fill. */
 static void write_snapshot(const char *file, uint8_t fill)
 {
@@ -899,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(test_no_shutdown),
 		cmocka_unit_test(test_console_pty),
 		cmocka_unit_test(test_incoming_defer),
+		cmocka_unit_test(test_console_socket),
 	};
 
 	return cmocka_run_group_tests_name("control", tests, setup, teardown);

@@ -59,6 +59,9 @@ struct control {
 	bool console_drop_said;
 	bool console_backoff; /* a hung-up pty: its watch waits for a timer */
 	int pty_in; /* -serial pty: the master again, for the keys (epoll watches each fd once) */
+	/* A socket console: its listener and client, and the client's fd again for the UART. */
+	struct chardev *console_dev;
+	int console_out;
 	/* QMP getfd: the last descriptor a client passed, then named ones. */
 	int passed_fd;
 	struct {
@@ -565,7 +568,8 @@ static void pump_console(struct control *c)
 	struct uart *u = c->m->uart;
 	int fd = uart_output_fd(u), more = uart_flush_output(u);
 
-	if (more > 0 && !c->console_waiting && !c->console_backoff) {
+	/* A socket console without a client (UART_OUT_HOLD): its connect pumps. */
+	if (more > 0 && fd >= 0 && !c->console_waiting && !c->console_backoff) {
 		if (loop_add_fd(c->loop, fd, LOOP_WRITE, on_console_writable, c) == 0)
 			c->console_waiting = true;
 	} else if (more <= 0 && c->console_waiting) {
@@ -623,7 +627,7 @@ static void drain_console(struct control *c, int ms)
 		loop_del_fd(c->loop, p.fd);
 	c->console_waiting = false;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (uart_flush_output(u) > 0) {
+	while (p.fd >= 0 && uart_flush_output(u) > 0) {
 		long left;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -713,6 +717,65 @@ static const struct chardev_ops chan_ops = {
 	.fd_received = fd_received,
 };
 
+/*
+ * The console on a socket (-serial unix:..., -chardev socket for -serial
+ * chardev:ID): chardev.c listens and serves one client at a time, as for
+ * QMP; the UART writes the client's socket itself, through a descriptor
+ * of its own (epoll watches each fd once), and holds its output in its
+ * queue while nobody is connected.  The client's bytes go to the UART as
+ * they are, no more than its FIFO takes.
+ */
+static void console_sock_opened(void *opaque)
+{
+	struct control *c = opaque;
+	int fd = chardev_client_fd(c->console_dev);
+
+	c->console_out = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (c->console_out < 0) {
+		fprintf(stderr, "genvm: -serial %s: %s\n", c->m->cfg->serial_chardev.text,
+			strerror(errno));
+		return;
+	}
+	uart_set_output_fd(c->m->uart, c->console_out);
+	c->console_drop_said = false;
+	pump_console(c);
+}
+
+static void console_sock_received(void *opaque, const void *buf, size_t len)
+{
+	struct control *c = opaque;
+
+	uart_receive(c->m->uart, buf, len);
+}
+
+static size_t console_sock_room(void *opaque)
+{
+	struct control *c = opaque;
+
+	return uart_rx_room(c->m->uart);
+}
+
+static void console_sock_closed(void *opaque)
+{
+	struct control *c = opaque;
+
+	if (c->console_out < 0)
+		return;
+	if (c->console_waiting)
+		loop_del_fd(c->loop, c->console_out);
+	c->console_waiting = false;
+	uart_set_output_fd(c->m->uart, UART_OUT_HOLD);
+	close(c->console_out);
+	c->console_out = -1;
+}
+
+static const struct chardev_ops console_sock_ops = {
+	.opened = console_sock_opened,
+	.received = console_sock_received,
+	.closed = console_sock_closed,
+	.room = console_sock_room,
+};
+
 static int add_channel(struct control *c, const struct cli_chardev *cd, const char *opt,
 		       bool qmp)
 {
@@ -749,6 +812,7 @@ struct control *control_new(struct machine *m, struct loop *l)
 	}
 	c->passed_fd = -1;
 	c->pty_in = -1;
+	c->console_out = -1;
 	for (int i = 0; i < CONTROL_MAX_FDS; i++)
 		c->fds[i].fd = -1;
 	c->m = m;
@@ -786,7 +850,12 @@ struct control *control_new(struct machine *m, struct loop *l)
 			goto fail;
 		}
 	}
-	if (cfg->nographic || c->pty_in >= 0) {
+	if (cfg->serial_socket && m->uart) {
+		c->console_dev = chardev_open(l, &cfg->serial_chardev.spec, "-serial",
+					      cfg->serial_chardev.text, &console_sock_ops, c);
+		if (!c->console_dev)
+			goto fail;
+	} else if (cfg->nographic || c->pty_in >= 0) {
 		c->console = console_new(c, l, m->uart, cfg->mux_monitor && c->pty_in < 0,
 					 c->pty_in);
 		if (!c->console) {
@@ -808,6 +877,9 @@ int control_start(struct control *c)
 	}
 	if (c->console && console_start(c->console) < 0)
 		return -1;
+	/* wait=on: the guest starts once the console has its client. */
+	if (c->console_dev && chardev_start(c->console_dev) < 0)
+		return -1;
 	/* -incoming defer: the vCPUs start once migrate-incoming has loaded them. */
 	if (c->state == RUNSTATE_INMIGRATE)
 		return 0;
@@ -824,6 +896,9 @@ void control_free(struct control *c)
 	if (c->m->uart)
 		drain_console(c, FLUSH_AT_EXIT_MS);
 	console_free(c->console);
+	chardev_free(c->console_dev);
+	if (c->console_out >= 0)
+		close(c->console_out);
 	for (unsigned int i = 0; i < c->nr_chan; i++) {
 		chardev_free(c->chan[i].dev);
 		qmp_free(c->chan[i].qmp);
