@@ -1105,11 +1105,13 @@ static const struct option_desc options[] = {
 	{ "enable-kvm", NULL, cli_opt_enable_kvm, "the same as -accel kvm" },
 	{ "cpu", "host", cli_opt_cpu, "the host's CPU model, the only one genvm offers" },
 	{ "chardev", "BACKEND,id=ID[,...]", cli_opt_chardev,
-	  "socket (path= or fd=), stdio, pipe, serial, file or null, for -mon and -serial" },
+	  "socket (path=, host=/port= or fd=), stdio, pipe, serial, file, null or pty, for -mon "
+	  "and -serial" },
 	{ "mon", "chardev=ID[,mode=control|readline]", cli_opt_mon,
 	  "QMP (mode=control) or the monitor on a -chardev" },
 	{ "serial", "DEV", cli_opt_serial,
-	  "the console: stdio (default), file:PATH, null, none or chardev:ID" },
+	  "the console: stdio (default), file:PATH, pty, unix:PATH,server=on[,wait=off], "
+	  "tcp:HOST:PORT,server=on[,wait=off] (one client at a time), null, none or chardev:ID" },
 	{ "readconfig", "FILE", cli_opt_readconfig,
 	  "QEMU config file sections: [device], [machine], [memory], [smp-opts], [chardev], [mon]" },
 	{ "daemonize", NULL, cli_opt_daemonize, "detach once the guest is set up" },
