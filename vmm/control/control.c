@@ -379,13 +379,7 @@ int control_migrate_incoming(struct control *c, const char *uri, char *why, size
 		return -1;
 	}
 	migration_event(c, "completed");
-	/* machine_create() asked the vCPUs to park: they start parked. */
-	if (machine_start(c->m) < 0) {
-		snprintf(why, why_len, "cannot start the vCPUs");
-		c->state = RUNSTATE_INTERNAL_ERROR;
-		vm_request_exit(&c->m->vm, 1);
-		return -1;
-	}
+	/* The vCPU threads have waited, parked, since control_start(). */
 	c->state = RUNSTATE_PAUSED;
 	if (c->autostart) {
 		machine_resume(c->m);
@@ -880,9 +874,12 @@ int control_start(struct control *c)
 	/* wait=on: the guest starts once the console has its client. */
 	if (c->console_dev && chardev_start(c->console_dev) < 0)
 		return -1;
-	/* -incoming defer: the vCPUs start once migrate-incoming has loaded them. */
-	if (c->state == RUNSTATE_INMIGRATE)
-		return 0;
+	/*
+	 * -incoming defer's vCPU threads start too, parked (machine_create()
+	 * asked them to), until migrate-incoming has loaded their state: here,
+	 * before the sandbox, since glibc's first pthread_create() installs
+	 * signal handlers, which the main loop's list refuses.
+	 */
 	return machine_start(c->m);
 }
 

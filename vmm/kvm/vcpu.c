@@ -222,30 +222,10 @@ static int setup_lapic(struct vcpu *v)
 	return 0;
 }
 
-/* The kick only has to interrupt KVM_RUN. */
-static void kick_handler(int sig)
-{
-	(void)sig;
-}
-
 struct vcpu *vcpu_create(struct vm *vm, unsigned int id)
 {
-	static atomic_flag handler_set = ATOMIC_FLAG_INIT;
 	struct vcpu *v = calloc(1, sizeof(*v));
 	void *run;
-
-	/*
-	 * With the first vCPU, which machine_create() makes before the sandbox
-	 * (it refuses sigaction): under -incoming defer the threads start
-	 * later, from the main loop's list.
-	 */
-	if (!atomic_flag_test_and_set(&handler_set)) {
-		/* No SA_RESTART: the signal must make KVM_RUN return. */
-		struct sigaction sa = { .sa_handler = kick_handler };
-
-		sigemptyset(&sa.sa_mask);
-		sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
-	}
 
 	if (!v) {
 		fprintf(stderr, "genvm: vcpu %u: out of memory\n", id);
@@ -543,11 +523,24 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
 int vcpu_start(struct vcpu *v)
 {
+	static atomic_flag handler_set = ATOMIC_FLAG_INIT;
 	pthread_attr_t attr;
 	int ret;
 
+	if (!atomic_flag_test_and_set(&handler_set)) {
+		/* No SA_RESTART: the signal must make KVM_RUN return. */
+		struct sigaction sa = { .sa_handler = kick_handler };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	}
 	pthread_mutex_lock(&v->vm->run_lock);
 	v->vm->nr_active++;
 	pthread_mutex_unlock(&v->vm->run_lock);
