@@ -217,9 +217,10 @@ check_defer_fd() {
 	*) echo "before migrate-incoming, query-status says: $d_status"; return 1 ;;
 	esac
 	[ "$d_getfd" = '{}' ] || { echo "getfd with the save file passed: $d_getfd"; return 1; }
+	# The reply comes after the restore: after the event "completed".
 	case $d_events in
-	*'{"return": {}}'*) ;;
-	*) echo "migrate-incoming fd:migrate did not return {}: $d_events"; return 1 ;;
+	*'{"status": "completed"}'*'{"return": {}}'*) ;;
+	*) echo "migrate-incoming fd:migrate did not return {} after completing: $d_events"; return 1 ;;
 	esac
 	for _s in setup active completed; do
 		case $d_events in
