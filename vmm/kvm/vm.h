@@ -140,9 +140,9 @@ void vm_request_exit_why(struct vm *vm, int code, enum vm_exit_reason why);
 int vm_watch_ram_file(struct vm *vm, const char *name, int fd, uint64_t offset,
 		      void (*on_fatal)(void));
 /*
- * The signal handlers alone (and on_fatal, if not NULL), installed once:
- * -incoming defer calls it before the sandbox, which refuses sigaction,
- * so that vm_watch_ram_file() works later from the main loop.
+ * The signal handlers alone, with on_fatal: -incoming defer calls it
+ * before the sandbox, which refuses sigaction; vm_watch_ram_file() then
+ * finds them in place (else it installs them itself).
  */
 int vm_ram_file_prepare(void (*on_fatal)(void));
 
