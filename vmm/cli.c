@@ -950,10 +950,13 @@ static int opt_incoming(struct parser *p, const char *arg)
 		p->cfg->incoming = arg;
 		return 0;
 	}
-	if (!strcmp(arg, "defer"))
-		return bad(p, arg, "genvm restores only at start (no migrate-incoming): give "
-				   "-incoming file:PATH, exec:COMMAND or fd:N");
-	return bad(p, arg, "expected file:PATH, exec:COMMAND or fd:N");
+	/* QMP migrate-incoming gives the URI later (libvirt's and LXD's restore). */
+	if (!strcmp(arg, "defer")) {
+		p->cfg->incoming = arg;
+		p->cfg->incoming_defer = true;
+		return 0;
+	}
+	return bad(p, arg, "expected file:PATH, exec:COMMAND, fd:N or defer");
 }
 
 /* QEMU's spellings of a boolean. */
@@ -1089,7 +1092,8 @@ static const struct option_desc options[] = {
 	  "pipe:PATH, /dev/..." },
 	{ "monitor", "DEV", opt_monitor, "human monitor on DEV (as -qmp), or none" },
 	{ "incoming", "URI", opt_incoming,
-	  "start from a snapshot: file:PATH, or exec:COMMAND that writes it to stdout" },
+	  "start from a snapshot: file:PATH, exec:COMMAND that writes it to stdout, fd:N, "
+	  "or defer (QMP migrate-incoming gives the URI)" },
 	{ "sandbox", "on|off[,spawn=deny]", opt_sandbox,
 	  "seccomp allowlist per genvm thread (default on; docs/sandbox.md); "
 	  "spawn=deny: no exec: commands" },
@@ -1103,11 +1107,13 @@ static const struct option_desc options[] = {
 	{ "enable-kvm", NULL, cli_opt_as_is, "the same as -accel kvm" },
 	{ "cpu", "host", cli_opt_cpu, "the host's CPU model, the only one genvm offers" },
 	{ "chardev", "BACKEND,id=ID[,...]", cli_opt_chardev,
-	  "socket (path= or fd=), stdio, pipe, serial, file or null, for -mon and -serial" },
+	  "socket (path=, host=/port= or fd=), stdio, pipe, serial, file, null or pty, for -mon "
+	  "and -serial" },
 	{ "mon", "chardev=ID[,mode=control|readline]", cli_opt_mon,
 	  "QMP (mode=control) or the monitor on a -chardev" },
 	{ "serial", "DEV", cli_opt_serial,
-	  "the console: stdio (default), file:PATH, null, none or chardev:ID" },
+	  "the console: stdio (default), file:PATH, pty, unix:PATH,server=on[,wait=off], "
+	  "tcp:HOST:PORT,server=on[,wait=off] (one client at a time), null, none or chardev:ID" },
 	{ "readconfig", "FILE", cli_opt_readconfig,
 	  "QEMU config file sections: [device], [machine], [memory], [smp-opts], [chardev], [mon]" },
 	{ "daemonize", NULL, cli_opt_daemonize, "detach once the guest is set up" },

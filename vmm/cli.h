@@ -111,7 +111,8 @@ struct genvm_config {
 	struct cli_chardev monitor[CLI_MAX_CHARDEVS];
 	unsigned int nr_monitor;
 	bool monitor_none;  /* -monitor none */
-	const char *incoming; /* -incoming file:PATH | exec:COMMAND */
+	const char *incoming; /* -incoming file:PATH | exec:COMMAND | fd:N | defer */
+	bool incoming_defer;  /* -incoming defer: QMP migrate-incoming gives the URI */
 	bool sandbox;         /* -sandbox on (the default) */
 	bool sandbox_spawn;   /* -sandbox spawn=allow (the default): exec: may start commands */
 	bool ram_size_given;  /* -m was on the command line */
@@ -138,6 +139,8 @@ struct genvm_config {
 	bool serial_pty;      /* -serial pty (or a pty chardev): the console on a new pty */
 	char serial_pty_label[CLI_ID_MAX + 1]; /* its label in "char device redirected" */
 	const char *serial_file; /* -serial file:PATH: the console's output goes there */
+	bool serial_socket;   /* -serial unix:|tcp:, or a socket chardev: the console there */
+	struct cli_chardev serial_chardev; /* ... its listening socket */
 	bool serial_append;   /* ... after what the file holds (-chardev file,append=on) */
 	char mem_backend[CLI_ID_MAX + 1]; /* -machine memory-backend=ID */
 	char ram_object[CLI_ID_MAX + 1];  /* -object memory-backend-ram,id=ID ... */

@@ -709,7 +709,8 @@ int cli_opt_mon(struct parser *p, const char *arg)
 }
 
 /*
- * The console (COM1): stdio (the default), file:PATH, null, none, or
+ * The console (COM1): stdio (the default), file:PATH, pty, a listening
+ * socket (unix:PATH,server=on / tcp:HOST:PORT,server=on), null, none, or
  * chardev:ID naming one of those.  genvm has one serial port.
  */
 int cli_opt_serial(struct parser *p, const char *arg)
@@ -757,19 +758,37 @@ int cli_opt_serial(struct parser *p, const char *arg)
 		else if (nc->is_pty) {
 			cfg->serial_pty = true;
 			memcpy(cfg->serial_pty_label, nc->id, strlen(nc->id) + 1);
+		} else if (nc->spec.kind == CHARDEV_UNIX || nc->spec.kind == CHARDEV_TCP ||
+			   nc->spec.kind == CHARDEV_FD) {
+			cfg->serial_socket = true;
+			cfg->serial_chardev.spec = nc->spec;
+			cfg->serial_chardev.text = nc->text;
 		} else if (nc->spec.kind != CHARDEV_STDIO)
-			return cli_bad(p, arg, "genvm's console goes to stdio, a file, a pty or null");
+			return cli_bad(p, arg, "genvm's console goes to stdio, a file, a pty, a "
+					       "socket or null");
+		return 0;
+	}
+	/* A listening socket, in -qmp's spelling: one client at a time has the console. */
+	if (!strncmp(arg, "unix:", 5) || !strncmp(arg, "tcp:", 4)) {
+		const char *cwhy = NULL;
+
+		if (chardev_parse(arg, &cfg->serial_chardev.spec, &cwhy) < 0)
+			return cli_bad(p, arg, cwhy);
+		if (!cfg->serial_chardev.spec.server)
+			return cli_bad(p, arg, "client mode is not supported: add server=on");
+		cfg->serial_chardev.text = arg;
+		cfg->serial_socket = true;
 		return 0;
 	}
 	{
-		static const char *const other[] = { "vc", "mon:", "unix:", "tcp:", "udp:",
-						     "pipe:", "telnet:", "/dev/", "msmouse",
-						     "braille", "chardev:" };
+		static const char *const other[] = { "vc", "mon:", "udp:", "pipe:", "telnet:",
+						     "/dev/", "msmouse", "braille", "chardev:" };
 
 		for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
 			if (!strncmp(arg, other[i], strlen(other[i])))
 				return cli_bad(p, arg, "genvm's console goes to stdio, file:PATH, "
-						       "pty, null or none");
+						       "pty, unix:PATH,server=on, "
+						       "tcp:HOST:PORT,server=on, null or none");
 		}
 	}
 	snprintf(why, sizeof(why), "'%.64s' is not a valid char driver", arg);
@@ -1049,7 +1068,7 @@ int cli_compat_check(struct parser *p)
 				goto stdio;
 		}
 		/* A daemon's stdout is /dev/null: the console goes where -serial says, or nowhere. */
-		if (!cfg->serial_file && !cfg->serial_pty)
+		if (!cfg->serial_file && !cfg->serial_pty && !cfg->serial_socket)
 			cfg->serial_null = true;
 	}
 	/* -machine memory-backend=ID: the RAM is that object's size (which -m may repeat). */

@@ -137,6 +137,9 @@ static int console_out_fd(struct machine *m)
 {
 	int fd;
 
+	/* A socket console: the output waits in the UART's queue until a client connects. */
+	if (m->cfg->serial_socket)
+		return UART_OUT_HOLD;
 	if (m->cfg->serial_pty) {
 		char name[64];
 
@@ -180,7 +183,7 @@ static int create_devices(struct machine *m)
 
 	int out = console_out_fd(m);
 
-	if (out < 0)
+	if (out < 0 && out != UART_OUT_HOLD)
 		return -1;
 	m->uart = uart_new(&m->vm, UART_COM1_IRQ, out);
 	m->pm = pm_new(&m->vm, &pm_ops);
@@ -266,8 +269,12 @@ int machine_create(struct machine *m, const struct genvm_config *cfg, int ram_fd
 	/* An incoming machine's page is in the snapshot's RAM, and post-load updates it. */
 	if (boot && m->vmclock)
 		vmgenid_vmclock_reset(m->vmclock);
-	/* Paused means quiesced too, from the start: -S then cont, or a save before cont. */
-	if (cfg->start_paused) {
+	/*
+	 * Paused means quiesced too, from the start: -S then cont, or a save
+	 * before cont.  -incoming defer's vCPUs start parked too, after the
+	 * restore, and run if the control plane resumes them.
+	 */
+	if (cfg->start_paused || cfg->incoming_defer) {
 		vcpu_request_pause(&m->vm);
 		virtio_devices_quiesce(m);
 	}

@@ -268,7 +268,10 @@ int main(int argc, char **argv)
 
 	limit.timestamp = cfg.msg_timestamp;
 	vmgenid_log_set_sink(log_sink, &limit);
-	if (cfg.incoming) {
+	/* -incoming defer: the machine is built as -m and -smp say; migrate-incoming loads it. */
+	const bool restore_now = cfg.incoming && !cfg.incoming_defer;
+
+	if (restore_now) {
 		if (incoming_open(&in, &cfg) < 0) {
 			incoming_close(&in);
 			return 1;
@@ -284,12 +287,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	restore.end_ns[RESTORE_MAP] = restore_clock_ns();
-	if (cfg.incoming && incoming_finish(&in, &m) < 0) {
+	if (restore_now && incoming_finish(&in, &m) < 0) {
 		incoming_close(&in);
 		machine_destroy(&m);
 		return 1;
 	}
-	if (cfg.incoming) {
+	/* The sandbox refuses sigaction: the snapshot file's guards go in now. */
+	if (cfg.incoming_defer && vm_ram_file_prepare(restore_tty) < 0) {
+		machine_destroy(&m);
+		return 1;
+	}
+	if (restore_now) {
 		restore.end_ns[RESTORE_STATE] = in.loaded_ns;
 		restore.end_ns[RESTORE_VMGENID] = restore_clock_ns();
 		restore.restored = true;

@@ -7,10 +7,12 @@
 # in a file, -daemonize -pidfile) starts a guest that reads its GUID; QMP
 # answers query-name/uuid/kvm; libvirt's save (getfd with the file over
 # SCM_RIGHTS, migrate to fd:NAME, the MIGRATION events) and its restore
-# from a descriptor (-incoming fd:N) give the clone a new GUID.  An
+# from a descriptor (-incoming fd:N), and libvirt 7+'s (-incoming defer,
+# getfd, migrate-incoming fd:NAME; also file:) give the clone a new GUID.  An
 # LXD-style -readconfig file does the same for its sections.  Under
 # -no-shutdown the guest's power-off leaves genvm in runstate shutdown
-# until quit; -chardev pty puts the console on the pty QEMU's line names.  Each option
+# until quit; -chardev pty puts the console on the pty QEMU's line names, and
+# -chardev socket on a unix socket a client reads.  Each option
 # genvm cannot honour is refused with QEMU 7.2's words, exit 1.
 . "$(dirname "$0")/lib.sh"
 
@@ -87,6 +89,7 @@ name=$(qmp "$mon" query-name 2>&1)
 uuid=$(qmp "$mon" query-uuid 2>&1)
 kvm=$(qmp "$mon" query-kvm 2>&1)
 status=$(qmp "$mon" query-status 2>&1)
+no_incoming=$(qmp "$mon" migrate-incoming '{"uri": "file:/nonexistent"}' 2>&1)
 check_libvirt_start() {
 	[ "$start_rc" = 0 ] || { echo "genvm -daemonize exited $start_rc: $(cat "$err")"; return 1; }
 	[ -n "$vm_pid" ] && kill -0 "$vm_pid" 2>/dev/null ||
@@ -97,6 +100,10 @@ check_libvirt_start() {
 	case $status in
 	*'"status": "prelaunch"'*) ;;
 	*) echo "-S: query-status says $status"; return 1 ;;
+	esac
+	case $no_incoming in
+	*"'-incoming' was not specified on the command line"*) ;;
+	*) echo "migrate-incoming without -incoming: $no_incoming"; return 1 ;;
 	esac
 }
 tap "qemu-cli: libvirt's command line daemonizes with its pidfile and inherited monitor; QMP names the guest" \
@@ -181,6 +188,96 @@ check_libvirt_restore() {
 }
 tap "qemu-cli: libvirt's restore from -incoming fd:N with guid auto: a new GUID, which the guest sees" \
 	"$log2" check_libvirt_restore
+qmp "$mon" quit >/dev/null 2>&1
+wait_pid_gone "$vm_pid" 20
+
+# ---- libvirt 7+'s restore: -incoming defer, getfd, migrate-incoming fd:NAME ----
+
+log3=$E2E_WORK/lv-console3.log
+libvirt_start "$log3" -device '{"driver":"vmgenid","guid":"auto","id":"vmgenid0"}' -incoming defer
+defer_rc=$?
+vm_pid=$(cat "$pidf" 2>/dev/null)
+d_status=$(qmp "$mon" query-status 2>&1)
+d_getfd=$("$GENVM_QMP" -t 20 --fd-read "$save" "$mon" getfd '{"fdname": "migrate"}' 2>&1)
+# Raw, to see the MIGRATION events before the reply, which comes once the
+# restore is done: greeting, capabilities, setup, active, completed, reply.
+d_events=$(printf '%s\n' '{"execute": "qmp_capabilities"}' \
+	'{"execute": "migrate-incoming", "arguments": {"uri": "fd:migrate"}}' |
+	"$GENVM_QMP" --raw --lines 6 -t "$E2E_TIMEOUT" "$mon" 2>&1)
+d_migrate=$(qmp "$mon" query-migrate 2>&1)
+d_again=$(qmp "$mon" migrate-incoming '{"uri": "fd:migrate"}' 2>&1)
+d_paused=$(qmp "$mon" query-status 2>&1)
+qmp "$mon" cont >/dev/null 2>&1
+wait_marker "$log3" guid
+d_guid=$(qmp "$mon" query-vm-generation-id 2>&1 | sed -n 's/^{"guid": "\(.*\)"}$/\1/p')
+check_defer_fd() {
+	[ "$defer_rc" = 0 ] || { echo "-incoming defer exited $defer_rc: $(cat "$err")"; return 1; }
+	case $d_status in
+	*'"status": "inmigrate"'*'"running": false'*) ;;
+	*) echo "before migrate-incoming, query-status says: $d_status"; return 1 ;;
+	esac
+	[ "$d_getfd" = '{}' ] || { echo "getfd with the save file passed: $d_getfd"; return 1; }
+	# The reply comes after the restore: after the event "completed".
+	case $d_events in
+	*'{"status": "completed"}'*'{"return": {}}'*) ;;
+	*) echo "migrate-incoming fd:migrate did not return {} after completing: $d_events"; return 1 ;;
+	esac
+	for _s in setup active completed; do
+		case $d_events in
+		*"\"event\": \"MIGRATION\", \"data\": {\"status\": \"$_s\"}"*) ;;
+		*) echo "no MIGRATION $_s event in: $d_events"; return 1 ;;
+		esac
+	done
+	case $d_migrate in
+	*'"status": "completed"'*) ;;
+	*) echo "query-migrate after migrate-incoming: $d_migrate"; return 1 ;;
+	esac
+	case $d_again in
+	*"The incoming migration has already been started"*) ;;
+	*) echo "a second migrate-incoming: $d_again"; return 1 ;;
+	esac
+	case $d_paused in
+	*'"status": "paused"'*) ;;
+	*) echo "-S, after the restore: $d_paused"; return 1 ;;
+	esac
+	[ -n "$d_guid" ] && [ "$d_guid" != "$GUID" ] ||
+		{ echo "query-vm-generation-id after the restore: '$d_guid'"; return 1; }
+	expect_cmarker "$log3" guid "$d_guid"
+}
+tap "qemu-cli: libvirt 7+'s restore: -incoming defer waits in inmigrate; getfd + migrate-incoming fd:NAME restore it (MIGRATION events), a new GUID the guest sees" \
+	"$log3" check_defer_fd
+qmp "$mon" quit >/dev/null 2>&1
+wait_pid_gone "$vm_pid" 20
+
+# The same with file:PATH, and cont given before the incoming (QEMU then runs it at once).
+log4=$E2E_WORK/lv-console4.log
+libvirt_start "$log4" -device '{"driver":"vmgenid","guid":"auto","id":"vmgenid0"}' -incoming defer
+defer_rc=$?
+vm_pid=$(cat "$pidf" 2>/dev/null)
+f_cont=$(qmp "$mon" cont 2>&1)
+f_bad=$(qmp "$mon" migrate-incoming '{"uri": "tcp:0:4444"}' 2>&1)
+f_reply=$(qmp "$mon" migrate-incoming "{\"uri\": \"file:$save\"}" 2>&1)
+wait_marker "$log4" guid
+f_status=$(qmp "$mon" query-status 2>&1)
+f_guid=$(qmp "$mon" query-vm-generation-id 2>&1 | sed -n 's/^{"guid": "\(.*\)"}$/\1/p')
+check_defer_file() {
+	[ "$defer_rc" = 0 ] || { echo "-incoming defer exited $defer_rc: $(cat "$err")"; return 1; }
+	[ "$f_cont" = '{}' ] || { echo "cont before migrate-incoming: $f_cont"; return 1; }
+	case $f_bad in
+	*"unsupported URI"*) ;;
+	*) echo "migrate-incoming tcp: $f_bad"; return 1 ;;
+	esac
+	[ "$f_reply" = '{}' ] || { echo "migrate-incoming file:$save: $f_reply"; return 1; }
+	case $f_status in
+	*'"status": "running"'*) ;;
+	*) echo "after the restore: $f_status"; return 1 ;;
+	esac
+	[ -n "$f_guid" ] && [ "$f_guid" != "$GUID" ] && [ "$f_guid" != "$d_guid" ] ||
+		{ echo "query-vm-generation-id after the restore: '$f_guid'"; return 1; }
+	expect_cmarker "$log4" guid "$f_guid"
+}
+tap "qemu-cli: -incoming defer + migrate-incoming file:PATH after cont: the guest runs at once with a new GUID" \
+	"$log4" check_defer_file
 qmp "$mon" quit >/dev/null 2>&1
 wait_pid_gone "$vm_pid" 20
 rm -f "$save"
@@ -320,6 +417,42 @@ check_pty() {
 tap "qemu-cli: -chardev pty,id=charserial0: QEMU's 'char device redirected' line names a pty that carries the guest's console" \
 	"$err" check_pty
 
+# ---- the console on a unix socket: -chardev socket for -serial chardev:ID ----
+
+sk_mon=$E2E_WORK/sk-qmp.sock
+sk_con=$E2E_WORK/sk-console.sock
+sk_out=$E2E_WORK/sk-console.log
+SK_GUID=3c2b1a09-8f7e-4d6c-9b5a-493827160504
+rm -f "$pidf" "$sk_mon" "$sk_con" "$sk_out"
+"$GENVM" -daemonize -pidfile "$pidf" -m "$E2E_MEM" -nodefaults \
+	-qmp "unix:$sk_mon,server=on,wait=off" -S \
+	-chardev "socket,id=charserial0,path=$sk_con,server=on,wait=off" -serial chardev:charserial0 \
+	-device "vmgenid,guid=$SK_GUID" \
+	-kernel "$E2E_KERNEL" -initrd "$E2E_INITRD" -append "$E2E_APPEND_BASE e2e=snapshot" 2>"$err"
+sk_rc=$?
+vm_pid=$(cat "$pidf" 2>/dev/null)
+# The guest starts before anyone reads: its first lines wait in genvm's queue.
+qmp "$sk_mon" cont >/dev/null 2>&1
+sleep 1
+"$GENVM_QMP" --raw -t "$E2E_TIMEOUT" "$sk_con" </dev/null >"$sk_out" 2>&1 &
+sk_reader=$!
+wait_marker "$sk_out" guid
+_n=0
+while [ "$(cmarker "$sk_out" guid | tr -d '\n' | wc -c)" -lt 36 ] && [ "$_n" -lt 50 ]; do
+	sleep 0.1
+	_n=$((_n + 1))
+done
+kill "$sk_reader" 2>/dev/null
+wait "$sk_reader" 2>/dev/null
+qmp "$sk_mon" quit >/dev/null 2>&1
+wait_pid_gone "$vm_pid" 20
+check_socket_console() {
+	[ "$sk_rc" = 0 ] || { echo "genvm with a socket console exited $sk_rc: $(cat "$err")"; return 1; }
+	expect_cmarker "$sk_out" guid "$SK_GUID"
+}
+tap "qemu-cli: -chardev socket,path=,server=on,wait=off as -serial chardev:ID: a client that connects after the guest started reads its console" \
+	"$sk_out" check_socket_console
+
 # ---- what genvm cannot honour: QEMU's words, exit 1, nothing started ----
 
 # refused EXPECTED-STDERR ARGS...
@@ -349,8 +482,8 @@ refused "genvm: -accel foo: invalid accelerator foo" -accel foo
 refused "genvm: -chardev bogus,id=x: 'bogus' is not a valid char driver name" -chardev bogus,id=x
 refused "genvm: -mon chardev=nope: chardev \"nope\" not found" -mon chardev=nope
 refused "genvm: -daemonize: -nographic cannot be used with -daemonize" -daemonize -nographic
-refused "genvm: -incoming defer: genvm restores only at start (no migrate-incoming): give -incoming file:PATH, exec:COMMAND or fd:N" \
-	-incoming defer
+refused "genvm: -incoming tcp:0:4444: expected file:PATH, exec:COMMAND, fd:N or defer" \
+	-incoming tcp:0:4444
 refused "genvm: -accel tcg: genvm runs guests on KVM only (accelerator tcg)" -accel tcg
 check_refusals() {
 	[ -z "$refusals" ] && return 0

@@ -25,7 +25,7 @@ check() {
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
-echo "1..23"
+echo "1..26"
 version=$(dpkg-parsechangelog -S Version)
 meson_version=$(sed -n "s/^ *version: '\([^']*\)',.*/\1/p" meson.build | head -n 1)
 check "debian/changelog's version ($version) is meson's project version ($meson_version)" \
@@ -92,6 +92,39 @@ shlibs=$(dpkg-deb -I "${debs[2]}" shlibs 2>/dev/null)
 check "libvmgenid0's shlibs: $shlibs" test "$shlibs" = "libvmgenid 0 libvmgenid0 (>= $version)"
 check "libvmgenid-dev depends on libvmgenid0 (= $version)" \
 	grep -q "libvmgenid0 (= $version)" <<<"$(dpkg-deb -f "${debs[3]}" Depends)"
+# The symbols file: dpkg-gensymbols compared the library with it (no
+# warning in the build log), the package carries it, and the check it runs
+# does fail when the library lacks a symbol the file lists (a removed one).
+gensym_warnings=$(grep -c '^dpkg-gensymbols: warning' "$out/build.log")
+grep '^dpkg-gensymbols' "$out/build.log" | sed 's/^/# /'
+gensym_ran=$(grep -c 'dh_makeshlibs .*-c4' "$out/build.log")
+check "dpkg-gensymbols -c4 checked libvmgenid0 against debian/libvmgenid0.symbols without a warning" \
+	test "$gensym_warnings" = 0 -a "$gensym_ran" -gt 0
+pkg_symbols=$(dpkg-deb -I "${debs[2]}" symbols 2>/dev/null)
+check "libvmgenid0 carries the symbols file ($(grep -c '@VMGENID_0 ' <<<"$pkg_symbols") symbols, as debian/ lists them)" \
+	test "$(grep '@VMGENID_0 ' <<<"$pkg_symbols" | sort)" = "$(grep '@VMGENID_0 ' debian/libvmgenid0.symbols | sort)"
+mkdir -p "$tmp/gensym/debian"
+cp debian/control debian/changelog "$tmp/gensym/debian/"
+# gensym FILE: dpkg-gensymbols -c4, as the build runs it, on the packaged
+# library with FILE as the reference.
+gensym() {
+	rm -f "$tmp/gensym/new"
+	(cd "$tmp/gensym" && dpkg-gensymbols -plibvmgenid0 -v"$version" -c4 -I"$1" \
+		-e"$root/usr/lib/$ma/libvmgenid.so.0" -O"$tmp/gensym/new") >"$tmp/gensym.out" 2>&1
+}
+# A symbol an earlier release had that the library lost; one it exports unlisted.
+sed 's/^ vmgenid_guid_parse@VMGENID_0 .*/&\n vmgenid_gone@VMGENID_0 0.0.9/' debian/libvmgenid0.symbols \
+	>"$tmp/removed.symbols"
+grep -v '^ vmgenid_guid_parse@' debian/libvmgenid0.symbols >"$tmp/unlisted.symbols"
+if gensym "$repo/debian/libvmgenid0.symbols" &&
+	! gensym "$tmp/removed.symbols" && grep -q 'MISSING.*vmgenid_gone' "$tmp/gensym.out" &&
+	! gensym "$tmp/unlisted.symbols" && grep -q '^+ vmgenid_guid_parse@' "$tmp/gensym.out"; then
+	ok "dpkg-gensymbols -c4 passes the library against the file, fails a removed or an unlisted symbol"
+else
+	sed 's/^/# /' "$tmp/gensym.out" | head -n 20
+	not_ok "dpkg-gensymbols -c4 passes the library against the file, fails a removed or an unlisted symbol"
+fi
+
 pc_version=$(PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$lib/pkgconfig pkg-config --modversion libvmgenid 2>&1)
 check "pkg-config reads libvmgenid.pc in the scratch root: version $pc_version" test "$pc_version" = "$version"
 check "the unit runs the installed tool" grep -qx 'ExecStart=/usr/bin/vmgenid watch' \

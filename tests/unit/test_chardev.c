@@ -224,7 +224,7 @@ static void fe_closed(void *opaque)
 	fe->closed++;
 }
 
-static const struct chardev_ops fe_ops = { fe_opened, fe_received, fe_closed, NULL };
+static const struct chardev_ops fe_ops = { fe_opened, fe_received, fe_closed, NULL, NULL };
 
 static void stop_loop(struct loop *l, void *opaque)
 {

@@ -483,7 +483,10 @@ static void test_qemu_option_refusals(void **state)
 		{ "-chardev", "null,id=x", "genvm: -chardev null,id=x: no -mon or -serial uses it\n" },
 		{ "-mon", "chardev=nope", "genvm: -mon chardev=nope: chardev \"nope\" not found\n" },
 		{ "-serial", "bogus:", "genvm: -serial bogus:: 'bogus:' is not a valid char driver\n" },
-		{ "-serial", "vc", "genvm's console goes to stdio, file:PATH, pty, null or none" },
+		{ "-serial", "vc", "genvm's console goes to stdio, file:PATH, pty, unix:PATH,server=on, "
+				   "tcp:HOST:PORT,server=on, null or none" },
+		{ "-serial", "unix:/tmp/c.sock", "genvm: -serial unix:/tmp/c.sock: client mode is not "
+						 "supported: add server=on\n" },
 		{ "-readconfig", "/nonexistent.cfg",
 		  "genvm: -readconfig /nonexistent.cfg: Could not open '/nonexistent.cfg': No such file or directory\n" },
 	};
@@ -562,6 +565,36 @@ static void test_serial(void **state)
 	assert_false(r.cfg.serial_null);
 	assert_true(r.cfg.serial_stdout);
 	done(&r);
+
+	/* The console on a listening socket: -serial unix:/tcp:, or a socket chardev. */
+	parse(&r, "-kernel", kernel, "-serial", "unix:/tmp/c.sock,server=on,wait=off");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.serial_socket);
+	assert_int_equal(r.cfg.serial_chardev.spec.kind, CHARDEV_UNIX);
+	assert_string_equal(r.cfg.serial_chardev.spec.path, "/tmp/c.sock");
+	assert_false(r.cfg.serial_chardev.spec.wait);
+	assert_false(r.cfg.serial_null);
+	done(&r);
+	/* wait=on (QEMU's default for a server): the guest starts once a client is there. */
+	parse(&r, "-kernel", kernel, "-serial", "tcp:127.0.0.1:4555,server=on");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.serial_chardev.spec.kind, CHARDEV_TCP);
+	assert_true(r.cfg.serial_chardev.spec.wait);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-nodefaults", "-daemonize", "-chardev",
+	      "socket,id=charserial0,path=/tmp/c.sock,server=on,wait=off", "-serial",
+	      "chardev:charserial0");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_true(r.cfg.serial_socket);
+	assert_false(r.cfg.serial_null);
+	assert_string_equal(r.cfg.serial_chardev.spec.path, "/tmp/c.sock");
+	assert_string_equal(r.cfg.serial_chardev.text,
+			    "socket,id=charserial0,path=/tmp/c.sock,server=on,wait=off");
+	done(&r);
+	/* One socket, one user: the console and a monitor cannot share it. */
+	parse(&r, "-kernel", kernel, "-chardev", "socket,id=s,path=/tmp/c.sock,server=on,wait=off",
+	      "-serial", "chardev:s", "-mon", "chardev=s");
+	assert_refused(&r, "Device 's' is in use");
 }
 
 static void write_file(const char *path, const char *text)
@@ -1029,8 +1062,8 @@ static void test_incoming(void **state)
 	done(&r);
 
 	parse(&r, "-kernel", kernel, "-incoming", "tcp:0:4444");
-	assert_refused(&r, "genvm: -incoming tcp:0:4444: expected file:PATH, exec:COMMAND or fd:N");
-	/* fd:N is an inherited descriptor, checked open; defer is refused plainly. */
+	assert_refused(&r, "genvm: -incoming tcp:0:4444: expected file:PATH, exec:COMMAND, fd:N or defer");
+	/* fd:N is an inherited descriptor, checked open. */
 	parse(&r, "-kernel", kernel, "-incoming", "fd:0");
 	assert_int_equal(r.result, CLI_RUN);
 	assert_string_equal(r.cfg.incoming, "fd:0");
@@ -1038,13 +1071,24 @@ static void test_incoming(void **state)
 	parse(&r, "-kernel", kernel, "-incoming", "fd:999");
 	assert_refused(&r, "genvm: -incoming fd:999: not an open file descriptor\n");
 	parse(&r, "-kernel", kernel, "-incoming", "fd:x");
-	assert_refused(&r, "expected file:PATH, exec:COMMAND or fd:N");
-	parse(&r, "-kernel", kernel, "-incoming", "defer");
-	assert_refused(&r, "genvm: -incoming defer: genvm restores only at start (no migrate-incoming)");
+	assert_refused(&r, "expected file:PATH, exec:COMMAND, fd:N or defer");
+	/* defer: QMP migrate-incoming gives the URI later. */
+	parse(&r, "-kernel", kernel, "-incoming", "defer", "-S");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_string_equal(r.cfg.incoming, "defer");
+	assert_true(r.cfg.incoming_defer);
+	assert_true(r.cfg.start_paused);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-incoming", "file:/tmp/x.snap");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_false(r.cfg.incoming_defer);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-incoming", "deferred");
+	assert_refused(&r, "genvm: -incoming deferred: expected file:PATH, exec:COMMAND, fd:N or defer");
 	parse(&r, "-kernel", kernel, "-incoming", "file:");
-	assert_refused(&r, "expected file:PATH, exec:COMMAND or fd:N");
+	assert_refused(&r, "expected file:PATH, exec:COMMAND, fd:N or defer");
 	parse(&r, "-kernel", kernel, "-incoming", "exec:");
-	assert_refused(&r, "expected file:PATH, exec:COMMAND or fd:N");
+	assert_refused(&r, "expected file:PATH, exec:COMMAND, fd:N or defer");
 	parse(&r, "-kernel", kernel, "-incoming");
 	assert_refused(&r, "genvm: -incoming: requires an argument");
 }

@@ -31,6 +31,7 @@
 #include "loop.h"
 #include "machine.h"
 #include "migrate.h"
+#include "snapfile.h"
 #include "uart.h"
 
 /* More than a pipe holds: a save to a command that does not read yet blocks. */
@@ -38,6 +39,7 @@
 
 static struct control *ctl;
 static int resets, resets_during_save;
+static int loads, starts, resumes;
 
 int __wrap_machine_pause(struct machine *m);
 int __wrap_machine_pause(struct machine *m)
@@ -50,6 +52,7 @@ void __wrap_machine_resume(struct machine *m);
 void __wrap_machine_resume(struct machine *m)
 {
 	(void)m;
+	resumes++;
 }
 
 int __wrap_machine_reset(struct machine *m);
@@ -70,6 +73,44 @@ int __wrap_machine_start(struct machine *m);
 int __wrap_machine_start(struct machine *m)
 {
 	(void)m;
+	starts++;
+	return 0;
+}
+
+/* migrate-incoming: the vCPUs' state is KVM's; RAM is a buffer, filled as mapping would. */
+
+int __wrap_snapshot_load_state(struct machine *m, const uint8_t *state, size_t len, char *why,
+			       size_t why_len);
+int __wrap_snapshot_load_state(struct machine *m, const uint8_t *state, size_t len, char *why,
+			       size_t why_len)
+{
+	(void)m;
+	(void)state;
+	(void)len;
+	(void)why;
+	(void)why_len;
+	loads++;
+	return 0;
+}
+
+int __wrap_vm_map_ram_file(struct vm *vm, int fd, uint64_t offset);
+int __wrap_vm_map_ram_file(struct vm *vm, int fd, uint64_t offset)
+{
+	ssize_t n = pread(fd, vm->ram, vm->ram_size, (off_t)offset);
+
+	return n == (ssize_t)vm->ram_size ? 0 : -EIO;
+}
+
+int __wrap_vm_watch_ram_file(struct vm *vm, const char *name, int fd, uint64_t offset,
+			     void (*on_fatal)(void));
+int __wrap_vm_watch_ram_file(struct vm *vm, const char *name, int fd, uint64_t offset,
+			     void (*on_fatal)(void))
+{
+	(void)vm;
+	(void)name;
+	(void)fd;
+	(void)offset;
+	(void)on_fatal;
 	return 0;
 }
 
@@ -639,6 +680,327 @@ static void test_console_pty(void **state)
 	m.serial_fd = -1;
 }
 
+static void guest_prints(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = (uint8_t)text[i];
+
+		uart_io(m.uart, 0, &b, 1, true);
+	}
+}
+
+/* What the guest reads from its UART within ms (LSR bit 0, then RBR). */
+static void guest_reads(char *got, size_t size, size_t want, unsigned int ms)
+{
+	size_t len = 0;
+
+	for (unsigned int t = 0; t < ms && len < want && len + 1 < size; t += 10) {
+		uint8_t lsr, b;
+
+		run_for(10);
+		for (;;) {
+			uart_io(m.uart, 5, &lsr, 1, false);
+			if (!(lsr & 1) || len + 1 >= size)
+				break;
+			uart_io(m.uart, 0, &b, 1, false);
+			got[len++] = (char)b;
+		}
+	}
+	got[len] = '\0';
+}
+
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_int_equal(connect(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return sock;
+}
+
+/*
+ * The console on a socket (-serial unix:PATH,server=on,wait=off): output
+ * waits in the UART's queue while nobody is connected and reaches the
+ * client that connects; the client's bytes reach the guest, all of them
+ * even beyond the UART's FIFO; one client at a time, as QEMU: a second
+ * waits, unserved, until the first hangs up, then gets what the guest
+ * printed meanwhile.
+ */
+static void test_console_socket(void **state)
+{
+	static char big[3000];
+	char path[96], got[4096] = "";
+	int a, b;
+
+	(void)state;
+	control_free(ctl);
+	snprintf(path, sizeof(path), "%s/console.sock", dir);
+	cfg.serial_socket = true;
+	cfg.serial_chardev.text = path;
+	cfg.serial_chardev.spec.kind = CHARDEV_UNIX;
+	memcpy(cfg.serial_chardev.spec.path, path, strlen(path) + 1);
+	cfg.serial_chardev.spec.server = true;
+	uart_set_output_fd(m.uart, UART_OUT_HOLD);
+	ctl = control_new(&m, loop);
+	assert_non_null(ctl);
+	assert_int_equal(control_start(ctl), 0);
+
+	/* Nobody connected: the output waits. */
+	guest_prints("early\n", 6);
+	run_for(50);
+	a = connect_unix(path);
+	pty_read(a, got, sizeof(got), "early\n", 2000);
+	assert_string_equal(got, "early\n");
+
+	/* Keys: more than the FIFO holds, every byte delivered in order. */
+	for (size_t i = 0; i < sizeof(big) - 1; i++)
+		big[i] = (char)('a' + i % 26);
+	assert_int_equal(write(a, big, sizeof(big) - 1), (ssize_t)sizeof(big) - 1);
+	guest_reads(got, sizeof(got), sizeof(big) - 1, 5000);
+	assert_string_equal(got, big);
+
+	/* A second client waits while the first has the console. */
+	b = connect_unix(path);
+	guest_prints("one\n", 4);
+	got[0] = '\0';
+	pty_read(a, got, sizeof(got), "one\n", 2000);
+	assert_string_equal(got, "one\n");
+	got[0] = '\0';
+	pty_read(b, got, sizeof(got), "x", 200);
+	assert_string_equal(got, "");
+	/* The first goes; what the guest prints then is the second's. */
+	close(a);
+	run_for(50);
+	guest_prints("two\n", 4);
+	got[0] = '\0';
+	pty_read(b, got, sizeof(got), "two\n", 2000);
+	assert_string_equal(got, "two\n");
+	close(b);
+	run_for(50);
+	/* Nobody again: held, not dropped, not an error. */
+	guest_prints("three\n", 6);
+	run_for(50);
+	assert_false(control_exiting(ctl));
+	a = connect_unix(path);
+	got[0] = '\0';
+	pty_read(a, got, sizeof(got), "three\n", 2000);
+	assert_string_equal(got, "three\n");
+	close(a);
+	control_free(ctl);
+	cfg.serial_socket = false;
+	uart_set_output_fd(m.uart, console_fd);
+	ctl = control_new(&m, loop);
+}
+
+/* A snapshot of the test machine (RAM_SIZE, one vCPU, no state sections), RAM filled with fill. */
+static void write_snapshot(const char *file, uint8_t fill)
+{
+	struct snapfile_header h;
+	uint8_t raw[SNAPFILE_HEADER_SIZE];
+	uint8_t *ram = malloc(RAM_SIZE);
+	int fd;
+
+	assert_non_null(ram);
+	memset(ram, fill, RAM_SIZE);
+	snapfile_layout(&h, RAM_SIZE, 1, NULL, 0);
+	snapfile_encode(&h, raw);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, raw, sizeof(raw), 0), (ssize_t)sizeof(raw));
+	assert_int_equal(pwrite(fd, ram, RAM_SIZE, (off_t)h.ram_offset), (ssize_t)RAM_SIZE);
+	close(fd);
+	free(ram);
+}
+
+/* A control plane with QMP on a unix socket, started; the client, greeted. */
+static int defer_client(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int sock;
+
+	unlink(path);
+	cfg.qmp[0].text = path;
+	cfg.qmp[0].spec.kind = CHARDEV_UNIX;
+	memcpy(cfg.qmp[0].spec.path, path, strlen(path) + 1);
+	cfg.qmp[0].spec.server = true;
+	cfg.nr_qmp = 1;
+	ctl = control_new(&m, loop);
+	assert_non_null(ctl);
+	assert_int_equal(control_start(ctl), 0);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_non_null(strstr(qmp_read(sock, 30), "{\"QMP\": "));
+	expect_reply(sock, "{\"execute\": \"qmp_capabilities\"}", -1, "{\"return\": {}}");
+	return sock;
+}
+
+/* Every MIGRATION status in all, in this order, and no other. */
+static void expect_migration_events(const char *all, const char *const *want, unsigned int n)
+{
+	const char *p = all;
+
+	for (unsigned int i = 0; i < n; i++) {
+		char ev[128];
+		const char *at;
+
+		snprintf(ev, sizeof(ev), "\"event\": \"MIGRATION\", \"data\": {\"status\": \"%s\"}",
+			 want[i]);
+		at = strstr(p, ev);
+		if (!at)
+			fail_msg("no MIGRATION %s after the ones before it: %s", want[i], all);
+		p = at + strlen(ev);
+	}
+	if (strstr(p, "\"MIGRATION\""))
+		fail_msg("a MIGRATION event too many: %s", all);
+}
+
+/*
+ * -incoming defer as libvirt drives it: genvm waits in inmigrate with
+ * QMP up, the vCPUs not started; migrate-incoming with a file passed by
+ * getfd (fd:NAME) or file:PATH restores the machine (its RAM is the
+ * snapshot's), sends QEMU's MIGRATION events, and runs it, or leaves it
+ * paused under -S until cont.  Misplaced calls get QEMU 7.2's words; a
+ * bad snapshot is an error and genvm stays in inmigrate, answering.
+ */
+static void test_incoming_defer(void **state)
+{
+	static const char *const ok_events[] = { "setup", "active", "completed" };
+	static const char *const failed_events[] = { "setup", "active", "failed" };
+	static char all[sizeof(qmp_out)];
+	char path[96], snap[96], text[512], want[160];
+	int sock, in;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/qmp-defer.sock", dir);
+	snprintf(snap, sizeof(snap), "%s/defer.snap", dir);
+	write_snapshot(snap, 0xa5);
+	control_free(ctl);
+	cfg.ram_size = RAM_SIZE;
+	cfg.nr_cpus = 1;
+
+	/* No -incoming at all: QEMU's refusal. */
+	sock = defer_client(path);
+	expect_reply(sock, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"file:/x\"}}",
+		     -1, "\"desc\": \"'-incoming' was not specified on the command line\"");
+	close(sock);
+	control_free(ctl);
+	/* -incoming URI: that incoming has been started already. */
+	cfg.incoming = "file:/x";
+	sock = defer_client(path);
+	expect_reply(sock, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"file:/x\"}}",
+		     -1, "\"desc\": \"The incoming migration has already been started\"");
+	close(sock);
+	control_free(ctl);
+
+	/* -incoming defer: waiting; the vCPU threads started, parked, not resumed. */
+	cfg.incoming = "defer";
+	cfg.incoming_defer = true;
+	memset(m.vm.ram, 0, RAM_SIZE);
+	starts = loads = resumes = 0;
+	sock = defer_client(path);
+	assert_int_equal(starts, 1);
+	expect_reply(sock, "{\"execute\": \"query-status\"}", -1,
+		     "{\"return\": {\"status\": \"inmigrate\", \"singlestep\": false, \"running\": false}}");
+	expect_reply(sock, "{\"execute\": \"query-migrate\"}", -1, "{\"return\": {}}");
+	expect_reply(sock, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:/x\"}}", -1,
+		     "cannot save the machine in state 'inmigrate'");
+	/* URIs genvm cannot use leave it waiting. */
+	expect_reply(sock, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"fd:nosuch\"}}",
+		     -1, "\"desc\": \"File descriptor named 'nosuch' has not been found\"");
+	expect_reply(sock, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"fd:3\"}}",
+		     -1, "fd:N names a descriptor of genvm's own");
+	expect_reply(sock, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"tcp:0:4444\"}}",
+		     -1, "unsupported URI");
+	expect_reply(sock, "{\"execute\": \"migrate-incoming\"}", -1, "\"class\": \"GenericError\"");
+	assert_int_equal(control_runstate(ctl), RUNSTATE_INMIGRATE);
+	/* libvirt's restore: the save file passed with getfd, then fd:NAME. */
+	in = open(snap, O_RDONLY | O_CLOEXEC);
+	assert_true(in >= 0);
+	expect_reply(sock, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"migrate\"}}", in,
+		     "{\"return\": {}}");
+	close(in);
+	qmp_send(sock, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"fd:migrate\"}}",
+		 -1);
+	memcpy(all, qmp_read(sock, 100), sizeof(all));
+	expect_migration_events(all, ok_events, 3);
+	if (!strstr(all, "{\"return\": {}}") || !strstr(all, "\"event\": \"RESUME\""))
+		fail_msg("migrate-incoming: no return or no RESUME: %s", all);
+	assert_int_equal(loads, 1);
+	assert_int_equal(resumes, 1);
+	assert_int_equal(((uint8_t *)m.vm.ram)[0], 0xa5);
+	assert_int_equal(((uint8_t *)m.vm.ram)[RAM_SIZE - 1], 0xa5);
+	assert_int_equal(control_runstate(ctl), RUNSTATE_RUNNING);
+	expect_reply(sock, "{\"execute\": \"query-migrate\"}", -1, "\"status\": \"completed\"");
+	/* Once only, as QEMU. */
+	expect_reply(sock, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"fd:migrate\"}}",
+		     -1, "\"desc\": \"The incoming migration has already been started\"");
+	close(sock);
+	control_free(ctl);
+
+	/* -S with file:PATH: paused after the restore; cont runs it. */
+	cfg.start_paused = true;
+	memset(m.vm.ram, 0, RAM_SIZE);
+	write_snapshot(snap, 0x5a);
+	starts = loads = resumes = 0;
+	sock = defer_client(path);
+	snprintf(text, sizeof(text),
+		 "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"file:%s\"}}", snap);
+	expect_reply(sock, text, -1, "{\"return\": {}}");
+	assert_int_equal(((uint8_t *)m.vm.ram)[4096], 0x5a);
+	assert_int_equal(loads, 1);
+	assert_int_equal(resumes, 0);
+	expect_reply(sock, "{\"execute\": \"query-status\"}", -1, "\"status\": \"paused\"");
+	expect_reply(sock, "{\"execute\": \"cont\"}", -1, "\"event\": \"RESUME\"");
+	assert_int_equal(resumes, 1);
+	expect_reply(sock, "{\"execute\": \"query-status\"}", -1, "\"status\": \"running\"");
+	close(sock);
+	control_free(ctl);
+
+	/* -S, but cont before the incoming (QEMU accepts it): the machine runs at the end. */
+	resumes = 0;
+	sock = defer_client(path);
+	expect_reply(sock, "{\"execute\": \"cont\"}", -1, "{\"return\": {}}");
+	expect_reply(sock, "{\"execute\": \"query-status\"}", -1, "\"status\": \"inmigrate\"");
+	snprintf(text, sizeof(text),
+		 "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"file:%s\"}}", snap);
+	expect_reply(sock, text, -1, "\"event\": \"RESUME\"");
+	assert_int_equal(resumes, 1);
+	assert_int_equal(control_runstate(ctl), RUNSTATE_RUNNING);
+	close(sock);
+	control_free(ctl);
+
+	/* A bad snapshot: the reason, MIGRATION failed, and genvm still answers. */
+	cfg.start_paused = false;
+	loads = resumes = 0;
+	assert_int_equal(truncate(snap, 100), 0);
+	sock = defer_client(path);
+	snprintf(text, sizeof(text),
+		 "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"file:%s\"}}", snap);
+	qmp_send(sock, text, -1);
+	memcpy(all, qmp_read(sock, 100), sizeof(all));
+	expect_migration_events(all, failed_events, 3);
+	snprintf(want, sizeof(want), "\"desc\": \"%s: ", snap);
+	if (!strstr(all, want) || !strstr(all, "\"class\": \"GenericError\""))
+		fail_msg("a failed migrate-incoming without its reason: %s", all);
+	assert_int_equal(resumes, 0);
+	assert_int_equal(loads, 0);
+	expect_reply(sock, "{\"execute\": \"query-status\"}", -1, "\"status\": \"inmigrate\"");
+	expect_reply(sock, "{\"execute\": \"query-migrate\"}", -1, "\"status\": \"failed\", \"error-desc\": ");
+	expect_reply(sock, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"file:/x\"}}",
+		     -1, "The incoming migration has already been started");
+	assert_false(control_exiting(ctl));
+	close(sock);
+	control_free(ctl);
+
+	cfg.incoming = NULL;
+	cfg.incoming_defer = false;
+	cfg.nr_qmp = 0;
+	unlink(snap);
+	ctl = control_new(&m, loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,6 +1011,8 @@ int main(void)
 		cmocka_unit_test(test_qmp_management),
 		cmocka_unit_test(test_no_shutdown),
 		cmocka_unit_test(test_console_pty),
+		cmocka_unit_test(test_incoming_defer),
+		cmocka_unit_test(test_console_socket),
 	};
 
 	return cmocka_run_group_tests_name("control", tests, setup, teardown);

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "incoming.h"
 #include "layout.h"
+#include "machine.h"
 #include "snapfile.h"
 #include "vm.h"
 
@@ -36,6 +37,32 @@ void vm_irq_line(struct vm *vm, unsigned int irq, int level)
 	(void)vm;
 	(void)irq;
 	(void)level;
+}
+
+/*
+ * incoming_restore()'s RAM mapping: no machine is restored far enough here
+ * to map RAM (tests/unit/test_control.c does, with a real file).
+ */
+static int maps;
+
+int vm_map_ram_file(struct vm *vm, int fd, uint64_t offset)
+{
+	(void)vm;
+	(void)fd;
+	(void)offset;
+	maps++;
+	return 0;
+}
+
+int vm_watch_ram_file(struct vm *vm, const char *name, int fd, uint64_t offset,
+		      void (*on_fatal)(void))
+{
+	(void)vm;
+	(void)name;
+	(void)fd;
+	(void)offset;
+	(void)on_fatal;
+	return 0;
 }
 
 static char dir[] = "/tmp/test_incoming.XXXXXX";
@@ -182,6 +209,57 @@ static void test_reasonable_size_accepted(void **state)
 	assert_string_equal(msg, "");
 }
 
+/*
+ * -incoming defer: the machine is built before migrate-incoming names the
+ * snapshot, so -m and -smp (or their defaults) must be the snapshot's,
+ * as QEMU requires of a destination; the refusal says which and changes
+ * nothing (RAM is not mapped).  A descriptor handed over is closed.
+ */
+static void test_built_machine_must_match(void **state)
+{
+	struct genvm_config cfg;
+	struct machine *m = calloc(1, sizeof(*m));
+	struct snapuri u;
+	char why[600], want[600];
+	int fd;
+
+	(void)state;
+	assert_non_null(m);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ram_size = 128 * MiB;
+	cfg.nr_cpus = 1;
+	m->cfg = &cfg;
+	write_snapshot(64 * MiB);
+	assert_int_equal(snapuri_parse(uri, &u, why, sizeof(why)), 0);
+	maps = 0;
+	assert_int_equal(incoming_restore(m, &u, NULL, why, sizeof(why)), -1);
+	snprintf(want, sizeof(want),
+		 "%s: the snapshot is of a machine with 64M of memory, this one has 128M (-m)", path);
+	assert_string_equal(why, want);
+	cfg.ram_size = 64 * MiB;
+	cfg.nr_cpus = 2;
+	assert_int_equal(incoming_restore(m, &u, NULL, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "the snapshot is of a machine with 1 vCPUs, this one has 2 (-smp)"));
+	assert_int_equal(maps, 0);
+
+	/* fd:NAME, as control.c resolves it: the restore owns the descriptor. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(snapuri_parse("fd:migrate", &u, why, sizeof(why)), 0);
+	u.fd = fd;
+	assert_int_equal(incoming_restore(m, &u, NULL, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "migrate: the snapshot is of a machine with 1 vCPUs"));
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	/* A bad header: the reader's reason, the descriptor closed all the same. */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	u.fd = fd;
+	assert_int_equal(incoming_restore(m, &u, NULL, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "migrate: "));
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	assert_int_equal(maps, 0);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_not_whole_mib_refused),
 		cmocka_unit_test(test_same_reasons_as_m),
 		cmocka_unit_test(test_reasonable_size_accepted),
+		cmocka_unit_test(test_built_machine_must_match),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -240,6 +240,57 @@ static void child_main_reset_then_fork(void)
 	_exit(CHILD_CALL_RETURNED);
 }
 
+/*
+ * migrate-incoming under -incoming defer restores from the sandboxed main
+ * loop: the snapshot file opened and read, its RAM image mapped over guest
+ * RAM in place, the vCPUs' and the VM's state set.  (A bad fd: each call
+ * fails with EBADF after the filter let it through.)
+ */
+static void child_main_restores(void)
+{
+	static const unsigned long setters[] = {
+		KVM_SET_IRQCHIP, KVM_SET_PIT2, KVM_SET_CLOCK, KVM_SET_MSRS, KVM_SET_FPU,
+		KVM_SET_XSAVE, KVM_SET_REGS, KVM_SET_XCRS, KVM_SET_SREGS, KVM_SET_MP_STATE,
+		KVM_SET_LAPIC, KVM_SET_VCPU_EVENTS, KVM_SET_DEBUGREGS,
+	};
+	char path[256], byte;
+	uint8_t *ram;
+	int fd;
+
+	path_in_dir(path, sizeof(path), "snap");
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, 8192) < 0 || pwrite(fd, "S", 1, 4096) != 1)
+		_exit(CHILD_CALL_FAILED);
+	close(fd);
+	ram = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ram == MAP_FAILED)
+		_exit(CHILD_CALL_FAILED);
+	enter(SANDBOX_MAIN);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || pread(fd, &byte, 1, 4096) != 1 || byte != 'S')
+		_exit(CHILD_CALL_FAILED);
+	if (mmap(ram, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE | MAP_FIXED, fd,
+		 4096) != ram || ram[0] != 'S')
+		_exit(CHILD_CALL_FAILED);
+	for (size_t i = 0; i < sizeof(setters) / sizeof(setters[0]); i++) {
+		if (ioctl(-1, setters[i], NULL) != -1 || errno != EBADF)
+			_exit(CHILD_CALL_FAILED);
+	}
+	_exit(0);
+}
+
+static void test_main_restores_under_its_list(void **state)
+{
+	struct outcome o;
+	char path[256];
+
+	(void)state;
+	run_child(child_main_restores, true, true, &o);
+	path_in_dir(path, sizeof(path), "snap");
+	unlink(path);
+	expect_clean_exit(&o);
+}
+
 /* Threads yes (the main list holds each kind's), processes no. */
 static void test_main_starts_threads_not_processes(void **state)
 {
@@ -478,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_vcpu_allowed_calls_work),
 		cmocka_unit_test(test_vcpu_ioctl_outside_its_requests),
 		cmocka_unit_test(test_main_starts_threads_not_processes),
+		cmocka_unit_test(test_main_restores_under_its_list),
 		cmocka_unit_test(test_main_maps_nothing_executable),
 		cmocka_unit_test(test_spawn_deny_narrows_the_main_list),
 		cmocka_unit_test(test_spawn_deny_refuses_exec_save_in_words),

@@ -33,6 +33,7 @@ struct chardev {
 	bool blocking_out;   /* stdio: plain blocking writes */
 	bool connected;
 	bool hangup_pending;
+	bool room_wait;      /* ops->room said 0: reading waits for a timer */
 	bool unlink_on_free;
 
 	char *out;
@@ -246,6 +247,8 @@ int chardev_parse(const char *text, struct chardev_spec *spec, const char **why)
 
 /* ---- runtime ---- */
 
+static void on_room_retry(struct loop *l, void *opaque);
+
 static void fail(const struct chardev *c, const char *what, int err)
 {
 	fprintf(stderr, "genvm: %s: %s: %s\n", c->label, what, strerror(err));
@@ -266,8 +269,9 @@ static void update_mask(struct chardev *c)
 	} else if (c->out_fd != c->in_fd && !c->blocking_out) {
 		loop_set_mask(c->loop, c->out_fd, 0);
 	}
-	/* Back-pressure: no new requests while their answers pile up. */
-	if (!c->hangup_pending && (c->out_len < CHARDEV_BACKLOG || c->blocking_out))
+	/* Back-pressure: no new requests while their answers pile up, or no room. */
+	if (!c->hangup_pending && !c->room_wait &&
+	    (c->out_len < CHARDEV_BACKLOG || c->blocking_out))
 		mask |= LOOP_READ;
 	loop_set_mask(c->loop, c->in_fd, mask);
 }
@@ -363,10 +367,20 @@ static ssize_t receive(struct chardev *c, char *buf, size_t len)
 	return n;
 }
 
+static void on_room_retry(struct loop *l, void *opaque)
+{
+	struct chardev *c = opaque;
+
+	(void)l;
+	c->room_wait = false;
+	update_mask(c);
+}
+
 static void on_client(struct loop *l, int fd, unsigned int events, void *opaque)
 {
 	struct chardev *c = opaque;
 	char buf[READ_CHUNK];
+	size_t want = sizeof(buf);
 
 	(void)l;
 	if ((events & LOOP_WRITE) && fd == c->out_fd) {
@@ -375,10 +389,23 @@ static void on_client(struct loop *l, int fd, unsigned int events, void *opaque)
 			return;
 	}
 	if (!(events & LOOP_READ) || fd != c->in_fd || c->hangup_pending ||
-	    (c->out_len >= CHARDEV_BACKLOG && !c->blocking_out))
+	    (c->out_len >= CHARDEV_BACKLOG && !c->blocking_out) || c->room_wait)
 		return;
+	/* Read no more than the frontend takes: what is read must be delivered. */
+	if (c->ops->room) {
+		size_t room = c->ops->room(c->opaque);
+
+		if (!room) {
+			c->room_wait = true;
+			update_mask(c);
+			loop_add_timer(c->loop, CHARDEV_ROOM_RETRY_MS, on_room_retry, c);
+			return;
+		}
+		if (room < want)
+			want = room;
+	}
 	for (;;) {
-		ssize_t n = receive(c, buf, sizeof(buf));
+		ssize_t n = receive(c, buf, want);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -408,6 +435,8 @@ static int attach(struct chardev *c, int in_fd, int out_fd)
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
 	c->connected = true;
+	c->room_wait = false;
+	loop_del_timer(c->loop, on_room_retry, c);
 	c->out_len = 0;
 	ret = loop_add_fd(c->loop, in_fd, LOOP_READ, on_client, c);
 	if (ret == 0 && out_fd != in_fd && !c->blocking_out)
@@ -709,6 +738,7 @@ void chardev_free(struct chardev *c)
 	if (c->unlink_on_free)
 		unlink(c->spec.path);
 	free(c->out);
+	loop_del_timer(c->loop, on_room_retry, c);
 	free(c);
 }
 
@@ -792,6 +822,11 @@ void chardev_flush(struct chardev *c, int timeout_ms)
 		if (!drain(c))
 			return;
 	}
+}
+
+int chardev_client_fd(const struct chardev *c)
+{
+	return c->connected ? c->out_fd : -1;
 }
 
 bool chardev_connected(const struct chardev *c)

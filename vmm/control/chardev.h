@@ -67,7 +67,15 @@ struct chardev_ops {
 	 * the bytes it came with; the callee owns it.  NULL: it is closed.
 	 */
 	void (*fd_received)(void *opaque, int fd);
+	/*
+	 * How many bytes received() takes now (NULL: any number).  At 0 the
+	 * channel stops reading and looks again every CHARDEV_ROOM_RETRY_MS:
+	 * a console's UART has a small receive FIFO and what is read must fit.
+	 */
+	size_t (*room)(void *opaque);
 };
+
+#define CHARDEV_ROOM_RETRY_MS 10
 
 struct loop;
 struct chardev;
@@ -97,5 +105,7 @@ void chardev_hangup(struct chardev *c);
 /* Write what is queued, blocking up to timeout_ms (at exit). */
 void chardev_flush(struct chardev *c, int timeout_ms);
 bool chardev_connected(const struct chardev *c);
+/* The connected client's descriptor (a socket's, for writing too), or -1. */
+int chardev_client_fd(const struct chardev *c);
 
 #endif

@@ -15,6 +15,7 @@
 #include "control.h"
 #include "cpu_dump.h"
 #include "hmp.h"
+#include "incoming.h"
 #include "loop.h"
 #include "machine.h"
 #include "migrate.h"
@@ -50,10 +51,17 @@ struct control {
 	bool shutdown_sent;
 	bool reset_pending; /* the guest asked for a reset during a save */
 	bool poweroff_pending; /* the guest powered off under -no-shutdown */
+	/* -incoming defer: migrate-incoming came (QEMU's "once"); run when it ends. */
+	bool incoming_started;
+	bool autostart;
+	char *incoming_error; /* why migrate-incoming failed, for query-migrate */
 	bool console_waiting; /* the console's fd is watched until it takes more */
 	bool console_drop_said;
 	bool console_backoff; /* a hung-up pty: its watch waits for a timer */
 	int pty_in; /* -serial pty: the master again, for the keys (epoll watches each fd once) */
+	/* A socket console: its listener and client, and the client's fd again for the UART. */
+	struct chardev *console_dev;
+	int console_out;
 	/* QMP getfd: the last descriptor a client passed, then named ones. */
 	int passed_fd;
 	struct {
@@ -121,6 +129,10 @@ static json_t *why_data(bool guest, const char *reason)
 int control_stop(struct control *c, const char **why)
 {
 	switch (c->state) {
+	case RUNSTATE_INMIGRATE:
+		/* As QEMU: the machine stays paused once the incoming state is in. */
+		c->autostart = false;
+		return 0;
 	case RUNSTATE_RUNNING:
 		if (machine_pause(c->m) < 0) {
 			*why = "cannot stop the vCPUs";
@@ -145,8 +157,9 @@ int control_cont(struct control *c, const char **why)
 		*why = "Resetting the Virtual Machine is required";
 		return -1;
 	case RUNSTATE_INMIGRATE:
-		*why = "Guest state has not been loaded yet (-incoming)";
-		return -1;
+		/* As QEMU: not refused, the machine runs once the incoming state is in. */
+		c->autostart = true;
+		return 0;
 	case RUNSTATE_FINISH_MIGRATE:
 		*why = "The guest is being saved (migrate); try again when it is done";
 		return -1;
@@ -301,6 +314,84 @@ int control_migrate(struct control *c, const char *uri, char *why, size_t why_le
 	if (ret < 0 && fd >= 0)
 		close(fd);
 	return ret;
+}
+
+/* QEMU's MIGRATION event. */
+static void migration_event(struct control *c, const char *status)
+{
+	control_event(c, "MIGRATION", json_pack("{s:s}", "status", status));
+}
+
+int control_migrate_incoming(struct control *c, const char *uri, char *why, size_t why_len)
+{
+	const struct genvm_config *cfg = c->m->cfg;
+	struct snapuri *u;
+	int ret;
+
+	/* QEMU 7.2's checks, in its order; -incoming URI counts as started. */
+	if (c->incoming_started || (cfg->incoming && !cfg->incoming_defer)) {
+		snprintf(why, why_len, "The incoming migration has already been started");
+		return -1;
+	}
+	if (!cfg->incoming_defer || c->state != RUNSTATE_INMIGRATE) {
+		snprintf(why, why_len, "'-incoming' was not specified on the command line");
+		return -1;
+	}
+	u = malloc(sizeof(*u));
+	if (!u) {
+		snprintf(why, why_len, "out of memory");
+		return -1;
+	}
+	/* A URI genvm cannot read leaves it waiting for another migrate-incoming. */
+	if (snapuri_parse(uri, u, why, why_len) < 0) {
+		free(u);
+		return -1;
+	}
+	if (u->kind == SNAPURI_FD && u->fd >= 0) {
+		snprintf(why, why_len, "fd:N names a descriptor of genvm's own: pass one with "
+				       "getfd and use fd:NAME");
+		free(u);
+		return -1;
+	}
+	if (u->kind == SNAPURI_FD) {
+		u->fd = control_take_fd(c, u->arg);
+		if (u->fd < 0) {
+			snprintf(why, why_len, "File descriptor named '%s' has not been found",
+				 u->arg);
+			free(u);
+			return -1;
+		}
+	}
+	c->incoming_started = true;
+	migration_event(c, "setup");
+	migration_event(c, "active");
+	/* In the main loop, as the restore at start: QMP answers when it is done. */
+	ret = incoming_restore(c->m, u, NULL, why, why_len);
+	free(u);
+	if (ret < 0) {
+		/*
+		 * QEMU exits here; genvm stays, in inmigrate, so that the client
+		 * reads why (here and in query-migrate) and quits it.
+		 */
+		free(c->incoming_error);
+		c->incoming_error = strdup(why);
+		migration_event(c, "failed");
+		return -1;
+	}
+	migration_event(c, "completed");
+	/* The vCPU threads have waited, parked, since control_start(). */
+	c->state = RUNSTATE_PAUSED;
+	if (c->autostart) {
+		machine_resume(c->m);
+		c->state = RUNSTATE_RUNNING;
+		control_event(c, "RESUME", NULL);
+	}
+	return 0;
+}
+
+const char *control_incoming_error(const struct control *c)
+{
+	return c->incoming_error;
 }
 
 static void fd_received(void *opaque, int fd)
@@ -471,7 +562,8 @@ static void pump_console(struct control *c)
 	struct uart *u = c->m->uart;
 	int fd = uart_output_fd(u), more = uart_flush_output(u);
 
-	if (more > 0 && !c->console_waiting && !c->console_backoff) {
+	/* A socket console without a client (UART_OUT_HOLD): its connect pumps. */
+	if (more > 0 && fd >= 0 && !c->console_waiting && !c->console_backoff) {
 		if (loop_add_fd(c->loop, fd, LOOP_WRITE, on_console_writable, c) == 0)
 			c->console_waiting = true;
 	} else if (more <= 0 && c->console_waiting) {
@@ -529,7 +621,7 @@ static void drain_console(struct control *c, int ms)
 		loop_del_fd(c->loop, p.fd);
 	c->console_waiting = false;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (uart_flush_output(u) > 0) {
+	while (p.fd >= 0 && uart_flush_output(u) > 0) {
 		long left;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -619,6 +711,65 @@ static const struct chardev_ops chan_ops = {
 	.fd_received = fd_received,
 };
 
+/*
+ * The console on a socket (-serial unix:..., -chardev socket for -serial
+ * chardev:ID): chardev.c listens and serves one client at a time, as for
+ * QMP; the UART writes the client's socket itself, through a descriptor
+ * of its own (epoll watches each fd once), and holds its output in its
+ * queue while nobody is connected.  The client's bytes go to the UART as
+ * they are, no more than its FIFO takes.
+ */
+static void console_sock_opened(void *opaque)
+{
+	struct control *c = opaque;
+	int fd = chardev_client_fd(c->console_dev);
+
+	c->console_out = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (c->console_out < 0) {
+		fprintf(stderr, "genvm: -serial %s: %s\n", c->m->cfg->serial_chardev.text,
+			strerror(errno));
+		return;
+	}
+	uart_set_output_fd(c->m->uart, c->console_out);
+	c->console_drop_said = false;
+	pump_console(c);
+}
+
+static void console_sock_received(void *opaque, const void *buf, size_t len)
+{
+	struct control *c = opaque;
+
+	uart_receive(c->m->uart, buf, len);
+}
+
+static size_t console_sock_room(void *opaque)
+{
+	struct control *c = opaque;
+
+	return uart_rx_room(c->m->uart);
+}
+
+static void console_sock_closed(void *opaque)
+{
+	struct control *c = opaque;
+
+	if (c->console_out < 0)
+		return;
+	if (c->console_waiting)
+		loop_del_fd(c->loop, c->console_out);
+	c->console_waiting = false;
+	uart_set_output_fd(c->m->uart, UART_OUT_HOLD);
+	close(c->console_out);
+	c->console_out = -1;
+}
+
+static const struct chardev_ops console_sock_ops = {
+	.opened = console_sock_opened,
+	.received = console_sock_received,
+	.closed = console_sock_closed,
+	.room = console_sock_room,
+};
+
 static int add_channel(struct control *c, const struct cli_chardev *cd, const char *opt,
 		       bool qmp)
 {
@@ -655,12 +806,16 @@ struct control *control_new(struct machine *m, struct loop *l)
 	}
 	c->passed_fd = -1;
 	c->pty_in = -1;
+	c->console_out = -1;
 	for (int i = 0; i < CONTROL_MAX_FDS; i++)
 		c->fds[i].fd = -1;
 	c->m = m;
 	c->loop = l;
+	c->autostart = !cfg->start_paused;
 	/* A restored machine has run before: -S leaves it paused, as QEMU says. */
-	if (cfg->start_paused)
+	if (cfg->incoming_defer)
+		c->state = RUNSTATE_INMIGRATE;
+	else if (cfg->start_paused)
 		c->state = cfg->incoming ? RUNSTATE_PAUSED : RUNSTATE_PRELAUNCH;
 	else
 		c->state = RUNSTATE_RUNNING;
@@ -689,7 +844,12 @@ struct control *control_new(struct machine *m, struct loop *l)
 			goto fail;
 		}
 	}
-	if (cfg->nographic || c->pty_in >= 0) {
+	if (cfg->serial_socket && m->uart) {
+		c->console_dev = chardev_open(l, &cfg->serial_chardev.spec, "-serial",
+					      cfg->serial_chardev.text, &console_sock_ops, c);
+		if (!c->console_dev)
+			goto fail;
+	} else if (cfg->nographic || c->pty_in >= 0) {
 		c->console = console_new(c, l, m->uart, cfg->mux_monitor && c->pty_in < 0,
 					 c->pty_in);
 		if (!c->console) {
@@ -711,6 +871,15 @@ int control_start(struct control *c)
 	}
 	if (c->console && console_start(c->console) < 0)
 		return -1;
+	/* wait=on: the guest starts once the console has its client. */
+	if (c->console_dev && chardev_start(c->console_dev) < 0)
+		return -1;
+	/*
+	 * -incoming defer's vCPU threads start too, parked (machine_create()
+	 * asked them to), until migrate-incoming has loaded their state: here,
+	 * before the sandbox, since glibc's first pthread_create() installs
+	 * signal handlers, which the main loop's list refuses.
+	 */
 	return machine_start(c->m);
 }
 
@@ -724,6 +893,9 @@ void control_free(struct control *c)
 	if (c->m->uart)
 		drain_console(c, FLUSH_AT_EXIT_MS);
 	console_free(c->console);
+	chardev_free(c->console_dev);
+	if (c->console_out >= 0)
+		close(c->console_out);
 	for (unsigned int i = 0; i < c->nr_chan; i++) {
 		chardev_free(c->chan[i].dev);
 		qmp_free(c->chan[i].qmp);
@@ -740,5 +912,6 @@ void control_free(struct control *c)
 		if (c->fds[i].fd >= 0)
 			close(c->fds[i].fd);
 	}
+	free(c->incoming_error);
 	free(c);
 }

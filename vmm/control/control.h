@@ -108,6 +108,17 @@ int control_registers(struct control *c, int cpu, FILE *f, const char **why);
  */
 struct migrate_info;
 int control_migrate(struct control *c, const char *uri, char *why, size_t why_len);
+
+/*
+ * QMP migrate-incoming under -incoming defer: restore the machine from
+ * "file:PATH", "exec:COMMAND" or "fd:NAME" (getfd's), with the MIGRATION
+ * events setup, active, then completed or failed, and run it unless -S
+ * (or stop) said otherwise and no cont came.  0, or -1 with why (QEMU's
+ * words for a migrate-incoming out of place).  A failed restore leaves
+ * the machine in inmigrate for good; control_incoming_error() says why.
+ */
+int control_migrate_incoming(struct control *c, const char *uri, char *why, size_t why_len);
+const char *control_incoming_error(const struct control *c);
 void control_migrate_info(struct control *c, struct migrate_info *out);
 
 /*

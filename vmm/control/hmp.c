@@ -236,6 +236,26 @@ static void do_migrate(struct control *c, const struct out *o, const char *arg)
 		say(o, "Error: %s\n", why);
 }
 
+/* migrate_incoming URI: under -incoming defer, as QMP's migrate-incoming. */
+static void do_migrate_incoming(struct control *c, const struct out *o, const char *arg)
+{
+	char uri[HMP_LINE_MAX], why[HMP_LINE_MAX + 512];
+	size_t len;
+
+	if (!arg || !*arg) {
+		say(o, "migrate_incoming: URI missing (file:PATH, exec:COMMAND or fd:NAME)\n");
+		return;
+	}
+	len = strlen(arg);
+	if (len >= 2 && arg[0] == '"' && arg[len - 1] == '"') {
+		arg++;
+		len -= 2;
+	}
+	snprintf(uri, sizeof(uri), "%.*s", (int)len, arg);
+	if (control_migrate_incoming(c, uri, why, sizeof(why)) < 0)
+		say(o, "Error: %s\n", why);
+}
+
 static void do_quit(struct control *c, const struct out *o, const char *arg)
 {
 	(void)o;
@@ -252,6 +272,8 @@ static const struct hmp_cmd hmp_cmds[] = {
 	{ "info", "[subcommand]", "show various information about the system state", do_info,
 	  HMP_REST },
 	{ "migrate", "[-d] uri", "migrate to URI (file:PATH or exec:COMMAND)", do_migrate,
+	  HMP_REST },
+	{ "migrate_incoming", "uri", "-incoming defer: restore from URI", do_migrate_incoming,
 	  HMP_REST },
 	{ "quit|q", "", "quit the emulator", do_quit, HMP_NO_ARG },
 	{ "stop|s", "", "stop emulation", do_stop, HMP_NO_ARG },

@@ -20,6 +20,9 @@
  *       as the first form, passing FILE (created or truncated, for
  *       writing) with the request over SCM_RIGHTS, as libvirt passes a save
  *       file; then migrate '{"uri": "fd:NAME"}' writes the snapshot there.
+ *   genvm-qmp --fd-read FILE SOCKET getfd '{"fdname": NAME}'
+ *       the same with FILE opened for reading, as libvirt passes the save
+ *       file to restore: then migrate-incoming '{"uri": "fd:NAME"}'.
  *   genvm-qmp --listen PATH N COMMAND [ARGS...]
  *       bind and listen on the unix socket PATH and run COMMAND with that
  *       socket as descriptor N, as libvirt hands QEMU its monitor socket
@@ -472,6 +475,7 @@ static void usage(void)
 	      "       genvm-qmp --raw [--lines N] [-t SECONDS] SOCKET\n"
 	      "       genvm-qmp --bench N SOCKET COMMAND [JSON-ARGS]\n"
 	      "       genvm-qmp --fd FILE SOCKET getfd '{\"fdname\": NAME}'\n"
+	      "       genvm-qmp --fd-read FILE SOCKET getfd '{\"fdname\": NAME}'\n"
 	      "       genvm-qmp --listen PATH N COMMAND [ARGS...]\n"
 	      "       genvm-qmp --version\n"
 	      "SOCKET: a unix socket path or tcp:HOST:PORT\n"
@@ -529,6 +533,10 @@ int main(int argc, char **argv)
 			listen_and_exec(argv[i + 1], argv[i + 2], argv + i + 3);
 		} else if (!strcmp(a, "--fd") && i + 1 < argc) {
 			pass_fd = open(argv[++i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (pass_fd < 0)
+				die(2, "%s: %s", argv[i], strerror(errno));
+		} else if (!strcmp(a, "--fd-read") && i + 1 < argc) {
+			pass_fd = open(argv[++i], O_RDONLY | O_CLOEXEC);
 			if (pass_fd < 0)
 				die(2, "%s: %s", argv[i], strerror(errno));
 		} else if (!strcmp(a, "--raw")) {

@@ -12,6 +12,7 @@
 #include "machine.h"
 #include "migrate.h"
 #include "restore_times.h"
+#include "snapstream.h"
 #include "qmp_cmds.h"
 
 static int fail(struct qmp_call *call, const char *why)
@@ -99,6 +100,22 @@ static int cmd_migrate(struct qmp_call *call)
 	return 0;
 }
 
+/* QEMU 7.2's argument; the URI as migrate's, file: too. */
+static const struct qmp_arg migrate_incoming_args[] = {
+	{ "uri", QMP_STRING, false },
+	{ NULL, QMP_ANY, false },
+};
+
+static int cmd_migrate_incoming(struct qmp_call *call)
+{
+	const char *uri = json_string_value(json_object_get(call->args, "uri"));
+	char why[SNAPURI_MAX + 512];
+
+	if (control_migrate_incoming(call->ctx, uri, why, sizeof(why)) < 0)
+		return fail(call, why);
+	return 0;
+}
+
 static int cmd_query_migrate(struct qmp_call *call)
 {
 	struct migrate_info info;
@@ -108,7 +125,13 @@ static int cmd_query_migrate(struct qmp_call *call)
 	control_restore_times(call->ctx, &rt);
 	if (info.status == MIGRATE_NONE) {
 		/* A destination's incoming migration is over once QMP answers (QEMU says so too). */
-		call->ret = rt.restored ? json_pack("{s:s}", "status", "completed") : json_object();
+		const char *in_error = control_incoming_error(call->ctx);
+
+		if (in_error)
+			call->ret = json_pack("{s:s,s:s}", "status", "failed", "error-desc", in_error);
+		else
+			call->ret = rt.restored ? json_pack("{s:s}", "status", "completed")
+						: json_object();
 	} else {
 		call->ret = json_pack("{s:s,s:I}", "status", migrate_status_name(info.status),
 				      "total-time", (json_int_t)info.total_ms);
@@ -244,6 +267,8 @@ const struct qmp_cmd genvm_qmp_cmds[] = {
 	  "run a human monitor command, return its output" },
 	{ "migrate", cmd_migrate, migrate_args,
 	  "save the machine to file:PATH, exec:COMMAND or fd:NAME (in the background)" },
+	{ "migrate-incoming", cmd_migrate_incoming, migrate_incoming_args,
+	  "-incoming defer: restore from file:PATH, exec:COMMAND or fd:NAME" },
 	{ "migrate-set-capabilities", cmd_migrate_set_capabilities, caps_args,
 	  "accepted with every capability off (events may be on)" },
 	{ "query-kvm", cmd_query_kvm, NULL, "{\"enabled\": true, \"present\": true}" },

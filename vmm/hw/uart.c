@@ -155,13 +155,20 @@ int uart_output_fd(const struct uart *u)
 	return u->out_fd;
 }
 
+void uart_set_output_fd(struct uart *u, int fd)
+{
+	pthread_mutex_lock(&u->lock);
+	u->out_fd = fd;
+	pthread_mutex_unlock(&u->lock);
+}
+
 /*
  * Queue a transmitted byte.  The guest never waits for the host side: a
  * full queue drops the byte and counts it.
  */
 static void out_push(struct uart *u, uint8_t c)
 {
-	if (u->out_fd < 0)
+	if (u->out_fd < 0 && u->out_fd != UART_OUT_HOLD)
 		return;
 	if (u->out_len == UART_OUT_MAX) {
 		/* The first loss is news too: the loop says so. */
@@ -180,7 +187,10 @@ int uart_flush_output(struct uart *u)
 	int ret = 0;
 
 	pthread_mutex_lock(&u->lock);
-	while (u->out_len) {
+	/* Nobody to write to yet: everything waits, as for a full console. */
+	if (u->out_fd == UART_OUT_HOLD)
+		ret = u->out_len ? 1 : 0;
+	while (u->out_len && u->out_fd != UART_OUT_HOLD) {
 		size_t run = UART_OUT_MAX - u->out_head;
 		ssize_t n = write(u->out_fd, u->out + u->out_head, u->out_len < run ? u->out_len : run);
 

@@ -61,6 +61,14 @@ int uart_load(struct uart *u, const uint8_t *payload, uint32_t length, uint32_t 
 void uart_set_output_notify(struct uart *u, void (*notify)(void *opaque), void *opaque);
 int uart_flush_output(struct uart *u);
 int uart_output_fd(const struct uart *u);
+/*
+ * Where the output goes from now on (main loop): an fd, -1 (nowhere:
+ * dropped), or UART_OUT_HOLD: queued, flush writing nothing and
+ * answering 1, as for a console that would block.  A socket console
+ * holds while no client is connected (uart_new() takes it too).
+ */
+#define UART_OUT_HOLD (-2)
+void uart_set_output_fd(struct uart *u, int fd);
 /* Bytes the guest sent that did not fit in the queue. */
 uint64_t uart_output_dropped(struct uart *u);
 

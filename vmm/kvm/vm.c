@@ -356,11 +356,41 @@ static void on_sigbus(int sig, siginfo_t *si, void *ctx)
 	signal(sig, SIG_DFL);
 }
 
-int vm_watch_ram_file(struct vm *vm, const char *name, int fd, uint64_t offset,
-		      void (*on_fatal)(void))
+/* Installed ahead by vm_ram_file_prepare(): vm_watch_ram_file() leaves them. */
+static bool handlers_prepared;
+
+static int install_handlers(void (*on_fatal)(void))
 {
 	struct sigaction bus = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
 	struct sigaction io = { .sa_handler = on_lease_break, .sa_flags = SA_RESTART };
+
+	fatal_hook = on_fatal;
+	sigemptyset(&bus.sa_mask);
+	sigemptyset(&io.sa_mask);
+	if (sigaction(SIGBUS, &bus, NULL) < 0 || sigaction(SIGIO, &io, NULL) < 0)
+		return fail("signal handlers for the snapshot file");
+	return 0;
+}
+
+int vm_ram_file_prepare(void (*on_fatal)(void))
+{
+	if (install_handlers(on_fatal) < 0)
+		return -1;
+	handlers_prepared = true;
+	return 0;
+}
+
+int vm_map_ram_file(struct vm *vm, int fd, uint64_t offset)
+{
+	void *p = mmap(vm->ram, vm->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_NORESERVE | MAP_FIXED, fd, (off_t)offset);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+int vm_watch_ram_file(struct vm *vm, const char *name, int fd, uint64_t offset,
+		      void (*on_fatal)(void))
+{
 	int n;
 
 	n = snprintf(lost_line, sizeof(lost_line),
@@ -370,12 +400,13 @@ int vm_watch_ram_file(struct vm *vm, const char *name, int fd, uint64_t offset,
 	vm->ram_file_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (vm->ram_file_fd < 0)
 		return fail("the snapshot file");
-	fatal_hook = on_fatal;
 	watched = vm;
-	sigemptyset(&bus.sa_mask);
-	sigemptyset(&io.sa_mask);
-	if (sigaction(SIGBUS, &bus, NULL) < 0 || sigaction(SIGIO, &io, NULL) < 0)
-		return fail("signal handlers for the snapshot file");
+	if (handlers_prepared) {
+		if (on_fatal)
+			fatal_hook = on_fatal;
+	} else if (install_handlers(on_fatal) < 0) {
+		return -1;
+	}
 	/*
 	 * The lease is the better guard (nothing changes before we are gone)
 	 * but not always there: another owner, a file system without leases,

@@ -139,6 +139,20 @@ void vm_request_exit_why(struct vm *vm, int code, enum vm_exit_reason why);
  */
 int vm_watch_ram_file(struct vm *vm, const char *name, int fd, uint64_t offset,
 		      void (*on_fatal)(void));
+/*
+ * The signal handlers alone, with on_fatal: -incoming defer calls it
+ * before the sandbox, which refuses sigaction; vm_watch_ram_file() then
+ * finds them in place (else it installs them itself).
+ */
+int vm_ram_file_prepare(void (*on_fatal)(void));
+
+/*
+ * -incoming defer: the snapshot file's RAM image replaces guest RAM where
+ * it is (the memory slots keep their addresses), copy-on-write as
+ * vm_create() maps it.  Before any vCPU has run.  0, or -errno.
+ */
+int vm_map_ram_file(struct vm *vm, int fd, uint64_t offset);
+
 /* After KVM_RUN's EFAULT: true (and the VM marked) when the file shrank or changed. */
 bool vm_ram_file_check(struct vm *vm);
 /* Print the line, once, if the file changed; true when it did. */

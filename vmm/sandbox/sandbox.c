@@ -154,6 +154,9 @@ static const unsigned long main_ioctls[] = {
 	/* migrate: the machine's state */
 	KVM_CHECK_EXTENSION, KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_MSR_INDEX_LIST, KVM_GET_MSRS,
 	KVM_GET_FPU, KVM_GET_XSAVE, KVM_GET_XSAVE2, KVM_GET_XCRS, KVM_GET_LAPIC,
+	/* migrate-incoming (-incoming defer): the state is loaded from the main loop */
+	KVM_SET_IRQCHIP, KVM_SET_PIT2, KVM_SET_XSAVE, KVM_SET_XCRS, KVM_SET_VCPU_EVENTS,
+	KVM_SET_DEBUGREGS, KVM_SET_MP_STATE,
 	/* (and what the vCPU list allows: registers for "info registers", IRQ lines) */
 };
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmgenid/vmgenid.h"
 
@@ -14,18 +15,39 @@
 #include "snapdisk.h"
 #include "snapshot.h"
 
-static int fail(const struct incoming *in, const char *why)
+static int fail(struct incoming *in, const char *why)
 {
-	fprintf(stderr, "genvm: incoming: %s: %s\n", in->uri_text, why);
+	snprintf(in->error, sizeof(in->error), "%s: %s", in->uri_text, why);
+	fprintf(stderr, "genvm: incoming: %s\n", in->error);
 	return -1;
 }
 
-/* -m and -smp may repeat the snapshot's machine, or be left out. */
-static int settle_machine(struct incoming *in, struct genvm_config *cfg)
+/*
+ * -m and -smp may repeat the snapshot's machine, or be left out.  When
+ * the machine is built already (-incoming defer), it must be the
+ * snapshot's, as QEMU requires of a migration's destination.
+ */
+static int settle_machine(struct incoming *in, const struct genvm_config *cfg, bool built)
 {
 	const struct snapfile_header *h = &in->header;
 	char why[160], check[96];
 
+	if (built) {
+		if (cfg->ram_size != h->ram_size) {
+			snprintf(why, sizeof(why),
+				 "the snapshot is of a machine with %" PRIu64 "M of memory, this one "
+				 "has %" PRIu64 "M (-m)", (uint64_t)(h->ram_size / MiB),
+				 (uint64_t)(cfg->ram_size / MiB));
+			return fail(in, why);
+		}
+		if (cfg->nr_cpus != h->nr_cpus) {
+			snprintf(why, sizeof(why),
+				 "the snapshot is of a machine with %u vCPUs, this one has %u (-smp)",
+				 h->nr_cpus, cfg->nr_cpus);
+			return fail(in, why);
+		}
+		return 0;
+	}
 	if (cfg->ram_size_given && cfg->ram_size != h->ram_size) {
 		snprintf(why, sizeof(why),
 			 "the snapshot is of a machine with %" PRIu64 "M of memory, -m asks for %"
@@ -51,24 +73,21 @@ static int settle_machine(struct incoming *in, struct genvm_config *cfg)
 				 (uint64_t)(h->ram_size / MiB), check);
 		return fail(in, why);
 	}
-	cfg->ram_size = h->ram_size;
-	cfg->nr_cpus = h->nr_cpus;
 	return 0;
 }
 
-int incoming_open(struct incoming *in, struct genvm_config *cfg)
+/* Header and state sections, checked, from the URI in in->uri. */
+static int read_header_and_state(struct incoming *in, const struct genvm_config *cfg, bool built)
 {
 	uint8_t raw[SNAPFILE_HEADER_SIZE];
 	char why[256];
 
-	memset(in, 0, sizeof(*in));
-	in->uri_text = cfg->incoming;
-	if (snapuri_parse(cfg->incoming, &in->uri, why, sizeof(why)) < 0)
+	if (snapreader_open(&in->uri, &in->reader, why, sizeof(why)) < 0) {
+		/* A descriptor handed over (migrate-incoming fd:NAME) is ours to close. */
+		if (built && in->uri.kind == SNAPURI_FD)
+			close(in->uri.fd);
 		return fail(in, why);
-	/* Messages name the file or command, as the user wrote it. */
-	in->uri_text = in->uri.arg;
-	if (snapreader_open(&in->uri, &in->reader, why, sizeof(why)) < 0)
-		return fail(in, why);
+	}
 	in->reader_open = true;
 	if (snapreader_read(&in->reader, raw, sizeof(raw), why, sizeof(why)) < 0 ||
 	    snapfile_decode(raw, sizeof(raw), &in->header, why, sizeof(why)) < 0)
@@ -76,7 +95,7 @@ int incoming_open(struct incoming *in, struct genvm_config *cfg)
 	if (in->uri.kind == SNAPURI_FILE &&
 	    snapfile_check_size(&in->header, in->reader.size, why, sizeof(why)) < 0)
 		return fail(in, why);
-	if (settle_machine(in, cfg) < 0)
+	if (settle_machine(in, cfg, built) < 0)
 		return -1;
 
 	in->state = malloc(in->header.state_length ? in->header.state_length : 1);
@@ -88,6 +107,75 @@ int incoming_open(struct incoming *in, struct genvm_config *cfg)
 	    snapfile_check_state(&in->header, in->state, why, sizeof(why)) < 0)
 		return fail(in, why);
 	return 0;
+}
+
+int incoming_open(struct incoming *in, struct genvm_config *cfg)
+{
+	char why[256];
+
+	memset(in, 0, sizeof(*in));
+	in->uri_text = cfg->incoming;
+	if (snapuri_parse(cfg->incoming, &in->uri, why, sizeof(why)) < 0)
+		return fail(in, why);
+	/* Messages name the file or command, as the user wrote it. */
+	in->uri_text = in->uri.arg;
+	if (read_header_and_state(in, cfg, false) < 0)
+		return -1;
+	cfg->ram_size = in->header.ram_size;
+	cfg->nr_cpus = in->header.nr_cpus;
+	return 0;
+}
+
+int incoming_restore(struct machine *m, const struct snapuri *uri, void (*on_fatal)(void),
+		     char *why, size_t why_len)
+{
+	struct restore_times restore = { .start_ns = restore_clock_ns() };
+	struct incoming *in = calloc(1, sizeof(*in));
+	uint64_t offset = 0;
+	int ret = -1, fd, err;
+
+	if (!in) {
+		snprintf(why, why_len, "out of memory");
+		if (uri->kind == SNAPURI_FD)
+			close(uri->fd);
+		return -1;
+	}
+	in->uri = *uri;
+	in->uri_text = in->uri.arg;
+	if (read_header_and_state(in, m->cfg, true) < 0)
+		goto out;
+	restore.end_ns[RESTORE_OPEN] = restore_clock_ns();
+	/* A file's RAM image is mapped over guest RAM, as -incoming file: maps it. */
+	fd = incoming_ram_fd(in, &offset);
+	if (fd >= 0) {
+		err = vm_map_ram_file(&m->vm, fd, offset);
+		if (err < 0) {
+			char text[160];
+
+			snprintf(text, sizeof(text), "mapping the snapshot's guest RAM: %s",
+				 strerror(-err));
+			fail(in, text);
+			goto out;
+		}
+		if (vm_watch_ram_file(&m->vm, in->uri.arg, fd, offset, on_fatal) < 0) {
+			fail(in, "cannot watch the snapshot file");
+			goto out;
+		}
+	}
+	restore.end_ns[RESTORE_MAP] = restore_clock_ns();
+	if (incoming_finish(in, m) < 0)
+		goto out;
+	restore.end_ns[RESTORE_STATE] = in->loaded_ns;
+	restore.end_ns[RESTORE_VMGENID] = restore_clock_ns();
+	restore.restored = true;
+	m->restore = restore;
+	ret = 0;
+out:
+	if (ret < 0)
+		snprintf(why, why_len, "%s", in->error);
+	incoming_close(in);
+	free(in);
+	return ret;
 }
 
 int incoming_ram_fd(const struct incoming *in, uint64_t *offset)

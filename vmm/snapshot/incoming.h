@@ -30,6 +30,7 @@ struct incoming {
 	struct snapfile_header header;
 	uint8_t *state;
 	uint64_t loaded_ns; /* state loaded, GUID not yet written (restore_times) */
+	char error[SNAPURI_MAX + 320]; /* the last failure, as printed without "genvm: incoming: " */
 };
 
 /* 0, or -1 (printed).  cfg's ram_size and nr_cpus are the snapshot's after. */
@@ -42,5 +43,19 @@ int incoming_ram_fd(const struct incoming *in, uint64_t *offset);
 int incoming_finish(struct incoming *in, struct machine *m);
 
 void incoming_close(struct incoming *in);
+
+/*
+ * -incoming defer, at QMP migrate-incoming: the whole restore into the
+ * machine m built already (its -m and -smp must be the snapshot's), whose
+ * vCPUs have not run.  uri is parsed; an SNAPURI_FD's descriptor is taken
+ * over (closed at the end, whatever happens).  The same checks, RAM
+ * (mapped for file:, read for a stream), state, GUID change and notify as
+ * -incoming URI, and m->restore's phase times.  0, or -1 with why (also
+ * printed as "genvm: incoming: ..."); a failure after the header and
+ * state were read leaves RAM or vCPU state partly loaded.  on_fatal as for
+ * vm_watch_ram_file().
+ */
+int incoming_restore(struct machine *m, const struct snapuri *uri, void (*on_fatal)(void),
+		     char *why, size_t why_len);
 
 #endif
