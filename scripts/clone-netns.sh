@@ -75,14 +75,22 @@ up)
 	ip -n "$ns" addr add "$ns_addr/30" dev "$ns_if"
 	ip -n "$ns" link set "$ns_if" up
 	ip netns exec "$ns" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
-	# Everything for the namespace's veth address goes on to the guest; its
-	# answers return through its gateway (the tap's 10.0.2.2) and the veth.
+	# Everything for the namespace's veth address goes on to the guest, and
+	# reaches it from the tap's own address (10.0.2.2): the guest answers a
+	# neighbour on its link, whatever routes it has or has lost (a restored
+	# guest's gateway may be another address, or networkd may be re-adding
+	# its routes after the clone's hooks restarted it), and the answers come
+	# back through the namespace's connection tracking to the veth.
 	if command -v nft >/dev/null; then
 		ip netns exec "$ns" nft -f - <<NFT
 table ip genvm_clone {
 	chain prerouting {
 		type nat hook prerouting priority dstnat;
 		iifname "$ns_if" ip daddr $ns_addr dnat to $guest
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat;
+		oifname "$tap" ip daddr $guest ip saddr != 10.0.2.0/24 snat to 10.0.2.2
 	}
 }
 NFT
