@@ -249,3 +249,5 @@ for c in 1 2; do
 	vm_wait_exit 20
 	"$netns_sh" down "$c" >/dev/null 2>&1
 done
+# The next scenario in this L1 gets the memory back (E2E_WORK is tmpfs).
+rm -f "$disk" "$snap"
