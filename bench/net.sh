@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/net: the network of a Debian guest (scripts/rootfs-image.sh) on a
 # tap, genvm's virtio-net against QEMU's (-M microvm, virtio-net-device over
-# virtio-mmio as genvm's, vhost=off, and vhost=on where /dev/vhost-net is),
-# in the same run, as ratios:
+# virtio-mmio as genvm's), each with vhost=off, and with vhost=on where
+# /dev/vhost-net is, in the same run, as ratios:
 #   - TCP throughput host to guest and guest to host: iperf3 from Debian at
 #     both ends (the guest's iperf3.service), BENCH_NET_SECONDS each;
 #   - request latency: a new TCP connection to the guest's genid service
@@ -74,18 +74,20 @@ rootfs=${E2E_ROOTFS:-$cache/rootfs.img}
 bench_guest
 make_workdir
 cp "$rootfs" "$work/disk.img"
+# QEMU keeps snapshot=on's overlay in TMPDIR, else /var/tmp, which L1 lacks.
+export TMPDIR=$work
 
 vmms=(genvm qemu)
-[ -c /dev/vhost-net ] && vmms+=(qemu-vhost)
+[ -c /dev/vhost-net ] && vmms+=(genvm-vhost qemu-vhost)
 
-# The VMM's command line for the guest on the tap ($1: genvm, qemu, qemu-vhost).
+# The VMM's command line for the guest on the tap ($1: genvm, qemu, and -vhost).
 net_cmd() {
 	local blk=(-drive "file=$work/disk.img,format=raw,if=none,id=d0,snapshot=on"
 		-device virtio-blk-device,drive=d0)
 	case $1 in
-	genvm)
+	genvm | genvm-vhost)
 		echo "$GENVM" -m "$mem" "${blk[@]}" \
-			-netdev "tap,id=n0,ifname=$tapname,script=no,downscript=no" \
+			-netdev "tap,id=n0,ifname=$tapname,script=no,downscript=no,vhost=$([ "$1" = genvm ] && echo off || echo on)" \
 			-device virtio-net-device,netdev=n0 ;;
 	qemu | qemu-vhost)
 		echo "$QEMU" -accel kvm -M microvm -cpu host -m "$mem" -nic none "${blk[@]}" \
@@ -147,7 +149,7 @@ one_run() {
 	done
 	lat[$v]+="$(stats "$l" | cut -d' ' -f1) "
 	# Save it, then time a restore to its first reply over the network.
-	if [ "$v" = genvm ]; then
+	if [[ $v == genvm* ]]; then
 		uri="file:$work/$v.snap" in="file:$work/$v.snap"
 	else
 		uri="exec:cat > $work/$v.snap" in="exec:cat $work/$v.snap"
@@ -178,14 +180,14 @@ one_run() {
 	clone[$v]+="$ms "
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
-	printf '  run %d %-10s host->guest %9s Mbit/s  guest->host %9s Mbit/s  request %8s ms  clone->reply %9s ms\n' \
+	printf '  run %d %-11s host->guest %9s Mbit/s  guest->host %9s Mbit/s  request %8s ms  clone->reply %9s ms\n' \
 		"$2" "$v" "$(awk '{ print $NF }' <<<"${tx[$v]}")" "$(awk '{ print $NF }' <<<"${rx[$v]}")" \
 		"$(awk '{ print $NF }' <<<"${lat[$v]}")" "$ms"
 }
 
 bench_header
 echo "== bench/net: Debian $(cat "$cache/kernel-version" 2>/dev/null || echo "$kver") guest, -m $mem, tap $tapname, iperf3 ${seconds}s, $rounds requests, $runs run(s)"
-[ -c /dev/vhost-net ] || echo "   (no /dev/vhost-net here: QEMU with vhost=on is left out)"
+[ -c /dev/vhost-net ] || echo "   (no /dev/vhost-net here: vhost=on is left out)"
 for ((r = 1; r <= runs; r++)); do
 	for v in "${vmms[@]}"; do
 		one_run "$v" "$r"
@@ -194,16 +196,19 @@ done
 ip link del "$tapname" 2>/dev/null || true
 
 echo
-printf '%-10s %22s %22s %14s %16s\n' VMM "host->guest Mbit/s" "guest->host Mbit/s" "request ms" "clone->reply ms"
+printf '%-11s %22s %22s %14s %16s\n' VMM "host->guest Mbit/s" "guest->host Mbit/s" "request ms" "clone->reply ms"
 for v in "${vmms[@]}"; do
-	printf '%-10s %22s %22s %14s %16s\n' "$v" "$(stats "${tx[$v]}" | cut -d' ' -f1)" \
+	printf '%-11s %22s %22s %14s %16s\n' "$v" "$(stats "${tx[$v]}" | cut -d' ' -f1)" \
 		"$(stats "${rx[$v]}" | cut -d' ' -f1)" "$(stats "${lat[$v]}" | cut -d' ' -f1)" \
 		"$(stats "${clone[$v]}" | cut -d' ' -f1)"
 done
-for v in "${vmms[@]}"; do
-	[ "$v" != genvm ] || continue
-	echo "genvm / $v: throughput host->guest $(ratio "$(stats "${tx[genvm]}" | cut -d' ' -f1)" "$(stats "${tx[$v]}" | cut -d' ' -f1)")," \
-		"guest->host $(ratio "$(stats "${rx[genvm]}" | cut -d' ' -f1)" "$(stats "${rx[$v]}" | cut -d' ' -f1)") (higher is better);" \
-		"request $(ratio "$(stats "${lat[genvm]}" | cut -d' ' -f1)" "$(stats "${lat[$v]}" | cut -d' ' -f1)")," \
-		"clone->reply $(ratio "$(stats "${clone[genvm]}" | cut -d' ' -f1)" "$(stats "${clone[$v]}" | cut -d' ' -f1)") (lower is better)"
+# genvm against each QEMU; genvm with vhost against QEMU with vhost.
+pairs="genvm:qemu"
+[ -z "${tx[qemu-vhost]:-}" ] || pairs+=" genvm:qemu-vhost genvm-vhost:qemu-vhost"
+for p in $pairs; do
+	g=${p%%:*} v=${p#*:}
+	echo "$g / $v: throughput host->guest $(ratio "$(stats "${tx[$g]}" | cut -d' ' -f1)" "$(stats "${tx[$v]}" | cut -d' ' -f1)")," \
+		"guest->host $(ratio "$(stats "${rx[$g]}" | cut -d' ' -f1)" "$(stats "${rx[$v]}" | cut -d' ' -f1)") (higher is better);" \
+		"request $(ratio "$(stats "${lat[$g]}" | cut -d' ' -f1)" "$(stats "${lat[$v]}" | cut -d' ' -f1)")," \
+		"clone->reply $(ratio "$(stats "${clone[$g]}" | cut -d' ' -f1)" "$(stats "${clone[$v]}" | cut -d' ' -f1)") (lower is better)"
 done

@@ -4,8 +4,8 @@
 # NIC: the same MAC, the same guest IP, and genvm opens the same tap name it
 # was saved with.  So each clone gets a namespace holding a tap of that name
 # with the guest's gateway address, and the host reaches the namespace
-# through a veth pair with an address of its own per clone, where a DNAT
-# rule forwards everything to the guest's fixed address.
+# through a veth pair with an address of its own per clone, where NAT
+# rules forward everything to the guest's fixed address, from the tap's.
 #
 # usage: clone-netns.sh up N [TAP] [GUEST_IP]   namespace genvm-clone-N
 #        clone-netns.sh run N COMMAND...        run COMMAND (genvm) inside it
@@ -18,7 +18,8 @@
 # the same, so the gateway a clone's guest remembers is still there.  The
 # host's end of clone N is 10.201.N.1/30 on veth gvh-N, the namespace's
 # 10.201.N.2 on gvc-N: connecting from the host to 10.201.N.2 reaches clone
-# N's guest at GUEST_IP on the same port.  Needs root, iproute2 and nft.
+# N's guest at GUEST_IP on the same port, and the guest sees it come from
+# 10.0.2.2.  Needs root, iproute2 and nft.
 set -eu
 
 # iproute2's ip by its path (GENVM_IP, else found here): a bare "ip" may be
@@ -75,14 +76,22 @@ up)
 	ip -n "$ns" addr add "$ns_addr/30" dev "$ns_if"
 	ip -n "$ns" link set "$ns_if" up
 	ip netns exec "$ns" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
-	# Everything for the namespace's veth address goes on to the guest; its
-	# answers return through its gateway (the tap's 10.0.2.2) and the veth.
+	# Everything for the namespace's veth address goes on to the guest, and
+	# reaches it from the tap's own address (10.0.2.2): the guest answers a
+	# neighbour on its link, whatever routes it has or has lost (a restored
+	# guest's gateway may be another address, or networkd may be re-adding
+	# its routes after the clone's hooks restarted it), and the answers come
+	# back through the namespace's connection tracking to the veth.
 	if command -v nft >/dev/null; then
 		ip netns exec "$ns" nft -f - <<NFT
 table ip genvm_clone {
 	chain prerouting {
 		type nat hook prerouting priority dstnat;
 		iifname "$ns_if" ip daddr $ns_addr dnat to $guest
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat;
+		oifname "$tap" ip daddr $guest ip saddr != 10.0.2.0/24 snat to 10.0.2.2
 	}
 }
 NFT

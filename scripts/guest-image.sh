@@ -38,8 +38,8 @@ cache=$(cd "$cache" && pwd)
 # is for t_vsock's guest; vhost_vsock gives the nested L1, which loads every
 # module listed here, a /dev/vhost-vsock.  virtio_net is the guests' NIC;
 # tun, veth and nftables' NAT are L1's, for the network scenario's taps and
-# its clones' network namespaces, which the host reaches through a veth and a
-# DNAT rule, and vhost_net for bench/net.sh's QEMU with vhost=on.
+# its clones' network namespaces, which the host reaches through a veth and
+# NAT rules, and vhost_net for bench/net.sh's QEMU with vhost=on.
 wanted_modules=(irqbypass ccp kvm kvm-amd kvm-intel qemu_fw_cfg button evdev
 	virtio virtio_ring virtio_mmio virtio_blk virtio-rng crc32c_generic ext4
 	virtio_pci vmw_vsock_virtio_transport vhost_vsock virtio_net tun veth nft_chain_nat

@@ -561,9 +561,7 @@ static int tap_prop(struct parser *p, const char *what, const char *prop, struct
 	if ((v = prop_value(prop, "vhost"))) {
 		if (parse_bool(v, &on) < 0)
 			return bad_prop(p, what, prop, "expected on or off");
-		if (on)
-			return bad_prop(p, what, prop,
-					"vhost-net is not supported: genvm moves packets in its own device thread (vhost=off)");
+		nd->vhost = on;
 		return 1;
 	}
 	return 0;
@@ -603,7 +601,7 @@ static const char *netdev_type(struct parser *p, const char *arg)
 	return NULL;
 }
 
-/* -netdev tap,id=ID[,ifname=NAME][,script=no][,downscript=no][,vhost=off] */
+/* -netdev tap,id=ID[,ifname=NAME][,script=no][,downscript=no][,vhost=on|off] */
 static int opt_netdev(struct parser *p, const char *arg)
 {
 	const char *pos = netdev_type(p, arg);
@@ -709,7 +707,7 @@ static int device_virtio_net(struct parser *p, const char *arg, const char *prop
 	return add_nic(p, arg, (unsigned int)i, have_mac ? mac : NULL);
 }
 
-/* -nic tap[,id=ID][,ifname=NAME][,script=no][,downscript=no][,vhost=off][,mac=MAC][,model=M] */
+/* -nic tap[,id=ID][,ifname=NAME][,script=no][,downscript=no][,vhost=on|off][,mac=MAC][,model=M] */
 static int opt_nic(struct parser *p, const char *arg)
 {
 	const char *pos, *v, *mac_why;

@@ -50,6 +50,7 @@ struct cli_netdev {
 	char id[CLI_ID_MAX + 1];
 	char ifname[CLI_IFNAME_MAX + 1]; /* "" lets the kernel name it */
 	bool used;                       /* a virtio-net device is attached to it */
+	bool vhost;                      /* vhost=on: the host kernel's vhost-net moves the frames */
 };
 
 enum cli_virtio_kind {

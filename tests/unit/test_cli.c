@@ -1194,10 +1194,23 @@ static void test_nics(void **state)
 	assert_int_equal(r.cfg.virtio[0].netdev, 0);
 	assert_memory_equal(r.cfg.virtio[0].mac, ((uint8_t[]){ 0x52, 0x54, 0, 0x12, 0x34, 0x56 }), 6);
 	assert_int_equal(r.cfg.virtio[1].netdev, 1);
+	/* vhost=off as without it; vhost=on is the netdev's, whichever NIC uses it. */
+	assert_false(r.cfg.netdevs[0].vhost);
+	assert_false(r.cfg.netdevs[1].vhost);
 	assert_memory_equal(r.cfg.virtio[1].mac, ((uint8_t[]){ 0x02, 0xab, 0xcd, 0, 0, 1 }), 6);
 	assert_int_equal(r.cfg.virtio[2].kind, CLI_VIRTIO_NET);
 	assert_int_equal(r.cfg.virtio[2].netdev, 2);
 	assert_memory_equal(r.cfg.virtio[2].mac, ((uint8_t[]){ 0x52, 0x54, 0, 0x12, 0x34, 0x57 }), 6);
+	done(&r);
+	/* vhost=on, on -netdev and on -nic: the netdev asks for the host's vhost-net. */
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,ifname=tap0,vhost=on",
+	      "-device", "virtio-net-device,netdev=n0", "-nic", "tap,ifname=tap1,vhost=on",
+	      "-nic", "tap,ifname=tap2");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.nr_netdevs, 3);
+	assert_true(r.cfg.netdevs[0].vhost);
+	assert_true(r.cfg.netdevs[1].vhost);
+	assert_false(r.cfg.netdevs[2].vhost);
 	done(&r);
 	/* -nic none is QEMU's "no network". */
 	parse(&r, "-kernel", kernel, "-nic", "none");
@@ -1228,8 +1241,6 @@ static void test_nic_refusals(void **state)
 	assert_refused(&r, "id=ID is required");
 	parse(&r, "-kernel", kernel, "-netdev", "user,id=n0");
 	assert_refused(&r, "genvm: -netdev user,id=n0: unsupported netdev type (genvm has tap)");
-	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,vhost=on");
-	assert_refused(&r, "'vhost=on': vhost-net is not supported");
 	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,vhost=sure");
 	assert_refused(&r, "'vhost=sure': expected on or off");
 	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0,script=/etc/qemu-ifup");

@@ -27,6 +27,7 @@
 
 #include "net.h"
 #include "tap.h"
+#include "vhost_net.h"
 #include "virtio_sim.h"
 
 #define V1 (1ull << VIRTIO_F_VERSION_1)
@@ -461,6 +462,43 @@ static void test_tap_created_and_removed(void **state)
 	assert_int_equal(if_nametoindex("gvtest0"), 0);
 }
 
+/*
+ * vhost=on without a usable /dev/vhost-net: QEMU's sentence when there is
+ * no device, the device named when it is not a vhost device; nothing is
+ * left open either way.  (A real vhost-net is the e2e suite's, t_net.)
+ */
+static void test_vhost_refusals(void **state)
+{
+	struct vsim s;
+	struct virtio_net *n;
+	const struct virtio_net_backend be = { .fd = -1 };
+	const struct virtio_mmio_ops ops = { .kick = NULL };
+	char why[256];
+	int before, after;
+
+	(void)state;
+	vsim_init(&s, QSIZE);
+	n = virtio_net_new(&s.mem, &be, mac, &ops);
+	assert_non_null(n);
+	before = open("/dev/null", O_RDONLY);
+	assert_true(before >= 0);
+	close(before);
+
+	assert_null(vhost_net_new("/nonexistent/vhost-net", &s.mem, n, -1, why, sizeof(why)));
+	assert_string_equal(why, "tap: open vhost char device failed: No such file or directory "
+				 "(load the vhost_net module, or use vhost=off)");
+	/* Opened, but VHOST_SET_OWNER is not something /dev/null answers. */
+	assert_null(vhost_net_new("/dev/null", &s.mem, n, -1, why, sizeof(why)));
+	assert_string_equal(why, "vhost-net: /dev/null: Inappropriate ioctl for device");
+
+	/* The lowest free descriptor is the same: nothing leaked. */
+	after = open("/dev/null", O_RDONLY);
+	assert_int_equal(after, before);
+	close(after);
+	virtio_net_free(n);
+	vsim_destroy(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +514,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_offload_follows_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_part, setup, teardown),
+		cmocka_unit_test(test_vhost_refusals),
 		cmocka_unit_test(test_tap_refusals),
 		cmocka_unit_test(test_tap_created_and_removed),
 	};

@@ -179,6 +179,11 @@ static const unsigned long vcpu_ioctls[] = {
 	 */
 	VHOST_SET_FEATURES, VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE, VHOST_SET_VRING_ADDR,
 	VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_GET_VRING_BASE, VHOST_VSOCK_SET_RUNNING,
+	/*
+	 * -netdev tap,vhost=on: the same, with the tap as both queues'
+	 * backend, and the tap's offloads set to what the driver accepted.
+	 */
+	VHOST_NET_SET_BACKEND, TUNSETOFFLOAD,
 };
 
 /*

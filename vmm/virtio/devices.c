@@ -22,6 +22,7 @@
 #include "net.h"
 #include "rng.h"
 #include "sandbox.h"
+#include "vhost_net.h"
 #include "vhost_vsock.h"
 #include "vsock.h"
 #include "tap.h"
@@ -38,6 +39,7 @@ struct virtio_slot {
 	struct virtio_vsock *vsock;
 	struct vhost_vsock *vhost;
 	struct virtio_net *net;
+	struct vhost_net *vnet; /* the NIC's frames moved by the host kernel (vhost=on) */
 	struct disk *disk;
 
 	int kick_fd; /* QueueNotify: KVM_IOEVENTFD, or written by the MMIO handler */
@@ -53,7 +55,9 @@ static void slot_kick(void *opaque, unsigned int queue)
 	uint64_t one = 1;
 
 	/* vhost's own queues (a notification no ioeventfd took, or a resume's). */
-	int fd = s->vhost && queue < 2 ? s->vhost->kick_fd[queue] : s->kick_fd;
+	int fd = s->vhost && queue < 2 ? s->vhost->kick_fd[queue]
+		 : s->vnet && queue < 2 ? s->vnet->kick_fd[queue]
+					 : s->kick_fd;
 
 	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		fprintf(stderr, "genvm: virtio.%u: kick: %s\n", s->index, strerror(errno));
@@ -63,6 +67,8 @@ static int slot_status(void *opaque, uint32_t old, uint32_t now)
 {
 	struct virtio_slot *s = opaque;
 
+	if (s->vnet)
+		return vhost_net_status(s->vnet, old, now);
 	return vhost_vsock_status(s->vhost, old, now);
 }
 
@@ -88,7 +94,8 @@ static void *vsock_worker(struct virtio_slot *s)
 
 	while (!atomic_load(&s->stop)) {
 		if (!sandboxed && sandbox_prepared()) {
-			err = sandbox_enter(SANDBOX_VSOCK);
+			/* vhost-net's worker only waits on eventfds and interrupts: a device's list. */
+			err = sandbox_enter(s->vnet ? SANDBOX_DEVICE : SANDBOX_VSOCK);
 			if (err < 0) {
 				fprintf(stderr, "genvm: virtio.%u: sandbox: %s\n", s->index,
 					strerror(-err));
@@ -99,6 +106,8 @@ static void *vsock_worker(struct virtio_slot *s)
 		}
 		if (s->vsock)
 			virtio_vsock_step(s->vsock, sandboxed ? -1 : 100);
+		else if (s->vnet)
+			vhost_net_step(s->vnet, s->kick_fd, sandboxed ? -1 : 100);
 		else
 			vhost_vsock_step(s->vhost, s->kick_fd, sandboxed ? -1 : 100);
 	}
@@ -135,7 +144,7 @@ static void *worker(void *arg)
 	uint64_t n;
 	int err;
 
-	if (s->vsock || s->vhost)
+	if (s->vsock || s->vhost || s->vnet)
 		return vsock_worker(s);
 	for (;;) {
 		if (s->net ? wait_net(s, more) < 0
@@ -181,22 +190,24 @@ static int attach(struct virtio_slot *s)
 	};
 	struct kvm_irqfd irq = { .fd = (uint32_t)s->irq_fd, .gsi = s->gsi };
 	int vm_fd = s->m->vm.vm_fd;
+	const int *vhost_kick = s->vhost ? s->vhost->kick_fd : s->vnet ? s->vnet->kick_fd : NULL;
 
 	/*
 	 * vhost takes its queues' notifications itself, told apart by the index
-	 * written; the event queue's (index 2) is the slot's, registered below.
+	 * written; vsock's event queue's (index 2) is the slot's, registered
+	 * below (a vhost NIC has no third queue).
 	 */
-	for (unsigned int q = 0; s->vhost && q < 3; q++) {
+	for (unsigned int q = 0; vhost_kick && q < 3; q++) {
 		io.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
 		io.datamatch = q;
-		io.fd = q < 2 ? s->vhost->kick_fd[q] : s->kick_fd;
+		io.fd = q < 2 ? vhost_kick[q] : s->kick_fd;
 		if (q < 2 && ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
 			fprintf(stderr, "genvm: virtio.%u: KVM_IOEVENTFD: %s\n", s->index,
 				strerror(errno));
 			return -1;
 		}
 	}
-	if (ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
+	if (!s->vnet && ioctl(vm_fd, KVM_IOEVENTFD, &io) < 0) {
 		fprintf(stderr, "genvm: virtio.%u: KVM_IOEVENTFD: %s\n", s->index, strerror(errno));
 		return -1;
 	}
@@ -321,14 +332,27 @@ static int create_slot(struct machine *m, unsigned int n)
 		s->mmio = &s->vhost->mmio;
 	} else if (c->kind == CLI_VIRTIO_NET) {
 		const struct tap *t = m->taps[c->netdev];
+		const struct cli_netdev *nd = &m->cfg->netdevs[c->netdev];
 		const struct virtio_net_backend be = {
 			.fd = t->fd,
 			.guest_offload = t->guest_offload,
 			.set_offload = tap_set_offload,
 		};
 
+		if (nd->vhost)
+			slot_ops.status = slot_status;
 		s->net = virtio_net_new(&m->vm.mem, &be, c->mac, &slot_ops);
 		s->mmio = s->net ? &s->net->mmio : NULL;
+		if (s->net && nd->vhost) {
+			char why[256];
+
+			s->vnet = vhost_net_new(VHOST_NET_DEVICE, &m->vm.mem, s->net, t->fd, why,
+						sizeof(why));
+			if (!s->vnet) {
+				fprintf(stderr, "genvm: -netdev tap,id=%s: %s\n", nd->id, why);
+				return -1;
+			}
+		}
 	} else {
 		s->rng = virtio_rng_new(&m->vm.mem, &slot_ops);
 		s->mmio = s->rng ? &s->rng->mmio : NULL;
@@ -387,6 +411,8 @@ void virtio_devices_quiesce(struct machine *m)
 	for (unsigned int i = 0; i < m->nr_virtio; i++) {
 		if (m->virtio[i]->vhost)
 			vhost_vsock_quiesce(m->virtio[i]->vhost);
+		else if (m->virtio[i]->vnet)
+			vhost_net_quiesce(m->virtio[i]->vnet);
 		else
 			virtio_mmio_quiesce(m->virtio[i]->mmio);
 	}
@@ -397,6 +423,8 @@ void virtio_devices_resume(struct machine *m)
 	for (unsigned int i = 0; i < m->nr_virtio; i++) {
 		if (m->virtio[i]->vhost)
 			vhost_vsock_resume(m->virtio[i]->vhost);
+		else if (m->virtio[i]->vnet)
+			vhost_net_resume(m->virtio[i]->vnet);
 		else
 			virtio_mmio_resume(m->virtio[i]->mmio);
 	}
@@ -425,6 +453,7 @@ void virtio_devices_destroy(struct machine *m)
 		virtio_rng_free(s->rng);
 		virtio_vsock_free(s->vsock);
 		vhost_vsock_free(s->vhost);
+		vhost_net_free(s->vnet); /* before its device */
 		virtio_net_free(s->net);
 		if (s->kick_fd >= 0)
 			close(s->kick_fd);
@@ -529,5 +558,7 @@ void virtio_devices_post_load(struct machine *m)
 			virtio_vsock_post_load(m->virtio[i]->vsock);
 		if (m->virtio[i]->vhost)
 			vhost_vsock_post_load(m->virtio[i]->vhost, m->virtio[i]->kick_fd);
+		if (m->virtio[i]->vnet)
+			vhost_net_post_load(m->virtio[i]->vnet);
 	}
 }

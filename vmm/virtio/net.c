@@ -70,7 +70,7 @@ void virtio_net_free(struct virtio_net *n)
  * after a reset (features 0) and after a restore (the snapshot's
  * features), this runs again before the next frame is read.
  */
-static void apply_offload(struct virtio_net *n, uint64_t features)
+void virtio_net_apply_offload(struct virtio_net *n, uint64_t features)
 {
 	uint64_t want = features & GUEST_OFFLOADS;
 	int err;
@@ -231,7 +231,7 @@ bool virtio_net_process(struct virtio_net *n)
 	uint64_t features = virtio_mmio_driver_features(&n->mmio);
 	unsigned int budget = VIRTIO_NET_TX_BUDGET;
 
-	apply_offload(n, features);
+	virtio_net_apply_offload(n, features);
 	transmit(n, &budget);
 	n->rx_stalled = false;
 	if (!n->backend_lost)

@@ -93,6 +93,13 @@ void virtio_net_free(struct virtio_net *n);
  * budget with more to do (call again without waiting).
  */
 bool virtio_net_process(struct virtio_net *n);
+/*
+ * Set the backend's offloads to the GUEST_* ones in features (what the
+ * driver accepted) unless they are set so already.  The worker does it
+ * before each round; vhost (vhost_net.h), which has no rounds, when it
+ * starts and stops.
+ */
+void virtio_net_apply_offload(struct virtio_net *n, uint64_t features);
 /* Whether the worker should wait for the backend to become readable (no frame is waiting). */
 bool virtio_net_wants_backend(const struct virtio_net *n);
 /*

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vhost.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vmgenid/endian.h"
+#include "vmgenid/log.h"
+
+#include "vhost_net.h"
+
+#define MOD "vhost-net"
+
+#define BIT(f) (1ull << (f))
+/*
+ * What virtio_net offers that concerns the rings: vhost must do all of it,
+ * so a NIC offers the same with vhost=on as with vhost=off and a snapshot
+ * of either restores onto the other.  The device's own bits (MAC, the
+ * offloads) are the tap's business, not vhost's.
+ */
+#define RING_FEATURES                                                                      \
+	(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_EVENT_IDX) | BIT(VIRTIO_F_INDIRECT_DESC) |  \
+	 BIT(VIRTIO_NET_F_MRG_RXBUF))
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+struct vhost_net *vhost_net_new(const char *device, const struct vmgenid_guest_mem *mem,
+				struct virtio_net *net, int tap_fd, char *why, size_t why_len)
+{
+	struct vhost_net *v = calloc(1, sizeof(*v));
+	struct vhost_memory *table = NULL;
+
+	if (!v) {
+		snprintf(why, why_len, "out of memory");
+		return NULL;
+	}
+	v->net = net;
+	v->tap_fd = tap_fd;
+	v->fd = v->kick_fd[0] = v->kick_fd[1] = v->call_fd[0] = v->call_fd[1] = -1;
+	v->fd = open(device, O_RDWR | O_CLOEXEC);
+	if (v->fd < 0) {
+		/* QEMU's words, so scripts that look for them find them. */
+		snprintf(why, why_len, "tap: open vhost char device failed: %s%s", strerror(errno),
+			 errno == ENOENT ? " (load the vhost_net module, or use vhost=off)" : "");
+		goto fail;
+	}
+	if (ioctl(v->fd, VHOST_SET_OWNER) < 0 ||
+	    ioctl(v->fd, VHOST_GET_FEATURES, &v->backend_features) < 0) {
+		snprintf(why, why_len, "vhost-net: %s: %s", device, strerror(errno));
+		goto fail;
+	}
+	if ((v->backend_features & RING_FEATURES) != RING_FEATURES) {
+		snprintf(why, why_len,
+			 "vhost-net: %s lacks VERSION_1, EVENT_IDX, INDIRECT_DESC or MRG_RXBUF",
+			 device);
+		goto fail;
+	}
+	/* Guest RAM as vhost must see it: the mappings genvm's own devices use. */
+	table = calloc(1, sizeof(*table) + mem->nr_ranges * sizeof(table->regions[0]));
+	if (!table) {
+		snprintf(why, why_len, "out of memory");
+		goto fail;
+	}
+	table->nregions = mem->nr_ranges;
+	for (unsigned int i = 0; i < mem->nr_ranges; i++) {
+		table->regions[i].guest_phys_addr = mem->ranges[i].gpa;
+		table->regions[i].memory_size = mem->ranges[i].size;
+		table->regions[i].userspace_addr = (uint64_t)(uintptr_t)mem->ranges[i].hva;
+	}
+	if (ioctl(v->fd, VHOST_SET_MEM_TABLE, table) < 0) {
+		snprintf(why, why_len, "vhost-net: the guest's memory: %s", strerror(errno));
+		goto fail;
+	}
+	for (int i = 0; i < 2; i++) {
+		v->kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		v->call_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (v->kick_fd[i] < 0 || v->call_fd[i] < 0) {
+			snprintf(why, why_len, "eventfd: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	free(table);
+	return v;
+fail:
+	free(table);
+	vhost_net_free(v);
+	return NULL;
+}
+
+/* Under the lock: detach the tap from vhost's queues and take its ring positions back. */
+static void stop_locked(struct vhost_net *v)
+{
+	struct virtio_mmio *d = &v->net->mmio;
+
+	if (!v->running)
+		return;
+	v->running = false;
+	for (unsigned int i = 0; i < 2; i++) {
+		struct vhost_vring_file off = { .index = i, .fd = -1 };
+
+		if (ioctl(v->fd, VHOST_NET_SET_BACKEND, &off) < 0)
+			vmgenid_pr_warn(MOD, "stopping queue %u: %s", i, strerror(errno));
+	}
+	for (unsigned int i = 0; i < 2; i++) {
+		struct virtq *q = &d->queues[i];
+		struct vhost_vring_state base = { .index = i };
+		uint8_t idx[2];
+
+		if (!q->ready || ioctl(v->fd, VHOST_GET_VRING_BASE, &base) < 0)
+			continue;
+		q->last_avail = (uint16_t)base.num;
+		/* vhost published everything it used: the ring's own index is the truth. */
+		if (vmgenid_guest_mem_read(d->mem, q->used + 2, idx, 2) == 0)
+			q->used_idx = q->signalled = vmgenid_get_le16(idx);
+	}
+}
+
+/* Under the lock: hand the rings and the tap to vhost. */
+static int start_locked(struct vhost_net *v)
+{
+	struct virtio_mmio *d = &v->net->mmio;
+	uint64_t features = d->driver_features & v->backend_features & RING_FEATURES;
+
+	if (v->running || v->paused)
+		return 0;
+	/* The tap hands the guest only the offloads its driver accepted, as without vhost. */
+	virtio_net_apply_offload(v->net, d->driver_features);
+	if (ioctl(v->fd, VHOST_SET_FEATURES, &features) < 0)
+		goto fail;
+	for (unsigned int i = 0; i < 2; i++) {
+		const struct virtq *q = &d->queues[i];
+		struct vhost_vring_state num = { .index = i, .num = q->size };
+		struct vhost_vring_state base = { .index = i, .num = q->last_avail };
+		struct vhost_vring_file kick = { .index = i, .fd = v->kick_fd[i] };
+		struct vhost_vring_file call = { .index = i, .fd = v->call_fd[i] };
+		struct vhost_vring_addr addr = { .index = i };
+		void *desc, *avail, *used;
+
+		if (!q->ready)
+			continue;
+		/* virtq_check saw these inside RAM when the driver enabled the queue. */
+		desc = vmgenid_guest_mem_ptr(d->mem, q->desc, 16ull * q->size);
+		avail = vmgenid_guest_mem_ptr(d->mem, q->avail, 6ull + 2ull * q->size);
+		used = vmgenid_guest_mem_ptr(d->mem, q->used, 6ull + 8ull * q->size);
+		if (!desc || !avail || !used) {
+			errno = EFAULT;
+			goto fail;
+		}
+		addr.desc_user_addr = (uint64_t)(uintptr_t)desc;
+		addr.avail_user_addr = (uint64_t)(uintptr_t)avail;
+		addr.used_user_addr = (uint64_t)(uintptr_t)used;
+		if (ioctl(v->fd, VHOST_SET_VRING_NUM, &num) < 0 ||
+		    ioctl(v->fd, VHOST_SET_VRING_BASE, &base) < 0 ||
+		    ioctl(v->fd, VHOST_SET_VRING_ADDR, &addr) < 0 ||
+		    ioctl(v->fd, VHOST_SET_VRING_KICK, &kick) < 0 ||
+		    ioctl(v->fd, VHOST_SET_VRING_CALL, &call) < 0)
+			goto fail;
+	}
+	v->running = true;
+	for (unsigned int i = 0; i < 2; i++) {
+		struct vhost_vring_file be = { .index = i, .fd = v->tap_fd };
+
+		if (d->queues[i].ready && ioctl(v->fd, VHOST_NET_SET_BACKEND, &be) < 0) {
+			int err = errno;
+
+			stop_locked(v);
+			errno = err;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	vmgenid_pr_warn(MOD, "starting the queues: %s", strerror(errno));
+	return -1;
+}
+
+void vhost_net_free(struct vhost_net *v)
+{
+	if (!v)
+		return;
+	if (v->running) {
+		pthread_mutex_lock(&v->net->mmio.lock);
+		stop_locked(v);
+		pthread_mutex_unlock(&v->net->mmio.lock);
+	}
+	close_fd(&v->fd);
+	for (int i = 0; i < 2; i++) {
+		close_fd(&v->kick_fd[i]);
+		close_fd(&v->call_fd[i]);
+	}
+	free(v);
+}
+
+int vhost_net_status(struct vhost_net *v, uint32_t old, uint32_t now)
+{
+	if (!now) {
+		stop_locked(v);
+		/* A reset driver has accepted nothing: the tap finishes everything again. */
+		virtio_net_apply_offload(v->net, 0);
+		return 0;
+	}
+	if ((now & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK))
+		return start_locked(v);
+	return 0;
+}
+
+static bool driver_ok_locked(const struct vhost_net *v)
+{
+	return (v->net->mmio.status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
+	       VIRTIO_STATUS_DRIVER_OK;
+}
+
+void vhost_net_quiesce(struct vhost_net *v)
+{
+	pthread_mutex_lock(&v->net->mmio.lock);
+	stop_locked(v);
+	v->paused = true;
+	pthread_mutex_unlock(&v->net->mmio.lock);
+	virtio_mmio_quiesce(&v->net->mmio);
+}
+
+void vhost_net_resume(struct vhost_net *v)
+{
+	pthread_mutex_lock(&v->net->mmio.lock);
+	v->paused = false;
+	if (driver_ok_locked(v) && start_locked(v) < 0)
+		v->net->mmio.status |= VIRTIO_STATUS_NEEDS_RESET;
+	pthread_mutex_unlock(&v->net->mmio.lock);
+	virtio_mmio_resume(&v->net->mmio);
+}
+
+void vhost_net_post_load(struct vhost_net *v)
+{
+	/* The transport state is loaded: vhost takes the rings where the snapshot left them. */
+	pthread_mutex_lock(&v->net->mmio.lock);
+	stop_locked(v);
+	if (driver_ok_locked(v) && start_locked(v) < 0)
+		v->net->mmio.status |= VIRTIO_STATUS_NEEDS_RESET;
+	pthread_mutex_unlock(&v->net->mmio.lock);
+}
+
+void vhost_net_step(struct vhost_net *v, int stop_fd, int timeout_ms)
+{
+	struct pollfd p[3] = {
+		{ .fd = stop_fd, .events = POLLIN },
+		{ .fd = v->call_fd[0], .events = POLLIN },
+		{ .fd = v->call_fd[1], .events = POLLIN },
+	};
+	uint64_t n;
+
+	if (poll(p, 3, timeout_ms) <= 0)
+		return;
+	for (int i = 0; i < 3; i++) {
+		if (!(p[i].revents & POLLIN))
+			continue;
+		if (read(p[i].fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+			vmgenid_pr_warn(MOD, "eventfd: %s", strerror(errno));
+		if (i > 0)
+			virtio_mmio_interrupt(&v->net->mmio);
+	}
+}
