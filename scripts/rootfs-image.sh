@@ -29,6 +29,8 @@
 #   genid-sink/-source sockets           ports 7008/7009: 64 MiB transfer checks
 #   20-genvm.network                     systemd-networkd: 10.0.2.15/24 on the
 #                                        virtio NIC (and DHCP)
+#   on-change.d/20-drain-hwrng           contrib's hook: the hwrng bytes a
+#                                        clone restored are dropped
 #   on-change.d/40-renew-dhcp-lease,     hooks: renew the lease and the
 #   on-change.d/45-genid-instance        instance ID in a clone, before
 #                                        50-genid reports the clone
@@ -93,7 +95,8 @@ nodoc=(
 # fetch Debian again.
 base_stamp=$(echo "$suite $packages ${nodoc[*]}" | sha256sum | cut -d' ' -f1)
 inputs=("$0" "$tool" "$repo/contrib/vmgenid-watch.service"
-	"$repo/contrib/on-change.d/40-renew-dhcp-lease" "$files"/*)
+	"$repo/contrib/on-change.d/40-renew-dhcp-lease" "$repo/contrib/on-change.d/20-drain-hwrng"
+	"$files"/*)
 stamp=$( {
 	echo "$base_stamp"
 	sha256sum "${inputs[@]}" | cut -d' ' -f1
@@ -141,6 +144,8 @@ done
 install -D -m 0644 "$files/20-genvm.network" "$root/etc/systemd/network/20-genvm.network"
 install -D -m 0755 "$repo/contrib/on-change.d/40-renew-dhcp-lease" \
 	"$root/etc/vmgenid/on-change.d/40-renew-dhcp-lease"
+install -D -m 0755 "$repo/contrib/on-change.d/20-drain-hwrng" \
+	"$root/etc/vmgenid/on-change.d/20-drain-hwrng"
 install -D -m 0755 "$files/45-genid-instance" "$root/etc/vmgenid/on-change.d/45-genid-instance"
 
 # systemctl enable, by hand: the links its [Install] sections ask for.

@@ -7,7 +7,7 @@
 # saved (QMP migrate); two clones restored at once with snapshot=on each see
 # A, each gets a new GUID, runs the watch unit's hook once, which writes and
 # reads back its own marker, neither sees the other's, their first bytes from
-# /dev/hwrng differ (see check_hwrng for what the first 64 can be), and the
+# /dev/hwrng after the hooks differ (see check_hwrng), and the
 # image's sha256 is the same after both exit.
 #
 # The guest side is tests/e2e/guest/rootfs/genid-agent (genid.e2e=MODE).
@@ -172,16 +172,15 @@ done
 
 # /dev/hwrng in the clones.  Linux's virtio_rng keeps one 64-byte request
 # posted and genvm fills it at once, so at the save the source held 64
-# device bytes it had not handed out; both clones restore them.  The first
-# reader in a clone gets them: the kernel's hwrng thread, which takes 64
-# bytes once a reseed interval (up to 60 s) and sleeps in between, or the
-# agent's read.  Under nested emulation the agent reads tens of seconds of
-# guest time after the restore, and in every run recorded so far the first
-# 64 bytes differed: that is asserted.  A clone that reads before its thread
-# wakes (likelier on a fast host) gets the same 64 bytes as the other:
-# docs/devices.md says why genvm cannot change them.  The 64 bytes after them come from each clone's own
-# getrandom() in genvm, always.  hwrng_thread is the thread's count of
-# sleeps at the source's "ready" and before each clone's read.
+# device bytes it had not handed out; both clones restore them, and the
+# first reader in a clone would get them (docs/devices.md says why genvm
+# cannot change them).  The image's 20-drain-hwrng hook (contrib/) reads and
+# drops 128 bytes in each new generation, before 50-genid, whose agent then
+# reads 128: its first 64 and the 64 after them must differ between the
+# clones.  hwrng_thread is the count of sleeps of the kernel's hwrng thread
+# (which takes 64 bytes once a reseed interval) at the source's "ready" and
+# before each clone's read: before the hook, a clone whose thread had not
+# run since the save got the source's 64 bytes first.
 check_hwrng() {
 	_h1=$(marker "$E2E_WORK/disk-clone1.log" hwrng)
 	_h2=$(marker "$E2E_WORK/disk-clone2.log" hwrng)

@@ -76,7 +76,8 @@ check "genvm holds genvm, genvm-qmp and their man pages" holds genvm /usr/bin/ge
 	/usr/share/man/man1/genvm.1.gz /usr/share/man/man1/genvm-qmp.1.gz /usr/share/doc/genvm/copyright
 check "vmgenid holds the tool, vmgenid(8), the watch unit and the hooks directory" holds vmgenid \
 	/usr/bin/vmgenid /usr/share/man/man8/vmgenid.8.gz /lib/systemd/system/vmgenid-watch.service \
-	/etc/vmgenid/on-change.d/ /usr/share/doc/vmgenid/examples/on-change.d/50-reseed-random-seed
+	/etc/vmgenid/on-change.d/ /usr/share/doc/vmgenid/examples/on-change.d/50-reseed-random-seed \
+	/usr/share/doc/vmgenid/examples/on-change.d/20-drain-hwrng
 check "libvmgenid0 holds the shared library under its soname" holds libvmgenid0 \
 	"/usr/lib/$ma/libvmgenid.so.0"
 check "libvmgenid-dev holds headers, .so, .a, .pc and libvmgenid(3)" holds libvmgenid-dev \
