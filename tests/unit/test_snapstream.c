@@ -745,19 +745,18 @@ static void test_exec_reader_failures(void **state)
 	assert_int_equal(open_fds(), fds);
 }
 
-static int setup_helper(void **state)
+/* Per test: the same commands again, started by the sandbox's helper process. */
+static int spawner_up(void **state)
 {
-	/* A fresh directory: mkdtemp filled in the template the first time. */
-	strcpy(dir + strlen(dir) - 6, "XXXXXX");
-	if (spawner_start() < 0)
-		return -1;
-	return setup(state);
+	(void)state;
+	return spawner_start() < 0 ? -1 : 0;
 }
 
-static int teardown_helper(void **state)
+static int spawner_down(void **state)
 {
+	(void)state;
 	spawner_stop();
-	return teardown(state);
+	return 0;
 }
 
 /* -sandbox on,spawn=deny: both directions refuse, saying why; nothing is left behind. */
@@ -782,8 +781,12 @@ static void test_exec_denied(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* A test run with the spawner helper up, named so in the TAP output. */
+#define THROUGH_HELPER(f) { #f " through the spawner helper", f, spawner_up, spawner_down, NULL }
+
 int main(void)
 {
+	/* One group, so the output has one TAP plan (meson reads it as such). */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_file_holes_and_read_back),
@@ -794,21 +797,14 @@ int main(void)
 		cmocka_unit_test(test_exec_writer_failures),
 		cmocka_unit_test(test_exec_abort),
 		cmocka_unit_test(test_exec_reader_failures),
+		THROUGH_HELPER(test_exec_round_trip),
+		THROUGH_HELPER(test_exec_writer_failures),
+		THROUGH_HELPER(test_exec_abort),
+		THROUGH_HELPER(test_exec_reader_failures),
+		THROUGH_HELPER(test_exec_denied),
 	};
-
-	/* The same commands again, started by the sandbox's helper process. */
-	const struct CMUnitTest helper_tests[] = {
-		cmocka_unit_test(test_exec_round_trip),
-		cmocka_unit_test(test_exec_writer_failures),
-		cmocka_unit_test(test_exec_abort),
-		cmocka_unit_test(test_exec_reader_failures),
-		cmocka_unit_test(test_exec_denied),
-	};
-	int failed;
 
 	/* As genvm's main() does: a reader that goes away is EPIPE, not death. */
 	signal(SIGPIPE, SIG_IGN);
-	failed = cmocka_run_group_tests_name("snapstream", tests, setup, teardown);
-	return failed + cmocka_run_group_tests_name("snapstream through the spawner helper",
-						    helper_tests, setup_helper, teardown_helper);
+	return cmocka_run_group_tests_name("snapstream", tests, setup, teardown);
 }
