@@ -172,6 +172,10 @@ tap() {
 	else
 		echo "not ok - $_name"
 		[ -z "$_why" ] || printf '%s\n' "$_why" | sed 's/^/# /'
+		# A guest that died and came back earlier than the tail shows
+		# (run.sh retries a scenario whose output names a triple fault).
+		[ ! -f "$_tlog" ] || grep -e 'genvm: vcpu [0-9]*: triple fault' -e 'Kernel panic' "$_tlog" |
+			head -n 3 | sed 's/^[0-9.]* /# earlier: /'
 		console_tail "$_tlog" | sed 's/^/# /'
 	fi
 }

@@ -128,9 +128,11 @@ VM_PID=$src_pid VM_JOB=$src_job
 vm_wait_exit 20
 
 for c in 1 2; do
+	# -no-reboot: a clone that died would otherwise boot afresh from the
+	# disk and pass for a clone whose kernel never saw the change.
 	vm_start "$E2E_WORK/disk-clone$c.log" "root=/dev/vda genid.e2e=source" \
 		-drive "file=$disk,format=raw,if=virtio,snapshot=on" $rng -device "vmgenid,guid=auto" \
-		-incoming "file:$snap"
+		-no-reboot -incoming "file:$snap"
 	eval "clone_pid_$c=\$VM_PID clone_job_$c=\$VM_JOB"
 done
 for c in 1 2; do

@@ -131,9 +131,12 @@ src_ok=0
 vm_wait_for "$log" 'VMGENID-E2E: tick=' "$E2E_TIMEOUT" 3 && src_ok=1
 save_reply=$(qmp "$q" migrate "{\"uri\": \"file:$snapfile\"}" 2>&1)
 save_state=$(wait_migrated "$q")
-saved_tick=$(last_tick "$log")
 quit_reply=$(qmp "$q" quit 2>&1)
 vm_wait_exit 10
+# Read once the VMM has exited and its console is all in the log: a line
+# the guest printed just before the save can still be on its way through
+# the stamper when the save completes.
+saved_tick=$(last_tick "$log")
 disk_at_save=$(md5sum <"$disk")
 
 check_bound() {
