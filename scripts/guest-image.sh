@@ -55,6 +55,11 @@ guest_boot_modules=(virtio virtio_ring virtio_mmio virtio_blk virtio-rng virtio_
 # the virtio PCI transport, for a disk-booted guest under QEMU -M pc, whose
 # -drive if=virtio is a PCI device (bench/disk.sh compares genvm with it).
 guest_pci_modules=(virtio_pci)
+# Loaded by init.sh before it mounts a root disk, and only when the machine
+# has a virtio vsock device (lib/modules/vsock-order): the guest transport
+# with the vsock core, so that the Debian image's genid service listens on
+# vsock too (tests/e2e/guest/rootfs/genid-vsock.socket).
+guest_vsock_modules=(vmw_vsock_virtio_transport)
 
 # Scratch dirs live in the cache (same filesystem, so results move in
 # atomically) and go away however the script ends.
@@ -244,6 +249,9 @@ for m in "${guest_boot_modules[@]}"; do
 done
 for m in "${guest_pci_modules[@]}"; do
 	add_boot_module "$m" pci-order
+done
+for m in "${guest_vsock_modules[@]}"; do
+	add_boot_module "$m" vsock-order
 done
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc -R 0:0 --reproducible --quiet) |

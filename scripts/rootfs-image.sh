@@ -26,6 +26,9 @@
 #                                        disk and reports what the clone sees
 #   genid.socket, genid@.service         port 7007 answers with the ID and
 #                                        an instance ID
+#   genid-vsock.socket, genid-vsock@.service, 71-genid-vsock.rules
+#                                        the same on vsock port 7007, started
+#                                        by udev when /dev/vsock appears
 #   genid-sink/-source sockets           ports 7008/7009: 64 MiB transfer checks
 #   20-genvm.network                     systemd-networkd: 10.0.2.15/24 on the
 #                                        virtio NIC (and DHCP)
@@ -136,9 +139,13 @@ install -D -m 0755 "$files/on-change" "$root/etc/vmgenid/on-change.d/50-genid"
 install -D -m 0755 "$files/genid-agent" "$root/usr/local/sbin/genid-agent"
 install -D -m 0755 "$files/genid-answer" "$root/usr/local/sbin/genid-answer"
 for u in genid.socket genid@.service genid-report.service genid-sink.socket \
-	genid-sink@.service genid-source.socket genid-source@.service; do
+	genid-sink@.service genid-source.socket genid-source@.service genid-vsock.socket \
+	genid-vsock@.service; do
 	install -D -m 0644 "$files/$u" "$root/etc/systemd/system/$u"
 done
+# The vsock listener is not enabled: udev starts it with the vsock device,
+# so a machine without one neither fails it nor waits for it.
+install -D -m 0644 "$files/71-genid-vsock.rules" "$root/etc/udev/rules.d/71-genid-vsock.rules"
 # The network: systemd-networkd on the virtio NIC; on a generation change the
 # DHCP lease and the genid service's instance ID are renewed.
 install -D -m 0644 "$files/20-genvm.network" "$root/etc/systemd/network/20-genvm.network"

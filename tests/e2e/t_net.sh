@@ -8,7 +8,11 @@
 # same tap name, MAC and guest IP as the source, each answer on 10.0.2.15
 # inside their namespace with their own GUID and a new instance ID (the
 # image's hook 45-genid-instance), and the host reaches each through its
-# veth address (DNAT and SNAT in the namespace; nft is required).
+# veth address (DNAT and SNAT in the namespace; nft is required).  vsock too:
+# the source and each clone have a hybrid vsock device, each its own socket
+# path, and the image's genid service listens on vsock port 7007 as well
+# (genid-vsock.socket), so the host reaches every clone over its path with
+# CONNECT 7007, through genvm-qmp --raw.
 #
 # The guest side is tests/e2e/guest/rootfs/genid-agent (genid.e2e=serve).
 # e2e-needs: rootfs
@@ -25,6 +29,7 @@ E2E_MEM=384M
 disk=$E2E_WORK/net.img
 snap=$E2E_WORK/net.snap
 q=$E2E_WORK/net-src.sock
+src_vsock=$E2E_WORK/net-src.vsock
 blob=$E2E_WORK/net-blob
 G1=3b9f1a2c-5d6e-4f70-8a9b-0c1d2e3f4a5b
 guest=10.0.2.15
@@ -66,6 +71,39 @@ ask() {
 	timeout 60 nc "$1" "$2" </dev/null 2>/dev/null | head -n 1
 }
 
+# ask_vsock PATH: the genid service over a hybrid vsock socket: "CONNECT
+# 7007", genvm's "OK <hostport>" and the guest's one line, on two lines
+# (nothing when genvm closed the socket, as it does when no listener
+# accepted).  Up to five tries, 2 s apart: a clone may still be taking in
+# the transport reset of its restore (t_vsock's clones retry likewise).
+ask_vsock() {
+	_try=0
+	while [ "$_try" -lt 5 ]; do
+		_a=$(printf 'CONNECT 7007\n' |
+			timeout 60 "$GENVM_QMP" --raw --lines 2 -t 30 "$1" 2>&1)
+		case $_a in "OK "*) break ;; esac
+		sleep 2
+		_try=$((_try + 1))
+	done
+	printf '%s\n' "$_a"
+}
+
+# check_vsock_answer ANSWER WANT: ANSWER (ask_vsock's) is genvm's OK line
+# and then WANT, the line the same guest gave over the network.
+check_vsock_answer() {
+	_ok=$(printf '%s\n' "$1" | sed -n 1p)
+	_line=$(printf '%s\n' "$1" | sed -n 2p)
+	case $_ok in
+	"OK "[0-9]*) ;;
+	*) echo "CONNECT 7007 got '$1', not 'OK <port>' and the answer"; return 1 ;;
+	esac
+	case $_line in
+	"genid "*) ;;
+	*) echo "after '$_ok' the guest sent '$_line', not 'genid ...'"; return 1 ;;
+	esac
+	[ "$_line" = "$2" ] || { echo "over vsock: '$_line', over the network: '$2'"; return 1; }
+}
+
 # ---- the source on a tap of the host's ----
 
 ip tuntap del dev "$tapname" mode tap 2>/dev/null
@@ -79,7 +117,8 @@ slog=$E2E_WORK/net-source.log
 vm_start "$slog" "root=/dev/vda genid.e2e=serve" \
 	-drive "file=$disk,format=raw,if=virtio,snapshot=on" -device "vmgenid,guid=$G1" \
 	-netdev "tap,id=n0,ifname=$tapname,script=no,downscript=no" \
-	-device virtio-net-device,netdev=n0 -qmp "unix:$q,server=on,wait=off"
+	-device virtio-net-device,netdev=n0 -qmp "unix:$q,server=on,wait=off" \
+	-device "vsock,uds=$src_vsock"
 src_pid=$VM_PID src_job=$VM_JOB
 vm_wait_for "$slog" 'VMGENID-E2E: ready$'
 echo "# source: guest network: $(marker "$slog" net), default route: $(marker "$slog" route)"
@@ -102,6 +141,17 @@ check_service() {
 }
 tap "net: the guest's genid service answers over the network with $G1" "$slog" check_service
 src_instance=${src_answer##*instance=}
+
+src_vsock_answer=$(ask_vsock "$src_vsock")
+echo "# source over vsock: $(printf '%s' "$src_vsock_answer" | tr '\n' ' ')"
+check_src_vsock() {
+	check_vsock_answer "$src_vsock_answer" "$src_answer" || {
+		echo "the guest's vsock listener (genid-vsock.socket): $(marker "$slog" vsock)"
+		return 1
+	}
+}
+tap "net: the same answer over vsock (CONNECT 7007 on the source's socket path)" "$slog" \
+	check_src_vsock
 
 check_to_guest() {
 	head -c 67108864 /dev/urandom >"$blob" || return 1
@@ -158,7 +208,7 @@ for c in 1 2; do
 		-drive "file=$disk,format=raw,if=virtio,snapshot=on" -device "vmgenid,guid=auto" \
 		-netdev "tap,id=n0,ifname=$tapname,script=no,downscript=no,vhost=$vhost" \
 		-device virtio-net-device,netdev=n0 -qmp "unix:$E2E_WORK/net-clone$c.sock,server=on,wait=off" \
-		-incoming "file:$snap"
+		-device "vsock,uds=$E2E_WORK/clone-$c.vsock" -incoming "file:$snap"
 	eval "clone_pid_$c=\$VM_PID clone_job_$c=\$VM_JOB"
 done
 GENVM=$real_genvm
@@ -228,6 +278,24 @@ check_host_reach() {
 }
 tap "net: the host reaches each clone through its namespace's veth address" \
 	"$E2E_WORK/net-clone1.log" check_host_reach
+
+# And over vsock: each clone's own socket path reaches that clone's guest,
+# which answers as it did over the network (its own GUID and instance ID).
+vsock_1=$(ask_vsock "$E2E_WORK/clone-1.vsock")
+vsock_2=$(ask_vsock "$E2E_WORK/clone-2.vsock")
+echo "# clone 1 over vsock: $(printf '%s' "$vsock_1" | tr '\n' ' ')"
+echo "# clone 2 over vsock: $(printf '%s' "$vsock_2" | tr '\n' ' ')"
+check_vsock_reach() {
+	for _c in 1 2; do
+		eval "_got=\$vsock_$_c _want=\$ans$_c"
+		_r=$(check_vsock_answer "$_got" "$_want") || { echo "clone $_c: $_r"; return 1; }
+		case $_got in
+		*"genid $G1 "*) echo "clone $_c answers over vsock with the source's GUID"; return 1 ;;
+		esac
+	done
+}
+tap "net: the host reaches each clone over its own vsock socket path (CONNECT 7007)" \
+	"$E2E_WORK/net-clone1.log" check_vsock_reach
 
 for c in 1 2; do
 	qmp "$E2E_WORK/net-clone$c.sock" quit >/dev/null 2>&1

@@ -465,6 +465,16 @@ switch_to_root() {
 	for m in $(cat /lib/modules/pci-order 2>/dev/null); do
 		insmod "/lib/modules/$m" 2>/dev/null
 	done
+	# A virtio vsock device (ID 19, on either transport): its driver and the
+	# vsock core, so that the root system has AF_VSOCK (the Debian image
+	# has no modules; its genid service then listens on vsock as well).
+	# Only then: the vsock core makes /dev/vsock with or without a device,
+	# and the image starts its vsock listener when /dev/vsock appears.
+	if grep -qsx 0x0013 /sys/bus/virtio/devices/*/device; then
+		for m in $(cat /lib/modules/vsock-order 2>/dev/null); do
+			err=$(insmod "/lib/modules/$m" 2>&1) || mark "insmod_error=$m: $err"
+		done
+	fi
 	n=0
 	while [ ! -b "$1" ] && [ $n -lt 100 ]; do
 		usleep 100000
