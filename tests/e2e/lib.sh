@@ -154,7 +154,13 @@ vmm_exit_reason() {
 	124 | 143) echo "the VMM was killed after ${E2E_TIMEOUT}s (timeout)" ;;
 	127) sed -n 's/^[0-9.]* VMM-EXIT: 127 *//p' "$1" | tr -d '()' ;;
 	'') echo "the VMM's exit status is unknown" ;;
-	*) echo "the VMM exited with status $_st" ;;
+	*)
+		# L1's busybox timeout passes on genvm's own status (1 on SIGTERM).
+		if grep -q 'genvm: terminating on signal 15' "$1"; then
+			echo "the VMM was ended by SIGTERM (its ${E2E_TIMEOUT}s timeout, or a kill)"
+		else
+			echo "the VMM exited with status $_st"
+		fi ;;
 	esac
 }
 
