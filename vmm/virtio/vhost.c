@@ -2,11 +2,36 @@
 #include <errno.h>
 #include <linux/vhost.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 
 #include "vmgenid/endian.h"
 
 #include "vhost.h"
+
+int vhost_set_mem(int fd, const struct vmgenid_guest_mem *mem)
+{
+	struct vhost_memory *table;
+	int ret, err;
+
+	/* Guest RAM as vhost must see it: the mappings genvm's own devices use. */
+	table = calloc(1, sizeof(*table) + mem->nr_ranges * sizeof(table->regions[0]));
+	if (!table) {
+		errno = ENOMEM;
+		return -1;
+	}
+	table->nregions = mem->nr_ranges;
+	for (unsigned int i = 0; i < mem->nr_ranges; i++) {
+		table->regions[i].guest_phys_addr = mem->ranges[i].gpa;
+		table->regions[i].memory_size = mem->ranges[i].size;
+		table->regions[i].userspace_addr = (uint64_t)(uintptr_t)mem->ranges[i].hva;
+	}
+	ret = ioctl(fd, VHOST_SET_MEM_TABLE, table);
+	err = errno;
+	free(table);
+	errno = err;
+	return ret < 0 ? -1 : 0;
+}
 
 int vhost_give_queues(int fd, const struct virtio_mmio *d, unsigned int nr, const int *kick_fd,
 		      const int *call_fd)

@@ -4,8 +4,8 @@
  * (/dev/vhost-net, /dev/vhost-vsock) and taken back: what vhost_net.c and
  * vhost_vsock.c share.  Each device opens its own vhost fd, checks its own
  * features and says when to start and stop (the tap backend, RUNNING);
- * this part tells vhost where each ring lies in guest RAM and where the
- * ring positions stand, and, when vhost stops, reads those
+ * this part tells vhost where guest RAM is, where each ring lies in it and
+ * where the ring positions stand, and, when vhost stops, reads those
  * positions back into the transport's queue state, so that a snapshot
  * holds them as it would with genvm's own worker serving the queues.
  *
@@ -15,7 +15,12 @@
 #ifndef GENVM_VIRTIO_VHOST_H
 #define GENVM_VIRTIO_VHOST_H
 
+#include "vmgenid/guest_mem.h"
+
 #include "mmio.h"
+
+/* VHOST_SET_MEM_TABLE with guest RAM's ranges; 0, or -1 with errno set. */
+int vhost_set_mem(int fd, const struct vmgenid_guest_mem *mem);
 
 /*
  * Queues 0 .. nr - 1 that the driver made ready (the others are skipped):

@@ -39,7 +39,6 @@ struct vhost_net *vhost_net_new(const char *device, const struct vmgenid_guest_m
 				struct virtio_net *net, int tap_fd, char *why, size_t why_len)
 {
 	struct vhost_net *v = calloc(1, sizeof(*v));
-	struct vhost_memory *table = NULL;
 
 	if (!v) {
 		snprintf(why, why_len, "out of memory");
@@ -66,19 +65,7 @@ struct vhost_net *vhost_net_new(const char *device, const struct vmgenid_guest_m
 			 device);
 		goto fail;
 	}
-	/* Guest RAM as vhost must see it: the mappings genvm's own devices use. */
-	table = calloc(1, sizeof(*table) + mem->nr_ranges * sizeof(table->regions[0]));
-	if (!table) {
-		snprintf(why, why_len, "out of memory");
-		goto fail;
-	}
-	table->nregions = mem->nr_ranges;
-	for (unsigned int i = 0; i < mem->nr_ranges; i++) {
-		table->regions[i].guest_phys_addr = mem->ranges[i].gpa;
-		table->regions[i].memory_size = mem->ranges[i].size;
-		table->regions[i].userspace_addr = (uint64_t)(uintptr_t)mem->ranges[i].hva;
-	}
-	if (ioctl(v->fd, VHOST_SET_MEM_TABLE, table) < 0) {
+	if (vhost_set_mem(v->fd, mem) < 0) {
 		snprintf(why, why_len, "vhost-net: the guest's memory: %s", strerror(errno));
 		goto fail;
 	}
@@ -90,10 +77,8 @@ struct vhost_net *vhost_net_new(const char *device, const struct vmgenid_guest_m
 			goto fail;
 		}
 	}
-	free(table);
 	return v;
 fail:
-	free(table);
 	vhost_net_free(v);
 	return NULL;
 }

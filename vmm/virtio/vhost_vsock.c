@@ -35,7 +35,6 @@ struct vhost_vsock *vhost_vsock_new(const struct vmgenid_guest_mem *mem, uint32_
 				    const struct virtio_mmio_ops *ops, char *why, size_t why_len)
 {
 	struct vhost_vsock *v = calloc(1, sizeof(*v));
-	struct vhost_memory *table = NULL;
 	uint64_t cid = guest_cid;
 	uint8_t config[8];
 
@@ -63,19 +62,7 @@ struct vhost_vsock *vhost_vsock_new(const struct vmgenid_guest_mem *mem, uint32_
 			 VHOST_VSOCK_DEVICE);
 		goto fail;
 	}
-	/* Guest RAM as vhost must see it: the same mappings genvm's devices use. */
-	table = calloc(1, sizeof(*table) + mem->nr_ranges * sizeof(table->regions[0]));
-	if (!table) {
-		snprintf(why, why_len, "out of memory");
-		goto fail;
-	}
-	table->nregions = mem->nr_ranges;
-	for (unsigned int i = 0; i < mem->nr_ranges; i++) {
-		table->regions[i].guest_phys_addr = mem->ranges[i].gpa;
-		table->regions[i].memory_size = mem->ranges[i].size;
-		table->regions[i].userspace_addr = (uint64_t)(uintptr_t)mem->ranges[i].hva;
-	}
-	if (ioctl(v->fd, VHOST_SET_MEM_TABLE, table) < 0) {
+	if (vhost_set_mem(v->fd, mem) < 0) {
 		snprintf(why, why_len, "%s: the guest's memory: %s", VHOST_VSOCK_DEVICE,
 			 strerror(errno));
 		goto fail;
@@ -96,13 +83,11 @@ struct vhost_vsock *vhost_vsock_new(const struct vmgenid_guest_mem *mem, uint32_
 			goto fail;
 		}
 	}
-	free(table);
 	vmgenid_put_le64(config, guest_cid);
 	virtio_mmio_init(&v->mmio, mem, VIRTIO_ID_VSOCK, v->backend_features & OFFERABLE, 3, config,
 			 sizeof(config), ops);
 	return v;
 fail:
-	free(table);
 	close_fd(&v->fd);
 	for (int i = 0; i < 2; i++) {
 		close_fd(&v->kick_fd[i]);
