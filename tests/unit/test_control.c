@@ -28,6 +28,7 @@
 #include "vmgenid/bytebuf.h"
 
 #include "control.h"
+#include "hmp.h"
 #include "loop.h"
 #include "machine.h"
 #include "migrate.h"
@@ -856,6 +857,26 @@ static void expect_migration_events(const char *all, const char *const *want, un
 		fail_msg("a MIGRATION event too many: %s", all);
 }
 
+static void hmp_out(void *opaque, const char *buf, size_t len)
+{
+	vmgenid_bytebuf_append(opaque, buf, len);
+}
+
+/* What the human monitor answers to one command line (as human-monitor-command). */
+static const char *hmp(const char *line)
+{
+	static char text[1024];
+	struct vmgenid_bytebuf b;
+
+	vmgenid_bytebuf_init(&b);
+	hmp_execute(ctl, line, hmp_out, &b);
+	vmgenid_bytebuf_put_u8(&b, 0);
+	assert_false(vmgenid_bytebuf_failed(&b));
+	snprintf(text, sizeof(text), "%s", (const char *)b.data);
+	vmgenid_bytebuf_free(&b);
+	return text;
+}
+
 /*
  * -incoming defer as libvirt drives it: genvm waits in inmigrate with
  * QMP up, the vCPUs not started; migrate-incoming with a file passed by
@@ -914,6 +935,21 @@ static void test_incoming_defer(void **state)
 	expect_reply(sock, "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"tcp:0:4444\"}}",
 		     -1, "unsupported URI");
 	expect_reply(sock, "{\"execute\": \"migrate-incoming\"}", -1, "\"class\": \"GenericError\"");
+	/*
+	 * The monitor's migrate_incoming and migrate take a URI with spaces in
+	 * double quotes, as QEMU's, and pass it on without them: the name
+	 * looked up is the one inside.
+	 */
+	assert_string_equal(hmp("migrate_incoming \"fd:no such\""),
+			    "Error: File descriptor named 'no such' has not been found\r\n");
+	assert_string_equal(hmp("migrate_incoming fd:nosuch"),
+			    "Error: File descriptor named 'nosuch' has not been found\r\n");
+	assert_string_equal(hmp("migrate_incoming"),
+			    "migrate_incoming: URI missing (file:PATH, exec:COMMAND or fd:NAME)\r\n");
+	assert_string_equal(hmp("migrate -d \"fd:no such\""),
+			    "Error: File descriptor named 'no such' has not been found\r\n");
+	assert_string_equal(hmp("migrate \"fd:no such\""),
+			    "Error: File descriptor named 'no such' has not been found\r\n");
 	assert_int_equal(control_runstate(ctl), RUNSTATE_INMIGRATE);
 	/* libvirt's restore: the save file passed with getfd, then fd:NAME. */
 	in = open(snap, O_RDONLY | O_CLOEXEC);

@@ -213,11 +213,22 @@ static void do_system_powerdown(struct control *c, const struct out *o, const ch
 	report(o, control_powerdown(c, &why), why);
 }
 
+/* QEMU's monitor takes a URI in double quotes when it has spaces: uri gets it without them. */
+static void hmp_uri(char *uri, size_t size, const char *arg)
+{
+	size_t len = strlen(arg);
+
+	if (len >= 2 && arg[0] == '"' && arg[len - 1] == '"') {
+		arg++;
+		len -= 2;
+	}
+	snprintf(uri, size, "%.*s", (int)len, arg);
+}
+
 /* migrate [-d] URI: always in the background here, so -d changes nothing. */
 static void do_migrate(struct control *c, const struct out *o, const char *arg)
 {
 	char uri[HMP_LINE_MAX], why[512];
-	size_t len;
 
 	if (arg && !strncmp(arg, "-d", 2) && (arg[2] == ' ' || arg[2] == '\t'))
 		arg += strspn(arg + 2, " \t") + 2;
@@ -225,13 +236,7 @@ static void do_migrate(struct control *c, const struct out *o, const char *arg)
 		say(o, "migrate: URI missing (file:PATH or exec:COMMAND)\n");
 		return;
 	}
-	/* QEMU's monitor takes the URI in double quotes when it has spaces. */
-	len = strlen(arg);
-	if (len >= 2 && arg[0] == '"' && arg[len - 1] == '"') {
-		arg++;
-		len -= 2;
-	}
-	snprintf(uri, sizeof(uri), "%.*s", (int)len, arg);
+	hmp_uri(uri, sizeof(uri), arg);
 	if (control_migrate(c, uri, why, sizeof(why)) < 0)
 		say(o, "Error: %s\n", why);
 }
@@ -240,18 +245,12 @@ static void do_migrate(struct control *c, const struct out *o, const char *arg)
 static void do_migrate_incoming(struct control *c, const struct out *o, const char *arg)
 {
 	char uri[HMP_LINE_MAX], why[HMP_LINE_MAX + 512];
-	size_t len;
 
 	if (!arg || !*arg) {
 		say(o, "migrate_incoming: URI missing (file:PATH, exec:COMMAND or fd:NAME)\n");
 		return;
 	}
-	len = strlen(arg);
-	if (len >= 2 && arg[0] == '"' && arg[len - 1] == '"') {
-		arg++;
-		len -= 2;
-	}
-	snprintf(uri, sizeof(uri), "%.*s", (int)len, arg);
+	hmp_uri(uri, sizeof(uri), arg);
 	if (control_migrate_incoming(c, uri, why, sizeof(why)) < 0)
 		say(o, "Error: %s\n", why);
 }

@@ -10,9 +10,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmgenid/endian.h"
 #include "vmgenid/log.h"
 
+#include "vhost.h"
 #include "vhost_net.h"
 
 #define MOD "vhost-net"
@@ -39,7 +39,6 @@ struct vhost_net *vhost_net_new(const char *device, const struct vmgenid_guest_m
 				struct virtio_net *net, int tap_fd, char *why, size_t why_len)
 {
 	struct vhost_net *v = calloc(1, sizeof(*v));
-	struct vhost_memory *table = NULL;
 
 	if (!v) {
 		snprintf(why, why_len, "out of memory");
@@ -66,19 +65,7 @@ struct vhost_net *vhost_net_new(const char *device, const struct vmgenid_guest_m
 			 device);
 		goto fail;
 	}
-	/* Guest RAM as vhost must see it: the mappings genvm's own devices use. */
-	table = calloc(1, sizeof(*table) + mem->nr_ranges * sizeof(table->regions[0]));
-	if (!table) {
-		snprintf(why, why_len, "out of memory");
-		goto fail;
-	}
-	table->nregions = mem->nr_ranges;
-	for (unsigned int i = 0; i < mem->nr_ranges; i++) {
-		table->regions[i].guest_phys_addr = mem->ranges[i].gpa;
-		table->regions[i].memory_size = mem->ranges[i].size;
-		table->regions[i].userspace_addr = (uint64_t)(uintptr_t)mem->ranges[i].hva;
-	}
-	if (ioctl(v->fd, VHOST_SET_MEM_TABLE, table) < 0) {
+	if (vhost_set_mem(v->fd, mem) < 0) {
 		snprintf(why, why_len, "vhost-net: the guest's memory: %s", strerror(errno));
 		goto fail;
 	}
@@ -90,10 +77,8 @@ struct vhost_net *vhost_net_new(const char *device, const struct vmgenid_guest_m
 			goto fail;
 		}
 	}
-	free(table);
 	return v;
 fail:
-	free(table);
 	vhost_net_free(v);
 	return NULL;
 }
@@ -112,18 +97,7 @@ static void stop_locked(struct vhost_net *v)
 		if (ioctl(v->fd, VHOST_NET_SET_BACKEND, &off) < 0)
 			vmgenid_pr_warn(MOD, "stopping queue %u: %s", i, strerror(errno));
 	}
-	for (unsigned int i = 0; i < 2; i++) {
-		struct virtq *q = &d->queues[i];
-		struct vhost_vring_state base = { .index = i };
-		uint8_t idx[2];
-
-		if (!q->ready || ioctl(v->fd, VHOST_GET_VRING_BASE, &base) < 0)
-			continue;
-		q->last_avail = (uint16_t)base.num;
-		/* vhost published everything it used: the ring's own index is the truth. */
-		if (vmgenid_guest_mem_read(d->mem, q->used + 2, idx, 2) == 0)
-			q->used_idx = q->signalled = vmgenid_get_le16(idx);
-	}
+	vhost_take_queues(v->fd, d, 2);
 }
 
 /* Under the lock: hand the rings and the tap to vhost. */
@@ -138,35 +112,8 @@ static int start_locked(struct vhost_net *v)
 	virtio_net_apply_offload(v->net, d->driver_features);
 	if (ioctl(v->fd, VHOST_SET_FEATURES, &features) < 0)
 		goto fail;
-	for (unsigned int i = 0; i < 2; i++) {
-		const struct virtq *q = &d->queues[i];
-		struct vhost_vring_state num = { .index = i, .num = q->size };
-		struct vhost_vring_state base = { .index = i, .num = q->last_avail };
-		struct vhost_vring_file kick = { .index = i, .fd = v->kick_fd[i] };
-		struct vhost_vring_file call = { .index = i, .fd = v->call_fd[i] };
-		struct vhost_vring_addr addr = { .index = i };
-		void *desc, *avail, *used;
-
-		if (!q->ready)
-			continue;
-		/* virtq_check saw these inside RAM when the driver enabled the queue. */
-		desc = vmgenid_guest_mem_ptr(d->mem, q->desc, 16ull * q->size);
-		avail = vmgenid_guest_mem_ptr(d->mem, q->avail, 6ull + 2ull * q->size);
-		used = vmgenid_guest_mem_ptr(d->mem, q->used, 6ull + 8ull * q->size);
-		if (!desc || !avail || !used) {
-			errno = EFAULT;
-			goto fail;
-		}
-		addr.desc_user_addr = (uint64_t)(uintptr_t)desc;
-		addr.avail_user_addr = (uint64_t)(uintptr_t)avail;
-		addr.used_user_addr = (uint64_t)(uintptr_t)used;
-		if (ioctl(v->fd, VHOST_SET_VRING_NUM, &num) < 0 ||
-		    ioctl(v->fd, VHOST_SET_VRING_BASE, &base) < 0 ||
-		    ioctl(v->fd, VHOST_SET_VRING_ADDR, &addr) < 0 ||
-		    ioctl(v->fd, VHOST_SET_VRING_KICK, &kick) < 0 ||
-		    ioctl(v->fd, VHOST_SET_VRING_CALL, &call) < 0)
-			goto fail;
-	}
+	if (vhost_give_queues(v->fd, d, 2, v->kick_fd, v->call_fd) < 0)
+		goto fail;
 	v->running = true;
 	for (unsigned int i = 0; i < 2; i++) {
 		struct vhost_vring_file be = { .index = i, .fd = v->tap_fd };

@@ -13,6 +13,7 @@
 #include "vmgenid/endian.h"
 #include "vmgenid/log.h"
 
+#include "vhost.h"
 #include "vhost_vsock.h"
 #include "vsock.h"
 
@@ -34,7 +35,6 @@ struct vhost_vsock *vhost_vsock_new(const struct vmgenid_guest_mem *mem, uint32_
 				    const struct virtio_mmio_ops *ops, char *why, size_t why_len)
 {
 	struct vhost_vsock *v = calloc(1, sizeof(*v));
-	struct vhost_memory *table = NULL;
 	uint64_t cid = guest_cid;
 	uint8_t config[8];
 
@@ -62,19 +62,7 @@ struct vhost_vsock *vhost_vsock_new(const struct vmgenid_guest_mem *mem, uint32_
 			 VHOST_VSOCK_DEVICE);
 		goto fail;
 	}
-	/* Guest RAM as vhost must see it: the same mappings genvm's devices use. */
-	table = calloc(1, sizeof(*table) + mem->nr_ranges * sizeof(table->regions[0]));
-	if (!table) {
-		snprintf(why, why_len, "out of memory");
-		goto fail;
-	}
-	table->nregions = mem->nr_ranges;
-	for (unsigned int i = 0; i < mem->nr_ranges; i++) {
-		table->regions[i].guest_phys_addr = mem->ranges[i].gpa;
-		table->regions[i].memory_size = mem->ranges[i].size;
-		table->regions[i].userspace_addr = (uint64_t)(uintptr_t)mem->ranges[i].hva;
-	}
-	if (ioctl(v->fd, VHOST_SET_MEM_TABLE, table) < 0) {
+	if (vhost_set_mem(v->fd, mem) < 0) {
 		snprintf(why, why_len, "%s: the guest's memory: %s", VHOST_VSOCK_DEVICE,
 			 strerror(errno));
 		goto fail;
@@ -95,13 +83,11 @@ struct vhost_vsock *vhost_vsock_new(const struct vmgenid_guest_mem *mem, uint32_
 			goto fail;
 		}
 	}
-	free(table);
 	vmgenid_put_le64(config, guest_cid);
 	virtio_mmio_init(&v->mmio, mem, VIRTIO_ID_VSOCK, v->backend_features & OFFERABLE, 3, config,
 			 sizeof(config), ops);
 	return v;
 fail:
-	free(table);
 	close_fd(&v->fd);
 	for (int i = 0; i < 2; i++) {
 		close_fd(&v->kick_fd[i]);
@@ -142,35 +128,8 @@ static int start_locked(struct vhost_vsock *v)
 		return 0;
 	if (ioctl(v->fd, VHOST_SET_FEATURES, &features) < 0)
 		goto fail;
-	for (unsigned int i = 0; i < 2; i++) {
-		const struct virtq *q = &d->queues[i];
-		struct vhost_vring_state num = { .index = i, .num = q->size };
-		struct vhost_vring_state base = { .index = i, .num = q->last_avail };
-		struct vhost_vring_file kick = { .index = i, .fd = v->kick_fd[i] };
-		struct vhost_vring_file call = { .index = i, .fd = v->call_fd[i] };
-		struct vhost_vring_addr addr = { .index = i };
-		void *desc, *avail, *used;
-
-		if (!q->ready)
-			continue;
-		/* virtq_check saw these inside RAM when the driver enabled the queue. */
-		desc = vmgenid_guest_mem_ptr(d->mem, q->desc, 16ull * q->size);
-		avail = vmgenid_guest_mem_ptr(d->mem, q->avail, 6ull + 2ull * q->size);
-		used = vmgenid_guest_mem_ptr(d->mem, q->used, 6ull + 8ull * q->size);
-		if (!desc || !avail || !used) {
-			errno = EFAULT;
-			goto fail;
-		}
-		addr.desc_user_addr = (uint64_t)(uintptr_t)desc;
-		addr.avail_user_addr = (uint64_t)(uintptr_t)avail;
-		addr.used_user_addr = (uint64_t)(uintptr_t)used;
-		if (ioctl(v->fd, VHOST_SET_VRING_NUM, &num) < 0 ||
-		    ioctl(v->fd, VHOST_SET_VRING_BASE, &base) < 0 ||
-		    ioctl(v->fd, VHOST_SET_VRING_ADDR, &addr) < 0 ||
-		    ioctl(v->fd, VHOST_SET_VRING_KICK, &kick) < 0 ||
-		    ioctl(v->fd, VHOST_SET_VRING_CALL, &call) < 0)
-			goto fail;
-	}
+	if (vhost_give_queues(v->fd, d, 2, v->kick_fd, v->call_fd) < 0)
+		goto fail;
 	if (ioctl(v->fd, VHOST_VSOCK_SET_RUNNING, &on) < 0)
 		goto fail;
 	v->running = true;
@@ -191,17 +150,7 @@ static void stop_locked(struct vhost_vsock *v)
 	if (ioctl(v->fd, VHOST_VSOCK_SET_RUNNING, &off) < 0)
 		vmgenid_pr_warn(MOD, "stopping: %s", strerror(errno));
 	v->running = false;
-	for (unsigned int i = 0; i < 2; i++) {
-		struct virtq *q = &d->queues[i];
-		struct vhost_vring_state base = { .index = i };
-		uint8_t idx[2];
-
-		if (!q->ready || ioctl(v->fd, VHOST_GET_VRING_BASE, &base) < 0)
-			continue;
-		q->last_avail = (uint16_t)base.num;
-		if (vmgenid_guest_mem_read(d->mem, q->used + 2, idx, 2) == 0)
-			q->used_idx = q->signalled = vmgenid_get_le16(idx);
-	}
+	vhost_take_queues(v->fd, d, 2);
 }
 
 int vhost_vsock_status(struct vhost_vsock *v, uint32_t old, uint32_t now)
