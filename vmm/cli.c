@@ -654,6 +654,30 @@ static int parse_mac(const char *text, uint8_t *mac, const char **why)
 	return 0;
 }
 
+/*
+ * QEMU's default MAC (net/net.c): 52:54:00:12:34:XX with the lowest XX from
+ * 0x56 that no NIC before this one has, its own or a default; so a NIC
+ * given 52:54:00:12:34:56 makes the next default ...:57, never a second
+ * ...:56 on the same link.  NICs after this one do not count, as in QEMU,
+ * where each takes its address when it is created.
+ */
+static uint8_t default_mac_byte(const struct genvm_config *cfg, const struct cli_virtio *dev)
+{
+	static const uint8_t prefix[CLI_MAC_LEN - 1] = { 0x52, 0x54, 0x00, 0x12, 0x34 };
+	unsigned int b;
+
+	for (b = 0x56; b < 0xff; b++) {
+		bool taken = false;
+
+		for (const struct cli_virtio *o = cfg->virtio; o < dev && !taken; o++)
+			taken = o->kind == CLI_VIRTIO_NET && !memcmp(o->mac, prefix, sizeof(prefix)) &&
+				o->mac[5] == b;
+		if (!taken)
+			break;
+	}
+	return (uint8_t)b; /* at most CLI_MAX_VIRTIO NICs: one is always free */
+}
+
 /* The NIC on netdev index nd, with mac or (mac NULL) QEMU's next default. */
 static int add_nic(struct parser *p, const char *arg, unsigned int nd, const uint8_t *mac)
 {
@@ -667,7 +691,7 @@ static int add_nic(struct parser *p, const char *arg, unsigned int nd, const uin
 		memcpy(dev->mac, mac, CLI_MAC_LEN);
 	} else {
 		memcpy(dev->mac, base, CLI_MAC_LEN);
-		dev->mac[5] = (uint8_t)(base[5] + p->cfg->nr_default_macs++);
+		dev->mac[5] = default_mac_byte(p->cfg, dev);
 	}
 	p->cfg->netdevs[nd].used = true;
 	return 0;

@@ -125,7 +125,6 @@ struct genvm_config {
 	struct cli_vsock vsock; /* when a virtio[] entry is a vsock */
 	struct cli_netdev netdevs[CLI_MAX_NETDEVS];
 	unsigned int nr_netdevs;
-	unsigned int nr_default_macs; /* NICs given QEMU's default MAC so far */
 	uint64_t host_ram;    /* memory is checked against this (0: the system's) */
 
 	/* QEMU's options for management software (cli_compat.c, docs/qemu-compat.md). */

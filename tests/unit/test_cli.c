@@ -1212,6 +1212,26 @@ static void test_nics(void **state)
 	assert_true(r.cfg.netdevs[1].vhost);
 	assert_false(r.cfg.netdevs[2].vhost);
 	done(&r);
+	/*
+	 * QEMU's default skips the addresses NICs before it have, given or
+	 * default: a given ...:56 first makes the default ...:57, a given
+	 * ...:58 then makes the next default ...:59.  A later NIC does not
+	 * count: the default before it keeps ...:56 even if it is given later.
+	 */
+	parse(&r, "-kernel", kernel, "-nic", "tap,ifname=t0,mac=52:54:00:12:34:56", "-nic",
+	      "tap,ifname=t1", "-nic", "tap,ifname=t2,mac=52:54:00:12:34:58", "-nic",
+	      "tap,ifname=t3", "-nic", "tap,ifname=t4,mac=02:54:00:12:34:5a", "-nic", "tap,ifname=t5");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.virtio[1].mac[5], 0x57);
+	assert_int_equal(r.cfg.virtio[3].mac[5], 0x59);
+	assert_int_equal(r.cfg.virtio[5].mac[5], 0x5a);
+	assert_memory_equal(r.cfg.virtio[5].mac, ((uint8_t[]){ 0x52, 0x54, 0, 0x12, 0x34, 0x5a }), 6);
+	done(&r);
+	parse(&r, "-kernel", kernel, "-nic", "tap,ifname=t0", "-nic",
+	      "tap,ifname=t1,mac=52:54:00:12:34:56");
+	assert_int_equal(r.result, CLI_RUN);
+	assert_int_equal(r.cfg.virtio[0].mac[5], 0x56);
+	done(&r);
 	/* -nic none is QEMU's "no network". */
 	parse(&r, "-kernel", kernel, "-nic", "none");
 	assert_int_equal(r.result, CLI_RUN);
