@@ -770,6 +770,7 @@ static int opt_nic(struct parser *p, const char *arg)
 	/* QEMU names the netdev itself; a leading '_' cannot clash with a user's id. */
 	if (!nd.id[0])
 		snprintf(nd.id, sizeof(nd.id), "_nic%u", p->cfg->nr_netdevs);
+	nd.nic = true;
 	if (add_netdev(p, arg, &nd) < 0)
 		return -1;
 	return add_nic(p, arg, p->cfg->nr_netdevs - 1, have_mac ? mac : NULL);

@@ -51,6 +51,7 @@ struct cli_netdev {
 	char ifname[CLI_IFNAME_MAX + 1]; /* "" lets the kernel name it */
 	bool used;                       /* a virtio-net device is attached to it */
 	bool vhost;                      /* vhost=on: the host kernel's vhost-net moves the frames */
+	bool nic;                        /* made by -nic: errors name -nic, not an id never written */
 };
 
 enum cli_virtio_kind {

@@ -1211,6 +1211,10 @@ static void test_nics(void **state)
 	assert_true(r.cfg.netdevs[0].vhost);
 	assert_true(r.cfg.netdevs[1].vhost);
 	assert_false(r.cfg.netdevs[2].vhost);
+	/* Errors about a -nic's tap name the -nic (devices.c), not its made-up id. */
+	assert_false(r.cfg.netdevs[0].nic);
+	assert_true(r.cfg.netdevs[1].nic);
+	assert_true(r.cfg.netdevs[2].nic);
 	done(&r);
 	/*
 	 * QEMU's default skips the addresses NICs before it have, given or

@@ -248,6 +248,19 @@ void virtio_devices_close_drives(struct machine *m)
 	}
 }
 
+/*
+ * A netdev's problem, named as the user wrote it: -nic makes its netdev
+ * itself, under an id the user never saw, so its errors name the -nic (as
+ * QEMU's do, located at the option).
+ */
+static void netdev_error(const struct cli_netdev *nd, const char *why)
+{
+	if (nd->nic)
+		fprintf(stderr, "genvm: -nic tap: %s\n", why); /* tap_open's why names the ifname */
+	else
+		fprintf(stderr, "genvm: -netdev tap,id=%s: %s\n", nd->id, why);
+}
+
 int virtio_devices_open_netdevs(struct machine *m)
 {
 	for (unsigned int i = 0; i < m->cfg->nr_netdevs; i++) {
@@ -261,7 +274,7 @@ int virtio_devices_open_netdevs(struct machine *m)
 		}
 		m->taps[i]->fd = -1;
 		if (tap_open(nd->ifname, m->taps[i], why, sizeof(why)) < 0) {
-			fprintf(stderr, "genvm: -netdev tap,id=%s: %s\n", nd->id, why);
+			netdev_error(nd, why);
 			return -1;
 		}
 	}
@@ -349,7 +362,7 @@ static int create_slot(struct machine *m, unsigned int n)
 			s->vnet = vhost_net_new(VHOST_NET_DEVICE, &m->vm.mem, s->net, t->fd, why,
 						sizeof(why));
 			if (!s->vnet) {
-				fprintf(stderr, "genvm: -netdev tap,id=%s: %s\n", nd->id, why);
+				netdev_error(nd, why);
 				return -1;
 			}
 		}
