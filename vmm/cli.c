@@ -636,8 +636,9 @@ static int parse_mac(const char *text, uint8_t *mac, const char **why)
 		return -1;
 	for (unsigned int i = 0; i < CLI_MAC_LEN; i++) {
 		const char *t = text + 3 * i;
-		const char *hi = t[0] ? strchr(hex, t[0] | 0x20) : NULL;
-		const char *lo = t[1] ? strchr(hex, t[1] | 0x20) : NULL;
+		/* Only letters fold to lower case: '|0x20' would make control bytes digits. */
+		const char *hi = t[0] >= 'A' ? strchr(hex, t[0] | 0x20) : t[0] ? strchr(hex, t[0]) : NULL;
+		const char *lo = t[1] >= 'A' ? strchr(hex, t[1] | 0x20) : t[1] ? strchr(hex, t[1]) : NULL;
 
 		if (!hi || !lo || (i < CLI_MAC_LEN - 1 && t[2] != ':' && t[2] != '-'))
 			return -1;

@@ -1285,6 +1285,10 @@ static void test_nic_refusals(void **state)
 	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0",
 	      "-device", "virtio-net-device,netdev=n0,mac=52.54.00.12.34.56");
 	assert_refused(&r, "expected six hex bytes");
+	/* Control bytes 0x10-0x19 are not digits, though 0x20 above them are. */
+	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0",
+	      "-device", "virtio-net-device,netdev=n0,mac=52:54:00:12:34:\x15\x16");
+	assert_refused(&r, "expected six hex bytes");
 	parse(&r, "-kernel", kernel, "-netdev", "tap,id=n0",
 	      "-device", "virtio-net-device,netdev=n0,mac=01:00:5e:00:00:01");
 	assert_refused(&r, "a multicast address cannot be a NIC's MAC");
