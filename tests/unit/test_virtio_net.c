@@ -458,6 +458,16 @@ static void test_tap_created_and_removed(void **state)
 	assert_true(t.created);
 	assert_string_equal(t.name, "gvtest0");
 	assert_true(if_nametoindex("gvtest0") > 0);
+	/* A tap someone holds (here: this test) is refused and left as it was. */
+	{
+		struct tap other;
+
+		assert_int_equal(tap_open("gvtest0", &other, why, sizeof(why)), -1);
+		assert_non_null(strstr(why, "ifname=gvtest0: "));
+		assert_non_null(strstr(why, "the tap is in use by another process"));
+		assert_int_equal(other.fd, -1);
+		assert_true(if_nametoindex("gvtest0") > 0);
+	}
 	tap_close(&t);
 	assert_int_equal(if_nametoindex("gvtest0"), 0);
 }
