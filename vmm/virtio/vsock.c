@@ -68,21 +68,26 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static bool connect_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/*
+ * The line is read as Firecracker's muxer reads it, so that a client
+ * written for Firecracker works unchanged: words split on any whitespace,
+ * the first "connect" in any case, the second the port; more words are
+ * ignored.  A line over 32 bytes is refused, as Firecracker's buffer ends
+ * there.
+ */
 int vsock_parse_connect(const char *buf, size_t len, uint32_t *port, size_t *line_len,
 			const char **why)
 {
-	static const char prefix[] = "CONNECT ";
+	static const char verb[] = "connect";
 	const char *nl = memchr(buf, '\n', len);
-	size_t plen = sizeof(prefix) - 1, end;
+	size_t i = 0, end, w;
 	uint64_t v = 0;
 
-	/* A wrong start is wrong however much follows. */
-	for (size_t i = 0; i < plen && i < len; i++) {
-		if (buf[i] != prefix[i]) {
-			*why = "the line does not start with \"CONNECT \"";
-			return -1;
-		}
-	}
 	if (!nl) {
 		if (len >= VSOCK_CONNECT_LINE_MAX) {
 			*why = "the line is too long";
@@ -95,23 +100,38 @@ int vsock_parse_connect(const char *buf, size_t len, uint32_t *port, size_t *lin
 		*why = "the line is too long";
 		return -1;
 	}
-	if (end < plen) {
-		*why = "the line does not start with \"CONNECT \"";
+	while (i < end && connect_space(buf[i]))
+		i++;
+	for (w = 0; i < end && !connect_space(buf[i]); i++, w++) {
+		if (w >= sizeof(verb) - 1 || (buf[i] | 0x20) != verb[w])
+			break;
+	}
+	if (w != sizeof(verb) - 1 || (i < end && !connect_space(buf[i]))) {
+		*why = "the line does not start with \"CONNECT\"";
 		return -1;
 	}
-	if (end == plen) {
+	while (i < end && connect_space(buf[i]))
+		i++;
+	if (i == end) {
 		*why = "no port number";
 		return -1;
 	}
-	for (size_t i = plen; i < end; i++) {
+	if (buf[i] == '+') /* a sign, as Rust's u32 parse takes it */
+		i++;
+	for (w = 0; i < end && !connect_space(buf[i]); i++, w++) {
 		if (buf[i] < '0' || buf[i] > '9') {
 			*why = "the port is not a decimal number";
 			return -1;
 		}
 		v = v * 10 + (uint64_t)(buf[i] - '0');
 		if (v > UINT32_MAX)
-			break;
+			v = UINT32_MAX + 1ull; /* stays out of range however many digits follow */
 	}
+	if (w == 0) {
+		*why = "the port is not a decimal number";
+		return -1;
+	}
+	/* VMADDR_PORT_ANY is no port to connect to. */
 	if (v >= VSOCK_PORT_ANY) {
 		*why = "the port is out of range (0 to 4294967294)";
 		return -1;
