@@ -138,7 +138,7 @@ iperf() {
 
 # per_mib COUNT MIB: COUNT per MiB moved, rounded; 0 when nothing moved.
 per_mib() {
-	awk -v c="$1" -v m="$2" 'BEGIN { printf "%d", m > 0 ? c / m + 0.5 : 0 }'
+	awk -v c="$1" -v m="$2" 'BEGIN { printf "%d", (m > 0 ? c / m + 0.5 : 0) }'
 }
 
 # exits_of "k=v ...": the hardware exits by reason (exit.*), summed.
