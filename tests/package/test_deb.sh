@@ -72,8 +72,9 @@ holds() {
 		grep -qx "$f" <<<"$list" || { echo "# $pkg lacks $f"; return 1; }
 	done
 }
-check "genvm holds genvm, genvm-qmp and their man pages" holds genvm /usr/bin/genvm /usr/bin/genvm-qmp \
-	/usr/share/man/man1/genvm.1.gz /usr/share/man/man1/genvm-qmp.1.gz /usr/share/doc/genvm/copyright
+check "genvm holds genvm, genvm-qmp, their man pages and the clones' network script" holds genvm \
+	/usr/bin/genvm /usr/bin/genvm-qmp /usr/share/man/man1/genvm.1.gz /usr/share/man/man1/genvm-qmp.1.gz \
+	/usr/share/doc/genvm/copyright /usr/share/doc/genvm/examples/clone-netns.sh
 check "vmgenid holds the tool, vmgenid(8), the watch unit and the hooks directory" holds vmgenid \
 	/usr/bin/vmgenid /usr/share/man/man8/vmgenid.8.gz /lib/systemd/system/vmgenid-watch.service \
 	/etc/vmgenid/on-change.d/ /usr/share/doc/vmgenid/examples/on-change.d/50-reseed-random-seed \
