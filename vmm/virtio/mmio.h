@@ -5,7 +5,9 @@
  * reset, the interrupt status the driver acknowledges, and the queues'
  * configuration.  Devices (blk.c, rng.c) serve their queues through
  * virtio_mmio_begin/end from their worker thread; the vCPUs reach the
- * registers through virtio_mmio_io.  One lock guards all of it; it is never
+ * registers through virtio_mmio_io.  One lock guards all of it but the
+ * interrupt status, an atomic that InterruptACKs buffered by KVM clear
+ * from whichever thread drains them (virtio_mmio_ack); the lock is never
  * held while a request is being served, so a slow disk does not hold up a
  * vCPU reading InterruptStatus.
  */
