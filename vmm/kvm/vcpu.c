@@ -488,8 +488,8 @@ static void *vcpu_thread(void *arg)
 		}
 		/*
 		 * Writes KVM buffered (the virtio-mmio InterruptACKs) happened
-		 * before this access: they take effect first, as QEMU does on
-		 * every exit.
+		 * before this access: they take effect first, whatever device
+		 * it is for.
 		 */
 		if ((run->exit_reason == KVM_EXIT_IO || run->exit_reason == KVM_EXIT_MMIO) &&
 		    v->vm->coalesced_offset)
