@@ -348,7 +348,7 @@ l1_ok() {
 # stalled, status, inner (results seen), inner_plan, current (the scenario
 # under way when the console ended), held (its lines) and completed.
 boot_l1() {
-	local line t qpid fifo=$work/console.fifo
+	local line t qpid beat fifo=$work/console.fifo
 	l1_up=0 done=0 stalled=0 inner=0 inner_plan= current= held=()
 	rm -f "$fifo"
 	mkfifo "$fifo"
@@ -357,6 +357,7 @@ boot_l1() {
 		"${l1_disk[@]}" \
 		-append "console=ttyS0 no_timer_check ${VMGENID_E2E_L1_APPEND:-quiet} panic=-1" </dev/null >"$fifo" 2>&1 &
 	qpid=$!
+	beat=$SECONDS
 	while :; do
 		IFS= read -r -t "$l1_stall" line || {
 			# Over 128: read timed out; otherwise the console closed.
@@ -365,6 +366,17 @@ boot_l1() {
 		}
 		line=${line%$'\r'}
 		printf '%s\n' "$line" >>"$console"
+		# A wedged L1 kernel can go on printing (soft lockup and RCU
+		# stall reports every 30 s, seen for 800 s in one CI run): once
+		# L1's init runs, only its own lines count as a sign of life.
+		case $line in
+		*"VMGENID-L1: "* | *"L1-TAP: "*) beat=$SECONDS ;;
+		*)
+			if [ "$l1_up" = 1 ] && ((SECONDS - beat > l1_stall)); then
+				stalled=1
+				break
+			fi ;;
+		esac
 		case $line in
 		*"VMGENID-L1: init")
 			l1_up=1
@@ -433,7 +445,7 @@ console_tail() {
 l1_cut_short() {
 	local during="during ${current:-no scenario}"
 	if [ "$stalled" = 1 ]; then
-		why="L1 printed nothing for ${l1_stall}s (no heartbeat) $during"
+		why="L1 printed no heartbeat for ${l1_stall}s $during"
 	elif [ "$status" = 124 ]; then
 		why="timed out after ${l1_timeout}s (VMGENID_E2E_L1_TIMEOUT) $during"
 		return 1
