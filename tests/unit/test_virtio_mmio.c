@@ -6,6 +6,7 @@
  * device giving up on a misbehaving driver, and its snapshot state.
  */
 #include <errno.h>
+#include <linux/kvm.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "vmgenid/endian.h"
 #include "vmgenid/state.h"
 
+#include "coalesced.h"
 #include "mmio.h"
 #include "virtio_sim.h"
 
@@ -373,6 +375,146 @@ static void test_state_round_trip(void **state)
 	vmgenid_bytebuf_free(&b);
 }
 
+/*
+ * InterruptACK buffered in KVM's coalesced ring (kvm/coalesced.h), as
+ * genvm registers it: a page laid out as the ring, the transport's
+ * ops.sync draining it into virtio_mmio_ack.
+ */
+#define ACK_GPA 0xfeb00064ull
+
+struct acked {
+	struct vsim *s;
+	struct virtio_mmio d;
+	struct coalesced c;
+	_Alignas(64) uint8_t page[4096];
+};
+
+static void acked_sync(void *opaque)
+{
+	coalesced_flush(&((struct acked *)opaque)->c);
+}
+
+static void acked_ack(void *opaque, const uint8_t *data, uint32_t len)
+{
+	(void)len;
+	virtio_mmio_ack(&((struct acked *)opaque)->d, vmgenid_get_le32(data));
+}
+
+static void acked_irq(void *opaque)
+{
+	((struct acked *)opaque)->s->irqs++;
+}
+
+static void acked_kick(void *opaque, unsigned int queue)
+{
+	(void)queue;
+	((struct acked *)opaque)->s->kicks++;
+}
+
+/* The guest's ACK write as KVM records it instead of exiting. */
+static void buffered_ack(struct acked *a, uint32_t v)
+{
+	struct kvm_coalesced_mmio_ring *r = (struct kvm_coalesced_mmio_ring *)a->page;
+	struct kvm_coalesced_mmio *e = &r->coalesced_mmio[r->last];
+
+	e->phys_addr = ACK_GPA;
+	e->len = 4;
+	e->pio = 0;
+	vmgenid_put_le32(e->data, v);
+	r->last = (r->last + 1) % a->c.max;
+}
+
+static struct acked *acked_new(struct vsim *s)
+{
+	const struct virtio_mmio_ops ops = {
+		.kick = acked_kick, .irq = acked_irq, .sync = acked_sync,
+	};
+	struct acked *a = calloc(1, sizeof(*a));
+	struct virtio_mmio_ops o = ops;
+
+	assert_non_null(a);
+	a->s = s;
+	o.opaque = a;
+	coalesced_init(&a->c);
+	assert_int_equal(coalesced_add_zone(&a->c, ACK_GPA, 4, acked_ack, a), 0);
+	coalesced_attach(&a->c, a->page, sizeof(a->page));
+	virtio_mmio_init(&a->d, &s->mem, 4, DEV_FEATURE | INDIRECT | EVENT_IDX, 1, config,
+			 sizeof(config), &o);
+	return a;
+}
+
+static void acked_free(struct acked *a)
+{
+	virtio_mmio_destroy(&a->d);
+	coalesced_destroy(&a->c);
+	free(a);
+}
+
+static void complete_one(struct fixture *f, struct virtio_mmio *d)
+{
+	vsim_publish(&f->s, 0);
+	assert_int_equal(virtio_mmio_begin(d, 0, &f->c), 1);
+	virtio_mmio_end(d, 0, f->c.head, 1);
+}
+
+/*
+ * The guest reads InterruptStatus, writes it to InterruptACK (buffered,
+ * no exit), and the device completes another request before anything
+ * drained the ring.  The ACK came first, so the new bit must survive it:
+ * the device applies buffered ACKs before it sets a bit.  Applied at the
+ * next read instead, the ACK would clear the new bit, and the driver
+ * would find its interrupt empty.
+ */
+static void test_buffered_ack_before_new_interrupt(void **state)
+{
+	struct fixture *f = *state;
+	struct acked *a = acked_new(&f->s);
+	struct vmgenid_bytebuf b;
+
+	assert_int_equal(vsim_driver_init(&f->s, &a->d, V1), OK_STATUS);
+	vsim_put_desc(&f->s, 0, VSIM_HEAP, 64, VIRTQ_DESC_F_WRITE, 0);
+	complete_one(f, &a->d);
+	assert_int_equal(f->s.irqs, 1);
+	assert_int_equal(vsim_rd(&a->d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	buffered_ack(a, VIRTIO_MMIO_INT_VRING);
+	complete_one(f, &a->d);
+	assert_int_equal(f->s.irqs, 2);
+	assert_int_equal(vsim_rd(&a->d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(a->c.applied, 1);
+
+	/* A buffered ACK with nothing after it: the next read sees it applied. */
+	buffered_ack(a, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(vsim_rd(&a->d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+
+	/* An ACK that exited (KVM's ring was full) comes after the buffered ones. */
+	complete_one(f, &a->d);
+	buffered_ack(a, VIRTIO_MMIO_INT_VRING);
+	buffered_ack(a, 0);
+	vsim_wr(&a->d, VIRTIO_MMIO_INTERRUPT_ACK, 0);
+	assert_int_equal(atomic_load(&a->d.isr), 0);
+	assert_int_equal(a->c.applied, 4);
+
+	/* A snapshot records the status with the guest's ACKs applied. */
+	complete_one(f, &a->d);
+	buffered_ack(a, VIRTIO_MMIO_INT_VRING);
+	vmgenid_bytebuf_init(&b);
+	virtio_mmio_save(&a->d, &b);
+	assert_false(vmgenid_bytebuf_failed(&b));
+	assert_int_equal(vmgenid_get_le32(b.data + 40), 0);
+	vmgenid_bytebuf_free(&b);
+
+	/* Nor does an ACK from before a load clear the loaded state's bits. */
+	complete_one(f, &a->d);
+	vmgenid_bytebuf_init(&b);
+	virtio_mmio_save(&a->d, &b);
+	assert_int_equal(vmgenid_get_le32(b.data + 40), VIRTIO_MMIO_INT_VRING);
+	buffered_ack(a, VIRTIO_MMIO_INT_VRING);
+	virtio_mmio_load(&a->d, b.data);
+	assert_int_equal(vsim_rd(&a->d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	vmgenid_bytebuf_free(&b);
+	acked_free(a);
+}
+
 /* Each damage is refused by check, which changes nothing. */
 static void test_state_refusals(void **state)
 {
@@ -434,6 +576,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_requests_and_interrupts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_waits_for_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffered_ack_before_new_interrupt, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_state_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_refusals, setup, teardown),
 	};

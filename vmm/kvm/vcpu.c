@@ -247,6 +247,10 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned int id)
 		return NULL;
 	}
 	v->run = run;
+	/* The ring is the VM's, in every vCPU's mapping: vCPU 0's is read. */
+	if (id == 0 && vm->coalesced_offset)
+		coalesced_attach(&vm->coalesced, (uint8_t *)run + vm->coalesced_offset,
+				 vm->page_size);
 	if (setup_cpuid(v) < 0 || setup_msrs(v) < 0 || setup_lapic(v) < 0) {
 		vcpu_destroy(v);
 		return NULL;
@@ -258,6 +262,9 @@ void vcpu_destroy(struct vcpu *v)
 {
 	if (!v)
 		return;
+	/* Device workers may still flush (machine_destroy, a reset): not from this page. */
+	if (v->id == 0 && v->vm->coalesced_offset)
+		coalesced_detach(&v->vm->coalesced);
 	munmap(v->run, (size_t)v->vm->vcpu_mmap_size);
 	close(v->fd);
 	free(v);
@@ -479,6 +486,14 @@ static void *vcpu_thread(void *arg)
 			fatal_exit(v, why);
 			break;
 		}
+		/*
+		 * Writes KVM buffered (the virtio-mmio InterruptACKs) happened
+		 * before this access: they take effect first, whatever device
+		 * it is for.
+		 */
+		if ((run->exit_reason == KVM_EXIT_IO || run->exit_reason == KVM_EXIT_MMIO) &&
+		    v->vm->coalesced_offset)
+			coalesced_flush(&v->vm->coalesced);
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			handle_io(v);

@@ -212,6 +212,24 @@ static int create_kvm_vm(struct vm *vm)
 	return 0;
 }
 
+/*
+ * KVM_CAP_COALESCED_MMIO is the ring's page offset in the vCPU mmap (0: no
+ * ring).  A ring that would lie past the mapping KVM_GET_VCPU_MMAP_SIZE
+ * gives is not used: a zone registered then would swallow writes nobody
+ * reads.
+ */
+static void find_coalesced_ring(struct vm *vm)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int off = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+
+	vm->page_size = page > 0 ? (size_t)page : 4096;
+	vm->coalesced_offset = 0;
+	if (off > 0 && ((size_t)off + 1) * vm->page_size <= (size_t)vm->vcpu_mmap_size)
+		vm->coalesced_offset = (size_t)off * vm->page_size;
+	vm->coalesced.kvm_ring = vm->coalesced_offset != 0;
+}
+
 int vm_rebuild(struct vm *vm)
 {
 	if (vm->vm_fd >= 0)
@@ -231,6 +249,7 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus, int ram_fd
 	pthread_mutex_init(&vm->run_lock, NULL);
 	pthread_cond_init(&vm->run_cond, NULL);
 	atomic_init(&vm->pause_req, false);
+	coalesced_init(&vm->coalesced);
 
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
@@ -251,6 +270,7 @@ int vm_create(struct vm *vm, uint64_t ram_size, unsigned int nr_cpus, int ram_fd
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->vcpu_mmap_size < (int)sizeof(struct kvm_run))
 		return fail("KVM_GET_VCPU_MMAP_SIZE");
+	find_coalesced_ring(vm);
 	if (setup_memory(vm, ram_size, ram_fd, ram_offset) < 0 || create_kvm_vm(vm) < 0)
 		return -1;
 
@@ -285,6 +305,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	pthread_cond_destroy(&vm->run_cond);
 	pthread_mutex_destroy(&vm->run_lock);
+	coalesced_destroy(&vm->coalesced);
 	memset(vm, 0, sizeof(*vm));
 }
 

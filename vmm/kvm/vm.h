@@ -17,6 +17,7 @@
 
 #include "vmgenid/guest_mem.h"
 
+#include "coalesced.h"
 #include "io.h"
 
 #define VM_PCI_HOLE_START 0xc0000000ull /* 3 GiB */
@@ -53,6 +54,16 @@ struct vm {
 
 	struct io_bus *io;
 	struct io_bus *mmio; /* below 4 GiB, outside RAM: the virtio-mmio windows */
+
+	/*
+	 * Writes KVM buffers instead of exiting (coalesced.h): the ring page
+	 * is at coalesced_offset bytes into every vCPU's mmap, 0 when KVM
+	 * has no usable ring and nothing is coalesced.  vCPU 0's mapping is
+	 * the one read.
+	 */
+	size_t coalesced_offset;
+	size_t page_size;
+	struct coalesced coalesced;
 
 	unsigned int nr_cpus;
 	struct vcpu **vcpus;

@@ -147,8 +147,10 @@ static const unsigned long main_ioctls[] = {
 	KVM_CREATE_PIT2, KVM_SET_GSI_ROUTING, KVM_SET_USER_MEMORY_REGION, KVM_CREATE_VCPU,
 	KVM_GET_SUPPORTED_CPUID, KVM_SET_CPUID2, KVM_SET_MSRS, KVM_SET_LAPIC, KVM_SET_SREGS,
 	KVM_SET_FPU, KVM_SET_REGS,
-	/* ...and the virtio devices' queue-notify and interrupt eventfds wired into it */
+	/* ...and the virtio devices' queue-notify and interrupt eventfds wired into it, */
 	KVM_IOEVENTFD, KVM_IRQFD,
+	/* ...and their InterruptACK registers buffered in KVM's coalesced ring */
+	KVM_REGISTER_COALESCED_MMIO,
 	/* stop and cont: the guest's clock, kvmclock's "paused on purpose" */
 	KVM_GET_CLOCK, KVM_SET_CLOCK, KVM_KVMCLOCK_CTRL,
 	/* migrate: the machine's state */

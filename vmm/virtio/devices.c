@@ -81,6 +81,23 @@ static void slot_irq(void *opaque)
 		fprintf(stderr, "genvm: virtio.%u: interrupt: %s\n", s->index, strerror(errno));
 }
 
+/* Buffered InterruptACKs, of every device (any thread, any device's lock held). */
+static void slot_sync(void *opaque)
+{
+	struct virtio_slot *s = opaque;
+
+	coalesced_flush(&s->m->vm.coalesced);
+}
+
+/* One InterruptACK write KVM buffered at this slot's register (coalesced.h). */
+static void slot_ack(void *opaque, const uint8_t *data, uint32_t len)
+{
+	struct virtio_slot *s = opaque;
+
+	if (len == 4)
+		virtio_mmio_ack(s->mmio, vmgenid_get_le32(data));
+}
+
 /*
  * vsock's worker waits on sockets as well as on its queues (vsock.h).  It
  * looks for the sandbox at least every 100 ms until it is in: host
@@ -215,6 +232,13 @@ static int attach(struct virtio_slot *s)
 		fprintf(stderr, "genvm: virtio.%u: KVM_IRQFD: %s\n", s->index, strerror(errno));
 		return -1;
 	}
+	/*
+	 * The driver's InterruptACK write, once per interrupt, need not stop
+	 * the vCPU: KVM buffers it, and the transport applies it before
+	 * InterruptStatus is next read or set (mmio.h, ops.sync).  Without
+	 * the ring it exits as any register write does.
+	 */
+	coalesced_register(&s->m->vm.coalesced, vm_fd, s->base + VIRTIO_MMIO_INTERRUPT_ACK, 4);
 	return 0;
 }
 
@@ -295,7 +319,7 @@ void virtio_devices_close_netdevs(struct machine *m)
 static int create_slot(struct machine *m, unsigned int n)
 {
 	const struct cli_virtio *c = &m->cfg->virtio[n];
-	const struct virtio_mmio_ops ops = { .kick = slot_kick, .irq = slot_irq };
+	const struct virtio_mmio_ops ops = { .kick = slot_kick, .irq = slot_irq, .sync = slot_sync };
 	struct virtio_slot *s = calloc(1, sizeof(*s));
 	struct virtio_mmio_ops slot_ops = ops;
 	int ret;
@@ -381,6 +405,12 @@ static int create_slot(struct machine *m, unsigned int n)
 			(unsigned long long)s->base, strerror(-ret));
 		return -1;
 	}
+	ret = coalesced_add_zone(&m->vm.coalesced, s->base + VIRTIO_MMIO_INTERRUPT_ACK, 4, slot_ack,
+				 s);
+	if (ret < 0) {
+		fprintf(stderr, "genvm: virtio.%u: InterruptACK zone: %s\n", n, strerror(-ret));
+		return -1;
+	}
 	ret = pthread_create(&s->thread, NULL, worker, s);
 	if (ret) {
 		fprintf(stderr, "genvm: virtio.%u: worker thread: %s\n", n, strerror(ret));
@@ -456,6 +486,7 @@ void virtio_devices_destroy(struct machine *m)
 
 		if (!s)
 			continue;
+		coalesced_del_zone(&m->vm.coalesced, s->base + VIRTIO_MMIO_INTERRUPT_ACK);
 		if (s->thread_live) {
 			atomic_store(&s->stop, true);
 			if (write(s->kick_fd, &one, sizeof(one)) < 0)

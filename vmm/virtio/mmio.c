@@ -44,8 +44,32 @@ static void wait_idle(struct virtio_mmio *d)
 		pthread_cond_wait(&d->idle, &d->lock);
 }
 
+/* The driver's buffered InterruptACK writes, applied before isr is looked at. */
+static void sync_acks(struct virtio_mmio *d)
+{
+	if (d->ops.sync)
+		d->ops.sync(d->ops.opaque);
+}
+
+void virtio_mmio_ack(struct virtio_mmio *d, uint32_t v)
+{
+	atomic_fetch_and(&d->isr, ~v);
+}
+
+/*
+ * The driver reads InterruptStatus, writes the value to InterruptACK, then
+ * looks at the used rings; the device pushes a used buffer, then sets its
+ * bit and signals.  An ACK the driver wrote before the bit was set must be
+ * applied before it, or, applied late, it clears a bit whose interrupt the
+ * driver then finds empty: a completion waits for the next one.  So the
+ * buffered ACKs go first.  An ACK this sync does not see yet was written
+ * after the used buffer was visible (coalesced_flush's barrier), so the
+ * pass that follows it finds the buffer and the bit it clears is not
+ * needed.
+ */
 static void raise_irq(struct virtio_mmio *d, unsigned int bits)
 {
+	sync_acks(d);
 	atomic_fetch_or(&d->isr, bits);
 	d->ops.irq(d->ops.opaque);
 }
@@ -76,6 +100,7 @@ static void reset_locked(struct virtio_mmio *d)
 	d->queue_sel = 0;
 	d->status = 0;
 	d->broken = NULL;
+	sync_acks(d); /* none left to clear a bit set after the reset */
 	atomic_store(&d->isr, 0u);
 	for (unsigned int i = 0; i < d->nr_queues; i++)
 		virtq_reset(&d->queues[i]);
@@ -202,7 +227,9 @@ static void write_reg(struct virtio_mmio *d, uint64_t reg, uint32_t v)
 			d->ops.kick(d->ops.opaque, v);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
-		atomic_fetch_and(&d->isr, ~v);
+		/* One that exited (KVM's ring was full) comes after those buffered. */
+		sync_acks(d);
+		virtio_mmio_ack(d, v);
 		break;
 	case VIRTIO_MMIO_STATUS:
 		write_status(d, v);
@@ -248,6 +275,7 @@ static uint32_t read_reg(struct virtio_mmio *d, uint64_t reg)
 	case VIRTIO_MMIO_QUEUE_READY:
 		return q ? q->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		sync_acks(d);
 		return atomic_load(&d->isr);
 	case VIRTIO_MMIO_STATUS:
 		return d->status;
@@ -410,6 +438,7 @@ void virtio_mmio_resume(struct virtio_mmio *d)
 void virtio_mmio_save(struct virtio_mmio *d, struct vmgenid_bytebuf *out)
 {
 	pthread_mutex_lock(&d->lock);
+	sync_acks(d); /* the guest's ACKs are part of the state it saw */
 	vmgenid_bytebuf_put_le32(out, d->device_id);
 	vmgenid_bytebuf_put_le64(out, d->device_features);
 	vmgenid_bytebuf_put_le64(out, d->driver_features);
@@ -513,6 +542,7 @@ void virtio_mmio_load(struct virtio_mmio *d, const uint8_t *p)
 	d->status = vmgenid_get_le32(p + 32);
 	d->config_generation = vmgenid_get_le32(p + 36);
 	isr = vmgenid_get_le32(p + 40);
+	sync_acks(d); /* ACKs from before the load must not clear the loaded bits */
 	atomic_store(&d->isr, isr);
 	d->broken = NULL;
 	for (unsigned int i = 0; i < d->nr_queues; i++)

@@ -5,7 +5,9 @@
  * reset, the interrupt status the driver acknowledges, and the queues'
  * configuration.  Devices (blk.c, rng.c) serve their queues through
  * virtio_mmio_begin/end from their worker thread; the vCPUs reach the
- * registers through virtio_mmio_io.  One lock guards all of it; it is never
+ * registers through virtio_mmio_io.  One lock guards all of it but the
+ * interrupt status, an atomic that InterruptACKs buffered by KVM clear
+ * from whichever thread drains them (virtio_mmio_ack); the lock is never
  * held while a request is being served, so a slow disk does not hold up a
  * vCPU reading InterruptStatus.
  */
@@ -86,6 +88,14 @@ struct virtio_mmio_ops {
 	 * it.  Nonzero: the backend refused, and the device needs a reset.
 	 */
 	int (*status)(void *opaque, uint32_t old, uint32_t now);
+	/*
+	 * Optional: apply the InterruptACK writes KVM buffered instead of
+	 * exiting (virtio_mmio_ack, from kvm/coalesced.h's ring; any
+	 * device's, never taking a transport's lock).  Called before
+	 * InterruptStatus is read or gains a bit, and before the state is
+	 * saved, loaded or reset.
+	 */
+	void (*sync)(void *opaque);
 	void *opaque;
 };
 
@@ -127,6 +137,13 @@ void virtio_mmio_destroy(struct virtio_mmio *d);
 
 /* The register window, as an io_fn. */
 void virtio_mmio_io(void *opaque, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
+
+/*
+ * An InterruptACK write of v that KVM buffered (ops.sync delivers it): the
+ * same effect as the register write, without the transport's lock, so
+ * that it may be applied from under another device's lock.
+ */
+void virtio_mmio_ack(struct virtio_mmio *d, uint32_t v);
 
 /* Back to power-on state (a machine reset): waits for a request in flight. */
 void virtio_mmio_reset(struct virtio_mmio *d);
