@@ -8,7 +8,9 @@
  * handed over, queues the driver left alone skipped; a ring outside guest
  * RAM refused with EFAULT before vhost hears of it; vhost's own refusal
  * passed on; the ring positions taken back when vhost stops, and kept
- * when vhost cannot give them.  A real /dev/vhost-net and /dev/vhost-vsock
+ * when vhost cannot give them; the worker's wait, which turns each of
+ * vhost's calls into the transport's interrupt and drains every eventfd
+ * that fired.  A real /dev/vhost-net and /dev/vhost-vsock
  * are the e2e suite's (t_net, t_vsock).
  */
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -375,6 +378,92 @@ static void test_take_keeps_what_vhost_cannot_give(void **state)
 	assert_int_equal(q0->used_idx, 7);
 }
 
+/* Pending count of an eventfd, read without blocking (0: nothing pending). */
+static uint64_t pending(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) < 0)
+		assert_int_equal(errno, EAGAIN);
+	return n;
+}
+
+/* Real eventfds, non-blocking and closed on exec; closing leaves -1 behind. */
+static void test_eventfds(void **state)
+{
+	int kick[VHOST_NR_QUEUES] = { -1, -1 }, call[VHOST_NR_QUEUES] = { -1, -1 };
+	uint64_t one = 1;
+
+	(void)state;
+	assert_int_equal(vhost_open_eventfds(kick, call), 0);
+	for (unsigned int i = 0; i < VHOST_NR_QUEUES; i++) {
+		assert_true(kick[i] >= 0 && call[i] >= 0);
+		assert_true(fcntl(kick[i], F_GETFD) & FD_CLOEXEC);
+		assert_true(fcntl(call[i], F_GETFL) & O_NONBLOCK);
+		assert_int_equal(pending(call[i]), 0);
+		assert_int_equal(write(kick[i], &one, sizeof(one)), sizeof(one));
+		assert_int_equal(pending(kick[i]), 1);
+	}
+	assert_int_not_equal(kick[0], kick[1]);
+	assert_int_not_equal(call[0], call[1]);
+	vhost_close_eventfds(kick, call);
+	for (unsigned int i = 0; i < VHOST_NR_QUEUES; i++)
+		assert_true(kick[i] == -1 && call[i] == -1);
+	/* Twice is harmless: the error path of a half-built device does it. */
+	vhost_close_eventfds(kick, call);
+}
+
+/*
+ * Each call vhost made is one interrupt on the transport (the VRING bit
+ * set), and every eventfd that fired is drained, so the next wait does
+ * not return at once for the same event.  A wake is drained but raises
+ * nothing.
+ */
+static void test_forward_calls(void **state)
+{
+	struct fixture *f = *state;
+	int kick[VHOST_NR_QUEUES] = { -1, -1 }, call[VHOST_NR_QUEUES] = { -1, -1 };
+	int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t one = 1;
+
+	assert_true(wake >= 0);
+	assert_int_equal(vhost_open_eventfds(kick, call), 0);
+
+	/* Nothing fired: the wait times out and raises nothing. */
+	vhost_forward_calls(&f->d, call, wake, 0);
+	assert_int_equal(f->s.irqs, 0);
+	assert_int_equal(vsim_rd(&f->d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+
+	/* A call on the second queue. */
+	assert_int_equal(write(call[1], &one, sizeof(one)), sizeof(one));
+	vhost_forward_calls(&f->d, call, wake, 1000);
+	assert_int_equal(f->s.irqs, 1);
+	assert_int_equal(vsim_rd(&f->d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(pending(call[1]), 0);
+	vsim_wr(&f->d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+
+	/* Both queues and the wake at once: two interrupts, all drained. */
+	assert_int_equal(write(call[0], &one, sizeof(one)), sizeof(one));
+	assert_int_equal(write(call[1], &one, sizeof(one)), sizeof(one));
+	assert_int_equal(write(wake, &one, sizeof(one)), sizeof(one));
+	vhost_forward_calls(&f->d, call, wake, 1000);
+	assert_int_equal(f->s.irqs, 3);
+	assert_int_equal(pending(call[0]), 0);
+	assert_int_equal(pending(call[1]), 0);
+	assert_int_equal(pending(wake), 0);
+
+	/* The wake alone: no interrupt. */
+	vsim_wr(&f->d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(write(wake, &one, sizeof(one)), sizeof(one));
+	vhost_forward_calls(&f->d, call, wake, 1000);
+	assert_int_equal(f->s.irqs, 3);
+	assert_int_equal(vsim_rd(&f->d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	assert_int_equal(pending(wake), 0);
+
+	vhost_close_eventfds(kick, call);
+	close(wake);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +477,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_take_queues, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_take_keeps_what_vhost_cannot_give, setup,
 						teardown),
+		cmocka_unit_test(test_eventfds),
+		cmocka_unit_test_setup_teardown(test_forward_calls, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,13 +1,64 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <linux/vhost.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vmgenid/log.h"
 
 #include "vmgenid/endian.h"
 
 #include "vhost.h"
+
+#define MOD "vhost"
+
+int vhost_open_eventfds(int *kick_fd, int *call_fd)
+{
+	for (unsigned int i = 0; i < VHOST_NR_QUEUES; i++) {
+		kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (kick_fd[i] < 0)
+			return -1;
+		call_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (call_fd[i] < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void vhost_close_eventfds(int *kick_fd, int *call_fd)
+{
+	for (unsigned int i = 0; i < VHOST_NR_QUEUES; i++) {
+		if (kick_fd[i] >= 0)
+			close(kick_fd[i]);
+		if (call_fd[i] >= 0)
+			close(call_fd[i]);
+		kick_fd[i] = call_fd[i] = -1;
+	}
+}
+
+void vhost_forward_calls(struct virtio_mmio *d, const int *call_fd, int wake_fd, int timeout_ms)
+{
+	struct pollfd p[1 + VHOST_NR_QUEUES] = { { .fd = wake_fd, .events = POLLIN } };
+	uint64_t n;
+
+	for (unsigned int i = 0; i < VHOST_NR_QUEUES; i++)
+		p[1 + i] = (struct pollfd){ .fd = call_fd[i], .events = POLLIN };
+	if (poll(p, 1 + VHOST_NR_QUEUES, timeout_ms) <= 0)
+		return;
+	for (unsigned int i = 0; i < 1 + VHOST_NR_QUEUES; i++) {
+		if (!(p[i].revents & POLLIN))
+			continue;
+		if (read(p[i].fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+			vmgenid_pr_warn(MOD, "eventfd: %s", strerror(errno));
+		if (i > 0)
+			virtio_mmio_interrupt(d);
+	}
+}
 
 int vhost_set_mem(int fd, const struct vmgenid_guest_mem *mem)
 {

@@ -10,7 +10,8 @@
  * holds them as it would with genvm's own worker serving the queues.
  *
  * vhost's queue i is the transport's queue i; kick_fd[i] and call_fd[i]
- * are its notification and interrupt eventfds.
+ * are its notification and interrupt eventfds.  Both devices give vhost
+ * their first two queues (receive, transmit); vsock keeps its event queue.
  */
 #ifndef GENVM_VIRTIO_VHOST_H
 #define GENVM_VIRTIO_VHOST_H
@@ -18,6 +19,24 @@
 #include "vmgenid/guest_mem.h"
 
 #include "mmio.h"
+
+#define VHOST_NR_QUEUES 2
+
+/*
+ * VHOST_NR_QUEUES kick and call eventfds (non-blocking, close-on-exec).
+ * 0, or -1 with errno set; either way vhost_close_eventfds closes what is
+ * open, so the arrays must start at -1.
+ */
+int vhost_open_eventfds(int *kick_fd, int *call_fd);
+void vhost_close_eventfds(int *kick_fd, int *call_fd);
+
+/*
+ * The device worker's wait: up to timeout_ms (-1: for ever) for wake_fd
+ * or one of vhost's calls.  Every eventfd that fired is read; a call is
+ * the transport's interrupt, raised here because virtio-mmio's
+ * InterruptStatus is genvm's to set, not vhost's.
+ */
+void vhost_forward_calls(struct virtio_mmio *d, const int *call_fd, int wake_fd, int timeout_ms);
 
 /* VHOST_SET_MEM_TABLE with guest RAM's ranges; 0, or -1 with errno set. */
 int vhost_set_mem(int fd, const struct vmgenid_guest_mem *mem);

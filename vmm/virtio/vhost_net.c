@@ -2,11 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vhost.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -27,13 +25,6 @@
 #define RING_FEATURES                                                                      \
 	(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_EVENT_IDX) | BIT(VIRTIO_F_INDIRECT_DESC) |  \
 	 BIT(VIRTIO_NET_F_MRG_RXBUF))
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
 
 struct vhost_net *vhost_net_new(const char *device, const struct vmgenid_guest_mem *mem,
 				struct virtio_net *net, int tap_fd, char *why, size_t why_len)
@@ -69,13 +60,9 @@ struct vhost_net *vhost_net_new(const char *device, const struct vmgenid_guest_m
 		snprintf(why, why_len, "vhost-net: the guest's memory: %s", strerror(errno));
 		goto fail;
 	}
-	for (int i = 0; i < 2; i++) {
-		v->kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		v->call_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (v->kick_fd[i] < 0 || v->call_fd[i] < 0) {
-			snprintf(why, why_len, "eventfd: %s", strerror(errno));
-			goto fail;
-		}
+	if (vhost_open_eventfds(v->kick_fd, v->call_fd) < 0) {
+		snprintf(why, why_len, "eventfd: %s", strerror(errno));
+		goto fail;
 	}
 	return v;
 fail:
@@ -91,13 +78,13 @@ static void stop_locked(struct vhost_net *v)
 	if (!v->running)
 		return;
 	v->running = false;
-	for (unsigned int i = 0; i < 2; i++) {
+	for (unsigned int i = 0; i < VHOST_NR_QUEUES; i++) {
 		struct vhost_vring_file off = { .index = i, .fd = -1 };
 
 		if (ioctl(v->fd, VHOST_NET_SET_BACKEND, &off) < 0)
 			vmgenid_pr_warn(MOD, "stopping queue %u: %s", i, strerror(errno));
 	}
-	vhost_take_queues(v->fd, d, 2);
+	vhost_take_queues(v->fd, d, VHOST_NR_QUEUES);
 }
 
 /* Under the lock: hand the rings and the tap to vhost. */
@@ -112,10 +99,10 @@ static int start_locked(struct vhost_net *v)
 	virtio_net_apply_offload(v->net, d->driver_features);
 	if (ioctl(v->fd, VHOST_SET_FEATURES, &features) < 0)
 		goto fail;
-	if (vhost_give_queues(v->fd, d, 2, v->kick_fd, v->call_fd) < 0)
+	if (vhost_give_queues(v->fd, d, VHOST_NR_QUEUES, v->kick_fd, v->call_fd) < 0)
 		goto fail;
 	v->running = true;
-	for (unsigned int i = 0; i < 2; i++) {
+	for (unsigned int i = 0; i < VHOST_NR_QUEUES; i++) {
 		struct vhost_vring_file be = { .index = i, .fd = v->tap_fd };
 
 		if (d->queues[i].ready && ioctl(v->fd, VHOST_NET_SET_BACKEND, &be) < 0) {
@@ -141,11 +128,9 @@ void vhost_net_free(struct vhost_net *v)
 		stop_locked(v);
 		pthread_mutex_unlock(&v->net->mmio.lock);
 	}
-	close_fd(&v->fd);
-	for (int i = 0; i < 2; i++) {
-		close_fd(&v->kick_fd[i]);
-		close_fd(&v->call_fd[i]);
-	}
+	if (v->fd >= 0)
+		close(v->fd);
+	vhost_close_eventfds(v->kick_fd, v->call_fd);
 	free(v);
 }
 
@@ -199,21 +184,5 @@ void vhost_net_post_load(struct vhost_net *v)
 
 void vhost_net_step(struct vhost_net *v, int stop_fd, int timeout_ms)
 {
-	struct pollfd p[3] = {
-		{ .fd = stop_fd, .events = POLLIN },
-		{ .fd = v->call_fd[0], .events = POLLIN },
-		{ .fd = v->call_fd[1], .events = POLLIN },
-	};
-	uint64_t n;
-
-	if (poll(p, 3, timeout_ms) <= 0)
-		return;
-	for (int i = 0; i < 3; i++) {
-		if (!(p[i].revents & POLLIN))
-			continue;
-		if (read(p[i].fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-			vmgenid_pr_warn(MOD, "eventfd: %s", strerror(errno));
-		if (i > 0)
-			virtio_mmio_interrupt(&v->net->mmio);
-	}
+	vhost_forward_calls(&v->net->mmio, v->call_fd, stop_fd, timeout_ms);
 }

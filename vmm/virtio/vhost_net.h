@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "net.h"
+#include "vhost.h"
 
 #define VHOST_NET_DEVICE "/dev/vhost-net"
 
@@ -30,8 +31,12 @@ struct vhost_net {
 	struct virtio_net *net; /* the device whose rings vhost serves */
 	int fd;                 /* /dev/vhost-net */
 	int tap_fd;             /* the backend of both queues while running */
-	int kick_fd[2];         /* rx, tx: vhost polls them; KVM_IOEVENTFD writes them */
-	int call_fd[2];         /* vhost writes them; the worker turns them into interrupts */
+	/*
+	 * rx, tx: KVM_IOEVENTFD writes the kicks, vhost polls them; vhost
+	 * writes the calls, the worker turns them into interrupts.
+	 */
+	int kick_fd[VHOST_NR_QUEUES];
+	int call_fd[VHOST_NR_QUEUES];
 	uint64_t backend_features;
 	bool running;           /* under net->mmio.lock */
 	bool paused;            /* under net->mmio.lock: quiesced, vhost stopped */

@@ -2,11 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vhost.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -23,13 +21,6 @@
 #define OFFERABLE                                                                          \
 	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_EVENT_IDX) |                      \
 	 (1ull << VIRTIO_F_INDIRECT_DESC))
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
 
 struct vhost_vsock *vhost_vsock_new(const struct vmgenid_guest_mem *mem, uint32_t guest_cid,
 				    const struct virtio_mmio_ops *ops, char *why, size_t why_len)
@@ -75,24 +66,18 @@ struct vhost_vsock *vhost_vsock_new(const struct vmgenid_guest_mem *mem, uint32_
 			snprintf(why, why_len, "guest-cid=%u: %s", guest_cid, strerror(errno));
 		goto fail;
 	}
-	for (int i = 0; i < 2; i++) {
-		v->kick_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		v->call_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (v->kick_fd[i] < 0 || v->call_fd[i] < 0) {
-			snprintf(why, why_len, "eventfd: %s", strerror(errno));
-			goto fail;
-		}
+	if (vhost_open_eventfds(v->kick_fd, v->call_fd) < 0) {
+		snprintf(why, why_len, "eventfd: %s", strerror(errno));
+		goto fail;
 	}
 	vmgenid_put_le64(config, guest_cid);
 	virtio_mmio_init(&v->mmio, mem, VIRTIO_ID_VSOCK, v->backend_features & OFFERABLE, 3, config,
 			 sizeof(config), ops);
 	return v;
 fail:
-	close_fd(&v->fd);
-	for (int i = 0; i < 2; i++) {
-		close_fd(&v->kick_fd[i]);
-		close_fd(&v->call_fd[i]);
-	}
+	if (v->fd >= 0)
+		close(v->fd);
+	vhost_close_eventfds(v->kick_fd, v->call_fd);
 	free(v);
 	return NULL;
 }
@@ -108,11 +93,9 @@ void vhost_vsock_free(struct vhost_vsock *v)
 		ioctl(v->fd, VHOST_VSOCK_SET_RUNNING, &off);
 	}
 	pthread_mutex_unlock(&v->mmio.lock);
-	close_fd(&v->fd);
-	for (int i = 0; i < 2; i++) {
-		close_fd(&v->kick_fd[i]);
-		close_fd(&v->call_fd[i]);
-	}
+	if (v->fd >= 0)
+		close(v->fd);
+	vhost_close_eventfds(v->kick_fd, v->call_fd);
 	virtio_mmio_destroy(&v->mmio);
 	free(v);
 }
@@ -128,7 +111,7 @@ static int start_locked(struct vhost_vsock *v)
 		return 0;
 	if (ioctl(v->fd, VHOST_SET_FEATURES, &features) < 0)
 		goto fail;
-	if (vhost_give_queues(v->fd, d, 2, v->kick_fd, v->call_fd) < 0)
+	if (vhost_give_queues(v->fd, d, VHOST_NR_QUEUES, v->kick_fd, v->call_fd) < 0)
 		goto fail;
 	if (ioctl(v->fd, VHOST_VSOCK_SET_RUNNING, &on) < 0)
 		goto fail;
@@ -150,7 +133,7 @@ static void stop_locked(struct vhost_vsock *v)
 	if (ioctl(v->fd, VHOST_VSOCK_SET_RUNNING, &off) < 0)
 		vmgenid_pr_warn(MOD, "stopping: %s", strerror(errno));
 	v->running = false;
-	vhost_take_queues(v->fd, d, 2);
+	vhost_take_queues(v->fd, d, VHOST_NR_QUEUES);
 }
 
 int vhost_vsock_status(struct vhost_vsock *v, uint32_t old, uint32_t now)
@@ -206,24 +189,10 @@ void vhost_vsock_post_load(struct vhost_vsock *v, int kick_fd)
 
 void vhost_vsock_step(struct vhost_vsock *v, int kick_fd, int timeout_ms)
 {
-	struct pollfd p[3] = {
-		{ .fd = kick_fd, .events = POLLIN },
-		{ .fd = v->call_fd[0], .events = POLLIN },
-		{ .fd = v->call_fd[1], .events = POLLIN },
-	};
-	uint64_t n;
 	uint8_t ev[4];
 
-	if (poll(p, 3, timeout_ms) <= 0)
-		return;
-	for (int i = 0; i < 3; i++) {
-		if (!(p[i].revents & POLLIN))
-			continue;
-		if (read(p[i].fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-			vmgenid_pr_warn(MOD, "eventfd: %s", strerror(errno));
-		if (i > 0)
-			virtio_mmio_interrupt(&v->mmio);
-	}
+	/* The event queue's kick, or the post-load wake, is what the reset waits for. */
+	vhost_forward_calls(&v->mmio, v->call_fd, kick_fd, timeout_ms);
 	if (!atomic_load(&v->reset_pending) ||
 	    virtio_mmio_begin(&v->mmio, VSOCK_QUEUE_EVENT, &v->chain) <= 0)
 		return;

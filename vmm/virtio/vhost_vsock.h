@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "mmio.h"
+#include "vhost.h"
 
 #define VHOST_VSOCK_DEVICE "/dev/vhost-vsock"
 
@@ -32,8 +33,12 @@ struct vhost_vsock {
 	struct virtio_mmio mmio;
 	uint32_t guest_cid;
 	int fd;             /* /dev/vhost-vsock */
-	int kick_fd[2];     /* rx, tx: vhost polls them; KVM_IOEVENTFD writes them */
-	int call_fd[2];     /* vhost writes them; the worker turns them into interrupts */
+	/*
+	 * rx, tx: KVM_IOEVENTFD writes the kicks, vhost polls them; vhost
+	 * writes the calls, the worker turns them into interrupts.
+	 */
+	int kick_fd[VHOST_NR_QUEUES];
+	int call_fd[VHOST_NR_QUEUES];
 	uint64_t backend_features;
 	bool running;       /* under mmio.lock */
 	bool paused;        /* under mmio.lock: quiesced, vhost stopped */
