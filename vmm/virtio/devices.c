@@ -99,6 +99,27 @@ static void slot_ack(void *opaque, const uint8_t *data, uint32_t len)
 }
 
 /*
+ * A worker enters its seccomp list once the sandbox is prepared, which it
+ * is not yet when the workers start.  false: that failed, the machine is
+ * told to exit and the worker must stop.
+ */
+static bool enter_sandbox(struct virtio_slot *s, enum sandbox_kind kind, bool *sandboxed)
+{
+	int err;
+
+	if (*sandboxed || !sandbox_prepared())
+		return true;
+	err = sandbox_enter(kind);
+	if (err < 0) {
+		fprintf(stderr, "genvm: virtio.%u: sandbox: %s\n", s->index, strerror(-err));
+		vm_request_exit(&s->m->vm, 1);
+		return false;
+	}
+	*sandboxed = true;
+	return true;
+}
+
+/*
  * vsock's worker waits on sockets as well as on its queues (vsock.h).  It
  * looks for the sandbox at least every 100 ms until it is in: host
  * programs may connect before the vCPUs run.  Without a sandbox it just
@@ -107,20 +128,11 @@ static void slot_ack(void *opaque, const uint8_t *data, uint32_t len)
 static void *vsock_worker(struct virtio_slot *s)
 {
 	bool sandboxed = !s->m->cfg->sandbox;
-	int err;
 
 	while (!atomic_load(&s->stop)) {
-		if (!sandboxed && sandbox_prepared()) {
-			/* vhost-net's worker only waits on eventfds and interrupts: a device's list. */
-			err = sandbox_enter(s->vnet ? SANDBOX_DEVICE : SANDBOX_VSOCK);
-			if (err < 0) {
-				fprintf(stderr, "genvm: virtio.%u: sandbox: %s\n", s->index,
-					strerror(-err));
-				vm_request_exit(&s->m->vm, 1);
-				break;
-			}
-			sandboxed = true;
-		}
+		/* vhost-net's worker only waits on eventfds and interrupts: a device's list. */
+		if (!enter_sandbox(s, s->vnet ? SANDBOX_DEVICE : SANDBOX_VSOCK, &sandboxed))
+			break;
 		if (s->vsock)
 			virtio_vsock_step(s->vsock, sandboxed ? -1 : 100);
 		else if (s->vnet)
@@ -159,7 +171,6 @@ static void *worker(void *arg)
 	struct virtio_slot *s = arg;
 	bool sandboxed = false, more = false;
 	uint64_t n;
-	int err;
 
 	if (s->vsock || s->vhost || s->vnet)
 		return vsock_worker(s);
@@ -177,16 +188,8 @@ static void *worker(void *arg)
 		 * run, which is after it.  So the first request a worker
 		 * serves is the moment to enter its own list.
 		 */
-		if (!sandboxed && sandbox_prepared()) {
-			err = sandbox_enter(SANDBOX_DEVICE);
-			if (err < 0) {
-				fprintf(stderr, "genvm: virtio.%u: sandbox: %s\n", s->index,
-					strerror(-err));
-				vm_request_exit(&s->m->vm, 1);
-				break;
-			}
-			sandboxed = true;
-		}
+		if (!enter_sandbox(s, SANDBOX_DEVICE, &sandboxed))
+			break;
 		if (s->blk)
 			virtio_blk_process(s->blk);
 		else if (s->net)
